@@ -1,0 +1,192 @@
+"""One analysis of one image: predictions, stage feature maps and Grad-CAM, from one forward
+and one backward pass.
+
+Grad-CAM (Selvaraju et al., 2017) for a stage with activation A (C x H x W) and class score y:
+    weights_c = mean over (h, w) of dy/dA_c,   CAM = ReLU(sum_c weights_c * A_c).
+PoolFormer's `hidden_states` are the outputs of the last block of each stage, so the gradients
+of the target logit with respect to them are exactly what Grad-CAM on those blocks needs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from . import render
+from .errors import UnknownTargetError
+from .images import PreparedImage, prepare_image
+from .variants import STAGE_STRIDES, Variant
+from .weights import LoadedModel, ModelCache, default_cache
+
+
+@dataclass(frozen=True)
+class Prediction:
+    index: int
+    label: str
+    probability: float
+
+
+@dataclass(frozen=True)
+class FeatureViews:
+    """Three pictures of one stage's activation: where it responds, how it groups positions
+    (PCA as RGB), and its most active channels."""
+
+    mean: np.ndarray
+    pca: np.ndarray
+    channels: np.ndarray
+
+
+@dataclass(frozen=True)
+class StageResult:
+    index: int
+    shape: tuple[int, int, int]
+    stride: int
+    views: FeatureViews
+    cam: np.ndarray
+    """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
+    cam_raw: np.ndarray
+    """Grad-CAM at the stage's own resolution, unscaled."""
+
+    @property
+    def caption(self) -> str:
+        channels, height, width = self.shape
+        return f"Stage {self.index} · {channels}x{height}x{width} · stride {self.stride}"
+
+    def overlay(self, image: Image.Image, opacity: float = 0.5) -> np.ndarray:
+        return render.overlay(image, self.cam, opacity)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    variant: Variant
+    weights_source: str
+    predictions: tuple[Prediction, ...]
+    target: Prediction
+    input_image: Image.Image
+    """The center crop the model saw, as RGB."""
+    stages: tuple[StageResult, ...]
+    labels: tuple[str, ...]
+    notes: tuple[str, ...]
+    seconds: float
+
+    def overlays(self, opacity: float = 0.5) -> list[np.ndarray]:
+        return [stage.overlay(self.input_image, opacity) for stage in self.stages]
+
+
+def analyze(
+    image: Image.Image | PreparedImage | str,
+    variant: str = "s12",
+    target: int | str | None = None,
+    top_k: int = 5,
+    cache: ModelCache | None = None,
+) -> Analysis:
+    """Classify `image` with a PoolFormer variant and explain the target class at every stage.
+
+    `target` is a class index or label (default: the top-1 class). Raises errors derived from
+    PoolFormerDemoError with messages meant for the person who asked.
+    """
+    started = time.perf_counter()
+    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
+    loaded = (cache or default_cache).get(variant)
+    labels = _labels(loaded)
+    target_index = None if target is None else resolve_target(target, labels)
+
+    inputs = loaded.processor(images=prepared.image, return_tensors="pt")
+    pixel_values = inputs["pixel_values"].to(loaded.model.dtype)
+    # The parameters are frozen, so the input must ask for gradients for a graph to be built.
+    pixel_values.requires_grad_(True)
+    with torch.enable_grad():
+        outputs = loaded.model(pixel_values=pixel_values, output_hidden_states=True)
+        logits = outputs.logits[0]
+        if target_index is None:
+            target_index = int(logits.argmax())
+        hidden_states = outputs.hidden_states
+        gradients = torch.autograd.grad(logits[target_index], hidden_states)
+
+    probabilities = logits.detach().softmax(dim=-1)
+    top = torch.topk(probabilities, k=min(top_k, len(labels)))
+    predictions = tuple(
+        Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices)
+    )
+    crop_size = tuple(pixel_values.shape[-2:])
+    stages = tuple(
+        _stage_result(index, activation.detach()[0], gradient[0], crop_size)
+        for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
+    )
+    return Analysis(
+        variant=loaded.variant,
+        weights_source=loaded.source,
+        predictions=predictions,
+        target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
+        input_image=_crop_as_image(pixel_values.detach()[0], loaded.processor),
+        stages=stages,
+        labels=labels,
+        notes=prepared.notes,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def grad_cam(activation: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
+    """ReLU(sum over channels of spatially averaged gradient x activation) for [C, H, W] inputs."""
+    weights = gradient.mean(dim=(1, 2), keepdim=True)
+    return F.relu((weights * activation).sum(dim=0))
+
+
+def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size) -> StageResult:
+    cam_raw = grad_cam(activation, gradient)
+    cam = F.interpolate(cam_raw[None, None], size=crop_size, mode="bilinear", align_corners=False)[0, 0]
+    peak = float(cam.max())
+    cam = cam / peak if peak > 0 else torch.zeros_like(cam)
+    return StageResult(
+        index=index,
+        shape=tuple(activation.shape),
+        stride=STAGE_STRIDES[index - 1],
+        views=FeatureViews(
+            mean=render.channel_mean_view(activation),
+            pca=render.pca_view(activation),
+            channels=render.top_channels_view(activation),
+        ),
+        cam=cam.numpy().astype(np.float32),
+        cam_raw=cam_raw.numpy().astype(np.float32),
+    )
+
+
+def _labels(loaded: LoadedModel) -> tuple[str, ...]:
+    id2label = loaded.model.config.id2label
+    return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
+
+
+def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
+    """A class index from an index, a numeric string, a full label or one of its synonyms."""
+    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
+        index = int(target)
+        if not 0 <= index < len(labels):
+            raise UnknownTargetError(f"Class index {index} is out of range: this model has classes 0 to {len(labels) - 1}.")
+        return index
+    if not isinstance(target, str) or not target.strip():
+        raise UnknownTargetError(f"The target class must be a class name or index, not {target!r}.")
+    wanted = target.strip().lower()
+    for index, label in enumerate(labels):
+        if label.lower() == wanted:
+            return index
+    # ImageNet labels list synonyms ("tabby, tabby cat"); any one of them names the class.
+    for index, label in enumerate(labels):
+        if wanted in (name.strip().lower() for name in label.split(",")):
+            return index
+    close = difflib.get_close_matches(wanted, [label.lower() for label in labels], n=3, cutoff=0.6)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}")
+
+
+def _crop_as_image(pixel_values: torch.Tensor, processor) -> Image.Image:
+    # Undo the processor's normalisation to show exactly the crop the model saw.
+    mean = torch.tensor(processor.image_mean).view(3, 1, 1)
+    std = torch.tensor(processor.image_std).view(3, 1, 1)
+    rgb = (pixel_values.float() * std + mean).clamp(0, 1) * 255
+    return Image.fromarray(rgb.round().byte().permute(1, 2, 0).numpy())

@@ -1,0 +1,128 @@
+"""Turning whatever a user uploads into the RGB picture the model expects, or a clear refusal."""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageInputError
+
+MAX_PIXELS_ENV = "POOLFORMER_MAX_PIXELS"
+DEFAULT_MAX_PIXELS = 50_000_000
+# The processor resizes the shortest edge to ~250 px and keeps only the central square, so
+# cropping a long strip to this aspect ratio changes nothing the model sees, while an
+# uncropped 1x5000 strip would be resized to 250x1,250,000 pixels.
+MAX_ASPECT_RATIO = 3.0
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    image: Image.Image
+    notes: tuple[str, ...] = ()
+
+
+def max_pixels() -> int:
+    return int(os.environ.get(MAX_PIXELS_ENV, DEFAULT_MAX_PIXELS))
+
+
+def prepare_image(source: Image.Image | str | Path | bytes | None) -> PreparedImage:
+    """Open (if needed), check and convert an image to RGB; say what was changed and why."""
+    if source is None:
+        raise ImageInputError("No image given. Upload, paste or take a picture first.")
+    if isinstance(source, Image.Image):
+        return _to_rgb(source, [])
+    return _to_rgb(_open(source), [])
+
+
+def _open(source: str | Path | bytes) -> Image.Image:
+    name = "The upload" if isinstance(source, bytes) else f"The file {Path(source).name!r}"
+    try:
+        if isinstance(source, bytes):
+            if not source:
+                raise ImageInputError("The upload is empty (0 bytes).")
+            image = Image.open(io.BytesIO(source))
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise ImageInputError(f"{name} was not found.")
+            if path.stat().st_size == 0:
+                raise ImageInputError(f"{name} is empty (0 bytes).")
+            image = Image.open(path)
+        # The size is known from the header; refuse before any pixel is decoded.
+        _check_pixel_count(image.size)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image.load()
+    except ImageInputError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageInputError(f"{name} is too large to decode safely: {exc}") from None
+    except UnidentifiedImageError:
+        raise ImageInputError(f"{name} is not an image format that can be read (PNG, JPEG, GIF, WebP, TIFF, BMP).") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        reason = "it is truncated or corrupt" if "truncated" in str(exc) or "broken" in str(exc) else "it is corrupt"
+        raise ImageInputError(f"{name} could not be decoded: {reason}.") from None
+    return image
+
+
+def _check_pixel_count(size: tuple[int, int]) -> None:
+    width, height = size
+    limit = max_pixels()
+    if width * height > limit:
+        raise ImageInputError(
+            f"The image is {width}x{height} = {width * height / 1e6:.0f} megapixels; "
+            f"the limit is {limit / 1e6:.0f} megapixels. Resize it and try again."
+        )
+    if width < 1 or height < 1:
+        raise ImageInputError("The image has no pixels.")
+
+
+def _to_rgb(image: Image.Image, notes: list[str]) -> PreparedImage:
+    _check_pixel_count(image.size)
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        image.seek(0)
+        notes.append(f"Animated image: the first of its {frames} frames was analysed.")
+    transposed = ImageOps.exif_transpose(image)
+    if transposed is not image:
+        notes.append("The photo's EXIF orientation was applied.")
+        image = transposed
+
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        image = _scale_to_8bit(image)
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode in ("RGB", "L") and "transparency" in image.info):
+        image = image.convert("RGBA")
+        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, image)
+        notes.append("Transparent areas were filled with white.")
+    image = image.convert("RGB")
+
+    width, height = image.size
+    if max(width, height) > MAX_ASPECT_RATIO * min(width, height):
+        side = min(width, height)
+        long_side = int(MAX_ASPECT_RATIO * side)
+        left = (width - min(width, long_side)) // 2
+        top = (height - min(height, long_side)) // 2
+        image = image.crop((left, top, left + min(width, long_side), top + min(height, long_side)))
+        notes.append(f"Very elongated image ({width}x{height}): only its centre was analysed.")
+    return PreparedImage(image=image, notes=tuple(notes))
+
+
+def _scale_to_8bit(image: Image.Image) -> Image.Image:
+    # 16-bit and float images use their own value range; stretch it to 0..255 instead of clipping.
+    array = np.asarray(image, dtype=np.float64)
+    if image.mode.startswith("I;16"):
+        array = array / 65535.0
+    else:
+        finite = array[np.isfinite(array)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        array = (np.nan_to_num(array, nan=low) - low) / (high - low if high > low else 1.0)
+    return Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")

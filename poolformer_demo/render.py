@@ -1,0 +1,117 @@
+"""Arrays to pictures: colormaps, channel summaries, channel grids and Grad-CAM overlays.
+
+Everything here is a lookup into a precomputed colormap table; drawing a pyplot figure per
+map would cost about 40x more.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+# Feature maps are at most 56x56; nearest-neighbour upscaling keeps each position visible as a cell.
+VIEW_SIZE = 224
+GRID_CHANNELS = 16
+FEATURE_CMAP = "viridis"
+CAM_CMAP = "jet"
+
+
+@lru_cache(maxsize=8)
+def colormap_table(name: str) -> np.ndarray:
+    """A [256, 3] uint8 lookup table for a matplotlib colormap."""
+    import matplotlib
+
+    return (matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)
+
+
+def normalize(values: np.ndarray, low_pct: float = 0.0, high_pct: float = 100.0) -> np.ndarray:
+    """Scale to [0, 1] between two percentiles; a constant map becomes all zeros."""
+    values = np.asarray(values, dtype=np.float32)
+    low, high = np.percentile(values, [low_pct, high_pct]) if values.size else (0.0, 0.0)
+    if not np.isfinite(high - low) or high - low <= 1e-12:
+        return np.zeros_like(values)
+    return np.clip((values - low) / (high - low), 0.0, 1.0)
+
+
+def apply_colormap(unit: np.ndarray, name: str = FEATURE_CMAP) -> np.ndarray:
+    """Map values in [0, 1] to RGB uint8 through the colormap table."""
+    indices = np.clip(np.rint(np.asarray(unit) * 255), 0, 255).astype(np.uint8)
+    return colormap_table(name)[indices]
+
+
+def upscale(rgb: np.ndarray, size: int = VIEW_SIZE) -> np.ndarray:
+    """Nearest-neighbour upscale of an HxWx3 array so its longer side is at least `size`."""
+    height, width = rgb.shape[:2]
+    factor = max(1, int(np.ceil(size / max(height, width))))
+    return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
+
+
+def channel_mean_view(activation: torch.Tensor) -> np.ndarray:
+    """Mean over channels of a [C, H, W] activation, as a heatmap: where the stage responds."""
+    mean = activation.mean(dim=0).numpy()
+    return upscale(apply_colormap(normalize(mean, 1, 99)))
+
+
+def pca_view(activation: torch.Tensor) -> np.ndarray:
+    """The three main directions of variation across channels, shown as R, G and B.
+
+    Positions with similar channel vectors get similar colours, so parts of an object the
+    stage treats alike stand out as regions of one colour.
+    """
+    channels, height, width = activation.shape
+    features = activation.reshape(channels, height * width).T.double()
+    features = features - features.mean(dim=0, keepdim=True)
+    # The right singular vectors are the principal directions; only three are needed.
+    _, _, v = torch.linalg.svd(features, full_matrices=False)
+    components = v[:3].T  # [C, 3]
+    if components.shape[1] < 3:
+        components = torch.nn.functional.pad(components, (0, 3 - components.shape[1]))
+    # An SVD's signs are arbitrary; fixing them keeps colours stable between runs.
+    signs = torch.sign(components[components.abs().argmax(dim=0), torch.arange(3)])
+    projected = (features @ (components * torch.where(signs == 0, 1.0, signs))).float().numpy()
+    rgb = np.stack([normalize(projected[:, i], 1, 99) for i in range(3)], axis=-1)
+    return upscale((rgb.reshape(height, width, 3) * 255).astype(np.uint8))
+
+
+def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> np.ndarray:
+    """A grid of the channels with the highest mean activation, each scaled on its own."""
+    channels, height, width = activation.shape
+    count = min(count, channels)
+    order = torch.argsort(activation.mean(dim=(1, 2)), descending=True)[:count]
+    columns = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / columns))
+    cell = max(1, int(np.ceil(VIEW_SIZE / columns / max(height, width))))
+    tile_h, tile_w, gap = height * cell, width * cell, 2
+    grid = np.full((rows * (tile_h + gap) - gap, columns * (tile_w + gap) - gap, 3), 255, np.uint8)
+    for slot, channel in enumerate(order.tolist()):
+        tile = apply_colormap(normalize(activation[channel].numpy()))
+        tile = np.repeat(np.repeat(tile, cell, axis=0), cell, axis=1)
+        row, column = divmod(slot, columns)
+        grid[row * (tile_h + gap) : row * (tile_h + gap) + tile_h, column * (tile_w + gap) : column * (tile_w + gap) + tile_w] = tile
+    return grid
+
+
+def overlay(image: np.ndarray | Image.Image, cam: np.ndarray, opacity: float = 0.5) -> np.ndarray:
+    """Blend a [0, 1] Grad-CAM map (same size as the image) over an RGB image."""
+    base = np.asarray(image, dtype=np.float32)
+    heat = apply_colormap(cam, CAM_CMAP).astype(np.float32)
+    opacity = float(np.clip(opacity, 0.0, 1.0))
+    return np.rint((1.0 - opacity) * base + opacity * heat).astype(np.uint8)
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
+
+
+def with_caption(rgb: np.ndarray, caption: str) -> Image.Image:
+    """The picture with a caption strip above it, so an exported PNG says what it shows."""
+    height, width = rgb.shape[:2]
+    strip = 22
+    canvas = Image.new("RGB", (width, height + strip), (255, 255, 255))
+    canvas.paste(Image.fromarray(rgb), (0, strip))
+    ImageDraw.Draw(canvas).text((4, 3), caption, fill=(20, 20, 20), font=_font(14))
+    return canvas

@@ -1,0 +1,117 @@
+"""The PoolFormer variants as data.
+
+Figures are from "MetaFormer is Actually What You Need for Vision" (Yu et al., CVPR 2022),
+Table 1: ImageNet-1k top-1 at 224 px, parameters and MACs of the released checkpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UnknownVariantError
+
+ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
+
+# Every PoolFormer stage downsamples by these factors relative to the input.
+STAGE_STRIDES = (4, 8, 16, 32)
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    depths: tuple[int, int, int, int]
+    hidden_sizes: tuple[int, int, int, int]
+    params_m: float
+    macs_g: float | None
+    top1: float | None
+    hub_id: str | None = None
+    # A folder shipped with the project; variants with one never touch the hub.
+    bundled_dir: Path | None = None
+    description: str = ""
+
+    @property
+    def title(self) -> str:
+        """A one-line label for menus: name, size and accuracy."""
+        if self.top1 is None:
+            return f"{self.name} · {self.description}"
+        return f"{self.name} · {self.params_m:g}M params · {self.top1:g}% ImageNet top-1"
+
+
+def _hub(name: str, depths, hidden_sizes, params_m: float, macs_g: float, top1: float) -> Variant:
+    return Variant(
+        name=name,
+        depths=tuple(depths),
+        hidden_sizes=tuple(hidden_sizes),
+        params_m=params_m,
+        macs_g=macs_g,
+        top1=top1,
+        hub_id=f"sail/poolformer_{name}",
+        description="ImageNet-1k",
+    )
+
+
+_S_WIDTHS = (64, 128, 320, 512)
+_M_WIDTHS = (96, 192, 384, 768)
+
+HUB_VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        _hub("s12", (2, 2, 6, 2), _S_WIDTHS, 12, 1.8, 77.2),
+        _hub("s24", (4, 4, 12, 4), _S_WIDTHS, 21, 3.4, 80.3),
+        _hub("s36", (6, 6, 18, 6), _S_WIDTHS, 31, 5.0, 81.4),
+        _hub("m36", (6, 6, 18, 6), _M_WIDTHS, 56, 8.8, 82.1),
+        _hub("m48", (8, 8, 24, 8), _M_WIDTHS, 73, 11.6, 82.5),
+    )
+}
+
+DEMO_VARIANT_NAME = "demo"
+DEMO_DIR = ASSETS_DIR / "demo_shapes"
+
+
+def _demo_variant() -> Variant:
+    """The bundled shapes model; its architecture is read from its own files."""
+    import json
+
+    config_path = DEMO_DIR / "config.json"
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    return Variant(
+        name=DEMO_VARIANT_NAME,
+        depths=tuple(config.get("depths", (0, 0, 0, 0))),
+        hidden_sizes=tuple(config.get("hidden_sizes", (0, 0, 0, 0))),
+        params_m=round(_count_params(DEMO_DIR / "model.safetensors") / 1e6, 2),
+        macs_g=None,
+        top1=None,
+        bundled_dir=DEMO_DIR,
+        description="shapes, offline",
+    )
+
+
+def _count_params(weights_file: Path) -> int:
+    # Reading tensor shapes from the safetensors header avoids building a model to fill a menu.
+    if not weights_file.is_file():
+        return 0
+    from safetensors import safe_open
+
+    total = 0
+    with safe_open(str(weights_file), framework="np") as f:
+        for key in f.keys():
+            count = 1
+            for dim in f.get_slice(key).get_shape():
+                count *= dim
+            total += count
+    return total
+
+
+VARIANTS: dict[str, Variant] = {**HUB_VARIANTS, DEMO_VARIANT_NAME: _demo_variant()}
+DEFAULT_VARIANT = "s12"
+
+
+def get_variant(name: str) -> Variant:
+    """The registry entry for `name` (case-insensitive, "poolformer_" prefix allowed)."""
+    key = str(name).strip().lower().removeprefix("sail/").removeprefix("poolformer_")
+    try:
+        return VARIANTS[key]
+    except KeyError:
+        known = ", ".join(VARIANTS)
+        raise UnknownVariantError(f"Unknown variant {name!r}. Choose one of: {known}.") from None

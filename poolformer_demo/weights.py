@@ -1,0 +1,199 @@
+"""Where weights come from, and the cache that keeps loaded models.
+
+Sources, in order, for a hub variant: a local folder `$POOLFORMER_WEIGHTS_DIR/poolformer_<v>/`
+written by `save_pretrained`, then the hub id through `from_pretrained` (which uses the normal
+Hugging Face cache and honours `HF_HUB_OFFLINE`). The bundled demo model loads from `assets/`.
+The image processor always comes from the same place as the model, because crop_pct differs
+between checkpoints (0.9 for the s-variants, 0.95 for the m-variants).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from transformers import AutoImageProcessor, PoolFormerForImageClassification
+from transformers.image_processing_base import ImageProcessingMixin
+
+from .errors import WeightsUnavailableError
+from .variants import Variant, get_variant
+
+WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
+# A reachable hub answers well within this; a firewalled one must not stall a request.
+HUB_PROBE_TIMEOUT_S = 3.0
+# After this long, a failed probe is tried again, so a network that comes back is noticed.
+HUB_PROBE_TTL_S = 300.0
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    variant: Variant
+    model: PoolFormerForImageClassification
+    processor: ImageProcessingMixin
+    source: str
+
+
+class _HubProbe:
+    """Finds out once (per TTL) whether the hub answers, instead of letting every
+    `from_pretrained` call spend its own retries on an unreachable network."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._checked_at: float | None = None
+        self._reachable = False
+        self.probe_count = 0
+
+    def reachable(self) -> bool:
+        from huggingface_hub import constants
+
+        if constants.HF_HUB_OFFLINE:
+            return False
+        with self._lock:
+            now = time.monotonic()
+            if self._checked_at is None or now - self._checked_at > HUB_PROBE_TTL_S:
+                self._reachable = self._probe(constants.ENDPOINT)
+                self._checked_at = now
+                self.probe_count += 1
+            return self._reachable
+
+    def forget(self) -> None:
+        with self._lock:
+            self._checked_at = None
+
+    @staticmethod
+    def _probe(endpoint: str) -> bool:
+        import httpx
+
+        try:
+            httpx.head(endpoint, timeout=HUB_PROBE_TIMEOUT_S)
+        except httpx.HTTPError:
+            return False
+        return True
+
+
+hub_probe = _HubProbe()
+
+
+def local_weights_dir(variant: Variant) -> Path | None:
+    """The folder a user may fill with `save_pretrained` output, if the variable is set."""
+    root = os.environ.get(WEIGHTS_DIR_ENV)
+    if not root or variant.hub_id is None:
+        return None
+    return Path(root).expanduser() / variant.hub_id.split("/")[-1]
+
+
+def _from_pretrained(source: str | Path, local_files_only: bool) -> tuple:
+    # weights_only keeps a pickled .bin from running code on load; remote code is never trusted.
+    model = PoolFormerForImageClassification.from_pretrained(
+        source, local_files_only=local_files_only, weights_only=True, trust_remote_code=False
+    )
+    processor = AutoImageProcessor.from_pretrained(
+        source, local_files_only=local_files_only, trust_remote_code=False
+    )
+    model.eval().requires_grad_(False)
+    return model, processor
+
+
+def load_model(variant: Variant | str) -> LoadedModel:
+    """Load a variant's model and processor from the first source that has them.
+
+    Raises WeightsUnavailableError naming what was tried and how to fix it.
+    """
+    variant = get_variant(variant) if isinstance(variant, str) else variant
+    tried: list[str] = []
+
+    if variant.bundled_dir is not None:
+        try:
+            return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled")
+        except (OSError, ValueError) as exc:
+            raise WeightsUnavailableError(
+                f"The bundled {variant.name!r} model in {variant.bundled_dir.name}/ could not be "
+                f"loaded ({_short(exc)}). Rebuild it with `python -m poolformer_demo.demo_model train`."
+            ) from exc
+
+    local_dir = local_weights_dir(variant)
+    if local_dir is not None:
+        if local_dir.is_dir():
+            try:
+                return LoadedModel(variant, *_from_pretrained(local_dir, True), f"folder {local_dir}")
+            except (OSError, ValueError) as exc:
+                tried.append(f"the folder {local_dir} ({_short(exc)})")
+        else:
+            tried.append(f"the folder {local_dir} (it does not exist)")
+
+    online = hub_probe.reachable()
+    try:
+        model, processor = _from_pretrained(variant.hub_id, local_files_only=not online)
+        return LoadedModel(variant, model, processor, f"hub {variant.hub_id}" if online else "local cache")
+    except (OSError, ValueError) as exc:
+        where = "the hub" if online else "the Hugging Face cache (the hub is unreachable)"
+        tried.append(f"{variant.hub_id} from {where} ({_short(exc)})")
+
+    raise WeightsUnavailableError(
+        f"No weights for PoolFormer-{variant.name.upper()}. Tried: {'; '.join(tried)}. "
+        f"To fix: go online once so {variant.hub_id} is downloaded into the Hugging Face cache, "
+        f"or save it with save_pretrained into ${WEIGHTS_DIR_ENV}/{variant.hub_id.split('/')[-1]}/."
+    )
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+class ModelCache:
+    """A least-recently-used cache of loaded models.
+
+    Loads are serialised: two requests for the same variant load it once, and the cache
+    evicts before loading so it never holds more than `capacity` models.
+    """
+
+    def __init__(self, capacity: int = 2, loader=load_model) -> None:
+        if capacity < 1:
+            raise ValueError("capacity must be at least 1")
+        self.capacity = capacity
+        self._loader = loader
+        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
+        self._load_lock = threading.Lock()
+        self.load_counts: dict[str, int] = {}
+
+    def get(self, variant: Variant | str) -> LoadedModel:
+        variant = get_variant(variant) if isinstance(variant, str) else variant
+        hit = self._lookup(variant.name)
+        if hit is not None:
+            return hit
+        with self._load_lock:
+            hit = self._lookup(variant.name)
+            if hit is not None:
+                return hit
+            with self._lock:
+                while len(self._models) >= self.capacity:
+                    self._models.popitem(last=False)
+            loaded = self._loader(variant)
+            with self._lock:
+                self._models[variant.name] = loaded
+                self.load_counts[variant.name] = self.load_counts.get(variant.name, 0) + 1
+            return loaded
+
+    def _lookup(self, name: str) -> LoadedModel | None:
+        with self._lock:
+            if name in self._models:
+                self._models.move_to_end(name)
+                return self._models[name]
+        return None
+
+    def cached_variants(self) -> list[str]:
+        with self._lock:
+            return list(self._models)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+
+
+default_cache = ModelCache(capacity=int(os.environ.get("POOLFORMER_CACHE_SIZE", "2")))
