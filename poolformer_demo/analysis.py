@@ -172,14 +172,16 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
     if not isinstance(target, str) or not target.strip():
         raise UnknownTargetError(f"The target class must be a class name or index, not {target!r}.")
     wanted = target.strip().lower()
+    # ImageNet labels list synonyms ("tabby, tabby cat"); the full label or any one of them names the class.
+    names: dict[str, int] = {}
     for index, label in enumerate(labels):
-        if label.lower() == wanted:
-            return index
-    # ImageNet labels list synonyms ("tabby, tabby cat"); any one of them names the class.
+        names.setdefault(label.lower(), index)
     for index, label in enumerate(labels):
-        if wanted in (name.strip().lower() for name in label.split(",")):
-            return index
-    close = difflib.get_close_matches(wanted, [label.lower() for label in labels], n=3, cutoff=0.6)
+        for name in label.split(","):
+            names.setdefault(name.strip().lower(), index)
+    if wanted in names:
+        return names[wanted]
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.75)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
     raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}")
 

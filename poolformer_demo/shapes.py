@@ -137,18 +137,18 @@ def _draw_object(draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r:
 
 def _smooth_field(rng: np.random.Generator, size: int) -> np.ndarray:
     """A smooth random colour field: a linear gradient plus upsampled low-res noise."""
-    c0 = rng.uniform(0, 255, 3)
-    c1 = rng.uniform(0, 255, 3)
+    c0 = rng.uniform(0, 255, 3).astype(np.float32)
+    c1 = rng.uniform(0, 255, 3).astype(np.float32)
     theta = rng.uniform(0, 2 * math.pi)
     coords = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
-    t = (math.cos(theta) * coords[None, :] + math.sin(theta) * coords[:, None]) + 0.5  # (H, W), ~[0, 1]
-    t = np.clip(t, 0.0, 1.0)[..., None]
+    t = np.float32(math.cos(theta)) * coords[None, :] + np.float32(math.sin(theta)) * coords[:, None]
+    t = np.clip(t + np.float32(0.5), 0.0, 1.0)[..., None]  # (H, W, 1) in [0, 1]
     field = c0 * (1 - t) + c1 * t
     grid = int(rng.integers(3, 6))
     low = rng.uniform(-60, 60, (grid, grid, 3)).astype(np.float32)
     low_img = Image.fromarray(np.clip(low + 128, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.BICUBIC)
-    field = field + (np.asarray(low_img, dtype=np.float32) - 128.0)
-    return field.astype(np.float32)
+    field += np.asarray(low_img, dtype=np.float32) - np.float32(128.0)
+    return field
 
 
 def _random_colour(rng: np.random.Generator) -> tuple[int, int, int]:
@@ -225,11 +225,11 @@ def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> 
     shade_amp = rng.uniform(0, 25)
     coords = np.arange(size, dtype=np.float32) - np.float32(cx), np.arange(size, dtype=np.float32) - np.float32(cy)
     shade = (math.cos(shade_dir) * coords[0][None, :] + math.sin(shade_dir) * coords[1][:, None]) / max(r, 1.0)
-    obj = colour[None, None, :] + (shade_amp * shade)[..., None]
+    obj = colour[None, None, :] + (np.float32(shade_amp) * shade)[..., None]
 
     out = np.where(mask[..., None], obj, bg_arr)
     noise_sigma = rng.uniform(2.0, 12.0)
-    out = out + rng.normal(0.0, noise_sigma, out.shape).astype(np.float32)
+    out += np.float32(noise_sigma) * rng.standard_normal(out.shape, dtype=np.float32)
     image = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
     return ShapeSample(image=image, mask=mask, label=label, seed=seed)
 

@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+import torch
+from captum.attr import LayerGradCam
+
+from poolformer_demo import UnknownTargetError, analyze, resolve_target
+
+
+@pytest.fixture(scope="module")
+def s12_analysis(weights_dir, photo):
+    import os
+
+    from poolformer_demo import ModelCache
+
+    os.environ["POOLFORMER_WEIGHTS_DIR"] = str(weights_dir)
+    try:
+        cache = ModelCache()
+        return analyze(photo, "s12", cache=cache), cache
+    finally:
+        del os.environ["POOLFORMER_WEIGHTS_DIR"]
+
+
+def test_stage_shapes_and_strides_for_s12_at_224(s12_analysis):
+    analysis, _ = s12_analysis
+    assert [s.shape for s in analysis.stages] == [(64, 56, 56), (128, 28, 28), (320, 14, 14), (512, 7, 7)]
+    assert [s.stride for s in analysis.stages] == [4, 8, 16, 32]
+    assert analysis.stages[3].caption == "Stage 4 · 512x7x7 · stride 32"
+
+
+def test_last_hidden_state_is_the_deepest_stage(s12_analysis, photo):
+    _, cache = s12_analysis
+    loaded = cache.get("s12")
+    pixel_values = loaded.processor(images=photo, return_tensors="pt")["pixel_values"]
+    with torch.no_grad():
+        outputs = loaded.model.poolformer(pixel_values, output_hidden_states=True)
+    assert tuple(outputs.last_hidden_state.shape) == (1, 512, 7, 7)
+    assert torch.equal(outputs.last_hidden_state, outputs.hidden_states[-1])
+
+
+def test_top5_are_sorted_probabilities_from_a_softmax_over_all_classes(s12_analysis):
+    analysis, _ = s12_analysis
+    probabilities = [p.probability for p in analysis.predictions]
+    assert len(probabilities) == 5
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert 0 < sum(probabilities) <= 1.0
+    assert analysis.target == analysis.predictions[0]
+    assert len(analysis.labels) == 1000
+
+
+def test_input_image_is_the_224_crop_the_model_saw(s12_analysis):
+    analysis, _ = s12_analysis
+    assert analysis.input_image.size == (224, 224)
+    assert analysis.input_image.mode == "RGB"
+
+
+def test_cams_are_unit_scaled_at_crop_size_and_raw_at_stage_size(s12_analysis):
+    analysis, _ = s12_analysis
+    for stage in analysis.stages:
+        assert stage.cam.shape == (224, 224)
+        assert stage.cam_raw.shape == stage.shape[1:]
+        assert stage.cam.min() >= 0 and stage.cam.max() == pytest.approx(1.0)
+        assert stage.cam_raw.min() >= 0
+
+
+def test_grad_cam_equals_captum_layer_grad_cam_on_every_stage(s12_analysis, photo):
+    analysis, cache = s12_analysis
+    loaded = cache.get("s12")
+    pixel_values = loaded.processor(images=photo, return_tensors="pt")["pixel_values"]
+    target = analysis.predictions[1].index
+    retargeted = analyze(photo, "s12", target=target, cache=cache)
+    for stage, blocks in zip(retargeted.stages, loaded.model.poolformer.encoder.block):
+        expected = LayerGradCam(lambda x: loaded.model(x).logits, blocks[-1]).attribute(
+            pixel_values, target=target, relu_attributions=True
+        )
+        expected = expected[0, 0].detach().numpy()
+        assert expected.max() > 0
+        np.testing.assert_allclose(stage.cam_raw, expected, rtol=1e-5, atol=1e-5 * expected.max())
+
+
+def test_analysis_runs_the_model_once(s12_analysis, photo, monkeypatch):
+    _, cache = s12_analysis
+    model = cache.get("s12").model
+    calls = []
+    handle = model.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        analyze(photo, "s12", cache=cache)
+    finally:
+        handle.remove()
+    assert len(calls) == 1
+
+
+def test_target_by_label_synonym_and_index(s12_analysis, photo):
+    _, cache = s12_analysis
+    assert analyze(photo, "s12", target="tabby cat", cache=cache).target.index == 281
+    assert analyze(photo, "s12", target="281", cache=cache).target.label == "tabby, tabby cat"
+
+
+def test_different_targets_give_different_cams(s12_analysis, photo):
+    _, cache = s12_analysis
+    first = analyze(photo, "s12", target=0, cache=cache)
+    second = analyze(photo, "s12", target=1, cache=cache)
+    assert not np.allclose(first.stages[3].cam_raw, second.stages[3].cam_raw)
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [(1000, "out of range"), (-1, "out of range"), ("tabbby", "Did you mean: tabby"), ("", "class name or index"), ("zebra crossing", "no class")],
+)
+def test_unknown_targets_are_clear_errors(target, message):
+    labels = ("tench", "goldfish", "tabby, tabby cat")
+    with pytest.raises(UnknownTargetError, match=message):
+        resolve_target(target if target != 1000 else 3, labels)
+
+
+def test_feature_views_are_rgb_pictures(s12_analysis):
+    analysis, _ = s12_analysis
+    for stage in analysis.stages:
+        for view in (stage.views.mean, stage.views.pca, stage.views.channels):
+            assert view.dtype == np.uint8 and view.ndim == 3 and view.shape[2] == 3
+            assert min(view.shape[:2]) >= 200
+            assert view.std() > 0

@@ -1,0 +1,88 @@
+import threading
+import time
+
+import pytest
+
+from poolformer_demo import ModelCache, WeightsUnavailableError, load_model
+from poolformer_demo import weights as weights_module
+
+
+def test_loads_from_the_weights_folder_with_its_own_processor(use_weights_dir):
+    s12 = load_model("s12")
+    m36 = load_model("m36")
+    assert s12.source.startswith("folder ")
+    assert s12.processor.crop_pct == pytest.approx(0.9)
+    assert m36.processor.crop_pct == pytest.approx(0.95)
+    assert not s12.model.training
+    assert not any(p.requires_grad for p in s12.model.parameters())
+
+
+def test_loads_from_the_hugging_face_cache_offline(hub_cache, monkeypatch):
+    monkeypatch.delenv("POOLFORMER_WEIGHTS_DIR", raising=False)
+    loaded = load_model("s12")
+    assert loaded.source == "local cache"
+    assert loaded.model.config.hidden_sizes == [64, 128, 320, 512]
+
+
+def test_missing_weights_error_names_variant_sources_and_fix(use_weights_dir):
+    with pytest.raises(WeightsUnavailableError) as info:
+        load_model("s24")
+    message = str(info.value)
+    assert "S24" in message and "sail/poolformer_s24" in message
+    assert "poolformer_s24 (it does not exist)" in message
+    assert "POOLFORMER_WEIGHTS_DIR" in message and "go online once" in message
+
+
+def test_unreachable_hub_is_probed_once_not_per_request(monkeypatch, tmp_path):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    # Nothing listens on port 9 of the loopback, so connecting is refused at once.
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))
+    probe = weights_module._HubProbe()
+    monkeypatch.setattr(weights_module, "hub_probe", probe)
+    calls = []
+    real = weights_module._from_pretrained
+    monkeypatch.setattr(weights_module, "_from_pretrained", lambda s, local_files_only: calls.append(local_files_only) or real(s, local_files_only))
+    for _ in range(3):
+        with pytest.raises(WeightsUnavailableError, match="the hub is unreachable"):
+            load_model("s36")
+    assert probe.probe_count == 1
+    # Knowing the hub is down, loading only looks in the local cache and never retries the network.
+    assert calls == [True, True, True]
+
+
+def test_cache_loads_each_variant_once_under_concurrent_requests(use_weights_dir):
+    loads = []
+
+    def slow_loader(variant):
+        loads.append(variant.name)
+        time.sleep(0.2)
+        return load_model(variant)
+
+    cache = ModelCache(capacity=2, loader=slow_loader)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get("s12"))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert loads == ["s12"]
+    assert len({id(r) for r in results}) == 1
+
+
+def test_cache_evicts_least_recently_used_and_stays_within_capacity(use_weights_dir):
+    loads = []
+    cache = ModelCache(capacity=1, loader=lambda v: loads.append(v.name) or load_model(v))
+    cache.get("s12")
+    cache.get("m36")
+    assert cache.cached_variants() == ["m36"]
+    cache.get("s12")
+    assert loads == ["s12", "m36", "s12"]
+    assert len(cache.cached_variants()) == 1
+
+
+def test_cache_capacity_must_be_positive():
+    with pytest.raises(ValueError):
+        ModelCache(capacity=0)
