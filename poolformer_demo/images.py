@@ -19,6 +19,7 @@ DEFAULT_MAX_PIXELS = 50_000_000
 # cropping a long strip to this aspect ratio changes nothing the model sees, while an
 # uncropped 1x5000 strip would be resized to 250x1,250,000 pixels.
 MAX_ASPECT_RATIO = 3.0
+_EXIF_ORIENTATION = 0x0112
 
 
 @dataclass(frozen=True)
@@ -46,29 +47,34 @@ def _open(source: str | Path | bytes) -> Image.Image:
         if isinstance(source, bytes):
             if not source:
                 raise ImageInputError("The upload is empty (0 bytes).")
-            image = Image.open(io.BytesIO(source))
+            image = _open_quietly(io.BytesIO(source))
         else:
             path = Path(source)
             if not path.is_file():
                 raise ImageInputError(f"{name} was not found.")
             if path.stat().st_size == 0:
                 raise ImageInputError(f"{name} is empty (0 bytes).")
-            image = Image.open(path)
+            image = _open_quietly(path)
         # The size is known from the header; refuse before any pixel is decoded.
         _check_pixel_count(image.size)
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image.load()
+        image.load()
     except ImageInputError:
         raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageInputError(f"{name} is too large to decode safely: {exc}") from None
+    except Image.DecompressionBombError:
+        raise ImageInputError(f"{name} is too large to decode safely; the limit is {max_pixels() / 1e6:.0f} megapixels.") from None
     except UnidentifiedImageError:
         raise ImageInputError(f"{name} is not an image format that can be read (PNG, JPEG, GIF, WebP, TIFF, BMP).") from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = "it is truncated or corrupt" if "truncated" in str(exc) or "broken" in str(exc) else "it is corrupt"
         raise ImageInputError(f"{name} could not be decoded: {reason}.") from None
     return image
+
+
+def _open_quietly(file) -> Image.Image:
+    # Pillow warns about large images at open(); the project's own limit is checked right after.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        return Image.open(file)
 
 
 def _check_pixel_count(size: tuple[int, int]) -> None:
@@ -89,10 +95,9 @@ def _to_rgb(image: Image.Image, notes: list[str]) -> PreparedImage:
     if frames > 1:
         image.seek(0)
         notes.append(f"Animated image: the first of its {frames} frames was analysed.")
-    transposed = ImageOps.exif_transpose(image)
-    if transposed is not image:
+    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+        image = ImageOps.exif_transpose(image)
         notes.append("The photo's EXIF orientation was applied.")
-        image = transposed
 
     if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         image = _scale_to_8bit(image)

@@ -108,27 +108,22 @@ def overlay_gallery(analysis: Analysis, opacity: float = DEFAULT_OPACITY) -> lis
     return [(stage.overlay(analysis.input_image, opacity), stage.caption) for stage in analysis.stages]
 
 
-def large_overlay(analysis: Analysis, stage: int = DEEPEST_STAGE, opacity: float = DEFAULT_OPACITY) -> dict:
-    result = analysis.stages[stage - 1]
-    return gr.update(
-        value=result.overlay(analysis.input_image, opacity),
-        label=f"Grad-CAM · {result.caption}",
-    )
+def large_overlay(analysis: Analysis, stage: int = DEEPEST_STAGE, opacity: float = DEFAULT_OPACITY) -> np.ndarray:
+    return analysis.stages[stage - 1].overlay(analysis.input_image, opacity)
 
 
-def target_markdown(analysis: Analysis) -> str:
+def target_name(analysis: Analysis) -> str:
+    return display_names(analysis.labels)[analysis.target.index]
+
+
+def target_markdown(analysis: Analysis, stage: int = DEEPEST_STAGE) -> str:
+    """Which class Grad-CAM explains, and which stage is shown large."""
     target = analysis.target
-    name = display_names(analysis.labels)[target.index]
-    top1 = " (the top prediction)" if target.index == analysis.predictions[0].index else ""
+    top1 = "top prediction · " if target.index == analysis.predictions[0].index else ""
     return (
-        f"Grad-CAM explains **{_md(name)}**{top1} · class {target.index} · "
-        f"p = {target.probability:.1%}"
+        f"Grad-CAM explains **{_md(target_name(analysis))}** ({top1}class {target.index} · "
+        f"p = {target.probability:.1%})  \nEnlarged: {analysis.stages[stage - 1].caption}"
     )
-
-
-def target_choices(analysis: Analysis) -> dict:
-    names = display_names(analysis.labels)
-    return gr.update(choices=list(names), value=names[analysis.target.index])
 
 
 def _describe_source(source: str) -> str:
@@ -261,8 +256,8 @@ def outputs_for(session: Session, view: str = DEFAULT_VIEW, opacity: float = DEF
         feature_gallery(analysis, view),
         overlay_gallery(analysis, opacity),
         large_overlay(analysis, session.stage, opacity),
-        target_choices(analysis),
-        target_markdown(analysis),
+        target_name(analysis),
+        target_markdown(analysis, session.stage),
         facts_markdown(analysis.variant, analysis),
         notes_markdown(analysis),
         shapes_markdown(analysis),
@@ -332,9 +327,21 @@ def blend(session: Session | None, opacity: float):
 def pick_stage(session: Session | None, opacity: float, evt: gr.SelectData):
     """Show the clicked stage's overlay large. Formatting only: the model does not run."""
     if session is None:
-        return gr.skip(), gr.skip()
+        return gr.skip(), gr.skip(), gr.skip()
     stage = int(evt.index) + 1
-    return large_overlay(session.analysis, stage, opacity), replace(session, stage=stage)
+    return (
+        large_overlay(session.analysis, stage, opacity),
+        target_markdown(session.analysis, stage),
+        replace(session, stage=stage),
+    )
+
+
+def target_menu(session: Session | None):
+    """Offer every class of the analysed model in the target menu."""
+    if session is None:
+        return gr.skip()
+    names = display_names(session.analysis.labels)
+    return gr.update(choices=list(names), value=target_name(session.analysis))
 
 
 def clear_target():
@@ -530,7 +537,7 @@ def build_demo() -> gr.Blocks:
                         facts = gr.Markdown(facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts")
                     with gr.Column(scale=5, min_width=340):
                         cam_large = gr.Image(
-                            label="Grad-CAM · deepest stage",
+                            label="Grad-CAM, enlarged (stage 4 unless you pick another below)",
                             type="numpy",
                             format="png",
                             interactive=False,
@@ -567,7 +574,7 @@ def build_demo() -> gr.Blocks:
 
         results = [label, feature_maps, cam_gallery, cam_large, target, target_info, facts, notes, journey, session]
 
-        run.click(
+        analysed = run.click(
             analyze_image,
             inputs=[image, variant, target, view, opacity],
             outputs=results,
@@ -591,19 +598,24 @@ def build_demo() -> gr.Blocks:
             show_progress_on=[cam_large],
             **model_events,
         )
-        for examples in (photos, shapes_examples):
-            if examples is not None:
-                examples.load_input_event.then(
-                    analyze_example,
-                    inputs=[image, variant, view, opacity],
-                    outputs=results,
-                    api_visibility="private",
-                    show_progress_on=[label, cam_large],
-                    **model_events,
-                )
+        example_runs = [
+            examples.load_input_event.then(
+                analyze_example,
+                inputs=[image, variant, view, opacity],
+                outputs=results,
+                api_visibility="private",
+                show_progress_on=[label, cam_large],
+                **model_events,
+            )
+            for examples in (photos, shapes_examples)
+            if examples is not None
+        ]
+        # A new analysis may come from another model: offer its classes (retargeting keeps the model).
+        for event in (analysed, *example_runs):
+            event.success(target_menu, inputs=session, outputs=target, queue=False, api_visibility="private", show_progress="hidden")
         view.change(show_view, inputs=[session, view], outputs=feature_maps, **format_events)
         opacity.input(blend, inputs=[session, opacity], outputs=[cam_gallery, cam_large], trigger_mode="always_last", **format_events)
-        cam_gallery.select(pick_stage, inputs=[session, opacity], outputs=[cam_large, session], **format_events)
+        cam_gallery.select(pick_stage, inputs=[session, opacity], outputs=[cam_large, target_info, session], **format_events)
         # A new picture or model starts from its own top class.
         image.input(clear_target, outputs=target, queue=False, api_visibility="private")
         variant.input(clear_target, outputs=target, queue=False, api_visibility="private")

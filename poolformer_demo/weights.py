@@ -109,7 +109,7 @@ def load_model(variant: Variant | str) -> LoadedModel:
     if variant.bundled_dir is not None:
         try:
             return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled")
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # any broken source is reported, and the next one tried
             raise WeightsUnavailableError(
                 f"The bundled {variant.name!r} model in {variant.bundled_dir.name}/ could not be "
                 f"loaded ({_short(exc)}). Rebuild it with `python -m poolformer_demo.demo_model train`."
@@ -120,7 +120,7 @@ def load_model(variant: Variant | str) -> LoadedModel:
         if local_dir.is_dir():
             try:
                 return LoadedModel(variant, *_from_pretrained(local_dir, True), f"folder {local_dir}")
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # any broken source is reported, and the next one tried
                 tried.append(f"the folder {local_dir} ({_short(exc)})")
         else:
             tried.append(f"the folder {local_dir} (it does not exist)")
@@ -129,7 +129,7 @@ def load_model(variant: Variant | str) -> LoadedModel:
     try:
         model, processor = _from_pretrained(variant.hub_id, local_files_only=not online)
         return LoadedModel(variant, model, processor, f"hub {variant.hub_id}" if online else "local cache")
-    except (OSError, ValueError) as exc:
+    except Exception as exc:  # any broken source is reported, and the next one tried
         where = "the hub" if online else "the Hugging Face cache (the hub is unreachable)"
         tried.append(f"{variant.hub_id} from {where} ({_short(exc)})")
 

@@ -2,6 +2,7 @@ import threading
 import time
 
 import pytest
+import torch
 
 from poolformer_demo import ModelCache, WeightsUnavailableError, load_model
 from poolformer_demo import weights as weights_module
@@ -86,3 +87,30 @@ def test_cache_evicts_least_recently_used_and_stays_within_capacity(use_weights_
 def test_cache_capacity_must_be_positive():
     with pytest.raises(ValueError):
         ModelCache(capacity=0)
+
+
+class _RunsCodeWhenUnpickled:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_pickle_that_runs_code_on_load_is_not_executed(tmp_path, monkeypatch):
+    from transformers import PoolFormerConfig, PoolFormerImageProcessor
+
+    folder = tmp_path / "poolformer_s24"
+    variant_config = PoolFormerConfig(depths=[4, 4, 12, 4], hidden_sizes=[64, 128, 320, 512])
+    variant_config.save_pretrained(folder)
+    PoolFormerImageProcessor().save_pretrained(folder)
+    marker = tmp_path / "code-ran"
+    torch.save({"weight": _RunsCodeWhenUnpickled(marker)}, folder / "pytorch_model.bin")
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))
+
+    with pytest.raises(WeightsUnavailableError, match="poolformer_s24"):
+        load_model("s24")
+    assert not marker.exists()
+    # The payload is live: an unsafe load would have run it.
+    torch.load(folder / "pytorch_model.bin", weights_only=False)
+    assert marker.exists()
