@@ -106,3 +106,18 @@ def photo() -> Image.Image:
 def noise_image() -> Image.Image:
     rng = np.random.default_rng(0)
     return Image.fromarray(rng.integers(0, 256, size=(300, 400, 3), dtype=np.uint8))
+
+
+@pytest.fixture(scope="session")
+def all_variants_dir(weights_dir) -> Path:
+    """A weights folder with every hub variant (the big ones take a few seconds each to build)."""
+    root = _SESSION_ROOT / "all-weights"
+    for name in ("s12", "s24", "s36", "m36", "m48"):
+        folder = root / f"poolformer_{name}"
+        existing = weights_dir / folder.name
+        if existing.is_dir():
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            folder.symlink_to(existing, target_is_directory=True)
+        else:
+            build_checkpoint(name, folder, seed=2)
+    return root

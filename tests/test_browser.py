@@ -1,0 +1,163 @@
+"""The app in a real browser: upload a photo, analyse it, re-target Grad-CAM, take a screenshot.
+
+Drives Debian's Chromium (`apt-get install chromium`) through playwright; playwright's own
+browser downloads are not used. UPDATE_SCREENSHOT=1 copies the screenshot to assets/. To make
+the README screenshot with real weights, point POOLFORMER_SCREENSHOT_WEIGHTS_DIR at a folder
+holding `poolformer_s12/` saved with `save_pretrained`; by default the random-weight test
+checkpoint is used.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from poolformer_demo import ModelCache, ui
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
+SCREENSHOT = ROOT / "assets" / "screenshot.png"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+TIMEOUT_MS = 60_000
+ERROR_TOAST = '[data-testid="toast-body"].error'
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        message = f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`."
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(weights_dir):
+    weights = os.environ.get("POOLFORMER_SCREENSHOT_WEIGHTS_DIR") or str(weights_dir)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", weights)
+        patch.setattr(ui, "model_cache", ModelCache(capacity=1))
+        demo = ui.build_demo()
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        demo.launch(**ui.launch_kwargs(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True))
+        try:
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            demo.close()
+
+
+def wait_until(page, condition: str, what: str) -> None:
+    """Wait for a JavaScript condition; fail at once, with its text, if an error toast appears."""
+    page.wait_for_function(f"() => ({condition}) || document.querySelector('{ERROR_TOAST}')", timeout=TIMEOUT_MS)
+    assert_no_error_toast(page, f"while waiting for {what}")
+
+
+def assert_no_error_toast(page, when: str = "") -> None:
+    toasts = page.locator(ERROR_TOAST)
+    if toasts.count():
+        pytest.fail(f"The page showed an error {when}: {toasts.first.inner_text()!r}")
+
+
+def images_loaded(selector: str, count: int) -> str:
+    return (
+        f"Array.from(document.querySelectorAll('{selector} img')).filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
+    )
+
+
+def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.wait_for_selector("#input-image", timeout=TIMEOUT_MS)
+
+    page.locator("#input-image input[type=file]").set_input_files(str(PHOTO))
+    wait_until(page, images_loaded("#input-image", 1), "the upload to show")
+
+    page.locator("#variant input").click()
+    page.get_by_role("option", name="s12 · 12M params").click()
+    assert page.locator("#variant input").input_value().startswith("s12")
+
+    page.locator("#analyze-button").click()
+    wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the top-5")
+    wait_until(page, images_loaded("#feature-gallery", 4), "the feature maps")
+    wait_until(page, images_loaded("#cam-gallery", 4), "the Grad-CAM overlays")
+    wait_until(page, images_loaded("#cam-large", 1), "the enlarged Grad-CAM")
+
+    captions = page.locator("#cam-gallery .caption-label").all_inner_texts()
+    assert captions == [
+        "Stage 1 · 64x56x56 · stride 4",
+        "Stage 2 · 128x28x28 · stride 8",
+        "Stage 3 · 320x14x14 · stride 16",
+        "Stage 4 · 512x7x7 · stride 32",
+    ]
+    assert page.locator("#feature-gallery .caption-label").all_inner_texts() == captions
+    rows = page.locator("#predictions button.confidence-set")
+    names = [rows.nth(i).locator("dt").inner_text() for i in range(5)]
+    assert names[0] in page.locator("#target-info").inner_text()
+    assert "Analysis took" in page.locator("#facts").inner_text()
+
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot = tmp_path / "screenshot.png"
+    page.screenshot(path=str(shot))
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, SCREENSHOT)
+
+    # Switching the feature-map view only re-draws.
+    before = page.locator("#feature-gallery img").first.get_attribute("src")
+    page.get_by_label("mean activation").check()
+    wait_until(
+        page,
+        f"document.querySelector('#feature-gallery img') && document.querySelector('#feature-gallery img').src !== {before!r}",
+        "the mean-activation view",
+    )
+
+    # Clicking the second prediction explains that class instead.
+    overlay_before = page.locator("#cam-large img").get_attribute("src")
+    rows.nth(1).click()
+    wait_until(
+        page,
+        f"document.querySelector('#target-info').innerText.includes({names[1]!r}) && "
+        f"document.querySelector('#cam-large img').src !== {overlay_before!r}",
+        "Grad-CAM to re-target",
+    )
+    info = page.locator("#target-info").inner_text()
+    assert f"explains {names[1]} (class" in info
+    assert "top prediction" not in info
+    assert page.locator("#target input").input_value() == names[1]
+
+    # The Learn tab follows the last analysis through the stages.
+    page.get_by_role("tab", name="Learn").click()
+    wait_until(page, "document.querySelector('#journey').innerText.includes('512×7×7')", "the stage shapes")
+    assert_no_error_toast(page, "at the end")
+    page.close()
