@@ -59,7 +59,7 @@ SESSION_TTL_S = 3600
 
 GENERIC_ERROR = "Something went wrong while analysing this image. Please try again, or try another image."
 
-# The model may be replaced in tests; None means weights.default_cache.
+# The model cache the handlers use; None means weights.default_cache.
 model_cache: ModelCache | None = None
 
 
@@ -119,10 +119,10 @@ def target_name(analysis: Analysis) -> str:
 def target_markdown(analysis: Analysis, stage: int = DEEPEST_STAGE) -> str:
     """Which class Grad-CAM explains, and which stage is shown large."""
     target = analysis.target
-    top1 = "top prediction · " if target.index == analysis.predictions[0].index else ""
+    top1 = " · top prediction" if target.index == analysis.predictions[0].index else ""
     return (
-        f"Grad-CAM explains **{_md(target_name(analysis))}** ({top1}class {target.index} · "
-        f"p = {target.probability:.1%})  \nEnlarged: {analysis.stages[stage - 1].caption}"
+        f"Grad-CAM for **{_md(target_name(analysis))}** · class {target.index} · p = {target.probability:.1%}{top1}"
+        f"  \nEnlarged: {analysis.stages[stage - 1].caption}"
     )
 
 
@@ -142,20 +142,21 @@ def _joined(values) -> str:
 def facts_markdown(variant: Variant, analysis: Analysis | None = None) -> str:
     """The model's architecture and published figures; after an analysis, also where the weights
     came from and how long it took."""
+    source = f"`{variant.hub_id}`" if variant.hub_id else variant.description
+    macs = f"{variant.macs_g:.1f} G at 224 px" if variant.macs_g else "–"
+    model = f"**PoolFormer-{variant.name.upper()}** · {source}"
     rows = [
-        ("Model", f"PoolFormer-{variant.name.upper()}" + (f" (`{variant.hub_id}`)" if variant.hub_id else f" · {variant.description}")),
         ("Blocks per stage", _joined(variant.depths)),
-        ("Widths (channels)", _joined(variant.hidden_sizes)),
-        ("Parameters", f"{variant.params_m:g} M"),
-        ("MACs at 224 px", f"{variant.macs_g:g} G" if variant.macs_g is not None else "–"),
+        ("Widths", _joined(variant.hidden_sizes)),
+        ("Parameters · MACs", f"{variant.params_m:g} M · {macs}"),
         ("ImageNet-1k top-1", f"{variant.top1:g} %" if variant.top1 is not None else "– (not an ImageNet model)"),
     ]
-    if analysis is not None:
+    if analysis is None:
+        rows.append(("Weights", "loaded on the first analysis"))
+    else:
         rows.append(("Weights", _describe_source(analysis.weights_source)))
         rows.append(("Analysis took", f"{analysis.seconds:.2f} s"))
-    else:
-        rows.append(("Weights", "loaded on the first analysis"))
-    return "| Model facts | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return f"| Model | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
 def notes_markdown(analysis: Analysis) -> str:
@@ -200,7 +201,7 @@ def variants_table() -> str:
     for v in HUB_VARIANTS.values():
         rows.append(
             f"| {v.name.upper()} | {_joined(v.depths)} | {_joined(v.hidden_sizes)} | {v.params_m:g} M | "
-            f"{v.macs_g:g} G | {v.top1:g} % |"
+            f"{v.macs_g:.1f} G | {v.top1:g} % |"
         )
     return "\n".join(rows)
 
@@ -291,21 +292,27 @@ def analyze_example(image: str | None, variant: str, view: str, opacity: float, 
     return _run(image, variant, None, view, opacity)
 
 
-def retarget(session: Session | None, target: str | None, view: str, opacity: float, progress=gr.Progress(track_tqdm=True)):
+def retarget(
+    session: Session | None, target: str | None, view: str, opacity: float, progress=gr.Progress(track_tqdm=True)
+):
     """Explain another class of the last analysed image, without uploading it again."""
     if session is None:
         raise gr.Error("Analyse an image first, then choose the class to explain.", print_exception=False)
-    if target in ("", None):
+    if target in ("", None, target_name(session.analysis)):
         return outputs_for(session, view, opacity)
     if not Path(session.image).is_file():
-        raise gr.Error("The last image is no longer on the server. Upload it again and re-run the analysis.", print_exception=False)
+        raise gr.Error(
+            "The last image is no longer on the server. Upload it again and re-run the analysis.", print_exception=False
+        )
     names = display_names(session.analysis.labels)
     # A menu entry maps to its exact class; anything typed is resolved by the core (names, synonyms, indices).
     resolved = names.index(target) if target in names else target
     return _run(session.image, session.variant, resolved, view, opacity, session.stage)
 
 
-def retarget_from_label(session: Session | None, view: str, opacity: float, evt: gr.SelectData, progress=gr.Progress(track_tqdm=True)):
+def retarget_from_label(
+    session: Session | None, view: str, opacity: float, evt: gr.SelectData, progress=gr.Progress(track_tqdm=True)
+):
     """A row of the top-5 list was clicked: explain that class."""
     return retarget(session, evt.value, view, opacity)
 
@@ -419,7 +426,8 @@ about the simplest mixer there is.
 * **Stride 1** with padding keeps the feature map's size, so the block's output can be added to its input;
   `count_include_pad=False` averages only real neighbours, so borders are not darkened by zero padding.
 * **`− x`**: the block already adds its input back through the residual connection, so the mixer
-  subtracts it; the sub-block then outputs `AvgPool(Norm(X)) − Norm(X) + X`, a pure "what do my neighbours add" update.
+  subtracts it: the sub-block adds `AvgPool(Norm(X)) − Norm(X)` to `X`, i.e. only what the neighbours
+  contribute beyond the token itself.
 * Norm is Group Normalization with one group (statistics over channels and positions); each
   residual branch is scaled by a learnable per-channel **layer scale**.
 
@@ -433,7 +441,7 @@ With nothing but pooling, PoolFormer-M36 reaches 82.1 % ImageNet top-1, 0.3 poin
 """
 
 LEARN_OUTRO = """\
-Figures from the paper (Table 1; 224 px input). S-models use widths 64/128/320/512, M-models 96/192/384/768.
+Figures from the paper (ImageNet-1k, 224 px input). S-models use widths 64/128/320/512, M-models 96/192/384/768.
 The *demo* model in this app is a small PoolFormer trained on synthetic shapes, so the app works offline.
 
 ### Reading the pictures on the *Explore* tab
@@ -451,18 +459,36 @@ The *demo* model in this app is a small PoolFormer trained on synthetic shapes, 
 # ---------------------------------------------------------------------------------------------
 
 CSS = """
-.gradio-container { max-width: 1440px !important; margin: 0 auto !important; }
-#app-header h1 { margin-bottom: 0; }
-#app-header p { margin-top: 4px; opacity: 0.8; }
-#target-info { min-height: 1.5em; }
-#notes:empty { display: none; }
-#facts table { font-size: 0.9em; }
-#facts td, #facts th { padding: 3px 8px; }
+.gradio-container { max-width: 1480px !important; margin: 0 auto !important; }
+#app-header h1 { margin: 0; }
+#app-header p { margin: 2px 0 0; opacity: 0.8; }
+#target-info { min-height: 3em; }
+#facts table { font-size: 0.88em; width: 100%; }
+#facts td, #facts th { padding: 2px 8px; text-align: left; }
+#cam-large img { width: 100%; height: 100%; object-fit: contain; }
+/* Stage galleries: no scroll box, captions below each picture instead of over it. */
+.stage-gallery .fixed-height { min-height: 0 !important; max-height: none !important; height: auto !important; }
+.stage-gallery .grid-wrap { overflow-y: visible !important; padding-top: 2.4rem !important; }
+.stage-gallery .thumbnail-item {
+  aspect-ratio: auto !important; height: auto !important; display: flex; flex-direction: column;
+}
+.stage-gallery .thumbnail-item img { aspect-ratio: 1 / 1; width: 100%; height: auto; object-fit: contain; }
+.stage-gallery .caption-label {
+  position: static !important; max-width: 100% !important; white-space: normal !important; border: none !important;
+  background: transparent !important; font-size: 12px; text-align: center !important; padding: 4px 2px !important;
+}
 """
 
 
 def _theme():
-    return gr.themes.Soft(primary_hue="indigo", secondary_hue="sky", neutral_hue="slate")
+    # System fonts: the page needs nothing from outside the server.
+    return gr.themes.Soft(
+        primary_hue="indigo",
+        secondary_hue="sky",
+        neutral_hue="slate",
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    )
 
 
 def build_demo() -> gr.Blocks:
@@ -472,17 +498,19 @@ def build_demo() -> gr.Blocks:
     # Formatting is cheap and must not wait behind a model run.
     format_events = {"concurrency_limit": None, "api_visibility": "private", "show_progress": "hidden"}
 
-    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as demo:
+    # analytics_enabled=False: no usage reports or version checks leave the server.
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
         session = gr.State(None, time_to_live=SESSION_TTL_S)
         gr.Markdown(
             f"# {TITLE}\nTop-5 predictions, stage-by-stage feature maps and Grad-CAM for "
-            "[PoolFormer](https://arxiv.org/abs/2111.11418), the MetaFormer whose token mixer is plain average pooling.",
+            "[PoolFormer](https://arxiv.org/abs/2111.11418), "
+            "the MetaFormer whose token mixer is plain average pooling.",
             elem_id="app-header",
         )
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=4, min_width=300):
+                    with gr.Column(scale=3, min_width=300):
                         image = gr.Image(
                             label="Image",
                             sources=["upload", "webcam", "clipboard"],
@@ -519,36 +547,44 @@ def build_demo() -> gr.Blocks:
                                 examples_per_page=8,
                                 api_visibility="private",
                             )
-                    with gr.Column(scale=5, min_width=340):
+                    with gr.Column(scale=4, min_width=340):
                         notes = gr.Markdown("", label="Notes", elem_id="notes")
-                        label = gr.Label(num_top_classes=5, label="Top-5 predictions · click one to explain it", elem_id="predictions")
+                        label = gr.Label(
+                            num_top_classes=5,
+                            label="Top-5 predictions · click one to explain it",
+                            show_heading=False,
+                            elem_id="predictions",
+                        )
                         target = gr.Dropdown(
                             choices=[],
                             value=None,
-                            label="Explain a class (Grad-CAM target)",
-                            info="Click a prediction above, or type any class the model knows.",
+                            label="Explain another class (type any name)",
                             allow_custom_value=True,
                             filterable=True,
                             elem_id="target",
                         )
                         # Its choices are filled per analysis; API callers may pass any class name or index.
-                        target.api_info = lambda: {"type": "string", "description": "a class name or index; empty for the top class"}
+                        target.api_info = lambda: {
+                            "type": "string",
+                            "description": "a class name or index; empty for the top class",
+                        }
                         target_info = gr.Markdown("", label="Grad-CAM target", elem_id="target-info")
-                        facts = gr.Markdown(facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts")
-                    with gr.Column(scale=5, min_width=340):
+                        facts = gr.Markdown(
+                            facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
+                        )
+                    with gr.Column(scale=4, min_width=340):
                         cam_large = gr.Image(
-                            label="Grad-CAM, enlarged (stage 4 unless you pick another below)",
+                            label="Grad-CAM, enlarged",
                             type="numpy",
                             format="png",
                             interactive=False,
-                            height=400,
+                            height=540,
                             elem_id="cam-large",
                         )
-                        opacity = gr.Slider(0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity")
                 with gr.Row(equal_height=False):
                     with gr.Column():
                         cam_gallery = gr.Gallery(
-                            label="Grad-CAM at every stage · click one to show it large",
+                            label="Grad-CAM at every stage · click one to enlarge it",
                             columns=4,
                             height="auto",
                             object_fit="contain",
@@ -556,9 +592,12 @@ def build_demo() -> gr.Blocks:
                             allow_preview=False,
                             interactive=False,
                             elem_id="cam-gallery",
+                            elem_classes=["stage-gallery"],
+                        )
+                        opacity = gr.Slider(
+                            0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
                         )
                     with gr.Column():
-                        view = gr.Radio(list(VIEWS), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
                         feature_maps = gr.Gallery(
                             label="Feature maps at every stage",
                             columns=4,
@@ -567,7 +606,9 @@ def build_demo() -> gr.Blocks:
                             format="png",
                             interactive=False,
                             elem_id="feature-gallery",
+                            elem_classes=["stage-gallery"],
                         )
+                        view = gr.Radio(list(VIEWS), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
             with gr.Tab("Learn", id="learn"):
                 gr.Markdown(LEARN_INTRO + variants_table() + "\n\n" + LEARN_OUTRO)
                 journey = gr.Markdown(shapes_markdown(), label="Shapes through the stages", elem_id="journey")
@@ -612,10 +653,18 @@ def build_demo() -> gr.Blocks:
         ]
         # A new analysis may come from another model: offer its classes (retargeting keeps the model).
         for event in (analysed, *example_runs):
-            event.success(target_menu, inputs=session, outputs=target, queue=False, api_visibility="private", show_progress="hidden")
+            event.success(
+                target_menu, inputs=session, outputs=target, queue=False, api_visibility="private",
+                show_progress="hidden",
+            )
         view.change(show_view, inputs=[session, view], outputs=feature_maps, **format_events)
-        opacity.input(blend, inputs=[session, opacity], outputs=[cam_gallery, cam_large], trigger_mode="always_last", **format_events)
-        cam_gallery.select(pick_stage, inputs=[session, opacity], outputs=[cam_large, target_info, session], **format_events)
+        opacity.input(
+            blend, inputs=[session, opacity], outputs=[cam_gallery, cam_large], trigger_mode="always_last",
+            **format_events,
+        )
+        cam_gallery.select(
+            pick_stage, inputs=[session, opacity], outputs=[cam_large, target_info, session], **format_events
+        )
         # A new picture or model starts from its own top class.
         image.input(clear_target, outputs=target, queue=False, api_visibility="private")
         variant.input(clear_target, outputs=target, queue=False, api_visibility="private")

@@ -90,9 +90,8 @@ def assert_no_error_toast(page, when: str = "") -> None:
 
 
 def images_loaded(selector: str, count: int) -> str:
-    return (
-        f"Array.from(document.querySelectorAll('{selector} img')).filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
-    )
+    images = f"Array.from(document.querySelectorAll('{selector} img'))"
+    return f"{images}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
 
 
 def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
@@ -138,7 +137,7 @@ def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
     page.get_by_label("mean activation").check()
     wait_until(
         page,
-        f"document.querySelector('#feature-gallery img') && document.querySelector('#feature-gallery img').src !== {before!r}",
+        f"(document.querySelector('#feature-gallery img')?.src ?? {before!r}) !== {before!r}",
         "the mean-activation view",
     )
 
@@ -152,12 +151,29 @@ def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
         "Grad-CAM to re-target",
     )
     info = page.locator("#target-info").inner_text()
-    assert f"explains {names[1]} (class" in info
+    assert info.startswith(f"Grad-CAM for {names[1]} · class ")
     assert "top prediction" not in info
     assert page.locator("#target input").input_value() == names[1]
+
+    # Typing a class name (here a synonym) explains that class.
+    page.locator("#target input").fill("tiger cat")
+    page.keyboard.press("Enter")
+    typed = "document.querySelector('#target-info').innerText.startsWith('Grad-CAM for tiger cat')"
+    wait_until(page, typed, "a typed target")
 
     # The Learn tab follows the last analysis through the stages.
     page.get_by_role("tab", name="Learn").click()
     wait_until(page, "document.querySelector('#journey').innerText.includes('512×7×7')", "the stage shapes")
     assert_no_error_toast(page, "at the end")
+    page.close()
+
+
+def test_an_example_is_one_click_away(browser, app_url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.locator("img[src$='coffee.jpg']").first.click(timeout=TIMEOUT_MS)
+    wait_until(page, images_loaded("#cam-gallery", 4), "the example's analysis")
+    wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the top-5")
+    assert page.locator("#target-info").inner_text().endswith("stride 32")
+    assert_no_error_toast(page)
     page.close()

@@ -73,13 +73,15 @@ def test_analysis_is_formatted_for_every_component(first):
 
     top = next(iter(label))
     assert first[TARGET] == top
-    assert "(top prediction · " in first[TARGET_INFO]
+    assert first[TARGET_INFO].startswith(f"Grad-CAM for **{top}** · class ")
+    assert first[TARGET_INFO].split("  \n")[0].endswith(" · top prediction")
     assert "Enlarged: Stage 4 · 512x7x7 · stride 32" in first[TARGET_INFO]
     menu = ui.target_menu(first[SESSION])
     assert len(menu["choices"]) == 1000 and menu["value"] == top
-    for fact in ("2 · 2 · 6 · 2", "64 · 128 · 320 · 512", "12 M", "1.8 G", "77.2 %", "local folder `poolformer_s12/`", "Analysis took"):
+    facts = ("| 2 · 2 · 6 · 2 |", "| 64 · 128 · 320 · 512 |", "| 12 M · 1.8 G at 224 px |", "| 77.2 % |")
+    for fact in (*facts, "| Weights | local folder `poolformer_s12/` |"):
         assert fact in first[FACTS]
-    assert "/" not in first[FACTS].split("Weights |")[1].split("`")[1].rstrip("/")
+    assert f"| Analysis took | {first[SESSION].analysis.seconds:.2f} s |" in first[FACTS]
     assert first[NOTES] == "\n".join(f"ℹ️ {note}" for note in first[SESSION].analysis.notes)
     assert "| stage 4 | 512×7×7 | 32 | 49 | 2 |" in first[JOURNEY]
     assert "224×224" in first[JOURNEY]
@@ -110,9 +112,10 @@ def test_typing_a_class_name_or_synonym_retargets(first):
     assert out[SESSION].analysis.target.label == "tiger cat"
 
 
-def test_an_empty_target_keeps_the_analysis(first, count_analyses):
-    out = ui.retarget(first[SESSION], "", ui.DEFAULT_VIEW, 0.5)
-    assert out[SESSION] is first[SESSION]
+def test_an_empty_or_unchanged_target_keeps_the_analysis(first, count_analyses):
+    for target in ("", None, first[TARGET]):
+        out = ui.retarget(first[SESSION], target, ui.DEFAULT_VIEW, 0.5)
+        assert out[SESSION] is first[SESSION]
     assert count_analyses == []
 
 
@@ -202,10 +205,18 @@ def test_duplicate_class_names_stay_distinct():
 
 
 def test_default_variant(monkeypatch, weights_dir, tmp_path):
+    import huggingface_hub
+
+    cached = {}
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: cached.get(repo_id))
     monkeypatch.setattr(ui, "model_cache", ModelCache())
     monkeypatch.setattr(ui, "demo_model_available", lambda: True)
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # an empty folder; HF_HUB_OFFLINE=1
     assert ui.default_variant() == "demo"
+
+    cached["sail/poolformer_s12"] = str(tmp_path / "config.json")
+    assert ui.default_variant() == "s12"
+    cached.clear()
 
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
     assert ui.default_variant() == "s12"
@@ -220,8 +231,8 @@ def test_variant_menu_and_learn_tab():
     assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "demo"]
     assert choices["m48"] == "m48 · 73M params · 82.5% ImageNet top-1"
     table = ui.variants_table()
-    for row in ("| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |", "| M48 | 8 · 8 · 24 · 8 |"):
-        assert row in table
+    assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table
+    assert "| M48 | 8 · 8 · 24 · 8 | 96 · 192 · 384 · 768 | 73 M | 11.6 G | 82.5 % |" in table
     assert "AvgPool(x) − x" in ui.LEARN_INTRO
     assert "count_include_pad=False" in ui.LEARN_INTRO
 
@@ -304,7 +315,7 @@ def test_analyze_endpoint_with_a_target(client):
 
     result = client.predict(handle_file(str(PHOTO)), "s12", "tiger cat", api_name="/analyze")
     assert result[TARGET] == "tiger cat"
-    assert "**tiger cat**" in result[TARGET_INFO]
+    assert result[TARGET_INFO].startswith("Grad-CAM for **tiger cat** · class 282 · p = ")
 
 
 def test_endpoint_errors_are_clear_and_the_server_carries_on(client, tmp_path):
@@ -331,3 +342,19 @@ def test_uploads_over_the_size_limit_are_refused(served):
     big = b"\0" * (20 * 1024 * 1024 + 1)
     response = httpx.post(served[1] + "gradio_api/upload", files={"files": ("big.png", big, "image/png")}, timeout=60)
     assert response.status_code == 413
+
+
+def test_shapes_examples_come_with_the_demo_model(monkeypatch, tmp_path):
+    shapes = []
+    for name, colour in (("shapes_circle.png", (200, 40, 40)), ("shapes_star.png", (40, 40, 200))):
+        Image.new("RGB", (128, 128), colour).save(tmp_path / name)
+        shapes.append(str(tmp_path / name))
+    monkeypatch.setattr(ui, "example_shapes", lambda: shapes)
+
+    def example_labels(demo) -> list[str]:
+        return [c["props"].get("label") for c in demo.config["components"] if c["type"] == "dataset"]
+
+    monkeypatch.setattr(ui, "demo_model_available", lambda: False)
+    assert example_labels(ui.build_demo()) == ["Photos (ImageNet models)"]
+    monkeypatch.setattr(ui, "demo_model_available", lambda: True)
+    assert example_labels(ui.build_demo()) == ["Photos (ImageNet models)", "Shapes (demo model)"]

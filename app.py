@@ -1,0 +1,8 @@
+"""PoolFormer Explorer: `python app.py`, then open http://127.0.0.1:7860."""
+
+from poolformer_demo.ui import build_demo, launch_kwargs
+
+demo = build_demo()
+
+if __name__ == "__main__":
+    demo.launch(**launch_kwargs())
