@@ -116,14 +116,16 @@ def load_model(variant: Variant | str) -> LoadedModel:
             ) from exc
 
     local_dir = local_weights_dir(variant)
+    # Messages reach the browser, so they name the variable, never the server's own paths.
+    shown_dir = f"${WEIGHTS_DIR_ENV}/{local_dir.name}" if local_dir is not None else ""
     if local_dir is not None:
         if local_dir.is_dir():
             try:
-                return LoadedModel(variant, *_from_pretrained(local_dir, True), f"folder {local_dir}")
+                return LoadedModel(variant, *_from_pretrained(local_dir, True), f"folder {shown_dir}")
             except Exception as exc:  # any broken source is reported, and the next one tried
-                tried.append(f"the folder {local_dir} ({_short(exc)})")
+                tried.append(f"the folder {shown_dir} ({_short(exc)})")
         else:
-            tried.append(f"the folder {local_dir} (it does not exist)")
+            tried.append(f"the folder {shown_dir} (it does not exist)")
 
     online = hub_probe.reachable()
     try:
