@@ -88,17 +88,20 @@ def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> n
     channels, height, width = activation.shape
     count = min(count, channels)
     order = torch.argsort(activation.mean(dim=(1, 2)), descending=True)[:count]
+    tiles = activation[order].numpy()
+    low = tiles.min(axis=(1, 2), keepdims=True)
+    span = tiles.max(axis=(1, 2), keepdims=True) - low
+    tiles = apply_colormap(np.where(span > 1e-12, (tiles - low) / np.where(span > 1e-12, span, 1.0), 0.0))
     columns = int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
     cell = max(1, int(np.ceil(VIEW_SIZE / columns / max(height, width))))
-    tile_h, tile_w, gap = height * cell, width * cell, 2
-    grid = np.full((rows * (tile_h + gap) - gap, columns * (tile_w + gap) - gap, 3), 255, np.uint8)
-    for slot, channel in enumerate(order.tolist()):
-        tile = apply_colormap(normalize(activation[channel].numpy()))
-        tile = np.repeat(np.repeat(tile, cell, axis=0), cell, axis=1)
-        row, column = divmod(slot, columns)
-        grid[row * (tile_h + gap) : row * (tile_h + gap) + tile_h, column * (tile_w + gap) : column * (tile_w + gap) + tile_w] = tile
-    return grid
+    gap = 2
+    # Pad every tile with a white gap on its right and bottom, then lay the tiles out row by row.
+    padded = np.full((rows * columns, height * cell + gap, width * cell + gap, 3), 255, np.uint8)
+    padded[:count, : height * cell, : width * cell] = tiles.repeat(cell, axis=1).repeat(cell, axis=2)
+    grid = padded.reshape(rows, columns, height * cell + gap, width * cell + gap, 3).transpose(0, 2, 1, 3, 4)
+    grid = grid.reshape(rows * (height * cell + gap), columns * (width * cell + gap), 3)
+    return np.ascontiguousarray(grid[:-gap, :-gap])
 
 
 def overlay(image: np.ndarray | Image.Image, cam: np.ndarray, opacity: float = 0.5) -> np.ndarray:

@@ -63,6 +63,21 @@ GENERIC_ERROR = "Something went wrong while analysing this image. Please try aga
 model_cache: ModelCache | None = None
 
 
+class UploadedImage(gr.Image):
+    """An image input that hands the uploaded file to the core undecoded.
+
+    gr.Image opens every upload with PIL before any handler runs, so a text file, a truncated
+    PNG or a decompression bomb would fail there with a bare "Error". Passing the path on lets
+    the core's decoder, with its pixel limit and specific messages, be the only one that reads
+    it. Gradio has already checked that the path lies in its upload folder.
+    """
+
+    def preprocess(self, payload):
+        if payload is None or payload.path is None or (payload.url or "").startswith("data:"):
+            return super().preprocess(payload)
+        return str(payload.path)
+
+
 @dataclass(frozen=True, eq=False)
 class Session:
     """What one browser tab remembers between events: the image, the variant and the last result.
@@ -511,12 +526,10 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("Explore", id="explore"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=300):
-                        image = gr.Image(
+                        image = UploadedImage(
                             label="Image",
                             sources=["upload", "webcam", "clipboard"],
                             type="filepath",
-                            # None: Gradio hands over the uploaded file as is, and the core's own
-                            # decoder (with its pixel limit) opens it.
                             image_mode=None,
                             height=260,
                             elem_id="input-image",

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
 from poolformer_demo import ModelCache, ui
+from serving import serving
 
 pytestmark = pytest.mark.browser
 
@@ -66,15 +66,8 @@ def app_url(weights_dir):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("POOLFORMER_WEIGHTS_DIR", weights)
         patch.setattr(ui, "model_cache", ModelCache(capacity=1))
-        demo = ui.build_demo()
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        demo.launch(**ui.launch_kwargs(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True))
-        try:
-            yield f"http://127.0.0.1:{port}/"
-        finally:
-            demo.close()
+        with serving() as (_, url):
+            yield url
 
 
 def wait_until(page, condition: str, what: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import gradio as gr
@@ -12,6 +11,7 @@ from PIL import Image
 
 from poolformer_demo import ModelCache, ui
 from poolformer_demo.errors import WeightsUnavailableError
+from serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -253,21 +253,10 @@ def test_launch_settings(monkeypatch):
 # ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(ui_cache):
-    demo = ui.build_demo()
-    port = free_port()
-    demo.launch(**ui.launch_kwargs(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True))
-    try:
-        yield demo, f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with serving() as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

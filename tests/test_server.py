@@ -1,0 +1,104 @@
+"""The served app under bad input, path probing and temporary-file growth (reliability issue)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+
+from image_cases import CASES
+from poolformer_demo import ModelCache, ui
+from serving import serving
+
+ROOT = Path(__file__).resolve().parent.parent
+PHOTO = ROOT / "assets" / "examples" / "coffee.jpg"
+
+
+@pytest.fixture(scope="module")
+def served(weights_dir):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+        patch.setattr(ui, "model_cache", ModelCache(capacity=2))
+        with serving() as served:
+            yield served
+
+
+@pytest.fixture(scope="module")
+def client(served, tmp_path_factory):
+    return Client(served[1], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+
+
+def _assert_user_message(message: str, words: str) -> None:
+    assert words in message
+    assert "Traceback" not in message and "/tmp" not in message and "site-packages" not in message
+    assert len(message) < 300
+
+
+@pytest.mark.parametrize("name, filename, data, expectation", CASES, ids=[c[0] for c in CASES])
+def test_bad_uploads_through_the_api(client, tmp_path, name, filename, data, expectation):
+    upload = tmp_path / filename
+    upload.write_bytes(data)
+    kind, detail = expectation
+    if kind == "error":
+        with pytest.raises(AppError) as info:
+            client.predict(handle_file(str(upload)), "s12", api_name="/analyze")
+        _assert_user_message(str(info.value), detail)
+    else:
+        label = client.predict(handle_file(str(upload)), "s12", api_name="/analyze")[0]
+        assert len(label["confidences"]) == 5
+    # Whatever happened, the next request is served.
+    assert len(client.predict(handle_file(str(PHOTO)), "s12", api_name="/analyze")[0]["confidences"]) == 5
+
+
+@pytest.mark.parametrize(
+    "image, variant, target, words",
+    [
+        (None, "s12", "", "No image given"),
+        (PHOTO, "s99", "", "Unknown variant 's99'"),
+        (PHOTO, "s12", "1000", "Class index 1000 is out of range"),
+        (PHOTO, "s12", "tabbby cat", "Did you mean: tabby cat"),
+    ],
+)
+def test_bad_requests_through_the_api(client, image, variant, target, words):
+    with pytest.raises(AppError) as info:
+        client.predict(handle_file(str(image)) if image else None, variant, target, api_name="/analyze")
+    _assert_user_message(str(info.value), words)
+
+
+@pytest.mark.parametrize("path", ["/etc/passwd", str(ROOT / "app.py"), str(ROOT / "poolformer_demo" / "weights.py")])
+def test_files_outside_the_upload_folder_are_not_served(served, path):
+    for url in (f"{served[1]}gradio_api/file={path}", f"{served[1]}file={path}"):
+        response = httpx.get(url, timeout=30)
+        assert response.status_code in (403, 404), (url, response.status_code)
+        assert "root:" not in response.text and "build_demo" not in response.text and "def load_model" not in response.text
+
+
+def test_binds_to_the_loopback_unless_told_otherwise(monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    assert ui.launch_kwargs()["server_name"] == "127.0.0.1"
+
+
+def test_temporary_files_are_swept(weights_dir, monkeypatch):
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+    monkeypatch.setattr(ui, "model_cache", ModelCache(capacity=1))
+    demo = ui.build_demo()
+    assert demo.delete_cache == ui.DELETE_CACHE
+    # Sweep every second for files older than a second, so the test sees a sweep happen.
+    demo.delete_cache = (1, 1)
+    with serving(demo) as (_, url):
+        client = Client(url, verbose=False, download_files=False)
+        for _ in range(2):
+            client.predict(handle_file(str(PHOTO)), "s12", api_name="/analyze")
+        # Example images are kept on purpose: they must stay clickable.
+        kept = {Path(p) for block in demo.blocks.values() for p in getattr(block, "keep_in_cache", ())}
+        written = {Path(p) for files in demo.temp_file_sets for p in files} - kept
+        # Content-addressed: the upload and the rendered maps, each stored once however often sent.
+        assert len(written) >= 5
+        deadline = time.monotonic() + 20
+        while any(p.exists() for p in written) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not [p for p in written if p.exists()]
