@@ -63,19 +63,25 @@ GENERIC_ERROR = "Something went wrong while analysing this image. Please try aga
 model_cache: ModelCache | None = None
 
 
-class UploadedImage(gr.Image):
-    """An image input that hands the uploaded file to the core undecoded.
+def hand_over_undecoded(component: gr.Image) -> gr.Image:
+    """Make an image input pass the uploaded file to the core undecoded.
 
     gr.Image opens every upload with PIL before any handler runs, so a text file, a truncated
     PNG or a decompression bomb would fail there with a bare "Error". Passing the path on lets
     the core's decoder, with its pixel limit and specific messages, be the only one that reads
-    it. Gradio has already checked that the path lies in its upload folder.
+    it; Gradio has already checked that the path lies in its upload folder. (The component is
+    patched rather than subclassed because Gradio writes a .pyi stub beside any module that
+    subclasses a component.)
     """
+    decode = component.preprocess
 
-    def preprocess(self, payload):
+    def preprocess(payload):
         if payload is None or payload.path is None or (payload.url or "").startswith("data:"):
-            return super().preprocess(payload)
+            return decode(payload)
         return str(payload.path)
+
+    component.preprocess = preprocess
+    return component
 
 
 @dataclass(frozen=True, eq=False)
@@ -526,7 +532,7 @@ def build_demo() -> gr.Blocks:
             with gr.Tab("Explore", id="explore"):
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3, min_width=300):
-                        image = UploadedImage(
+                        image = gr.Image(
                             label="Image",
                             sources=["upload", "webcam", "clipboard"],
                             type="filepath",
@@ -534,6 +540,7 @@ def build_demo() -> gr.Blocks:
                             height=260,
                             elem_id="input-image",
                         )
+                        hand_over_undecoded(image)
                         variant = gr.Dropdown(
                             choices=variant_choices(),
                             value=initial_variant,
