@@ -107,6 +107,11 @@ def load_model(variant: Variant | str) -> LoadedModel:
     tried: list[str] = []
 
     if variant.bundled_dir is not None:
+        if not (variant.bundled_dir / "config.json").is_file():
+            raise WeightsUnavailableError(
+                f"The bundled {variant.name!r} model is missing from assets/{variant.bundled_dir.name}/. "
+                "Rebuild it with `python -m poolformer_demo.demo_model train`."
+            )
         try:
             return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled")
         except Exception as exc:  # any broken source is reported, and the next one tried
