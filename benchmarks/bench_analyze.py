@@ -32,14 +32,18 @@ from conftest import build_checkpoint  # noqa: E402
 from poolformer_demo import ModelCache, analyze  # noqa: E402
 
 
-def median_seconds(fn, repeats: int) -> float:
-    fn()  # warm-up: first calls allocate and pick kernels
-    times = []
+def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
+    """Median seconds of each function, run round-robin so that load from elsewhere on the
+    machine falls on all of them alike."""
+    for fn in functions.values():
+        fn()  # warm-up: first calls allocate and pick kernels
+    times: dict[str, list[float]] = {name: [] for name in functions}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in functions.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
@@ -65,12 +69,15 @@ def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, floa
         for block in blocks:
             LayerGradCam(lambda t: model(t).logits, block).attribute(pixel_values, target=0, relu_attributions=True)
 
-    return {
-        "forward": median_seconds(forward, repeats),
-        "forward+backward": median_seconds(forward_backward, repeats),
-        "analyze (full)": median_seconds(full_analyze, repeats),
-        "captum LayerGradCam x4": median_seconds(captum_four_stages, repeats),
-    }
+    return interleaved_medians(
+        {
+            "forward": forward,
+            "forward+backward": forward_backward,
+            "analyze (full)": full_analyze,
+            "captum LayerGradCam x4": captum_four_stages,
+        },
+        repeats,
+    )
 
 
 def main() -> None:
