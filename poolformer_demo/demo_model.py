@@ -79,11 +79,11 @@ class TrainSettings:
     train_size: int = 16_000
     val_size: int = 600
     epochs: int = 5
-    batch_size: int = 64
-    lr: float = 3e-3
+    batch_size: int = 32
+    lr: float = 2e-3
     weight_decay: float = 0.05
-    warmup_fraction: float = 0.06
-    layer_scale_init_value: float = 0.1
+    warmup_fraction: float = 0.04
+    layer_scale_init_value: float = 1.0
     grad_clip: float = 1.0
     threads: int = 2
 
@@ -262,14 +262,15 @@ def train(out: str | Path = DEMO_MODEL_DIR, settings: TrainSettings = TrainSetti
             if settings.grad_clip:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), settings.grad_clip)
             optimizer.step()
-            loss = float(outputs.loss)
+            loss = float(outputs.loss.detach())
             loss_ema = loss if loss_ema is None else 0.95 * loss_ema + 0.05 * loss
             epoch_loss += loss * len(y)
             epoch_correct += int((outputs.logits.argmax(-1) == y).sum())
             seen += len(y)
             step += 1
             bar.update(1)
-            bar.set_postfix(epoch=epoch + 1, loss=f"{loss_ema:.3f}", lr=f"{optimizer.param_groups[0]['lr']:.1e}")
+            bar.set_postfix(epoch=epoch + 1, loss=f"{loss_ema:.3f}", lr=f"{optimizer.param_groups[0]['lr']:.1e}",
+                            refresh=False)
         val_acc = _evaluate(model, val_data.images, val_data.labels)
         history.append({"epoch": epoch + 1, "train_loss": epoch_loss / seen, "train_acc": epoch_correct / seen,
                         "val_acc": val_acc})

@@ -1,5 +1,16 @@
 """Errors a user can act on. Each message says what went wrong and what to do about it."""
 
+import re
+
+# An absolute path (not the path part of a URL): only its last component is worth showing.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.$:/])/(?:[\w.~+-]+/)+([\w.~+-]*)")
+
+
+def without_paths(text: str) -> str:
+    """The text with absolute file paths cut to their last component: messages reach browsers,
+    and a server's folder layout is nobody's business."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", text)
+
 
 class PoolFormerDemoError(Exception):
     """Base class: its message is safe to show to the person using the app."""

@@ -36,9 +36,14 @@ def prepare_image(source: Image.Image | str | Path | bytes | None) -> PreparedIm
     """Open (if needed), check and convert an image to RGB; say what was changed and why."""
     if source is None:
         raise ImageInputError("No image given. Upload, paste or take a picture first.")
-    if isinstance(source, Image.Image):
-        return _to_rgb(source, [])
-    return _to_rgb(_open(source), [])
+    image = source if isinstance(source, Image.Image) else _open(source)
+    try:
+        return _to_rgb(image)
+    except ImageInputError:
+        raise
+    except (OSError, ValueError, SyntaxError) as exc:
+        # Pillow decodes some formats lazily, so a damaged file can fail only while converting.
+        raise ImageInputError(f"The image could not be converted to RGB ({type(exc).__name__}); it may be corrupt.") from None
 
 
 def _open(source: str | Path | bytes) -> Image.Image:
@@ -89,25 +94,27 @@ def _check_pixel_count(size: tuple[int, int]) -> None:
         raise ImageInputError("The image has no pixels.")
 
 
-def _to_rgb(image: Image.Image, notes: list[str]) -> PreparedImage:
+def _to_rgb(image: Image.Image) -> PreparedImage:
+    notes: list[str] = []
     _check_pixel_count(image.size)
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         image.seek(0)
         notes.append(f"Animated image: the first of its {frames} frames was analysed.")
-    if image.getexif().get(_EXIF_ORIENTATION, 1) != 1:
+    if image.getexif().get(_EXIF_ORIENTATION, 1) in range(2, 9):
         image = ImageOps.exif_transpose(image)
         notes.append("The photo's EXIF orientation was applied.")
 
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
         image = _scale_to_8bit(image)
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA") or (image.mode in ("RGB", "L") and "transparency" in image.info):
         image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-        notes.append("Transparent areas were filled with white.")
+        if image.getchannel("A").getextrema()[0] < 255:
+            background = Image.new("RGBA", image.size, (255, 255, 255, 255))
+            image = Image.alpha_composite(background, image)
+            notes.append("Transparent areas were filled with white.")
     image = image.convert("RGB")
 
     width, height = image.size

@@ -44,9 +44,15 @@ MIN_OBJECT_FRACTION = 0.42
 MAX_OBJECT_FRACTION = 0.62
 # How far (in px) the object's bounding circle keeps from the image border.
 BORDER_MARGIN = 2
-# Minimum RGB distance between the object's colour and the mean colour of the
-# background under it.
-MIN_CONTRAST = 110.0
+# The object's centre lies in [CENTER_MIN, CENTER_MAX] (fractions of the side)
+# on both axes, so the object always covers part of the image's central area.
+CENTER_MIN = 40 / 128
+CENTER_MAX = 88 / 128
+# Range of the background's mean grey level (before tint and noise).
+BACKGROUND_LEVEL = (35.0, 110.0)
+# Minimum luma difference between the object's colour and the mean colour of
+# the background under it (objects are lighter than their surroundings).
+MIN_CONTRAST = 80.0
 
 
 @dataclass(frozen=True)
@@ -135,42 +141,57 @@ def _draw_object(draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r:
 # ----------------------------------------------------------------------------
 
 
-def _smooth_field(rng: np.random.Generator, size: int) -> np.ndarray:
-    """A smooth random colour field: a linear gradient plus upsampled low-res noise."""
-    c0 = rng.uniform(0, 255, 3).astype(np.float32)
-    c1 = rng.uniform(0, 255, 3).astype(np.float32)
+def _smooth_field(rng: np.random.Generator, size: int, difficulty: float = 1.0) -> np.ndarray:
+    """A smooth, dark-to-mid, muted random colour field: a tinted linear gradient plus low-res colour noise."""
+    base = rng.uniform(BACKGROUND_LEVEL[0], BACKGROUND_LEVEL[1])
+    c0 = (base + rng.uniform(-35, 35, 3)).astype(np.float32)
+    c1 = (base + rng.uniform(-35, 35, 3)).astype(np.float32)
     theta = rng.uniform(0, 2 * math.pi)
     coords = (np.arange(size, dtype=np.float32) + 0.5) / size - 0.5
     t = np.float32(math.cos(theta)) * coords[None, :] + np.float32(math.sin(theta)) * coords[:, None]
     t = np.clip(t + np.float32(0.5), 0.0, 1.0)[..., None]  # (H, W, 1) in [0, 1]
     field = c0 * (1 - t) + c1 * t
     grid = int(rng.integers(3, 6))
-    low = rng.uniform(-60, 60, (grid, grid, 3)).astype(np.float32)
+    low = rng.uniform(-25, 25, (grid, grid, 3)).astype(np.float32) * np.float32(difficulty)
     low_img = Image.fromarray(np.clip(low + 128, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.BICUBIC)
     field += np.asarray(low_img, dtype=np.float32) - np.float32(128.0)
     return field
+
+
+def _luma(rgb: np.ndarray) -> np.ndarray:
+    return rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _object_colours(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` light colours of random hue: HSV with S in [0, 0.75] and V in [0.78, 1]."""
+    h = rng.uniform(0, 6, n)
+    sat = rng.uniform(0.0, 0.75, n)
+    val = rng.uniform(0.78, 1.0, n) * 255
+    k = np.stack([(5 + h) % 6, (3 + h) % 6, (1 + h) % 6], axis=1)
+    rgb = val[:, None] * (1 - sat[:, None] * np.clip(np.minimum(k, 4 - k), 0, 1))
+    return rgb.astype(np.float32)
 
 
 def _random_colour(rng: np.random.Generator) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(0, 256, 3))
 
 
-def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int) -> None:
+def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int, difficulty: float = 1.0) -> None:
     """Thin lines, short polylines and small blobs: nothing shaped like a class."""
-    for _ in range(int(rng.integers(3, 9))):
+    for _ in range(round(difficulty * int(rng.integers(3, 9)))):
         x0, y0 = rng.uniform(-10, size + 10, 2)
         length = rng.uniform(20, 120)
         a = rng.uniform(0, 2 * math.pi)
         draw.line((x0, y0, x0 + length * math.cos(a), y0 + length * math.sin(a)),
                   fill=_random_colour(rng), width=int(rng.integers(1, 3)))
-    for _ in range(int(rng.integers(1, 4))):
+    for _ in range(round(difficulty * int(rng.integers(1, 4)))):
         pts = [tuple(rng.uniform(0, size, 2))]
         for _ in range(int(rng.integers(2, 5))):
             step = rng.uniform(8, 30)
             a = rng.uniform(0, 2 * math.pi)
             pts.append((pts[-1][0] + step * math.cos(a), pts[-1][1] + step * math.sin(a)))
         draw.line(pts, fill=_random_colour(rng), width=1)
-    for _ in range(int(rng.integers(4, 16))):
+    for _ in range(round(difficulty * int(rng.integers(4, 16)))):
         x, y = rng.uniform(0, size, 2)
         rx, ry = rng.uniform(1.0, 4.5, 2)
         draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=_random_colour(rng))
@@ -181,13 +202,18 @@ def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int
 # ----------------------------------------------------------------------------
 
 
-def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> ShapeSample:
+def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE, difficulty: float = 1.0) -> ShapeSample:
     """Generate the sample for ``seed`` (deterministic).
 
     ``label`` forces the class (the rest of the scene is still drawn from
     ``seed``); by default the class is drawn from ``seed`` as well, uniformly.
+    ``difficulty`` in [0, 1]: 1.0, the default, is the task itself; lower
+    values give easier images (fewer lines and blobs, less noise, colours
+    pulled towards a light object on a dark grey background), which training
+    mixes in to get started.  Tests and the demo use the default.
     """
     seed = int(seed)
+    difficulty = float(np.clip(difficulty, 0.0, 1.0))
     rng = np.random.default_rng(seed)
     drawn_label = int(rng.integers(0, len(CLASS_NAMES)))
     if label is None:
@@ -197,14 +223,15 @@ def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> 
         raise ValueError(f"label must be in [0, {len(CLASS_NAMES)}), got {label}")
 
     # Background: smooth colour field, then clutter on top.
-    field = _smooth_field(rng, size)
+    field = _smooth_field(rng, size, difficulty)
     bg = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8), "RGB")
-    _draw_clutter(ImageDraw.Draw(bg), rng, size)
+    _draw_clutter(ImageDraw.Draw(bg), rng, size, difficulty)
 
     # Object geometry.
     diameter = rng.uniform(MIN_OBJECT_FRACTION, MAX_OBJECT_FRACTION) * size
     r = diameter / 2
-    lo, hi = r + BORDER_MARGIN, size - r - BORDER_MARGIN
+    lo = max(r + BORDER_MARGIN, CENTER_MIN * size)
+    hi = min(size - r - BORDER_MARGIN, CENTER_MAX * size)
     cx, cy = rng.uniform(lo, hi, 2)
     angle = rng.uniform(0, 2 * math.pi)
 
@@ -212,13 +239,13 @@ def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> 
     _draw_object(ImageDraw.Draw(mask_img), label, cx, cy, r, angle, rng, fill=255)
     mask = np.asarray(mask_img) > 127
 
-    # Object colour: contrasting with the background it covers.
+    # Object colour: light, and clearly brighter than the background it covers.
     bg_arr = np.asarray(bg, dtype=np.float32)
     local_mean = bg_arr[mask].mean(axis=0) if mask.any() else bg_arr.reshape(-1, 3).mean(axis=0)
-    candidates = rng.integers(0, 256, (24, 3)).astype(np.float32)
-    dist = np.linalg.norm(candidates - local_mean, axis=1)
-    ok = np.nonzero(dist >= MIN_CONTRAST)[0]
-    colour = candidates[ok[0]] if ok.size else candidates[int(np.argmax(dist))]
+    candidates = _object_colours(rng, 16)
+    contrast = _luma(candidates) - _luma(local_mean)
+    ok = np.nonzero(contrast >= MIN_CONTRAST)[0]
+    colour = candidates[ok[0]] if ok.size else candidates[int(np.argmax(contrast))]
 
     # A gentle shading across the object so it is not perfectly flat.
     shade_dir = rng.uniform(0, 2 * math.pi)
@@ -228,7 +255,7 @@ def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> 
     obj = colour[None, None, :] + (np.float32(shade_amp) * shade)[..., None]
 
     out = np.where(mask[..., None], obj, bg_arr)
-    noise_sigma = rng.uniform(2.0, 12.0)
+    noise_sigma = rng.uniform(2.0, 12.0) * difficulty
     out += np.float32(noise_sigma) * rng.standard_normal(out.shape, dtype=np.float32)
     image = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
     return ShapeSample(image=image, mask=mask, label=label, seed=seed)
@@ -240,15 +267,20 @@ def iter_samples(seeds: Iterable[int]) -> Iterable[ShapeSample]:
         yield make_sample(s)
 
 
-def make_dataset(count: int, seed: int = 0) -> ShapeArrays:
-    """Samples for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays."""
+def make_dataset(count: int, seed: int = 0, difficulty: float | Sequence[float] = 1.0) -> ShapeArrays:
+    """Samples for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays.
+
+    ``difficulty`` is passed to :func:`make_sample`: one value for all samples, or
+    one per sample.
+    """
     count = int(count)
+    levels = np.broadcast_to(np.asarray(difficulty, dtype=np.float64), (count,))
     images = np.empty((count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     masks = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
     labels = np.empty((count,), dtype=np.int64)
     seeds = np.arange(seed, seed + count, dtype=np.int64)
     for i, s in enumerate(seeds):
-        sample = make_sample(int(s))
+        sample = make_sample(int(s), difficulty=float(levels[i]))
         images[i] = np.asarray(sample.image)
         masks[i] = sample.mask
         labels[i] = sample.label

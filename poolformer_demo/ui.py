@@ -20,7 +20,7 @@ import numpy as np
 
 from . import weights
 from .analysis import Analysis, analyze
-from .errors import PoolFormerDemoError
+from .errors import PoolFormerDemoError, without_paths
 from .variants import (
     ASSETS_DIR,
     DEFAULT_VARIANT,
@@ -147,15 +147,6 @@ def target_markdown(analysis: Analysis, stage: int = DEEPEST_STAGE) -> str:
     )
 
 
-def _describe_source(source: str) -> str:
-    # The core names local folders by absolute path; a public page shows only the folder's name.
-    if source.startswith("folder "):
-        return f"local folder `{Path(source.removeprefix('folder ')).name}/`"
-    if source.startswith("hub "):
-        return f"Hugging Face hub (`{source.removeprefix('hub ')}`)"
-    return {"local cache": "Hugging Face cache (offline)", "bundled": "bundled with the app"}.get(source, source)
-
-
 def _joined(values) -> str:
     return " · ".join(str(v) for v in values)
 
@@ -175,7 +166,7 @@ def facts_markdown(variant: Variant, analysis: Analysis | None = None) -> str:
     if analysis is None:
         rows.append(("Weights", "loaded on the first analysis"))
     else:
-        rows.append(("Weights", _describe_source(analysis.weights_source)))
+        rows.append(("Weights", _md(analysis.weights_source)))
         rows.append(("Analysis took", f"{analysis.seconds:.2f} s"))
     return f"| Model | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
@@ -236,13 +227,10 @@ def _md(text: str) -> str:
 # Errors
 # ---------------------------------------------------------------------------------------------
 
-_ABSOLUTE_PATH = re.compile(r"(?<![\w.$])/(?:[\w.~+-]+/)+([\w.~+-]*)")
-
-
 def public_message(exc: BaseException) -> str:
     """An error message fit for the page: folder names instead of absolute paths, HTML escaped
     (Gradio renders error messages as HTML)."""
-    return html.escape(_ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", str(exc)), quote=False)
+    return html.escape(without_paths(str(exc)), quote=False)
 
 
 def _user_error(exc: BaseException) -> gr.Error:
@@ -382,29 +370,15 @@ def clear_target():
 
 
 def demo_model_available() -> bool:
-    bundled = VARIANTS[DEMO_VARIANT_NAME].bundled_dir
-    return bundled is not None and (bundled / "config.json").is_file()
-
-
-def _s12_loadable_offline() -> bool:
-    s12 = get_variant(DEFAULT_VARIANT)
-    if s12.name in (model_cache or weights.default_cache).cached_variants():
-        return True
-    local = weights.local_weights_dir(s12)
-    if local is not None and (local / "config.json").is_file():
-        return True
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        return isinstance(try_to_load_from_cache(s12.hub_id, "config.json"), str)
-    except Exception:  # noqa: BLE001 - an unreadable cache just means "not cached"
-        return False
+    return weights.weights_obtainable(VARIANTS[DEMO_VARIANT_NAME])
 
 
 def default_variant() -> str:
     """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
     bundled demo model, so a machine with no network still opens on something that works."""
-    if _s12_loadable_offline() or weights.hub_probe.reachable() or not demo_model_available():
+    s12 = get_variant(DEFAULT_VARIANT)
+    cached = s12.name in (model_cache or weights.default_cache).cached_variants()
+    if cached or weights.weights_obtainable(s12) or not demo_model_available():
         return DEFAULT_VARIANT
     return DEMO_VARIANT_NAME
 

@@ -19,13 +19,13 @@ from pathlib import Path
 from transformers import AutoImageProcessor, PoolFormerForImageClassification
 from transformers.image_processing_base import ImageProcessingMixin
 
-from .errors import WeightsUnavailableError
+from .errors import WeightsUnavailableError, without_paths
 from .variants import Variant, get_variant
 
 WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
 # A reachable hub answers well within this; a firewalled one must not stall a request.
 HUB_PROBE_TIMEOUT_S = 3.0
-# After this long, a failed probe is tried again, so a network that comes back is noticed.
+# After this long the hub is probed again, so a network that comes or goes is noticed.
 HUB_PROBE_TTL_S = 300.0
 
 
@@ -35,6 +35,7 @@ class LoadedModel:
     model: PoolFormerForImageClassification
     processor: ImageProcessingMixin
     source: str
+    """Where the weights came from, in words fit to show a user."""
 
 
 class _HubProbe:
@@ -59,10 +60,6 @@ class _HubProbe:
                 self._checked_at = now
                 self.probe_count += 1
             return self._reachable
-
-    def forget(self) -> None:
-        with self._lock:
-            self._checked_at = None
 
     @staticmethod
     def _probe(endpoint: str) -> bool:
@@ -113,8 +110,8 @@ def load_model(variant: Variant | str) -> LoadedModel:
                 "Rebuild it with `python -m poolformer_demo.demo_model train`."
             )
         try:
-            return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled")
-        except Exception as exc:  # any broken source is reported, and the next one tried
+            return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled with the app")
+        except Exception as exc:  # whatever broke, the user gets one clear error
             raise WeightsUnavailableError(
                 f"The bundled {variant.name!r} model in {variant.bundled_dir.name}/ could not be "
                 f"loaded ({_short(exc)}). Rebuild it with `python -m poolformer_demo.demo_model train`."
@@ -126,8 +123,8 @@ def load_model(variant: Variant | str) -> LoadedModel:
     if local_dir is not None:
         if local_dir.is_dir():
             try:
-                return LoadedModel(variant, *_from_pretrained(local_dir, True), f"folder {shown_dir}")
-            except Exception as exc:  # any broken source is reported, and the next one tried
+                return LoadedModel(variant, *_from_pretrained(local_dir, True), f"local folder {shown_dir}/")
+            except Exception as exc:  # a broken folder is reported, and the hub tried next
                 tried.append(f"the folder {shown_dir} ({_short(exc)})")
         else:
             tried.append(f"the folder {shown_dir} (it does not exist)")
@@ -135,8 +132,9 @@ def load_model(variant: Variant | str) -> LoadedModel:
     online = hub_probe.reachable()
     try:
         model, processor = _from_pretrained(variant.hub_id, local_files_only=not online)
-        return LoadedModel(variant, model, processor, f"hub {variant.hub_id}" if online else "local cache")
-    except Exception as exc:  # any broken source is reported, and the next one tried
+        where = "Hugging Face hub" if online else "Hugging Face cache, offline"
+        return LoadedModel(variant, model, processor, f"{where} ({variant.hub_id})")
+    except Exception as exc:  # whatever broke is reported with the other sources tried
         where = "the hub" if online else "the Hugging Face cache (the hub is unreachable)"
         tried.append(f"{variant.hub_id} from {where} ({_short(exc)})")
 
@@ -148,15 +146,35 @@ def load_model(variant: Variant | str) -> LoadedModel:
 
 
 def _short(exc: BaseException) -> str:
+    """The first line of an exception's message, without server paths, for an error report."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
+    return without_paths(text)[:160]
+
+
+def weights_obtainable(variant: Variant) -> bool:
+    """Whether `load_model` can be expected to find weights, without loading them."""
+    if variant.bundled_dir is not None:
+        return (variant.bundled_dir / "config.json").is_file()
+    local_dir = local_weights_dir(variant)
+    if local_dir is not None and (local_dir / "config.json").is_file():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    try:
+        if isinstance(try_to_load_from_cache(variant.hub_id, "config.json"), str):
+            return True
+    except Exception:  # noqa: BLE001 - an unreadable cache just means "not cached"
+        pass
+    return hub_probe.reachable()
 
 
 class ModelCache:
     """A least-recently-used cache of loaded models.
 
-    Loads are serialised: two requests for the same variant load it once, and the cache
-    evicts before loading so it never holds more than `capacity` models.
+    Loads are serialised, so two requests for the same variant load it once and at most one
+    model beyond `capacity` is ever in memory (while it loads). The least recently used model
+    is evicted only once a load has succeeded: a request for missing weights costs nobody a
+    working model.
     """
 
     def __init__(self, capacity: int = 2, loader=load_model) -> None:
@@ -178,11 +196,10 @@ class ModelCache:
             hit = self._lookup(variant.name)
             if hit is not None:
                 return hit
+            loaded = self._loader(variant)
             with self._lock:
                 while len(self._models) >= self.capacity:
                     self._models.popitem(last=False)
-            loaded = self._loader(variant)
-            with self._lock:
                 self._models[variant.name] = loaded
                 self.load_counts[variant.name] = self.load_counts.get(variant.name, 0) + 1
             return loaded
@@ -197,10 +214,6 @@ class ModelCache:
     def cached_variants(self) -> list[str]:
         with self._lock:
             return list(self._models)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._models.clear()
 
 
 default_cache = ModelCache(capacity=int(os.environ.get("POOLFORMER_CACHE_SIZE", "2")))

@@ -92,6 +92,10 @@ def _check_note(words):
     return lambda image, notes: any(words in note for note in notes)
 
 
+def _no_notes(image, notes):
+    return notes == ()
+
+
 def _all(*checks):
     return lambda image, notes: all(check(image, notes) for check in checks)
 
@@ -105,17 +109,18 @@ CASES = [
     ("zip-as-png", "archive.png", _zip(), ("error", "not an image format")),
     ("truncated-jpeg", "cut.jpg", _jpeg[: len(_jpeg) // 2], ("error", "truncated or corrupt")),
     ("truncated-png", "cut.png", _png[: len(_png) // 2], ("error", "truncated or corrupt")),
-    ("1x1", "dot.png", _encode(Image.new("RGB", (1, 1), (10, 200, 30)), "PNG"), ("ok", _check_size((1, 1)))),
-    ("3x3", "tiny.png", _encode(Image.new("RGB", (3, 3), (10, 200, 30)), "PNG"), ("ok", _check_size((3, 3)))),
+    ("1x1", "dot.png", _encode(Image.new("RGB", (1, 1), (10, 200, 30)), "PNG"), ("ok", _all(_check_size((1, 1)), _no_notes))),
+    ("3x3", "tiny.png", _encode(Image.new("RGB", (3, 3), (10, 200, 30)), "PNG"), ("ok", _all(_check_size((3, 3)), _no_notes))),
     ("1x5000", "strip.png", _encode(Image.new("RGB", (1, 5000), (10, 200, 30)), "PNG"), ("ok", _all(_check_size((1, 3)), _check_note("elongated")))),
     ("bomb-144mp", "bomb.png", _bomb(), ("error", "limit is 50 megapixels")),
-    ("grayscale-L", "gray.png", _encode(Image.new("L", (16, 16), 77), "PNG"), ("ok", _check_colour((3, 3), (77, 77, 77), 0))),
+    ("grayscale-L", "gray.png", _encode(Image.new("L", (16, 16), 77), "PNG"), ("ok", _all(_check_colour((3, 3), (77, 77, 77), 0), _no_notes))),
     ("LA", "gray-alpha.png", _encode(Image.new("LA", (16, 16), (0, 0)), "PNG"), ("ok", _check_colour((3, 3), (255, 255, 255), 0))),
     ("RGBA-transparent", "alpha.png", _rgba(), ("ok", _all(_check_colour((4, 4), (255, 255, 255), 0), _check_colour((28, 4), (255, 0, 0), 0), _check_note("white")))),
-    ("palette-P", "palette.png", _palette(), ("ok", _check_size((64, 48)))),
-    ("CMYK-jpeg", "cmyk.jpg", _cmyk_jpeg(), ("ok", _check_colour((16, 16), (255, 0, 0), 20))),
-    ("16-bit-png", "deep.png", _sixteen_bit(), ("ok", _check_ramp)),
-    ("float32-tiff", "float.tif", _float_tiff(), ("ok", _check_ramp)),
+    ("palette-P", "palette.png", _palette(), ("ok", _all(_check_size((64, 48)), _no_notes))),
+    ("CMYK-jpeg", "cmyk.jpg", _cmyk_jpeg(), ("ok", _all(_check_colour((16, 16), (255, 0, 0), 20), _no_notes))),
+    ("16-bit-png", "deep.png", _sixteen_bit(), ("ok", _all(_check_ramp, _no_notes))),
+    ("float32-tiff", "float.tif", _float_tiff(), ("ok", _all(_check_ramp, _no_notes))),
     ("animated-gif", "anim.gif", _animated_gif(), ("ok", _all(_check_colour((5, 5), (255, 0, 0), 8), _check_note("first of its 3 frames")))),
+    ("opaque-RGBA", "opaque.png", _encode(Image.new("RGBA", (8, 8), (9, 9, 9, 255)), "PNG"), ("ok", _all(_check_colour((2, 2), (9, 9, 9), 0), _no_notes))),
     ("exif-rotated", "rotated.jpg", _exif_rotated(), ("ok", _all(_check_size((20, 40)), _check_colour((10, 5), (255, 0, 0), 40), _check_colour((10, 35), (0, 0, 255), 40), _check_note("EXIF")))),
 ]

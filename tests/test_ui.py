@@ -79,7 +79,7 @@ def test_analysis_is_formatted_for_every_component(first):
     menu = ui.target_menu(first[SESSION])
     assert len(menu["choices"]) == 1000 and menu["value"] == top
     facts = ("| 2 · 2 · 6 · 2 |", "| 64 · 128 · 320 · 512 |", "| 12 M · 1.8 G at 224 px |", "| 77.2 % |")
-    for fact in (*facts, "| Weights | local folder `poolformer_s12/` |"):
+    for fact in (*facts, r"| Weights | local folder $POOLFORMER\_WEIGHTS\_DIR/poolformer\_s12/ |"):
         assert fact in first[FACTS]
     assert f"| Analysis took | {first[SESSION].analysis.seconds:.2f} s |" in first[FACTS]
     assert first[NOTES] == "\n".join(f"ℹ️ {note}" for note in first[SESSION].analysis.notes)

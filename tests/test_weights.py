@@ -11,7 +11,7 @@ from poolformer_demo import weights as weights_module
 def test_loads_from_the_weights_folder_with_its_own_processor(use_weights_dir):
     s12 = load_model("s12")
     m36 = load_model("m36")
-    assert s12.source.startswith("folder ")
+    assert s12.source == "local folder $POOLFORMER_WEIGHTS_DIR/poolformer_s12/"
     assert s12.processor.crop_pct == pytest.approx(0.9)
     assert m36.processor.crop_pct == pytest.approx(0.95)
     assert not s12.model.training
@@ -21,7 +21,7 @@ def test_loads_from_the_weights_folder_with_its_own_processor(use_weights_dir):
 def test_loads_from_the_hugging_face_cache_offline(hub_cache, monkeypatch):
     monkeypatch.delenv("POOLFORMER_WEIGHTS_DIR", raising=False)
     loaded = load_model("s12")
-    assert loaded.source == "local cache"
+    assert loaded.source == "Hugging Face cache, offline (sail/poolformer_s12)"
     assert loaded.model.config.hidden_sizes == [64, 128, 320, 512]
 
 
@@ -114,3 +114,12 @@ def test_a_pickle_that_runs_code_on_load_is_not_executed(tmp_path, monkeypatch):
     # The payload is live: an unsafe load would have run it.
     torch.load(folder / "pytorch_model.bin", weights_only=False)
     assert marker.exists()
+
+
+def test_a_failed_load_evicts_nothing(use_weights_dir):
+    cache = ModelCache(capacity=1)
+    cache.get("s12")
+    with pytest.raises(WeightsUnavailableError):
+        cache.get("s24")  # no weights for it anywhere
+    assert cache.cached_variants() == ["s12"]
+    assert cache.load_counts == {"s12": 1}

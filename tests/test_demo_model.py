@@ -1,0 +1,113 @@
+"""The bundled demo model, checked on freshly generated images it never saw in training:
+does it classify them, and do its Grad-CAMs point at the object (and stop doing so when its
+weights are randomised)?"""
+
+import numpy as np
+import pytest
+import torch
+from transformers import PoolFormerForImageClassification
+
+from poolformer_demo import DEMO_VARIANT_NAME, LoadedModel, ModelCache, analyze, get_variant, load_model
+from poolformer_demo.demo_model import TEST_SEED_START
+from poolformer_demo.shapes import make_sample
+
+IMAGES = 200
+# The Grad-CAM peak may sit this many pixels outside the object's mask and still count as a hit.
+TOLERANCE_PX = 3
+DEFAULT_STAGE = 4  # the stage the app shows large
+
+
+def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    grown = mask.copy()
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy * dy + dx * dx <= radius * radius:
+                grown |= np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    return grown
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    # Average ranks for ties: a ReLU'd CAM has many equal zeros.
+    order = values.argsort(kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    return (np.bincount(inverse, weights=ranks) / counts)[inverse]
+
+
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
+    ra, rb = _ranks(a.ravel()), _ranks(b.ravel())
+    if ra.std() == 0 or rb.std() == 0:
+        return 0.0
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    return [make_sample(TEST_SEED_START + i) for i in range(IMAGES)]
+
+
+@pytest.fixture(scope="module")
+def explained(test_set):
+    cache = ModelCache(capacity=1)
+    return [analyze(sample.image, DEMO_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
+
+
+@pytest.fixture(scope="module")
+def randomized(test_set):
+    trained = load_model(DEMO_VARIANT_NAME)
+    torch.manual_seed(1234)
+    model = PoolFormerForImageClassification(trained.model.config).eval().requires_grad_(False)
+    cache = ModelCache(capacity=1, loader=lambda variant: LoadedModel(variant, model, trained.processor, "re-initialised"))
+    return [analyze(sample.image, DEMO_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
+
+
+def test_demo_model_is_bundled_and_small():
+    variant = get_variant(DEMO_VARIANT_NAME)
+    files = list(variant.bundled_dir.iterdir())
+    assert {"config.json", "model.safetensors", "preprocessor_config.json"} <= {f.name for f in files}
+    assert sum(f.stat().st_size for f in files) < 5 * 2**20
+    loaded = load_model(DEMO_VARIANT_NAME)
+    assert loaded.source == "bundled with the app"
+    assert sum(p.numel() for p in loaded.model.parameters()) / 1e6 == pytest.approx(variant.params_m, abs=0.01)
+
+
+def test_the_model_sees_the_generated_image_unchanged(explained, test_set):
+    # Masks are only valid if the crop the model saw is the generated image, pixel for pixel.
+    difference = np.abs(np.asarray(explained[0].input_image, int) - np.asarray(test_set[0].image, int))
+    assert difference.max() <= 2
+
+
+def test_accuracy_on_unseen_images(explained, test_set):
+    correct = sum(a.predictions[0].index == s.label for a, s in zip(explained, test_set))
+    print(f"demo accuracy: {correct}/{len(test_set)} = {correct / len(test_set):.1%}")
+    assert correct / len(test_set) >= 0.95
+
+
+def test_grad_cam_points_at_the_object(explained, test_set):
+    rates = {}
+    for stage in range(1, 5):
+        hits = 0
+        for analysis, sample in zip(explained, test_set):
+            cam = analysis.stages[stage - 1].cam
+            y, x = np.unravel_index(cam.argmax(), cam.shape)
+            hits += bool(_dilate(sample.mask, TOLERANCE_PX)[y, x])
+        rates[stage] = hits / len(test_set)
+    print("pointing game hit rate by stage: " + ", ".join(f"stage {s}: {r:.1%}" for s, r in rates.items()))
+    assert rates[DEFAULT_STAGE] >= 0.85
+
+
+def test_grad_cam_fails_the_model_randomization_check(explained, randomized):
+    means = {}
+    for stage in range(1, 5):
+        correlations = [spearman(t.stages[stage - 1].cam, r.stages[stage - 1].cam) for t, r in zip(explained, randomized)]
+        means[stage] = float(np.mean(correlations))
+    print("Spearman(trained CAM, re-initialised CAM) by stage: " + ", ".join(f"stage {s}: {m:.2f}" for s, m in means.items()))
+    assert means[DEFAULT_STAGE] < 0.5
+
+
+def test_spearman_helper_detects_agreement_and_ties():
+    a = np.array([0.0, 0.0, 1.0, 2.0, 3.0])
+    assert spearman(a, a * 5 + 1) == pytest.approx(1.0)
+    assert spearman(a, -a) == pytest.approx(-1.0)
+    assert spearman(a, np.zeros(5)) == 0.0
