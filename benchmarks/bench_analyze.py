@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from captum.attr import LayerGradCam  # noqa: E402
 
-from conftest import build_checkpoint  # noqa: E402
+from checkpoints import build_checkpoint  # noqa: E402
 from poolformer_demo import ModelCache, analyze  # noqa: E402
 
 

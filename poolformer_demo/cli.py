@@ -49,12 +49,16 @@ def _prediction(prediction) -> dict:
 
 def _output_folders(images: list[Path], out: Path) -> list[Path]:
     # Two inputs with the same file name (a/cat.jpg, b/cat.jpg) must not overwrite each other.
-    seen: dict[str, int] = {}
+    used: set[str] = set()
     folders = []
     for image in images:
         stem = image.stem or "image"
-        seen[stem] = seen.get(stem, 0) + 1
-        folders.append(out / (stem if seen[stem] == 1 else f"{stem}-{seen[stem]}"))
+        name, suffix = stem, 1
+        while name in used:
+            suffix += 1
+            name = f"{stem}-{suffix}"
+        used.add(name)
+        folders.append(out / name)
     return folders
 
 
@@ -65,7 +69,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         try:
             analysis = analyze(str(image), args.variant, target=args.target, top_k=args.top_k)
             write_analysis(analysis, folder, args.opacity)
-        except PoolFormerDemoError as exc:
+        except (PoolFormerDemoError, OSError) as exc:
+            # One bad image (or an unwritable output) must not stop the rest of the batch.
             failures += 1
             tqdm.write(f"error: {image}: {exc}", file=sys.stderr)
             continue
@@ -90,14 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("images", nargs="+", help="image files")
     analyze_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help="s12, s24, s36, m36, m48 or demo")
     analyze_parser.add_argument("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
-    analyze_parser.add_argument("--top-k", type=int, default=5)
-    analyze_parser.add_argument("--opacity", type=float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
+    analyze_parser.add_argument("--top-k", type=_positive_int, default=5)
+    analyze_parser.add_argument("--opacity", type=_unit_float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
     analyze_parser.add_argument("--out", required=True, help="output folder, one sub-folder per image")
     analyze_parser.set_defaults(run=run_analyze)
 
     variants_parser = commands.add_parser("variants", help="List the variants.")
     variants_parser.set_defaults(run=run_variants)
     return parser
+
+
+def _positive_int(value: str) -> int:
+    if not value.strip().isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
+def _unit_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
+    return number
 
 
 def _variant_name(value: str) -> str:

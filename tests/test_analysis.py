@@ -8,16 +8,13 @@ from poolformer_demo import UnknownTargetError, analyze, resolve_target
 
 @pytest.fixture(scope="module")
 def s12_analysis(weights_dir, photo):
-    import os
-
     from poolformer_demo import ModelCache
 
-    os.environ["POOLFORMER_WEIGHTS_DIR"] = str(weights_dir)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
         cache = ModelCache()
-        return analyze(photo, "s12", cache=cache), cache
-    finally:
-        del os.environ["POOLFORMER_WEIGHTS_DIR"]
+        cache.get("s12")  # loaded while the variable is set; later analyses hit the cache
+    return analyze(photo, "s12", cache=cache), cache
 
 
 def test_stage_shapes_and_strides_for_s12_at_224(s12_analysis):

@@ -48,3 +48,20 @@ def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     assert status == 0
     assert (tmp_path / "out" / "rocket" / "cams.npz").is_file()
     assert (tmp_path / "out" / "rocket-2" / "cams.npz").is_file()
+
+
+def test_cli_folders_stay_apart_when_a_stem_looks_like_a_suffix(tmp_path):
+    from poolformer_demo.cli import _output_folders
+
+    images = [Path("a/cat.jpg"), Path("b/cat.jpg"), Path("cat-2.jpg")]
+    assert [f.name for f in _output_folders(images, tmp_path)] == ["cat", "cat-2", "cat-2-2"]
+
+
+def test_cli_refuses_nonsense_options(capsys):
+    import pytest
+
+    for option in (["--top-k", "0"], ["--opacity", "2"], ["--variant", "s99"]):
+        with pytest.raises(SystemExit) as info:
+            main(["analyze", "x.jpg", "--out", "o", *option])
+        assert info.value.code == 2
+    assert "at least 1" in capsys.readouterr().err

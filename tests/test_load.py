@@ -79,8 +79,8 @@ def test_concurrent_clients_and_a_variant_switcher(served):
     elapsed = time.perf_counter() - started
 
     total = sum(len(p) for p in plans)
-    ordered = sorted(latencies)
-    p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)] if ordered else float("nan")
+    ordered = sorted(latencies) or [float("nan")]
+    p95 = ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
     print(
         f"\nload: {len(latencies)}/{total} requests ok from {len(plans)} clients in {elapsed:.1f} s; "
         f"p50 {statistics.median(ordered):.2f} s, p95 {p95:.2f} s, throughput {len(latencies) / elapsed:.2f} req/s"
@@ -106,4 +106,8 @@ def test_the_queue_serves_requests_in_arrival_order(served):
             time.sleep(0.01)
     results = [job.result(timeout=300) for job in jobs]
     assert [f"· class {100 + t} ·" in r[TARGET_INFO] for t, r in enumerate(results)] == [True] * 8
-    assert [target for _, target in started] == [str(100 + t) for t in range(8)]
+    # Two workers run at once, so two neighbours may enter the handler in either order; beyond
+    # that, every request starts in the order it arrived.
+    order = [int(target) - 100 for _, target in started]
+    assert sorted(order) == list(range(8))
+    assert all(abs(position - arrival) <= 1 for position, arrival in enumerate(order)), order

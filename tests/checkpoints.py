@@ -1,0 +1,51 @@
+"""Real PoolFormer checkpoints with seeded random weights, saved as users have them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from transformers import PoolFormerConfig, PoolFormerForImageClassification, PoolFormerImageProcessor
+
+from poolformer_demo import get_variant
+
+FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
+# A handful of readable names, so tests can target classes by label and by synonym.
+NAMED_LABELS = {0: "tench, Tinca tinca", 1: "goldfish, Carassius auratus", 281: "tabby, tabby cat", 282: "tiger cat"}
+
+
+def id2label(num_labels: int = 1000) -> dict[int, str]:
+    return {i: NAMED_LABELS.get(i, f"class {i}") for i in range(num_labels)}
+
+
+def build_checkpoint(variant_name: str, folder: Path, seed: int = 0) -> Path:
+    """Save a real-architecture, random-weight checkpoint with the processor its release uses."""
+    variant = get_variant(variant_name)
+    torch.manual_seed(seed)
+    config = PoolFormerConfig(
+        depths=list(variant.depths),
+        hidden_sizes=list(variant.hidden_sizes),
+        num_labels=1000,
+        id2label=id2label(),
+        label2id={v: k for k, v in id2label().items()},
+        # The released checkpoints' layer scales are far from the 1e-5 init; 1e-5 would make
+        # every block an identity and hide mistakes in how stages are read.
+        layer_scale_init_value=0.1,
+    )
+    model = PoolFormerForImageClassification(config)
+    crop_pct = 0.95 if variant_name.startswith("m") else 0.9
+    model.save_pretrained(folder)
+    PoolFormerImageProcessor(crop_pct=crop_pct).save_pretrained(folder)
+    return folder
+
+
+def install_in_hf_cache(checkpoint: Path, hub_id: str, hub_cache: Path) -> Path:
+    """Lay out a checkpoint as huggingface_hub's cache does after a download."""
+    repo = hub_cache / f"models--{hub_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / FAKE_COMMIT
+    snapshot.mkdir(parents=True, exist_ok=True)
+    for file in checkpoint.iterdir():
+        (snapshot / file.name).write_bytes(file.read_bytes())
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(FAKE_COMMIT)
+    return snapshot
