@@ -1,10 +1,8 @@
 """The app in a real browser: upload a photo, analyse it, re-target Grad-CAM, take a screenshot.
 
 Drives Debian's Chromium (`apt-get install chromium`) through playwright; playwright's own
-browser downloads are not used. UPDATE_SCREENSHOT=1 copies the screenshot to assets/. To make
-the README screenshot with real weights, point POOLFORMER_SCREENSHOT_WEIGHTS_DIR at a folder
-holding `poolformer_s12/` saved with `save_pretrained`; by default the random-weight test
-checkpoint is used.
+browser downloads are not used. UPDATE_SCREENSHOT=1 copies the screenshot of the trained demo
+model's analysis to assets/screenshot.png, the README's picture.
 """
 
 from __future__ import annotations
@@ -62,10 +60,9 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app_url(weights_dir):
-    weights = os.environ.get("POOLFORMER_SCREENSHOT_WEIGHTS_DIR") or str(weights_dir)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", weights)
-        patch.setattr(ui, "model_cache", ModelCache(capacity=1))
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+        patch.setattr(ui, "model_cache", ModelCache(capacity=2))
         with serving() as (_, url):
             yield url
 
@@ -120,10 +117,7 @@ def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
 
     page.mouse.move(0, 0)
     page.evaluate("window.scrollTo(0, 0)")
-    shot = tmp_path / "screenshot.png"
-    page.screenshot(path=str(shot))
-    if os.environ.get("UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(shot, SCREENSHOT)
+    page.screenshot(path=str(tmp_path / "screenshot.png"))
 
     # Switching the feature-map view only re-draws.
     before = page.locator("#feature-gallery img").first.get_attribute("src")
@@ -158,6 +152,27 @@ def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
     page.get_by_role("tab", name="Learn").click()
     wait_until(page, "document.querySelector('#journey').innerText.includes('512×7×7')", "the stage shapes")
     assert_no_error_toast(page, "at the end")
+    page.close()
+
+
+def test_the_offline_demo_model_names_a_shape_and_looks_at_it(browser, app_url, tmp_path):
+    """The trained demo model on a generated example; this is the README's screenshot."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.locator("#variant input").click()
+    page.get_by_role("option", name="demo · ").click()
+    page.locator("img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+    wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 6", "the demo's predictions")
+    wait_until(page, images_loaded("#cam-gallery", 4), "the Grad-CAM overlays")
+    wait_until(page, images_loaded("#cam-large", 1), "the enlarged Grad-CAM")
+    assert page.locator("#target-info").inner_text().startswith("Grad-CAM for star · class 3 ")
+    page.mouse.move(0, 0)
+    page.evaluate("window.scrollTo(0, 0)")
+    shot = tmp_path / "screenshot.png"
+    page.screenshot(path=str(shot))
+    if os.environ.get("UPDATE_SCREENSHOT") == "1":
+        shutil.copyfile(shot, SCREENSHOT)
+    assert_no_error_toast(page)
     page.close()
 
 
