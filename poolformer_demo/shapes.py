@@ -2,10 +2,14 @@
 
 Each sample is a 128x128 RGB image showing exactly one object of one of six
 classes (:data:`CLASS_NAMES`) at a random position, size, rotation and colour,
-drawn on a cluttered background: a smooth random colour field, thin random
-lines, small blobs and pixel noise.  None of the clutter is a class shape, so
-a classifier has to find the object to name it.  Every sample comes with the
-boolean mask of its object's pixels (for a ring: the annulus, not the hole).
+drawn on a cluttered background: a smooth, darker, muted random colour field,
+thin random lines and small blobs in any colour, and pixel noise.  None of
+the clutter is a class shape, so a classifier has to find the object to name
+it.  The object is a light colour of random hue, clearly brighter than the
+background it covers, its diameter is 42-62 % of the image side and its centre
+lies in the central 40..88 px square (so it always overlaps the middle of the
+image).  Every sample comes with the boolean mask of its object's pixels (for
+a ring: the annulus, not the hole).
 
 Generation uses only numpy and ``PIL.ImageDraw`` and is fully determined by
 an integer seed: ``make_sample(s)`` returns identical pixels, mask and label
@@ -129,7 +133,8 @@ def _draw_object(draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r:
         draw.polygon([(cx + x * ca - y * sa, cy + x * sa + y * ca) for x, y in pts], fill=fill)
     elif name == "ring":
         rr = r * 0.95
-        inner = rr * rng.uniform(0.42, 0.55)
+        # A thick band around a small hole (still clearly open, >= 11 px across).
+        inner = rr * rng.uniform(0.22, 0.32)
         draw.ellipse((cx - rr, cy - rr, cx + rr, cy + rr), fill=fill)
         draw.ellipse((cx - inner, cy - inner, cx + inner, cy + inner), fill=0)
     else:  # pragma: no cover - CLASS_NAMES is fixed
@@ -141,7 +146,7 @@ def _draw_object(draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r:
 # ----------------------------------------------------------------------------
 
 
-def _smooth_field(rng: np.random.Generator, size: int, difficulty: float = 1.0) -> np.ndarray:
+def _smooth_field(rng: np.random.Generator, size: int) -> np.ndarray:
     """A smooth, dark-to-mid, muted random colour field: a tinted linear gradient plus low-res colour noise."""
     base = rng.uniform(BACKGROUND_LEVEL[0], BACKGROUND_LEVEL[1])
     c0 = (base + rng.uniform(-35, 35, 3)).astype(np.float32)
@@ -152,7 +157,7 @@ def _smooth_field(rng: np.random.Generator, size: int, difficulty: float = 1.0) 
     t = np.clip(t + np.float32(0.5), 0.0, 1.0)[..., None]  # (H, W, 1) in [0, 1]
     field = c0 * (1 - t) + c1 * t
     grid = int(rng.integers(3, 6))
-    low = rng.uniform(-25, 25, (grid, grid, 3)).astype(np.float32) * np.float32(difficulty)
+    low = rng.uniform(-25, 25, (grid, grid, 3)).astype(np.float32)
     low_img = Image.fromarray(np.clip(low + 128, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.BICUBIC)
     field += np.asarray(low_img, dtype=np.float32) - np.float32(128.0)
     return field
@@ -176,22 +181,22 @@ def _random_colour(rng: np.random.Generator) -> tuple[int, int, int]:
     return tuple(int(v) for v in rng.integers(0, 256, 3))
 
 
-def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int, difficulty: float = 1.0) -> None:
+def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int) -> None:
     """Thin lines, short polylines and small blobs: nothing shaped like a class."""
-    for _ in range(round(difficulty * int(rng.integers(3, 9)))):
+    for _ in range(int(rng.integers(3, 9))):
         x0, y0 = rng.uniform(-10, size + 10, 2)
         length = rng.uniform(20, 120)
         a = rng.uniform(0, 2 * math.pi)
         draw.line((x0, y0, x0 + length * math.cos(a), y0 + length * math.sin(a)),
                   fill=_random_colour(rng), width=int(rng.integers(1, 3)))
-    for _ in range(round(difficulty * int(rng.integers(1, 4)))):
+    for _ in range(int(rng.integers(1, 4))):
         pts = [tuple(rng.uniform(0, size, 2))]
         for _ in range(int(rng.integers(2, 5))):
             step = rng.uniform(8, 30)
             a = rng.uniform(0, 2 * math.pi)
             pts.append((pts[-1][0] + step * math.cos(a), pts[-1][1] + step * math.sin(a)))
         draw.line(pts, fill=_random_colour(rng), width=1)
-    for _ in range(round(difficulty * int(rng.integers(4, 16)))):
+    for _ in range(int(rng.integers(4, 16))):
         x, y = rng.uniform(0, size, 2)
         rx, ry = rng.uniform(1.0, 4.5, 2)
         draw.ellipse((x - rx, y - ry, x + rx, y + ry), fill=_random_colour(rng))
@@ -202,18 +207,13 @@ def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int
 # ----------------------------------------------------------------------------
 
 
-def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE, difficulty: float = 1.0) -> ShapeSample:
+def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> ShapeSample:
     """Generate the sample for ``seed`` (deterministic).
 
     ``label`` forces the class (the rest of the scene is still drawn from
     ``seed``); by default the class is drawn from ``seed`` as well, uniformly.
-    ``difficulty`` in [0, 1]: 1.0, the default, is the task itself; lower
-    values give easier images (fewer lines and blobs, less noise, colours
-    pulled towards a light object on a dark grey background), which training
-    mixes in to get started.  Tests and the demo use the default.
     """
     seed = int(seed)
-    difficulty = float(np.clip(difficulty, 0.0, 1.0))
     rng = np.random.default_rng(seed)
     drawn_label = int(rng.integers(0, len(CLASS_NAMES)))
     if label is None:
@@ -223,9 +223,9 @@ def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE, dif
         raise ValueError(f"label must be in [0, {len(CLASS_NAMES)}), got {label}")
 
     # Background: smooth colour field, then clutter on top.
-    field = _smooth_field(rng, size, difficulty)
+    field = _smooth_field(rng, size)
     bg = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8), "RGB")
-    _draw_clutter(ImageDraw.Draw(bg), rng, size, difficulty)
+    _draw_clutter(ImageDraw.Draw(bg), rng, size)
 
     # Object geometry.
     diameter = rng.uniform(MIN_OBJECT_FRACTION, MAX_OBJECT_FRACTION) * size
@@ -255,7 +255,7 @@ def make_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE, dif
     obj = colour[None, None, :] + (np.float32(shade_amp) * shade)[..., None]
 
     out = np.where(mask[..., None], obj, bg_arr)
-    noise_sigma = rng.uniform(2.0, 12.0) * difficulty
+    noise_sigma = rng.uniform(2.0, 12.0)
     out += np.float32(noise_sigma) * rng.standard_normal(out.shape, dtype=np.float32)
     image = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
     return ShapeSample(image=image, mask=mask, label=label, seed=seed)
@@ -267,20 +267,15 @@ def iter_samples(seeds: Iterable[int]) -> Iterable[ShapeSample]:
         yield make_sample(s)
 
 
-def make_dataset(count: int, seed: int = 0, difficulty: float | Sequence[float] = 1.0) -> ShapeArrays:
-    """Samples for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays.
-
-    ``difficulty`` is passed to :func:`make_sample`: one value for all samples, or
-    one per sample.
-    """
+def make_dataset(count: int, seed: int = 0) -> ShapeArrays:
+    """Samples for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays."""
     count = int(count)
-    levels = np.broadcast_to(np.asarray(difficulty, dtype=np.float64), (count,))
     images = np.empty((count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     masks = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
     labels = np.empty((count,), dtype=np.int64)
     seeds = np.arange(seed, seed + count, dtype=np.int64)
     for i, s in enumerate(seeds):
-        sample = make_sample(int(s), difficulty=float(levels[i]))
+        sample = make_sample(int(s))
         images[i] = np.asarray(sample.image)
         masks[i] = sample.mask
         labels[i] = sample.label
