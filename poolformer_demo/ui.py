@@ -126,7 +126,7 @@ def feature_gallery(analysis: Analysis, view: str = DEFAULT_VIEW) -> list[tuple[
 
 
 def overlay_gallery(analysis: Analysis, opacity: float = DEFAULT_OPACITY) -> list[tuple[np.ndarray, str]]:
-    return [(stage.overlay(analysis.input_image, opacity), stage.caption) for stage in analysis.stages]
+    return [(overlay, stage.caption) for overlay, stage in zip(analysis.overlays(opacity), analysis.stages)]
 
 
 def large_overlay(analysis: Analysis, stage: int = DEEPEST_STAGE, opacity: float = DEFAULT_OPACITY) -> np.ndarray:
@@ -486,6 +486,21 @@ def _theme():
     )
 
 
+def stage_gallery(label: str, elem_id: str, **options) -> gr.Gallery:
+    """A row of four pictures, one per stage, captioned with the stage's shape and stride."""
+    return gr.Gallery(
+        label=label,
+        columns=4,
+        height="auto",
+        object_fit="contain",
+        format="png",
+        interactive=False,
+        elem_id=elem_id,
+        elem_classes=["stage-gallery"],
+        **options,
+    )
+
+
 def build_demo() -> gr.Blocks:
     """The app, with its queue configured. Launch it with `demo.launch(**launch_kwargs())`."""
     initial_variant = default_variant()
@@ -577,31 +592,14 @@ def build_demo() -> gr.Blocks:
                         )
                 with gr.Row(equal_height=False):
                     with gr.Column():
-                        cam_gallery = gr.Gallery(
-                            label="Grad-CAM at every stage · click one to enlarge it",
-                            columns=4,
-                            height="auto",
-                            object_fit="contain",
-                            format="png",
-                            allow_preview=False,
-                            interactive=False,
-                            elem_id="cam-gallery",
-                            elem_classes=["stage-gallery"],
+                        cam_gallery = stage_gallery(
+                            "Grad-CAM at every stage · click one to enlarge it", "cam-gallery", allow_preview=False
                         )
                         opacity = gr.Slider(
                             0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
                         )
                     with gr.Column():
-                        feature_maps = gr.Gallery(
-                            label="Feature maps at every stage",
-                            columns=4,
-                            height="auto",
-                            object_fit="contain",
-                            format="png",
-                            interactive=False,
-                            elem_id="feature-gallery",
-                            elem_classes=["stage-gallery"],
-                        )
+                        feature_maps = stage_gallery("Feature maps at every stage", "feature-gallery")
                         view = gr.Radio(list(VIEWS), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
             with gr.Tab("Learn", id="learn"):
                 gr.Markdown(LEARN_INTRO + variants_table() + "\n\n" + LEARN_OUTRO)
