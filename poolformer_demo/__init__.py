@@ -33,6 +33,7 @@ __all__ = [
     "WeightsUnavailableError",
     "analyze",
     "default_cache",
+    "get_variant",
     "grad_cam",
     "load_model",
     "prepare_image",

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from .analysis import Analysis, analyze

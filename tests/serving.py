@@ -5,7 +5,9 @@ from __future__ import annotations
 import socket
 from contextlib import contextmanager
 
-from poolformer_demo import ui
+import pytest
+
+from poolformer_demo import ModelCache, ui
 
 
 def free_port() -> int:
@@ -24,3 +26,13 @@ def serving(demo=None, **launch_overrides):
         yield demo, f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
+
+
+@contextmanager
+def app_weights(weights_dir, capacity: int = 2):
+    """Point the app at a weights folder with a fresh model cache of its own; undone on exit."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+        cache = ModelCache(capacity=capacity)
+        patch.setattr(ui, "model_cache", cache)
+        yield patch, cache

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from poolformer_demo import ModelCache, ui
-from serving import serving
+from serving import app_weights, serving
 
 pytestmark = pytest.mark.browser
 
@@ -60,9 +59,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def app_url(weights_dir):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        patch.setattr(ui, "model_cache", ModelCache(capacity=2))
+    with app_weights(weights_dir):
         with serving() as (_, url):
             yield url
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from poolformer_demo import ModelCache, ui
-from serving import serving
+from poolformer_demo import ui
+from serving import app_weights, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "astronaut.jpg"
@@ -24,10 +24,7 @@ TARGET_INFO = 5  # position of "Grad-CAM for **…** · class N · …" among th
 
 @pytest.fixture(scope="module")
 def served(weights_dir):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache(capacity=2)
-        patch.setattr(ui, "model_cache", cache)
+    with app_weights(weights_dir) as (patch, cache):
         started = []
         real_analyze = ui.analyze
 

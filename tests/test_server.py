@@ -12,7 +12,7 @@ from gradio_client.exceptions import AppError
 
 from image_cases import CASES
 from poolformer_demo import ModelCache, ui
-from serving import serving
+from serving import app_weights, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "coffee.jpg"
@@ -20,9 +20,7 @@ PHOTO = ROOT / "assets" / "examples" / "coffee.jpg"
 
 @pytest.fixture(scope="module")
 def served(weights_dir):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        patch.setattr(ui, "model_cache", ModelCache(capacity=2))
+    with app_weights(weights_dir):
         with serving() as served:
             yield served
 

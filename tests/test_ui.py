@@ -11,7 +11,7 @@ from PIL import Image
 
 from poolformer_demo import ModelCache, ui
 from poolformer_demo.errors import WeightsUnavailableError
-from serving import serving
+from serving import app_weights, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -24,10 +24,7 @@ LABEL, FEATURES, OVERLAYS, LARGE, TARGET, TARGET_INFO, FACTS, NOTES, JOURNEY, SE
 @pytest.fixture(scope="module")
 def ui_cache(weights_dir):
     """One model cache for the module, reading the session's random-weight checkpoints."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache(capacity=2)
-        patch.setattr(ui, "model_cache", cache)
+    with app_weights(weights_dir) as (_, cache):
         yield cache
 
 
