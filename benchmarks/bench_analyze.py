@@ -5,8 +5,8 @@ hidden states, the full analyze() (preprocessing, one forward, one backward, Gra
 rendering) and captum's LayerGradCam on each of the four stages; then the ratios.
 Targets: analyze <= 1.3x forward+backward, and >= 4x faster than the four captum passes.
 
-    python benchmarks/bench_analyze.py            # s12
-    python benchmarks/bench_analyze.py --m48      # also m48
+    python -m benchmarks.bench_analyze            # s12 (run from the repository root)
+    python -m benchmarks.bench_analyze --m48      # also m48
 Architectures are the real ones with seeded random weights: the cost does not depend on the values.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,13 +22,10 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from captum.attr import LayerGradCam
 
-from captum.attr import LayerGradCam  # noqa: E402
-
-from checkpoints import build_checkpoint  # noqa: E402
-from poolformer_demo import ModelCache, analyze  # noqa: E402
+from poolformer_demo import ModelCache, analyze
+from poolformer_demo.testing import build_checkpoint
 
 
 def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:

@@ -9,13 +9,12 @@ from .errors import (
     WeightsUnavailableError,
 )
 from .images import PreparedImage, prepare_image
-from .variants import DEFAULT_VARIANT, DEMO_VARIANT_NAME, HUB_VARIANTS, STAGE_STRIDES, VARIANTS, Variant, get_variant
-from .weights import LoadedModel, ModelCache, default_cache, load_model
+from .variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, STAGE_COUNT, VARIANTS, Variant, get_variant
+from .weights import LoadedModel, ModelCache, load_model, shared_cache
 
 __all__ = [
     "Analysis",
     "DEFAULT_VARIANT",
-    "DEMO_VARIANT_NAME",
     "FeatureViews",
     "HUB_VARIANTS",
     "ImageInputError",
@@ -24,7 +23,8 @@ __all__ = [
     "PoolFormerDemoError",
     "Prediction",
     "PreparedImage",
-    "STAGE_STRIDES",
+    "SHAPES_VARIANT_NAME",
+    "STAGE_COUNT",
     "StageResult",
     "UnknownTargetError",
     "UnknownVariantError",
@@ -32,10 +32,10 @@ __all__ = [
     "Variant",
     "WeightsUnavailableError",
     "analyze",
-    "default_cache",
     "get_variant",
     "grad_cam",
     "load_model",
     "prepare_image",
     "resolve_target",
+    "shared_cache",
 ]

@@ -21,8 +21,8 @@ from PIL import Image
 from . import render
 from .errors import UnknownTargetError
 from .images import PreparedImage, prepare_image
-from .variants import STAGE_STRIDES, Variant
-from .weights import LoadedModel, ModelCache, default_cache
+from .variants import Variant
+from .weights import LoadedModel, ModelCache, shared_cache
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,6 @@ class StageResult:
         channels, height, width = self.shape
         return f"Stage {self.index} · {channels}x{height}x{width} · stride {self.stride}"
 
-    def overlay(self, image: Image.Image, opacity: float = 0.5) -> np.ndarray:
-        return render.overlay(image, self.cam, opacity)
-
 
 @dataclass(frozen=True)
 class Analysis:
@@ -76,9 +73,6 @@ class Analysis:
     seconds: float
     """Preprocessing, the forward and backward pass and rendering; model loading excluded."""
 
-    def overlays(self, opacity: float = 0.5) -> list[np.ndarray]:
-        return [stage.overlay(self.input_image, opacity) for stage in self.stages]
-
 
 def analyze(
     image: Image.Image | PreparedImage | str,
@@ -93,7 +87,7 @@ def analyze(
     PoolFormerDemoError with messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
-    loaded = (cache or default_cache).get(variant)
+    loaded = (cache or shared_cache()).get(variant)
     # Timed from here: a first download or load is not what the variants' speeds should be compared on.
     started = time.perf_counter()
     labels = _labels(loaded)
@@ -148,7 +142,8 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
     return StageResult(
         index=index,
         shape=tuple(activation.shape),
-        stride=STAGE_STRIDES[index - 1],
+        # The stride is read off the shapes rather than assumed, so any patch-embedding setup is described truly.
+        stride=crop_size[0] // activation.shape[1],
         views=FeatureViews(
             mean=render.channel_mean_view(activation),
             pca=render.pca_view(activation),

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from .analysis import Analysis, analyze
 from .errors import PoolFormerDemoError
-from .render import with_caption
+from .render import overlay, with_caption
 from .variants import DEFAULT_VARIANT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
@@ -22,9 +22,9 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
     """Write one analysis as PNG pictures, predictions.json and cams.npz."""
     folder.mkdir(parents=True, exist_ok=True)
     analysis.input_image.save(folder / "input.png")
-    for stage, overlay in zip(analysis.stages, analysis.overlays(opacity)):
+    for stage in analysis.stages:
         caption = f"{stage.caption} · Grad-CAM: {analysis.target.label}"
-        with_caption(overlay, caption).save(folder / f"gradcam_stage{stage.index}.png")
+        with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(folder / f"gradcam_stage{stage.index}.png")
         for view in FEATURE_VIEWS:
             picture = getattr(stage.views, view)
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")

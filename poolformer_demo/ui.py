@@ -18,15 +18,15 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from . import weights
+from . import render, weights
 from .analysis import Analysis, analyze
 from .errors import PoolFormerDemoError, without_paths
 from .variants import (
     ASSETS_DIR,
     DEFAULT_VARIANT,
-    DEMO_VARIANT_NAME,
     HUB_VARIANTS,
-    STAGE_STRIDES,
+    SHAPES_VARIANT_NAME,
+    STAGE_COUNT,
     VARIANTS,
     Variant,
     get_variant,
@@ -44,7 +44,7 @@ VIEW_CHANNELS = "top channels"
 VIEWS = (VIEW_PCA, VIEW_MEAN, VIEW_CHANNELS)
 DEFAULT_VIEW = VIEW_PCA
 DEFAULT_OPACITY = 0.5
-DEEPEST_STAGE = len(STAGE_STRIDES)
+DEEPEST_STAGE = STAGE_COUNT
 
 # Uploads larger than this are refused by the server before any handler runs.
 MAX_FILE_SIZE = "20mb"
@@ -59,7 +59,7 @@ SESSION_TTL_S = 3600
 
 GENERIC_ERROR = "Something went wrong while analysing this image. Please try again, or try another image."
 
-# The model cache the handlers use; None means weights.default_cache.
+# The model cache the handlers use; None means weights.shared_cache().
 model_cache: ModelCache | None = None
 
 
@@ -126,11 +126,11 @@ def feature_gallery(analysis: Analysis, view: str = DEFAULT_VIEW) -> list[tuple[
 
 
 def overlay_gallery(analysis: Analysis, opacity: float = DEFAULT_OPACITY) -> list[tuple[np.ndarray, str]]:
-    return [(overlay, stage.caption) for overlay, stage in zip(analysis.overlays(opacity), analysis.stages)]
+    return [(render.overlay(analysis.input_image, stage.cam, opacity), stage.caption) for stage in analysis.stages]
 
 
 def large_overlay(analysis: Analysis, stage: int = DEEPEST_STAGE, opacity: float = DEFAULT_OPACITY) -> np.ndarray:
-    return analysis.stages[stage - 1].overlay(analysis.input_image, opacity)
+    return render.overlay(analysis.input_image, analysis.stages[stage - 1].cam, opacity)
 
 
 def target_name(analysis: Analysis) -> str:
@@ -370,17 +370,17 @@ def clear_target():
 
 
 def demo_model_available() -> bool:
-    return weights.weights_obtainable(VARIANTS[DEMO_VARIANT_NAME])
+    return weights.weights_obtainable(VARIANTS[SHAPES_VARIANT_NAME])
 
 
 def default_variant() -> str:
     """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
     bundled demo model, so a machine with no network still opens on something that works."""
     s12 = get_variant(DEFAULT_VARIANT)
-    cached = s12.name in (model_cache or weights.default_cache).cached_variants()
+    cached = s12.name in (model_cache or weights.shared_cache()).cached_variants()
     if cached or weights.weights_obtainable(s12) or not demo_model_available():
         return DEFAULT_VARIANT
-    return DEMO_VARIANT_NAME
+    return SHAPES_VARIANT_NAME
 
 
 def variant_choices() -> list[tuple[str, str]]:
@@ -550,7 +550,7 @@ def build_demo() -> gr.Blocks:
                         shapes_examples = None
                         if demo_model_available() and example_shapes():
                             shapes_examples = gr.Examples(
-                                [[path, DEMO_VARIANT_NAME] for path in example_shapes()],
+                                [[path, SHAPES_VARIANT_NAME] for path in example_shapes()],
                                 inputs=[image, variant],
                                 label="Shapes (demo model)",
                                 examples_per_page=8,

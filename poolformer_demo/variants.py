@@ -13,8 +13,8 @@ from .errors import UnknownVariantError
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
-# Every PoolFormer stage downsamples by these factors relative to the input.
-STAGE_STRIDES = (4, 8, 16, 32)
+# Every PoolFormer has four stages; the deepest is the one shown large and explained by default.
+STAGE_COUNT = 4
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Variant:
     params_m: float
     macs_g: float | None
     top1: float | None
+    crop_pct: float = 0.9
+    """The fraction of the resized image the released processor crops (0.9 S, 0.95 M)."""
     hub_id: str | None = None
     # A folder shipped with the project; variants with one never touch the hub.
     bundled_dir: Path | None = None
@@ -38,7 +40,7 @@ class Variant:
         return f"{self.name} · {self.params_m:g}M params · {self.top1:g}% ImageNet top-1"
 
 
-def _hub(name: str, depths, hidden_sizes, params_m: float, macs_g: float, top1: float) -> Variant:
+def _hub(name: str, depths, hidden_sizes, params_m: float, macs_g: float, top1: float, crop_pct: float) -> Variant:
     return Variant(
         name=name,
         depths=tuple(depths),
@@ -46,6 +48,7 @@ def _hub(name: str, depths, hidden_sizes, params_m: float, macs_g: float, top1: 
         params_m=params_m,
         macs_g=macs_g,
         top1=top1,
+        crop_pct=crop_pct,
         hub_id=f"sail/poolformer_{name}",
         description="ImageNet-1k",
     )
@@ -57,33 +60,38 @@ _M_WIDTHS = (96, 192, 384, 768)
 HUB_VARIANTS: dict[str, Variant] = {
     v.name: v
     for v in (
-        _hub("s12", (2, 2, 6, 2), _S_WIDTHS, 12, 1.8, 77.2),
-        _hub("s24", (4, 4, 12, 4), _S_WIDTHS, 21, 3.4, 80.3),
-        _hub("s36", (6, 6, 18, 6), _S_WIDTHS, 31, 5.0, 81.4),
-        _hub("m36", (6, 6, 18, 6), _M_WIDTHS, 56, 8.8, 82.1),
-        _hub("m48", (8, 8, 24, 8), _M_WIDTHS, 73, 11.6, 82.5),
+        _hub("s12", (2, 2, 6, 2), _S_WIDTHS, 12, 1.8, 77.2, 0.9),
+        _hub("s24", (4, 4, 12, 4), _S_WIDTHS, 21, 3.4, 80.3, 0.9),
+        _hub("s36", (6, 6, 18, 6), _S_WIDTHS, 31, 5.0, 81.4, 0.9),
+        _hub("m36", (6, 6, 18, 6), _M_WIDTHS, 56, 8.8, 82.1, 0.95),
+        _hub("m48", (8, 8, 24, 8), _M_WIDTHS, 73, 11.6, 82.5, 0.95),
     )
 }
 
-DEMO_VARIANT_NAME = "demo"
-DEMO_DIR = ASSETS_DIR / "demo_shapes"
+SHAPES_VARIANT_NAME = "shapes"
+SHAPES_DIR = ASSETS_DIR / "demo_shapes"
+# Earlier releases called the bundled model "demo"; API callers that still do keep working.
+_ALIASES = {"demo": SHAPES_VARIANT_NAME}
 
 
-def _demo_variant() -> Variant:
+def _shapes_variant() -> Variant:
     """The bundled shapes model; its architecture is read from its own files."""
     import json
 
-    config_path = DEMO_DIR / "config.json"
+    config_path = SHAPES_DIR / "config.json"
+    processor_path = SHAPES_DIR / "preprocessor_config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    processor = json.loads(processor_path.read_text()) if processor_path.is_file() else {}
     return Variant(
-        name=DEMO_VARIANT_NAME,
+        name=SHAPES_VARIANT_NAME,
         depths=tuple(config.get("depths", (0, 0, 0, 0))),
         hidden_sizes=tuple(config.get("hidden_sizes", (0, 0, 0, 0))),
-        params_m=round(_count_params(DEMO_DIR / "model.safetensors") / 1e6, 2),
+        params_m=round(_count_params(SHAPES_DIR / "model.safetensors") / 1e6, 2),
         macs_g=None,
         top1=None,
-        bundled_dir=DEMO_DIR,
-        description="shapes, offline",
+        crop_pct=processor.get("crop_pct", 1.0),
+        bundled_dir=SHAPES_DIR,
+        description="six shapes, offline",
     )
 
 
@@ -103,13 +111,14 @@ def _count_params(weights_file: Path) -> int:
     return total
 
 
-VARIANTS: dict[str, Variant] = {**HUB_VARIANTS, DEMO_VARIANT_NAME: _demo_variant()}
+VARIANTS: dict[str, Variant] = {**HUB_VARIANTS, SHAPES_VARIANT_NAME: _shapes_variant()}
 DEFAULT_VARIANT = "s12"
 
 
 def get_variant(name: str) -> Variant:
     """The registry entry for `name` (case-insensitive, "poolformer_" prefix allowed)."""
     key = str(name).strip().lower().removeprefix("sail/").removeprefix("poolformer_")
+    key = _ALIASES.get(key, key)
     try:
         return VARIANTS[key]
     except KeyError:

@@ -9,6 +9,7 @@ between checkpoints (0.9 for the s-variants, 0.95 for the m-variants).
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -216,4 +217,15 @@ class ModelCache:
             return list(self._models)
 
 
-default_cache = ModelCache(capacity=int(os.environ.get("POOLFORMER_CACHE_SIZE", "2")))
+CACHE_SIZE_ENV = "POOLFORMER_CACHE_SIZE"
+
+
+def cache_from_environment() -> ModelCache:
+    """A new cache sized by $POOLFORMER_CACHE_SIZE (default 2), read when it is called."""
+    return ModelCache(capacity=int(os.environ.get(CACHE_SIZE_ENV, "2")))
+
+
+@functools.lru_cache(maxsize=1)
+def shared_cache() -> ModelCache:
+    """The process-wide cache that `analyze` uses when it is given none (the CLI, the library)."""
+    return cache_from_environment()

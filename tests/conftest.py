@@ -22,8 +22,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from checkpoints import build_checkpoint, install_in_hf_cache  # noqa: E402
 from poolformer_demo import ModelCache  # noqa: E402
+from poolformer_demo.testing import build_checkpoint, install_in_hf_cache  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -157,7 +157,7 @@ def test_the_offline_demo_model_names_a_shape_and_looks_at_it(browser, app_url, 
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(app_url)
     page.locator("#variant input").click()
-    page.get_by_role("option", name="demo · ").click()
+    page.get_by_role("option", name="shapes · ").click()
     page.locator("img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
     wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the demo's predictions")
     wait_until(page, images_loaded("#cam-gallery", 4), "the Grad-CAM overlays")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from transformers import PoolFormerForImageClassification
 
-from poolformer_demo import DEMO_VARIANT_NAME, LoadedModel, ModelCache, analyze, get_variant, load_model
+from poolformer_demo import SHAPES_VARIANT_NAME, LoadedModel, ModelCache, analyze, get_variant, load_model
 from poolformer_demo.demo_model import TEST_SEED_START
 from poolformer_demo.shapes import make_sample
 
@@ -50,24 +50,24 @@ def test_set():
 @pytest.fixture(scope="module")
 def explained(test_set):
     cache = ModelCache(capacity=1)
-    return [analyze(sample.image, DEMO_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
+    return [analyze(sample.image, SHAPES_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
 
 
 @pytest.fixture(scope="module")
 def randomized(test_set):
-    trained = load_model(DEMO_VARIANT_NAME)
+    trained = load_model(SHAPES_VARIANT_NAME)
     torch.manual_seed(1234)
     model = PoolFormerForImageClassification(trained.model.config).eval().requires_grad_(False)
     cache = ModelCache(capacity=1, loader=lambda variant: LoadedModel(variant, model, trained.processor, "re-initialised"))
-    return [analyze(sample.image, DEMO_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
+    return [analyze(sample.image, SHAPES_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
 
 
 def test_demo_model_is_bundled_and_small():
-    variant = get_variant(DEMO_VARIANT_NAME)
+    variant = get_variant(SHAPES_VARIANT_NAME)
     files = list(variant.bundled_dir.iterdir())
     assert {"config.json", "model.safetensors", "preprocessor_config.json"} <= {f.name for f in files}
     assert sum(f.stat().st_size for f in files) < 5 * 2**20
-    loaded = load_model(DEMO_VARIANT_NAME)
+    loaded = load_model(SHAPES_VARIANT_NAME)
     assert loaded.source == "bundled with the app"
     assert sum(p.numel() for p in loaded.model.parameters()) / 1e6 == pytest.approx(variant.params_m, abs=0.01)
 

@@ -66,7 +66,7 @@ def test_concurrent_clients_and_a_variant_switcher(served):
     failures: list[str] = []
     # Every request explains a different class, so a result delivered to the wrong caller shows.
     plans = [[("s12", 10 * c + i) for i in range(REQUESTS)] for c in range(CLIENTS)]
-    plans.append([("s12" if i % 2 else "demo", i % 6) for i in range(REQUESTS)])
+    plans.append([("s12" if i % 2 else "shapes", i % 6) for i in range(REQUESTS)])
     threads = [threading.Thread(target=_run_client, args=(url, plan, latencies, failures, deadline)) for plan in plans]
     started = time.perf_counter()
     for thread in threads:
@@ -85,7 +85,7 @@ def test_concurrent_clients_and_a_variant_switcher(served):
     assert not any(t.is_alive() for t in threads)
     assert failures == []
     assert len(latencies) == total
-    assert cache.load_counts == {"s12": 1, "demo": 1}
+    assert cache.load_counts == {"s12": 1, "shapes": 1}
 
 
 @pytest.mark.slow

@@ -53,9 +53,9 @@ def test_offline_start_serves_a_usable_page_with_the_demo_model(offline_app):
     print(f"\noffline start: page served {seconds:.1f} s after `python app.py`")
     config = httpx.get(url + "config", timeout=10).json()
     variant_menu = next(c for c in config["components"] if c.get("props", {}).get("elem_id") == "variant")
-    assert variant_menu["props"]["value"] == "demo"
+    assert variant_menu["props"]["value"] == "shapes"
 
     client = Client(url, verbose=False, download_files=False)
     example = ROOT / "assets" / "examples" / "shapes_star.png"
-    result = client.predict(handle_file(str(example)), "demo", api_name="/analyze")
+    result = client.predict(handle_file(str(example)), "shapes", api_name="/analyze")
     assert result[0]["label"] == "star"

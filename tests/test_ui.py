@@ -209,7 +209,7 @@ def test_default_variant(monkeypatch, weights_dir, tmp_path):
     monkeypatch.setattr(ui, "model_cache", ModelCache())
     monkeypatch.setattr(ui, "demo_model_available", lambda: True)
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # an empty folder; HF_HUB_OFFLINE=1
-    assert ui.default_variant() == "demo"
+    assert ui.default_variant() == "shapes"
 
     cached["sail/poolformer_s12"] = str(tmp_path / "config.json")
     assert ui.default_variant() == "s12"
@@ -225,7 +225,7 @@ def test_default_variant(monkeypatch, weights_dir, tmp_path):
 
 def test_variant_menu_and_learn_tab():
     choices = dict((value, title) for title, value in ui.variant_choices())
-    assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "demo"]
+    assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
     assert choices["m48"] == "m48 · 73M params · 82.5% ImageNet top-1"
     table = ui.variants_table()
     assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table

@@ -1,4 +1,8 @@
-"""Real PoolFormer checkpoints with seeded random weights, saved as users have them."""
+"""Real PoolFormer checkpoints with seeded random weights, saved as users have them.
+
+Used by the tests and the benchmarks, which run without the hub: the architectures are the
+released ones, only the weights are random.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 import torch
 from transformers import PoolFormerConfig, PoolFormerForImageClassification, PoolFormerImageProcessor
 
-from poolformer_demo import get_variant
+from .variants import get_variant
 
 FAKE_COMMIT = "0123456789abcdef0123456789abcdef01234567"
 # A handful of readable names, so tests can target classes by label and by synonym.
@@ -33,9 +37,8 @@ def build_checkpoint(variant_name: str, folder: Path, seed: int = 0) -> Path:
         layer_scale_init_value=0.1,
     )
     model = PoolFormerForImageClassification(config)
-    crop_pct = 0.95 if variant_name.startswith("m") else 0.9
     model.save_pretrained(folder)
-    PoolFormerImageProcessor(crop_pct=crop_pct).save_pretrained(folder)
+    PoolFormerImageProcessor(crop_pct=variant.crop_pct).save_pretrained(folder)
     return folder
 
 
