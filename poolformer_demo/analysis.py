@@ -47,7 +47,8 @@ class StageResult:
     index: int
     shape: tuple[int, int, int]
     stride: int
-    views: FeatureViews
+    views: FeatureViews | None
+    """None when the analysis was asked for Grad-CAM alone."""
     cam: np.ndarray
     """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
     cam_raw: np.ndarray
@@ -80,11 +81,14 @@ def analyze(
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
+    feature_views: bool = True,
 ) -> Analysis:
     """Classify `image` with a PoolFormer variant and explain the target class at every stage.
 
-    `target` is a class index or label (default: the top-1 class). Raises errors derived from
-    PoolFormerDemoError with messages meant for the person who asked.
+    `target` is a class index or label (default: the top-1 class). `feature_views=False` skips
+    drawing the feature maps, for a caller that already has them for this image and variant
+    (they do not depend on the target). Raises errors derived from PoolFormerDemoError with
+    messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     loaded = (cache or shared_cache()).get(variant)
@@ -112,7 +116,7 @@ def analyze(
     )
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
-        _stage_result(index, activation.detach()[0], gradient[0], crop_size)
+        _stage_result(index, activation.detach()[0], gradient[0], crop_size, feature_views)
         for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
     )
     return Analysis(
@@ -134,7 +138,9 @@ def grad_cam(activation: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
     return F.relu((weights * activation).sum(dim=0))
 
 
-def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size) -> StageResult:
+def _stage_result(
+    index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size, feature_views: bool
+) -> StageResult:
     cam_raw = grad_cam(activation, gradient)
     cam = F.interpolate(cam_raw[None, None], size=crop_size, mode="bilinear", align_corners=False)[0, 0]
     peak = float(cam.max())
@@ -148,7 +154,9 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
             mean=render.channel_mean_view(activation),
             pca=render.pca_view(activation),
             channels=render.top_channels_view(activation),
-        ),
+        )
+        if feature_views
+        else None,
         cam=cam.numpy().astype(np.float32),
         cam_raw=cam_raw.numpy().astype(np.float32),
     )
@@ -157,6 +165,10 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
 def _labels(loaded: LoadedModel) -> tuple[str, ...]:
     id2label = loaded.model.config.id2label
     return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
+
+
+# A model with at most this many classes has them all listed when a class name is not found.
+FEW_CLASSES = 20
 
 
 def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
@@ -178,9 +190,13 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
             names.setdefault(name.strip().lower(), index)
     if wanted in names:
         return names[wanted]
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.75)
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}")
+    if len(labels) <= FEW_CLASSES:
+        known = f" It knows: {', '.join(labels)}."
+    else:
+        known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
+    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")
 
 
 def _crop_as_image(pixel_values: torch.Tensor, processor) -> Image.Image:

@@ -12,7 +12,7 @@ from tqdm import tqdm
 
 from .analysis import Analysis, analyze
 from .errors import PoolFormerDemoError
-from .render import overlay, with_caption
+from .render import overlay, upscale, with_caption
 from .variants import DEFAULT_VARIANT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
@@ -26,7 +26,7 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         caption = f"{stage.caption} · Grad-CAM: {analysis.target.label}"
         with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(folder / f"gradcam_stage{stage.index}.png")
         for view in FEATURE_VIEWS:
-            picture = getattr(stage.views, view)
+            picture = upscale(getattr(stage.views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
     summary = {
         "variant": analysis.variant.name,
@@ -71,7 +71,8 @@ def run_analyze(args: argparse.Namespace) -> int:
         except (PoolFormerDemoError, OSError) as exc:
             # One bad image (or an unwritable output) must not stop the rest of the batch.
             failures += 1
-            tqdm.write(f"error: {image}: {exc}", file=sys.stderr)
+            # On the command line the person is the one who runs the machine: give the details.
+            tqdm.write(f"error: {image}: {getattr(exc, 'details', exc)}", file=sys.stderr)
             continue
         top = analysis.predictions[0]
         tqdm.write(f"{image}: {top.label} ({top.probability:.1%}) -> {folder}")

@@ -25,7 +25,12 @@ class UnknownTargetError(PoolFormerDemoError, ValueError):
 
 
 class WeightsUnavailableError(PoolFormerDemoError, RuntimeError):
-    pass
+    """Its message is one sentence for a visitor (which model, why); `details` tells whoever runs
+    the server what was tried and how to fix it."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details or message
 
 
 class ImageInputError(PoolFormerDemoError, ValueError):

@@ -141,7 +141,7 @@ def _scale_to_8bit(image: Image.Image) -> Image.Image:
     else:
         finite = array[np.isfinite(array)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        if image.mode == "F" and 0.0 <= low and high <= 1.0:
+        if image.mode == "F" and low >= 0.0 and high <= 1.0:
             low, high = 0.0, 1.0
         array = (np.nan_to_num(array, nan=low) - low) / (high - low if high > low else 1.0)
     return Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")

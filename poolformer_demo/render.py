@@ -1,18 +1,23 @@
-"""Arrays to pictures: colormaps, channel summaries, channel grids and Grad-CAM overlays.
+"""Arrays to pictures: colormaps, channel summaries, channel grids, Grad-CAM heatmaps and overlays,
+and their encodings for a browser.
 
 Everything here is a lookup into a precomputed colormap table; drawing a pyplot figure per
-map would cost about 40x more.
+map would cost about 40x more. Feature views stay at the stage's own resolution (at most 56x56):
+a browser enlarges them without blurring (CSS `image-rendering: pixelated`), and exports enlarge
+them with `upscale`.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from functools import lru_cache
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-# Feature maps are at most 56x56; nearest-neighbour upscaling keeps each position visible as a cell.
+# Exported feature maps are enlarged to at least this size; nearest-neighbour keeps each position a cell.
 VIEW_SIZE = 224
 GRID_CHANNELS = 16
 FEATURE_CMAP = "viridis"
@@ -52,7 +57,7 @@ def upscale(rgb: np.ndarray, size: int = VIEW_SIZE) -> np.ndarray:
 def channel_mean_view(activation: torch.Tensor) -> np.ndarray:
     """Mean over channels of a [C, H, W] activation, as a heatmap: where the stage responds."""
     mean = activation.mean(dim=0).numpy()
-    return upscale(apply_colormap(normalize(mean, 1, 99)))
+    return apply_colormap(normalize(mean, 1, 99))
 
 
 def pca_view(activation: torch.Tensor) -> np.ndarray:
@@ -80,7 +85,7 @@ def pca_view(activation: torch.Tensor) -> np.ndarray:
     signs = torch.sign(scores.gather(0, scores.abs().argmax(dim=0, keepdim=True)))
     scores = (scores * torch.where(signs == 0, 1.0, signs)).numpy()
     rgb = np.stack([normalize(scores[:, i], 1, 99) for i in range(3)], axis=-1)
-    return upscale((rgb.reshape(height, width, 3) * 255).astype(np.uint8))
+    return (rgb.reshape(height, width, 3) * 255).astype(np.uint8)
 
 
 def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> np.ndarray:
@@ -94,14 +99,38 @@ def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> n
     tiles = apply_colormap(np.where(span > 1e-12, (tiles - low) / np.where(span > 1e-12, span, 1.0), 0.0))
     columns = int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
-    cell = max(1, int(np.ceil(VIEW_SIZE / columns / max(height, width))))
-    gap = 2
+    cell, gap = 1, 1
     # Pad every tile with a white gap on its right and bottom, then lay the tiles out row by row.
     padded = np.full((rows * columns, height * cell + gap, width * cell + gap, 3), 255, np.uint8)
     padded[:count, : height * cell, : width * cell] = tiles.repeat(cell, axis=1).repeat(cell, axis=2)
     grid = padded.reshape(rows, columns, height * cell + gap, width * cell + gap, 3).transpose(0, 2, 1, 3, 4)
     grid = grid.reshape(rows * (height * cell + gap), columns * (width * cell + gap), 3)
     return np.ascontiguousarray(grid[:-gap, :-gap])
+
+
+def heatmap(cam: np.ndarray) -> np.ndarray:
+    """A non-negative Grad-CAM map coloured for display, scaled by its own peak."""
+    cam = np.asarray(cam, dtype=np.float32)
+    peak = float(cam.max()) if cam.size else 0.0
+    return apply_colormap(cam / peak if peak > 0 else np.zeros_like(cam), CAM_CMAP)
+
+
+def encode(picture: np.ndarray | Image.Image, format: str = "png", quality: int = 90) -> bytes:
+    """The picture as file bytes: PNG where every pixel matters, JPEG or WebP for photographs."""
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    buffer = io.BytesIO()
+    if format == "png":
+        # Level 1: these pictures are small, and a browser decodes either level alike.
+        image.save(buffer, format="PNG", compress_level=1)
+    else:
+        image.save(buffer, format=format.upper(), quality=quality)
+    return buffer.getvalue()
+
+
+def data_uri(picture: np.ndarray | Image.Image, format: str = "png", quality: int = 90) -> str:
+    """The picture inlined as a `data:` URI, for pages that should not fetch a file per picture."""
+    payload = base64.b64encode(encode(picture, format, quality)).decode("ascii")
+    return f"data:image/{format};base64,{payload}"
 
 
 def overlay(image: np.ndarray | Image.Image, cam: np.ndarray, opacity: float = 0.5) -> np.ndarray:

@@ -39,6 +39,13 @@ class Variant:
             return f"{self.name} · {self.description}"
         return f"{self.name} · {self.params_m:g}M params · {self.top1:g}% ImageNet top-1"
 
+    @property
+    def menu_label(self) -> str:
+        """A label short enough for a narrow menu."""
+        if self.top1 is None:
+            return f"{self.name} · offline, {self.description.split(',')[0]}"
+        return f"{self.name.upper()} · {self.params_m:g}M · {self.top1:g}% top-1"
+
 
 def _hub(name: str, depths, hidden_sizes, params_m: float, macs_g: float, top1: float, crop_pct: float) -> Variant:
     return Variant(

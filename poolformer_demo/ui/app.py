@@ -46,8 +46,6 @@ def build_demo(
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
     explore = ExploreTab(cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
     model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
-    # Formatting is cheap and must not wait behind a model run.
-    format_events = {"concurrency_limit": None, "api_visibility": "private", "show_progress": "hidden"}
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
@@ -60,7 +58,7 @@ def build_demo(
         journey = learn.journey_panel()
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
-                explore.render(model_events, format_events, journey)
+                explore.render(model_events, journey)
             with gr.Tab("Learn", id="learn"):
                 learn.render(journey)
 

@@ -1,28 +1,32 @@
-"""The Explore tab: an image and a model in, predictions, stage feature maps and Grad-CAM out.
+"""The Explore tab: an image and a model in; predictions, Grad-CAM and stage feature maps out.
 
-Handlers that need the model call `analyze()`; the others (feature-map view, overlay opacity,
-which stage is shown large) only re-format the last `Analysis`, kept per browser session in a
-`gr.State`.
+The page's events and the `/analyze` endpoint for programs share one computation (`_compute`).
+The page gets its pictures inlined in one piece of HTML; what only changes how they look (the
+heatmap's opacity, the feature-map view, which stage is enlarged) happens in the browser.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
 
 from .. import weights
-from ..analysis import analyze
-from ..variants import ASSETS_DIR, DEFAULT_VARIANT, SHAPES_VARIANT_NAME, VARIANTS, get_variant
+from ..analysis import Analysis, analyze
+from ..variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
 from ..weights import ModelCache
 from . import present
-from .components import hand_over_undecoded, stage_gallery
-from .errors import user_error
-from .present import DEEPEST_STAGE, DEFAULT_OPACITY, DEFAULT_VIEW, VIEWS, ExploreView, Session
+from .components import hand_over_undecoded
+from .errors import failure_message, user_error
+from .pictures import FeaturePictures, PictureStore, feature_pictures, heatmap_pictures, image_key
+from .present import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView, Session
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 SESSION_TTL_S = 3600
+NO_IMAGENET_MODEL = (
+    "No ImageNet model can run on this server right now (their weights are not here and the model hub "
+    "cannot be reached), so this photo cannot be classified. The shapes examples work offline."
+)
 
 
 def default_variant(cache: ModelCache, shapes_available: bool) -> str:
@@ -35,7 +39,15 @@ def default_variant(cache: ModelCache, shapes_available: bool) -> str:
 
 
 def variant_choices() -> list[tuple[str, str]]:
-    return [(VARIANTS[name].title, name) for name in VARIANTS]
+    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
+
+
+def variant_hint(cache: ModelCache) -> str:
+    """What is true about getting weights on this server, said under the model menu."""
+    if weights.hub_probe.reachable():
+        return "ImageNet weights are downloaded on first use (M48: about 300 MB)."
+    here = [v.name for v in VARIANTS.values() if v.name in cache.cached_variants() or weights.weights_obtainable(v)]
+    return f"This server cannot reach the model hub; models that run here: {', '.join(here) or 'none'}."
 
 
 class ExploreTab:
@@ -50,119 +62,121 @@ class ExploreTab:
     ):
         self.cache = cache
         self.analyze = analyze
+        self.pictures = PictureStore()
         self.examples_dir = Path(examples_dir)
         if shapes_available is None:
             shapes_available = weights.weights_obtainable(VARIANTS[SHAPES_VARIANT_NAME])
         self.shapes_available = shapes_available
 
     # -----------------------------------------------------------------------------------------
-    # Handlers
+    # The one computation behind the page and the API
     # -----------------------------------------------------------------------------------------
 
-    def _run(self, image, variant: str, target, view: str, opacity: float, stage: int = DEEPEST_STAGE) -> tuple:
-        try:
-            name = get_variant(variant).name
-            analysis = self.analyze(image, name, target=target, cache=self.cache)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            raise user_error(exc) from None
-        session = Session(image=image, variant=name, analysis=analysis, stage=stage)
-        return present.explore_view(session, view, opacity).values()
+    def _compute(self, image: str | None, variant: str, target) -> tuple[Analysis, FeaturePictures, tuple, str]:
+        name = get_variant(variant).name
+        key = image_key(image) if image and Path(image).is_file() else ""
+        # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
+        features = self.pictures.get((key, name)) if key else None
+        analysis = self.analyze(image, name, target=target, cache=self.cache, feature_views=features is None)
+        if features is None:
+            features = feature_pictures(analysis)
+            if key:
+                self.pictures.put((key, name), features)
+        return analysis, features, heatmap_pictures(analysis), key
 
-    def analyze_image(
-        self,
-        image: str | None,
-        variant: str = DEFAULT_VARIANT,
-        target: str | None = None,
-        view: str = DEFAULT_VIEW,
-        opacity: float = DEFAULT_OPACITY,
-        progress=gr.Progress(track_tqdm=True),
-    ):
+    def analyze_image(self, image: str | None, variant: str = DEFAULT_VARIANT, target: str | None = None):
         """Classify an image with a PoolFormer variant and explain one class with Grad-CAM at every stage.
 
         Args:
             image: the picture to analyse.
             variant: s12, s24, s36, m36, m48 or shapes.
             target: the class to explain (a name or an index); empty means the top prediction.
-            view: how feature maps are drawn: "PCA (RGB)", "mean activation" or "top channels".
-            opacity: how strongly the Grad-CAM heatmaps cover the image, 0 to 1.
+
+        Returns the top-5 as a label, and the whole analysis as JSON: target, top_k, each stage's
+        shape, stride, raw Grad-CAM (stage resolution) and pictures as data URIs, timing, notes.
         """
-        target = target if target not in ("", None) else None
-        return self._run(image, variant, target, view, opacity)
+        try:
+            analysis, features, heatmaps, _ = self._compute(image, variant, target or None)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+        return present.label_value(analysis), present.api_result(analysis, features, heatmaps)
 
-    def analyze_example(
-        self, image: str | None, variant: str, view: str, opacity: float, progress=gr.Progress(track_tqdm=True)
-    ):
-        """An example was clicked: analyse it for its top class."""
-        return self._run(image, variant, None, view, opacity)
+    # -----------------------------------------------------------------------------------------
+    # Page handlers: a failure is said in the status line and leaves the last result in place
+    # -----------------------------------------------------------------------------------------
 
-    def retarget(
-        self,
-        session: Session | None,
-        target: str | None,
-        view: str,
-        opacity: float,
-        progress=gr.Progress(track_tqdm=True),
-    ):
+    def _show(self, image: str | None, variant: str, target, session: Session | None) -> tuple:
+        try:
+            analysis, features, heatmaps, key = self._compute(image, variant, target)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            return self._failed(failure_message(exc), session)
+        new_session = Session(
+            image=image, image_key=key, variant=analysis.variant.name, labels=analysis.labels,
+            target=analysis.target.index,
+        )
+        return present.explore_view(analysis, new_session, features, heatmaps).values()
+
+    @staticmethod
+    def _failed(message: str, session: Session | None) -> tuple:
+        status = present.failure_markdown(message, keeps_result=session is not None)
+        return (status, *[gr.skip()] * (len(ExploreView.names()) - 1))
+
+    def show(self, image: str | None, variant: str, target: str | None, session: Session | None):
+        """The Analyse button."""
+        return self._show(image, variant, target or None, session)
+
+    def show_photo_example(self, image: str | None, variant: str, session: Session | None):
+        """A photo example: it runs on an ImageNet model, never on the shapes model."""
+        chosen = self.imagenet_variant(variant)
+        if chosen is None:
+            return self._failed(NO_IMAGENET_MODEL, session)
+        return self._show(image, chosen, None, session)
+
+    def show_shapes_example(self, image: str | None, session: Session | None):
+        """A shapes example: it runs on the shapes model."""
+        return self._show(image, SHAPES_VARIANT_NAME, None, session)
+
+    def imagenet_variant(self, current: str) -> str | None:
+        """The chosen ImageNet variant if it can run here, else the first that can, else None."""
+        names = [current, *HUB_VARIANTS] if current in HUB_VARIANTS else list(HUB_VARIANTS)
+        for name in names:
+            if name in self.cache.cached_variants() or weights.weights_obtainable(VARIANTS[name]):
+                return name
+        return None
+
+    def retarget(self, session: Session | None, target: str | None):
         """Explain another class of the last analysed image, without uploading it again."""
         if session is None:
-            raise gr.Error("Analyse an image first, then choose the class to explain.", print_exception=False)
-        if target in ("", None, present.target_name(session.analysis)):
-            return present.explore_view(session, view, opacity).values()
+            return self._failed("Analyse an image first, then choose the class to explain.", None)
+        names = present.display_names(session.labels)
+        if target in ("", None, names[session.target]):
+            return (gr.skip(),) * len(ExploreView.names())
         if not Path(session.image).is_file():
-            raise gr.Error(
-                "The last image is no longer on the server. Upload it again and re-run the analysis.",
-                print_exception=False,
-            )
-        names = present.display_names(session.analysis.labels)
+            message = "The last image is no longer on the server. Upload it again and re-run the analysis."
+            return self._failed(message, session)
         # A menu entry maps to its exact class; anything typed is resolved by the core (names, synonyms, indices).
         resolved = names.index(target) if target in names else target
-        return self._run(session.image, session.variant, resolved, view, opacity, session.stage)
+        return self._show(session.image, session.variant, resolved, session)
 
-    def retarget_from_label(
-        self,
-        session: Session | None,
-        view: str,
-        opacity: float,
-        evt: gr.SelectData,
-        progress=gr.Progress(track_tqdm=True),
-    ):
+    def retarget_from_label(self, session: Session | None, evt: gr.SelectData):
         """A row of the top-5 list was clicked: explain that class."""
-        return self.retarget(session, evt.value, view, opacity)
-
-    @staticmethod
-    def show_view(session: Session | None, view: str):
-        """Switch how feature maps are drawn. Formatting only: the model does not run."""
-        if session is None:
-            return gr.skip()
-        return present.feature_gallery(session.analysis, view)
-
-    @staticmethod
-    def blend(session: Session | None, opacity: float):
-        """Re-blend the Grad-CAM overlays at another opacity. Formatting only: the model does not run."""
-        if session is None:
-            return gr.skip(), gr.skip()
-        analysis = session.analysis
-        return present.overlay_gallery(analysis, opacity), present.large_overlay(analysis, session.stage, opacity)
-
-    @staticmethod
-    def pick_stage(session: Session | None, opacity: float, evt: gr.SelectData):
-        """Show the clicked stage's overlay large. Formatting only: the model does not run."""
-        if session is None:
-            return gr.skip(), gr.skip(), gr.skip()
-        stage = int(evt.index) + 1
-        return (
-            present.large_overlay(session.analysis, stage, opacity),
-            present.target_markdown(session.analysis, stage),
-            replace(session, stage=stage),
-        )
+        return self.retarget(session, evt.value)
 
     @staticmethod
     def target_menu(session: Session | None):
         """Offer every class of the analysed model in the target menu."""
         if session is None:
             return gr.skip()
-        names = present.display_names(session.analysis.labels)
-        return gr.update(choices=list(names), value=present.target_name(session.analysis))
+        names = present.display_names(session.labels)
+        return gr.update(choices=list(names), value=names[session.target])
+
+    @staticmethod
+    def facts_for(variant: str):
+        """The model-facts table follows the model menu at once."""
+        try:
+            return present.facts_markdown(get_variant(variant))
+        except Exception:  # noqa: BLE001 - a name typed into the menu is checked when it is analysed
+            return gr.skip()
 
     @staticmethod
     def clear_target():
@@ -180,7 +194,7 @@ class ExploreTab:
             return []
         return [str(p) for p in sorted(self.examples_dir.glob("shapes_*.png"))]
 
-    def render(self, model_events: dict, format_events: dict, journey: gr.Markdown) -> None:
+    def render(self, model_events: dict, journey: gr.Markdown) -> None:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `journey` is the Learn tab's "your image through the network" panel, which follows each
@@ -195,7 +209,7 @@ class ExploreTab:
                     sources=["upload", "webcam", "clipboard"],
                     type="filepath",
                     image_mode=None,
-                    height=260,
+                    height=240,
                     elem_id="input-image",
                 )
                 hand_over_undecoded(image)
@@ -203,7 +217,7 @@ class ExploreTab:
                     choices=variant_choices(),
                     value=initial_variant,
                     label="Model",
-                    info="Weights are downloaded on first use (M48: about 300 MB).",
+                    info=variant_hint(self.cache),
                     # Validation is the handler's: unknown names get the core's message.
                     allow_custom_value=True,
                     elem_id="variant",
@@ -215,133 +229,102 @@ class ExploreTab:
                     label="Photos (ImageNet models)",
                     examples_per_page=8,
                     api_visibility="private",
+                    elem_id="photo-examples",
                 )
                 shapes_examples = None
                 if self.example_shapes():
                     shapes_examples = gr.Examples(
-                        [[path, SHAPES_VARIANT_NAME] for path in self.example_shapes()],
-                        inputs=[image, variant],
-                        label="Shapes (shapes model)",
+                        self.example_shapes(),
+                        inputs=[image],
+                        label="Shapes (the offline shapes model)",
                         examples_per_page=8,
                         api_visibility="private",
+                        elem_id="shapes-examples",
                     )
-            with gr.Column(scale=4, min_width=340):
-                notes = gr.Markdown("", label="Notes", elem_id="notes")
-                label = gr.Label(
-                    num_top_classes=5,
-                    label="Top-5 predictions · click one to explain it",
-                    show_heading=False,
-                    elem_id="predictions",
-                )
-                target = gr.Dropdown(
-                    choices=[],
-                    value=None,
-                    label="Explain another class (type any name)",
-                    allow_custom_value=True,
-                    filterable=True,
-                    elem_id="target",
-                )
-                # Its choices are filled per analysis; API callers may pass any class name or index.
-                target.api_info = lambda: {
-                    "type": "string",
-                    "description": "a class name or index; empty for the top class",
-                }
-                target_info = gr.Markdown("", label="Grad-CAM target", elem_id="target-info")
-                facts = gr.Markdown(
-                    present.facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
-                )
-            with gr.Column(scale=4, min_width=340):
-                cam_large = gr.Image(
-                    label="Grad-CAM, enlarged",
-                    type="numpy",
-                    format="png",
-                    interactive=False,
-                    height=540,
-                    elem_id="cam-large",
-                )
-        with gr.Row(equal_height=False):
-            with gr.Column():
-                cam_gallery = stage_gallery(
-                    "Grad-CAM at every stage · click one to enlarge it", "cam-gallery", allow_preview=False
-                )
-                opacity = gr.Slider(
-                    0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
-                )
-            with gr.Column():
-                feature_maps = stage_gallery("Feature maps at every stage", "feature-gallery")
-                view = gr.Radio(list(VIEWS), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
+            with gr.Column(scale=8), gr.Row(equal_height=False):
+                with gr.Column(scale=4, min_width=300):
+                    # Above the predictions, so a long message never moves the pictures.
+                    status = gr.Markdown("", elem_id="status")
+                    label = gr.Label(
+                        num_top_classes=5,
+                        label="Top-5 predictions · click one to explain it",
+                        show_heading=False,
+                        elem_id="predictions",
+                    )
+                    target = gr.Dropdown(
+                        choices=[],
+                        value=None,
+                        label="Explain another class (type any name)",
+                        allow_custom_value=True,
+                        filterable=True,
+                        elem_id="target",
+                    )
+                    # Its choices are filled per analysis; API callers may pass any class name or index.
+                    target.api_info = lambda: {
+                        "type": "string",
+                        "description": "a class name or index; empty for the top class",
+                    }
+                    target_info = gr.Markdown("", elem_id="target-info")
+                    facts = gr.Markdown(
+                        present.facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
+                    )
+                with gr.Column(scale=5, min_width=340):
+                    results = gr.HTML(
+                        present.results_html(), js_on_load=present.RESULTS_JS, elem_id="explore-results"
+                    )
+                    opacity = gr.Slider(
+                        0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
+                    )
+                    view = gr.Radio(
+                        list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view"
+                    )
+        # The endpoint for programs: same inputs, the whole analysis as JSON (never shown).
+        api_trigger = gr.Button(visible=False)
+        api_predictions = gr.Label(visible=False)
+        api_result = gr.JSON(visible=False)
 
         components = {
+            "status": status,
+            "variant": variant,
             "predictions": label,
-            "feature_maps": feature_maps,
-            "cam_gallery": cam_gallery,
-            "cam_large": cam_large,
             "target": target,
             "target_info": target_info,
+            "results": results,
             "facts": facts,
-            "notes": notes,
             "journey": journey,
             "session": session,
         }
-        results = [components[name] for name in ExploreView.names()]
+        outputs = [components[name] for name in ExploreView.names()]
+        page_event = {"outputs": outputs, "api_visibility": "private", "show_progress_on": [results], **model_events}
 
-        analysed = run.click(
+        api_trigger.click(
             self.analyze_image,
-            inputs=[image, variant, target, view, opacity],
-            outputs=results,
+            inputs=[image, variant, target],
+            outputs=[api_predictions, api_result],
             api_name="analyze",
-            show_progress_on=[label, cam_large],
             **model_events,
         )
-        label.select(
-            self.retarget_from_label,
-            inputs=[session, view, opacity],
-            outputs=results,
-            api_visibility="private",
-            show_progress_on=[cam_large],
-            **model_events,
-        )
-        target.input(
-            self.retarget,
-            inputs=[session, target, view, opacity],
-            outputs=results,
-            api_visibility="private",
-            show_progress_on=[cam_large],
-            **model_events,
-        )
-        example_runs = [
-            examples.load_input_event.then(
-                self.analyze_example,
-                inputs=[image, variant, view, opacity],
-                outputs=results,
-                api_visibility="private",
-                show_progress_on=[label, cam_large],
-                **model_events,
-            )
-            for examples in (photos, shapes_examples)
-            if examples is not None
+        shown = [
+            run.click(self.show, inputs=[image, variant, target, session], **page_event),
+            photos.load_input_event.then(self.show_photo_example, inputs=[image, variant, session], **page_event),
         ]
+        if shapes_examples is not None:
+            shown.append(
+                shapes_examples.load_input_event.then(self.show_shapes_example, inputs=[image, session], **page_event)
+            )
+        label.select(self.retarget_from_label, inputs=[session], **page_event)
+        target.input(self.retarget, inputs=[session, target], **page_event)
         # A new analysis may come from another model: offer its classes (retargeting keeps the model).
-        for event in (analysed, *example_runs):
+        for event in shown:
             event.success(
-                self.target_menu,
-                inputs=session,
-                outputs=target,
-                queue=False,
-                api_visibility="private",
+                self.target_menu, inputs=session, outputs=target, queue=False, api_visibility="private",
                 show_progress="hidden",
             )
-        view.change(self.show_view, inputs=[session, view], outputs=feature_maps, **format_events)
-        opacity.input(
-            self.blend,
-            inputs=[session, opacity],
-            outputs=[cam_gallery, cam_large],
-            trigger_mode="always_last",
-            **format_events,
-        )
-        cam_gallery.select(
-            self.pick_stage, inputs=[session, opacity], outputs=[cam_large, target_info, session], **format_events
-        )
+        # Looks only: the browser does these, the server is not asked.
+        opacity.input(None, inputs=opacity, js=present.OPACITY_JS, api_visibility="private")
+        view.change(None, inputs=view, js=present.VIEW_JS, api_visibility="private")
+        format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        variant.input(self.facts_for, inputs=variant, outputs=facts, **format_only)
         # A new picture or model starts from its own top class.
-        image.input(self.clear_target, outputs=target, queue=False, api_visibility="private")
-        variant.input(self.clear_target, outputs=target, queue=False, api_visibility="private")
+        image.input(self.clear_target, outputs=target, **format_only)
+        variant.input(self.clear_target, outputs=target, **format_only)
