@@ -6,9 +6,10 @@ pooling as the token mixer):
     n = before_norm(x),   mixer = AvgPool(n) - n,   mixed = x + layer_scale_1 * mixer,
     mlp = layer_scale_2 * MLP(after_norm(mixed)),   output = mixed + mlp.
 
-Everything here runs on a copy of the cached model that shares its parameter tensors: the cached
-model serves other requests on other threads at the same time, and a hook or a swapped module on
-it would act on their forward passes too.
+Hooks and swapped modules only ever go on a copy of the cached model that shares its parameter
+tensors: the cached model serves other requests on other threads at the same time, and a hook or a
+swapped module on it would act on their forward passes too. The receptive field needs neither and
+runs the cached model as it is.
 """
 
 from __future__ import annotations
@@ -55,18 +56,31 @@ def _layer_scales(layer: nn.Module) -> tuple[torch.Tensor | float, torch.Tensor 
     return layer.layer_scale_1[:, None, None], layer.layer_scale_2[:, None, None]
 
 
+def _whole(value) -> int | None:
+    """An int from an int or a whole float (number inputs in a UI send 3.0), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return None
+
+
 def _check_stage(config: PoolFormerConfig, stage: int) -> int:
     count = len(config.depths)
-    if isinstance(stage, bool) or not isinstance(stage, (int, np.integer)) or not 1 <= stage <= count:
+    number = _whole(stage)
+    if number is None or not 1 <= number <= count:
         raise SelectionError(f"There is no stage {stage!r}: this model has stages 1 to {count}.")
-    return int(stage)
+    return number
 
 
 def _check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
     depth = config.depths[stage - 1]
-    if isinstance(block, bool) or not isinstance(block, (int, np.integer)) or not 1 <= block <= depth:
+    number = _whole(block)
+    if number is None or not 1 <= number <= depth:
         raise SelectionError(f"There is no block {block!r} in stage {stage}: it has blocks 1 to {depth}.")
-    return int(block)
+    return number
 
 
 def _pixel_values(loaded: LoadedModel, prepared: PreparedImage) -> torch.Tensor:
@@ -317,7 +331,9 @@ class Knockouts:
     """Which stages (numbered from 1) run with their token mixer or their channel MLP switched off.
 
     A knocked-out token mixer outputs zeros, so the tokens of that stage exchange no information
-    inside its blocks; a knocked-out channel MLP adds nothing, so the block only mixes tokens.
+    inside its blocks (the patch embeddings between stages are overlapping convolutions and still
+    mix neighbours, and GroupNorm's statistics still span the whole map); a knocked-out channel MLP
+    adds nothing, so the block only mixes tokens.
     """
 
     mixer: tuple[int, ...] = ()
@@ -326,9 +342,10 @@ class Knockouts:
     def __post_init__(self) -> None:
         for part in KNOCKOUT_PARTS:
             stages = getattr(self, part)
-            if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in stages):
-                raise KnockoutSpecError(f"Knockout stages are numbered from 1; got {list(stages)} for {part}.")
-            object.__setattr__(self, part, tuple(sorted({int(s) for s in stages})))
+            numbers = [_whole(s) for s in stages]
+            if any(n is None or n < 1 for n in numbers):
+                raise KnockoutSpecError(f"Knockout stages are whole numbers from 1; got {list(stages)} for {part}.")
+            object.__setattr__(self, part, tuple(sorted(set(numbers))))
 
     def __bool__(self) -> bool:
         return bool(self.mixer or self.mlp)
@@ -510,13 +527,16 @@ def receptive_field(
     pixel_values = _pixel_values(loaded, prepared)
     crop_size = tuple(pixel_values.shape[-2:])
     grid = stage_grid_size(config, crop_size, stage)
+    position = []
     for name, value, length in (("y", y, grid[0]), ("x", x, grid[1])):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < length:
+        number = _whole(value)
+        if number is None or not 0 <= number < length:
             raise SelectionError(
                 f"Position {name}={value!r} is outside stage {stage}'s {grid[0]}x{grid[1]} grid: "
                 f"y runs from 0 to {grid[0] - 1} and x from 0 to {grid[1] - 1}."
             )
-    y, x = int(y), int(x)
+        position.append(number)
+    y, x = position
 
     def activation(pixels: torch.Tensor) -> torch.Tensor:
         hidden = loaded.model.poolformer(pixels, output_hidden_states=True).hidden_states[stage - 1]

@@ -122,6 +122,8 @@ def test_anatomy_refuses_a_stage_or_block_the_model_lacks(s12_cache, photo):
         block_anatomy(photo, "s12", stage=4, block=3, cache=s12_cache)
     with pytest.raises(SelectionError):
         block_anatomy(photo, "s12", stage=0, block=1, cache=s12_cache)
+    with pytest.raises(SelectionError):
+        block_anatomy(photo, "s12", stage=1.5, block=1, cache=s12_cache)
 
 
 def test_a_forward_of_the_cached_model_during_a_recording_does_not_reach_the_recorder(s12_model, pixel_values):
@@ -208,6 +210,8 @@ def test_knockout_specs_parse_and_bad_ones_are_refused():
             parse_knockout_spec(bad)
     with pytest.raises(KnockoutSpecError, match="no stage 5"):
         parse_knockout_spec("mlp:5")
+    with pytest.raises(KnockoutSpecError, match="from 1"):
+        Knockouts(mixer=(0,))
 
 
 def test_paper_table_pooling_row_is_the_s12_registry_accuracy():
