@@ -19,8 +19,9 @@ every time it is called with the same ``s``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw

@@ -103,7 +103,7 @@ def _count_params(weights_file: Path) -> int:
 
     total = 0
     with safe_open(str(weights_file), framework="np") as f:
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 - a safetensors handle is not iterable
             count = 1
             for dim in f.get_slice(key).get_shape():
                 count *= dim

@@ -125,7 +125,7 @@ def load_model(variant: Variant | str) -> LoadedModel:
         if local_dir.is_dir():
             try:
                 return LoadedModel(variant, *_from_pretrained(local_dir, True), f"local folder {shown_dir}/")
-            except Exception as exc:  # a broken folder is reported, and the hub tried next
+            except Exception as exc:  # noqa: BLE001 - a broken folder is reported, and the hub tried next
                 tried.append(f"the folder {shown_dir} ({_short(exc)})")
         else:
             tried.append(f"the folder {shown_dir} (it does not exist)")
@@ -135,7 +135,7 @@ def load_model(variant: Variant | str) -> LoadedModel:
         model, processor = _from_pretrained(variant.hub_id, local_files_only=not online)
         where = "Hugging Face hub" if online else "Hugging Face cache, offline"
         return LoadedModel(variant, model, processor, f"{where} ({variant.hub_id})")
-    except Exception as exc:  # whatever broke is reported with the other sources tried
+    except Exception as exc:  # noqa: BLE001 - whatever broke is reported with the other sources tried
         where = "the hub" if online else "the Hugging Face cache (the hub is unreachable)"
         tried.append(f"{variant.hub_id} from {where} ({_short(exc)})")
 

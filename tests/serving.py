@@ -5,9 +5,7 @@ from __future__ import annotations
 import socket
 from contextlib import contextmanager
 
-import pytest
-
-from poolformer_demo import ModelCache, ui
+from poolformer_demo.ui import build_demo, launch_kwargs
 
 
 def free_port() -> int:
@@ -19,20 +17,11 @@ def free_port() -> int:
 @contextmanager
 def serving(demo=None, **launch_overrides):
     """Launch the app as app.py does, and yield (demo, base URL)."""
-    demo = demo or ui.build_demo()
+    demo = demo or build_demo()
     port = free_port()
-    demo.launch(**ui.launch_kwargs(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_overrides))
+    settings = launch_kwargs(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    demo.launch(**{**settings, **launch_overrides})
     try:
         yield demo, f"http://127.0.0.1:{port}/"
     finally:
         demo.close()
-
-
-@contextmanager
-def app_weights(weights_dir, capacity: int = 2):
-    """Point the app at a weights folder with a fresh model cache of its own; undone on exit."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache(capacity=capacity)
-        patch.setattr(ui, "model_cache", cache)
-        yield patch, cache

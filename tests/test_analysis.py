@@ -44,10 +44,17 @@ def test_top5_are_sorted_probabilities_from_a_softmax_over_all_classes(s12_analy
     assert len(analysis.labels) == 1000
 
 
-def test_input_image_is_the_224_crop_the_model_saw(s12_analysis):
-    analysis, _ = s12_analysis
+def test_input_image_is_the_224_crop_the_model_saw(s12_analysis, photo):
+    analysis, cache = s12_analysis
     assert analysis.input_image.size == (224, 224)
     assert analysis.input_image.mode == "RGB"
+    # The processor's own resize and crop, without rescaling or normalising, gives the pixels
+    # the model saw; the shown crop may differ from them only by rounding.
+    processor = cache.get("s12").processor
+    seen = processor(images=photo, do_rescale=False, do_normalize=False, return_tensors="np")["pixel_values"][0]
+    seen = np.asarray(seen, dtype=np.float32).transpose(1, 2, 0)
+    shown = np.asarray(analysis.input_image, dtype=np.float32)
+    assert np.abs(shown - seen).max() <= 1.0
 
 
 def test_cams_are_unit_scaled_at_crop_size_and_raw_at_stage_size(s12_analysis):

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from serving import app_weights, serving
-
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +56,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def app_url(weights_dir):
-    with app_weights(weights_dir):
-        with serving() as (_, url):
-            yield url
+def app_url(served):
+    return served[1]
 
 
 def wait_until(page, condition: str, what: str) -> None:

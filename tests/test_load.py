@@ -11,30 +11,30 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
+from serving import serving
 
-from poolformer_demo import ui
-from serving import app_weights, serving
+from poolformer_demo import analyze
+from poolformer_demo.ui import build_demo
+from poolformer_demo.ui.present import ExploreView
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "astronaut.jpg"
 CLIENTS, REQUESTS = 8, 10
 TIME_LIMIT_S = 600
-TARGET_INFO = 5  # position of "Grad-CAM for **…** · class N · …" among the /analyze outputs
+# Where "Grad-CAM for **…** · class N · …" stands among the /analyze outputs.
+TARGET_INFO = ExploreView.names().index("target_info")
 
 
 @pytest.fixture(scope="module")
-def served(weights_dir):
-    with app_weights(weights_dir) as (patch, cache):
-        started = []
-        real_analyze = ui.analyze
+def served(app_cache):
+    started = []
 
-        def recording_analyze(image, variant, target=None, **kwargs):
-            started.append((variant, target))
-            return real_analyze(image, variant, target=target, **kwargs)
+    def recording_analyze(image, variant, target=None, **kwargs):
+        started.append((variant, target))
+        return analyze(image, variant, target=target, **kwargs)
 
-        patch.setattr(ui, "analyze", recording_analyze)
-        with serving() as (demo, url):
-            yield url, cache, started
+    with serving(build_demo(cache=app_cache, analyze=recording_analyze)) as (_, url):
+        yield url, app_cache, started
 
 
 def _run_client(url: str, requests: list[tuple[str, int]], latencies: list, failures: list, deadline: float):

@@ -9,25 +9,14 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-
 from image_cases import CASES
-from poolformer_demo import ModelCache, ui
-from serving import app_weights, serving
+from serving import serving
+
+from poolformer_demo import ModelCache
+from poolformer_demo.ui import app as ui_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "coffee.jpg"
-
-
-@pytest.fixture(scope="module")
-def served(weights_dir):
-    with app_weights(weights_dir):
-        with serving() as served:
-            yield served
-
-
-@pytest.fixture(scope="module")
-def client(served, tmp_path_factory):
-    return Client(served[1], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
 
 
 def _assert_user_message(message: str, words: str) -> None:
@@ -77,14 +66,13 @@ def test_files_outside_the_upload_folder_are_not_served(served, path):
 
 def test_binds_to_the_loopback_unless_told_otherwise(monkeypatch):
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    assert ui.launch_kwargs()["server_name"] == "127.0.0.1"
+    assert ui_app.launch_kwargs()["server_name"] == "127.0.0.1"
 
 
 def test_temporary_files_are_swept(weights_dir, monkeypatch):
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-    monkeypatch.setattr(ui, "model_cache", ModelCache(capacity=1))
-    demo = ui.build_demo()
-    assert demo.delete_cache == ui.DELETE_CACHE
+    demo = ui_app.build_demo(cache=ModelCache(capacity=1))
+    assert demo.delete_cache == ui_app.DELETE_CACHE
     # Sweep every second for files older than a second, so the test sees a sweep happen.
     demo.delete_cache = (1, 1)
     with serving(demo) as (_, url):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
