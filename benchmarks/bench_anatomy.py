@@ -28,6 +28,7 @@ def bench(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
     pixel_values = loaded.processor(images=image, return_tensors="pt")["pixel_values"]
     depths = model.config.depths
     every_stage = tuple(range(1, len(depths) + 1))
+    mixer_off, mlp_off = Knockouts(mixer=every_stage), Knockouts(mlp=every_stage)
     anatomy = block_anatomy(image, name, stage=1, block=1, cache=cache)
 
     def forward():
@@ -45,8 +46,8 @@ def bench(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
             "forward+backward": forward_backward,
             "shared_copy": lambda: shared_copy(model),
             "analyze": lambda: analyze(image, name, cache=cache),
-            "analyze, mixer off (all)": lambda: analyze(image, name, cache=cache, knockouts=Knockouts(mixer=every_stage)),
-            "analyze, mlp off (all)": lambda: analyze(image, name, cache=cache, knockouts=Knockouts(mlp=every_stage)),
+            "analyze, mixer off (all)": lambda: analyze(image, name, cache=cache, knockouts=mixer_off),
+            "analyze, mlp off (all)": lambda: analyze(image, name, cache=cache, knockouts=mlp_off),
             "anatomy stage 1 block 1": lambda: block_anatomy(image, name, stage=1, block=1, cache=cache),
             "anatomy last block": lambda: block_anatomy(image, name, stage=len(depths), block=depths[-1], cache=cache),
             "anatomy pictures (7)": lambda: render.anatomy_views(anatomy),
@@ -66,7 +67,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as weights:
         os.environ["POOLFORMER_WEIGHTS_DIR"] = weights
         build_checkpoint("s12", Path(weights) / "poolformer_s12")
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats} runs, s12 at 224 px")
+        threads = torch.get_num_threads()
+        print(f"torch {torch.__version__}, {threads} threads, median of {args.repeats} runs, s12 at 224 px")
         for label, seconds in bench("s12", image, args.repeats).items():
             print(f"  {label:26} {seconds * 1000:8.1f} ms")
 

@@ -19,7 +19,6 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Self
 
 import numpy as np
 import torch
@@ -158,7 +157,7 @@ class BlockRecorder:
         self._norms: list[tuple[int, int, dict[str, torch.Tensor]]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> BlockRecorder:
         try:
             for stage, layers in enumerate(self._stages, start=1):
                 for block, layer in enumerate(layers, start=1):

@@ -183,22 +183,31 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--out", required=True, help="output folder, one sub-folder per image")
     analyze_parser.set_defaults(run=run_analyze)
 
-    anatomy_parser = commands.add_parser("anatomy", help="Write every step of one block and the branch ratios of all blocks.")
+    variant_help = "s12, s24, s36, m36, m48 or shapes"
+    anatomy_parser = commands.add_parser(
+        "anatomy", help="Write every step of one block and the branch ratios of all blocks."
+    )
     anatomy_parser.add_argument("image", help="image file")
-    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help="s12, s24, s36, m36, m48 or shapes")
+    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
     anatomy_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
-    anatomy_parser.add_argument("--block", type=_positive_int, default=1, help="block within the stage, numbered from 1")
-    anatomy_parser.add_argument("--channel", type=_natural_int, default=None, help="channel to draw (default: where the mixer acts most)")
+    anatomy_parser.add_argument("--block", type=_positive_int, default=1, help="block of the stage, numbered from 1")
+    anatomy_parser.add_argument(
+        "--channel", type=_natural_int, default=None, help="channel to draw (default: where the mixer acts most)"
+    )
     anatomy_parser.add_argument("--out", required=True, help="output folder")
     anatomy_parser.set_defaults(run=run_anatomy)
 
-    field_parser = commands.add_parser("receptive-field", help="Write the effective and theoretical receptive field of one position.")
+    field_parser = commands.add_parser(
+        "receptive-field", help="Write the effective and theoretical receptive field of one position."
+    )
     field_parser.add_argument("image", help="image file")
-    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help="s12, s24, s36, m36, m48 or shapes")
+    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
     field_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
     field_parser.add_argument("--y", type=_natural_int, required=True, help="row on the stage's grid, from 0")
     field_parser.add_argument("--x", type=_natural_int, required=True, help="column on the stage's grid, from 0")
-    field_parser.add_argument("--scale", choices=("linear", "sqrt", "log"), default="sqrt", help="how the picture shows the field")
+    field_parser.add_argument(
+        "--scale", choices=("linear", "sqrt", "log"), default="sqrt", help="how the picture shows the field"
+    )
     field_parser.add_argument("--out", required=True, help="output folder")
     field_parser.set_defaults(run=run_receptive_field)
 

@@ -203,7 +203,8 @@ def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[St
     channel = anatomy_channel(anatomy) if channel is None else int(channel)
     if not 0 <= channel < channels:
         raise SelectionError(f"There is no channel {channel}: this block has channels 0 to {channels - 1}.")
-    maps = {name: getattr(anatomy, name)[channel] for name in ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")}
+    names = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
+    maps = {name: getattr(anatomy, name)[channel] for name in names}
     stream = np.stack([maps["input"], maps["mixed"], maps["output"]])
     stream_low, stream_high = np.percentile(stream, [1, 99])
     normed = np.stack([maps["normed"], maps["pooled"]])
@@ -218,11 +219,14 @@ def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[St
                  sequential_view(maps["normed"], normed_low, normed_high)),
         StepView("pooled", "AvgPool(n)", f"The {k}x{k} mean around each position: a blur (low-pass).",
                  sequential_view(maps["pooled"], normed_low, normed_high)),
-        StepView("mixer", "AvgPool(n) - n", f"The token mixer: a high-pass like a Laplacian; red > 0 > blue, ±{mixer_limit:.3g}.",
+        StepView("mixer", "AvgPool(n) - n",
+                 f"The token mixer: a high-pass like a Laplacian; red > 0 > blue, ±{mixer_limit:.3g}.",
                  diverging_view(maps["mixer"], mixer_limit)),
-        StepView("mixed", "x + layer_scale_1 · mixer", "The stream after the token mixer, the block's only step that mixes neighbours.",
+        StepView("mixed", "x + layer_scale_1 · mixer",
+                 "The stream after the token mixer, the block's only step that mixes neighbours.",
                  sequential_view(maps["mixed"], stream_low, stream_high)),
-        StepView("mlp", "layer_scale_2 · MLP(after_norm(·))", f"The channel MLP, 1x1: each position on its own; red > 0 > blue, ±{mlp_limit:.3g}.",
+        StepView("mlp", "layer_scale_2 · MLP(after_norm(·))",
+                 f"The channel MLP, 1x1: each position on its own; red > 0 > blue, ±{mlp_limit:.3g}.",
                  diverging_view(maps["mlp"], mlp_limit)),
         StepView("output", "output", "The block output: the stream plus the MLP branch.",
                  sequential_view(maps["output"], stream_low, stream_high)),

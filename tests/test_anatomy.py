@@ -105,7 +105,9 @@ def test_first_and_last_blocks_of_a_stage_match_the_model_own_tensors(s12_cache,
 
 def test_branch_ratios_cover_every_block_in_order_and_are_positive(anatomy_3_2):
     branches = anatomy_3_2.branches
-    assert [(b.stage, b.block) for b in branches] == [(s, b) for s, d in enumerate((2, 2, 6, 2), 1) for b in range(1, d + 1)]
+    assert [(b.stage, b.block) for b in branches] == [
+        (s, b) for s, d in enumerate((2, 2, 6, 2), 1) for b in range(1, d + 1)
+    ]
     assert all(np.isfinite(b.mixer_ratio) and b.mixer_ratio > 0 for b in branches)
     assert all(np.isfinite(b.mlp_ratio) and b.mlp_ratio > 0 for b in branches)
     chosen = next(b for b in branches if (b.stage, b.block) == (3, 2))
@@ -135,7 +137,8 @@ def test_a_forward_of_the_cached_model_during_a_recording_does_not_reach_the_rec
     assert set(recorder.steps) == set(STEPS)
 
 
-def test_anatomy_captures_only_its_own_pass_while_other_threads_use_the_model(s12_cache, photo, noise_image, anatomy_3_2):
+def test_anatomy_captures_only_its_own_pass_while_other_threads_use_the_model(s12_cache, photo, anatomy_3_2):
+    noise_image = Image.fromarray(np.random.default_rng(0).integers(0, 256, size=(300, 400, 3), dtype=np.uint8))
     stop = threading.Event()
     errors = []
 
@@ -181,12 +184,16 @@ def test_a_knockout_then_a_normal_analysis_gives_the_unmodified_result(s12_cache
     assert after.predictions == before.predictions
     for stage_before, stage_after in zip(before.stages, after.stages):
         assert np.array_equal(stage_before.cam_raw, stage_after.cam_raw)
-    assert all(isinstance(layer.pooling, PoolFormerPooling) for stage in s12_model.poolformer.encoder.block for layer in stage)
+    assert all(
+        isinstance(layer.pooling, PoolFormerPooling) for stage in s12_model.poolformer.encoder.block for layer in stage
+    )
 
 
 def test_knocking_out_one_stage_mixer_leaves_the_other_stages_untouched(s12_model, pixel_values):
     model = knocked_out(s12_model, Knockouts(mixer=(3,)))
-    for index, (stage, original) in enumerate(zip(model.poolformer.encoder.block, s12_model.poolformer.encoder.block), 1):
+    for index, (stage, original) in enumerate(
+        zip(model.poolformer.encoder.block, s12_model.poolformer.encoder.block), 1
+    ):
         for layer, layer_original in zip(stage, original):
             assert isinstance(layer.pooling, ZeroBranch if index == 3 else PoolFormerPooling)
             assert type(layer.output) is type(layer_original.output)
@@ -330,13 +337,28 @@ def test_long_captions_wrap_onto_more_lines():
 
 def test_cli_analyze_records_knockouts_and_the_knocked_out_top_k(tmp_path):
     out = tmp_path / "out"
-    status = main(["analyze", str(SHAPES_STAR), "--variant", "shapes", "--knockout", "mlp:1,2", "--knockout", "mixer", "--out", str(out)])
+    status = main(
+        [
+            "analyze",
+            str(SHAPES_STAR),
+            "--variant",
+            "shapes",
+            "--knockout",
+            "mlp:1,2",
+            "--knockout",
+            "mixer",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     summary = json.loads((out / "shapes_star" / "predictions.json").read_text())
     assert summary["knockouts"]["mixer"] == [1, 2, 3, 4] and summary["knockouts"]["mlp"] == [1, 2]
     expected = analyze(str(SHAPES_STAR), "shapes", knockouts=Knockouts(mixer=(1, 2, 3, 4), mlp=(1, 2)))
     assert [p["label"] for p in summary["top_k"]] == [p.label for p in expected.predictions]
-    assert [p["probability"] for p in summary["top_k"]] == pytest.approx([p.probability for p in expected.predictions], abs=1e-6)
+    assert [p["probability"] for p in summary["top_k"]] == pytest.approx(
+        [p.probability for p in expected.predictions], abs=1e-6
+    )
 
 
 def test_cli_refuses_bad_knockout_specs(capsys):
@@ -350,7 +372,10 @@ def test_cli_refuses_bad_knockout_specs(capsys):
 
 def test_cli_anatomy_writes_steps_branches_and_pictures(tmp_path):
     out = tmp_path / "anatomy"
-    assert main(["anatomy", str(SHAPES_STAR), "--variant", "shapes", "--stage", "3", "--block", "2", "--out", str(out)]) == 0
+    assert (
+        main(["anatomy", str(SHAPES_STAR), "--variant", "shapes", "--stage", "3", "--block", "2", "--out", str(out)])
+        == 0
+    )
     arrays = np.load(out / "anatomy.npz")
     for name in ("input", "normed", "mixer", "mixed", "mlp", "output"):
         assert arrays[name].dtype == np.float32 and arrays[name].shape == (96, 8, 8)
@@ -364,7 +389,25 @@ def test_cli_anatomy_writes_steps_branches_and_pictures(tmp_path):
 
 def test_cli_receptive_field_writes_the_map_and_the_theoretical_box(tmp_path, capsys):
     out = tmp_path / "field"
-    assert main(["receptive-field", str(SHAPES_STAR), "--variant", "shapes", "--stage", "2", "--y", "8", "--x", "3", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "receptive-field",
+                str(SHAPES_STAR),
+                "--variant",
+                "shapes",
+                "--stage",
+                "2",
+                "--y",
+                "8",
+                "--x",
+                "3",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     erf = np.load(out / "erf.npy")
     summary = json.loads((out / "erf.json").read_text())
     assert erf.shape == (128, 128) and erf.dtype == np.float32
@@ -374,5 +417,23 @@ def test_cli_receptive_field_writes_the_map_and_the_theoretical_box(tmp_path, ca
     assert summary["theoretical_size_px"] == 44
     assert summary["box"] == {"top": 46, "left": 6, "bottom": 90, "right": 50}
     assert Image.open(out / "erf.png").width == 128
-    assert main(["receptive-field", str(SHAPES_STAR), "--variant", "shapes", "--stage", "2", "--y", "16", "--x", "0", "--out", str(out)]) == 1
+    assert (
+        main(
+            [
+                "receptive-field",
+                str(SHAPES_STAR),
+                "--variant",
+                "shapes",
+                "--stage",
+                "2",
+                "--y",
+                "16",
+                "--x",
+                "0",
+                "--out",
+                str(out),
+            ]
+        )
+        == 1
+    )
     assert "y runs from 0 to 15" in capsys.readouterr().err
