@@ -9,19 +9,38 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import torch
 from PIL import Image
 
-from benchmarks.bench_analyze import interleaved_medians
 from poolformer_demo import ModelCache, analyze, render
 from poolformer_demo.anatomy import Knockouts, block_anatomy, receptive_field, shared_copy
 from poolformer_demo.testing import build_checkpoint
 
 
-def bench(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
+def interleaved_medians(functions: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median wall-clock and process CPU seconds of each function, run round-robin so that load
+    from elsewhere on the machine falls on all of them alike. On a shared machine the CPU time is
+    the steadier of the two (with several threads it also counts their waiting)."""
+    for fn in functions.values():
+        fn()  # warm-up: first calls allocate and pick kernels
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in times.items()
+    }
+
+
+def bench(name: str, image: Image.Image, repeats: int) -> dict[str, tuple[float, float]]:
     cache = ModelCache(capacity=1)
     loaded = cache.get(name)
     model = loaded.model
@@ -62,15 +81,20 @@ def bench(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     image = Image.open(Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.jpg").convert("RGB")
     with tempfile.TemporaryDirectory() as weights:
         os.environ["POOLFORMER_WEIGHTS_DIR"] = weights
         build_checkpoint("s12", Path(weights) / "poolformer_s12")
         threads = torch.get_num_threads()
         print(f"torch {torch.__version__}, {threads} threads, median of {args.repeats} runs, s12 at 224 px")
-        for label, seconds in bench("s12", image, args.repeats).items():
-            print(f"  {label:26} {seconds * 1000:8.1f} ms")
+        print(f"  {'':26} {'wall':>8}    {'cpu':>8}")
+        for label, (wall, cpu) in bench("s12", image, args.repeats).items():
+            print(f"  {label:26} {wall * 1000:8.1f} ms {cpu * 1000:8.1f} ms")
+        print(f"load average (1 min) after the run: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
