@@ -158,6 +158,9 @@ class BlockRecorder:
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
     def __enter__(self) -> BlockRecorder:
+        # A recorder used again starts from nothing, rather than mixing two passes.
+        self.steps.clear()
+        self._norms.clear()
         try:
             for stage, layers in enumerate(self._stages, start=1):
                 for block, layer in enumerate(layers, start=1):
