@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -19,8 +19,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import render
+from .anatomy import Knockouts, knocked_out
 from .errors import UnknownTargetError
-from .images import PreparedImage, prepare_image
+from .images import PreparedImage, crop_image, prepare_image
 from .variants import Variant
 from .weights import LoadedModel, ModelCache, shared_cache
 
@@ -73,6 +74,8 @@ class Analysis:
     notes: tuple[str, ...]
     seconds: float
     """Preprocessing, the forward and backward pass and rendering; model loading excluded."""
+    knockouts: Knockouts = field(default_factory=Knockouts)
+    """The parts switched off in the model that made these predictions (none: the model as trained)."""
 
 
 def analyze(
@@ -82,13 +85,15 @@ def analyze(
     top_k: int = 5,
     cache: ModelCache | None = None,
     feature_views: bool = True,
+    knockouts: Knockouts | None = None,
 ) -> Analysis:
     """Classify `image` with a PoolFormer variant and explain the target class at every stage.
 
     `target` is a class index or label (default: the top-1 class). `feature_views=False` skips
     drawing the feature maps, for a caller that already has them for this image and variant
-    (they do not depend on the target). Raises errors derived from PoolFormerDemoError with
-    messages meant for the person who asked.
+    (they do not depend on the target). `knockouts` switches off the token mixer or the channel
+    MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
+    errors derived from PoolFormerDemoError with messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     loaded = (cache or shared_cache()).get(variant)
@@ -96,13 +101,15 @@ def analyze(
     started = time.perf_counter()
     labels = _labels(loaded)
     target_index = None if target is None else resolve_target(target, labels)
+    knockouts = knockouts or Knockouts()
+    model = knocked_out(loaded.model, knockouts)
 
     inputs = loaded.processor(images=prepared.image, return_tensors="pt")
-    pixel_values = inputs["pixel_values"].to(loaded.model.dtype)
+    pixel_values = inputs["pixel_values"].to(model.dtype)
     # The parameters are frozen, so the input must ask for gradients for a graph to be built.
     pixel_values.requires_grad_(True)
     with torch.enable_grad():
-        outputs = loaded.model(pixel_values=pixel_values, output_hidden_states=True)
+        outputs = model(pixel_values=pixel_values, output_hidden_states=True)
         logits = outputs.logits[0]
         if target_index is None:
             target_index = int(logits.argmax())
@@ -124,11 +131,12 @@ def analyze(
         weights_source=loaded.source,
         predictions=predictions,
         target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
-        input_image=_crop_as_image(pixel_values.detach()[0], loaded.processor),
+        input_image=crop_image(pixel_values.detach()[0], loaded.processor),
         stages=stages,
         labels=labels,
         notes=prepared.notes,
         seconds=time.perf_counter() - started,
+        knockouts=knockouts,
     )
 
 
@@ -198,10 +206,3 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
         known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
     raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")
 
-
-def _crop_as_image(pixel_values: torch.Tensor, processor) -> Image.Image:
-    # Undo the processor's normalisation to show exactly the crop the model saw.
-    mean = np.asarray(processor.image_mean, dtype=np.float32)
-    std = np.asarray(processor.image_std, dtype=np.float32)
-    rgb = pixel_values.float().permute(1, 2, 0).numpy() * std + mean
-    return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))

@@ -35,3 +35,11 @@ class WeightsUnavailableError(PoolFormerDemoError, RuntimeError):
 
 class ImageInputError(PoolFormerDemoError, ValueError):
     pass
+
+
+class SelectionError(PoolFormerDemoError, ValueError):
+    """A stage, block or feature-map position the model does not have."""
+
+
+class KnockoutSpecError(PoolFormerDemoError, ValueError):
+    """A knockout that names no part of the block, or stages the model does not have."""

@@ -28,6 +28,15 @@ class PreparedImage:
     notes: tuple[str, ...] = ()
 
 
+def crop_image(pixel_values, processor) -> Image.Image:
+    """The crop a model saw, as RGB: a [3, H, W] `pixel_values` tensor with the processor's
+    normalisation undone."""
+    mean = np.asarray(processor.image_mean, dtype=np.float32)
+    std = np.asarray(processor.image_std, dtype=np.float32)
+    rgb = pixel_values.detach().float().permute(1, 2, 0).numpy() * std + mean
+    return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
 def max_pixels() -> int:
     return int(os.environ.get(MAX_PIXELS_ENV, DEFAULT_MAX_PIXELS))
 

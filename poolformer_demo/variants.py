@@ -131,3 +131,35 @@ def get_variant(name: str) -> Variant:
     except KeyError:
         known = ", ".join(VARIANTS)
         raise UnknownVariantError(f"Unknown variant {name!r}. Choose one of: {known}.") from None
+
+
+@dataclass(frozen=True)
+class PaperResult:
+    """One ImageNet-1k top-1 accuracy (%) of a PoolFormer-S12 trained with one part changed."""
+
+    group: str
+    """What was changed: "token mixer", "pool size" or "block"."""
+    setting: str
+    top1: float
+    source: str
+
+
+_TABLE5 = "MetaFormer (Yu et al., CVPR 2022), Table 5"
+_BASELINES = "MetaFormer Baselines for Vision (Yu et al., TPAMI 2024)"
+
+# Each model was trained from scratch without (or with another) part: what the architecture can
+# learn, not what a trained PoolFormer does when the part is switched off afterwards.
+PAPER_S12_ABLATIONS: tuple[PaperResult, ...] = (
+    PaperResult("token mixer", "pooling (PoolFormer-S12)", 77.2, _TABLE5),
+    PaperResult("token mixer", "identity mapping", 74.3, _TABLE5),
+    PaperResult("token mixer", "global random matrix", 75.8, _TABLE5),
+    PaperResult("token mixer", "depthwise convolution", 78.1, _TABLE5),
+    PaperResult("pool size", "3 (PoolFormer-S12)", 77.2, _TABLE5),
+    PaperResult("pool size", "5", 77.2, _TABLE5),
+    PaperResult("pool size", "7", 77.1, _TABLE5),
+    PaperResult("pool size", "9", 76.8, _TABLE5),
+    PaperResult("block", "no residual connection", 0.1, _TABLE5),
+    PaperResult("block", "no channel MLP", 5.7, _TABLE5),
+    PaperResult("token mixer", "identity (IdentityFormer-S12)", 74.6, _BASELINES),
+    PaperResult("token mixer", "random mixing (RandFormer-S12)", 76.6, _BASELINES),
+)
