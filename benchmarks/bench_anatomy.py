@@ -18,7 +18,10 @@ import torch
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, render
-from poolformer_demo.anatomy import Knockouts, block_anatomy, receptive_field, shared_copy
+from poolformer_demo.anatomy import block_anatomy
+from poolformer_demo.blocks import shared_copy
+from poolformer_demo.knockouts import Knockouts
+from poolformer_demo.receptive_field import receptive_field
 from poolformer_demo.testing import build_checkpoint
 
 

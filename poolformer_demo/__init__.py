@@ -2,7 +2,7 @@
 for PoolFormer models."""
 
 from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, grad_cam, resolve_target
-from .anatomy import BlockAnatomy, BranchRatio, Knockouts, ReceptiveField, block_anatomy, receptive_field
+from .anatomy import BlockAnatomy, BranchRatio, block_anatomy
 from .errors import (
     ImageInputError,
     PoolFormerDemoError,
@@ -11,6 +11,8 @@ from .errors import (
     WeightsUnavailableError,
 )
 from .images import PreparedImage, prepare_image
+from .knockouts import Knockouts
+from .receptive_field import ReceptiveField, receptive_field
 from .variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, STAGE_COUNT, VARIANTS, Variant, get_variant
 from .weights import LoadedModel, ModelCache, load_model, shared_cache
 

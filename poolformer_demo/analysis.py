@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import render
-from .anatomy import Knockouts, knocked_out
 from .errors import UnknownTargetError
 from .images import PreparedImage, crop_image, prepare_image
+from .knockouts import Knockouts, knocked_out
 from .variants import Variant
 from .weights import LoadedModel, ModelCache, shared_cache
 

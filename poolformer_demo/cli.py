@@ -12,8 +12,10 @@ import numpy as np
 from tqdm import tqdm
 
 from .analysis import Analysis, analyze
-from .anatomy import BlockAnatomy, Knockouts, ReceptiveField, block_anatomy, parse_knockout_spec, receptive_field
+from .anatomy import BlockAnatomy, block_anatomy
 from .errors import PoolFormerDemoError
+from .knockouts import Knockouts, parse_knockout_spec
+from .receptive_field import ReceptiveField, receptive_field
 from .render import anatomy_views, branch_ratio_plot, overlay, receptive_field_view, upscale, with_caption
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
 

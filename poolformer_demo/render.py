@@ -22,7 +22,8 @@ from PIL import Image, ImageDraw, ImageFont
 from .errors import SelectionError
 
 if TYPE_CHECKING:
-    from .anatomy import BlockAnatomy, BranchRatio, ReceptiveField
+    from .anatomy import BlockAnatomy, BranchRatio
+    from .receptive_field import ReceptiveField
 
 # Exported feature maps are enlarged to at least this size; nearest-neighbour keeps each position a cell.
 VIEW_SIZE = 224

@@ -13,21 +13,12 @@ from transformers import PoolFormerConfig
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
 from poolformer_demo import ModelCache, analyze, load_model, render
-from poolformer_demo.anatomy import (
-    STEPS,
-    BlockRecorder,
-    Knockouts,
-    ZeroBranch,
-    block_anatomy,
-    field_geometry,
-    knocked_out,
-    parse_knockout_spec,
-    receptive_field,
-    shared_copy,
-    stage_grid_size,
-)
+from poolformer_demo.anatomy import STEPS, BlockRecorder, block_anatomy
+from poolformer_demo.blocks import shared_copy
 from poolformer_demo.cli import main
 from poolformer_demo.errors import KnockoutSpecError, SelectionError
+from poolformer_demo.knockouts import Knockouts, ZeroBranch, knocked_out, parse_knockout_spec
+from poolformer_demo.receptive_field import field_geometry, receptive_field, stage_grid_size
 from poolformer_demo.variants import HUB_VARIANTS, PAPER_S12_ABLATIONS
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
