@@ -7,6 +7,7 @@ The gradient needs no hooks or swapped modules: the cached model runs as it is.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -76,6 +77,28 @@ def _side(value) -> int:
     return int(value)
 
 
+def grid_cell(grid_size: tuple[int, int], at: tuple[float, float]) -> tuple[int, int]:
+    """The (y, x) cell of a grid of `grid_size` that a point falls in, the point given as fractions
+    (down, across) of the picture's height and width, each from 0 to 1 (1 falls in the last cell)."""
+    cell = []
+    for index, length in enumerate(grid_size):
+        value = _fraction(at, index)
+        if value is None or not 0.0 <= value <= 1.0:
+            raise SelectionError(f"A point on the picture is two fractions from 0 to 1 (down, across), not {at!r}.")
+        cell.append(min(int(value * length), length - 1))
+    return cell[0], cell[1]
+
+
+def _fraction(point, index: int) -> float | None:
+    if isinstance(point, (str, bytes)):
+        return None
+    try:
+        value = float(point[index])
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 @dataclass(frozen=True)
 class ReceptiveField:
     """The effective and the theoretical receptive field of one position of one stage."""
@@ -113,9 +136,14 @@ def receptive_field(
     y: int = 0,
     x: int = 0,
     cache: ModelCache | None = None,
+    at: tuple[float, float] | None = None,
 ) -> ReceptiveField:
     """The effective receptive field of position (y, x) (numbered from 0) of stage `stage`
     (numbered from 1) on the crop, beside the theoretical one.
+
+    `at`, a point of the crop as fractions (down, across) of its height and width, picks the
+    position instead of (y, x): the grid cell the point falls in (see `grid_cell`), so a point
+    clicked on a picture of any size names the same place of the image at every stage.
 
     One forward and one backward pass, through captum's Saliency (|gradient| of the position's
     summed activation with respect to the pixels). Raises SelectionError for a stage or position
@@ -131,6 +159,8 @@ def receptive_field(
     pixel_values = pixel_values_for(loaded, prepared)
     crop_size = tuple(pixel_values.shape[-2:])
     grid = stage_grid_size(config, crop_size, stage)
+    if at is not None:
+        y, x = grid_cell(grid, at)
     position = []
     for name, value, length in (("y", y, grid[0]), ("x", x, grid[1])):
         number = whole_number(value)
@@ -177,6 +207,7 @@ __all__ = [
     "FieldGeometry",
     "ReceptiveField",
     "field_geometry",
+    "grid_cell",
     "receptive_field",
     "stage_grid_size",
 ]

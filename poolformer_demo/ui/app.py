@@ -11,6 +11,7 @@ from ..analysis import analyze
 from ..weights import ModelCache, cache_from_environment
 from . import learn
 from .explore import EXAMPLES_DIR, ExploreTab
+from .inside import InsideTab
 
 TITLE = "PoolFormer Explorer"
 STYLE = Path(__file__).with_name("style.css")
@@ -45,6 +46,7 @@ def build_demo(
     cache = cache if cache is not None else cache_from_environment()
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
     explore = ExploreTab(cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
+    inside = InsideTab(cache)
     model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
@@ -58,7 +60,9 @@ def build_demo(
         journey = learn.journey_panel()
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
-                explore.render(model_events, journey)
+                session = explore.render(model_events, journey)
+            with gr.Tab("Inside the block", id="inside"):
+                inside.render(model_events, session)
             with gr.Tab("Learn", id="learn"):
                 learn.render(journey)
 

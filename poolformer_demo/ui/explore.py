@@ -194,11 +194,12 @@ class ExploreTab:
             return []
         return [str(p) for p in sorted(self.examples_dir.glob("shapes_*.png"))]
 
-    def render(self, model_events: dict, journey: gr.Markdown) -> None:
+    def render(self, model_events: dict, journey: gr.Markdown) -> gr.State:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `journey` is the Learn tab's "your image through the network" panel, which follows each
-        analysis.
+        analysis. Returns the session state (image, model, class of the last analysis), which
+        other tabs read.
         """
         initial_variant = default_variant(self.cache, self.shapes_available)
         session = gr.State(None, time_to_live=SESSION_TTL_S)
@@ -328,3 +329,4 @@ class ExploreTab:
         # A new picture or model starts from its own top class.
         image.input(self.clear_target, outputs=target, **format_only)
         variant.input(self.clear_target, outputs=target, **format_only)
+        return session
