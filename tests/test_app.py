@@ -62,3 +62,16 @@ def test_settings_are_read_when_the_app_is_built(monkeypatch):
     from poolformer_demo.weights import cache_from_environment
 
     assert cache_from_environment().capacity == 3
+
+
+def test_the_mcp_server_is_off_unless_asked_for_and_then_lists_the_endpoints_as_tools(app_cache):
+    import httpx
+
+    from serving import serving
+
+    with serving(ui_app.build_demo(cache=app_cache, shapes_available=True)) as (_, url):
+        assert httpx.get(url + "gradio_api/mcp/schema", timeout=30).status_code == 404
+    with serving(ui_app.build_demo(cache=app_cache, shapes_available=True), mcp_server=True) as (_, url):
+        schema = httpx.get(url + "gradio_api/mcp/schema", timeout=30).json()
+    tools = sorted(tool["name"] for tool in schema)
+    assert tools == ["analyze_image"]
