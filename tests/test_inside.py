@@ -137,7 +137,7 @@ def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
     assert "token mixing off in stages 1, 2, 3, 4" in html
     assert html.count("<tr><td>") == 5
 
-    result = tab.knockout_json(str(PHOTO), "s12", [1, 2, 3, 4], [4])
+    result = tab.knock_out_parts(str(PHOTO), "s12", [1, 2, 3, 4], [4])
     assert result["knockouts"] == {
         "mixer": [1, 2, 3, 4],
         "mlp": [4],
@@ -152,7 +152,7 @@ def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     model = app_cache.get("s12").model
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
     plain = analyze(PHOTO, "s12", cache=app_cache, feature_views=False)
-    tab.knockout_json(str(PHOTO), "s12", [1, 2], [3, 4])
+    tab.knock_out_parts(str(PHOTO), "s12", [1, 2], [3, 4])
     again = analyze(PHOTO, "s12", cache=app_cache, feature_views=False)
 
     assert again.predictions == plain.predictions

@@ -67,7 +67,7 @@ class InsideTab:
     # Named endpoints for programs: JSON, pictures as data URIs
     # -----------------------------------------------------------------------------------------
 
-    def anatomy_json(self, image: str | None, variant: str = DEFAULT_VARIANT, stage: int = 1, block: int = 1):
+    def inspect_block(self, image: str | None, variant: str = DEFAULT_VARIANT, stage: int = 1, block: int = 1):
         """Every step of one PoolFormer block for an image, and how much each branch changes the stream in every block.
 
         Args:
@@ -85,7 +85,7 @@ class InsideTab:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
-    def knockout_json(
+    def knock_out_parts(
         self,
         image: str | None,
         variant: str = DEFAULT_VARIANT,
@@ -110,7 +110,7 @@ class InsideTab:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
-    def receptive_field_json(
+    def find_receptive_field(
         self, image: str | None, variant: str = DEFAULT_VARIANT, stage: int = 1, y: int = 0, x: int = 0
     ):
         """The effective receptive field of one position of a stage's feature map, beside the theoretical one.
@@ -265,9 +265,9 @@ class InsideTab:
         api_x = gr.Number(0, precision=0, visible=False)
         api_result = gr.JSON(visible=False)
         for fn, inputs, name in (
-            (self.anatomy_json, [api_image, api_variant, api_stage, api_block], "anatomy"),
-            (self.knockout_json, [api_image, api_variant, api_mixer, api_mlp, api_target], "knockout"),
-            (self.receptive_field_json, [api_image, api_variant, api_stage, api_y, api_x], "receptive_field"),
+            (self.inspect_block, [api_image, api_variant, api_stage, api_block], "anatomy"),
+            (self.knock_out_parts, [api_image, api_variant, api_mixer, api_mlp, api_target], "knockout"),
+            (self.find_receptive_field, [api_image, api_variant, api_stage, api_y, api_x], "receptive_field"),
         ):
             gr.Button(visible=False).click(fn, inputs=inputs, outputs=api_result, api_name=name, **model_events)
 
