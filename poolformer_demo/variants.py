@@ -1,7 +1,8 @@
 """The PoolFormer variants as data.
 
 Figures are from "MetaFormer is Actually What You Need for Vision" (Yu et al., CVPR 2022),
-Table 1: ImageNet-1k top-1 at 224 px, parameters and MACs of the released checkpoints.
+Table 1: ImageNet-1k top-1 at 224 px, parameters and MACs of the released checkpoints; and its
+Table 5 with "MetaFormer Baselines for Vision" (Yu et al., 2022) for the trained S12 ablations.
 """
 
 from __future__ import annotations
@@ -124,3 +125,33 @@ def get_variant(name: str) -> Variant:
     except KeyError:
         known = ", ".join(VARIANTS)
         raise UnknownVariantError(f"Unknown variant {name!r}. Choose one of: {known}.") from None
+
+
+@dataclass(frozen=True)
+class PaperAblation:
+    """One S12-sized model trained on ImageNet-1k with one part of the MetaFormer block changed."""
+
+    key: str
+    label: str
+    top1: float
+    """ImageNet-1k top-1 (%) at 224 px."""
+    source: str
+
+
+_TABLE5 = "MetaFormer is Actually What You Need for Vision, Table 5"
+_BASELINES = "MetaFormer Baselines for Vision"
+
+# Keyed like the arms of the ablation lab (poolformer_demo.shapes.lab) where one matches.
+PAPER_S12_ABLATIONS: dict[str, PaperAblation] = {
+    a.key: a
+    for a in (
+        PaperAblation("pooling", "Pooling (PoolFormer-S12)", 77.2, _TABLE5),
+        PaperAblation("identity", "Identity mapping", 74.3, _TABLE5),
+        PaperAblation("random", "Global random matrix", 75.8, _TABLE5),
+        PaperAblation("conv", "Depthwise convolution", 78.1, _TABLE5),
+        PaperAblation("no_residual", "Residual connection removed", 0.1, _TABLE5),
+        PaperAblation("no_mlp", "Channel MLP removed", 5.7, _TABLE5),
+        PaperAblation("identityformer_s12", "IdentityFormer-S12", 74.6, _BASELINES),
+        PaperAblation("randformer_s12", "RandFormer-S12", 76.6, _BASELINES),
+    )
+}

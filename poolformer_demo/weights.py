@@ -108,14 +108,14 @@ def load_model(variant: Variant | str) -> LoadedModel:
         if not (variant.bundled_dir / "config.json").is_file():
             raise WeightsUnavailableError(
                 f"The bundled {variant.name!r} model is missing from assets/{variant.bundled_dir.name}/. "
-                "Rebuild it with `python -m poolformer_demo.demo_model train`."
+                "Rebuild it with `python -m poolformer_demo.shapes train`."
             )
         try:
             return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled with the app")
         except Exception as exc:  # whatever broke, the user gets one clear error
             raise WeightsUnavailableError(
                 f"The bundled {variant.name!r} model in {variant.bundled_dir.name}/ could not be "
-                f"loaded ({_short(exc)}). Rebuild it with `python -m poolformer_demo.demo_model train`."
+                f"loaded ({_short(exc)}). Rebuild it with `python -m poolformer_demo.shapes train`."
             ) from exc
 
     local_dir = local_weights_dir(variant)

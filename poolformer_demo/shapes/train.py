@@ -27,6 +27,7 @@ __all__ = [
     "accuracy",
     "fit",
     "init_weights",
+    "stop_check",
     "to_pixel_values",
 ]
 
@@ -125,7 +126,7 @@ def fit(
     training mode.
     """
     settings = settings or TrainSettings()
-    stop = _stop_check(should_stop)
+    stop = stop_check(should_stop)
     batch_size = settings.batch_size
     steps_per_epoch = len(data.labels) // batch_size
     if steps_per_epoch < 1:
@@ -206,7 +207,8 @@ def accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, batch_size: in
     return correct / max(1, len(labels))
 
 
-def _stop_check(should_stop) -> StopSignal:
+def stop_check(should_stop: StopSignal | None) -> StopSignal:
+    """``should_stop`` as a callable: itself, a flag's ``is_set``, or "never" for None."""
     if should_stop is None:
         return lambda: False
     if hasattr(should_stop, "is_set"):
