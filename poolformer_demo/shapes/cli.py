@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -78,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps = REFERENCE_STEPS if args.reference else (args.steps or LIVE_STEPS)
         seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
         out = REFERENCE_PATH if args.reference and args.out is None else args.out
-        command = REFERENCE_COMMAND if args.reference else f"{PROG} {shlex.join(argv or __import__('sys').argv[1:])}"
+        command = REFERENCE_COMMAND if args.reference else f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}"
         _run_lab(args.arms.split(","), steps, seeds, args.image_size, args.threads, out, args.plot, command)
     return 0
 
@@ -115,5 +116,6 @@ def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> Non
     if plot is not None:
         from PIL import Image
 
-        Image.fromarray(render_curves(result, f"{steps} steps, seeds {', '.join(map(str, seeds))}")).save(plot)
+        title = f"{steps} steps, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+        Image.fromarray(render_curves(result, title)).save(plot)
         print(f"written: {plot}")

@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 LAB_IMAGE_SIZE = 64
-LIVE_STEPS = 300
+LIVE_STEPS = 800
 LIVE_SEEDS: tuple[int, ...] = (0,)
 REFERENCE_STEPS = 1000
 REFERENCE_SEEDS: tuple[int, ...] = (0, 1, 2)
