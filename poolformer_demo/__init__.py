@@ -1,6 +1,8 @@
-"""PoolFormer Explorer: predictions, stage feature maps and Grad-CAM for PoolFormer models."""
+"""PoolFormer Explorer: predictions, stage feature maps, Grad-CAM and the inside of the MetaFormer block
+for PoolFormer models."""
 
 from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, grad_cam, resolve_target
+from .anatomy import BlockAnatomy, BranchRatio, Knockouts, ReceptiveField, block_anatomy, receptive_field
 from .errors import (
     ImageInputError,
     PoolFormerDemoError,
@@ -14,15 +16,19 @@ from .weights import LoadedModel, ModelCache, load_model, shared_cache
 
 __all__ = [
     "Analysis",
+    "BlockAnatomy",
+    "BranchRatio",
     "DEFAULT_VARIANT",
     "FeatureViews",
     "HUB_VARIANTS",
     "ImageInputError",
+    "Knockouts",
     "LoadedModel",
     "ModelCache",
     "PoolFormerDemoError",
     "Prediction",
     "PreparedImage",
+    "ReceptiveField",
     "SHAPES_VARIANT_NAME",
     "STAGE_COUNT",
     "StageResult",
@@ -32,10 +38,12 @@ __all__ = [
     "Variant",
     "WeightsUnavailableError",
     "analyze",
+    "block_anatomy",
     "get_variant",
     "grad_cam",
     "load_model",
     "prepare_image",
+    "receptive_field",
     "resolve_target",
     "shared_cache",
 ]

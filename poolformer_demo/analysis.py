@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -19,8 +19,9 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import render
+from .anatomy import Knockouts, knocked_out
 from .errors import UnknownTargetError
-from .images import PreparedImage, prepare_image
+from .images import PreparedImage, crop_image, prepare_image
 from .variants import Variant
 from .weights import LoadedModel, ModelCache, shared_cache
 
@@ -47,7 +48,8 @@ class StageResult:
     index: int
     shape: tuple[int, int, int]
     stride: int
-    views: FeatureViews
+    views: FeatureViews | None
+    """None when the analysis was asked for Grad-CAM alone."""
     cam: np.ndarray
     """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
     cam_raw: np.ndarray
@@ -72,6 +74,8 @@ class Analysis:
     notes: tuple[str, ...]
     seconds: float
     """Preprocessing, the forward and backward pass and rendering; model loading excluded."""
+    knockouts: Knockouts = field(default_factory=Knockouts)
+    """The parts switched off in the model that made these predictions (none: the model as trained)."""
 
 
 def analyze(
@@ -80,11 +84,16 @@ def analyze(
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
+    feature_views: bool = True,
+    knockouts: Knockouts | None = None,
 ) -> Analysis:
     """Classify `image` with a PoolFormer variant and explain the target class at every stage.
 
-    `target` is a class index or label (default: the top-1 class). Raises errors derived from
-    PoolFormerDemoError with messages meant for the person who asked.
+    `target` is a class index or label (default: the top-1 class). `feature_views=False` skips
+    drawing the feature maps, for a caller that already has them for this image and variant
+    (they do not depend on the target). `knockouts` switches off the token mixer or the channel
+    MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
+    errors derived from PoolFormerDemoError with messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     loaded = (cache or shared_cache()).get(variant)
@@ -92,13 +101,15 @@ def analyze(
     started = time.perf_counter()
     labels = _labels(loaded)
     target_index = None if target is None else resolve_target(target, labels)
+    knockouts = knockouts or Knockouts()
+    model = knocked_out(loaded.model, knockouts)
 
     inputs = loaded.processor(images=prepared.image, return_tensors="pt")
-    pixel_values = inputs["pixel_values"].to(loaded.model.dtype)
+    pixel_values = inputs["pixel_values"].to(model.dtype)
     # The parameters are frozen, so the input must ask for gradients for a graph to be built.
     pixel_values.requires_grad_(True)
     with torch.enable_grad():
-        outputs = loaded.model(pixel_values=pixel_values, output_hidden_states=True)
+        outputs = model(pixel_values=pixel_values, output_hidden_states=True)
         logits = outputs.logits[0]
         if target_index is None:
             target_index = int(logits.argmax())
@@ -112,7 +123,7 @@ def analyze(
     )
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
-        _stage_result(index, activation.detach()[0], gradient[0], crop_size)
+        _stage_result(index, activation.detach()[0], gradient[0], crop_size, feature_views)
         for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
     )
     return Analysis(
@@ -120,11 +131,12 @@ def analyze(
         weights_source=loaded.source,
         predictions=predictions,
         target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
-        input_image=_crop_as_image(pixel_values.detach()[0], loaded.processor),
+        input_image=crop_image(pixel_values.detach()[0], loaded.processor),
         stages=stages,
         labels=labels,
         notes=prepared.notes,
         seconds=time.perf_counter() - started,
+        knockouts=knockouts,
     )
 
 
@@ -134,7 +146,9 @@ def grad_cam(activation: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
     return F.relu((weights * activation).sum(dim=0))
 
 
-def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size) -> StageResult:
+def _stage_result(
+    index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size, feature_views: bool
+) -> StageResult:
     cam_raw = grad_cam(activation, gradient)
     cam = F.interpolate(cam_raw[None, None], size=crop_size, mode="bilinear", align_corners=False)[0, 0]
     peak = float(cam.max())
@@ -148,7 +162,9 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
             mean=render.channel_mean_view(activation),
             pca=render.pca_view(activation),
             channels=render.top_channels_view(activation),
-        ),
+        )
+        if feature_views
+        else None,
         cam=cam.numpy().astype(np.float32),
         cam_raw=cam_raw.numpy().astype(np.float32),
     )
@@ -157,6 +173,10 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
 def _labels(loaded: LoadedModel) -> tuple[str, ...]:
     id2label = loaded.model.config.id2label
     return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
+
+
+# A model with at most this many classes has them all listed when a class name is not found.
+FEW_CLASSES = 20
 
 
 def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
@@ -178,14 +198,11 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
             names.setdefault(name.strip().lower(), index)
     if wanted in names:
         return names[wanted]
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.75)
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}")
+    if len(labels) <= FEW_CLASSES:
+        known = f" It knows: {', '.join(labels)}."
+    else:
+        known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
+    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")
 
-
-def _crop_as_image(pixel_values: torch.Tensor, processor) -> Image.Image:
-    # Undo the processor's normalisation to show exactly the crop the model saw.
-    mean = np.asarray(processor.image_mean, dtype=np.float32)
-    std = np.asarray(processor.image_std, dtype=np.float32)
-    rgb = pixel_values.float().permute(1, 2, 0).numpy() * std + mean
-    return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))

@@ -1,4 +1,5 @@
-"""The command line: `python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR`."""
+"""The command line: `python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR`,
+and `anatomy` and `receptive-field` for one block's steps and one position's receptive field."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import numpy as np
 from tqdm import tqdm
 
 from .analysis import Analysis, analyze
+from .anatomy import BlockAnatomy, Knockouts, ReceptiveField, block_anatomy, parse_knockout_spec, receptive_field
 from .errors import PoolFormerDemoError
-from .render import overlay, with_caption
-from .variants import DEFAULT_VARIANT, VARIANTS, get_variant
+from .render import anatomy_views, branch_ratio_plot, overlay, receptive_field_view, upscale, with_caption
+from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
 
@@ -26,13 +28,14 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         caption = f"{stage.caption} · Grad-CAM: {analysis.target.label}"
         with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(folder / f"gradcam_stage{stage.index}.png")
         for view in FEATURE_VIEWS:
-            picture = getattr(stage.views, view)
+            picture = upscale(getattr(stage.views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
     summary = {
         "variant": analysis.variant.name,
         "weights_source": analysis.weights_source,
         "target": _prediction(analysis.target),
         "top_k": [_prediction(p) for p in analysis.predictions],
+        "knockouts": {**analysis.knockouts.as_dict(), "description": analysis.knockouts.describe()},
         "stages": [{"index": s.index, "shape": list(s.shape), "stride": s.stride} for s in analysis.stages],
         "crop_size": list(analysis.input_image.size[::-1]),
         "notes": list(analysis.notes),
@@ -63,21 +66,94 @@ def _output_folders(images: list[Path], out: Path) -> list[Path]:
 
 def run_analyze(args: argparse.Namespace) -> int:
     images = [Path(p) for p in args.images]
+    knockouts = Knockouts.parse(args.knockout, STAGE_COUNT)
     failures = 0
     for image, folder in zip(tqdm(images, desc="Analysing", unit="image"), _output_folders(images, Path(args.out))):
         try:
-            analysis = analyze(str(image), args.variant, target=args.target, top_k=args.top_k)
+            analysis = analyze(str(image), args.variant, target=args.target, top_k=args.top_k, knockouts=knockouts)
             write_analysis(analysis, folder, args.opacity)
         except (PoolFormerDemoError, OSError) as exc:
             # One bad image (or an unwritable output) must not stop the rest of the batch.
             failures += 1
-            tqdm.write(f"error: {image}: {exc}", file=sys.stderr)
+            # On the command line the person is the one who runs the machine: give the details.
+            tqdm.write(f"error: {image}: {getattr(exc, 'details', exc)}", file=sys.stderr)
             continue
         top = analysis.predictions[0]
         tqdm.write(f"{image}: {top.label} ({top.probability:.1%}) -> {folder}")
     if failures:
         print(f"{failures} of {len(images)} images failed.", file=sys.stderr)
     return 1 if failures else 0
+
+
+def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = None) -> None:
+    """Write one block's steps as anatomy.npz, the branch ratios of every block as branches.json,
+    and every step and the branch plot as captioned PNGs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        folder / "anatomy.npz",
+        **{name: anatomy.step(name) for name in ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")},
+    )
+    branches = [
+        {"stage": b.stage, "block": b.block, "mixer_ratio": b.mixer_ratio, "mlp_ratio": b.mlp_ratio}
+        for b in anatomy.branches
+    ]
+    (folder / "branches.json").write_text(json.dumps(branches, indent=2))
+    anatomy.input_image.save(folder / "input.png")
+    for number, view in enumerate(anatomy_views(anatomy, channel), start=1):
+        with_caption(view.picture, f"{view.title}: {view.caption}").save(folder / f"step{number}_{view.name}.png")
+    plot = branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
+    with_caption(plot, "How much each branch changes the residual stream, block by block").save(folder / "branches.png")
+
+
+def run_anatomy(args: argparse.Namespace) -> int:
+    try:
+        anatomy = block_anatomy(args.image, args.variant, stage=args.stage, block=args.block)
+        write_anatomy(anatomy, Path(args.out), args.channel)
+    except (PoolFormerDemoError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.image}: stage {anatomy.stage} block {anatomy.block} of {anatomy.variant.name} -> {args.out}")
+    return 0
+
+
+def write_receptive_field(field: ReceptiveField, folder: Path, scale: str = "sqrt") -> None:
+    """Write the effective receptive field as erf.npy, the theoretical one and the position as
+    erf.json, and both drawn over the crop as erf.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "erf.npy", field.erf)
+    top, left, bottom, right = field.box
+    summary = {
+        "variant": field.variant.name,
+        "stage": field.stage,
+        "position": {"y": field.y, "x": field.x},
+        "grid_size": list(field.grid_size),
+        "crop_size": list(field.crop_size),
+        "theoretical_size_px": field.theoretical_size,
+        "stride_px": field.geometry.jump,
+        "box": {"top": top, "left": left, "bottom": bottom, "right": right},
+        "erf_share_inside_box": field.mass_inside,
+        "seconds": round(field.seconds, 3),
+    }
+    (folder / "erf.json").write_text(json.dumps(summary, indent=2))
+    caption = (
+        f"Stage {field.stage} at (y={field.y}, x={field.x}): effective receptive field ({scale} scale); "
+        f"box: theoretical field, {field.theoretical_size} px"
+    )
+    with_caption(receptive_field_view(field, scale), caption).save(folder / "erf.png")
+
+
+def run_receptive_field(args: argparse.Namespace) -> int:
+    try:
+        field = receptive_field(args.image, args.variant, stage=args.stage, y=args.y, x=args.x)
+        write_receptive_field(field, Path(args.out), args.scale)
+    except (PoolFormerDemoError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.image}: stage {field.stage} (y={field.y}, x={field.x}), theoretical field {field.theoretical_size} px, "
+        f"{field.mass_inside:.1%} of the effective field inside it -> {args.out}"
+    )
+    return 0
 
 
 def run_variants(_: argparse.Namespace) -> int:
@@ -96,8 +172,45 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
     analyze_parser.add_argument("--top-k", type=_positive_int, default=5)
     analyze_parser.add_argument("--opacity", type=_unit_float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
+    analyze_parser.add_argument(
+        "--knockout",
+        action="append",
+        default=[],
+        type=_knockout_spec,
+        metavar="PART[:STAGES]",
+        help="switch off a part of the block: mixer (token mixing) or mlp (channel MLP), in every stage "
+        "or in STAGES such as 1,2; may be repeated",
+    )
     analyze_parser.add_argument("--out", required=True, help="output folder, one sub-folder per image")
     analyze_parser.set_defaults(run=run_analyze)
+
+    variant_help = "s12, s24, s36, m36, m48 or shapes"
+    anatomy_parser = commands.add_parser(
+        "anatomy", help="Write every step of one block and the branch ratios of all blocks."
+    )
+    anatomy_parser.add_argument("image", help="image file")
+    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
+    anatomy_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
+    anatomy_parser.add_argument("--block", type=_positive_int, default=1, help="block of the stage, numbered from 1")
+    anatomy_parser.add_argument(
+        "--channel", type=_natural_int, default=None, help="channel to draw (default: where the mixer acts most)"
+    )
+    anatomy_parser.add_argument("--out", required=True, help="output folder")
+    anatomy_parser.set_defaults(run=run_anatomy)
+
+    field_parser = commands.add_parser(
+        "receptive-field", help="Write the effective and theoretical receptive field of one position."
+    )
+    field_parser.add_argument("image", help="image file")
+    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
+    field_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
+    field_parser.add_argument("--y", type=_natural_int, required=True, help="row on the stage's grid, from 0")
+    field_parser.add_argument("--x", type=_natural_int, required=True, help="column on the stage's grid, from 0")
+    field_parser.add_argument(
+        "--scale", choices=("linear", "sqrt", "log"), default="sqrt", help="how the picture shows the field"
+    )
+    field_parser.add_argument("--out", required=True, help="output folder")
+    field_parser.set_defaults(run=run_receptive_field)
 
     variants_parser = commands.add_parser("variants", help="List the variants.")
     variants_parser.set_defaults(run=run_variants)
@@ -108,6 +221,20 @@ def _positive_int(value: str) -> int:
     if not value.strip().isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
     return int(value)
+
+
+def _natural_int(value: str) -> int:
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {value!r}")
+    return int(value)
+
+
+def _knockout_spec(value: str) -> str:
+    try:
+        parse_knockout_spec(value, STAGE_COUNT)
+    except PoolFormerDemoError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def _unit_float(value: str) -> float:

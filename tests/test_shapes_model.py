@@ -48,7 +48,9 @@ def randomized(test_set):
     trained = load_model(SHAPES_VARIANT_NAME)
     torch.manual_seed(1234)
     model = PoolFormerForImageClassification(trained.model.config).eval().requires_grad_(False)
-    cache = ModelCache(capacity=1, loader=lambda variant: LoadedModel(variant, model, trained.processor, "re-initialised"))
+    cache = ModelCache(
+        capacity=1, loader=lambda variant: LoadedModel(variant, model, trained.processor, "re-initialised")
+    )
     return [analyze(sample.image, SHAPES_VARIANT_NAME, target=sample.label, cache=cache) for sample in test_set]
 
 
@@ -87,9 +89,12 @@ def test_grad_cam_points_at_the_object(explained, test_set):
 def test_grad_cam_changes_when_the_weights_are_randomized(explained, randomized):
     means = {}
     for stage in range(1, 5):
-        correlations = [spearman(t.stages[stage - 1].cam, r.stages[stage - 1].cam) for t, r in zip(explained, randomized)]
+        correlations = [
+            spearman(t.stages[stage - 1].cam, r.stages[stage - 1].cam) for t, r in zip(explained, randomized)
+        ]
         means[stage] = float(np.mean(correlations))
-    print("Spearman(trained CAM, re-initialised CAM) by stage: " + ", ".join(f"stage {s}: {m:.2f}" for s, m in means.items()))
+    print("Spearman(trained CAM, re-initialised CAM) by stage: "
+          + ", ".join(f"stage {s}: {m:.2f}" for s, m in means.items()))
     assert means[DEFAULT_STAGE] < 0.5
 
 

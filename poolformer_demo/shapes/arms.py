@@ -21,7 +21,7 @@ from torch import nn
 from transformers import PoolFormerConfig, PoolFormerForImageClassification
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer
 
-from ..variants import PAPER_S12_ABLATIONS, PaperAblation
+from ..variants import PAPER_S12_ABLATIONS, PaperResult
 from .data import CLASS_NAMES, ID2LABEL, LABEL2ID
 from .train import init_weights
 
@@ -53,22 +53,24 @@ class Arm:
     """``pooling``, ``identity``, ``random`` or ``conv``."""
     mlp: bool = True
     residual: bool = True
+    paper_setting: str = "pooling (PoolFormer-S12)"
+    """The same change in :data:`~poolformer_demo.variants.PAPER_S12_ABLATIONS` (Table 5)."""
 
     @property
-    def paper(self) -> PaperAblation | None:
-        """The same change trained on ImageNet at S12 size, from the papers."""
-        return PAPER_S12_ABLATIONS.get(self.name)
+    def paper(self) -> PaperResult:
+        """The same change trained on ImageNet-1k at S12 size (MetaFormer, Table 5)."""
+        return next(r for r in PAPER_S12_ABLATIONS if r.setting == self.paper_setting)
 
 
 ARMS: dict[str, Arm] = {
     arm.name: arm
     for arm in (
         Arm("pooling", "pooling (PoolFormer)"),
-        Arm("identity", "identity (IdentityFormer)", mixer="identity"),
-        Arm("random", "frozen random matrix (RandFormer)", mixer="random"),
-        Arm("conv", "depthwise 3x3 conv", mixer="conv"),
-        Arm("no_mlp", "pooling, no channel MLP", mlp=False),
-        Arm("no_residual", "pooling, no residuals", residual=False),
+        Arm("identity", "identity (IdentityFormer)", mixer="identity", paper_setting="identity mapping"),
+        Arm("random", "frozen random matrix (RandFormer)", mixer="random", paper_setting="global random matrix"),
+        Arm("conv", "depthwise 3x3 conv", mixer="conv", paper_setting="depthwise convolution"),
+        Arm("no_mlp", "pooling, no channel MLP", mlp=False, paper_setting="no channel MLP"),
+        Arm("no_residual", "pooling, no residuals", residual=False, paper_setting="no residual connection"),
     )
 }
 ARM_NAMES: tuple[str, ...] = tuple(ARMS)

@@ -143,7 +143,9 @@ def check_processor_identity(processor, seed: int = VAL_SEED_START, atol: float 
     return err
 
 
-def train_checkpoint(out: str | Path = SHAPES_DIR, settings: TrainSettings | None = None, progress: bool = True) -> dict:
+def train_checkpoint(
+    out: str | Path = SHAPES_DIR, settings: TrainSettings | None = None, progress: bool = True
+) -> dict:
     """Train the shapes model from scratch with ``settings`` and save it (model + image processor) to ``out``.
 
     Returns the final metrics (also written to stdout).

@@ -79,7 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps = REFERENCE_STEPS if args.reference else (args.steps or LIVE_STEPS)
         seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
         out = REFERENCE_PATH if args.reference and args.out is None else args.out
-        command = REFERENCE_COMMAND if args.reference else f"{PROG} {shlex.join(sys.argv[1:] if argv is None else argv)}"
+        given = sys.argv[1:] if argv is None else list(argv)
+        command = REFERENCE_COMMAND if args.reference else f"{PROG} {shlex.join(given)}"
         _run_lab(args.arms.split(","), steps, seeds, args.image_size, args.threads, out, args.plot, command)
     return 0
 
@@ -108,7 +109,7 @@ def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> Non
     print(f"pointing game of a map that always peaks at the image centre: {result.centre_baseline:.1%}\n")
     print(f"{'arm':36s} {'seeds':>5s} {'accuracy':>16s} {'pointing game':>16s} {'paper S12 top-1':>16s}")
     for row in summarize(result):
-        paper = "" if row.paper_top1 is None else f"{row.paper_top1:.1f}%"
+        paper = f"{row.paper_top1:.1f}%"
         print(f"{row.title:36s} {row.seeds:5d} {row.accuracy_mean:9.1%} ± {row.accuracy_std:4.1%} "
               f"{row.pointing_mean:9.1%} ± {row.pointing_std:4.1%} {paper:>16s}")
     if out is not None:

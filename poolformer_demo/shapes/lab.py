@@ -159,7 +159,9 @@ def run_lab(
     arms, seeds = tuple(arms), tuple(int(s) for s in seeds)
     unknown = [a for a in arms if a not in ARMS]
     if unknown or not arms or not seeds or steps < 1:
-        raise ValueError(f"need known arms ({', '.join(ARM_NAMES)}), seeds and steps >= 1; got {arms}, {seeds}, {steps}")
+        raise ValueError(
+            f"need known arms ({', '.join(ARM_NAMES)}), seeds and steps >= 1; got {arms}, {seeds}, {steps}"
+        )
     stop = stop_check(should_stop)
     started = time.perf_counter()
     train_data = _downsampled(make_dataset(config.train_size, TRAIN_SEED_START), image_size)
