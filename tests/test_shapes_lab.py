@@ -247,3 +247,9 @@ def test_lab_command_refuses_reference_with_a_custom_budget(capsys):
     with pytest.raises(SystemExit):
         main(["lab", "--reference", "--steps", "10"])
     assert "--reference fixes" in capsys.readouterr().err
+
+
+def test_lab_command_names_unknown_arms(capsys):
+    with pytest.raises(SystemExit):
+        main(["lab", "--arms", "pooling,attention"])
+    assert "unknown arms attention" in capsys.readouterr().err

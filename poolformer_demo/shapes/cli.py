@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.reference and (args.steps is not None or args.seeds is not None or args.arms != ",".join(ARM_NAMES)
                                or args.image_size != LAB_IMAGE_SIZE):
             parser.error("--reference fixes arms, steps, seeds and image size; leave them out")
+        unknown = sorted(set(args.arms.split(",")) - set(ARM_NAMES))
+        if unknown:
+            parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}")
         steps = REFERENCE_STEPS if args.reference else (args.steps or LIVE_STEPS)
         seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
         out = REFERENCE_PATH if args.reference and args.out is None else args.out
