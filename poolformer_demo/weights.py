@@ -2,7 +2,7 @@
 
 Sources, in order, for a hub variant: a local folder `$POOLFORMER_WEIGHTS_DIR/poolformer_<v>/`
 written by `save_pretrained`, then the hub id through `from_pretrained` (which uses the normal
-Hugging Face cache and honours `HF_HUB_OFFLINE`). The bundled demo model loads from `assets/`.
+Hugging Face cache and honours `HF_HUB_OFFLINE`). The bundled shapes model loads from `assets/`.
 The image processor always comes from the same place as the model, because crop_pct differs
 between checkpoints (0.9 for the s-variants, 0.95 for the m-variants).
 """
@@ -24,7 +24,7 @@ from .errors import WeightsUnavailableError, without_paths
 from .variants import Variant, get_variant
 
 WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
-REBUILD_BUNDLED = "python -m poolformer_demo.demo_model train"
+REBUILD_BUNDLED = "python -m poolformer_demo.shapes train"
 # A reachable hub answers well within this; a firewalled one must not stall a request.
 HUB_PROBE_TIMEOUT_S = 3.0
 # After this long the hub is probed again, so a network that comes or goes is noticed.
