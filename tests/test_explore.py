@@ -202,7 +202,11 @@ def test_a_photo_example_runs_on_an_imagenet_model(tab):
 
 
 def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp_path):
+    import huggingface_hub
+
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # empty; the hub is offline in tests
+    # Nothing in the Hugging Face cache either, whatever other tests have put there.
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: None)
     lonely = ExploreTab(ModelCache(), shapes_available=True)
     out = lonely.show_photo_example(str(PHOTO), "shapes", None)
     assert out[0] == f"⚠️ {explore.NO_IMAGENET_MODEL}"
