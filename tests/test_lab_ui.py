@@ -21,7 +21,7 @@ from PIL import Image
 from serving import serving
 
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS
-from poolformer_demo.shapes.lab import LabConfig
+from poolformer_demo.shapes.lab import LabConfig, LabProgress
 from poolformer_demo.shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui import present_lab
@@ -84,7 +84,7 @@ def test_reference_table_shows_each_arms_mean_and_spread_from_the_json_beside_th
         assert cells[4].startswith(f"{ARMS[arm].paper.top1:g} %")
     assert "IdentityFormer-S12: 74.6 %" in row_cells(page, "identity")[4]
     assert f"{100 * data['centre_baseline']:.1f} %" in page
-    assert f"<code>{REFERENCE_COMMAND}</code>" in page and REFERENCE_COMMAND == data["command"]
+    assert f"<code>{REFERENCE_COMMAND}</code>" in page and data["command"] == REFERENCE_COMMAND
     assert f"{data['steps']:,} steps" in page and "seeds 0, 1, 2" in page and f"at {data['image_size']} px" in page
     curves = re.search(r'<img alt="training curves of the reference runs" src="([^"]+)"', page).group(1)
     assert decode(curves).size == (900, 340)
@@ -235,3 +235,12 @@ def test_lab_run_endpoint_trains_a_bounded_run_for_programs():
         assert conv["runs"][0]["parameters"] == 128_966
         with pytest.raises(Exception, match=f"between 1 and {TINY_STEPS}|maximum"):
             client.predict(["conv"], TINY_STEPS + 1, api_name="/lab_run")
+
+
+def test_time_left_counts_the_pace_of_training_not_the_image_generation_before_it():
+    def at(step: int, seconds: float) -> LabProgress:
+        return LabProgress("pooling", 0, 0, 2, step, 100, 1.0, 0.5, seconds, (), ())
+
+    first, later = at(2, 10.0), at(12, 20.0)  # 10 s of images, then 10 steps in 10 s
+    assert present_lab.progress_text(later, first).endswith("about 188 s of training left")
+    assert "left" not in present_lab.progress_text(first, first)

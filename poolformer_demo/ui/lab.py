@@ -208,7 +208,7 @@ class LabSection:
             yield view.message_html(exc.message), gr.skip()
             return
         reference, reference_rows = self.reference
-        drawn_at, drawn, run = 0.0, None, None
+        drawn_at, drawn, run, first = 0.0, None, None, None
         try:
             with closing(self._live(arms, steps)) as events:
                 for kind, value in events:
@@ -218,6 +218,7 @@ class LabSection:
                         run = value
                         yield view.status_html(view.PREPARING), view.empty_live_html()
                     elif kind == "progress":
+                        first = first or value
                         # The curves change when a point is added; drawing them is what costs.
                         state = (len(value.finished), len(value.curve))
                         now = time.monotonic()
@@ -228,9 +229,9 @@ class LabSection:
                             curves = view.curves_uri(drawable) if drawable else None
                             partial = run.provisional(value)
                             table = view.live_html(partial, reference, reference_rows, curves, value)
-                            yield view.progress_html(value), table
+                            yield view.progress_html(value, first), table
                         else:
-                            yield view.progress_html(value), gr.skip()
+                            yield view.progress_html(value, first), gr.skip()
                     else:
                         result = value
                         curves = view.curves_uri(result) if result.runs else None

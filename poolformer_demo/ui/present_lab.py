@@ -39,13 +39,13 @@ LAB_INTRO = (
     "loses its channel MLP, or its residual connections. Besides accuracy, the **pointing game** asks whether the "
     "deepest stage's Grad-CAM for the true class peaks on the object: does the mixer change where the model looks?"
 )
-LIVE_HINT = "Tick the arms to train and press *Start a run*."
+LIVE_HINT = "Tick the arms to train and press “Start a run”."
 WAITING = (
     "Another run is going on this server (one at a time for everyone): yours starts as soon as it ends or is "
     "stopped."
 )
 PREPARING = "Generating the training and held-out images…"
-STOPPED = "Stopped. The runs that finished before the stop are in the table; press *Start a run* for a new one."
+STOPPED = "Stopped. The runs that finished before the stop are in the table; press “Start a run” for a new one."
 NO_ARMS = "Tick at least one arm to train."
 
 
@@ -201,7 +201,7 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
     seeds = len(result.seeds)
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
-        "<th>parameters</th><th>paper: S12 trained so, ImageNet top-1</th></tr></thead>"
+        "<th>parameters</th><th>paper: S12 trained this way, ImageNet top-1</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
         f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
@@ -313,8 +313,13 @@ def message_html(text: str) -> str:
     return f'<div class="pf-lab-status pf-idle"><span>{html.escape(text)}</span></div>'
 
 
-def progress_text(p: LabProgress) -> str:
-    left = p.seconds * (1 - p.fraction) / p.fraction if p.fraction > 0 else None
+def progress_text(p: LabProgress, first: LabProgress | None = None) -> str:
+    """Where the run is; the time left is estimated from the pace since `first` (the first step seen),
+    so that the time spent generating the images does not count as training."""
+    first = first or p
+    left = None
+    if p.fraction > first.fraction:
+        left = (p.seconds - first.seconds) * (1 - p.fraction) / (p.fraction - first.fraction)
     eta = f", about {left:.0f} s of training left" if left is not None else ""
     return (
         f"Run {p.run + 1} of {p.runs}: {ARMS[p.arm].title}, seed {p.seed} · step {p.step} of {p.steps} · "
@@ -322,8 +327,8 @@ def progress_text(p: LabProgress) -> str:
     )
 
 
-def progress_html(p: LabProgress) -> str:
-    return status_html(progress_text(p), p.fraction)
+def progress_html(p: LabProgress, first: LabProgress | None = None) -> str:
+    return status_html(progress_text(p, first), p.fraction)
 
 
 def finished_text(result: LabResult, planned: int) -> str:
