@@ -297,7 +297,7 @@ def live_markdown(steps: int) -> str:
     """What a live run is, before one is started."""
     return (
         f"#### Run it yourself\n{steps:,} steps per arm, one seed, {LAB_IMAGE_SIZE} px: about {LIVE_MINUTES} "
-        "minutes for all six arms on this server's two CPU cores (the first seconds generate the images), so one "
+        "minutes for all six arms on two CPU cores (the first seconds generate the images), so one "
         "seed is noisier than the reference's three. **One run at a time for the whole server**: if someone "
         "else's run is going, yours waits in the queue (its place shows on the progress line) and starts when "
         "theirs ends or is stopped. *Stop* ends a run after the current training step."
@@ -333,7 +333,7 @@ def progress_html(p: LabProgress, first: LabProgress | None = None) -> str:
 
 def finished_text(result: LabResult, planned: int) -> str:
     runs = len(result.runs)
-    done = f"Stopped after {runs} of {planned} runs" if result.stopped else f"Done: {runs} runs"
+    done = f"Stopped after {runs} of {planned} runs" if result.stopped else f"Done: {runs} run{'s' * (runs != 1)}"
     return f"{done} of {result.steps:,} steps each, in {result.seconds:.0f} s."
 
 
