@@ -1,6 +1,7 @@
 """PoolFormer Explorer: predictions, stage feature maps and Grad-CAM for PoolFormer models."""
 
-from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, grad_cam, resolve_target
+from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, resolve_target
+from .cams import CAM_METHODS, CamMethod, grad_cam
 from .errors import (
     ImageInputError,
     PoolFormerDemoError,
@@ -14,6 +15,8 @@ from .weights import LoadedModel, ModelCache, load_model, shared_cache
 
 __all__ = [
     "Analysis",
+    "CAM_METHODS",
+    "CamMethod",
     "DEFAULT_VARIANT",
     "FeatureViews",
     "HUB_VARIANTS",
