@@ -30,3 +30,15 @@ class WeightsUnavailableError(PoolFormerDemoError, RuntimeError):
 
 class ImageInputError(PoolFormerDemoError, ValueError):
     pass
+
+
+class UnknownMethodError(PoolFormerDemoError, ValueError):
+    pass
+
+
+class ComputationCancelled(PoolFormerDemoError):
+    """The person who asked for a long computation stopped it."""
+
+
+class InvalidSettingError(PoolFormerDemoError, ValueError):
+    pass
