@@ -169,8 +169,8 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
             channels=render.top_channels_view(activation),
         ),
         cam=to_crop(cam_raw, crop_size),
-        cam_raw=cam_raw.numpy().astype(np.float32),
-        cams={name: values.numpy().astype(np.float32) for name, values in cams.items()},
+        cam_raw=cam_raw.numpy(),
+        cams={name: values.numpy() for name, values in cams.items()},
     )
 
 

@@ -57,7 +57,8 @@ def grad_cam_plus_plus(activation: torch.Tensor, gradient: torch.Tensor) -> torc
     cubed = squared * gradient
     activation_sums = _spatial_sums(activation)
     alpha = squared / (2 * squared + activation_sums * cubed + _GRADCAM_PP_EPS)
-    alpha = torch.where(gradient != 0, alpha, torch.zeros_like(alpha))
+    # pytorch-grad-cam zeroes alpha where the gradient is 0; there ReLU(G) is 0 too, and alpha is
+    # already 0 / eps = 0, so the product below is the same without that step.
     weights = (F.relu(gradient) * alpha).sum(dim=(1, 2), keepdim=True)
     return F.relu((weights * activation).sum(dim=0))
 
