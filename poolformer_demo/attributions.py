@@ -54,7 +54,7 @@ class IntegratedGradientsSettings:
 
 @dataclass(frozen=True)
 class SmoothGradSettings:
-    nt_samples: int = 16
+    nt_samples: int = 24
     noise_level: float = 0.15
     """The noise's standard deviation as a fraction of the input's value range (max - min) in the
     model's normalised space; Smilkov et al. recommend 10-20 %."""

@@ -40,9 +40,9 @@ RANDOM = "random"
 
 @dataclass(frozen=True)
 class FaithfulnessSettings:
-    steps: int = 25
+    steps: int = 20
     """Equal steps from no pixel to every pixel; each curve has steps + 1 points."""
-    random_orders: int = 5
+    random_orders: int = 3
     """Random pixel orders averaged for the baseline."""
     batch_size: int = 32
     """Perturbed images per forward pass."""
