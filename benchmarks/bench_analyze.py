@@ -20,9 +20,8 @@ import time
 from pathlib import Path
 
 import torch
-from PIL import Image
-
 from captum.attr import LayerGradCam
+from PIL import Image
 
 from poolformer_demo import ModelCache, analyze
 from poolformer_demo.testing import build_checkpoint

@@ -58,8 +58,10 @@ def main() -> None:
         x = model_inputs(loaded, image)
         target = 0
         analyze(image, "s12", target=target, cache=cache)  # warm-up
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}, "
-              f"median of {args.repeats} runs, s12 at 224 px")
+        print(
+            f"torch {torch.__version__}, {torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}, "
+            f"median of {args.repeats} runs, s12 at 224 px"
+        )
         maps = {"gradcam": analyze(image, "s12", target=target, cache=cache).stages[-1].cam}
         for name, method in PIXEL_METHODS.items():
             settings = DEFAULT_SETTINGS[name]
@@ -69,12 +71,18 @@ def main() -> None:
             shown = {k: v for k, v in result.settings.items() if k != "library"}
             print(f"  {result.title:22} {seconds:6.2f} s  {shown}  runs: {', '.join(f'{t:.2f}' for t in times)}")
         faithfulness = FaithfulnessSettings()
-        seconds, _ = median_seconds(lambda: evaluate_faithfulness(loaded.model, x, target, maps, faithfulness), args.repeats)
-        print(f"  {'deletion + insertion':22} {seconds:6.2f} s  for {len(maps)} maps + {faithfulness.random_orders} random orders, "
-              f"{faithfulness.steps} steps, batch {faithfulness.batch_size}")
+        seconds, _ = median_seconds(
+            lambda: evaluate_faithfulness(loaded.model, x, target, maps, faithfulness), args.repeats
+        )
+        print(
+            f"  {'deletion + insertion':22} {seconds:6.2f} s  for {len(maps)} maps + "
+            f"{faithfulness.random_orders} random orders, {faithfulness.steps} steps, batch {faithfulness.batch_size}"
+        )
         seconds, _ = median_seconds(lambda: road_scores(loaded.model, x, target, {"gradcam": maps["gradcam"]}), 1)
         print(f"  {'ROAD (one map)':22} {seconds:6.2f} s  percentiles {faithfulness.road_percentiles}")
-        seconds, _ = median_seconds(lambda: cascading_randomization(image, "s12", target=target, cache=cache), args.repeats)
+        seconds, _ = median_seconds(
+            lambda: cascading_randomization(image, "s12", target=target, cache=cache), args.repeats
+        )
         print(f"  {'sanity check, Grad-CAM':22} {seconds:6.2f} s  17 steps (head, 12 blocks, 4 embeddings)")
         cache.get("m36")
         seconds, _ = median_seconds(lambda: compare(image, "s12,m36", cache=cache), args.repeats)

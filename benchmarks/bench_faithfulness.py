@@ -15,8 +15,7 @@ import numpy as np
 
 from poolformer_demo import ModelCache
 from poolformer_demo.attributions import METHOD_TITLES, explain
-from poolformer_demo.demo_model import TEST_SEED_START
-from poolformer_demo.shapes import make_sample
+from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 METHODS = "gradcam,ig,smoothgrad,occlusion"
 
@@ -32,13 +31,17 @@ def main() -> None:
     started = time.perf_counter()
     for i in range(args.images):
         sample = make_sample(TEST_SEED_START + i)
-        result = explain(sample.image, "shapes", target=sample.label, methods=args.methods, faithfulness=True, cache=cache)
+        result = explain(
+            sample.image, "shapes", target=sample.label, methods=args.methods, faithfulness=True, cache=cache
+        )
         for name, scores in result.faithfulness.summary().items():
             if isinstance(scores, dict) and "deletion_auc" in scores:
                 rows.setdefault(name, []).append((scores["deletion_auc"], scores["insertion_auc"]))
     summary = result.faithfulness.summary()
-    print(f"{args.images} held-out shapes (seeds from {TEST_SEED_START}), target = true class, "
-          f"{summary['steps']} steps, {summary['random']['orders']} random orders, {time.perf_counter() - started:.0f} s")
+    print(
+        f"{args.images} held-out shapes (seeds from {TEST_SEED_START}), target = true class, "
+        f"{summary['steps']} steps, {summary['random']['orders']} random orders, {time.perf_counter() - started:.0f} s"
+    )
     print(f"substrate: deletion {summary['substrate']['deletion']}; insertion {summary['substrate']['insertion']}")
     print("| method | deletion AUC (lower is better) | insertion AUC (higher is better) |\n|---|---|---|")
     for name, values in rows.items():

@@ -19,9 +19,10 @@ import torch
 from PIL import Image
 
 from . import render
-from .cams import all_cams, to_crop
+from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
 from .errors import UnknownTargetError
-from .images import PreparedImage, prepare_image
+from .images import PreparedImage, crop_image, prepare_image
+from .knockouts import Knockouts, knocked_out
 from .variants import Variant
 from .weights import LoadedModel, ModelCache, shared_cache
 
@@ -48,7 +49,8 @@ class StageResult:
     index: int
     shape: tuple[int, int, int]
     stride: int
-    views: FeatureViews
+    views: FeatureViews | None
+    """None when the analysis was asked for Grad-CAM alone."""
     cam: np.ndarray
     """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
     cam_raw: np.ndarray
@@ -83,6 +85,8 @@ class Analysis:
     notes: tuple[str, ...]
     seconds: float
     """Preprocessing, the forward and backward pass and rendering; model loading excluded."""
+    knockouts: Knockouts = field(default_factory=Knockouts)
+    """The parts switched off in the model that made these predictions (none: the model as trained)."""
 
 
 def analyze(
@@ -91,11 +95,16 @@ def analyze(
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
+    feature_views: bool = True,
+    knockouts: Knockouts | None = None,
 ) -> Analysis:
     """Classify `image` with a PoolFormer variant and explain the target class at every stage.
 
-    `target` is a class index or label (default: the top-1 class). Raises errors derived from
-    PoolFormerDemoError with messages meant for the person who asked.
+    `target` is a class index or label (default: the top-1 class). `feature_views=False` skips
+    drawing the feature maps, for a caller that already has them for this image and variant
+    (they do not depend on the target). `knockouts` switches off the token mixer or the channel
+    MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
+    errors derived from PoolFormerDemoError with messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     loaded = (cache or shared_cache()).get(variant)
@@ -103,9 +112,11 @@ def analyze(
     started = time.perf_counter()
     labels = labels_of(loaded)
     target_index = None if target is None else resolve_target(target, labels)
+    knockouts = knockouts or Knockouts()
+    model = knocked_out(loaded.model, knockouts)
 
     pixel_values = model_inputs(loaded, prepared.image)
-    logits, target_index, hidden_states, gradients = stage_gradients(loaded.model, pixel_values, target_index)
+    logits, target_index, hidden_states, gradients = stage_gradients(model, pixel_values, target_index)
 
     probabilities = logits.softmax(dim=-1)
     top = torch.topk(probabilities, k=min(top_k, len(labels)))
@@ -114,7 +125,7 @@ def analyze(
     )
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
-        _stage_result(index, activation[0], gradient[0], crop_size)
+        _stage_result(index, activation[0], gradient[0], crop_size, feature_views)
         for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
     )
     return Analysis(
@@ -122,11 +133,12 @@ def analyze(
         weights_source=loaded.source,
         predictions=predictions,
         target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
-        input_image=crop_as_image(pixel_values[0], loaded.processor),
+        input_image=crop_image(pixel_values[0], loaded.processor),
         stages=stages,
         labels=labels,
         notes=prepared.notes,
         seconds=time.perf_counter() - started,
+        knockouts=knockouts,
     )
 
 
@@ -155,7 +167,9 @@ def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None
     return logits.detach(), target, tuple(h.detach() for h in hidden_states), gradients
 
 
-def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size) -> StageResult:
+def _stage_result(
+    index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size, feature_views: bool
+) -> StageResult:
     cams = all_cams(activation, gradient)
     cam_raw = cams["gradcam"]
     return StageResult(
@@ -167,7 +181,9 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
             mean=render.channel_mean_view(activation),
             pca=render.pca_view(activation),
             channels=render.top_channels_view(activation),
-        ),
+        )
+        if feature_views
+        else None,
         cam=to_crop(cam_raw, crop_size),
         cam_raw=cam_raw.numpy(),
         cams={name: values.numpy() for name, values in cams.items()},
@@ -177,6 +193,10 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
 def labels_of(loaded: LoadedModel) -> tuple[str, ...]:
     id2label = loaded.model.config.id2label
     return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
+
+
+# A model with at most this many classes has them all listed when a class name is not found.
+FEW_CLASSES = 20
 
 
 def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
@@ -198,14 +218,10 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
             names.setdefault(name.strip().lower(), index)
     if wanted in names:
         return names[wanted]
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.75)
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}")
-
-
-def crop_as_image(pixel_values: torch.Tensor, processor) -> Image.Image:
-    """The crop the model saw, as RGB: a [3, H, W] `pixel_values` with the normalisation undone."""
-    mean = np.asarray(processor.image_mean, dtype=np.float32)
-    std = np.asarray(processor.image_std, dtype=np.float32)
-    rgb = pixel_values.float().permute(1, 2, 0).numpy() * std + mean
-    return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))
+    if len(labels) <= FEW_CLASSES:
+        known = f" It knows: {', '.join(labels)}."
+    else:
+        known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
+    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")

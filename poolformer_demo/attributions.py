@@ -105,7 +105,9 @@ class _ProgressForward:
     """The model's logits as captum's forward function. It counts its calls, so a long
     attribution can report progress and be stopped between captum's internal batches."""
 
-    def __init__(self, model, title: str, total_calls: int, progress: ProgressCallback | None, should_stop: StopCheck | None):
+    def __init__(
+        self, model, title: str, total_calls: int, progress: ProgressCallback | None, should_stop: StopCheck | None
+    ):
         self.model = model
         self.title = title
         self.total_calls = max(1, total_calls)
@@ -202,7 +204,7 @@ def smoothgrad(
 ) -> Attribution:
     """captum's NoiseTunnel ("smoothgrad") over signed Saliency (plain input gradients)."""
     _check_positive(nt_samples=settings.nt_samples, nt_samples_batch_size=settings.nt_samples_batch_size)
-    if not 0 <= settings.noise_level:
+    if not settings.noise_level >= 0:
         raise InvalidSettingError(f"noise_level must not be negative, got {settings.noise_level!r}.")
     started = time.perf_counter()
     stdev = settings.noise_level * float(pixel_values.max() - pixel_values.min())
@@ -408,7 +410,9 @@ def explain(
             progress=part_progress(len(names)),
             should_stop=should_stop,
         )
-    return Explanation(analysis=analysis, attributions=attributions, faithfulness=report, seconds=time.perf_counter() - started)
+    return Explanation(
+        analysis=analysis, attributions=attributions, faithfulness=report, seconds=time.perf_counter() - started
+    )
 
 
 def _channel_sum(attribution: torch.Tensor) -> np.ndarray:

@@ -1,9 +1,11 @@
 """The command line.
 
     python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR
-    python -m poolformer_demo explain IMAGE --variant s12 --methods gradcam,ig,smoothgrad,occlusion [--faithfulness] --out DIR
+    python -m poolformer_demo explain IMAGE --variant s12 --methods gradcam,ig,smoothgrad,occlusion [--faithfulness]
+        --out DIR
     python -m poolformer_demo compare IMAGE --variants s12,m36 --out DIR
     python -m poolformer_demo sanity IMAGE --variant s12 --method gradcam --out DIR
+    python -m poolformer_demo anatomy / receptive-field: one block's steps, one position's receptive field
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from .analysis import Analysis, analyze
+from .anatomy import BlockAnatomy, block_anatomy
 from .attributions import (
     BASELINES,
     DEFAULT_METHODS,
@@ -31,11 +34,23 @@ from .cams import CAM_METHODS
 from .compare import compare, parse_variants
 from .errors import PoolFormerDemoError
 from .faithfulness import FaithfulnessSettings
-from .render import attribution_overlay, faithfulness_plot, overlay, with_caption
+from .knockouts import Knockouts, parse_knockout_spec
+from .receptive_field import ReceptiveField, receptive_field
+from .render import (
+    anatomy_views,
+    attribution_overlay,
+    branch_ratio_plot,
+    faithfulness_plot,
+    overlay,
+    receptive_field_view,
+    upscale,
+    with_caption,
+)
 from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
+IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
 def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> None:
@@ -46,13 +61,14 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         caption = f"{stage.caption} · Grad-CAM: {analysis.target.label}"
         with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(folder / f"gradcam_stage{stage.index}.png")
         for view in FEATURE_VIEWS:
-            picture = getattr(stage.views, view)
+            picture = upscale(getattr(stage.views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
     summary = {
         "variant": analysis.variant.name,
         "weights_source": analysis.weights_source,
         "target": _prediction(analysis.target),
         "top_k": [_prediction(p) for p in analysis.predictions],
+        "knockouts": {**analysis.knockouts.as_dict(), "description": analysis.knockouts.describe()},
         "stages": [{"index": s.index, "shape": list(s.shape), "stride": s.stride} for s in analysis.stages],
         "crop_size": list(analysis.input_image.size[::-1]),
         "notes": list(analysis.notes),
@@ -85,15 +101,17 @@ def _output_folders(images: list[Path], out: Path) -> list[Path]:
 
 def run_analyze(args: argparse.Namespace) -> int:
     images = [Path(p) for p in args.images]
+    knockouts = Knockouts.parse(args.knockout, STAGE_COUNT)
     failures = 0
     for image, folder in zip(tqdm(images, desc="Analysing", unit="image"), _output_folders(images, Path(args.out))):
         try:
-            analysis = analyze(str(image), args.variant, target=args.target, top_k=args.top_k)
+            analysis = analyze(str(image), args.variant, target=args.target, top_k=args.top_k, knockouts=knockouts)
             write_analysis(analysis, folder, args.opacity)
         except (PoolFormerDemoError, OSError) as exc:
             # One bad image (or an unwritable output) must not stop the rest of the batch.
             failures += 1
-            tqdm.write(f"error: {image}: {exc}", file=sys.stderr)
+            # On the command line the person is the one who runs the machine: give the details.
+            tqdm.write(f"error: {image}: {getattr(exc, 'details', exc)}", file=sys.stderr)
             continue
         top = analysis.predictions[0]
         tqdm.write(f"{image}: {top.label} ({top.probability:.1%}) -> {folder}")
@@ -137,7 +155,9 @@ def run_explain(args: argparse.Namespace) -> int:
             stage=args.stage,
             settings=_explain_settings(args),
             faithfulness=args.faithfulness,
-            faithfulness_settings=FaithfulnessSettings(steps=args.steps, random_orders=args.random_orders, road=args.road),
+            faithfulness_settings=FaithfulnessSettings(
+                steps=args.steps, random_orders=args.random_orders, road=args.road
+            ),
             progress=bar,
         )
         write_explanation(result, out, args.opacity)
@@ -157,7 +177,8 @@ def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     analysis = result.analysis
     analysis.input_image.save(folder / "input.png")
-    np.savez_compressed(folder / "attributions.npz", **{name: a.map.astype(np.float32) for name, a in result.attributions.items()})
+    maps = {name: a.map.astype(np.float32) for name, a in result.attributions.items()}
+    np.savez_compressed(folder / "attributions.npz", **maps)
     for name, attribution in result.attributions.items():
         picture = attribution_overlay(analysis.input_image, attribution.map, attribution.signed, opacity)
         with_caption(picture, f"{attribution.title} · {analysis.target.label}").save(folder / f"{name}.png")
@@ -196,7 +217,8 @@ def run_compare(args: argparse.Namespace) -> int:
         runs = []
         for run in result.runs:
             caption = f"PoolFormer-{run.variant.name.upper()} · Grad-CAM: {run.target.label}"
-            with_caption(overlay(run.input_image, run.cam, args.opacity), caption).save(out / f"{run.variant.name}_gradcam.png")
+            picture = with_caption(overlay(run.input_image, run.cam, args.opacity), caption)
+            picture.save(out / f"{run.variant.name}_gradcam.png")
             runs.append(
                 {
                     "variant": run.variant.name,
@@ -235,7 +257,8 @@ def run_sanity(args: argparse.Namespace) -> int:
             progress=bar,
         )
         out.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(out / "sanity.npz", original=check.original, **{f"step{i}": s.map for i, s in enumerate(check.steps, 1)})
+        steps = {f"step{i}": s.map for i, s in enumerate(check.steps, 1)}
+        np.savez_compressed(out / "sanity.npz", original=check.original, **steps)
         summary = {
             "method": check.method,
             "stage": check.stage,
@@ -243,7 +266,13 @@ def run_sanity(args: argparse.Namespace) -> int:
             "granularity": check.granularity,
             "seed": check.seed,
             "steps": [
-                {"step": i, "label": s.label, "layers": list(s.layers), "spearman": s.spearman, "top_class": _prediction(s.top_class)}
+                {
+                    "step": i,
+                    "label": s.label,
+                    "layers": list(s.layers),
+                    "spearman": s.spearman,
+                    "top_class": _prediction(s.top_class),
+                }
                 for i, s in enumerate(check.steps, 1)
             ],
             "seconds": round(check.seconds, 3),
@@ -256,6 +285,76 @@ def run_sanity(args: argparse.Namespace) -> int:
     bar.close()
     for step in check.steps:
         print(f"{step.label:22} Spearman {step.spearman:+.2f}")
+
+
+def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = None) -> None:
+    """Write one block's steps as anatomy.npz, the branch ratios of every block as branches.json,
+    and every step and the branch plot as captioned PNGs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        folder / "anatomy.npz",
+        **{name: anatomy.step(name) for name in ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")},
+    )
+    branches = [
+        {"stage": b.stage, "block": b.block, "mixer_ratio": b.mixer_ratio, "mlp_ratio": b.mlp_ratio}
+        for b in anatomy.branches
+    ]
+    (folder / "branches.json").write_text(json.dumps(branches, indent=2))
+    anatomy.input_image.save(folder / "input.png")
+    for number, view in enumerate(anatomy_views(anatomy, channel), start=1):
+        with_caption(view.picture, f"{view.title}: {view.caption}").save(folder / f"step{number}_{view.name}.png")
+    plot = branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
+    with_caption(plot, "How much each branch changes the residual stream, block by block").save(folder / "branches.png")
+
+
+def run_anatomy(args: argparse.Namespace) -> int:
+    try:
+        anatomy = block_anatomy(args.image, args.variant, stage=args.stage, block=args.block)
+        write_anatomy(anatomy, Path(args.out), args.channel)
+    except (PoolFormerDemoError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"{args.image}: stage {anatomy.stage} block {anatomy.block} of {anatomy.variant.name} -> {args.out}")
+    return 0
+
+
+def write_receptive_field(field: ReceptiveField, folder: Path, scale: str = "sqrt") -> None:
+    """Write the effective receptive field as erf.npy, the theoretical one and the position as
+    erf.json, and both drawn over the crop as erf.png."""
+    folder.mkdir(parents=True, exist_ok=True)
+    np.save(folder / "erf.npy", field.erf)
+    top, left, bottom, right = field.box
+    summary = {
+        "variant": field.variant.name,
+        "stage": field.stage,
+        "position": {"y": field.y, "x": field.x},
+        "grid_size": list(field.grid_size),
+        "crop_size": list(field.crop_size),
+        "theoretical_size_px": field.theoretical_size,
+        "stride_px": field.geometry.jump,
+        "box": {"top": top, "left": left, "bottom": bottom, "right": right},
+        "erf_share_inside_box": field.mass_inside,
+        "seconds": round(field.seconds, 3),
+    }
+    (folder / "erf.json").write_text(json.dumps(summary, indent=2))
+    caption = (
+        f"Stage {field.stage} at (y={field.y}, x={field.x}): effective receptive field ({scale} scale); "
+        f"box: theoretical field, {field.theoretical_size} px"
+    )
+    with_caption(receptive_field_view(field, scale), caption).save(folder / "erf.png")
+
+
+def run_receptive_field(args: argparse.Namespace) -> int:
+    try:
+        field = receptive_field(args.image, args.variant, stage=args.stage, y=args.y, x=args.x)
+        write_receptive_field(field, Path(args.out), args.scale)
+    except (PoolFormerDemoError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.image}: stage {field.stage} (y={field.y}, x={field.x}), theoretical field {field.theoretical_size} px, "
+        f"{field.mass_inside:.1%} of the effective field inside it -> {args.out}"
+    )
     return 0
 
 
@@ -275,40 +374,53 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
     analyze_parser.add_argument("--top-k", type=_positive_int, default=5)
     analyze_parser.add_argument("--opacity", type=_unit_float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
+    analyze_parser.add_argument(
+        "--knockout",
+        action="append",
+        default=[],
+        type=_knockout_spec,
+        metavar="PART[:STAGES]",
+        help="switch off a part of the block: mixer (token mixing) or mlp (channel MLP), in every stage "
+        "or in STAGES such as 1,2; may be repeated",
+    )
     analyze_parser.add_argument("--out", required=True, help="output folder, one sub-folder per image")
     analyze_parser.set_defaults(run=run_analyze)
 
-    explain_parser = commands.add_parser("explain", help="Attribution maps (CAMs, captum) and their faithfulness for one image.")
-    explain_parser.add_argument("image", help="image file")
-    explain_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name)
-    explain_parser.add_argument("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
-    explain_parser.add_argument(
-        "--methods", default=",".join(DEFAULT_METHODS), type=_methods, help=f"comma-separated: {', '.join(_all_methods())}"
+    explain_parser = commands.add_parser(
+        "explain", help="Attribution maps (CAMs, captum) and their faithfulness for one image."
     )
-    explain_parser.add_argument("--stage", type=_stage, default=STAGE_COUNT, help="stage the CAM methods are taken at, 1-4")
-    explain_parser.add_argument("--faithfulness", action="store_true", help="score every method by deletion and insertion")
-    explain_parser.add_argument("--road", action="store_true", help="with --faithfulness, also ROAD (slower)")
-    explain_parser.add_argument("--steps", type=_positive_int, default=FaithfulnessSettings.steps, help="deletion/insertion steps")
-    explain_parser.add_argument("--random-orders", type=_positive_int, default=FaithfulnessSettings.random_orders)
-    explain_parser.add_argument("--ig-steps", type=_positive_int, default=IntegratedGradientsSettings.n_steps)
-    explain_parser.add_argument("--ig-method", default=IntegratedGradientsSettings.method,
-                                choices=["gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"])
-    explain_parser.add_argument("--ig-baseline", default=IntegratedGradientsSettings.baseline, choices=BASELINES)
-    explain_parser.add_argument("--smoothgrad-samples", type=_positive_int, default=SmoothGradSettings.nt_samples)
-    explain_parser.add_argument("--noise-level", type=_unit_float, default=SmoothGradSettings.noise_level)
-    explain_parser.add_argument("--occlusion-window", type=_positive_int, default=None, help="px (default: a seventh of the crop)")
-    explain_parser.add_argument("--occlusion-stride", type=_positive_int, default=None, help="px (default: half the window)")
-    explain_parser.add_argument("--opacity", type=_unit_float, default=0.5)
-    explain_parser.add_argument("--out", required=True, help="output folder")
+    add = explain_parser.add_argument
+    add("image", help="image file")
+    add("--variant", default=DEFAULT_VARIANT, type=_variant_name)
+    add("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
+    methods_help = "comma-separated: " + ", ".join(_all_methods())
+    add("--methods", default=",".join(DEFAULT_METHODS), type=_methods, help=methods_help)
+    add("--stage", type=_stage, default=STAGE_COUNT, help="stage the CAM methods are taken at, 1-4")
+    add("--faithfulness", action="store_true", help="score every method by deletion and insertion")
+    add("--road", action="store_true", help="with --faithfulness, also ROAD (slower)")
+    add("--steps", type=_positive_int, default=FaithfulnessSettings.steps, help="deletion/insertion steps")
+    add("--random-orders", type=_positive_int, default=FaithfulnessSettings.random_orders)
+    add("--ig-steps", type=_positive_int, default=IntegratedGradientsSettings.n_steps)
+    add("--ig-method", default=IntegratedGradientsSettings.method, choices=IG_METHODS)
+    add("--ig-baseline", default=IntegratedGradientsSettings.baseline, choices=BASELINES)
+    add("--smoothgrad-samples", type=_positive_int, default=SmoothGradSettings.nt_samples)
+    add("--noise-level", type=_unit_float, default=SmoothGradSettings.noise_level)
+    add("--occlusion-window", type=_positive_int, default=None, help="px (default: a seventh of the crop)")
+    add("--occlusion-stride", type=_positive_int, default=None, help="px (default: half the window)")
+    add("--opacity", type=_unit_float, default=0.5)
+    add("--out", required=True, help="output folder")
     explain_parser.set_defaults(run=run_explain)
 
-    compare_parser = commands.add_parser("compare", help="Top-5 and deepest Grad-CAM of one image under several variants.")
-    compare_parser.add_argument("image", help="image file")
-    compare_parser.add_argument("--variants", required=True, type=_variant_list, help="comma-separated, e.g. s12,m36")
-    compare_parser.add_argument("--target", default=None, help="class every variant explains (default: each one's top-1)")
-    compare_parser.add_argument("--top-k", type=_positive_int, default=5)
-    compare_parser.add_argument("--opacity", type=_unit_float, default=0.5)
-    compare_parser.add_argument("--out", required=True, help="output folder")
+    compare_parser = commands.add_parser(
+        "compare", help="Top-5 and deepest Grad-CAM of one image under several variants."
+    )
+    add = compare_parser.add_argument
+    add("image", help="image file")
+    add("--variants", required=True, type=_variant_list, help="comma-separated, e.g. s12,m36")
+    add("--target", default=None, help="class every variant explains (default: each one's top-1)")
+    add("--top-k", type=_positive_int, default=5)
+    add("--opacity", type=_unit_float, default=0.5)
+    add("--out", required=True, help="output folder")
     compare_parser.set_defaults(run=run_compare)
 
     sanity_parser = commands.add_parser("sanity", help="Cascading model randomisation: does the explanation change?")
@@ -322,6 +434,35 @@ def build_parser() -> argparse.ArgumentParser:
     sanity_parser.add_argument("--out", required=True, help="output folder")
     sanity_parser.set_defaults(run=run_sanity)
 
+
+    variant_help = "s12, s24, s36, m36, m48 or shapes"
+    anatomy_parser = commands.add_parser(
+        "anatomy", help="Write every step of one block and the branch ratios of all blocks."
+    )
+    anatomy_parser.add_argument("image", help="image file")
+    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
+    anatomy_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
+    anatomy_parser.add_argument("--block", type=_positive_int, default=1, help="block of the stage, numbered from 1")
+    anatomy_parser.add_argument(
+        "--channel", type=_natural_int, default=None, help="channel to draw (default: where the mixer acts most)"
+    )
+    anatomy_parser.add_argument("--out", required=True, help="output folder")
+    anatomy_parser.set_defaults(run=run_anatomy)
+
+    field_parser = commands.add_parser(
+        "receptive-field", help="Write the effective and theoretical receptive field of one position."
+    )
+    field_parser.add_argument("image", help="image file")
+    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
+    field_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
+    field_parser.add_argument("--y", type=_natural_int, required=True, help="row on the stage's grid, from 0")
+    field_parser.add_argument("--x", type=_natural_int, required=True, help="column on the stage's grid, from 0")
+    field_parser.add_argument(
+        "--scale", choices=("linear", "sqrt", "log"), default="sqrt", help="how the picture shows the field"
+    )
+    field_parser.add_argument("--out", required=True, help="output folder")
+    field_parser.set_defaults(run=run_receptive_field)
+
     variants_parser = commands.add_parser("variants", help="List the variants.")
     variants_parser.set_defaults(run=run_variants)
     return parser
@@ -331,6 +472,20 @@ def _positive_int(value: str) -> int:
     if not value.strip().isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
     return int(value)
+
+
+def _natural_int(value: str) -> int:
+    if not value.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {value!r}")
+    return int(value)
+
+
+def _knockout_spec(value: str) -> str:
+    try:
+        parse_knockout_spec(value, STAGE_COUNT)
+    except PoolFormerDemoError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
 
 
 def _unit_float(value: str) -> float:

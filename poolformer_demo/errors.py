@@ -25,11 +25,24 @@ class UnknownTargetError(PoolFormerDemoError, ValueError):
 
 
 class WeightsUnavailableError(PoolFormerDemoError, RuntimeError):
-    pass
+    """Its message is one sentence for a visitor (which model, why); `details` tells whoever runs
+    the server what was tried and how to fix it."""
+
+    def __init__(self, message: str, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details or message
 
 
 class ImageInputError(PoolFormerDemoError, ValueError):
     pass
+
+
+class SelectionError(PoolFormerDemoError, ValueError):
+    """A stage, block or feature-map position the model does not have."""
+
+
+class KnockoutSpecError(PoolFormerDemoError, ValueError):
+    """A knockout that names no part of the block, or stages the model does not have."""
 
 
 class UnknownMethodError(PoolFormerDemoError, ValueError):

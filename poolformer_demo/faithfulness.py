@@ -101,9 +101,10 @@ class FaithfulnessReport:
 
     @property
     def substrate(self) -> dict[str, str]:
+        kernel, sigma = self.settings.blur_kernel, self.settings.blur_sigma
         return {
             "deletion": "zeros in the model's normalised input space (the mean colour)",
-            "insertion": f"gaussian blur of the image (kernel {self.settings.blur_kernel} px, sigma {self.settings.blur_sigma:g} px)",
+            "insertion": f"gaussian blur of the image (kernel {kernel} px, sigma {sigma:g} px)",
         }
 
     def summary(self) -> dict:
@@ -222,7 +223,8 @@ def evaluate_faithfulness(
     }
     random_maps = [rng.random((height, width)) for _ in range(settings.random_orders)]
     random_curves = [
-        _curves(runner, pixel_values, substrate, blurred, pixel_ranks(values, rng), counts, ends) for values in random_maps
+        _curves(runner, pixel_values, substrate, blurred, pixel_ranks(values, rng), counts, ends)
+        for values in random_maps
     ]
     random = RandomBaseline(
         deletion=np.stack([c.deletion for c in random_curves]),
@@ -232,7 +234,9 @@ def evaluate_faithfulness(
     )
     road = None
     if settings.road:
-        road = road_scores(model, pixel_values, target, {**maps, RANDOM: random_maps[0]}, settings.road_percentiles, settings.seed)
+        road = road_scores(
+            model, pixel_values, target, {**maps, RANDOM: random_maps[0]}, settings.road_percentiles, settings.seed
+        )
     return FaithfulnessReport(
         target=target,
         fractions=counts / (height * width),
@@ -273,6 +277,11 @@ def road_scores(
     for name, values in maps.items():
         # The imputer adds noise from torch's global generator.
         with seeded(seed):
-            score = metric(pixel_values.detach(), np.asarray(values, np.float32)[None], [ClassifierOutputSoftmaxTarget(target)], logits)
+            score = metric(
+                pixel_values.detach(),
+                np.asarray(values, np.float32)[None],
+                [ClassifierOutputSoftmaxTarget(target)],
+                logits,
+            )
         scores[name] = float(np.asarray(score).ravel()[0])
     return scores

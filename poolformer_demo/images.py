@@ -28,6 +28,15 @@ class PreparedImage:
     notes: tuple[str, ...] = ()
 
 
+def crop_image(pixel_values, processor) -> Image.Image:
+    """The crop a model saw, as RGB: a [3, H, W] `pixel_values` tensor with the processor's
+    normalisation undone."""
+    mean = np.asarray(processor.image_mean, dtype=np.float32)
+    std = np.asarray(processor.image_std, dtype=np.float32)
+    rgb = pixel_values.detach().float().permute(1, 2, 0).numpy() * std + mean
+    return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))
+
+
 def max_pixels() -> int:
     return int(os.environ.get(MAX_PIXELS_ENV, DEFAULT_MAX_PIXELS))
 
@@ -129,12 +138,19 @@ def _to_rgb(image: Image.Image) -> PreparedImage:
 
 
 def _scale_to_8bit(image: Image.Image) -> Image.Image:
-    # 16-bit and float images use their own value range; stretch it to 0..255 instead of clipping.
+    """16-bit and 32-bit images as 8-bit grey.
+
+    16-bit integers span 0..65535. Float images in [0, 1] are taken as [0, 1], as image libraries
+    read them; only values outside that range, or integer images, are stretched to their own
+    range, so nothing is clipped.
+    """
     array = np.asarray(image, dtype=np.float64)
     if image.mode.startswith("I;16"):
         array = array / 65535.0
     else:
         finite = array[np.isfinite(array)]
         low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if image.mode == "F" and low >= 0.0 and high <= 1.0:
+            low, high = 0.0, 1.0
         array = (np.nan_to_num(array, nan=low) - low) / (high - low if high > low else 1.0)
     return Image.fromarray(np.clip(array * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")

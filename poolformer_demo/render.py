@@ -1,22 +1,38 @@
-"""Arrays to pictures: colormaps, channel summaries, channel grids and Grad-CAM overlays.
+"""Arrays to pictures: colormaps, channel summaries, channel grids, Grad-CAM heatmaps and overlays,
+and their encodings for a browser.
 
 Everything here is a lookup into a precomputed colormap table; drawing a pyplot figure per
-map would cost about 40x more.
+map would cost about 40x more. Feature views stay at the stage's own resolution (at most 56x56):
+a browser enlarges them without blurring (CSS `image-rendering: pixelated`), and exports enlarge
+them with `upscale`.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-# Feature maps are at most 56x56; nearest-neighbour upscaling keeps each position visible as a cell.
+from .errors import SelectionError
+
+if TYPE_CHECKING:
+    from .anatomy import BlockAnatomy, BranchRatio
+    from .receptive_field import ReceptiveField
+
+# Exported feature maps are enlarged to at least this size; nearest-neighbour keeps each position a cell.
 VIEW_SIZE = 224
 GRID_CHANNELS = 16
 FEATURE_CMAP = "viridis"
 CAM_CMAP = "jet"
+# Signed maps (the token mixer's output, the MLP branch): red above zero, blue below, white at zero.
+DIVERGING_CMAP = "RdBu_r"
+ERF_CMAP = "inferno"
 
 
 @lru_cache(maxsize=8)
@@ -52,7 +68,7 @@ def upscale(rgb: np.ndarray, size: int = VIEW_SIZE) -> np.ndarray:
 def channel_mean_view(activation: torch.Tensor) -> np.ndarray:
     """Mean over channels of a [C, H, W] activation, as a heatmap: where the stage responds."""
     mean = activation.mean(dim=0).numpy()
-    return upscale(apply_colormap(normalize(mean, 1, 99)))
+    return apply_colormap(normalize(mean, 1, 99))
 
 
 def pca_view(activation: torch.Tensor) -> np.ndarray:
@@ -80,7 +96,7 @@ def pca_view(activation: torch.Tensor) -> np.ndarray:
     signs = torch.sign(scores.gather(0, scores.abs().argmax(dim=0, keepdim=True)))
     scores = (scores * torch.where(signs == 0, 1.0, signs)).numpy()
     rgb = np.stack([normalize(scores[:, i], 1, 99) for i in range(3)], axis=-1)
-    return upscale((rgb.reshape(height, width, 3) * 255).astype(np.uint8))
+    return (rgb.reshape(height, width, 3) * 255).astype(np.uint8)
 
 
 def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> np.ndarray:
@@ -94,14 +110,38 @@ def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> n
     tiles = apply_colormap(np.where(span > 1e-12, (tiles - low) / np.where(span > 1e-12, span, 1.0), 0.0))
     columns = int(np.ceil(np.sqrt(count)))
     rows = int(np.ceil(count / columns))
-    cell = max(1, int(np.ceil(VIEW_SIZE / columns / max(height, width))))
-    gap = 2
+    cell, gap = 1, 1
     # Pad every tile with a white gap on its right and bottom, then lay the tiles out row by row.
     padded = np.full((rows * columns, height * cell + gap, width * cell + gap, 3), 255, np.uint8)
     padded[:count, : height * cell, : width * cell] = tiles.repeat(cell, axis=1).repeat(cell, axis=2)
     grid = padded.reshape(rows, columns, height * cell + gap, width * cell + gap, 3).transpose(0, 2, 1, 3, 4)
     grid = grid.reshape(rows * (height * cell + gap), columns * (width * cell + gap), 3)
     return np.ascontiguousarray(grid[:-gap, :-gap])
+
+
+def heatmap(cam: np.ndarray) -> np.ndarray:
+    """A non-negative Grad-CAM map coloured for display, scaled by its own peak."""
+    cam = np.asarray(cam, dtype=np.float32)
+    peak = float(cam.max()) if cam.size else 0.0
+    return apply_colormap(cam / peak if peak > 0 else np.zeros_like(cam), CAM_CMAP)
+
+
+def encode(picture: np.ndarray | Image.Image, format: str = "png", quality: int = 90) -> bytes:
+    """The picture as file bytes: PNG where every pixel matters, JPEG or WebP for photographs."""
+    image = picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+    buffer = io.BytesIO()
+    if format == "png":
+        # Level 1: these pictures are small, and a browser decodes either level alike.
+        image.save(buffer, format="PNG", compress_level=1)
+    else:
+        image.save(buffer, format=format.upper(), quality=quality)
+    return buffer.getvalue()
+
+
+def data_uri(picture: np.ndarray | Image.Image, format: str = "png", quality: int = 90) -> str:
+    """The picture inlined as a `data:` URI, for pages that should not fetch a file per picture."""
+    payload = base64.b64encode(encode(picture, format, quality)).decode("ascii")
+    return f"data:image/{format};base64,{payload}"
 
 
 def overlay(image: np.ndarray | Image.Image, cam: np.ndarray, opacity: float = 0.5) -> np.ndarray:
@@ -118,36 +158,194 @@ def _font(size: int) -> ImageFont.ImageFont:
 
 
 def with_caption(rgb: np.ndarray, caption: str) -> Image.Image:
-    """The picture with a caption strip above it, so an exported PNG says what it shows."""
+    """The picture with a caption strip above it, so an exported PNG says what it shows. A caption
+    wider than the picture is wrapped onto more lines."""
     height, width = rgb.shape[:2]
-    strip = 22
+    font = _font(14)
+    lines = _wrap(caption, font, width - 8)
+    strip = 22 + 18 * (len(lines) - 1)
     canvas = Image.new("RGB", (width, height + strip), (255, 255, 255))
     canvas.paste(Image.fromarray(rgb), (0, strip))
-    ImageDraw.Draw(canvas).text((4, 3), caption, fill=(20, 20, 20), font=_font(14))
+    draw = ImageDraw.Draw(canvas)
+    for row, line in enumerate(lines):
+        draw.text((4, 3 + 18 * row), line, fill=(20, 20, 20), font=font)
     return canvas
 
 
-SIGNED_CMAP = "RdBu_r"
+def _wrap(text: str, font: ImageFont.ImageFont, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and font.getlength(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
 
 
-def signed_unit(values: np.ndarray, high_pct: float = 99.5) -> np.ndarray:
-    """A signed map to [0, 1] with 0 at 0.5, symmetric: +-(the high_pct percentile of |values|)
-    reach the ends, so one outlier pixel does not wash the rest out."""
+def diverging_view(values: np.ndarray, limit: float | None = None) -> np.ndarray:
+    """A signed [H, W] map through a diverging colormap centred on 0: white at 0, red at +limit,
+    blue at -limit (default limit: the 99th percentile of |values|)."""
     values = np.asarray(values, dtype=np.float32)
-    scale = float(np.percentile(np.abs(values), high_pct)) if values.size else 0.0
-    if not np.isfinite(scale) or scale <= 1e-12:
-        return np.full_like(values, 0.5)
-    return np.clip(0.5 + 0.5 * values / scale, 0.0, 1.0)
+    limit = diverging_limit(values) if limit is None else float(limit)
+    unit = 0.5 + 0.5 * values / limit if limit > 0 else np.full_like(values, 0.5)
+    return upscale(apply_colormap(np.clip(unit, 0.0, 1.0), DIVERGING_CMAP))
 
 
-def attribution_overlay(image: np.ndarray | Image.Image, values: np.ndarray, signed: bool, opacity: float = 0.5) -> np.ndarray:
-    """An attribution map over the image: signed maps on a diverging scale (blue negative, white
-    zero, red positive), others scaled to their maximum on the CAM colormap."""
+def diverging_limit(values: np.ndarray) -> float:
+    """The symmetric range a diverging map is drawn with: the 99th percentile of |values|."""
+    values = np.abs(np.asarray(values, dtype=np.float32))
+    return float(np.percentile(values, 99)) if values.size else 0.0
+
+
+def sequential_view(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """An [H, W] map through the feature colormap between two given values, so several maps drawn
+    with the same range can be compared."""
+    values = np.asarray(values, dtype=np.float32)
+    unit = (values - low) / (high - low) if high > low else np.zeros_like(values)
+    return upscale(apply_colormap(np.clip(unit, 0.0, 1.0)))
+
+
+@dataclass(frozen=True)
+class StepView:
+    """One step of a block as a picture: a short title, a one-line caption and the RGB array."""
+
+    name: str
+    title: str
+    caption: str
+    picture: np.ndarray
+
+
+def anatomy_channel(anatomy: BlockAnatomy) -> int:
+    """The channel where the token mixer changes the stream most (largest ||layer_scale_1 * mixer||):
+    where the block's token mixing is easiest to see."""
+    scaled = anatomy.layer_scale_1[:, None, None] * anatomy.mixer
+    return int(np.argmax(np.square(scaled).sum(axis=(1, 2))))
+
+
+def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[StepView, ...]:
+    """Every step of the block as a picture of one channel (default: `anatomy_channel`).
+
+    The residual stream (input, after the mixer, output) shares one colour range, as do the
+    normalised map and its pooled version, so the blur is visible as lost contrast; the token
+    mixer's output and the MLP branch are signed and drawn with a diverging colormap centred on 0.
+    """
+    channels = anatomy.input.shape[0]
+    channel = anatomy_channel(anatomy) if channel is None else int(channel)
+    if not 0 <= channel < channels:
+        raise SelectionError(f"There is no channel {channel}: this block has channels 0 to {channels - 1}.")
+    names = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
+    maps = {name: getattr(anatomy, name)[channel] for name in names}
+    stream = np.stack([maps["input"], maps["mixed"], maps["output"]])
+    stream_low, stream_high = np.percentile(stream, [1, 99])
+    normed = np.stack([maps["normed"], maps["pooled"]])
+    normed_low, normed_high = np.percentile(normed, [1, 99])
+    mixer_limit, mlp_limit = diverging_limit(maps["mixer"]), diverging_limit(maps["mlp"])
+    k = anatomy.pool_size
+    where = f"stage {anatomy.stage}, block {anatomy.block}, channel {channel}"
+    return (
+        StepView("input", "x", f"The block input ({where}).",
+                 sequential_view(maps["input"], stream_low, stream_high)),
+        StepView("normed", "n = before_norm(x)", "GroupNorm, one group: normalised over all channels and positions.",
+                 sequential_view(maps["normed"], normed_low, normed_high)),
+        StepView("pooled", "AvgPool(n)", f"The {k}x{k} mean around each position: a blur (low-pass).",
+                 sequential_view(maps["pooled"], normed_low, normed_high)),
+        StepView("mixer", "AvgPool(n) - n",
+                 f"The token mixer: a high-pass like a Laplacian; red > 0 > blue, ±{mixer_limit:.3g}.",
+                 diverging_view(maps["mixer"], mixer_limit)),
+        StepView("mixed", "x + layer_scale_1 · mixer",
+                 "The stream after the token mixer, the block's only step that mixes neighbours.",
+                 sequential_view(maps["mixed"], stream_low, stream_high)),
+        StepView("mlp", "layer_scale_2 · MLP(after_norm(·))",
+                 f"The channel MLP, 1x1: each position on its own; red > 0 > blue, ±{mlp_limit:.3g}.",
+                 diverging_view(maps["mlp"], mlp_limit)),
+        StepView("output", "output", "The block output: the stream plus the MLP branch.",
+                 sequential_view(maps["output"], stream_low, stream_high)),
+    )
+
+
+def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, int] | None = None) -> np.ndarray:
+    """A line plot over every block of ||branch|| / ||stream|| for the token mixer and the channel
+    MLP, stages shaded alternately; `highlight` (stage, block) marks one block. An RGB array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    positions = np.arange(len(branches))
+    figure = Figure(figsize=(max(6.0, 0.28 * len(branches) + 2.5), 3.2), dpi=100)
+    axes = figure.add_subplot()
+    stages = [b.stage for b in branches]
+    for stage in sorted(set(stages)):
+        members = [i for i, s in enumerate(stages) if s == stage]
+        if stage % 2 == 0:
+            axes.axvspan(members[0] - 0.5, members[-1] + 0.5, color="0.93", zorder=0)
+        axes.text((members[0] + members[-1]) / 2, 1.0, f"stage {stage}", transform=axes.get_xaxis_transform(),
+                  ha="center", va="bottom", fontsize=8, color="0.35")
+    axes.plot(positions, [b.mixer_ratio for b in branches], "o-", color="tab:blue", markersize=4,
+              label="token mixer: ||ls1 · mixer|| / ||x||")
+    axes.plot(positions, [b.mlp_ratio for b in branches], "s-", color="tab:orange", markersize=4,
+              label="channel MLP: ||mlp|| / ||x + ls1 · mixer||")
+    if highlight is not None:
+        chosen = [i for i, b in enumerate(branches) if (b.stage, b.block) == tuple(highlight)]
+        for i in chosen:
+            axes.axvline(i, color="0.4", linestyle=":", linewidth=1)
+    axes.set_xticks(positions, [f"{b.stage}.{b.block}" for b in branches], fontsize=7,
+                    rotation=90 if len(branches) > 24 else 0)
+    axes.set_xlim(-0.5, len(branches) - 0.5)
+    axes.set_ylim(bottom=0)
+    axes.set_xlabel("block (stage.block)")
+    axes.set_ylabel("||branch|| / ||stream||")
+    axes.legend(fontsize=8, loc="upper left", frameon=False)
+    figure.tight_layout()
+    # An Agg canvas of its own: no pyplot state, so plots drawn on several threads stay apart.
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
+
+
+def receptive_field_view(field: ReceptiveField, scale: str = "sqrt") -> np.ndarray:
+    """The effective receptive field over the dimmed crop, with the theoretical field drawn as a
+    box and the position's centre as a cross. `scale` ("linear", "sqrt" or "log": six decades
+    below the peak) sets how the ERF's tail is shown."""
+    erf = np.asarray(field.erf, dtype=np.float64)
+    peak = float(erf.max())
+    if peak <= 0:
+        unit = np.zeros_like(erf)
+    elif scale == "linear":
+        unit = erf / peak
+    elif scale == "sqrt":
+        unit = np.sqrt(erf / peak)
+    elif scale == "log":
+        unit = np.clip(1.0 + np.log10(np.maximum(erf / peak, 1e-12)) / 6.0, 0.0, 1.0)
+    else:
+        raise ValueError(f"scale must be linear, sqrt or log, not {scale!r}")
+    grey = np.asarray(field.input_image.convert("L"), dtype=np.float32)[..., None] * 0.35
+    heat = apply_colormap(unit, ERF_CMAP).astype(np.float32)
+    alpha = np.clip(unit, 0.0, 1.0)[..., None] ** 0.5
+    canvas = Image.fromarray(np.rint((1 - alpha) * grey + alpha * heat).astype(np.uint8))
+    draw = ImageDraw.Draw(canvas)
+    top, left, bottom, right = field.box
+    draw.rectangle((left, top, right - 1, bottom - 1), outline=(0, 230, 255), width=2)
+    geometry = field.geometry
+    cy = geometry.offset + field.y * geometry.jump + (geometry.size - 1) / 2
+    cx = geometry.offset + field.x * geometry.jump + (geometry.size - 1) / 2
+    draw.line((cx - 4, cy, cx + 4, cy), fill=(255, 255, 255), width=1)
+    draw.line((cx, cy - 4, cx, cy + 4), fill=(255, 255, 255), width=1)
+    return np.asarray(canvas)
+
+
+def attribution_overlay(
+    image: np.ndarray | Image.Image, values: np.ndarray, signed: bool, opacity: float = 0.5, limit: float | None = None
+) -> np.ndarray:
+    """An attribution map (the image's size) over the image: signed maps on the diverging scale
+    (blue negative, white 0, red positive, +-limit at the ends; default limit: diverging_limit),
+    others scaled to their maximum on the CAM colormap."""
     if not signed:
         peak = float(np.max(values)) if np.size(values) else 0.0
         return overlay(image, np.asarray(values) / peak if peak > 0 else np.zeros_like(values), opacity)
+    values = np.asarray(values, dtype=np.float32)
+    limit = diverging_limit(values) if limit is None else float(limit)
+    unit = np.clip(0.5 + 0.5 * values / limit, 0.0, 1.0) if limit > 0 else np.full_like(values, 0.5)
     base = np.asarray(image, dtype=np.float32)
-    heat = apply_colormap(signed_unit(values), SIGNED_CMAP).astype(np.float32)
+    heat = apply_colormap(unit, DIVERGING_CMAP).astype(np.float32)
     opacity = float(np.clip(opacity, 0.0, 1.0))
     return np.rint((1.0 - opacity) * base + opacity * heat).astype(np.uint8)
 
@@ -175,7 +373,8 @@ def faithfulness_figure(report, titles: dict[str, str] | None = None):
     for ax, kind, better in ((axes[0], "deletion", "lower"), (axes[1], "insertion", "higher")):
         curves = getattr(random, kind)
         ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color="0.8", label=None)
-        ax.plot(x, curves.mean(axis=0), color="0.4", linestyle="--", label=f"random ({getattr(random.mean, kind + '_auc'):.3f})")
+        random_auc = getattr(random.mean, kind + "_auc")
+        ax.plot(x, curves.mean(axis=0), color="0.4", linestyle="--", label=f"random ({random_auc:.3f})")
         for name, method_curves in report.methods.items():
             auc = getattr(method_curves, kind + "_auc")
             ax.plot(x, getattr(method_curves, kind), linewidth=1.8, label=f"{titles.get(name, name)} ({auc:.3f})")

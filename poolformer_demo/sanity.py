@@ -160,7 +160,9 @@ def cascading_randomization(
                 layers=paths,
                 label=label,
                 map=values,
-                spearman=rank_correlation(np.abs(original), np.abs(values)) if signed else rank_correlation(original, values),
+                spearman=rank_correlation(np.abs(original), np.abs(values))
+                if signed
+                else rank_correlation(original, values),
                 top_class=Prediction(top, labels[top], float(logits.softmax(dim=-1)[top])),
             )
         )
@@ -198,4 +200,3 @@ def _explainer(method: str, stage: int, settings: dict) -> Callable:
         return PIXEL_METHODS[method](loaded, pixel_values, target, chosen).map, target, logits
 
     return pixel
-

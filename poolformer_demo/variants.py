@@ -39,6 +39,13 @@ class Variant:
             return f"{self.name} · {self.description}"
         return f"{self.name} · {self.params_m:g}M params · {self.top1:g}% ImageNet top-1"
 
+    @property
+    def menu_label(self) -> str:
+        """A label short enough for a narrow menu."""
+        if self.top1 is None:
+            return f"{self.name} · offline, {self.description.split(',')[0]}"
+        return f"{self.name.upper()} · {self.params_m:g}M · {self.top1:g}% top-1"
+
 
 def _hub(name: str, depths, hidden_sizes, params_m: float, macs_g: float, top1: float, crop_pct: float) -> Variant:
     return Variant(
@@ -103,7 +110,7 @@ def _count_params(weights_file: Path) -> int:
 
     total = 0
     with safe_open(str(weights_file), framework="np") as f:
-        for key in f.keys():
+        for key in f.keys():  # noqa: SIM118 - a safetensors handle is not iterable
             count = 1
             for dim in f.get_slice(key).get_shape():
                 count *= dim
@@ -124,3 +131,35 @@ def get_variant(name: str) -> Variant:
     except KeyError:
         known = ", ".join(VARIANTS)
         raise UnknownVariantError(f"Unknown variant {name!r}. Choose one of: {known}.") from None
+
+
+@dataclass(frozen=True)
+class PaperResult:
+    """One ImageNet-1k top-1 accuracy (%) of a PoolFormer-S12 trained with one part changed."""
+
+    group: str
+    """What was changed: "token mixer", "pool size" or "block"."""
+    setting: str
+    top1: float
+    source: str
+
+
+_TABLE5 = "MetaFormer (Yu et al., CVPR 2022), Table 5"
+_BASELINES = "MetaFormer Baselines for Vision (Yu et al., TPAMI 2024)"
+
+# Each model was trained from scratch without (or with another) part: what the architecture can
+# learn, not what a trained PoolFormer does when the part is switched off afterwards.
+PAPER_S12_ABLATIONS: tuple[PaperResult, ...] = (
+    PaperResult("token mixer", "pooling (PoolFormer-S12)", 77.2, _TABLE5),
+    PaperResult("token mixer", "identity mapping", 74.3, _TABLE5),
+    PaperResult("token mixer", "global random matrix", 75.8, _TABLE5),
+    PaperResult("token mixer", "depthwise convolution", 78.1, _TABLE5),
+    PaperResult("pool size", "3 (PoolFormer-S12)", 77.2, _TABLE5),
+    PaperResult("pool size", "5", 77.2, _TABLE5),
+    PaperResult("pool size", "7", 77.1, _TABLE5),
+    PaperResult("pool size", "9", 76.8, _TABLE5),
+    PaperResult("block", "no residual connection", 0.1, _TABLE5),
+    PaperResult("block", "no channel MLP", 5.7, _TABLE5),
+    PaperResult("token mixer", "identity (IdentityFormer-S12)", 74.6, _BASELINES),
+    PaperResult("token mixer", "random mixing (RandFormer-S12)", 76.6, _BASELINES),
+)

@@ -2,7 +2,7 @@
 
 Sources, in order, for a hub variant: a local folder `$POOLFORMER_WEIGHTS_DIR/poolformer_<v>/`
 written by `save_pretrained`, then the hub id through `from_pretrained` (which uses the normal
-Hugging Face cache and honours `HF_HUB_OFFLINE`). The bundled demo model loads from `assets/`.
+Hugging Face cache and honours `HF_HUB_OFFLINE`). The bundled shapes model loads from `assets/`.
 The image processor always comes from the same place as the model, because crop_pct differs
 between checkpoints (0.9 for the s-variants, 0.95 for the m-variants).
 """
@@ -24,6 +24,7 @@ from .errors import WeightsUnavailableError, without_paths
 from .variants import Variant, get_variant
 
 WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
+REBUILD_BUNDLED = "python -m poolformer_demo.shapes train"
 # A reachable hub answers well within this; a firewalled one must not stall a request.
 HUB_PROBE_TIMEOUT_S = 3.0
 # After this long the hub is probed again, so a network that comes or goes is noticed.
@@ -105,17 +106,20 @@ def load_model(variant: Variant | str) -> LoadedModel:
     tried: list[str] = []
 
     if variant.bundled_dir is not None:
+        missing = f"The bundled {variant.name} model is not available on this server right now: its files are"
         if not (variant.bundled_dir / "config.json").is_file():
             raise WeightsUnavailableError(
+                f"{missing} missing.",
                 f"The bundled {variant.name!r} model is missing from assets/{variant.bundled_dir.name}/. "
-                "Rebuild it with `python -m poolformer_demo.demo_model train`."
+                f"Rebuild it with `{REBUILD_BUNDLED}`.",
             )
         try:
             return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled with the app")
         except Exception as exc:  # whatever broke, the user gets one clear error
             raise WeightsUnavailableError(
+                f"{missing} damaged.",
                 f"The bundled {variant.name!r} model in {variant.bundled_dir.name}/ could not be "
-                f"loaded ({_short(exc)}). Rebuild it with `python -m poolformer_demo.demo_model train`."
+                f"loaded ({_short(exc)}). Rebuild it with `{REBUILD_BUNDLED}`.",
             ) from exc
 
     local_dir = local_weights_dir(variant)
@@ -125,7 +129,7 @@ def load_model(variant: Variant | str) -> LoadedModel:
         if local_dir.is_dir():
             try:
                 return LoadedModel(variant, *_from_pretrained(local_dir, True), f"local folder {shown_dir}/")
-            except Exception as exc:  # a broken folder is reported, and the hub tried next
+            except Exception as exc:  # noqa: BLE001 - a broken folder is reported, and the hub tried next
                 tried.append(f"the folder {shown_dir} ({_short(exc)})")
         else:
             tried.append(f"the folder {shown_dir} (it does not exist)")
@@ -135,14 +139,20 @@ def load_model(variant: Variant | str) -> LoadedModel:
         model, processor = _from_pretrained(variant.hub_id, local_files_only=not online)
         where = "Hugging Face hub" if online else "Hugging Face cache, offline"
         return LoadedModel(variant, model, processor, f"{where} ({variant.hub_id})")
-    except Exception as exc:  # whatever broke is reported with the other sources tried
+    except Exception as exc:  # noqa: BLE001 - whatever broke is reported with the other sources tried
         where = "the hub" if online else "the Hugging Face cache (the hub is unreachable)"
         tried.append(f"{variant.hub_id} from {where} ({_short(exc)})")
 
+    why = (
+        "loading them from the model hub failed"
+        if online
+        else "they were never downloaded here, and the model hub cannot be reached"
+    )
     raise WeightsUnavailableError(
+        f"The weights of PoolFormer-{variant.name.upper()} are not available on this server right now: {why}.",
         f"No weights for PoolFormer-{variant.name.upper()}. Tried: {'; '.join(tried)}. "
         f"To fix: go online once so {variant.hub_id} is downloaded into the Hugging Face cache, "
-        f"or save it with save_pretrained into ${WEIGHTS_DIR_ENV}/{variant.hub_id.split('/')[-1]}/."
+        f"or save it with save_pretrained into ${WEIGHTS_DIR_ENV}/{variant.hub_id.split('/')[-1]}/.",
     )
 
 

@@ -18,12 +18,13 @@ for _name in [n for n in os.environ if n.startswith(("POOLFORMER_", "GRADIO_SERV
 
 import shutil  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
+from serving import serving  # noqa: E402
 
 from poolformer_demo import ModelCache  # noqa: E402
 from poolformer_demo.testing import build_checkpoint, install_in_hf_cache  # noqa: E402
+from poolformer_demo.ui import build_demo  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -71,12 +72,6 @@ def photo() -> Image.Image:
 
 
 @pytest.fixture(scope="session")
-def noise_image() -> Image.Image:
-    rng = np.random.default_rng(0)
-    return Image.fromarray(rng.integers(0, 256, size=(300, 400, 3), dtype=np.uint8))
-
-
-@pytest.fixture(scope="session")
 def all_variants_dir(weights_dir) -> Path:
     """A weights folder with every hub variant (the big ones take a few seconds each to build)."""
     root = _SESSION_ROOT / "all-weights"
@@ -89,3 +84,26 @@ def all_variants_dir(weights_dir) -> Path:
         else:
             build_checkpoint(name, folder, seed=2)
     return root
+
+
+@pytest.fixture(scope="module")
+def app_cache(weights_dir):
+    """The model cache a served app uses, reading the session's weights folder while the module runs."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+        yield ModelCache(capacity=2)
+
+
+@pytest.fixture(scope="module")
+def served(app_cache):
+    """The app, served on the loopback for the module: (demo, base URL)."""
+    with serving(build_demo(cache=app_cache)) as served:
+        yield served
+
+
+@pytest.fixture(scope="module")
+def client(served, tmp_path_factory):
+    """A gradio_client that downloads result files, as a browser does."""
+    from gradio_client import Client
+
+    return Client(served[1], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))

@@ -44,10 +44,17 @@ def test_top5_are_sorted_probabilities_from_a_softmax_over_all_classes(s12_analy
     assert len(analysis.labels) == 1000
 
 
-def test_input_image_is_the_224_crop_the_model_saw(s12_analysis):
-    analysis, _ = s12_analysis
+def test_input_image_is_the_224_crop_the_model_saw(s12_analysis, photo):
+    analysis, cache = s12_analysis
     assert analysis.input_image.size == (224, 224)
     assert analysis.input_image.mode == "RGB"
+    # The processor's own resize and crop, without rescaling or normalising, gives the pixels
+    # the model saw; the shown crop may differ from them only by rounding.
+    processor = cache.get("s12").processor
+    seen = processor(images=photo, do_rescale=False, do_normalize=False, return_tensors="np")["pixel_values"][0]
+    seen = np.asarray(seen, dtype=np.float32).transpose(1, 2, 0)
+    shown = np.asarray(analysis.input_image, dtype=np.float32)
+    assert np.abs(shown - seen).max() <= 1.0
 
 
 def test_cams_are_unit_scaled_at_crop_size_and_raw_at_stage_size(s12_analysis):
@@ -101,12 +108,34 @@ def test_different_targets_give_different_cams(s12_analysis, photo):
 
 @pytest.mark.parametrize(
     "target, message",
-    [(1000, "out of range"), (-1, "out of range"), ("tabbby", "Did you mean: tabby"), ("", "class name or index"), ("zebra crossing", "no class")],
+    [
+        (3, "Class index 3 is out of range: this model has classes 0 to 2"),
+        (-1, "out of range"),
+        ("tabbby", "Did you mean: tabby"),
+        ("", "class name or index"),
+        ("zebra crossing", "no class called 'zebra crossing'"),
+    ],
+    ids=["one-past-the-last-index", "negative-index", "misspelt-name", "empty", "unknown-name"],
 )
 def test_unknown_targets_are_clear_errors(target, message):
     labels = ("tench", "goldfish", "tabby, tabby cat")
     with pytest.raises(UnknownTargetError, match=message):
-        resolve_target(target if target != 1000 else 3, labels)
+        resolve_target(target, labels)
+
+
+def test_an_unknown_class_of_a_small_model_lists_every_class():
+    shapes = ("circle", "square", "triangle", "star", "cross", "ring")
+    with pytest.raises(UnknownTargetError) as info:
+        resolve_target("tabby cat", shapes)
+    assert str(info.value).endswith("It knows: circle, square, triangle, star, cross, ring.")
+
+
+def test_an_unknown_class_of_imagenet_suggests_close_names_and_the_menu():
+    labels = tuple(f"class {i}" for i in range(1000))[:281] + ("tabby, tabby cat",) + tuple(f"x{i}" for i in range(718))
+    with pytest.raises(UnknownTargetError) as info:
+        resolve_target("taby cat", labels)
+    assert "Did you mean: tabby cat" in str(info.value)
+    assert "It knows 1,000 classes: type part of a name" in str(info.value)
 
 
 def test_feature_views_are_rgb_pictures(s12_analysis):
@@ -114,5 +143,16 @@ def test_feature_views_are_rgb_pictures(s12_analysis):
     for stage in analysis.stages:
         for view in (stage.views.mean, stage.views.pca, stage.views.channels):
             assert view.dtype == np.uint8 and view.ndim == 3 and view.shape[2] == 3
-            assert min(view.shape[:2]) >= 200
             assert view.std() > 0
+        # One pixel per position: the browser and the exports enlarge them.
+        assert stage.views.mean.shape[:2] == stage.views.pca.shape[:2] == stage.shape[1:]
+        assert min(stage.views.channels.shape[:2]) >= 4 * stage.shape[1]
+
+
+def test_feature_views_can_be_skipped_for_a_retarget(s12_analysis, photo):
+    _, cache = s12_analysis
+    bare = analyze(photo, "s12", target=3, cache=cache, feature_views=False)
+    full = analyze(photo, "s12", target=3, cache=cache)
+    assert all(stage.views is None for stage in bare.stages)
+    for a, b in zip(bare.stages, full.stages):
+        np.testing.assert_array_equal(a.cam_raw, b.cam_raw)

@@ -9,7 +9,7 @@ import torch
 from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
 from poolformer_demo import ModelCache
-from poolformer_demo.analysis import crop_as_image, model_inputs
+from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
@@ -22,9 +22,9 @@ from poolformer_demo.attributions import (
     smoothgrad,
 )
 from poolformer_demo.cams import to_crop
-from poolformer_demo.demo_model import TEST_SEED_START
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
-from poolformer_demo.shapes import make_sample
+from poolformer_demo.images import crop_image
+from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 # The bundled shapes model (128 px) keeps these fast; the s12 timings of the default settings
 # are in benchmarks/bench_explain.py.
@@ -63,7 +63,11 @@ def test_integrated_gradients_is_captums_with_the_recorded_settings(shapes):
     np.testing.assert_allclose(result.map, expected[0].sum(0).numpy(), rtol=1e-6, atol=1e-9)
     assert result.map.shape == (SIZE, SIZE) and result.map.dtype == np.float32
     assert result.signed and result.map.min() < 0 < result.map.max()
-    assert {k: result.settings[k] for k in ("n_steps", "method", "baseline")} == {"n_steps": 6, "method": "gausslegendre", "baseline": "black"}
+    assert {k: result.settings[k] for k in ("n_steps", "method", "baseline")} == {
+        "n_steps": 6,
+        "method": "gausslegendre",
+        "baseline": "black",
+    }
 
 
 def test_integrated_gradients_reports_its_completeness_error(shapes):
@@ -72,14 +76,16 @@ def test_integrated_gradients_reports_its_completeness_error(shapes):
     with torch.no_grad():
         logits = loaded.model(pixel_values=torch.cat([x, baseline_values("black", x, loaded.processor)])).logits
     difference = float(logits[0, TARGET] - logits[1, TARGET])
-    assert result.diagnostics["convergence_delta"] == pytest.approx(abs(float(result.map.astype(np.float64).sum()) - difference), rel=1e-3, abs=1e-4)
+    assert result.diagnostics["convergence_delta"] == pytest.approx(
+        abs(float(result.map.astype(np.float64).sum()) - difference), rel=1e-3, abs=1e-4
+    )
 
 
 def test_black_baseline_is_a_black_image_and_zeros_the_mean_colour(shapes):
     _, loaded, x = shapes
-    black = crop_as_image(baseline_values("black", x, loaded.processor)[0], loaded.processor)
+    black = crop_image(baseline_values("black", x, loaded.processor)[0], loaded.processor)
     assert np.asarray(black).max() <= 1
-    mean = crop_as_image(baseline_values("zeros", x, loaded.processor)[0], loaded.processor)
+    mean = crop_image(baseline_values("zeros", x, loaded.processor)[0], loaded.processor)
     expected = np.rint(np.asarray(loaded.processor.image_mean) * 255)
     assert np.abs(np.asarray(mean)[0, 0] - expected).max() <= 1
     with pytest.raises(InvalidSettingError, match="black, zeros"):
@@ -107,7 +113,12 @@ def test_occlusion_is_captums_with_the_recorded_window(shapes):
     result = occlusion(loaded, x, TARGET, OCCLUDE)
     with torch.no_grad():
         expected = Occlusion(_logits(loaded.model)).attribute(
-            x, sliding_window_shapes=(3, 32, 32), strides=(3, 32, 32), baselines=0.0, target=TARGET, perturbations_per_eval=6
+            x,
+            sliding_window_shapes=(3, 32, 32),
+            strides=(3, 32, 32),
+            baselines=0.0,
+            target=TARGET,
+            perturbations_per_eval=6,
         )
     np.testing.assert_allclose(result.map, expected[0].sum(0).numpy(), rtol=1e-5, atol=1e-6)
     assert (result.settings["window"], result.settings["stride"], result.settings["positions"]) == (32, 32, 16)
@@ -138,13 +149,28 @@ def test_should_stop_cancels_after_the_current_batch(shapes, method, settings):
     _, loaded, x = shapes
     fractions = []
     with pytest.raises(ComputationCancelled, match="stopped"):
-        method(loaded, x, TARGET, settings, progress=lambda f, t: fractions.append(f), should_stop=lambda: len(fractions) >= 1)
+        method(
+            loaded,
+            x,
+            TARGET,
+            settings,
+            progress=lambda f, t: fractions.append(f),
+            should_stop=lambda: len(fractions) >= 1,
+        )
     assert len(fractions) == 1
 
 
 def test_explain_gives_one_crop_size_map_per_method_in_order(shapes, shape_image):
     cache, _, _ = shapes
-    result = explain(shape_image, VARIANT, target=TARGET, methods="occlusion,gradcam,ig,smoothgrad,layercam", stage=3, settings=SMALL, cache=cache)
+    result = explain(
+        shape_image,
+        VARIANT,
+        target=TARGET,
+        methods="occlusion,gradcam,ig,smoothgrad,layercam",
+        stage=3,
+        settings=SMALL,
+        cache=cache,
+    )
     assert list(result.attributions) == ["occlusion", "gradcam", "ig", "smoothgrad", "layercam"]
     for attribution in result.attributions.values():
         assert attribution.map.shape == (SIZE, SIZE) and attribution.map.dtype == np.float32
@@ -161,7 +187,14 @@ def test_explain_gives_one_crop_size_map_per_method_in_order(shapes, shape_image
 def test_explain_progress_covers_every_method_and_stops_on_request(shapes, shape_image):
     cache, _, _ = shapes
     fractions = []
-    explain(shape_image, VARIANT, methods="gradcam,ig", settings=SMALL, cache=cache, progress=lambda f, t: fractions.append(f))
+    explain(
+        shape_image,
+        VARIANT,
+        methods="gradcam,ig",
+        settings=SMALL,
+        cache=cache,
+        progress=lambda f, t: fractions.append(f),
+    )
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     with pytest.raises(ComputationCancelled):
         explain(shape_image, VARIANT, methods="ig", settings=SMALL, cache=cache, should_stop=lambda: True)
@@ -176,4 +209,6 @@ def test_explain_refuses_unknown_methods_stages_and_settings(shapes, shape_image
     with pytest.raises(InvalidSettingError, match="IntegratedGradientsSettings"):
         explain(shape_image, VARIANT, methods="ig", settings={"ig": SMOOTH}, cache=cache)
     with pytest.raises(InvalidSettingError, match="n_steps must be positive"):
-        explain(shape_image, VARIANT, methods="ig", settings={"ig": IntegratedGradientsSettings(n_steps=0)}, cache=cache)
+        explain(
+            shape_image, VARIANT, methods="ig", settings={"ig": IntegratedGradientsSettings(n_steps=0)}, cache=cache
+        )

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from serving import app_weights, serving
-
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,10 +56,8 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def app_url(weights_dir):
-    with app_weights(weights_dir):
-        with serving() as (_, url):
-            yield url
+def app_url(served):
+    return served[1]
 
 
 def wait_until(page, condition: str, what: str) -> None:
@@ -81,69 +77,96 @@ def images_loaded(selector: str, count: int) -> str:
     return f"{images}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
 
 
-def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
+# The enlarged Grad-CAM, the four-stage strip, and three feature views of four stages.
+RESULT_IMAGES = 1 + 4 + 3 * 4
+TOP5 = "document.querySelectorAll('#predictions button.confidence-set').length === 5"
+S12_CAPTIONS = [
+    "Stage 1 · 64x56x56 · stride 4",
+    "Stage 2 · 128x28x28 · stride 8",
+    "Stage 3 · 320x14x14 · stride 16",
+    "Stage 4 · 512x7x7 · stride 32",
+]
+
+
+def wait_for_result(page, what: str = "the result") -> None:
+    wait_until(page, f"{TOP5} && {images_loaded('#explore-results', RESULT_IMAGES)}", what)
+
+
+def broken_images(page) -> int:
+    return page.evaluate(
+        "Array.from(document.querySelectorAll('#explore-results img')).filter(i => !i.complete || i.naturalWidth === 0).length"
+    )
+
+
+def server_events(page) -> list[str]:
+    """Start recording the requests that put work on the server's queue."""
+    joined: list[str] = []
+    page.on("request", lambda request: joined.append(request.url) if "/queue/join" in request.url else None)
+    return joined
+
+
+def large_heat(page) -> str:
+    return page.locator("#explore-results .pf-large .pf-heat").get_attribute("src")
+
+
+def choose_variant(page, label: str) -> None:
+    page.locator("#variant input").click()
+    page.get_by_role("option", name=label).click()
+
+
+def test_upload_analyse_retarget_and_look_without_asking_the_server(browser, app_url):
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(app_url)
     page.wait_for_selector("#input-image", timeout=TIMEOUT_MS)
 
     page.locator("#input-image input[type=file]").set_input_files(str(PHOTO))
     wait_until(page, images_loaded("#input-image", 1), "the upload to show")
-
-    page.locator("#variant input").click()
-    page.get_by_role("option", name="s12 · 12M params").click()
-    assert page.locator("#variant input").input_value().startswith("s12")
+    choose_variant(page, "S12 · 12M")
+    assert page.locator("#variant input").input_value().startswith("S12")
 
     page.locator("#analyze-button").click()
-    wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the top-5")
-    wait_until(page, images_loaded("#feature-gallery", 4), "the feature maps")
-    wait_until(page, images_loaded("#cam-gallery", 4), "the Grad-CAM overlays")
-    wait_until(page, images_loaded("#cam-large", 1), "the enlarged Grad-CAM")
-
-    captions = page.locator("#cam-gallery .caption-label").all_inner_texts()
-    assert captions == [
-        "Stage 1 · 64x56x56 · stride 4",
-        "Stage 2 · 128x28x28 · stride 8",
-        "Stage 3 · 320x14x14 · stride 16",
-        "Stage 4 · 512x7x7 · stride 32",
-    ]
-    assert page.locator("#feature-gallery .caption-label").all_inner_texts() == captions
+    wait_for_result(page)
+    assert page.locator("#explore-results .pf-caption").all_inner_texts() == S12_CAPTIONS
     rows = page.locator("#predictions button.confidence-set")
     names = [rows.nth(i).locator("dt").inner_text() for i in range(5)]
     assert names[0] in page.locator("#target-info").inner_text()
     assert "Analysis took" in page.locator("#facts").inner_text()
 
-    page.mouse.move(0, 0)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(tmp_path / "screenshot.png"))
-
-    # Switching the feature-map view only re-draws.
-    before = page.locator("#feature-gallery img").first.get_attribute("src")
+    # Opacity, feature-map view and the enlarged stage change in the browser alone.
+    asked = server_events(page)
+    page.locator("#opacity input[type=range]").fill("0.9")
+    opacity = "getComputedStyle(document.querySelector('#explore-results .pf-heat')).opacity"
+    wait_until(page, f"{opacity} === '0.9'", "the heatmaps to follow the slider")
     page.get_by_label("mean activation").check()
-    wait_until(
-        page,
-        f"(document.querySelector('#feature-gallery img')?.src ?? {before!r}) !== {before!r}",
-        "the mean-activation view",
-    )
+    shown = "getComputedStyle(document.querySelector('#explore-results .pf-view.pf-{}')).display"
+    wait_until(page, f"{shown.format('mean')} === 'block' && {shown.format('pca')} === 'none'", "the mean view")
+    stage_two = page.locator("#explore-results .pf-stage[data-stage='2']")
+    stage_two.click()
+    assert large_heat(page) == stage_two.locator(".pf-heat").get_attribute("src")
+    assert page.locator("#explore-results .pf-large-caption").inner_text() == S12_CAPTIONS[1]
+    assert stage_two.get_attribute("aria-pressed") == "true"
+    page.wait_for_timeout(300)
+    assert asked == []
 
-    # Clicking the second prediction explains that class instead.
-    overlay_before = page.locator("#cam-large img").get_attribute("src")
+    # Clicking the second prediction explains that class; the enlarged stage stays the chosen one.
+    before = large_heat(page)
     rows.nth(1).click()
     wait_until(
         page,
         f"document.querySelector('#target-info').innerText.includes({names[1]!r}) && "
-        f"document.querySelector('#cam-large img').src !== {overlay_before!r}",
+        f"document.querySelector('#explore-results .pf-large .pf-heat').src !== {before!r}",
         "Grad-CAM to re-target",
     )
     info = page.locator("#target-info").inner_text()
     assert info.startswith(f"Grad-CAM for {names[1]} · class ")
     assert "top prediction" not in info
     assert page.locator("#target input").input_value() == names[1]
+    assert page.locator("#explore-results .pf-large-caption").inner_text() == S12_CAPTIONS[1]
 
     # Typing a class name (here a synonym) explains that class.
     page.locator("#target input").fill("tiger cat")
     page.keyboard.press("Enter")
-    typed = "document.querySelector('#target-info').innerText.startsWith('Grad-CAM for tiger cat')"
-    wait_until(page, typed, "a typed target")
+    wait_until(page, "document.querySelector('#target-info').innerText.startsWith('Grad-CAM for tiger cat')", "a typed target")
 
     # The Learn tab follows the last analysis through the stages.
     page.get_by_role("tab", name="Learn").click()
@@ -152,17 +175,14 @@ def test_upload_analyse_retarget_and_screenshot(browser, app_url, tmp_path):
     page.close()
 
 
-def test_the_offline_demo_model_names_a_shape_and_looks_at_it(browser, app_url, tmp_path):
-    """The trained demo model on a generated example; this is the README's screenshot."""
+def test_the_offline_shapes_model_names_a_shape_and_looks_at_it(browser, app_url, tmp_path):
+    """The trained shapes model on a generated example; this is the README's screenshot."""
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(app_url)
-    page.locator("#variant input").click()
-    page.get_by_role("option", name="shapes · ").click()
-    page.locator("img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
-    wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the demo's predictions")
-    wait_until(page, images_loaded("#cam-gallery", 4), "the Grad-CAM overlays")
-    wait_until(page, images_loaded("#cam-large", 1), "the enlarged Grad-CAM")
+    page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+    wait_for_result(page, "the shapes model's result")
     assert page.locator("#target-info").inner_text().startswith("Grad-CAM for star · class 3 ")
+    assert page.locator("#variant input").input_value().startswith("shapes")
     page.mouse.move(0, 0)
     page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "screenshot.png"
@@ -173,12 +193,81 @@ def test_the_offline_demo_model_names_a_shape_and_looks_at_it(browser, app_url, 
     page.close()
 
 
-def test_an_example_is_one_click_away(browser, app_url):
+def test_a_photo_example_is_one_click_away_on_an_imagenet_model(browser, app_url):
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(app_url)
-    page.locator("img[src$='coffee.jpg']").first.click(timeout=TIMEOUT_MS)
-    wait_until(page, images_loaded("#cam-gallery", 4), "the example's analysis")
-    wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the top-5")
-    assert page.locator("#target-info").inner_text().endswith("stride 32")
+    choose_variant(page, "shapes · ")
+    page.locator("#photo-examples img[src$='coffee.jpg']").first.click(timeout=TIMEOUT_MS)
+    wait_for_result(page, "the example's analysis")
+    assert page.locator("#variant input").input_value().startswith("S12")
+    assert page.locator("#explore-results .pf-large-caption").inner_text() == S12_CAPTIONS[3]
     assert_no_error_toast(page)
     page.close()
+
+
+def test_the_layout_does_not_move_when_the_first_result_arrives(browser, app_url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.wait_for_selector("#explore-results .pf-large", timeout=TIMEOUT_MS)
+    assert "Results appear here" in page.locator("#explore-results").inner_text()
+    empty = page.locator("#explore-results .pf-large").bounding_box()
+    page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+    wait_for_result(page)
+    assert page.locator("#explore-results .pf-large").bounding_box() == empty
+    # The whole result is in view at 1400x1000 without scrolling.
+    heat = page.locator("#explore-results .pf-large").bounding_box()
+    assert heat["y"] + heat["height"] <= VIEWPORT["height"]
+    page.close()
+
+
+def test_an_error_keeps_the_last_result_and_says_what_failed(browser, app_url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+    wait_for_result(page)
+    before = large_heat(page)
+
+    choose_variant(page, "S24 · 21M")  # no S24 weights on this server
+    wait_until(page, "document.querySelector('#facts').innerText.includes('4 · 4 · 12 · 4')", "the facts to follow")
+    page.locator("#analyze-button").click()
+    wait_until(page, "document.querySelector('#status').innerText.includes('not available')", "the error")
+    status = page.locator("#status").inner_text()
+    assert "The weights of PoolFormer-S24 are not available on this server right now" in status
+    assert "previous one" in status and "POOLFORMER" not in status and "http" not in status
+    assert page.locator("#predictions button.confidence-set").count() == 5
+    assert large_heat(page) == before and broken_images(page) == 0
+    assert page.locator("#predictions .error, #explore-results .error").count() == 0
+    assert_no_error_toast(page)
+
+    # A mistyped class keeps the result too, and says which classes there are.
+    page.locator("#target input").fill("tabby cat")
+    page.keyboard.press("Enter")
+    wait_until(page, "document.querySelector('#status').innerText.includes('It knows: circle')", "the class list")
+    assert large_heat(page) == before
+    page.close()
+
+
+def test_a_photo_on_the_shapes_model_says_what_the_model_knows(browser, app_url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.locator("#input-image input[type=file]").set_input_files(str(PHOTO))
+    wait_until(page, images_loaded("#input-image", 1), "the upload to show")
+    choose_variant(page, "shapes · ")
+    page.locator("#analyze-button").click()
+    wait_for_result(page)
+    assert "only knows 6 classes" in page.locator("#status").inner_text()
+    page.close()
+
+
+def test_several_pages_clicking_the_same_example_at_once_get_whole_pictures(browser, app_url):
+    pages = [browser.new_page(viewport=VIEWPORT) for _ in range(4)]
+    for page in pages:
+        page.goto(app_url)
+        page.wait_for_selector("#photo-examples img", timeout=TIMEOUT_MS)
+    for page in pages:
+        page.locator("#photo-examples img[src$='chelsea.jpg']").first.click()
+    for page in pages:
+        wait_for_result(page, "every page's result")
+        assert broken_images(page) == 0
+        assert_no_error_toast(page)
+        page.close()

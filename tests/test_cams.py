@@ -11,7 +11,13 @@ from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 from poolformer_demo import CAM_METHODS, ModelCache, analyze
 from poolformer_demo.cams import to_crop
 
-REFERENCE_CLASSES = {"gradcam": GradCAM, "hirescam": HiResCAM, "gradcampp": GradCAMPlusPlus, "xgradcam": XGradCAM, "layercam": LayerCAM}
+REFERENCE_CLASSES = {
+    "gradcam": GradCAM,
+    "hirescam": HiResCAM,
+    "gradcampp": GradCAMPlusPlus,
+    "xgradcam": XGradCAM,
+    "layercam": LayerCAM,
+}
 TARGET = 3  # not the top-1 class, so the target is really passed through
 
 

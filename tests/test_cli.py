@@ -1,11 +1,10 @@
 import json
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from poolformer_demo.cli import main
-
-from pathlib import Path
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -60,8 +59,13 @@ def test_cli_folders_stay_apart_when_a_stem_looks_like_a_suffix(tmp_path):
 def test_cli_refuses_nonsense_options(capsys):
     import pytest
 
-    for option in (["--top-k", "0"], ["--opacity", "2"], ["--variant", "s99"]):
+    cases = [
+        (["--top-k", "0"], "expected a whole number of at least 1, got '0'"),
+        (["--opacity", "2"], "expected a number from 0 to 1, got '2'"),
+        (["--variant", "s99"], "Unknown variant 's99'"),
+    ]
+    for option, message in cases:
         with pytest.raises(SystemExit) as info:
             main(["analyze", "x.jpg", "--out", "o", *option])
         assert info.value.code == 2
-    assert "at least 1" in capsys.readouterr().err
+        assert message in capsys.readouterr().err

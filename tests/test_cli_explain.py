@@ -9,8 +9,7 @@ from PIL import Image
 
 from poolformer_demo.cams import CAM_METHODS
 from poolformer_demo.cli import main
-from poolformer_demo.demo_model import TEST_SEED_START
-from poolformer_demo.shapes import make_sample
+from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Small settings keep the shapes model's runs to a second or two.
@@ -39,7 +38,16 @@ def test_analyze_writes_every_cam_method_at_every_stage(use_weights_dir, tmp_pat
 
 def test_explain_writes_one_map_per_method_and_every_setting(shape_file, tmp_path):
     out = tmp_path / "explained"
-    argv = ["explain", str(shape_file), "--variant", "shapes", "--methods", "gradcam,ig,smoothgrad,occlusion", "--out", str(out)]
+    argv = [
+        "explain",
+        str(shape_file),
+        "--variant",
+        "shapes",
+        "--methods",
+        "gradcam,ig,smoothgrad,occlusion",
+        "--out",
+        str(out),
+    ]
     status = main([*argv, *FAST, "--occlusion-window", "32", "--occlusion-stride", "16"])
     assert status == 0
     maps = np.load(out / "attributions.npz")
@@ -52,7 +60,10 @@ def test_explain_writes_one_map_per_method_and_every_setting(shape_file, tmp_pat
     assert summary["target"]["label"] == shape_file.stem
     ig = summary["methods"]["ig"]["settings"]
     assert (ig["n_steps"], ig["method"], ig["baseline"]) == (8, "gausslegendre", "black")
-    assert (summary["methods"]["occlusion"]["settings"]["window"], summary["methods"]["occlusion"]["settings"]["stride"]) == (32, 16)
+    assert (
+        summary["methods"]["occlusion"]["settings"]["window"],
+        summary["methods"]["occlusion"]["settings"]["stride"],
+    ) == (32, 16)
     assert summary["methods"]["gradcam"]["settings"]["stage"] == 4
     assert "faithfulness" not in summary
     assert Image.open(out / "ig.png").size[0] == 128
@@ -60,7 +71,17 @@ def test_explain_writes_one_map_per_method_and_every_setting(shape_file, tmp_pat
 
 def test_explain_with_faithfulness_records_aucs_steps_and_substrate(shape_file, tmp_path):
     out = tmp_path / "scored"
-    argv = ["explain", str(shape_file), "--variant", "shapes", "--methods", "gradcam,ig", "--ig-baseline", "zeros", "--faithfulness"]
+    argv = [
+        "explain",
+        str(shape_file),
+        "--variant",
+        "shapes",
+        "--methods",
+        "gradcam,ig",
+        "--ig-baseline",
+        "zeros",
+        "--faithfulness",
+    ]
     assert main([*argv, "--out", str(out), *FAST]) == 0
     summary = json.loads((out / "explain.json").read_text())
     faithfulness = summary["faithfulness"]

@@ -11,7 +11,6 @@ from torchvision.transforms.functional import gaussian_blur
 from poolformer_demo import ModelCache, analyze
 from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
-from poolformer_demo.demo_model import TEST_SEED_START
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
 from poolformer_demo.faithfulness import (
     FaithfulnessSettings,
@@ -21,7 +20,7 @@ from poolformer_demo.faithfulness import (
     road_scores,
 )
 from poolformer_demo.render import faithfulness_plot
-from poolformer_demo.shapes import make_sample
+from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 IMAGES = 50
 DEFAULT_STAGE = 4
@@ -62,7 +61,11 @@ def table(held_out):
     table = {name: np.array(rows) for name, rows in columns.items()}
     print(f"\nfaithfulness on {IMAGES} held-out shapes (mean ± std over images)")
     for name, rows in table.items():
-        print(f"  {name:8} deletion AUC {rows[:, 0].mean():.3f} ± {rows[:, 0].std():.3f}   insertion AUC {rows[:, 1].mean():.3f} ± {rows[:, 1].std():.3f}")
+        deletion, insertion = rows[:, 0], rows[:, 1]
+        print(
+            f"  {name:8} deletion AUC {deletion.mean():.3f} ± {deletion.std():.3f}   "
+            f"insertion AUC {insertion.mean():.3f} ± {insertion.std():.3f}"
+        )
     return table
 
 
@@ -136,7 +139,9 @@ def test_road_scores_grad_cam_above_a_random_map(shapes, held_out):
     wins = 0
     for sample, x, maps, _ in held_out[:3]:
         random_map = np.random.default_rng(sample.seed).random(maps["gradcam"].shape)
-        scores = road_scores(loaded.model, x, sample.label, {"gradcam": maps["gradcam"], "random": random_map}, (20, 80))
+        scores = road_scores(
+            loaded.model, x, sample.label, {"gradcam": maps["gradcam"], "random": random_map}, (20, 80)
+        )
         assert all(np.isfinite(list(scores.values())))
         wins += scores["gradcam"] > scores["random"]
     assert wins == 3

@@ -1,7 +1,9 @@
 import gc
 import os
+from pathlib import Path
 
 import pytest
+from serving import app_process
 from transformers import PoolFormerForImageClassification
 
 from poolformer_demo import ModelCache, analyze
@@ -48,3 +50,49 @@ def test_cycling_all_variants_never_holds_more_than_capacity(all_variants_dir, m
         assert _live_models() - before <= 2
     assert cache.cached_variants() == ["m48", "s24"]
     assert sum(cache.load_counts.values()) == 7  # m48 was still cached on its second request
+
+
+# What 30 people analysing at once may add to a warm server's memory: their uploads wait in the
+# queue, which runs two analyses at a time; each session keeps a few kilobytes, and the picture
+# store holds at most 64 images' feature maps (about 50 kB each). Most of the growth is the
+# allocator's per-thread arenas, which the server keeps for the next burst.
+THIRTY_SESSIONS_BOUND_MB = 300
+
+
+@pytest.mark.slow
+def test_thirty_concurrent_sessions_stay_within_the_memory_bound(weights_dir, tmp_path):
+    import threading
+
+    import psutil
+    from gradio_client import Client, handle_file
+
+    photos = sorted((Path(__file__).resolve().parent.parent / "assets" / "examples").glob("*.jpg"))
+    settings = {"POOLFORMER_WEIGHTS_DIR": str(weights_dir), "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    with app_process(settings) as (process, url, _):
+        server = psutil.Process(process.pid)
+        failures = []
+
+        def session(index: int) -> None:
+            client = Client(url, verbose=False, download_files=str(tmp_path / str(index)))
+            for target in (index, index + 500):
+                try:
+                    photo = handle_file(str(photos[index % len(photos)]))
+                    client.predict(photo, "s12", str(target), api_name="/analyze")
+                except Exception as exc:  # noqa: BLE001 - every failure is reported
+                    failures.append(str(exc))
+
+        def sessions(count: int) -> None:
+            threads = [threading.Thread(target=session, args=(i,)) for i in range(count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=600)
+
+        # The baseline is a server that has run two analyses at once, as its queue allows.
+        sessions(2)
+        baseline = server.memory_info().rss / 2**20
+        sessions(30)
+        growth = server.memory_info().rss / 2**20 - baseline
+    print(f"server RSS {baseline:.0f} MB when warm; growth over 30 concurrent sessions: {growth:+.1f} MB")
+    assert failures == []
+    assert growth < THIRTY_SESSIONS_BOUND_MB

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from poolformer_demo import ModelCache
-from poolformer_demo.demo_model import TEST_SEED_START
 from poolformer_demo.errors import InvalidSettingError
 from poolformer_demo.sanity import (
     cascading_randomization,
@@ -15,7 +14,7 @@ from poolformer_demo.sanity import (
     reinitialize,
     shared_copy,
 )
-from poolformer_demo.shapes import make_sample
+from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 IMAGES = 8
 
@@ -31,7 +30,9 @@ def checks(shapes):
     cache, loaded = shapes
     before = {name: tensor.clone() for name, tensor in loaded.model.state_dict().items()}
     results = [
-        cascading_randomization(make_sample(TEST_SEED_START + i).image, "shapes", target=make_sample(TEST_SEED_START + i).label, cache=cache)
+        cascading_randomization(
+            make_sample(TEST_SEED_START + i).image, "shapes", target=make_sample(TEST_SEED_START + i).label, cache=cache
+        )
         for i in range(IMAGES)
     ]
     return before, results
@@ -93,7 +94,7 @@ def test_grad_cam_stops_agreeing_with_the_trained_model(checks):
 
 def test_rank_correlation_of_maps():
     a = np.arange(16.0).reshape(4, 4)
-    assert rank_correlation(a, a ** 3) == pytest.approx(1.0)
+    assert rank_correlation(a, a**3) == pytest.approx(1.0)
     assert rank_correlation(a, -a) == pytest.approx(-1.0)
     assert rank_correlation(a, np.zeros((4, 4))) == 0.0
 

@@ -9,25 +9,15 @@ import httpx
 import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
-
 from image_cases import CASES
-from poolformer_demo import ModelCache, ui
-from serving import app_weights, serving
+from PIL import Image
+from serving import serving
+
+from poolformer_demo import ModelCache
+from poolformer_demo.ui import app as ui_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "coffee.jpg"
-
-
-@pytest.fixture(scope="module")
-def served(weights_dir):
-    with app_weights(weights_dir):
-        with serving() as served:
-            yield served
-
-
-@pytest.fixture(scope="module")
-def client(served, tmp_path_factory):
-    return Client(served[1], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
 
 
 def _assert_user_message(message: str, words: str) -> None:
@@ -77,25 +67,27 @@ def test_files_outside_the_upload_folder_are_not_served(served, path):
 
 def test_binds_to_the_loopback_unless_told_otherwise(monkeypatch):
     monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
-    assert ui.launch_kwargs()["server_name"] == "127.0.0.1"
+    assert ui_app.launch_kwargs()["server_name"] == "127.0.0.1"
 
 
-def test_temporary_files_are_swept(weights_dir, monkeypatch):
+def test_temporary_files_are_swept(weights_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-    monkeypatch.setattr(ui, "model_cache", ModelCache(capacity=1))
-    demo = ui.build_demo()
-    assert demo.delete_cache == ui.DELETE_CACHE
+    # Not an example photo: those stay in Gradio's cache on purpose, so they stay clickable.
+    upload = tmp_path / "upload.png"
+    Image.open(PHOTO).resize((160, 120)).save(upload)
+    demo = ui_app.build_demo(cache=ModelCache(capacity=1))
+    assert demo.delete_cache == ui_app.DELETE_CACHE
     # Sweep every second for files older than a second, so the test sees a sweep happen.
     demo.delete_cache = (1, 1)
     with serving(demo) as (_, url):
         client = Client(url, verbose=False, download_files=False)
         for _ in range(2):
-            client.predict(handle_file(str(PHOTO)), "s12", api_name="/analyze")
+            client.predict(handle_file(str(upload)), "s12", api_name="/analyze")
         # Example images are kept on purpose: they must stay clickable.
         kept = {Path(p) for block in demo.blocks.values() for p in getattr(block, "keep_in_cache", ())}
         written = {Path(p) for files in demo.temp_file_sets for p in files} - kept
-        # Content-addressed: the upload and the rendered maps, each stored once however often sent.
-        assert len(written) >= 5
+        # Content-addressed: the upload, stored once however often sent; results are inlined, not files.
+        assert len(written) == 1
         deadline = time.monotonic() + 20
         while any(p.exists() for p in written) and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -1,4 +1,4 @@
-"""Procedurally generated "shapes" image task with ground-truth object masks.
+"""The offline "shapes" task: generated images with ground-truth object masks.
 
 Each sample is a 128x128 RGB image showing exactly one object of one of six
 classes (:data:`CLASS_NAMES`) at a random position, size, rotation and colour,
@@ -13,34 +13,59 @@ a ring: the annulus, not the hole).
 
 Generation uses only numpy and ``PIL.ImageDraw`` and is fully determined by
 an integer seed: ``make_sample(s)`` returns identical pixels, mask and label
-every time it is called with the same ``s``.
+every time it is called with the same ``s``.  The seed ranges never overlap:
+
+* training:   ``TRAIN_SEED_START`` (0) onwards, always below ``VAL_SEED_START``;
+* validation: ``VAL_SEED_START`` (10_000_000) onwards, the held-out accuracy
+  printed while the bundled model trains;
+* testing:    ``TEST_SEED_START`` (20_000_000) onwards, never seen by any
+  training: the tests and the ablation lab evaluate on these;
+* examples:   ``EXAMPLE_SEED_START`` (30_000_000) onwards, only for the
+  example PNGs in ``assets/examples/``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple, Sequence
+from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 __all__ = [
     "CLASS_NAMES",
-    "IMAGE_SIZE",
+    "EXAMPLES_DIR",
+    "EXAMPLE_SEED_START",
     "ID2LABEL",
+    "IMAGE_SIZE",
     "LABEL2ID",
-    "ShapeSample",
+    "TEST_SEED_START",
+    "TRAIN_SEED_START",
+    "VAL_SEED_START",
     "ShapeArrays",
-    "make_sample",
-    "make_dataset",
+    "ShapeSample",
+    "dilate",
     "iter_samples",
+    "make_dataset",
+    "make_sample",
+    "pointing_game",
+    "write_examples",
 ]
 
 CLASS_NAMES: tuple[str, ...] = ("circle", "square", "triangle", "star", "cross", "ring")
 ID2LABEL: dict[int, str] = dict(enumerate(CLASS_NAMES))
 LABEL2ID: dict[str, int] = {name: i for i, name in ID2LABEL.items()}
 IMAGE_SIZE = 128
+
+TRAIN_SEED_START = 0
+VAL_SEED_START = 10_000_000
+TEST_SEED_START = 20_000_000
+EXAMPLE_SEED_START = 30_000_000
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "assets" / "examples"
 
 # Object size: diameter of the object's circumscribed circle, as a fraction of
 # the image side.
@@ -280,3 +305,45 @@ def make_dataset(count: int, seed: int = 0) -> ShapeArrays:
         masks[i] = sample.mask
         labels[i] = sample.label
     return ShapeArrays(images=images, masks=masks, labels=labels, seeds=seeds)
+
+
+def pointing_game(cams: np.ndarray, masks: np.ndarray, tolerance_px: int = 3) -> np.ndarray:
+    """Per sample, whether the peak of its map falls on its object (the pointing game).
+
+    ``cams`` and ``masks`` are (N, H, W) at the same resolution; a peak up to
+    ``tolerance_px`` pixels outside the mask still counts as a hit.  A map whose
+    values are all equal peaks at its first pixel, as ``argmax`` has it.
+    Returns a bool array (N,).
+    """
+    cams = np.asarray(cams)
+    masks = np.asarray(masks, dtype=bool)
+    if cams.shape != masks.shape or cams.ndim != 3:
+        raise ValueError(f"cams {cams.shape} and masks {masks.shape} must both be (N, H, W)")
+    hits = np.empty(len(cams), dtype=bool)
+    for i, (cam, mask) in enumerate(zip(cams, masks)):
+        y, x = np.unravel_index(int(cam.argmax()), cam.shape)
+        hits[i] = bool(dilate(mask, tolerance_px)[y, x])
+    return hits
+
+
+def dilate(mask: np.ndarray, radius: int) -> np.ndarray:
+    """``mask`` grown by a disc of ``radius`` pixels (``np.roll`` wraps at the border; objects keep off it)."""
+    grown = mask.copy()
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if dy * dy + dx * dx <= radius * radius:
+                grown |= np.roll(np.roll(mask, dy, axis=0), dx, axis=1)
+    return grown
+
+
+def write_examples(out: str | Path = EXAMPLES_DIR) -> list[Path]:
+    """Write one example PNG per class, ``shapes_<class>.png``, from the example seed range."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for label, name in enumerate(CLASS_NAMES):
+        sample = make_sample(EXAMPLE_SEED_START + label, label=label)
+        path = out / f"shapes_{name}.png"
+        sample.image.save(path, format="PNG", optimize=True)
+        paths.append(path)
+    return paths

@@ -1,0 +1,93 @@
+"""The blocks of a transformers PoolFormer model, as the inside-the-block computations need them:
+where each stage's PoolFormerLayers are, their layer scales, checked stage and block numbers, and a
+copy of the model that can carry hooks or swapped modules.
+
+The model in the cache serves other requests on other threads at the same time: hooks and swapped
+modules only ever go on a `shared_copy` of it, which shares its parameter tensors.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+from torch import nn
+from transformers import PoolFormerConfig
+
+from .errors import SelectionError
+from .images import PreparedImage
+from .weights import LoadedModel
+
+
+def shared_copy(model: nn.Module) -> nn.Module:
+    """A copy of `model` whose modules are new objects but whose parameters and buffers are the
+    model's own tensors: hooks and swapped submodules on it leave the model untouched, at the cost
+    of copying the module tree only (milliseconds, no weights)."""
+    return copy.deepcopy(model, memo={id(t): t for t in [*model.parameters(), *model.buffers()]})
+
+
+def stage_layers(model: nn.Module) -> list[nn.ModuleList]:
+    """The blocks of each stage of a PoolFormerForImageClassification or PoolFormerModel."""
+    base = getattr(model, "poolformer", model)
+    return list(base.encoder.block)
+
+
+def layer_scales(layer: nn.Module) -> tuple[torch.Tensor | float, torch.Tensor | float]:
+    # Without layer scale the block adds its branches unscaled.
+    if not getattr(layer, "use_layer_scale", False):
+        return 1.0, 1.0
+    return layer.layer_scale_1[:, None, None], layer.layer_scale_2[:, None, None]
+
+
+def whole_number(value) -> int | None:
+    """An int from an int or a whole float (number inputs in a UI send 3.0), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def check_stage(config: PoolFormerConfig, stage: int) -> int:
+    """`stage` as an int if the model has it (numbered from 1), else a SelectionError."""
+    count = len(config.depths)
+    number = whole_number(stage)
+    if number is None or not 1 <= number <= count:
+        raise SelectionError(f"There is no stage {stage!r}: this model has stages 1 to {count}.")
+    return number
+
+
+def check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
+    """`block` as an int if stage `stage` has it (numbered from 1), else a SelectionError."""
+    depth = config.depths[stage - 1]
+    number = whole_number(block)
+    if number is None or not 1 <= number <= depth:
+        raise SelectionError(f"There is no block {block!r} in stage {stage}: it has blocks 1 to {depth}.")
+    return number
+
+
+def pixel_values_for(loaded: LoadedModel, prepared: PreparedImage) -> torch.Tensor:
+    """The image as the checkpoint's processor prepares it: [1, 3, H, W] in the model's dtype."""
+    inputs = loaded.processor(images=prepared.image, return_tensors="pt")
+    return inputs["pixel_values"].to(loaded.model.dtype)
+
+
+def as_float32(tensor: torch.Tensor) -> np.ndarray:
+    """A detached tensor as a float32 array."""
+    return tensor.float().numpy().astype(np.float32, copy=False)
+
+
+
+__all__ = [
+    "as_float32",
+    "check_block",
+    "check_stage",
+    "layer_scales",
+    "pixel_values_for",
+    "shared_copy",
+    "stage_layers",
+    "whole_number",
+]

@@ -1,0 +1,191 @@
+"""Tiny MetaFormers that differ from PoolFormer in one part, for the ablation lab.
+
+Each arm is transformers' ``PoolFormerForImageClassification`` with one part of every block
+swapped, following the ablations of "MetaFormer is Actually What You Need for Vision" (Yu et al.,
+CVPR 2022, Table 5) and "MetaFormer Baselines for Vision" (Yu et al., 2022):
+
+* the token mixer in ``PoolFormerLayer.pooling``: pooling ``AvgPool(x) - x`` (PoolFormer), the
+  identity (IdentityFormer), a frozen random token-mixing matrix (RandFormer), or a depthwise 3x3
+  convolution (as in the paper's ablation; ConvFormer uses larger separable ones);
+* the channel MLP in ``PoolFormerLayer.output``: kept, or replaced by a branch that adds nothing;
+* the residual connections: kept, or dropped by :class:`NoResidualLayer`, a ``PoolFormerLayer``
+  whose ``forward`` omits the two additions but uses the same submodules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import PoolFormerConfig, PoolFormerForImageClassification
+from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer
+
+from ..variants import PAPER_S12_ABLATIONS, PaperResult
+from .data import CLASS_NAMES, ID2LABEL, LABEL2ID
+from .train import init_weights
+
+__all__ = [
+    "ARMS",
+    "ARM_NAMES",
+    "MAX_RANDOM_TOKENS",
+    "Arm",
+    "NoBranch",
+    "NoResidualLayer",
+    "RandomMixing",
+    "build_arm_model",
+    "stage_grids",
+    "tiny_config",
+]
+
+# A stage with more tokens keeps the identity instead of a random matrix, as RandFormer does in its
+# first stages: the matrix grows with the square of the token count.
+MAX_RANDOM_TOKENS = 1024
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of the lab: the PoolFormer block with at most one part changed."""
+
+    name: str
+    title: str
+    mixer: str = "pooling"
+    """``pooling``, ``identity``, ``random`` or ``conv``."""
+    mlp: bool = True
+    residual: bool = True
+    paper_setting: str = "pooling (PoolFormer-S12)"
+    """The same change in :data:`~poolformer_demo.variants.PAPER_S12_ABLATIONS` (Table 5)."""
+
+    @property
+    def paper(self) -> PaperResult:
+        """The same change trained on ImageNet-1k at S12 size (MetaFormer, Table 5)."""
+        return next(r for r in PAPER_S12_ABLATIONS if r.setting == self.paper_setting)
+
+
+ARMS: dict[str, Arm] = {
+    arm.name: arm
+    for arm in (
+        Arm("pooling", "pooling (PoolFormer)"),
+        Arm("identity", "identity (IdentityFormer)", mixer="identity", paper_setting="identity mapping"),
+        Arm("random", "frozen random matrix (RandFormer)", mixer="random", paper_setting="global random matrix"),
+        Arm("conv", "depthwise 3x3 conv", mixer="conv", paper_setting="depthwise convolution"),
+        Arm("no_mlp", "pooling, no channel MLP", mlp=False, paper_setting="no channel MLP"),
+        Arm("no_residual", "pooling, no residuals", residual=False, paper_setting="no residual connection"),
+    )
+}
+ARM_NAMES: tuple[str, ...] = tuple(ARMS)
+
+
+class RandomMixing(nn.Module):
+    """A frozen random token-mixing matrix (RandFormer): every output token is a fixed random
+    weighted average of all tokens of the stage (rows of softmax(uniform noise), as in the paper).
+
+    The matrix is a buffer, so no optimiser can change it.
+    """
+
+    def __init__(self, height: int, width: int, generator: torch.Generator | None = None):
+        super().__init__()
+        tokens = height * width
+        self.height, self.width = height, width
+        self.register_buffer("matrix", torch.softmax(torch.rand(tokens, tokens, generator=generator), dim=-1))
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        b, c, h, w = hidden_states.shape
+        if (h, w) != (self.height, self.width):
+            raise ValueError(f"this mixer was built for {self.height}x{self.width} tokens, got {h}x{w}")
+        return (hidden_states.reshape(b, c, h * w) @ self.matrix.T).reshape(b, c, h, w)
+
+    def extra_repr(self) -> str:
+        return f"tokens={self.height}x{self.width}, frozen"
+
+
+class NoBranch(nn.Module):
+    """A branch that adds nothing to the residual stream (it outputs zeros)."""
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(hidden_states)
+
+
+class NoResidualLayer(PoolFormerLayer):
+    """``PoolFormerLayer`` without its two residual additions: the same submodules, chained.
+
+    ``x -> layer_scale_1 * mixer(before_norm(x)) -> layer_scale_2 * MLP(after_norm(.))``.
+    """
+
+    def forward(self, hidden_states):
+        if not self.use_layer_scale:
+            raise ValueError("the lab's blocks use layer scale")
+        mixed = self.drop_path(self.layer_scale_1[:, None, None] * self.pooling(self.before_norm(hidden_states)))
+        output = self.drop_path(self.layer_scale_2[:, None, None] * self.output(self.after_norm(mixed)))
+        return (output,)
+
+
+def stage_grids(config: PoolFormerConfig, image_size: int) -> tuple[int, ...]:
+    """The side of each stage's square token grid for ``image_size`` inputs (convolution arithmetic)."""
+    sides, side = [], image_size
+    for kernel, stride, padding in zip(config.patch_sizes, config.strides, config.padding):
+        side = (side + 2 * padding - kernel) // stride + 1
+        sides.append(side)
+    return tuple(sides)
+
+
+def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, seed: int = 0):
+    """A freshly initialised ``PoolFormerForImageClassification`` for ``config`` with ``arm``'s part swapped.
+
+    Initialisation depends on ``seed`` only (the global torch generator is left alone): He-normal
+    convolutions as for the bundled model, a normal(0, ``initializer_range``) classifier, and the
+    random mixing matrices.
+    """
+    arm = ARMS[arm] if isinstance(arm, str) else arm
+    if arm.mixer not in ("pooling", "identity", "random", "conv"):
+        raise ValueError(f"unknown token mixer {arm.mixer!r}")
+    model = PoolFormerForImageClassification(config)
+    generator = torch.Generator().manual_seed(seed)
+    for stage, (layers, side) in enumerate(zip(model.poolformer.encoder.block, stage_grids(config, image_size))):
+        channels = config.hidden_sizes[stage]
+        for index in range(len(layers)):
+            if not arm.residual:
+                layers[index] = NoResidualLayer(
+                    config, channels, config.pool_size, channels, int(channels * config.mlp_ratio), 0.0
+                )
+            layer = layers[index]
+            if arm.mixer == "identity" or (arm.mixer == "random" and side * side > MAX_RANDOM_TOKENS):
+                layer.pooling = nn.Identity()
+            elif arm.mixer == "random":
+                layer.pooling = RandomMixing(side, side, generator)
+            elif arm.mixer == "conv":
+                layer.pooling = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
+            if not arm.mlp:
+                layer.output = NoBranch()
+    init_weights(model, seed)
+    with torch.no_grad():
+        model.classifier.weight.copy_(
+            torch.randn(model.classifier.weight.shape, generator=generator) * config.initializer_range
+        )
+        model.classifier.bias.zero_()
+    return model
+
+
+def tiny_config(hidden_sizes: tuple[int, ...] = (16, 32, 48, 64), depths: tuple[int, ...] = (1, 1, 1, 1)):
+    """The lab's tiny MetaFormer: at 64 px its stages are 16x16, 8x8, 4x4 and 4x4.
+
+    Even patch kernels (8, 4, 4) keep stages centred on their cells (as in the bundled model's
+    configuration); the last stage keeps the 4x4 grid (stride 1, kernel 3) so that its Grad-CAM can
+    still say where the object is.
+    """
+    return PoolFormerConfig(
+        num_channels=3,
+        depths=list(depths),
+        hidden_sizes=list(hidden_sizes),
+        patch_sizes=[8, 4, 4, 3],
+        strides=[4, 2, 2, 1],
+        padding=[2, 1, 1, 1],
+        pool_size=3,
+        mlp_ratio=4.0,
+        drop_path_rate=0.0,
+        use_layer_scale=True,
+        layer_scale_init_value=1.0,
+        num_labels=len(CLASS_NAMES),
+        id2label=dict(ID2LABEL),
+        label2id=dict(LABEL2ID),
+    )

@@ -1,0 +1,125 @@
+"""``python -m poolformer_demo.shapes``: rebuild the bundled model and its examples, run the ablation lab."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..variants import SHAPES_DIR
+from .data import EXAMPLES_DIR, write_examples
+
+PROG = "python -m poolformer_demo.shapes"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .arms import ARM_NAMES
+    from .lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, REFERENCE_SEEDS, REFERENCE_STEPS
+    from .lab_results import REFERENCE_COMMAND, REFERENCE_PATH
+    from .train import TrainSettings
+
+    parser = argparse.ArgumentParser(prog=PROG, description="The offline shapes task: the bundled model and the lab.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    defaults = TrainSettings()
+    p_train = sub.add_parser("train", help="train the bundled shapes model from scratch and save it")
+    p_train.add_argument("--out", type=Path, default=SHAPES_DIR, help="output folder (default: %(default)s)")
+    p_train.add_argument("--seed", type=int, default=defaults.seed,
+                         help="seed of the initialisation, batch order and augmentation (default: %(default)s)")
+    p_train.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
+    p_train.add_argument("--train-size", type=int, default=defaults.train_size, help="default: %(default)s")
+    p_train.add_argument("--val-size", type=int, default=defaults.val_size, help="default: %(default)s")
+    p_train.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
+    p_train.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate (default: %(default)s)")
+    p_train.add_argument("--layer-scale-init", type=float, default=defaults.layer_scale_init_value,
+                         help="layer_scale_init_value (default: %(default)s)")
+    p_train.add_argument("--seg-weight", type=float, default=defaults.seg_weight,
+                         help="weight of the auxiliary deepest-stage segmentation loss, 0 to disable "
+                              "(default: %(default)s)")
+    p_train.add_argument("--threads", type=int, default=defaults.threads, help="torch threads (default: %(default)s)")
+    p_train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    p_ex = sub.add_parser("examples", help="write one example image per class")
+    p_ex.add_argument("--out", type=Path, default=EXAMPLES_DIR, help="output folder (default: %(default)s)")
+
+    p_lab = sub.add_parser("lab", help="train tiny MetaFormers that differ in one part, and compare them")
+    p_lab.add_argument("--reference", action="store_true",
+                       help=f"the shipped reference budget ({REFERENCE_STEPS} steps, seeds "
+                            f"{','.join(map(str, REFERENCE_SEEDS))}), written to {REFERENCE_PATH.name}")
+    p_lab.add_argument("--arms", default=",".join(ARM_NAMES), help="comma-separated (default: %(default)s)")
+    p_lab.add_argument("--steps", type=int, default=None, help=f"training steps per run (default: {LIVE_STEPS})")
+    p_lab.add_argument("--seeds", default=None,
+                       help=f"comma-separated (default: {','.join(map(str, LIVE_SEEDS))})")
+    p_lab.add_argument("--image-size", type=int, default=LAB_IMAGE_SIZE, help="default: %(default)s")
+    p_lab.add_argument("--threads", type=int, default=1,
+                       help="torch threads; one is fastest for these tiny models on a busy machine (default: 1)")
+    p_lab.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
+    p_lab.add_argument("--plot", type=Path, default=None, help="write the training curves as PNG here")
+
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        from .checkpoint import train_checkpoint
+
+        settings = TrainSettings(
+            seed=args.seed, train_size=args.train_size, val_size=args.val_size, epochs=args.epochs,
+            batch_size=args.batch_size, lr=args.lr, layer_scale_init_value=args.layer_scale_init,
+            seg_weight=args.seg_weight, threads=args.threads,
+        )
+        train_checkpoint(args.out, settings, progress=not args.no_progress)
+    elif args.command == "examples":
+        for path in write_examples(args.out):
+            print(path)
+    else:
+        if args.reference and (args.steps is not None or args.seeds is not None or args.arms != ",".join(ARM_NAMES)
+                               or args.image_size != LAB_IMAGE_SIZE):
+            parser.error("--reference fixes arms, steps, seeds and image size; leave them out")
+        unknown = sorted(set(args.arms.split(",")) - set(ARM_NAMES))
+        if unknown:
+            parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}")
+        steps = REFERENCE_STEPS if args.reference else (args.steps or LIVE_STEPS)
+        seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
+        out = REFERENCE_PATH if args.reference and args.out is None else args.out
+        given = sys.argv[1:] if argv is None else list(argv)
+        command = REFERENCE_COMMAND if args.reference else f"{PROG} {shlex.join(given)}"
+        _run_lab(args.arms.split(","), steps, seeds, args.image_size, args.threads, out, args.plot, command)
+    return 0
+
+
+def _ints(text: str) -> tuple[int, ...]:
+    return tuple(int(t) for t in text.split(",") if t.strip())
+
+
+def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> None:
+    import torch
+
+    from .lab import run_lab
+    from .lab_results import render_curves, save_result, summarize
+
+    torch.set_num_threads(threads)
+    last = [-1]
+
+    def report(p) -> None:
+        if p.step == p.steps and p.run != last[0]:
+            last[0] = p.run
+            print(f"[{time.strftime('%H:%M:%S')}] run {p.run + 1}/{p.runs}: {p.arm}, seed {p.seed}: "
+                  f"{p.steps} steps, loss {p.curve[-1].loss:.3f}, {p.seconds:.0f} s since start", flush=True)
+
+    result = run_lab(arms, steps, seeds, image_size, progress=report)
+    print(f"\n{len(result.runs)} runs, {steps} steps each, {image_size} px, wall time {result.seconds:.1f} s")
+    print(f"pointing game of a map that always peaks at the image centre: {result.centre_baseline:.1%}\n")
+    print(f"{'arm':36s} {'seeds':>5s} {'accuracy':>16s} {'pointing game':>16s} {'paper S12 top-1':>16s}")
+    for row in summarize(result):
+        paper = f"{row.paper_top1:.1f}%"
+        print(f"{row.title:36s} {row.seeds:5d} {row.accuracy_mean:9.1%} ± {row.accuracy_std:4.1%} "
+              f"{row.pointing_mean:9.1%} ± {row.pointing_std:4.1%} {paper:>16s}")
+    if out is not None:
+        print(f"\nwritten: {save_result(result, out, command)}")
+    if plot is not None:
+        from PIL import Image
+
+        title = f"{steps} steps, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
+        Image.fromarray(render_curves(result, title)).save(plot)
+        print(f"written: {plot}")

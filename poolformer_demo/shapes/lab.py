@@ -1,0 +1,258 @@
+"""The ablation lab: tiny MetaFormers that differ in one part, trained alike on the shapes task.
+
+Every arm (:data:`~poolformer_demo.shapes.arms.ARMS`) is trained with the same data, steps,
+optimiser and seeds by :func:`~poolformer_demo.shapes.train.fit`, then scored on held-out images
+(test seed range): accuracy, and the pointing game of the deepest stage's Grad-CAM for the true
+class against the object's mask.  :func:`run_lab` is the one entry point; the shipped reference
+results (``assets/lab/reference.json``) are reproduced by::
+
+    python -m poolformer_demo.shapes lab --reference
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from ..analysis import grad_cam
+from .arms import ARM_NAMES, ARMS, build_arm_model, tiny_config
+from .data import IMAGE_SIZE, TEST_SEED_START, TRAIN_SEED_START, ShapeArrays, dilate, make_dataset, pointing_game
+from .train import StopSignal, TrainSettings, accuracy, fit, stop_check, to_pixel_values
+
+__all__ = [
+    "LAB_IMAGE_SIZE",
+    "LIVE_SEEDS",
+    "LIVE_STEPS",
+    "REFERENCE_SEEDS",
+    "REFERENCE_STEPS",
+    "ArmRun",
+    "CurvePoint",
+    "LabConfig",
+    "LabProgress",
+    "LabResult",
+    "deepest_cams",
+    "run_lab",
+]
+
+LAB_IMAGE_SIZE = 64
+LIVE_STEPS = 800
+LIVE_SEEDS: tuple[int, ...] = (0,)
+REFERENCE_STEPS = 1000
+REFERENCE_SEEDS: tuple[int, ...] = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """What every arm shares: the tiny architecture, the data and the optimisation."""
+
+    hidden_sizes: tuple[int, ...] = (16, 32, 48, 64)
+    depths: tuple[int, ...] = (1, 1, 1, 1)
+    train_size: int = 4000
+    eval_size: int = 500
+    batch_size: int = 32
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_fraction: float = 0.04
+    grad_clip: float = 1.0
+    curve_points: int = 30
+    """How many points each training curve keeps (each the mean over its window of steps)."""
+    tolerance_px: int = 3
+    """Pointing game: how far (in pixels of the 128 px mask) a peak may miss the object."""
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    step: int
+    """The last step of the window."""
+    loss: float
+    """Mean training loss over the window."""
+    accuracy: float
+    """Mean training-batch accuracy over the window."""
+
+
+@dataclass(frozen=True)
+class ArmRun:
+    """One arm trained with one seed, and how it scores on held-out images."""
+
+    arm: str
+    seed: int
+    steps: int
+    accuracy: float
+    pointing_game: float
+    """The fraction of held-out images whose deepest-stage Grad-CAM (true class) peaks on the object."""
+    curve: tuple[CurvePoint, ...]
+    parameters: int
+    """Trainable parameters."""
+    seconds: float
+    """Training time."""
+
+
+@dataclass(frozen=True)
+class LabProgress:
+    """What :func:`run_lab` tells its progress callback after every training step."""
+
+    arm: str
+    seed: int
+    run: int
+    """The index of the current run, from 0."""
+    runs: int
+    step: int
+    steps: int
+    loss: float
+    accuracy: float
+    seconds: float
+    """Since the lab started."""
+    curve: tuple[CurvePoint, ...]
+    """The current run's curve so far."""
+    finished: tuple[ArmRun, ...]
+
+    @property
+    def fraction(self) -> float:
+        """The share of the whole lab's training steps done."""
+        return (self.run * self.steps + self.step) / max(1, self.runs * self.steps)
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """A lab run: every finished (arm, seed) run, and what they shared."""
+
+    arms: tuple[str, ...]
+    seeds: tuple[int, ...]
+    steps: int
+    image_size: int
+    config: LabConfig
+    runs: tuple[ArmRun, ...]
+    stopped: bool
+    seconds: float
+    """Wall time of the whole lab: data, training and evaluation."""
+    centre_baseline: float
+    """The pointing game of a map that always peaks at the image centre, on the same images."""
+
+    def runs_of(self, arm: str) -> tuple[ArmRun, ...]:
+        return tuple(r for r in self.runs if r.arm == arm)
+
+
+def run_lab(
+    arms: Sequence[str] = ARM_NAMES,
+    steps: int = LIVE_STEPS,
+    seeds: Sequence[int] = LIVE_SEEDS,
+    image_size: int = LAB_IMAGE_SIZE,
+    *,
+    config: LabConfig | None = None,
+    progress: Callable[[LabProgress], None] | None = None,
+    should_stop: StopSignal | None = None,
+) -> LabResult:
+    """Train every arm in ``arms`` once per seed for ``steps`` steps on ``image_size`` px images, and score it.
+
+    Every run sees the same training images; its seed sets initialisation, batch order and
+    augmentation.  ``progress`` is called after every training step; ``should_stop`` (a callable,
+    or a flag with ``is_set``) is checked before every step and ends the lab early: the result then
+    holds the runs finished before it, with ``stopped=True``.
+    """
+    config = config or LabConfig()
+    arms, seeds = tuple(arms), tuple(int(s) for s in seeds)
+    unknown = [a for a in arms if a not in ARMS]
+    if unknown or not arms or not seeds or steps < 1:
+        raise ValueError(
+            f"need known arms ({', '.join(ARM_NAMES)}), seeds and steps >= 1; got {arms}, {seeds}, {steps}"
+        )
+    stop = stop_check(should_stop)
+    started = time.perf_counter()
+    train_data = _downsampled(make_dataset(config.train_size, TRAIN_SEED_START), image_size)
+    test_data = make_dataset(config.eval_size, TEST_SEED_START)
+    test_images = _downsampled(test_data, image_size).images
+    architecture = tiny_config(config.hidden_sizes, config.depths)
+    settings = TrainSettings(
+        batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay,
+        warmup_fraction=config.warmup_fraction, grad_clip=config.grad_clip, seg_weight=0.0,
+    )
+    plan = [(arm, seed) for seed in seeds for arm in arms]
+    window = max(1, steps // config.curve_points)
+    finished: list[ArmRun] = []
+    stopped = False
+    for index, (arm, seed) in enumerate(plan):
+        if stop():
+            stopped = True
+            break
+        model = build_arm_model(arm, architecture, image_size, seed)
+        losses: list[float] = []
+        accuracies: list[float] = []
+        curve: list[CurvePoint] = []
+
+        def report(r, arm=arm, seed=seed, index=index, losses=losses, accuracies=accuracies, curve=curve):
+            losses.append(r.loss)
+            accuracies.append(r.accuracy)
+            if r.step % window == 0 or r.step == r.total_steps:
+                curve.append(_point(r.step, losses[-window:], accuracies[-window:]))
+            if progress is not None:
+                progress(LabProgress(arm, seed, index, len(plan), r.step, steps, r.loss, r.accuracy,
+                                     time.perf_counter() - started, tuple(curve), tuple(finished)))
+
+        fitted = fit(model, train_data, steps, replace(settings, seed=seed), progress=report, should_stop=stop)
+        if fitted.stopped:
+            stopped = True
+            break
+        finished.append(ArmRun(
+            arm=arm,
+            seed=seed,
+            steps=fitted.steps,
+            accuracy=accuracy(model, test_images, test_data.labels),
+            pointing_game=float(pointing_game(deepest_cams(model, test_images, test_data.labels, IMAGE_SIZE),
+                                              test_data.masks, config.tolerance_px).mean()),
+            curve=tuple(curve),
+            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+            seconds=fitted.seconds,
+        ))
+    centre = IMAGE_SIZE // 2
+    return LabResult(
+        arms=arms,
+        seeds=seeds,
+        steps=steps,
+        image_size=image_size,
+        config=config,
+        runs=tuple(finished),
+        stopped=stopped,
+        seconds=time.perf_counter() - started,
+        centre_baseline=float(np.mean([dilate(m, config.tolerance_px)[centre, centre] for m in test_data.masks])),
+    )
+
+
+def deepest_cams(model, images_uint8: np.ndarray, labels: np.ndarray, size: int, batch_size: int = 100) -> np.ndarray:
+    """Grad-CAM of the deepest stage for each image's class in ``labels``, upsampled to ``size`` px (N, size, size).
+
+    The formula is :func:`poolformer_demo.analysis.grad_cam`; images in a batch do not interact
+    (group norm is per image), so one backward pass serves a whole batch.
+    """
+    was_training = model.training
+    model.eval()
+    cams = []
+    for i in range(0, len(labels), batch_size):
+        # The input asks for gradients so that a graph is built even for a model with frozen parameters.
+        pixel_values = to_pixel_values(images_uint8[i : i + batch_size]).requires_grad_(True)
+        target = torch.as_tensor(labels[i : i + batch_size]).view(-1, 1)
+        with torch.enable_grad():
+            outputs = model(pixel_values=pixel_values, output_hidden_states=True)
+            deepest = outputs.hidden_states[-1]
+            (gradient,) = torch.autograd.grad(outputs.logits.gather(1, target).sum(), deepest)
+        raw = torch.stack([grad_cam(a, g) for a, g in zip(deepest.detach(), gradient)])
+        cams.append(F.interpolate(raw[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0])
+    model.train(was_training)
+    return torch.cat(cams).numpy()
+
+
+def _point(step: int, losses: Sequence[float], accuracies: Sequence[float]) -> CurvePoint:
+    return CurvePoint(step, float(np.mean(losses)), float(np.mean(accuracies)))
+
+
+def _downsampled(data: ShapeArrays, size: int) -> ShapeArrays:
+    """The same samples with images resized to ``size`` px (masks stay at full resolution)."""
+    if size == data.images.shape[1]:
+        return data
+    images = np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in data.images])
+    return data._replace(images=images)

@@ -1,0 +1,174 @@
+"""Lab results as data: mean ± spread per arm, the shipped reference run, JSON files and curve plots."""
+
+from __future__ import annotations
+
+import json
+import platform
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ..variants import ASSETS_DIR
+from .arms import ARMS
+from .lab import ArmRun, CurvePoint, LabConfig, LabResult
+
+__all__ = [
+    "REFERENCE_COMMAND",
+    "REFERENCE_PATH",
+    "ArmSummary",
+    "load_reference",
+    "load_result",
+    "plot_curves",
+    "render_curves",
+    "save_result",
+    "summarize",
+]
+
+REFERENCE_PATH = ASSETS_DIR / "lab" / "reference.json"
+REFERENCE_COMMAND = "python -m poolformer_demo.shapes lab --reference"
+
+
+@dataclass(frozen=True)
+class ArmSummary:
+    """One arm over its seeds: mean and spread (sample standard deviation; 0 for one seed)."""
+
+    arm: str
+    title: str
+    seeds: int
+    accuracy_mean: float
+    accuracy_std: float
+    pointing_mean: float
+    pointing_std: float
+    paper_top1: float
+    """ImageNet-1k top-1 (%) of the same change trained at S12 size (MetaFormer, Table 5)."""
+
+
+def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
+    """Mean ± spread of held-out accuracy and pointing game per arm, in the lab's arm order."""
+    rows = []
+    for name in result.arms:
+        runs = result.runs_of(name)
+        if not runs:
+            continue
+        acc = np.array([r.accuracy for r in runs])
+        pg = np.array([r.pointing_game for r in runs])
+        rows.append(ArmSummary(
+            arm=name,
+            title=ARMS[name].title,
+            seeds=len(runs),
+            accuracy_mean=float(acc.mean()),
+            accuracy_std=float(acc.std(ddof=1)) if len(runs) > 1 else 0.0,
+            pointing_mean=float(pg.mean()),
+            pointing_std=float(pg.std(ddof=1)) if len(runs) > 1 else 0.0,
+            paper_top1=ARMS[name].paper.top1,
+        ))
+    return tuple(rows)
+
+
+def save_result(result: LabResult, path: str | Path, command: str) -> Path:
+    """Write ``result`` as JSON with the ``command`` that reproduces it (written to a temporary name, then renamed)."""
+    import torch
+    import transformers
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "command": command,
+        "environment": {"python": platform.python_version(), "torch": torch.__version__,
+                        "transformers": transformers.__version__},
+        "arms": list(result.arms),
+        "seeds": list(result.seeds),
+        "steps": result.steps,
+        "image_size": result.image_size,
+        "config": asdict(result.config),
+        "stopped": result.stopped,
+        "wall_seconds": result.seconds,
+        "centre_baseline": result.centre_baseline,
+        "runs": [
+            {
+                "arm": r.arm, "seed": r.seed, "steps": r.steps, "accuracy": r.accuracy,
+                "pointing_game": r.pointing_game, "parameters": r.parameters, "seconds": r.seconds,
+                "curve": {"step": [p.step for p in r.curve], "loss": [p.loss for p in r.curve],
+                          "accuracy": [p.accuracy for p in r.curve]},
+            }
+            for r in result.runs
+        ],
+    }
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=1) + "\n")
+    partial.replace(path)
+    return path
+
+
+def load_result(path: str | Path) -> LabResult:
+    """A :class:`LabResult` from a file written by :func:`save_result`."""
+    data = json.loads(Path(path).read_text())
+    config = data["config"]
+    return LabResult(
+        arms=tuple(data["arms"]),
+        seeds=tuple(data["seeds"]),
+        steps=data["steps"],
+        image_size=data["image_size"],
+        config=LabConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}),
+        runs=tuple(
+            ArmRun(
+                arm=r["arm"], seed=r["seed"], steps=r["steps"], accuracy=r["accuracy"],
+                pointing_game=r["pointing_game"], parameters=r["parameters"], seconds=r["seconds"],
+                curve=tuple(CurvePoint(*p) for p in zip(r["curve"]["step"], r["curve"]["loss"],
+                                                         r["curve"]["accuracy"])),
+            )
+            for r in data["runs"]
+        ),
+        stopped=data["stopped"],
+        seconds=data["wall_seconds"],
+        centre_baseline=data["centre_baseline"],
+    )
+
+
+def load_reference(path: str | Path = REFERENCE_PATH) -> tuple[LabResult, tuple[ArmSummary, ...]]:
+    """The shipped reference run and its mean ± spread per arm."""
+    result = load_result(path)
+    return result, summarize(result)
+
+
+def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> Figure:
+    """Training loss and accuracy over steps, one line per arm (mean over seeds, band from min to max).
+
+    Accepts a finished result or the runs finished so far; returns a matplotlib ``Figure``
+    (drawn without pyplot, so it is safe in a server thread).
+    """
+    runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
+    figure = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
+    loss_ax, acc_ax = figure.subplots(1, 2)
+    colours = dict(zip(ARMS, ("#4C72B0", "#DD8452", "#55A868", "#8172B3", "#C44E52", "#937860")))
+    for name in dict.fromkeys(r.arm for r in runs):
+        curves = [r.curve for r in runs if r.arm == name and r.curve]
+        length = min((len(c) for c in curves), default=0)
+        if not length:
+            continue
+        steps = [p.step for p in curves[0][:length]]
+        for ax, field in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+            values = np.array([[getattr(p, field) for p in c[:length]] for c in curves])
+            colour = colours.get(name)
+            ax.plot(steps, values.mean(axis=0), color=colour, label=ARMS[name].title if name in ARMS else name)
+            if len(curves) > 1:
+                ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2, linewidth=0)
+    loss_ax.set(xlabel="step", ylabel="training loss")
+    acc_ax.set(xlabel="step", ylabel="training accuracy", ylim=(0, 1))
+    acc_ax.axhline(1 / 6, color="grey", linestyle=":", linewidth=1)
+    if runs:
+        acc_ax.legend(fontsize=7, loc="lower right")
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return figure
+
+
+def render_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> np.ndarray:
+    """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
+    canvas = FigureCanvasAgg(plot_curves(runs, title))
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -1,0 +1,100 @@
+"""The whole app: the tabs in one Blocks, the queue, and how it is served."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gradio as gr
+
+from ..analysis import analyze
+from ..weights import ModelCache, cache_from_environment
+from . import learn
+from .explore import EXAMPLES_DIR, ExploreTab
+from .inside import InsideTab
+
+TITLE = "PoolFormer Explorer"
+STYLE = Path(__file__).with_name("style.css")
+
+CONCURRENCY_ENV = "POOLFORMER_CONCURRENCY"
+# Uploads larger than this are refused by the server before any handler runs.
+MAX_FILE_SIZE = "20mb"
+QUEUE_MAX_SIZE = 64
+# Gradio's copies of uploads and rendered images: swept hourly, removed after an hour.
+DELETE_CACHE = (3600, 3600)
+# Each session keeps one Analysis (a few MB); this bounds the memory all sessions can hold.
+STATE_SESSION_CAPACITY = 200
+
+
+def concurrency_from_environment() -> int:
+    # Two CPU cores: two analyses at a time keep both busy; more would only make each one slower.
+    return int(os.environ.get(CONCURRENCY_ENV, "2"))
+
+
+def build_demo(
+    cache: ModelCache | None = None,
+    concurrency: int | None = None,
+    examples_dir: Path = EXAMPLES_DIR,
+    shapes_available: bool | None = None,
+    analyze=analyze,
+) -> gr.Blocks:
+    """The app, with its queue configured. Launch it with `demo.launch(**launch_kwargs())`.
+
+    Settings left as None are read from the environment now, when the app is built. `analyze`
+    is the analysis entry point the handlers call (tests pass one that records its calls).
+    """
+    cache = cache if cache is not None else cache_from_environment()
+    concurrency = concurrency if concurrency is not None else concurrency_from_environment()
+    explore = ExploreTab(cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
+    inside = InsideTab(cache)
+    model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
+
+    # analytics_enabled=False: no usage reports or version checks leave the server.
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
+        gr.Markdown(
+            f"# {TITLE}\nTop-5 predictions, stage-by-stage feature maps and Grad-CAM for "
+            "[PoolFormer](https://arxiv.org/abs/2111.11418), "
+            "the MetaFormer whose token mixer is plain average pooling.",
+            elem_id="app-header",
+        )
+        journey = learn.journey_panel()
+        with gr.Tabs():
+            with gr.Tab("Explore", id="explore"):
+                session = explore.render(model_events, journey)
+            with gr.Tab("Inside the block", id="inside"):
+                inside.render(model_events, session)
+            with gr.Tab("Learn", id="learn"):
+                learn.render(journey)
+
+    demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)
+    return demo
+
+
+def _theme():
+    # System fonts: the page needs nothing from outside the server.
+    return gr.themes.Soft(
+        primary_hue="indigo",
+        secondary_hue="sky",
+        neutral_hue="slate",
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "monospace"],
+    )
+
+
+def launch_kwargs(**overrides) -> dict:
+    """How the app is served; app.py and the tests both launch with these."""
+    kwargs = {
+        # Local by default; Spaces and containers set GRADIO_SERVER_NAME=0.0.0.0.
+        "server_name": os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        "server_port": int(os.environ["GRADIO_SERVER_PORT"]) if os.environ.get("GRADIO_SERVER_PORT") else None,
+        "max_file_size": MAX_FILE_SIZE,
+        # Example files become component values and are served from Gradio's cache; nothing else is.
+        "allowed_paths": [],
+        "state_session_capacity": STATE_SESSION_CAPACITY,
+        "show_error": False,
+        "enable_monitoring": False,
+        "theme": _theme(),
+        "css": STYLE.read_text(encoding="utf-8"),
+    }
+    kwargs.update(overrides)
+    return kwargs

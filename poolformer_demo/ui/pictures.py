@@ -1,0 +1,87 @@
+"""The pictures of one analysis, encoded once for the browser, and a bounded store of them.
+
+Feature maps do not depend on the class being explained, so they are encoded once per image and
+variant and reused when the user explains another class. Grad-CAM heatmaps are sent at the
+stage's own resolution (at most 56x56): the browser enlarges them smoothly over the crop, which
+shows the same picture as a bilinear upscale for a fraction of the bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import render
+from ..analysis import Analysis
+
+FEATURE_VIEWS = ("pca", "mean", "channels")
+# Enough for a classroom's worth of images on two models; each entry is about 50 kB.
+STORE_CAPACITY = 64
+
+
+@dataclass(frozen=True)
+class FeaturePictures:
+    """What stays the same for one image and variant, whichever class is explained."""
+
+    crop: str
+    """The crop the model saw, as a JPEG data URI."""
+    views: dict[str, tuple[str, ...]]
+    """Feature view name -> one PNG data URI per stage."""
+    captions: tuple[str, ...]
+
+
+def image_key(path: str | Path) -> str:
+    """A name for an image file's content: the same picture uploaded twice gets the same key."""
+    digest = hashlib.sha1(usedforsecurity=False)
+    with open(path, "rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def feature_pictures(analysis: Analysis) -> FeaturePictures:
+    if any(stage.views is None for stage in analysis.stages):
+        raise ValueError("this analysis was made without feature views")
+    return FeaturePictures(
+        crop=render.data_uri(analysis.input_image, "jpeg"),
+        views={
+            view: tuple(render.data_uri(getattr(stage.views, view)) for stage in analysis.stages)
+            for view in FEATURE_VIEWS
+        },
+        captions=tuple(stage.caption for stage in analysis.stages),
+    )
+
+
+def heatmap_pictures(analysis: Analysis) -> tuple[str, ...]:
+    """One PNG data URI per stage: Grad-CAM at the stage's resolution, coloured."""
+    return tuple(render.data_uri(render.heatmap(stage.cam_raw)) for stage in analysis.stages)
+
+
+class PictureStore:
+    """A thread-safe least-recently-used map from (image key, variant) to FeaturePictures."""
+
+    def __init__(self, capacity: int = STORE_CAPACITY) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, str], FeaturePictures] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> FeaturePictures | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple[str, str], pictures: FeaturePictures) -> None:
+        with self._lock:
+            self._items[key] = pictures
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

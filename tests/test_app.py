@@ -1,0 +1,77 @@
+"""How the app is assembled and served: defaults, menus, the Learn tab, settings read at build time."""
+
+from __future__ import annotations
+
+from poolformer_demo import ModelCache
+from poolformer_demo.ui import app as ui_app
+from poolformer_demo.ui import explore, learn, present
+
+
+def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypatch, weights_dir, tmp_path):
+    import huggingface_hub
+
+    cached = {}
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: cached.get(repo_id))
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # an empty folder; HF_HUB_OFFLINE=1
+    assert explore.default_variant(ModelCache(), shapes_available=True) == "shapes"
+
+    cached["sail/poolformer_s12"] = str(tmp_path / "config.json")
+    assert explore.default_variant(ModelCache(), shapes_available=True) == "s12"
+    cached.clear()
+
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+    assert explore.default_variant(ModelCache(), shapes_available=True) == "s12"
+
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))
+    # nothing works offline: say so when s12 is tried
+    assert explore.default_variant(ModelCache(), shapes_available=False) == "s12"
+
+
+def test_variant_menu_and_learn_tab():
+    choices = {value: title for title, value in explore.variant_choices()}
+    assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
+    assert choices["m48"] == "M48 · 73M · 82.5% top-1"
+    assert choices["shapes"] == "shapes · offline, six shapes"
+    table = present.variants_table()
+    assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table
+    assert "| M48 | 8 · 8 · 24 · 8 | 96 · 192 · 384 · 768 | 73 M | 11.6 G | 82.5 % |" in table
+    text = learn.learn_markdown()
+    assert "AvgPool(x) − x" in text
+    assert "count_include_pad=False" in text
+    assert table in text and "{variants_table}" not in text
+
+
+def test_launch_settings(monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    kwargs = ui_app.launch_kwargs()
+    assert kwargs["server_name"] == "127.0.0.1"
+    assert kwargs["max_file_size"] == "20mb"
+    assert kwargs["allowed_paths"] == []
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")
+    assert ui_app.launch_kwargs()["server_name"] == "0.0.0.0"
+    assert ui_app.launch_kwargs(server_port=1234)["server_port"] == 1234
+
+
+def test_settings_are_read_when_the_app_is_built(monkeypatch):
+    monkeypatch.setenv("POOLFORMER_CACHE_SIZE", "3")
+    monkeypatch.setenv("POOLFORMER_CONCURRENCY", "5")
+    demo = ui_app.build_demo(shapes_available=True)
+    analyze_fn = next(fn for fn in demo.fns.values() if fn.api_name == "analyze")
+    assert analyze_fn.concurrency_limit == 5
+    assert ui_app.concurrency_from_environment() == 5
+    from poolformer_demo.weights import cache_from_environment
+
+    assert cache_from_environment().capacity == 3
+
+
+def test_the_mcp_server_is_off_unless_asked_for_and_then_lists_the_endpoints_as_tools(app_cache):
+    import httpx
+
+    from serving import serving
+
+    with serving(ui_app.build_demo(cache=app_cache, shapes_available=True)) as (_, url):
+        assert httpx.get(url + "gradio_api/mcp/schema", timeout=30).status_code == 404
+    with serving(ui_app.build_demo(cache=app_cache, shapes_available=True), mcp_server=True) as (_, url):
+        schema = httpx.get(url + "gradio_api/mcp/schema", timeout=30).json()
+    tools = sorted(tool["name"] for tool in schema)
+    assert tools == ["analyze_image", "find_receptive_field", "inspect_block", "knock_out_parts"]

@@ -1,0 +1,255 @@
+"""The ablation lab: every arm trains, holds the part it claims to swap and nothing else changes;
+runs report progress, stop when asked, and their results survive a round trip to JSON."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from PIL import Image
+from torch import nn
+from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer, PoolFormerOutput
+
+from poolformer_demo import SHAPES_VARIANT_NAME, ModelCache, analyze
+from poolformer_demo.shapes import TEST_SEED_START, make_dataset
+from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, NoResidualLayer, RandomMixing, build_arm_model, tiny_config
+from poolformer_demo.shapes.cli import main
+from poolformer_demo.shapes.lab import (
+    LAB_IMAGE_SIZE,
+    REFERENCE_SEEDS,
+    REFERENCE_STEPS,
+    LabConfig,
+    deepest_cams,
+    run_lab,
+)
+from poolformer_demo.shapes.lab_results import (
+    REFERENCE_COMMAND,
+    REFERENCE_PATH,
+    load_reference,
+    load_result,
+    plot_curves,
+    render_curves,
+    save_result,
+    summarize,
+)
+from poolformer_demo.shapes.train import TrainSettings, fit
+from poolformer_demo.testing import torch_threads
+from poolformer_demo.variants import PAPER_S12_ABLATIONS
+
+STEPS = 24
+SMALL = LabConfig(train_size=128, eval_size=40, batch_size=16)
+
+
+def _layers(model):
+    return [layer for stage in model.poolformer.encoder.block for layer in stage]
+
+
+def _shapes(model, without: str = "") -> dict:
+    return {n: tuple(p.shape) for n, p in model.named_parameters() if not (without and f".{without}." in n)}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    with torch_threads(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def lab(one_thread):
+    reports = []
+    result = run_lab(ARM_NAMES, STEPS, (0,), LAB_IMAGE_SIZE, config=SMALL, progress=reports.append)
+    return result, reports
+
+
+@pytest.fixture(scope="module")
+def models():
+    return {name: build_arm_model(name, tiny_config(), LAB_IMAGE_SIZE, seed=0) for name in ARM_NAMES}
+
+
+def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
+    result, _ = lab
+    assert [r.arm for r in result.runs] == list(ARM_NAMES)
+    assert not result.stopped
+    for run in result.runs:
+        assert run.steps == STEPS and run.curve[-1].step == STEPS
+        assert 0.0 <= run.accuracy <= 1.0 and 0.0 <= run.pointing_game <= 1.0
+        assert all(np.isfinite(p.loss) for p in run.curve)
+    assert 0.0 < result.centre_baseline <= 1.0
+
+
+def test_progress_is_reported_after_every_step_of_every_run(lab):
+    result, reports = lab
+    assert len(reports) == len(ARM_NAMES) * STEPS
+    assert [r.step for r in reports[:STEPS]] == list(range(1, STEPS + 1))
+    assert reports[-1].fraction == pytest.approx(1.0)
+    assert [len(r.finished) for r in reports[::STEPS]] == list(range(len(ARM_NAMES)))
+    assert reports[-1].curve == result.runs[-1].curve
+
+
+def test_the_stop_callable_ends_the_lab_early():
+    calls = []
+    result = run_lab(("pooling", "identity", "conv"), STEPS, (0,), config=SMALL,
+                     progress=calls.append, should_stop=lambda: len(calls) >= STEPS + 5)
+    assert result.stopped
+    assert [r.arm for r in result.runs] == ["pooling"]
+    assert len(calls) == STEPS + 5
+
+
+def test_unknown_arms_are_refused():
+    with pytest.raises(ValueError, match="known arms"):
+        run_lab(("pooling", "attention"), 2, (0,), config=SMALL)
+
+
+def test_identity_arm_has_no_pooling(models):
+    assert not any(isinstance(m, nn.AvgPool2d) for m in models["identity"].modules())
+    assert all(isinstance(layer.pooling, nn.Identity) for layer in _layers(models["identity"]))
+    assert any(isinstance(m, nn.AvgPool2d) for m in models["pooling"].modules())
+
+
+def test_conv_arm_mixes_tokens_with_depthwise_3x3_convolutions(models):
+    for layer, channels in zip(_layers(models["conv"]), tiny_config().hidden_sizes):
+        conv = layer.pooling
+        assert isinstance(conv, nn.Conv2d)
+        assert conv.groups == conv.in_channels == conv.out_channels == channels
+        assert conv.kernel_size == (3, 3)
+    assert not any(isinstance(m, nn.AvgPool2d) for m in models["conv"].modules())
+
+
+def test_random_arm_matrix_is_frozen_and_unchanged_by_training():
+    model = build_arm_model("random", tiny_config(), LAB_IMAGE_SIZE, seed=0)
+    mixers = [layer.pooling for layer in _layers(model)]
+    assert all(isinstance(m, RandomMixing) for m in mixers)
+    assert [m.matrix.shape[0] for m in mixers] == [256, 64, 16, 16]
+    assert all(torch.allclose(m.matrix.sum(dim=1), torch.ones(m.matrix.shape[0])) for m in mixers)
+    assert not any("matrix" in name for name, _ in model.named_parameters())
+    before = [m.matrix.clone() for m in mixers]
+    weights = model.classifier.weight.detach().clone()
+    data = make_dataset(64, seed=0)
+    data = data._replace(images=data.images[:, ::2, ::2].copy())
+    fit(model, data, 5, TrainSettings(batch_size=16, seg_weight=0.0))
+    assert all(torch.equal(a, m.matrix) for a, m in zip(before, mixers))
+    assert not torch.equal(weights, model.classifier.weight)
+
+
+def test_random_mixing_averages_tokens_with_its_matrix():
+    mixer = RandomMixing(2, 3, torch.Generator().manual_seed(0))
+    x = torch.randn(2, 4, 2, 3)
+    expected = torch.einsum("mn,bcn->bcm", mixer.matrix, x.reshape(2, 4, 6)).reshape(2, 4, 2, 3)
+    assert torch.allclose(mixer(x), expected, atol=1e-6)
+    with pytest.raises(ValueError, match="2x3"):
+        mixer(torch.randn(1, 4, 3, 3))
+
+
+def test_no_mlp_arm_blocks_add_only_the_token_mixer(models):
+    model = models["no_mlp"]
+    assert not any(isinstance(m, PoolFormerOutput) for m in model.modules())
+    layer = _layers(model)[0]
+    x = torch.randn(2, 16, 16, 16)
+    with torch.no_grad():
+        mixed = x + layer.layer_scale_1[:, None, None] * layer.pooling(layer.before_norm(x))
+        assert torch.allclose(layer(x)[0], mixed, atol=1e-6)
+
+
+def test_no_residual_arm_output_differs_from_input_plus_branches(models):
+    layer = _layers(models["no_residual"])[1]
+    assert isinstance(layer, NoResidualLayer)
+    x = torch.randn(2, 32, 8, 8)
+    with torch.no_grad():
+        plain = layer(x)[0]
+        with_residuals = PoolFormerLayer.forward(layer, x)[0]
+        chained = layer.layer_scale_1[:, None, None] * layer.pooling(layer.before_norm(x))
+        chained = layer.layer_scale_2[:, None, None] * layer.output(layer.after_norm(chained))
+    assert torch.allclose(plain, chained, atol=1e-6)
+    assert not torch.allclose(plain, with_residuals, atol=1e-2)
+    assert all(isinstance(layer, NoResidualLayer) for layer in _layers(models["no_residual"]))
+
+
+@pytest.mark.parametrize("arm, swapped", [
+    ("identity", "pooling"), ("random", "pooling"), ("conv", "pooling"), ("no_mlp", "output"), ("no_residual", ""),
+])
+def test_every_other_parameter_shape_is_the_pooling_arms(models, arm, swapped):
+    assert _shapes(models[arm], without=swapped) == _shapes(models["pooling"], without=swapped)
+
+
+def test_arms_differ_only_in_their_part():
+    assert [(a.mixer, a.mlp, a.residual) != ("pooling", True, True) for a in ARMS.values()] == [
+        name != "pooling" for name in ARMS]
+    assert sum(1 for a in ARMS.values() if not a.mlp or not a.residual or a.mixer != "pooling") == 5
+    assert all((a.mixer != "pooling") + (not a.mlp) + (not a.residual) <= 1 for a in ARMS.values())
+
+
+def test_initialisation_depends_on_the_seed_only():
+    torch.manual_seed(123)
+    first = build_arm_model("random", tiny_config(), LAB_IMAGE_SIZE, seed=4).state_dict()
+    torch.manual_seed(456)
+    second = build_arm_model("random", tiny_config(), LAB_IMAGE_SIZE, seed=4).state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_deepest_cams_are_the_apps_deepest_grad_cam():
+    data = make_dataset(3, seed=TEST_SEED_START)
+    cache = ModelCache(capacity=1)
+    cams = deepest_cams(cache.get(SHAPES_VARIANT_NAME).model, data.images, data.labels, 128)
+    for cam, image, label in zip(cams, data.images, data.labels):
+        shown = analyze(Image.fromarray(image), SHAPES_VARIANT_NAME, target=int(label), cache=cache).stages[-1].cam
+        assert np.allclose(cam / cam.max(), shown, atol=1e-5)
+
+
+def test_every_arm_is_set_beside_the_papers_s12_result_for_the_same_change():
+    assert {name: (ARMS[name].paper.top1, ARMS[name].paper.group) for name in ARM_NAMES} == {
+        "pooling": (77.2, "token mixer"), "identity": (74.3, "token mixer"), "random": (75.8, "token mixer"),
+        "conv": (78.1, "token mixer"), "no_mlp": (5.7, "block"), "no_residual": (0.1, "block")}
+    assert all(ARMS[name].paper in PAPER_S12_ABLATIONS for name in ARM_NAMES)
+
+
+def test_results_survive_a_round_trip_through_json(lab, tmp_path):
+    result, _ = lab
+    path = save_result(result, tmp_path / "lab.json", "a command")
+    assert load_result(path) == result
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_summary_gives_mean_and_spread_per_arm(lab):
+    result, _ = lab
+    twice = dataclasses.replace(result, seeds=(0, 1), runs=result.runs + tuple(
+        dataclasses.replace(r, seed=1, accuracy=r.accuracy + 0.1) for r in result.runs))
+    rows = summarize(twice)
+    assert [row.arm for row in rows] == list(ARM_NAMES)
+    for row, run in zip(rows, result.runs):
+        assert row.seeds == 2
+        assert row.accuracy_mean == pytest.approx(run.accuracy + 0.05)
+        assert row.accuracy_std == pytest.approx(np.std([run.accuracy, run.accuracy + 0.1], ddof=1))
+        assert row.pointing_std == 0.0
+        assert row.paper_top1 == ARMS[row.arm].paper.top1
+
+
+def test_reference_results_hold_every_arm_with_three_seeds_at_the_reference_budget():
+    result, rows = load_reference()
+    assert result.steps == REFERENCE_STEPS and result.seeds == REFERENCE_SEEDS and not result.stopped
+    assert result.config == LabConfig() and result.image_size == LAB_IMAGE_SIZE
+    assert [row.arm for row in rows] == list(ARM_NAMES)
+    assert all(row.seeds >= 3 for row in rows)
+    assert all(len(r.curve) >= 10 and r.curve[-1].step == REFERENCE_STEPS for r in result.runs)
+    assert json.loads(REFERENCE_PATH.read_text())["command"] == REFERENCE_COMMAND
+
+
+def test_curves_render_as_an_rgb_picture(lab):
+    result, _ = lab
+    picture = render_curves(result, "test")
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    assert picture.std() > 10
+    assert isinstance(plot_curves([]), Figure)
+
+
+def test_lab_command_refuses_reference_with_a_custom_budget(capsys):
+    with pytest.raises(SystemExit):
+        main(["lab", "--reference", "--steps", "10"])
+    assert "--reference fixes" in capsys.readouterr().err
+
+
+def test_lab_command_names_unknown_arms(capsys):
+    with pytest.raises(SystemExit):
+        main(["lab", "--arms", "pooling,attention"])
+    assert "unknown arms attention" in capsys.readouterr().err
