@@ -377,7 +377,8 @@ def explain(
     cache = cache or shared_cache()
     loaded = cache.get(variant)
     started = time.perf_counter()
-    analysis = analyze(prepared, variant, target=target, cache=cache)
+    # The feature views are not part of an explanation; skipping them saves drawing four stages.
+    analysis = analyze(prepared, variant, target=target, cache=cache, feature_views=False)
     pixel_values = model_inputs(loaded, prepared.image)
     parts = len(names) + (1 if faithfulness else 0)
 

@@ -285,6 +285,7 @@ def run_sanity(args: argparse.Namespace) -> int:
     bar.close()
     for step in check.steps:
         print(f"{step.label:22} Spearman {step.spearman:+.2f}")
+    return 0
 
 
 def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = None) -> None:

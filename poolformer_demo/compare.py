@@ -77,7 +77,7 @@ def compare(
         started = time.perf_counter()
         cache.get(name)
         load_seconds = time.perf_counter() - started
-        analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache)
+        analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache, feature_views=False)
         deepest = analysis.stages[-1]
         runs.append(
             VariantRun(
