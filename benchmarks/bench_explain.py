@@ -25,7 +25,7 @@ from PIL import Image
 from poolformer_demo import ModelCache, analyze
 from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import DEFAULT_SETTINGS, PIXEL_METHODS
-from poolformer_demo.compare import compare
+from poolformer_demo.comparison import compare
 from poolformer_demo.faithfulness import FaithfulnessSettings, evaluate_faithfulness, road_scores
 from poolformer_demo.sanity import cascading_randomization
 from poolformer_demo.testing import build_checkpoint

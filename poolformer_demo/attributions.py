@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -34,6 +35,9 @@ from .errors import ComputationCancelled, InvalidSettingError, UnknownMethodErro
 from .images import PreparedImage, prepare_image
 from .variants import STAGE_COUNT
 from .weights import LoadedModel, ModelCache, shared_cache
+
+if TYPE_CHECKING:  # faithfulness imports this module's progress types
+    from .faithfulness import FaithfulnessReport, FaithfulnessSettings
 
 ProgressCallback = Callable[[float, str], None]
 """Called as progress(fraction done in [0, 1], what is running); gradio's gr.Progress fits."""
@@ -326,8 +330,8 @@ class Explanation:
     """The analysis of the same image and target: predictions, the crop, every stage's CAMs."""
     attributions: dict[str, Attribution]
     """By method name, in the order asked for."""
-    faithfulness: object | None
-    """A faithfulness.FaithfulnessReport when asked for, else None."""
+    faithfulness: FaithfulnessReport | None
+    """Deletion/insertion (and ROAD) scores when asked for, else None."""
     seconds: float
 
 
@@ -351,7 +355,7 @@ def explain(
     stage: int = STAGE_COUNT,
     settings: Mapping[str, object] | None = None,
     faithfulness: bool = False,
-    faithfulness_settings: object | None = None,
+    faithfulness_settings: FaithfulnessSettings | None = None,
     progress: ProgressCallback | None = None,
     should_stop: StopCheck | None = None,
     cache: ModelCache | None = None,

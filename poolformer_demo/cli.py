@@ -31,7 +31,7 @@ from .attributions import (
     parse_methods,
 )
 from .cams import CAM_METHODS
-from .compare import compare, parse_variants
+from .comparison import compare, parse_variants
 from .errors import PoolFormerDemoError
 from .faithfulness import FaithfulnessSettings
 from .knockouts import Knockouts, parse_knockout_spec

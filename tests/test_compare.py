@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from poolformer_demo import ModelCache, UnknownVariantError, analyze
-from poolformer_demo.compare import compare
+from poolformer_demo.comparison import compare
 from poolformer_demo.errors import InvalidSettingError
 
 
@@ -51,3 +51,14 @@ def test_compare_needs_two_known_variants(photo):
         compare(photo, "s12,S12", cache=ModelCache())
     with pytest.raises(UnknownVariantError, match="s99"):
         compare(photo, ["s12", "s99"], cache=ModelCache())
+
+
+def test_the_package_exports_the_explanation_entry_points():
+    import poolformer_demo
+    from poolformer_demo.attributions import explain
+    from poolformer_demo.comparison import compare as compare_function
+    from poolformer_demo.sanity import cascading_randomization
+
+    assert poolformer_demo.compare is compare_function
+    assert poolformer_demo.explain is explain
+    assert poolformer_demo.cascading_randomization is cascading_randomization
