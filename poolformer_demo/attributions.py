@@ -100,6 +100,7 @@ class Attribution:
     settings: dict
     """Every setting needed to reproduce the map (JSON-ready), including the library used."""
     seconds: float
+    """Time of the computation; for CAM methods, of the analysis pass that gave them all."""
     diagnostics: dict = field(default_factory=dict)
     """Checks on the result, e.g. IG's convergence delta (sum of attributions minus the logit
     difference between input and baseline)."""
@@ -319,15 +320,16 @@ def cam_attribution(analysis: Analysis, method: str = "gradcam", stage: int = ST
             "layer": f"poolformer.encoder.block[{stage - 1}][-1]",
             "resize": "bilinear",
         },
-        # The CAM family comes out of analyze()'s one backward pass, shared by all of them.
-        seconds=0.0,
+        # Every CAM method at every stage comes out of the analysis's one forward and backward pass.
+        seconds=analysis.seconds,
     )
 
 
 @dataclass(frozen=True)
 class Explanation:
     analysis: Analysis
-    """The analysis of the same image and target: predictions, the crop, every stage's CAMs."""
+    """The analysis of the same image and target: predictions, the crop, every stage's CAMs (its
+    stages carry no feature views: views is None)."""
     attributions: dict[str, Attribution]
     """By method name, in the order asked for."""
     faithfulness: FaithfulnessReport | None
