@@ -1,11 +1,15 @@
-"""PoolFormer Explorer: predictions, stage feature maps, Grad-CAM and the inside of the MetaFormer block
-for PoolFormer models."""
+"""PoolFormer Explorer: predictions, stage feature maps, the CAM family, attributions and their
+faithfulness, and the inside of the MetaFormer block for PoolFormer models."""
 
-from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, grad_cam, resolve_target
+from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, resolve_target
 from .anatomy import BlockAnatomy, BranchRatio, block_anatomy
+from .cams import CAM_METHODS, CamMethod, grad_cam
 from .errors import (
+    ComputationCancelled,
     ImageInputError,
+    InvalidSettingError,
     PoolFormerDemoError,
+    UnknownMethodError,
     UnknownTargetError,
     UnknownVariantError,
     WeightsUnavailableError,
@@ -16,14 +20,47 @@ from .receptive_field import ReceptiveField, receptive_field
 from .variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, STAGE_COUNT, VARIANTS, Variant, get_variant
 from .weights import LoadedModel, ModelCache, load_model, shared_cache
 
+# The explanations need captum (about a second to import): they load on first use, so
+# `import poolformer_demo` stays as quick as the app's start needs.
+_LAZY = {
+    "Attribution": "attributions",
+    "Explanation": "attributions",
+    "IntegratedGradientsSettings": "attributions",
+    "OcclusionSettings": "attributions",
+    "SmoothGradSettings": "attributions",
+    "explain": "attributions",
+    "FaithfulnessReport": "faithfulness",
+    "FaithfulnessSettings": "faithfulness",
+    "evaluate_faithfulness": "faithfulness",
+    "SanityCheck": "sanity",
+    "cascading_randomization": "sanity",
+    "Comparison": "comparison",
+    "VariantRun": "comparison",
+    "compare": "comparison",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
+    *_LAZY,
     "Analysis",
     "BlockAnatomy",
     "BranchRatio",
+    "CAM_METHODS",
+    "CamMethod",
     "DEFAULT_VARIANT",
     "FeatureViews",
     "HUB_VARIANTS",
+    "ComputationCancelled",
     "ImageInputError",
+    "InvalidSettingError",
     "Knockouts",
     "LoadedModel",
     "ModelCache",
@@ -34,6 +71,7 @@ __all__ = [
     "SHAPES_VARIANT_NAME",
     "STAGE_COUNT",
     "StageResult",
+    "UnknownMethodError",
     "UnknownTargetError",
     "UnknownVariantError",
     "VARIANTS",

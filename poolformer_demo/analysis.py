@@ -1,10 +1,11 @@
-"""One analysis of one image: predictions, stage feature maps and Grad-CAM, from one forward
-and one backward pass.
+"""One analysis of one image: predictions, stage feature maps and the CAM family (Grad-CAM,
+HiResCAM, Grad-CAM++, XGrad-CAM, LayerCAM), from one forward and one backward pass.
 
 Grad-CAM (Selvaraju et al., 2017) for a stage with activation A (C x H x W) and class score y:
     weights_c = mean over (h, w) of dy/dA_c,   CAM = ReLU(sum_c weights_c * A_c).
 PoolFormer's `hidden_states` are the outputs of the last block of each stage, so the gradients
-of the target logit with respect to them are exactly what Grad-CAM on those blocks needs.
+of the target logit with respect to them are exactly what every CAM method on those blocks
+needs (see cams.py for the others).
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 
 from . import render
+from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
 from .errors import UnknownTargetError
 from .images import PreparedImage, crop_image, prepare_image
 from .knockouts import Knockouts, knocked_out
@@ -54,6 +55,16 @@ class StageResult:
     """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
     cam_raw: np.ndarray
     """Grad-CAM at the stage's own resolution, unscaled."""
+    cams: dict[str, np.ndarray] = field(default_factory=dict)
+    """Every CAM method's map at the stage's own resolution, after the ReLU, unscaled, keyed by
+    method name (cams.CAM_METHODS: gradcam, hirescam, gradcampp, xgradcam, layercam);
+    `cams["gradcam"]` is `cam_raw`."""
+
+    def cam_at_crop(self, method: str = "gradcam") -> np.ndarray:
+        """One method's map resized to the crop and scaled to [0, 1], as `cam` is for Grad-CAM."""
+        if method == "gradcam":
+            return self.cam
+        return to_crop(self.cams[method], self.cam.shape)
 
     @property
     def caption(self) -> str:
@@ -99,31 +110,22 @@ def analyze(
     loaded = (cache or shared_cache()).get(variant)
     # Timed from here: a first download or load is not what the variants' speeds should be compared on.
     started = time.perf_counter()
-    labels = _labels(loaded)
+    labels = labels_of(loaded)
     target_index = None if target is None else resolve_target(target, labels)
     knockouts = knockouts or Knockouts()
     model = knocked_out(loaded.model, knockouts)
 
-    inputs = loaded.processor(images=prepared.image, return_tensors="pt")
-    pixel_values = inputs["pixel_values"].to(model.dtype)
-    # The parameters are frozen, so the input must ask for gradients for a graph to be built.
-    pixel_values.requires_grad_(True)
-    with torch.enable_grad():
-        outputs = model(pixel_values=pixel_values, output_hidden_states=True)
-        logits = outputs.logits[0]
-        if target_index is None:
-            target_index = int(logits.argmax())
-        hidden_states = outputs.hidden_states
-        gradients = torch.autograd.grad(logits[target_index], hidden_states)
+    pixel_values = model_inputs(loaded, prepared.image)
+    logits, target_index, hidden_states, gradients = stage_gradients(model, pixel_values, target_index)
 
-    probabilities = logits.detach().softmax(dim=-1)
+    probabilities = logits.softmax(dim=-1)
     top = torch.topk(probabilities, k=min(top_k, len(labels)))
     predictions = tuple(
         Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices)
     )
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
-        _stage_result(index, activation.detach()[0], gradient[0], crop_size, feature_views)
+        _stage_result(index, activation[0], gradient[0], crop_size, feature_views)
         for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
     )
     return Analysis(
@@ -131,7 +133,7 @@ def analyze(
         weights_source=loaded.source,
         predictions=predictions,
         target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
-        input_image=crop_image(pixel_values.detach()[0], loaded.processor),
+        input_image=crop_image(pixel_values[0], loaded.processor),
         stages=stages,
         labels=labels,
         notes=prepared.notes,
@@ -140,19 +142,36 @@ def analyze(
     )
 
 
-def grad_cam(activation: torch.Tensor, gradient: torch.Tensor) -> torch.Tensor:
-    """ReLU(sum over channels of spatially averaged gradient x activation) for [C, H, W] inputs."""
-    weights = gradient.mean(dim=(1, 2), keepdim=True)
-    return F.relu((weights * activation).sum(dim=0))
+def model_inputs(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
+    """The [1, 3, H, W] `pixel_values` the variant's own processor makes of an RGB image."""
+    inputs = loaded.processor(images=image, return_tensors="pt")
+    return inputs["pixel_values"].to(loaded.model.dtype)
+
+
+def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None):
+    """One forward and one backward pass: (logits [classes], target index, the four stages'
+    activations [1, C, H, W], the target logit's gradients with respect to them).
+
+    `target` None means the top-1 class. The model is only called, never changed.
+    """
+    pixel_values = pixel_values.detach().clone()
+    # The parameters are frozen, so the input must ask for gradients for a graph to be built.
+    pixel_values.requires_grad_(True)
+    with torch.enable_grad():
+        outputs = model(pixel_values=pixel_values, output_hidden_states=True)
+        logits = outputs.logits[0]
+        if target is None:
+            target = int(logits.argmax())
+        hidden_states = outputs.hidden_states
+        gradients = torch.autograd.grad(logits[target], hidden_states)
+    return logits.detach(), target, tuple(h.detach() for h in hidden_states), gradients
 
 
 def _stage_result(
     index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size, feature_views: bool
 ) -> StageResult:
-    cam_raw = grad_cam(activation, gradient)
-    cam = F.interpolate(cam_raw[None, None], size=crop_size, mode="bilinear", align_corners=False)[0, 0]
-    peak = float(cam.max())
-    cam = cam / peak if peak > 0 else torch.zeros_like(cam)
+    cams = all_cams(activation, gradient)
+    cam_raw = cams["gradcam"]
     return StageResult(
         index=index,
         shape=tuple(activation.shape),
@@ -165,12 +184,13 @@ def _stage_result(
         )
         if feature_views
         else None,
-        cam=cam.numpy().astype(np.float32),
-        cam_raw=cam_raw.numpy().astype(np.float32),
+        cam=to_crop(cam_raw, crop_size),
+        cam_raw=cam_raw.numpy(),
+        cams={name: values.numpy() for name, values in cams.items()},
     )
 
 
-def _labels(loaded: LoadedModel) -> tuple[str, ...]:
+def labels_of(loaded: LoadedModel) -> tuple[str, ...]:
     id2label = loaded.model.config.id2label
     return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
 
@@ -205,4 +225,3 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
     else:
         known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
     raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")
-

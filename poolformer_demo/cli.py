@@ -1,5 +1,12 @@
-"""The command line: `python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR`,
-and `anatomy` and `receptive-field` for one block's steps and one position's receptive field."""
+"""The command line.
+
+    python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR
+    python -m poolformer_demo explain IMAGE --variant s12 --methods gradcam,ig,smoothgrad,occlusion [--faithfulness]
+        --out DIR
+    python -m poolformer_demo compare IMAGE --variants s12,m36 --out DIR
+    python -m poolformer_demo sanity IMAGE --variant s12 --method gradcam --out DIR
+    python -m poolformer_demo anatomy / receptive-field: one block's steps, one position's receptive field
+"""
 
 from __future__ import annotations
 
@@ -9,17 +16,41 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from .analysis import Analysis, analyze
 from .anatomy import BlockAnatomy, block_anatomy
+from .attributions import (
+    BASELINES,
+    DEFAULT_METHODS,
+    IntegratedGradientsSettings,
+    OcclusionSettings,
+    SmoothGradSettings,
+    explain,
+    parse_methods,
+)
+from .cams import CAM_METHODS
+from .comparison import compare, parse_variants
 from .errors import PoolFormerDemoError
+from .faithfulness import FaithfulnessSettings
 from .knockouts import Knockouts, parse_knockout_spec
 from .receptive_field import ReceptiveField, receptive_field
-from .render import anatomy_views, branch_ratio_plot, overlay, receptive_field_view, upscale, with_caption
+from .render import (
+    anatomy_views,
+    attribution_overlay,
+    branch_ratio_plot,
+    faithfulness_plot,
+    overlay,
+    receptive_field_view,
+    upscale,
+    with_caption,
+)
+from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
+IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
 def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> None:
@@ -44,7 +75,9 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         "seconds": round(analysis.seconds, 3),
     }
     (folder / "predictions.json").write_text(json.dumps(summary, indent=2))
-    np.savez_compressed(folder / "cams.npz", **{f"stage{s.index}": s.cam_raw for s in analysis.stages})
+    arrays = {f"stage{s.index}": s.cam_raw for s in analysis.stages}
+    arrays.update({f"{name}_stage{s.index}": s.cams[name] for s in analysis.stages for name in CAM_METHODS})
+    np.savez_compressed(folder / "cams.npz", **arrays)
 
 
 def _prediction(prediction) -> dict:
@@ -85,6 +118,174 @@ def run_analyze(args: argparse.Namespace) -> int:
     if failures:
         print(f"{failures} of {len(images)} images failed.", file=sys.stderr)
     return 1 if failures else 0
+
+
+class _Bar:
+    """A tqdm bar driven by a progress(fraction, title) callback."""
+
+    def __init__(self, desc: str):
+        self.desc = desc
+        self.bar = tqdm(total=1000, desc=desc, bar_format="{desc}: {percentage:3.0f}%|{bar}|")
+
+    def __call__(self, fraction: float, title: str) -> None:
+        self.bar.n = round(1000 * min(max(fraction, 0.0), 1.0))
+        self.bar.set_description_str(f"{self.desc} ({title})", refresh=True)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _explain_settings(args: argparse.Namespace) -> dict:
+    return {
+        "ig": IntegratedGradientsSettings(n_steps=args.ig_steps, method=args.ig_method, baseline=args.ig_baseline),
+        "smoothgrad": SmoothGradSettings(nt_samples=args.smoothgrad_samples, noise_level=args.noise_level),
+        "occlusion": OcclusionSettings(window=args.occlusion_window, stride=args.occlusion_stride),
+    }
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    bar = _Bar("Explaining")
+    try:
+        result = explain(
+            args.image,
+            args.variant,
+            target=args.target,
+            methods=args.methods,
+            stage=args.stage,
+            settings=_explain_settings(args),
+            faithfulness=args.faithfulness,
+            faithfulness_settings=FaithfulnessSettings(
+                steps=args.steps, random_orders=args.random_orders, road=args.road
+            ),
+            progress=bar,
+        )
+        write_explanation(result, out, args.opacity)
+    except (PoolFormerDemoError, OSError) as exc:
+        bar.close()
+        print(f"error: {args.image}: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    target = result.analysis.target
+    print(f"{args.image}: {target.label} ({target.probability:.1%}), {', '.join(result.attributions)} -> {out}")
+    return 0
+
+
+def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:
+    """Write attributions.npz (one float32 crop-size map per method), explain.json (every
+    setting, and the faithfulness scores when computed) and one overlay PNG per method."""
+    folder.mkdir(parents=True, exist_ok=True)
+    analysis = result.analysis
+    analysis.input_image.save(folder / "input.png")
+    maps = {name: a.map.astype(np.float32) for name, a in result.attributions.items()}
+    np.savez_compressed(folder / "attributions.npz", **maps)
+    for name, attribution in result.attributions.items():
+        picture = attribution_overlay(analysis.input_image, attribution.map, attribution.signed, opacity)
+        with_caption(picture, f"{attribution.title} · {analysis.target.label}").save(folder / f"{name}.png")
+    summary = {
+        "variant": analysis.variant.name,
+        "weights_source": analysis.weights_source,
+        "target": _prediction(analysis.target),
+        "top_k": [_prediction(p) for p in analysis.predictions],
+        "crop_size": list(analysis.input_image.size[::-1]),
+        "methods": {
+            name: {
+                "title": a.title,
+                "signed": a.signed,
+                "settings": a.settings,
+                "seconds": round(a.seconds, 3),
+                **({"diagnostics": a.diagnostics} if a.diagnostics else {}),
+            }
+            for name, a in result.attributions.items()
+        },
+        "notes": list(analysis.notes),
+        "seconds": round(result.seconds, 3),
+    }
+    if result.faithfulness is not None:
+        summary["faithfulness"] = result.faithfulness.summary()
+        titles = {name: a.title for name, a in result.attributions.items()}
+        Image.fromarray(faithfulness_plot(result.faithfulness, titles)).save(folder / "faithfulness.png")
+    (folder / "explain.json").write_text(json.dumps(summary, indent=2))
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    bar = _Bar("Comparing")
+    try:
+        result = compare(args.image, args.variants, target=args.target, top_k=args.top_k, progress=bar)
+        out.mkdir(parents=True, exist_ok=True)
+        runs = []
+        for run in result.runs:
+            caption = f"PoolFormer-{run.variant.name.upper()} · Grad-CAM: {run.target.label}"
+            picture = with_caption(overlay(run.input_image, run.cam, args.opacity), caption)
+            picture.save(out / f"{run.variant.name}_gradcam.png")
+            runs.append(
+                {
+                    "variant": run.variant.name,
+                    "weights_source": run.weights_source,
+                    "target": _prediction(run.target),
+                    "top_k": [_prediction(p) for p in run.predictions],
+                    "seconds": round(run.seconds, 3),
+                    "load_seconds": round(run.load_seconds, 3),
+                }
+            )
+        np.savez_compressed(out / "cams.npz", **{run.variant.name: run.cam_raw for run in result.runs})
+        (out / "compare.json").write_text(json.dumps({"variants": runs, "notes": list(result.notes)}, indent=2))
+    except (PoolFormerDemoError, OSError) as exc:
+        bar.close()
+        print(f"error: {args.image}: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    for run in runs:
+        top = run["top_k"][0]
+        print(f"{run['variant']:6} {top['label']} ({top['probability']:.1%}) in {run['seconds']:.2f} s")
+    return 0
+
+
+def run_sanity(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    bar = _Bar("Randomising")
+    try:
+        check = cascading_randomization(
+            args.image,
+            args.variant,
+            method=args.method,
+            stage=args.stage,
+            target=args.target,
+            granularity=args.granularity,
+            seed=args.seed,
+            progress=bar,
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        steps = {f"step{i}": s.map for i, s in enumerate(check.steps, 1)}
+        np.savez_compressed(out / "sanity.npz", original=check.original, **steps)
+        summary = {
+            "method": check.method,
+            "stage": check.stage,
+            "target": _prediction(check.target),
+            "granularity": check.granularity,
+            "seed": check.seed,
+            "steps": [
+                {
+                    "step": i,
+                    "label": s.label,
+                    "layers": list(s.layers),
+                    "spearman": s.spearman,
+                    "top_class": _prediction(s.top_class),
+                }
+                for i, s in enumerate(check.steps, 1)
+            ],
+            "seconds": round(check.seconds, 3),
+        }
+        (out / "sanity.json").write_text(json.dumps(summary, indent=2))
+    except (PoolFormerDemoError, OSError) as exc:
+        bar.close()
+        print(f"error: {args.image}: {exc}", file=sys.stderr)
+        return 1
+    bar.close()
+    for step in check.steps:
+        print(f"{step.label:22} Spearman {step.spearman:+.2f}")
+    return 0
 
 
 def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = None) -> None:
@@ -186,6 +387,55 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_parser.add_argument("--out", required=True, help="output folder, one sub-folder per image")
     analyze_parser.set_defaults(run=run_analyze)
 
+    explain_parser = commands.add_parser(
+        "explain", help="Attribution maps (CAMs, captum) and their faithfulness for one image."
+    )
+    add = explain_parser.add_argument
+    add("image", help="image file")
+    add("--variant", default=DEFAULT_VARIANT, type=_variant_name)
+    add("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
+    methods_help = "comma-separated: " + ", ".join(_all_methods())
+    add("--methods", default=",".join(DEFAULT_METHODS), type=_methods, help=methods_help)
+    add("--stage", type=_stage, default=STAGE_COUNT, help="stage the CAM methods are taken at, 1-4")
+    add("--faithfulness", action="store_true", help="score every method by deletion and insertion")
+    add("--road", action="store_true", help="with --faithfulness, also ROAD (slower)")
+    add("--steps", type=_positive_int, default=FaithfulnessSettings.steps, help="deletion/insertion steps")
+    add("--random-orders", type=_positive_int, default=FaithfulnessSettings.random_orders)
+    add("--ig-steps", type=_positive_int, default=IntegratedGradientsSettings.n_steps)
+    add("--ig-method", default=IntegratedGradientsSettings.method, choices=IG_METHODS)
+    add("--ig-baseline", default=IntegratedGradientsSettings.baseline, choices=BASELINES)
+    add("--smoothgrad-samples", type=_positive_int, default=SmoothGradSettings.nt_samples)
+    add("--noise-level", type=_unit_float, default=SmoothGradSettings.noise_level)
+    add("--occlusion-window", type=_positive_int, default=None, help="px (default: a seventh of the crop)")
+    add("--occlusion-stride", type=_positive_int, default=None, help="px (default: half the window)")
+    add("--opacity", type=_unit_float, default=0.5)
+    add("--out", required=True, help="output folder")
+    explain_parser.set_defaults(run=run_explain)
+
+    compare_parser = commands.add_parser(
+        "compare", help="Top-5 and deepest Grad-CAM of one image under several variants."
+    )
+    add = compare_parser.add_argument
+    add("image", help="image file")
+    add("--variants", required=True, type=_variant_list, help="comma-separated, e.g. s12,m36")
+    add("--target", default=None, help="class every variant explains (default: each one's top-1)")
+    add("--top-k", type=_positive_int, default=5)
+    add("--opacity", type=_unit_float, default=0.5)
+    add("--out", required=True, help="output folder")
+    compare_parser.set_defaults(run=run_compare)
+
+    sanity_parser = commands.add_parser("sanity", help="Cascading model randomisation: does the explanation change?")
+    sanity_parser.add_argument("image", help="image file")
+    sanity_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name)
+    sanity_parser.add_argument("--method", default="gradcam", choices=_all_methods())
+    sanity_parser.add_argument("--stage", type=_stage, default=STAGE_COUNT)
+    sanity_parser.add_argument("--target", default=None)
+    sanity_parser.add_argument("--granularity", default="block", choices=GRANULARITIES)
+    sanity_parser.add_argument("--seed", type=int, default=0)
+    sanity_parser.add_argument("--out", required=True, help="output folder")
+    sanity_parser.set_defaults(run=run_sanity)
+
+
     variant_help = "s12, s24, s36, m36, m48 or shapes"
     anatomy_parser = commands.add_parser(
         "anatomy", help="Write every step of one block and the branch ratios of all blocks."
@@ -247,6 +497,32 @@ def _unit_float(value: str) -> float:
     if not 0.0 <= number <= 1.0:
         raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
     return number
+
+
+def _all_methods() -> list[str]:
+    from .attributions import METHOD_TITLES
+
+    return list(METHOD_TITLES)
+
+
+def _methods(value: str) -> str:
+    try:
+        return ",".join(parse_methods(value))
+    except PoolFormerDemoError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _variant_list(value: str) -> str:
+    try:
+        return ",".join(parse_variants(value))
+    except PoolFormerDemoError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _stage(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= STAGE_COUNT:
+        raise argparse.ArgumentTypeError(f"expected a stage from 1 to {STAGE_COUNT}, got {value!r}")
+    return int(value)
 
 
 def _variant_name(value: str) -> str:

@@ -43,3 +43,15 @@ class SelectionError(PoolFormerDemoError, ValueError):
 
 class KnockoutSpecError(PoolFormerDemoError, ValueError):
     """A knockout that names no part of the block, or stages the model does not have."""
+
+
+class UnknownMethodError(PoolFormerDemoError, ValueError):
+    pass
+
+
+class ComputationCancelled(PoolFormerDemoError):
+    """The person who asked for a long computation stopped it."""
+
+
+class InvalidSettingError(PoolFormerDemoError, ValueError):
+    pass

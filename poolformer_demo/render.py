@@ -330,3 +330,65 @@ def receptive_field_view(field: ReceptiveField, scale: str = "sqrt") -> np.ndarr
     draw.line((cx - 4, cy, cx + 4, cy), fill=(255, 255, 255), width=1)
     draw.line((cx, cy - 4, cx, cy + 4), fill=(255, 255, 255), width=1)
     return np.asarray(canvas)
+
+
+def attribution_overlay(
+    image: np.ndarray | Image.Image, values: np.ndarray, signed: bool, opacity: float = 0.5, limit: float | None = None
+) -> np.ndarray:
+    """An attribution map (the image's size) over the image: signed maps on the diverging scale
+    (blue negative, white 0, red positive, +-limit at the ends; default limit: diverging_limit),
+    others scaled to their maximum on the CAM colormap."""
+    if not signed:
+        peak = float(np.max(values)) if np.size(values) else 0.0
+        return overlay(image, np.asarray(values) / peak if peak > 0 else np.zeros_like(values), opacity)
+    values = np.asarray(values, dtype=np.float32)
+    limit = diverging_limit(values) if limit is None else float(limit)
+    unit = np.clip(0.5 + 0.5 * values / limit, 0.0, 1.0) if limit > 0 else np.full_like(values, 0.5)
+    base = np.asarray(image, dtype=np.float32)
+    heat = apply_colormap(unit, DIVERGING_CMAP).astype(np.float32)
+    opacity = float(np.clip(opacity, 0.0, 1.0))
+    return np.rint((1.0 - opacity) * base + opacity * heat).astype(np.uint8)
+
+
+def figure_to_rgb(figure) -> np.ndarray:
+    """A matplotlib Figure drawn with the Agg canvas, as an HxWx3 uint8 array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def faithfulness_figure(report, titles: dict[str, str] | None = None):
+    """Deletion and insertion curves of a faithfulness.FaithfulnessReport side by side, each
+    method with its AUC in the legend, the random baseline as a mean line and a band (min to max
+    over the random orders). Returns a matplotlib Figure (no pyplot state, safe in threads)."""
+    from matplotlib.figure import Figure
+
+    titles = titles or {}
+    figure = Figure(figsize=(9, 3.2 + 0.18 * (len(report.methods) + 2)), dpi=100, layout="constrained")
+    axes = figure.subplots(1, 2, sharey=True)
+    x = report.fractions
+    random = report.random
+    for ax, kind, better in ((axes[0], "deletion", "lower"), (axes[1], "insertion", "higher")):
+        curves = getattr(random, kind)
+        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color="0.8", label=None)
+        random_auc = getattr(random.mean, kind + "_auc")
+        ax.plot(x, curves.mean(axis=0), color="0.4", linestyle="--", label=f"random ({random_auc:.3f})")
+        for name, method_curves in report.methods.items():
+            auc = getattr(method_curves, kind + "_auc")
+            ax.plot(x, getattr(method_curves, kind), linewidth=1.8, label=f"{titles.get(name, name)} ({auc:.3f})")
+        ax.set_title(f"{kind.capitalize()} (AUC, {better} is better)", fontsize=10)
+        ax.set_xlabel("fraction of pixels " + ("removed" if kind == "deletion" else "inserted"))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        # Below the plot, so no curve is hidden behind it.
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    axes[0].set_ylabel("target class probability")
+    return figure
+
+
+def faithfulness_plot(report, titles: dict[str, str] | None = None) -> np.ndarray:
+    """faithfulness_figure as an RGB array."""
+    return figure_to_rgb(faithfulness_figure(report, titles))

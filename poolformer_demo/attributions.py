@@ -1,0 +1,426 @@
+"""Pixel attributions from captum, and `explain()`: several explanations of one prediction.
+
+    Integrated Gradients (Sundararajan et al., 2017)  captum.attr.IntegratedGradients
+    SmoothGrad (Smilkov et al., 2017)                  captum.attr.NoiseTunnel over Saliency
+    Occlusion (Zeiler & Fergus, 2014)                  captum.attr.Occlusion
+
+Each map is captum's attribution for the model's `pixel_values` summed over the colour channels:
+a signed float32 map the size of the crop. The defaults keep each method within about 10 s for
+PoolFormer-S12 at 224 px on two CPU cores (benchmarks/bench_explain.py measures them).
+
+Long computations report progress and can be stopped: captum calls the forward function once
+per internal batch (IG's `internal_batch_size`, NoiseTunnel's `nt_samples_batch_size`,
+Occlusion's `perturbations_per_eval`), so the forward function given to captum counts its calls
+and checks `should_stop` before each one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
+from PIL import Image
+
+from .analysis import Analysis, analyze, model_inputs
+from .cams import CAM_METHODS, to_crop
+from .errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
+from .images import PreparedImage, prepare_image
+from .variants import STAGE_COUNT
+from .weights import LoadedModel, ModelCache, shared_cache
+
+if TYPE_CHECKING:  # faithfulness imports this module's progress types
+    from .faithfulness import FaithfulnessReport, FaithfulnessSettings
+
+ProgressCallback = Callable[[float, str], None]
+"""Called as progress(fraction done in [0, 1], what is running); gradio's gr.Progress fits."""
+StopCheck = Callable[[], bool]
+"""Returns True once the computation should stop; it then raises ComputationCancelled."""
+
+
+@dataclass(frozen=True)
+class IntegratedGradientsSettings:
+    n_steps: int = 32
+    method: str = "gausslegendre"
+    """captum's quadrature: gausslegendre, riemann_trapezoid, riemann_left, riemann_right, riemann_middle."""
+    baseline: str = "black"
+    """"black" (a black image, normalised as the model sees it) or "zeros" (0 in the model's
+    normalised input space: the dataset's mean colour)."""
+    internal_batch_size: int = 8
+
+
+@dataclass(frozen=True)
+class SmoothGradSettings:
+    nt_samples: int = 24
+    noise_level: float = 0.15
+    """The noise's standard deviation as a fraction of the input's value range (max - min) in the
+    model's normalised space; Smilkov et al. recommend 10-20 %."""
+    nt_samples_batch_size: int = 8
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class OcclusionSettings:
+    window: int | None = None
+    """Side of the square occluded patch in pixels; None: a seventh of the crop (32 px at 224)."""
+    stride: int | None = None
+    """None: half the window."""
+    baseline: str = "zeros"
+    """What fills the patch: "zeros" (the mean colour) or "black"."""
+    perturbations_per_eval: int = 16
+
+
+DEFAULT_SETTINGS = {
+    "ig": IntegratedGradientsSettings(),
+    "smoothgrad": SmoothGradSettings(),
+    "occlusion": OcclusionSettings(),
+}
+PIXEL_METHOD_TITLES = {"ig": "Integrated Gradients", "smoothgrad": "SmoothGrad", "occlusion": "Occlusion"}
+METHOD_TITLES = {**{name: m.title for name, m in CAM_METHODS.items()}, **PIXEL_METHOD_TITLES}
+"""Every method `explain` accepts, by name: the CAM family (stage maps) and the pixel methods."""
+DEFAULT_METHODS = ("gradcam", "ig", "smoothgrad", "occlusion")
+BASELINES = ("black", "zeros")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    method: str
+    title: str
+    map: np.ndarray
+    """[H, W] float32 at the crop's size. Pixel methods: captum's attribution summed over the
+    colour channels, signed. CAM methods: the stage map bilinearly resized, >= 0, unscaled."""
+    signed: bool
+    settings: dict
+    """Every setting needed to reproduce the map (JSON-ready), including the library used."""
+    seconds: float
+    """Time of the computation; for CAM methods, of the analysis pass that gave them all."""
+    diagnostics: dict = field(default_factory=dict)
+    """Checks on the result, e.g. IG's convergence delta (sum of attributions minus the logit
+    difference between input and baseline)."""
+
+
+class _ProgressForward:
+    """The model's logits as captum's forward function. It counts its calls, so a long
+    attribution can report progress and be stopped between captum's internal batches."""
+
+    def __init__(
+        self, model, title: str, total_calls: int, progress: ProgressCallback | None, should_stop: StopCheck | None
+    ):
+        self.model = model
+        self.title = title
+        self.total_calls = max(1, total_calls)
+        self.progress = progress
+        self.should_stop = should_stop
+        self.calls = 0
+
+    def __call__(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        if self.should_stop is not None and self.should_stop():
+            raise ComputationCancelled(f"{self.title} was stopped.")
+        logits = self.model(pixel_values=pixel_values).logits
+        self.calls += 1
+        if self.progress is not None:
+            self.progress(min(1.0, self.calls / self.total_calls), self.title)
+        return logits
+
+
+_SEEDED = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """Run with torch's global generator seeded, restoring it afterwards. captum's NoiseTunnel
+    draws from the global generator; the lock keeps two requests from reseeding it under each
+    other."""
+    with _SEEDED, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
+def baseline_values(name: str, pixel_values: torch.Tensor, processor) -> torch.Tensor:
+    """A baseline image like `pixel_values` in the model's normalised space: "zeros", or "black"
+    (pixel value 0 passed through the processor's rescaling and normalisation)."""
+    if name == "zeros":
+        return torch.zeros_like(pixel_values)
+    if name == "black":
+        if not getattr(processor, "do_normalize", True):
+            return torch.zeros_like(pixel_values)
+        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype).view(1, -1, 1, 1)
+        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype).view(1, -1, 1, 1)
+        return ((0.0 - mean) / std).expand_as(pixel_values).clone()
+    raise InvalidSettingError(f"Unknown baseline {name!r}: use one of {', '.join(BASELINES)}.")
+
+
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not value > 0:
+            raise InvalidSettingError(f"{name} must be positive, got {value!r}.")
+
+
+def integrated_gradients(
+    loaded: LoadedModel,
+    pixel_values: torch.Tensor,
+    target: int,
+    settings: IntegratedGradientsSettings = IntegratedGradientsSettings(),
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> Attribution:
+    """captum's Integrated Gradients of the target logit for a [1, 3, H, W] input."""
+    _check_positive(n_steps=settings.n_steps, internal_batch_size=settings.internal_batch_size)
+    started = time.perf_counter()
+    baseline = baseline_values(settings.baseline, pixel_values, loaded.processor)
+    title = PIXEL_METHOD_TITLES["ig"]
+    # captum calls the forward once per internal batch, then twice for the convergence delta.
+    calls = math.ceil(settings.n_steps / settings.internal_batch_size) + 2
+    forward = _ProgressForward(loaded.model, title, calls, progress, should_stop)
+    attribution, delta = IntegratedGradients(forward).attribute(
+        pixel_values,
+        baselines=baseline,
+        target=target,
+        n_steps=settings.n_steps,
+        method=settings.method,
+        internal_batch_size=settings.internal_batch_size,
+        return_convergence_delta=True,
+    )
+    return Attribution(
+        method="ig",
+        title=title,
+        map=_channel_sum(attribution),
+        signed=True,
+        settings={"library": "captum.attr.IntegratedGradients", **asdict(settings)},
+        seconds=time.perf_counter() - started,
+        diagnostics={"convergence_delta": float(delta.abs().max())},
+    )
+
+
+def smoothgrad(
+    loaded: LoadedModel,
+    pixel_values: torch.Tensor,
+    target: int,
+    settings: SmoothGradSettings = SmoothGradSettings(),
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> Attribution:
+    """captum's NoiseTunnel ("smoothgrad") over signed Saliency (plain input gradients)."""
+    _check_positive(nt_samples=settings.nt_samples, nt_samples_batch_size=settings.nt_samples_batch_size)
+    if not settings.noise_level >= 0:
+        raise InvalidSettingError(f"noise_level must not be negative, got {settings.noise_level!r}.")
+    started = time.perf_counter()
+    stdev = settings.noise_level * float(pixel_values.max() - pixel_values.min())
+    batch = min(settings.nt_samples, settings.nt_samples_batch_size)
+    title = PIXEL_METHOD_TITLES["smoothgrad"]
+    forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
+    with seeded(settings.seed):
+        attribution = NoiseTunnel(Saliency(forward)).attribute(
+            pixel_values,
+            nt_type="smoothgrad",
+            nt_samples=settings.nt_samples,
+            nt_samples_batch_size=batch,
+            stdevs=stdev,
+            target=target,
+            abs=False,
+        )
+    return Attribution(
+        method="smoothgrad",
+        title=title,
+        map=_channel_sum(attribution),
+        signed=True,
+        settings={
+            "library": "captum.attr.NoiseTunnel(captum.attr.Saliency)",
+            "nt_type": "smoothgrad",
+            "abs": False,
+            **asdict(settings),
+            "stdev": stdev,
+        },
+        seconds=time.perf_counter() - started,
+    )
+
+
+def occlusion_geometry(settings: OcclusionSettings, crop_size: tuple[int, int]) -> tuple[int, int]:
+    """The (window, stride) in pixels that `settings` means for a crop of this size."""
+    window = settings.window if settings.window is not None else max(1, round(min(crop_size) / 7))
+    stride = settings.stride if settings.stride is not None else max(1, window // 2)
+    _check_positive(window=window, stride=stride)
+    if window > min(crop_size):
+        raise InvalidSettingError(f"The occlusion window ({window} px) is larger than the crop ({min(crop_size)} px).")
+    if stride > window:
+        raise InvalidSettingError(f"The occlusion stride ({stride} px) must not exceed the window ({window} px).")
+    return window, stride
+
+
+def occlusion(
+    loaded: LoadedModel,
+    pixel_values: torch.Tensor,
+    target: int,
+    settings: OcclusionSettings = OcclusionSettings(),
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+) -> Attribution:
+    """captum's Occlusion: the drop in the target logit when a square patch is covered."""
+    _check_positive(perturbations_per_eval=settings.perturbations_per_eval)
+    started = time.perf_counter()
+    height, width = pixel_values.shape[-2:]
+    window, stride = occlusion_geometry(settings, (height, width))
+    # captum's count of window positions per axis, plus its one unperturbed evaluation.
+    positions = math.prod(math.ceil((side - window) / stride) + 1 for side in (height, width))
+    title = PIXEL_METHOD_TITLES["occlusion"]
+    forward = _ProgressForward(
+        loaded.model, title, 1 + math.ceil(positions / settings.perturbations_per_eval), progress, should_stop
+    )
+    with torch.no_grad():
+        attribution = Occlusion(forward).attribute(
+            pixel_values,
+            sliding_window_shapes=(pixel_values.shape[1], window, window),
+            strides=(pixel_values.shape[1], stride, stride),
+            baselines=baseline_values(settings.baseline, pixel_values, loaded.processor),
+            target=target,
+            perturbations_per_eval=settings.perturbations_per_eval,
+        )
+    return Attribution(
+        method="occlusion",
+        title=title,
+        map=_channel_sum(attribution),
+        signed=True,
+        settings={
+            "library": "captum.attr.Occlusion",
+            **asdict(settings),
+            "window": window,
+            "stride": stride,
+            "positions": positions,
+        },
+        seconds=time.perf_counter() - started,
+    )
+
+
+PIXEL_METHODS = {"ig": integrated_gradients, "smoothgrad": smoothgrad, "occlusion": occlusion}
+
+
+def cam_attribution(analysis: Analysis, method: str = "gradcam", stage: int = STAGE_COUNT) -> Attribution:
+    """One CAM method's map at one stage of an analysis, resized to the crop (unscaled, >= 0)."""
+    if method not in CAM_METHODS:
+        raise UnknownMethodError(f"Unknown CAM method {method!r}. Choose one of: {', '.join(CAM_METHODS)}.")
+    if not 1 <= stage <= len(analysis.stages):
+        raise InvalidSettingError(f"Stage must be 1 to {len(analysis.stages)}, got {stage!r}.")
+    result = analysis.stages[stage - 1]
+    crop_size = analysis.input_image.size[::-1]
+    return Attribution(
+        method=method,
+        title=CAM_METHODS[method].title,
+        map=to_crop(result.cams[method], crop_size, unit=False),
+        signed=False,
+        settings={
+            "library": "poolformer_demo.cams (equal to pytorch-grad-cam's " + CAM_METHODS[method].reference + ")",
+            "stage": stage,
+            "layer": f"poolformer.encoder.block[{stage - 1}][-1]",
+            "resize": "bilinear",
+        },
+        # Every CAM method at every stage comes out of the analysis's one forward and backward pass.
+        seconds=analysis.seconds,
+    )
+
+
+@dataclass(frozen=True)
+class Explanation:
+    analysis: Analysis
+    """The analysis of the same image and target: predictions, the crop, every stage's CAMs (its
+    stages carry no feature views: views is None)."""
+    attributions: dict[str, Attribution]
+    """By method name, in the order asked for."""
+    faithfulness: FaithfulnessReport | None
+    """Deletion/insertion (and ROAD) scores when asked for, else None."""
+    seconds: float
+
+
+def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
+    """Method names from a list or a comma-separated string, checked, duplicates dropped."""
+    names = [m.strip().lower() for m in (methods.split(",") if isinstance(methods, str) else methods)]
+    names = list(dict.fromkeys(n for n in names if n))
+    if not names:
+        raise UnknownMethodError(f"No method given. Choose from: {', '.join(METHOD_TITLES)}.")
+    unknown = [n for n in names if n not in METHOD_TITLES]
+    if unknown:
+        raise UnknownMethodError(f"Unknown method {unknown[0]!r}. Choose from: {', '.join(METHOD_TITLES)}.")
+    return tuple(names)
+
+
+def explain(
+    image: Image.Image | PreparedImage | str,
+    variant: str = "s12",
+    target: int | str | None = None,
+    methods: str | Sequence[str] = DEFAULT_METHODS,
+    stage: int = STAGE_COUNT,
+    settings: Mapping[str, object] | None = None,
+    faithfulness: bool = False,
+    faithfulness_settings: FaithfulnessSettings | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+    cache: ModelCache | None = None,
+) -> Explanation:
+    """Explain one prediction with several methods, optionally scoring each for faithfulness.
+
+    `methods`: names from METHOD_TITLES (CAM methods are taken at `stage`); `settings`: per
+    pixel method a settings object replacing its default (DEFAULT_SETTINGS); with
+    `faithfulness`, deletion/insertion curves for every method and a random baseline
+    (faithfulness.FaithfulnessSettings). Raises PoolFormerDemoError subclasses for bad input and
+    ComputationCancelled when `should_stop` says so.
+    """
+    from .faithfulness import FaithfulnessSettings, evaluate_faithfulness
+
+    names = parse_methods(methods)
+    chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
+    for name, value in chosen.items():
+        if name not in PIXEL_METHODS or not isinstance(value, type(DEFAULT_SETTINGS[name])):
+            raise InvalidSettingError(f"Settings for {name!r} must be a {type(DEFAULT_SETTINGS.get(name)).__name__}.")
+    if not (isinstance(stage, int) and 1 <= stage <= STAGE_COUNT):
+        raise InvalidSettingError(f"Stage must be 1 to {STAGE_COUNT}, got {stage!r}.")
+    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
+    cache = cache or shared_cache()
+    loaded = cache.get(variant)
+    started = time.perf_counter()
+    # The feature views are not part of an explanation; skipping them saves drawing four stages.
+    analysis = analyze(prepared, variant, target=target, cache=cache, feature_views=False)
+    pixel_values = model_inputs(loaded, prepared.image)
+    parts = len(names) + (1 if faithfulness else 0)
+
+    def part_progress(index: int) -> ProgressCallback | None:
+        if progress is None:
+            return None
+        return lambda fraction, title: progress((index + fraction) / parts, title)
+
+    attributions: dict[str, Attribution] = {}
+    for index, name in enumerate(names):
+        if should_stop is not None and should_stop():
+            raise ComputationCancelled("The explanation was stopped.")
+        if name in CAM_METHODS:
+            attributions[name] = cam_attribution(analysis, name, stage)
+        else:
+            attributions[name] = PIXEL_METHODS[name](
+                loaded, pixel_values, analysis.target.index, chosen[name], part_progress(index), should_stop
+            )
+        if progress is not None:
+            progress((index + 1) / parts, attributions[name].title)
+
+    report = None
+    if faithfulness:
+        report = evaluate_faithfulness(
+            loaded.model,
+            pixel_values,
+            analysis.target.index,
+            {name: a.map for name, a in attributions.items()},
+            faithfulness_settings or FaithfulnessSettings(),
+            progress=part_progress(len(names)),
+            should_stop=should_stop,
+        )
+    return Explanation(
+        analysis=analysis, attributions=attributions, faithfulness=report, seconds=time.perf_counter() - started
+    )
+
+
+def _channel_sum(attribution: torch.Tensor) -> np.ndarray:
+    return attribution.detach()[0].sum(dim=0).float().numpy().astype(np.float32)

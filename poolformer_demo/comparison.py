@@ -1,0 +1,97 @@
+"""One image through several variants, side by side: each one's top-k, its Grad-CAM at the
+deepest stage and the time it took."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from .analysis import Prediction, analyze
+from .attributions import ProgressCallback, StopCheck
+from .errors import ComputationCancelled, InvalidSettingError
+from .images import PreparedImage, prepare_image
+from .variants import Variant, get_variant
+from .weights import ModelCache, shared_cache
+
+
+@dataclass(frozen=True)
+class VariantRun:
+    variant: Variant
+    weights_source: str
+    predictions: tuple[Prediction, ...]
+    target: Prediction
+    input_image: Image.Image
+    """The crop this variant saw (crop_pct differs between variants)."""
+    cam: np.ndarray
+    """Grad-CAM at the deepest stage, resized to the crop and scaled to [0, 1]."""
+    cam_raw: np.ndarray
+    """The same at the stage's own resolution, unscaled."""
+    seconds: float
+    """analyze()'s time: preprocessing, forward, backward, maps; loading excluded."""
+    load_seconds: float
+    """Time to get the model from the cache (about 0 when it was already loaded)."""
+
+
+@dataclass(frozen=True)
+class Comparison:
+    runs: tuple[VariantRun, ...]
+    notes: tuple[str, ...]
+
+
+def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:
+    """Variant names from a list or a comma-separated string, checked, duplicates dropped."""
+    names = [v.strip() for v in (variants.split(",") if isinstance(variants, str) else variants)]
+    resolved = tuple(dict.fromkeys(get_variant(v).name for v in names if v))
+    if len(resolved) < 2:
+        raise InvalidSettingError("Choose at least two different variants to compare.")
+    return resolved
+
+
+def compare(
+    image: Image.Image | PreparedImage | str,
+    variants: str | Sequence[str],
+    target: int | str | None = None,
+    top_k: int = 5,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+    cache: ModelCache | None = None,
+) -> Comparison:
+    """Analyse one image with each variant in turn, through the model cache: one model is
+    used at a time, so with a cache of capacity 1 only one is ever held in memory.
+
+    `target` (index or label) is explained by every variant; None means each one's own top-1.
+    """
+    names = parse_variants(variants)
+    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
+    cache = cache or shared_cache()
+    runs = []
+    for index, name in enumerate(names):
+        if should_stop is not None and should_stop():
+            raise ComputationCancelled("The comparison was stopped.")
+        if progress is not None:
+            progress(index / len(names), f"PoolFormer-{name.upper()}")
+        started = time.perf_counter()
+        cache.get(name)
+        load_seconds = time.perf_counter() - started
+        analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache, feature_views=False)
+        deepest = analysis.stages[-1]
+        runs.append(
+            VariantRun(
+                variant=analysis.variant,
+                weights_source=analysis.weights_source,
+                predictions=analysis.predictions,
+                target=analysis.target,
+                input_image=analysis.input_image,
+                cam=deepest.cam,
+                cam_raw=deepest.cam_raw,
+                seconds=analysis.seconds,
+                load_seconds=load_seconds,
+            )
+        )
+    if progress is not None:
+        progress(1.0, "Done")
+    return Comparison(runs=tuple(runs), notes=prepared.notes)

@@ -1,0 +1,162 @@
+"""Deletion / insertion curves and ROAD, checked piece by piece, and on 50 held-out images of the
+bundled shapes model: Grad-CAM (stage 4) and Integrated Gradients must beat random orders."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torchvision.transforms.functional import gaussian_blur
+
+from poolformer_demo import ModelCache, analyze
+from poolformer_demo.analysis import model_inputs
+from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
+from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
+from poolformer_demo.faithfulness import (
+    FaithfulnessSettings,
+    area_under_curve,
+    evaluate_faithfulness,
+    pixel_ranks,
+    road_scores,
+)
+from poolformer_demo.render import faithfulness_plot
+from poolformer_demo.shapes import TEST_SEED_START, make_sample
+
+IMAGES = 50
+DEFAULT_STAGE = 4
+# Coarser than the app's defaults so that 50 images take seconds, not minutes; the table for the
+# defaults is printed by benchmarks/bench_faithfulness.py.
+SETTINGS = FaithfulnessSettings(steps=10, random_orders=3, batch_size=64)
+IG_SETTINGS = IntegratedGradientsSettings(n_steps=16, internal_batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    cache = ModelCache(capacity=1)
+    return cache, cache.get("shapes")
+
+
+@pytest.fixture(scope="module")
+def held_out(shapes):
+    """Per held-out image: its sample, Grad-CAM at the default stage, IG, and their report."""
+    cache, loaded = shapes
+    results = []
+    for i in range(IMAGES):
+        sample = make_sample(TEST_SEED_START + i)
+        analysis = analyze(sample.image, "shapes", target=sample.label, cache=cache, feature_views=False)
+        x = model_inputs(loaded, sample.image)
+        ig = integrated_gradients(loaded, x, sample.label, IG_SETTINGS)
+        maps = {"gradcam": analysis.stages[DEFAULT_STAGE - 1].cam, "ig": ig.map}
+        results.append((sample, x, maps, evaluate_faithfulness(loaded.model, x, sample.label, maps, SETTINGS)))
+    return results
+
+
+@pytest.fixture(scope="module")
+def table(held_out):
+    columns = {}
+    for *_, report in held_out:
+        for name, scores in report.summary().items():
+            if isinstance(scores, dict) and "deletion_auc" in scores:
+                columns.setdefault(name, []).append((scores["deletion_auc"], scores["insertion_auc"]))
+    table = {name: np.array(rows) for name, rows in columns.items()}
+    print(f"\nfaithfulness on {IMAGES} held-out shapes (mean ± std over images)")
+    for name, rows in table.items():
+        deletion, insertion = rows[:, 0], rows[:, 1]
+        print(
+            f"  {name:8} deletion AUC {deletion.mean():.3f} ± {deletion.std():.3f}   "
+            f"insertion AUC {insertion.mean():.3f} ± {insertion.std():.3f}"
+        )
+    return table
+
+
+def test_area_under_curve_is_the_trapezoid_over_zero_to_one():
+    assert area_under_curve(np.ones(7)) == pytest.approx(1.0)
+    assert area_under_curve(np.linspace(1, 0, 11)) == pytest.approx(0.5)
+    assert area_under_curve(np.array([0.0, 1.0, 0.0])) == pytest.approx(0.5)
+
+
+def test_pixel_ranks_put_the_highest_first_and_break_ties_at_random():
+    values = np.zeros((8, 8))
+    values[5, 6] = 2.0
+    values[0, 0] = 1.0
+    ranks = pixel_ranks(values, np.random.default_rng(0))
+    assert ranks[5, 6] == 0 and ranks[0, 0] == 1
+    assert sorted(ranks.ravel()) == list(range(64))
+    zeros = ranks[values == 0]
+    assert not np.array_equal(zeros, np.sort(zeros))  # not row-major order
+
+
+def test_curves_run_from_the_image_to_the_substrate_and_from_the_blur_to_the_image(shapes, held_out):
+    _, loaded = shapes
+    sample, x, _, report = held_out[0]
+    settings = report.settings
+    blurred = gaussian_blur(x, [settings.blur_kernel] * 2, [settings.blur_sigma] * 2)
+    with torch.no_grad():
+        p = loaded.model(pixel_values=torch.cat([x, torch.zeros_like(x), blurred])).logits.softmax(-1)[:, sample.label]
+    curves = report.methods["gradcam"]
+    assert len(curves.deletion) == len(curves.insertion) == settings.steps + 1 == len(report.fractions)
+    assert report.fractions[0] == 0 and report.fractions[-1] == 1
+    p = p.numpy()
+    np.testing.assert_allclose([curves.deletion[0], curves.deletion[-1]], p[:2], rtol=1e-5)
+    np.testing.assert_allclose([curves.insertion[0], curves.insertion[-1]], [p[2], p[0]], rtol=1e-5)
+
+
+def test_each_point_is_the_image_with_the_top_ranked_pixels_replaced(shapes, held_out):
+    _, loaded = shapes
+    sample, x, maps, report = held_out[1]
+    settings = report.settings
+    # Recompute one point alone: the ranks depend on the seed, drawn in the same order as inside.
+    ranks = pixel_ranks(maps["gradcam"], np.random.default_rng(settings.seed))
+    step = 3
+    count = round(step * x.shape[-1] * x.shape[-2] / settings.steps)
+    mask = torch.from_numpy(ranks < count).to(x.dtype)
+    with torch.no_grad():
+        deleted = loaded.model(pixel_values=x * (1 - mask)).logits.softmax(-1)[0, sample.label].item()
+    assert report.methods["gradcam"].deletion[step] == pytest.approx(deleted, rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("method", ["gradcam", "ig"])
+def test_method_beats_random_orders_on_deletion(table, method):
+    assert table[method][:, 0].mean() < table["random"][:, 0].mean()
+
+
+@pytest.mark.parametrize("method", ["gradcam", "ig"])
+def test_method_beats_random_orders_on_insertion(table, method):
+    assert table[method][:, 1].mean() > table["random"][:, 1].mean()
+
+
+def test_random_baseline_spread_is_reported_over_its_orders(held_out):
+    summary = held_out[0][3].summary()
+    assert summary["random"]["orders"] == SETTINGS.random_orders
+    assert summary["random"]["deletion_auc_std"] > 0
+    assert summary["steps"] == SETTINGS.steps
+    assert "blur" in summary["substrate"]["insertion"] and "zeros" in summary["substrate"]["deletion"]
+    json.dumps(summary)
+
+
+def test_road_scores_grad_cam_above_a_random_map(shapes, held_out):
+    _, loaded = shapes
+    wins = 0
+    for sample, x, maps, _ in held_out[:3]:
+        random_map = np.random.default_rng(sample.seed).random(maps["gradcam"].shape)
+        scores = road_scores(
+            loaded.model, x, sample.label, {"gradcam": maps["gradcam"], "random": random_map}, (20, 80)
+        )
+        assert all(np.isfinite(list(scores.values())))
+        wins += scores["gradcam"] > scores["random"]
+    assert wins == 3
+
+
+def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes, held_out):
+    _, loaded = shapes
+    sample, x, maps, _ = held_out[0]
+    with pytest.raises(ComputationCancelled):
+        evaluate_faithfulness(loaded.model, x, sample.label, maps, should_stop=lambda: True)
+    with pytest.raises(InvalidSettingError, match="not the crop's"):
+        evaluate_faithfulness(loaded.model, x, sample.label, {"gradcam": np.zeros((7, 7))})
+
+
+def test_curves_plot_as_an_rgb_picture(held_out):
+    picture = faithfulness_plot(held_out[0][3], {"gradcam": "Grad-CAM", "ig": "Integrated Gradients"})
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    assert picture.shape[1] >= 800 and picture.std() > 0
