@@ -230,7 +230,9 @@ def run_compare(args: argparse.Namespace) -> int:
                 }
             )
         np.savez_compressed(out / "cams.npz", **{run.variant.name: run.cam_raw for run in result.runs})
-        (out / "compare.json").write_text(json.dumps({"variants": runs, "notes": list(result.notes)}, indent=2))
+        unavailable = {failure.variant.name: str(failure.error) for failure in result.failures}
+        summary = {"variants": runs, "unavailable": unavailable, "notes": list(result.notes)}
+        (out / "compare.json").write_text(json.dumps(summary, indent=2))
     except (PoolFormerDemoError, OSError) as exc:
         bar.close()
         print(f"error: {args.image}: {exc}", file=sys.stderr)
@@ -239,7 +241,9 @@ def run_compare(args: argparse.Namespace) -> int:
     for run in runs:
         top = run["top_k"][0]
         print(f"{run['variant']:6} {top['label']} ({top['probability']:.1%}) in {run['seconds']:.2f} s")
-    return 0
+    for name, message in unavailable.items():
+        print(f"error: {name}: {message}", file=sys.stderr)
+    return 1 if unavailable else 0
 
 
 def run_sanity(args: argparse.Namespace) -> int:

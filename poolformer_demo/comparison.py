@@ -12,7 +12,7 @@ from PIL import Image
 
 from .analysis import Prediction, analyze
 from .attributions import ProgressCallback, StopCheck
-from .errors import ComputationCancelled, InvalidSettingError
+from .errors import ComputationCancelled, InvalidSettingError, UnknownTargetError, WeightsUnavailableError
 from .images import PreparedImage, prepare_image
 from .variants import Variant, get_variant
 from .weights import ModelCache, shared_cache
@@ -37,9 +37,28 @@ class VariantRun:
 
 
 @dataclass(frozen=True)
+class VariantFailure:
+    variant: Variant
+    error: WeightsUnavailableError | UnknownTargetError
+    """Why it could not run: its weights are not available here, or it has no such class. The
+    message is one sentence for the person who asked."""
+
+
+@dataclass(frozen=True)
 class Comparison:
     runs: tuple[VariantRun, ...]
     notes: tuple[str, ...]
+    failures: tuple[VariantFailure, ...] = ()
+    """Variants that could not run; the others ran all the same."""
+    requested: tuple[str, ...] = ()
+    """Every variant asked for, by name, in the order asked (runs and failures keep it)."""
+
+    def outcome(self, name: str) -> VariantRun | VariantFailure:
+        """What became of one variant asked for: its run, or why it could not run."""
+        for item in (*self.runs, *self.failures):
+            if item.variant.name == name:
+                return item
+        raise KeyError(name)
 
 
 def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:
@@ -64,20 +83,26 @@ def compare(
     used at a time, so with a cache of capacity 1 only one is ever held in memory.
 
     `target` (index or label) is explained by every variant; None means each one's own top-1.
+    A variant whose weights are not available, or that has no class `target`, is listed in
+    `failures` and the others still run.
     """
     names = parse_variants(variants)
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     cache = cache or shared_cache()
-    runs = []
+    runs, failures = [], []
     for index, name in enumerate(names):
         if should_stop is not None and should_stop():
             raise ComputationCancelled("The comparison was stopped.")
         if progress is not None:
             progress(index / len(names), f"PoolFormer-{name.upper()}")
         started = time.perf_counter()
-        cache.get(name)
-        load_seconds = time.perf_counter() - started
-        analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache, feature_views=False)
+        try:
+            cache.get(name)
+            load_seconds = time.perf_counter() - started
+            analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache, feature_views=False)
+        except (WeightsUnavailableError, UnknownTargetError) as exc:
+            failures.append(VariantFailure(get_variant(name), exc))
+            continue
         deepest = analysis.stages[-1]
         runs.append(
             VariantRun(
@@ -94,4 +119,4 @@ def compare(
         )
     if progress is not None:
         progress(1.0, "Done")
-    return Comparison(runs=tuple(runs), notes=prepared.notes)
+    return Comparison(runs=tuple(runs), notes=prepared.notes, failures=tuple(failures), requested=names)

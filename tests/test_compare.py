@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from poolformer_demo import ModelCache, UnknownVariantError, analyze
+from poolformer_demo import ModelCache, UnknownVariantError, WeightsUnavailableError, analyze
 from poolformer_demo.comparison import compare
 from poolformer_demo.errors import InvalidSettingError
 
@@ -62,3 +62,13 @@ def test_the_package_exports_the_explanation_entry_points():
     assert poolformer_demo.compare is compare_function
     assert poolformer_demo.explain is explain
     assert poolformer_demo.cascading_randomization is cascading_randomization
+
+
+def test_a_variant_without_weights_is_reported_and_the_others_still_run(use_weights_dir, photo):
+    result = compare(photo, ["s24", "s12"], cache=ModelCache(capacity=1))
+    assert result.requested == ("s24", "s12")
+    assert [run.variant.name for run in result.runs] == ["s12"]
+    (failure,) = result.failures
+    assert failure.variant.name == "s24" and isinstance(failure.error, WeightsUnavailableError)
+    assert "PoolFormer-S24" in str(failure.error)
+    assert result.outcome("s24") is failure and result.outcome("s12") is result.runs[0]

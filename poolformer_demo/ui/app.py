@@ -10,6 +10,8 @@ import gradio as gr
 from ..analysis import analyze
 from ..weights import ModelCache, cache_from_environment
 from . import learn
+from .compare import CompareTab
+from .explain import ExplainTab
 from .explore import EXAMPLES_DIR, ExploreTab
 from .inside import InsideTab
 
@@ -46,6 +48,8 @@ def build_demo(
     cache = cache if cache is not None else cache_from_environment()
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
     explore = ExploreTab(cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
+    explain = ExplainTab(cache)
+    compare = CompareTab(cache)
     inside = InsideTab(cache)
     model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
 
@@ -61,6 +65,10 @@ def build_demo(
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
                 session = explore.render(model_events, journey)
+            with gr.Tab("Explain", id="explain") as explain_tab:
+                explain.render(model_events, session, explain_tab)
+            with gr.Tab("Compare", id="compare"):
+                compare.render(model_events, session)
             with gr.Tab("Inside the block", id="inside"):
                 inside.render(model_events, session)
             with gr.Tab("Learn", id="learn"):

@@ -1,0 +1,416 @@
+"""The Explain tab: the prediction last analysed on the Explore tab, explained several ways.
+
+Four sections: the CAM family at every stage (from one analysis; the method is switched in the
+browser), pixel attributions side by side (captum), their faithfulness against random maps, and
+the cascading-randomisation sanity check. The long ones run in a thread of their own
+(`background.run_in_background`) so the page shows their progress and its Stop button ends them.
+The `/explain` endpoint gives programs the same explanations of any image as JSON.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
+from pathlib import Path
+
+import gradio as gr
+
+from .. import render
+from ..analysis import analyze, model_inputs
+from ..attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, Explanation, explain, parse_methods
+from ..cams import DEFAULT_CAM
+from ..faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
+from ..images import crop_image, prepare_image
+from ..variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
+from ..weights import ModelCache
+from . import present_explain as view
+from .background import REFRESH_S, run_in_background
+from .components import hand_over_undecoded
+from .errors import failure_message, user_error
+from .present import Session
+
+# Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
+STORE_CAPACITY = 16
+NO_METHOD = "Tick at least one method."
+
+
+class ExplanationStore:
+    """A thread-safe least-recently-used map from (image, model, class, stage) to the last Explanation."""
+
+    def __init__(self, capacity: int = STORE_CAPACITY) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[tuple, Explanation] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Explanation | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: tuple, explanation: Explanation) -> None:
+        with self._lock:
+            self._items[key] = explanation
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+
+class ExplainTab:
+    """The tab's handlers, bound to the model cache and the explanation settings the app was built with.
+
+    `settings` replaces the pixel methods' defaults (per method, as for `explain`), `faithfulness`
+    the deletion/insertion settings; tests pass small ones.
+    """
+
+    def __init__(
+        self,
+        cache: ModelCache,
+        settings: Mapping[str, object] | None = None,
+        faithfulness: FaithfulnessSettings | None = None,
+        refresh_s: float = REFRESH_S,
+    ):
+        self.cache = cache
+        self.settings = {**DEFAULT_SETTINGS, **dict(settings or {})}
+        self.faithfulness = faithfulness or FaithfulnessSettings()
+        self.refresh_s = refresh_s
+        self.explanations = ExplanationStore()
+
+    # -----------------------------------------------------------------------------------------
+    # The computations behind the page and the API
+    # -----------------------------------------------------------------------------------------
+
+    def _explain(self, image, variant: str, target, methods, stage: int, faithfulness: bool = False, **progress):
+        return explain(
+            image, get_variant(variant).name, target=target, methods=methods, stage=stage, settings=self.settings,
+            faithfulness=faithfulness, faithfulness_settings=self.faithfulness, cache=self.cache, **progress,
+        )
+
+    def _faithfulness_of(self, image, explanation: Explanation, names, progress, should_stop) -> FaithfulnessReport:
+        """Deletion and insertion for maps already computed: the attributions are not run again."""
+        loaded = self.cache.get(explanation.analysis.variant.name)
+        pixel_values = model_inputs(loaded, prepare_image(image).image)
+        maps = {name: explanation.attributions[name].map for name in names}
+        return evaluate_faithfulness(
+            loaded.model, pixel_values, explanation.analysis.target.index, maps, self.faithfulness,
+            progress=progress, should_stop=should_stop,
+        )
+
+    def _crop(self, image, variant: str):
+        loaded = self.cache.get(variant)
+        return crop_image(model_inputs(loaded, prepare_image(image).image)[0], loaded.processor)
+
+    # -----------------------------------------------------------------------------------------
+    # The named endpoint for programs
+    # -----------------------------------------------------------------------------------------
+
+    def explain_prediction(
+        self,
+        image: str | None,
+        variant: str = DEFAULT_VARIANT,
+        target: str | None = None,
+        methods: list[str] | None = None,
+        stage: int = STAGE_COUNT,
+        faithfulness: bool = False,
+        arrays: bool = False,
+    ):
+        """Explain one prediction of a PoolFormer model several ways, optionally scoring how faithful each one is.
+
+        Args:
+            image: the picture to explain.
+            variant: s12, s24, s36, m36, m48 or shapes.
+            target: the class to explain (a name or an index); empty means the top prediction.
+            methods: any of gradcam, hirescam, gradcampp, xgradcam, layercam (CAMs at `stage`), ig (Integrated
+                Gradients), smoothgrad, occlusion; empty means gradcam, ig, smoothgrad, occlusion.
+            stage: the stage (1-4) the CAM methods are taken at.
+            faithfulness: also compute deletion and insertion AUCs for every method and random maps.
+            arrays: also return each map as a float32 .npy data URI, and the raw CAMs of every stage.
+
+        Returns JSON: the target and top-5; per method its settings, seconds, colour-scale limit, summary (min, max,
+        sum, peak) and picture (data URI, diverging colours, white at 0); the five CAMs of every stage as pictures;
+        with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
+        """
+        try:
+            explanation = self._explain(
+                image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
+            )
+            plot = None
+            if explanation.faithfulness is not None:
+                plot = view.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
+            return view.explain_api(
+                explanation,
+                view.attribution_pictures(explanation),
+                view.cam_family_pictures(explanation.analysis),
+                arrays=bool(arrays),
+                plot=plot,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+
+    # -----------------------------------------------------------------------------------------
+    # Page handlers: a failure is said above its section and leaves the last pictures in place
+    # -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _session_inputs(session: Session | None) -> tuple[str, str, int]:
+        if session is None:
+            raise gr.Error(view.NO_SESSION.replace("**", ""), print_exception=False)
+        if not Path(session.image).is_file():
+            raise gr.Error(view.IMAGE_GONE, print_exception=False)
+        return session.image, session.variant, session.target
+
+    @staticmethod
+    def _key(session: Session, stage: int) -> tuple:
+        return (session.image_key or session.image, session.variant, session.target, int(stage))
+
+    def show_cams(self, session: Session | None, shown: Session | None):
+        """The CAM family for the Explore tab's prediction, unless it is already shown:
+        (status, CAM family HTML, the session shown)."""
+        if session is None or session == shown:
+            return gr.skip(), gr.skip(), gr.skip()
+        try:
+            image, variant, target = self._session_inputs(session)
+            analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            return view.failure_html(failure_message(exc)), gr.skip(), gr.skip()
+        return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
+
+    def _follow(self, compute: Callable, started_text: str) -> Iterator[tuple[str, object]]:
+        """Run `compute(progress, should_stop)` in the background: ("status", HTML) for the status
+        line (None: leave it), then ("done", result). Closing it stops the computation."""
+        started = time.monotonic()
+        yield "status", view.status_html(started_text)
+        with closing(run_in_background(compute, self.refresh_s)) as events:
+            for kind, value in events:
+                if kind == "progress":
+                    yield "status", view.progress_html(*value, time.monotonic() - started)
+                elif kind == "idle":
+                    yield "status", None
+                else:
+                    yield "done", value
+
+    @staticmethod
+    def _status(value) -> object:
+        return gr.skip() if value is None else value
+
+    def run_attributions(self, session: Session | None, methods: list[str], stage: int):
+        """The chosen methods side by side: (status, attributions HTML), with progress while they run."""
+        try:
+            image, variant, target = self._session_inputs(session)
+            if not methods:
+                raise gr.Error(NO_METHOD, print_exception=False)
+            names = parse_methods(methods)
+
+            def compute(progress, should_stop):
+                return self._explain(
+                    image, variant, target, names, int(stage), progress=progress, should_stop=should_stop
+                )
+
+            for kind, value in self._follow(compute, "Loading the model and analysing the image…"):
+                if kind == "status":
+                    yield self._status(value), gr.skip()
+                else:
+                    self.explanations.put(self._key(session, stage), value)
+                    done = f"Done: {len(value.attributions)} maps in {value.seconds:.1f} s."
+                    yield view.message_html(done), view.attributions_html(value, view.attribution_pictures(value))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            yield view.failure_html(failure_message(exc)), gr.skip()
+
+    def run_faithfulness(self, session: Session | None, methods: list[str], stage: int):
+        """Deletion and insertion for the chosen methods and random maps: (status, faithfulness HTML,
+        attributions HTML). The last attributions of this prediction are reused; if there are none
+        for every chosen method, they are computed first and shown too."""
+        try:
+            image, variant, target = self._session_inputs(session)
+            if not methods:
+                raise gr.Error(NO_METHOD, print_exception=False)
+            names = parse_methods(methods)
+            key = self._key(session, stage)
+            stored = self.explanations.get(key)
+            reuse = stored is not None and set(names) <= set(stored.attributions)
+
+            def compute(progress, should_stop):
+                if reuse:
+                    return self._faithfulness_of(image, stored, names, progress, should_stop)
+                return self._explain(
+                    image, variant, target, names, int(stage), faithfulness=True,
+                    progress=progress, should_stop=should_stop,
+                )
+
+            first = "Measuring…" if reuse else "Running the attributions first, then deletion and insertion…"
+            for kind, value in self._follow(compute, first):
+                if kind == "status":
+                    yield self._status(value), gr.skip(), gr.skip()
+                    continue
+                attributions = gr.skip()
+                if reuse:
+                    report = value
+                else:
+                    self.explanations.put(key, value)
+                    report = value.faithfulness
+                    attributions = view.attributions_html(value, view.attribution_pictures(value))
+                plot = view.faithfulness_plot_uri(report, METHOD_TITLES)
+                done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
+                yield view.message_html(done), view.faithfulness_html(report, METHOD_TITLES, plot), attributions
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            yield view.failure_html(failure_message(exc)), gr.skip(), gr.skip()
+
+    def run_sanity(self, session: Session | None, method: str, stage: int):
+        """Cascading randomisation of a copy of the model: (status, sanity HTML)."""
+        # scipy's rank correlation is loaded with the first check, not with the app.
+        from ..sanity import cascading_randomization
+
+        try:
+            image, variant, target = self._session_inputs(session)
+            (method,) = parse_methods([method or DEFAULT_CAM])
+
+            def compute(progress, should_stop):
+                return cascading_randomization(
+                    image, variant, method=method, stage=int(stage), target=target,
+                    granularity=view.sanity_granularity(method), settings=self.settings,
+                    progress=progress, should_stop=should_stop, cache=self.cache,
+                )
+
+            for kind, value in self._follow(compute, "Explaining the trained model…"):
+                if kind == "status":
+                    yield self._status(value), gr.skip()
+                else:
+                    crop = render.data_uri(self._crop(image, variant), "jpeg")
+                    done = f"Done: {len(value.steps)} steps in {value.seconds:.1f} s."
+                    yield view.message_html(done), view.sanity_html(value, view.sanity_pictures(value), crop)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            yield view.failure_html(failure_message(exc)), gr.skip()
+
+    @staticmethod
+    def stopped() -> str:
+        return view.message_html(view.STOPPED)
+
+    def sanity_expected(self, method: str) -> str:
+        """What the chosen method's sanity check costs, said before it runs."""
+        try:
+            (method,) = parse_methods([method or DEFAULT_CAM])
+        except Exception:  # noqa: BLE001 - an unknown method is reported when the check runs
+            return gr.skip()
+        return f"Expected: {view.sanity_expected_text(method, self.settings)}."
+
+    # -----------------------------------------------------------------------------------------
+    # Layout
+    # -----------------------------------------------------------------------------------------
+
+    def render(self, model_events: dict, session: gr.State, tab: gr.Tab | None = None) -> None:
+        """Lay the tab out inside the current Blocks and wire its events.
+
+        `session` is the Explore tab's state (image, model, class); `tab` is this tab, whose opening
+        draws the CAM family of that prediction (without it, every new analysis does).
+        """
+        gr.Markdown(view.INTRO, elem_id="explain-intro")
+        with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+            source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
+            opacity = gr.Slider(
+                0.0, 1.0, value=view.DEFAULT_OPACITY, step=0.05, label="Map opacity", elem_id="explain-opacity",
+                scale=0, min_width=240,
+            )
+
+        with gr.Accordion("1 · The CAM family at every stage", open=True, elem_id="cams-section"):
+            with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+                cam_method = gr.Radio(
+                    view.cam_choices(), value=DEFAULT_CAM, label="CAM method", elem_id="cam-method", scale=3
+                )
+                cam_status = gr.HTML("", elem_id="cam-status", scale=2)
+            cams = gr.HTML(view.cam_family_html(), elem_id="cam-family")
+        shown = gr.State(None)
+
+        with gr.Accordion("2 · Attributions side by side", open=True, elem_id="attributions-section"):
+            with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+                methods = gr.CheckboxGroup(
+                    view.method_choices(), value=list(view.DEFAULT_ATTRIBUTION_METHODS), label="Methods",
+                    elem_id="attribution-methods", scale=4,
+                )
+                stage = gr.Radio(
+                    view.stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="attribution-stage", scale=2
+                )
+                run = gr.Button("Run the attributions", variant="primary", elem_id="attributions-button", scale=1)
+                stop = gr.Button("Stop", variant="stop", elem_id="attributions-stop", scale=0, min_width=80)
+            gr.Markdown(view.settings_markdown(self.settings), elem_id="attribution-settings")
+            attr_status = gr.HTML("", elem_id="attributions-status")
+            attributions = gr.HTML(view.attributions_html(), elem_id="attributions")
+
+        with gr.Accordion("3 · Faithfulness: do the maps point at what the model uses?", open=True,
+                          elem_id="faithfulness-section"):
+            with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+                gr.Markdown(view.faithfulness_intro(self.faithfulness), elem_id="faithfulness-intro")
+                measure = gr.Button("Measure faithfulness", variant="primary", elem_id="faithfulness-button",
+                                    scale=0, min_width=200)
+                faith_stop = gr.Button("Stop", variant="stop", elem_id="faithfulness-stop", scale=0, min_width=80)
+            faith_status = gr.HTML("", elem_id="faithfulness-status")
+            faithfulness = gr.HTML(view.faithfulness_html(), elem_id="faithfulness")
+
+        with gr.Accordion("4 · The sanity check: destroy the model, watch the map", open=True,
+                          elem_id="sanity-section"):
+            gr.Markdown(view.SANITY_TEXT, elem_id="sanity-text")
+            with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+                sanity_method = gr.Dropdown(
+                    view.method_choices(), value=DEFAULT_CAM, label="Method", elem_id="sanity-method", scale=2
+                )
+                sanity_stage = gr.Radio(
+                    view.stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="sanity-stage", scale=2
+                )
+                sanity_run = gr.Button("Randomise the model", variant="primary", elem_id="sanity-button", scale=1)
+                sanity_stop = gr.Button("Stop", variant="stop", elem_id="sanity-stop", scale=0, min_width=80)
+            expected = gr.Markdown(self.sanity_expected(DEFAULT_CAM), elem_id="sanity-expected")
+            sanity_status = gr.HTML("", elem_id="sanity-status")
+            sanity = gr.HTML(view.sanity_html(), elem_id="sanity")
+
+        # The endpoint for programs: inputs of its own, the result as JSON (never shown).
+        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
+        api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
+        api_target = gr.Textbox("", visible=False)
+        api_methods = gr.CheckboxGroup(list(METHOD_TITLES), value=list(DEFAULT_METHODS), visible=False)
+        api_stage = gr.Number(STAGE_COUNT, precision=0, minimum=1, maximum=STAGE_COUNT, visible=False)
+        api_faithfulness = gr.Checkbox(False, visible=False)
+        api_arrays = gr.Checkbox(False, visible=False)
+        api_result = gr.JSON(visible=False)
+        gr.Button(visible=False).click(
+            self.explain_prediction,
+            inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
+            outputs=api_result,
+            api_name="explain",
+            **model_events,
+        )
+
+        private = {"api_visibility": "private", **model_events}
+        format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
+        cams_event = {
+            "fn": self.show_cams, "inputs": [session, shown], "outputs": [cam_status, cams, shown],
+            "show_progress_on": [cams], **private,
+        }
+        if tab is not None:
+            tab.select(**cams_event)
+        else:
+            session.change(**cams_event)
+        # Looks only: the browser does these, the server is not asked.
+        cam_method.change(None, inputs=cam_method, js=view.CAM_JS, api_visibility="private")
+        opacity.input(None, inputs=opacity, js=view.OPACITY_JS, api_visibility="private")
+
+        attributions_event = run.click(
+            self.run_attributions, inputs=[session, methods, stage], outputs=[attr_status, attributions],
+            show_progress_on=[attr_status], **private,
+        )
+        stop.click(self.stopped, outputs=attr_status, cancels=[attributions_event], **format_only)
+        faithfulness_event = measure.click(
+            self.run_faithfulness, inputs=[session, methods, stage], outputs=[faith_status, faithfulness, attributions],
+            show_progress_on=[faith_status], **private,
+        )
+        faith_stop.click(self.stopped, outputs=faith_status, cancels=[faithfulness_event], **format_only)
+        sanity_event = sanity_run.click(
+            self.run_sanity, inputs=[session, sanity_method, sanity_stage], outputs=[sanity_status, sanity],
+            show_progress_on=[sanity_status], **private,
+        )
+        sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
+        sanity_method.change(self.sanity_expected, inputs=sanity_method, outputs=expected, **format_only)
+

@@ -1,0 +1,630 @@
+"""What the Explain tab shows, as plain values: HTML with inlined pictures, Markdown and JSON, from
+an Analysis (the CAM family), an Explanation (attributions), a FaithfulnessReport and a SanityCheck.
+
+Nothing here imports Gradio, so the formatting is tested without a server. Stage maps are sent at
+the stage's own resolution and enlarged smoothly by the browser, as on the Explore tab; maps at the
+crop's size are sent as WebP, which keeps a noisy pixel attribution a third of its PNG size.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .. import render
+from ..analysis import Analysis
+from ..attributions import (
+    DEFAULT_SETTINGS,
+    METHOD_TITLES,
+    PIXEL_METHOD_TITLES,
+    Attribution,
+    Explanation,
+    IntegratedGradientsSettings,
+    OcclusionSettings,
+    SmoothGradSettings,
+    occlusion_geometry,
+)
+from ..cams import CAM_METHODS, DEFAULT_CAM
+from ..faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
+from ..variants import HUB_VARIANTS, STAGE_COUNT
+from .present import Session, display_names, md
+
+if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
+    from ..sanity import SanityCheck
+
+STAGES = tuple(range(1, STAGE_COUNT + 1))
+LAYER_FORMAT = "webp"
+LAYER_QUALITY = 85
+
+INTRO = (
+    "Several explanations of the prediction you analysed on the *Explore* tab, side by side, and two tests of "
+    "how far to trust them: do the pixels a map ranks first really carry the prediction (faithfulness), and "
+    "does the map change when the model is destroyed (the sanity check)?"
+)
+NO_SESSION = "Analyse an image on the **Explore** tab first: this tab explains that prediction."
+IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
+
+# ---------------------------------------------------------------------------------------------
+# The CAM family
+# ---------------------------------------------------------------------------------------------
+
+CAM_NOTES = {
+    "gradcam": "Grad-CAM (Selvaraju et al., 2017): each channel weighted by its gradient averaged over positions; "
+    "the weighted sum, negatives cut off.",
+    "hirescam": "HiResCAM (Draelos & Carin, 2020): gradient times activation at each position, summed over "
+    "channels; no averaging, so the map follows the gradient's own layout.",
+    "gradcampp": "Grad-CAM++ (Chattopadhay et al., 2018): channel weights from the positive gradients only, "
+    "weighted by second- and third-order terms, so several objects of a class all count.",
+    "xgradcam": "XGrad-CAM (Fu et al., 2020): gradients averaged with the activation itself as the weight.",
+    "layercam": "LayerCAM (Jiang et al., 2021): each position's activation weighted by its own positive gradient; "
+    "sharper at the early stages.",
+}
+CAM_FAMILY_HINT = "Analyse an image on the Explore tab, then open this tab: the five CAMs of every stage appear here."
+CAM_FAMILY_TEXT = (
+    "All five maps come from the one forward and backward pass of the analysis: the activation of each stage's "
+    "last block and the gradient of the class score with respect to it (equal to pytorch-grad-cam's maps before "
+    "its resizing). Each map is scaled to its own peak, coloured as on the Explore tab; switching the method "
+    "happens in your browser."
+)
+# The browser's half: the chosen method is a page-wide setting, so it outlives new results.
+CAM_JS = "(method) => { document.documentElement.dataset.pfCam = method; return []; }"
+DEFAULT_OPACITY = 0.7
+OPACITY_JS = "(opacity) => { document.documentElement.style.setProperty('--pf-explain-opacity', opacity); return []; }"
+
+
+def cam_choices() -> list[tuple[str, str]]:
+    return [(method.title, name) for name, method in CAM_METHODS.items()]
+
+
+def method_choices() -> list[tuple[str, str]]:
+    """Every method the attributions section offers: the CAMs and the pixel methods."""
+    return [(title, name) for name, title in METHOD_TITLES.items()]
+
+
+def stage_choices() -> list[tuple[str, int]]:
+    return [(f"stage {i}", i) for i in STAGES]
+
+
+def source_markdown(session: Session | None) -> str:
+    """Which prediction the tab explains: the last analysis on the Explore tab."""
+    if session is None:
+        return NO_SESSION
+    target = display_names(session.labels)[session.target]
+    return (
+        f"**Explaining:** *{md(target)}* (class {session.target}) for {md(Path(session.image).name)} on "
+        f"**PoolFormer-{md(session.variant.upper())}**. Analyse another image or click another class on the "
+        "Explore tab to explain that one."
+    )
+
+
+def cam_family_pictures(analysis: Analysis) -> dict:
+    """The crop (JPEG) and, per stage, every CAM method's map coloured at the stage's resolution (PNG)."""
+    return {
+        "crop": render.data_uri(analysis.input_image, "jpeg"),
+        "stages": [
+            {
+                "index": stage.index,
+                "caption": stage.caption,
+                "shape": list(stage.shape),
+                "stride": stage.stride,
+                "cams": {name: render.data_uri(render.heatmap(stage.cams[name])) for name in CAM_METHODS},
+            }
+            for stage in analysis.stages
+        ],
+    }
+
+
+def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = None) -> str:
+    """Four stage pictures for every CAM method, only the chosen method's shown (CSS, from `CAM_JS`)."""
+    notes = "".join(
+        f'<span class="pf-camnote pf-m-{name}">{html.escape(note)}</span>' for name, note in CAM_NOTES.items()
+    )
+    if analysis is None or pictures is None:
+        frames = "".join(
+            f'<figure class="pf-map"><span class="pf-cam"></span><figcaption>Stage {i}</figcaption></figure>'
+            for i in STAGES
+        )
+        return (
+            '<div class="pf-explain pf-cam-family pf-empty">'
+            f'<p class="pf-note">{notes}</p><div class="pf-strip">{frames}</div>'
+            f'<p class="pf-hint-line">{CAM_FAMILY_HINT}</p></div>'
+        )
+    target = display_names(analysis.labels)[analysis.target.index]
+    figures = []
+    for stage in pictures["stages"]:
+        layers = "".join(
+            f'<img class="pf-heat pf-camfam pf-m-{name}" alt="{html.escape(CAM_METHODS[name].title)}, '
+            f'stage {stage["index"]}" src="{uri}">'
+            for name, uri in stage["cams"].items()
+        )
+        figures.append(
+            f'<figure class="pf-map"><span class="pf-cam">{layers}</span>'
+            f"<figcaption>{html.escape(stage['caption'])}</figcaption></figure>"
+        )
+    return (
+        f'<div class="pf-explain pf-cam-family" style="--pf-crop: url({pictures["crop"]})">'
+        f'<p class="pf-note"><b>For {html.escape(target)}</b> (p = {analysis.target.probability:.1%}) · {notes}</p>'
+        f'<div class="pf-strip">{"".join(figures)}</div>'
+        f'<p class="pf-hint-line">{html.escape(CAM_FAMILY_TEXT)}</p></div>'
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Attributions
+# ---------------------------------------------------------------------------------------------
+
+# Seconds each pixel method took with its default settings on PoolFormer-S12 at 224 px on this
+# project's 2-core machine (benchmarks/bench_explain.py, through the /explain endpoint).
+S12_SECONDS = {"ig": 10.0, "smoothgrad": 6.0, "occlusion": 9.0}
+S12_FAITHFULNESS_SECONDS = 15.0
+"""Deletion and insertion for four maps and the random baseline (20 steps, 3 random orders)."""
+S12_SANITY_CAM_SECONDS = 6.0
+"""The sanity check of a CAM method: 17 steps, each one forward and backward pass."""
+
+
+def model_passes(method: str, settings, crop: int = 224) -> int:
+    """How many images a pixel method sends through the model with `settings` (its cost)."""
+    if isinstance(settings, IntegratedGradientsSettings):
+        return settings.n_steps
+    if isinstance(settings, SmoothGradSettings):
+        return settings.nt_samples
+    if isinstance(settings, OcclusionSettings):
+        window, stride = occlusion_geometry(settings, (crop, crop))
+        return 1 + (math.ceil((crop - window) / stride) + 1) ** 2
+    raise ValueError(f"no pixel method {method!r}")
+
+
+def expected_seconds(method: str, settings) -> float:
+    """The time a pixel method with `settings` should take on S12 on two cores: the measured time of
+    its defaults, scaled by the number of images it sends through the model."""
+    default = DEFAULT_SETTINGS[method]
+    return S12_SECONDS[method] * model_passes(method, settings) / model_passes(method, default)
+
+
+def _settings_text(method: str, settings) -> str:
+    if isinstance(settings, IntegratedGradientsSettings):
+        baseline = "a black image" if settings.baseline == "black" else "zeros (the mean colour)"
+        return (
+            f"{settings.n_steps} steps ({settings.method}), from {baseline}, "
+            f"{settings.internal_batch_size} images per pass"
+        )
+    if isinstance(settings, SmoothGradSettings):
+        return (
+            f"{settings.nt_samples} noisy copies, noise {settings.noise_level:.0%} of the input range, "
+            f"signed gradients, seed {settings.seed}"
+        )
+    if isinstance(settings, OcclusionSettings):
+        window, stride = occlusion_geometry(settings, (224, 224))
+        fill = "the mean colour" if settings.baseline == "zeros" else "black"
+        return (
+            f"{window}×{window} px patch of {fill}, stride {stride} px (at 224 px), "
+            f"{settings.perturbations_per_eval} patches per pass"
+        )
+    raise ValueError(f"no pixel method {method!r}")
+
+
+def slowdown_text() -> str:
+    """How much longer than S12 the other models take, from their MACs."""
+    s12 = HUB_VARIANTS["s12"].macs_g
+    factors = ", ".join(f"{v.name.upper()} ×{v.macs_g / s12:.1f}" for v in HUB_VARIANTS.values() if v.name != "s12")
+    return (
+        f"Other models take longer in proportion to their MACs: {factors}; the shapes model (128 px) a second or two."
+    )
+
+
+def settings_markdown(settings: Mapping[str, object] | None = None) -> str:
+    """The pixel methods' settings and the time each should take, as a table."""
+    chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
+    rows = [
+        "| Method | Settings (captum) | Expected time, S12 on 2 CPU cores |",
+        "|---|---|---|",
+        "| CAMs (any stage) | from the analysis's one forward and backward pass | under a second |",
+    ]
+    for name, title in PIXEL_METHOD_TITLES.items():
+        rows.append(
+            f"| {title} | {_settings_text(name, chosen[name])} | about {expected_seconds(name, chosen[name]):.0f} s |"
+        )
+    return "\n".join(rows) + "\n\n" + slowdown_text()
+
+
+def _opacity(strength: np.ndarray) -> np.ndarray:
+    """An alpha channel from a strength in [0, 1]; the square root keeps a map's weaker half visible."""
+    return np.rint(255 * np.sqrt(np.clip(strength, 0.0, 1.0))).astype(np.uint8)
+
+
+def _signed_colors(values: np.ndarray, limit: float) -> np.ndarray:
+    """RGBA: the diverging colour of each value, and an opacity that grows with |value|, so the crop
+    shows through where a map says nothing."""
+    values = np.asarray(values, dtype=np.float32)
+    scaled = np.clip(values / limit, -1.0, 1.0) if limit > 0 else np.zeros_like(values)
+    rgb = render.apply_colormap(0.5 + 0.5 * scaled, render.DIVERGING_CMAP)
+    return np.dstack([rgb, _opacity(np.abs(scaled))])
+
+
+def layer_uri(values: np.ndarray, limit: float | None = None) -> tuple[str, float]:
+    """A map the crop's size coloured on the diverging scale (red at +limit, blue at -limit, clear at
+    0; default limit: the 99th percentile of |values|), as a data URI, and the limit used."""
+    limit = render.diverging_limit(values) if limit is None else float(limit)
+    return render.data_uri(_signed_colors(values, limit), LAYER_FORMAT, LAYER_QUALITY), limit
+
+
+def attribution_pictures(explanation: Explanation) -> dict:
+    """The crop and, per method, its map as a layer on the shared diverging scale and that scale's limit."""
+    layers = {}
+    for name, attribution in explanation.attributions.items():
+        uri, limit = layer_uri(attribution.map)
+        layers[name] = {"picture": uri, "limit": limit}
+    return {"crop": render.data_uri(explanation.analysis.input_image, "jpeg"), "methods": layers}
+
+
+ATTRIBUTIONS_HINT = "Choose the methods and press *Run the attributions*; progress shows here."
+SCALE_NOTE = (
+    "One colour scale for every map: red is evidence for the class, blue against it, and the more the map says, "
+    "the more opaque; at 0 the crop shows through. Each map is scaled to ± its own 99th percentile of |value| "
+    "(under each picture), because the methods measure different things (logit change, gradient). The CAMs are "
+    "never negative, so they are only red."
+)
+
+
+def _legend(note: str) -> str:
+    return (
+        '<p class="pf-legend"><span class="pf-legend-end">−</span>'
+        '<span class="pf-diverging-bar" aria-hidden="true"></span><span class="pf-legend-end">+</span>'
+        f"<span>{html.escape(note)}</span></p>"
+    )
+
+
+def _attribution_caption(attribution: Attribution, limit: float) -> str:
+    where = f" · stage {attribution.settings['stage']}" if "stage" in attribution.settings else ""
+    took = "from the analysis" if attribution.method in CAM_METHODS else f"{attribution.seconds:.1f} s"
+    return f"<b>{html.escape(attribution.title)}</b>{where} · ±{limit:.3g} · {took}"
+
+
+def attributions_html(explanation: Explanation | None = None, pictures: dict | None = None) -> str:
+    """The maps side by side over the crop, on one colour scale, with its legend."""
+    if explanation is None or pictures is None:
+        return f'<div class="pf-explain pf-attributions pf-empty"><p class="pf-hint">{ATTRIBUTIONS_HINT}</p></div>'
+    analysis = explanation.analysis
+    target = display_names(analysis.labels)[analysis.target.index]
+    figures = "".join(
+        f'<figure class="pf-attr" data-method="{name}"><span class="pf-cam">'
+        f'<img class="pf-heat" alt="{html.escape(attribution.title)}" src="{pictures["methods"][name]["picture"]}">'
+        f"</span><figcaption>{_attribution_caption(attribution, pictures['methods'][name]['limit'])}</figcaption>"
+        "</figure>"
+        for name, attribution in explanation.attributions.items()
+    )
+    delta = explanation.attributions.get("ig")
+    check = ""
+    if delta is not None and "convergence_delta" in delta.diagnostics:
+        check = (
+            f" Integrated Gradients' attributions add up to the logit change from the baseline within "
+            f"{delta.diagnostics['convergence_delta']:.3g} (its convergence check)."
+        )
+    return (
+        f'<div class="pf-explain pf-attributions" style="--pf-crop: url({pictures["crop"]})">'
+        f'<p class="pf-note">Why <b>{html.escape(target)}</b> (p = {analysis.target.probability:.1%}) on '
+        f"PoolFormer-{html.escape(analysis.variant.name.upper())} · all methods in {explanation.seconds:.1f} s."
+        f"{html.escape(check)}</p>"
+        f'<div class="pf-attr-grid">{figures}</div>{_legend(SCALE_NOTE)}</div>'
+    )
+
+
+def _summary(values: np.ndarray) -> dict:
+    values = np.asarray(values, dtype=np.float64)
+    peak = np.unravel_index(int(np.argmax(values)), values.shape)
+    return {
+        "shape": list(values.shape),
+        "min": float(values.min()),
+        "max": float(values.max()),
+        "mean": float(values.mean()),
+        "sum": float(values.sum()),
+        "positive_share": float((values > 0).mean()),
+        "peak": [int(peak[0]), int(peak[1])],
+    }
+
+
+def npy_uri(values: np.ndarray) -> str:
+    """A float32 array as a data URI of its .npy file: exact, and half the size of a JSON list."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(values, dtype=np.float32), allow_pickle=False)
+    return "data:application/x-npy;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def read_npy_uri(uri: str) -> np.ndarray:
+    """The array back from `npy_uri`'s data URI."""
+    header, payload = uri.split(",", 1)
+    if header != "data:application/x-npy;base64":
+        raise ValueError("not a .npy data URI")
+    return np.load(io.BytesIO(base64.b64decode(payload)), allow_pickle=False)
+
+
+def _prediction(prediction, labels: tuple[str, ...]) -> dict:
+    return {"index": prediction.index, "label": display_names(labels)[prediction.index],
+            "probability": prediction.probability}
+
+
+def explain_api(
+    explanation: Explanation, pictures: dict, cam_pictures: dict, arrays: bool = False, plot: str | None = None
+) -> dict:
+    """The explanation for programs: per method its settings, time, colour-scale limit, summary and
+    picture (data URI), and with `arrays` the map itself (.npy data URI, float32, crop size); the CAM
+    family at every stage (pictures; with `arrays` the raw stage maps); faithfulness when computed."""
+    analysis = explanation.analysis
+    methods = {}
+    for name, attribution in explanation.attributions.items():
+        entry = {
+            "title": attribution.title,
+            "signed": attribution.signed,
+            "settings": attribution.settings,
+            "seconds": round(attribution.seconds, 4),
+            "diagnostics": attribution.diagnostics,
+            "limit": pictures["methods"][name]["limit"],
+            "picture": pictures["methods"][name]["picture"],
+            "summary": _summary(attribution.map),
+        }
+        if arrays:
+            entry["array"] = npy_uri(attribution.map)
+        methods[name] = entry
+    stages = []
+    for stage, drawn in zip(analysis.stages, cam_pictures["stages"]):
+        entry = {key: drawn[key] for key in ("index", "caption", "shape", "stride")}
+        entry["cam_pictures"] = drawn["cams"]
+        if arrays:
+            entry["cams"] = {
+                name: [[round(float(v), 6) for v in row] for row in stage.cams[name]] for name in CAM_METHODS
+            }
+        stages.append(entry)
+    result = {
+        "variant": analysis.variant.name,
+        "weights_source": analysis.weights_source,
+        "target": _prediction(analysis.target, analysis.labels),
+        "top_k": [_prediction(p, analysis.labels) for p in analysis.predictions],
+        "crop_size": [analysis.input_image.height, analysis.input_image.width],
+        "crop": pictures["crop"],
+        "colour_scale": SCALE_NOTE,
+        "methods": methods,
+        "stages": stages,
+        "notes": list(analysis.notes),
+        "seconds": round(explanation.seconds, 4),
+    }
+    if explanation.faithfulness is not None:
+        result["faithfulness"] = faithfulness_api(explanation.faithfulness, plot)
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Faithfulness
+# ---------------------------------------------------------------------------------------------
+
+FAITHFULNESS_TEXT = (
+    "Deletion removes the pixels a map ranks highest first (replacing them with the mean colour) and follows "
+    "the class probability; insertion puts them back first into a blurred copy. **A map is more faithful to the "
+    "model than a random one if its deletion AUC is lower and its insertion AUC higher than random's**: the "
+    "pixels it points at really carry the prediction. It uses the maps of the last attributions run (or runs "
+    "them first)."
+)
+FAITHFULNESS_HINT = "Press *Measure faithfulness*: deletion and insertion curves for each method and for random maps."
+
+
+def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
+    """Expected time on S12 (2 cores), scaled from four maps and the default settings."""
+    default = FaithfulnessSettings()
+    images = (maps + settings.random_orders) * (settings.steps - 1)
+    return S12_FAITHFULNESS_SECONDS * images / ((4 + default.random_orders) * (default.steps - 1))
+
+
+def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) -> str:
+    return (
+        f"{FAITHFULNESS_TEXT} {settings.steps} steps, {settings.random_orders} random orders, "
+        f"{settings.batch_size} images per pass: about {faithfulness_seconds(4, settings):.0f} s for four maps "
+        "on S12 with 2 CPU cores."
+    )
+
+
+def verdict(report: FaithfulnessReport, name: str) -> str:
+    """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
+    curves, random = report.methods[name], report.random.mean
+    deletion = curves.deletion_auc < random.deletion_auc
+    insertion = curves.insertion_auc > random.insertion_auc
+    if deletion and insertion:
+        return "beats random on both"
+    if deletion:
+        return "beats random on deletion only"
+    if insertion:
+        return "beats random on insertion only"
+    return "no better than random"
+
+
+def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
+    road = report.road is not None
+    head = "<th>Method</th><th>Deletion AUC ↓</th><th>Insertion AUC ↑</th>" + ("<th>ROAD ↑</th>" if road else "")
+    rows = []
+    for name, curves in report.methods.items():
+        road_cell = f'<td class="pf-num">{report.road[name]:.3f}</td>' if road else ""
+        rows.append(
+            f'<tr data-method="{name}"><td>{html.escape(titles.get(name, name))}</td>'
+            f'<td class="pf-num">{curves.deletion_auc:.3f}</td><td class="pf-num">{curves.insertion_auc:.3f}</td>'
+            f"{road_cell}<td>{verdict(report, name)}</td></tr>"
+        )
+    random = report.random
+    orders = random.deletion_auc.shape[0]
+    road_cell = f'<td class="pf-num">{report.road[RANDOM]:.3f}</td>' if road else ""
+    rows.append(
+        f'<tr data-method="{RANDOM}" class="pf-random"><td>random ({orders} orders)</td>'
+        f'<td class="pf-num">{random.deletion_auc.mean():.3f} ± {random.deletion_auc.std():.3f}</td>'
+        f'<td class="pf-num">{random.insertion_auc.mean():.3f} ± {random.insertion_auc.std():.3f}</td>'
+        f"{road_cell}<td>the baseline (mean ± standard deviation)</td></tr>"
+    )
+    return (
+        f'<table class="pf-faith-table"><thead><tr>{head}<th>Compared with random</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def faithfulness_plot_uri(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
+    return render.data_uri(render.faithfulness_plot(report, dict(titles)))
+
+
+def faithfulness_html(report: FaithfulnessReport | None = None, titles: Mapping[str, str] | None = None,
+                      plot: str | None = None) -> str:
+    """The AUC table beside the curves, with a sentence on how to read them."""
+    if report is None or plot is None:
+        return f'<div class="pf-faith pf-empty"><p class="pf-hint">{FAITHFULNESS_HINT}</p></div>'
+    titles = titles or {}
+    beating = [titles.get(n, n) for n in report.methods if verdict(report, n) == "beats random on both"]
+    if beating:
+        summary = f"{', '.join(beating)} beat{'s' if len(beating) == 1 else ''} the random maps on both curves."
+    else:
+        summary = "No method beats the random maps on both curves for this image."
+    substrate = report.substrate
+    return (
+        '<div class="pf-faith"><div class="pf-faith-row"><div>'
+        f"{faithfulness_table_html(report, titles)}"
+        f'<p class="pf-note"><b>{html.escape(summary)}</b> Lower deletion AUC and higher insertion AUC than '
+        "random mean a more faithful map. One image is one sample: the tests score the shapes model over "
+        "50 images.</p>"
+        f'<p class="pf-note">{report.steps} steps; deletion fills with {html.escape(substrate["deletion"])}; '
+        f"insertion starts from a {html.escape(substrate['insertion'])}; {report.seconds:.1f} s.</p></div>"
+        f'<figure class="pf-faith-plot"><img alt="deletion and insertion curves" src="{plot}"></figure>'
+        "</div></div>"
+    )
+
+
+def faithfulness_api(report: FaithfulnessReport, plot: str | None = None) -> dict:
+    """report.summary() (AUCs, the random baseline with its spread, steps, substrate, settings), each
+    method's verdict against random, the curves and their plot."""
+    summary = report.summary()
+    for name in report.methods:
+        summary[name]["verdict"] = verdict(report, name)
+        summary[name]["deletion_curve"] = [round(float(v), 6) for v in report.methods[name].deletion]
+        summary[name]["insertion_curve"] = [round(float(v), 6) for v in report.methods[name].insertion]
+    summary["fractions"] = [round(float(v), 6) for v in report.fractions]
+    summary["seconds"] = round(report.seconds, 4)
+    if plot is not None:
+        summary["plot"] = plot
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# The sanity check
+# ---------------------------------------------------------------------------------------------
+
+SANITY_TEXT = (
+    "The check of Adebayo et al. (2018): the model's weights are re-initialised from the top layer down, one "
+    "layer more at each step, on a copy (the model serving this page is never touched), and the same class is "
+    "explained again. **An explanation that does not change when the model is destroyed is not explaining the "
+    "model**: it shows the image (its edges, its bright parts), not what the model learned. Watch the maps "
+    "lose the original's shape and the rank correlation ρ fall towards 0."
+)
+SANITY_HINT = "Choose a method and press *Randomise the model*: the maps of the model destroyed step by step show here."
+SANITY_SCALE = "Each map is scaled to ± its own 99th percentile of |value|: red for the class, blue against, clear at 0"
+# Above this rank correlation with the original, a fully randomised model's map still looks like it.
+STILL_ALIKE = 0.5
+
+
+def sanity_granularity(method: str) -> str:
+    """CAMs cost one pass per step, so every block gets a step; pixel methods one step per stage."""
+    return "block" if method in CAM_METHODS else "stage"
+
+
+def sanity_expected_text(method: str, settings: Mapping[str, object] | None = None) -> str:
+    if method in CAM_METHODS:
+        return f"about {S12_SANITY_CAM_SECONDS:.0f} s on S12 (17 steps, one pass each)"
+    chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]
+    return f"about {6 * expected_seconds(method, chosen):.0f} s on S12 (the original and 5 steps, one attribution each)"
+
+
+def sanity_pictures(check: SanityCheck) -> dict:
+    """The original and every step's map as layers on the diverging scale, each scaled to itself."""
+    return {
+        "original": layer_uri(check.original)[0],
+        "steps": [layer_uri(step.map)[0] for step in check.steps],
+    }
+
+
+def sanity_reading(check: SanityCheck) -> str:
+    """What the numbers say: does the map still resemble the original once the model is destroyed?"""
+    last = check.steps[-1]
+    title = METHOD_TITLES.get(check.method, check.method)
+    head = check.steps[0]
+    said = (
+        f"After the head alone is re-initialised, ρ = {head.spearman:+.2f}; with every layer re-initialised, "
+        f"ρ = {last.spearman:+.2f}. "
+    )
+    if abs(last.spearman) > STILL_ALIKE:
+        return said + (
+            f"{title} still resembles its original map although the model is destroyed: on this image it shows "
+            "the image more than the model, and should not be trusted to explain it."
+        )
+    return said + f"{title} changed with the model: it depends on what the model learned, as an explanation must."
+
+
+def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, crop: str | None = None) -> str:
+    """The original and the maps of the model randomised step by step, each with its rank correlation."""
+    if check is None or pictures is None:
+        return f'<div class="pf-explain pf-sanity pf-empty"><p class="pf-hint">{SANITY_HINT}</p></div>'
+    title = METHOD_TITLES.get(check.method, check.method)
+    where = f" at stage {check.stage}" if check.method in CAM_METHODS else ""
+    original = (
+        '<figure class="pf-attr pf-original"><span class="pf-cam">'
+        f'<img class="pf-heat" alt="{html.escape(title)} of the trained model" src="{pictures["original"]}"></span>'
+        f"<figcaption><b>trained model</b> · ρ = +1<br>p({html.escape(check.target.label)}) = "
+        f"{check.target.probability:.1%}</figcaption>"
+        "</figure>"
+    )
+    steps = []
+    for index, (step, uri) in enumerate(zip(check.steps, pictures["steps"]), start=1):
+        steps.append(
+            f'<figure class="pf-attr" data-step="{index}"><span class="pf-cam">'
+            f'<img class="pf-heat" alt="after re-initialising up to {html.escape(step.label)}" src="{uri}"></span>'
+            f"<figcaption><b>+ {html.escape(step.label)}</b> · ρ = {step.spearman:+.2f}<br>"
+            f"predicts {html.escape(step.top_class.label)} ({step.top_class.probability:.0%})</figcaption></figure>"
+        )
+    style = f' style="--pf-crop: url({crop})"' if crop else ""
+    return (
+        f'<div class="pf-explain pf-sanity"{style}>'
+        f'<p class="pf-note"><b>{html.escape(title)}{where}</b> for <b>{html.escape(check.target.label)}</b>, '
+        f"{len(check.steps)} steps from the top ({check.granularity} by {check.granularity}), "
+        f"{check.seconds:.1f} s. ρ is Spearman's rank correlation with the trained model's map"
+        f"{' (of |value|)' if check.signed else ''}.</p>"
+        f'<div class="pf-sanity-grid">{original}{"".join(steps)}</div>'
+        f'<p class="pf-reading">{html.escape(sanity_reading(check))}</p>'
+        f"{_legend(SANITY_SCALE)}</div>"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress and messages
+# ---------------------------------------------------------------------------------------------
+
+
+def status_html(text: str, fraction: float | None = None) -> str:
+    """A progress bar (moving without a share when `fraction` is None) and a line of text."""
+    bar = "<progress></progress>" if fraction is None else f'<progress max="1" value="{fraction:.4f}"></progress>'
+    return f'<div class="pf-run-status">{bar}<span>{html.escape(text)}</span></div>'
+
+
+def progress_html(fraction: float, title: str, seconds: float) -> str:
+    return status_html(f"{title}… {fraction:.0%} · {seconds:.0f} s", fraction)
+
+
+def message_html(text: str) -> str:
+    """A line without a bar: done, stopped, or what went wrong (the pictures below stay)."""
+    return f'<div class="pf-run-status pf-idle"><span>{html.escape(text)}</span></div>'
+
+
+def failure_html(message: str) -> str:
+    return message_html(f"⚠️ {message} The pictures below, if any, are still the last ones.")
+
+
+STOPPED = "Stopped. The pictures below, if any, are still the last ones."
+
+
+DEFAULT_ATTRIBUTION_METHODS = (DEFAULT_CAM, *PIXEL_METHOD_TITLES)
