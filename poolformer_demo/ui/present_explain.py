@@ -621,7 +621,12 @@ def message_html(text: str) -> str:
 
 
 def failure_html(message: str) -> str:
-    return message_html(f"⚠️ {message} The pictures below, if any, are still the last ones.")
+    """A failed request, said above the pictures it left in place. `message` is already fit for a
+    page (ui.errors.failure_message escapes it), so it is not escaped again."""
+    return (
+        f'<div class="pf-run-status pf-idle"><span>⚠️ {message} '
+        "The pictures below, if any, are still the last ones.</span></div>"
+    )
 
 
 STOPPED = "Stopped. The pictures below, if any, are still the last ones."

@@ -1,0 +1,546 @@
+"""The Explain and Compare tabs: their formatting, their handlers called directly (the CAM family,
+attributions with progress and stop, faithfulness, the sanity check, a comparison), their wiring in the
+app, the served `/explain` and `/compare` endpoints, and one run in a real browser.
+
+The shapes model (128 px) and small settings keep the handlers fast; s12 has seeded random weights.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+import threading
+import time
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from poolformer_demo import render
+from poolformer_demo.analysis import Prediction, analyze
+from poolformer_demo.attributions import (
+    IntegratedGradientsSettings,
+    OcclusionSettings,
+    SmoothGradSettings,
+    explain,
+)
+from poolformer_demo.cams import CAM_METHODS
+from poolformer_demo.comparison import compare
+from poolformer_demo.errors import ComputationCancelled
+from poolformer_demo.faithfulness import (
+    Curves,
+    FaithfulnessReport,
+    FaithfulnessSettings,
+    RandomBaseline,
+    evaluate_faithfulness,
+)
+from poolformer_demo.sanity import RandomizationStep, SanityCheck, cascading_randomization
+from poolformer_demo.testing import torch_threads
+from poolformer_demo.ui import app as ui_app
+from poolformer_demo.ui import compare as compare_module
+from poolformer_demo.ui import explain as explain_module
+from poolformer_demo.ui import present_compare, present_explain
+from poolformer_demo.ui.background import run_in_background
+from poolformer_demo.ui.compare import CompareTab
+from poolformer_demo.ui.explain import ExplainTab
+from poolformer_demo.ui.pictures import image_key
+from poolformer_demo.ui.present import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+STAR = ROOT / "assets" / "examples" / "shapes_star.png"
+PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
+METHODS = ["gradcam", "ig", "smoothgrad", "occlusion"]
+# Small enough for a test on the 128 px shapes model; the defaults are measured in benchmarks/bench_explain.py.
+SMALL = {
+    "ig": IntegratedGradientsSettings(n_steps=6, internal_batch_size=3),
+    "smoothgrad": SmoothGradSettings(nt_samples=4, nt_samples_batch_size=2),
+    "occlusion": OcclusionSettings(window=32, stride=32, perturbations_per_eval=4),
+}
+FAITH = FaithfulnessSettings(steps=5, random_orders=2, batch_size=16)
+
+
+def decode(uri: str) -> Image.Image:
+    header, payload = uri.split(",", 1)
+    assert header in ("data:image/png;base64", "data:image/jpeg;base64", "data:image/webp;base64"), header
+    return Image.open(io.BytesIO(base64.b64decode(payload)))
+
+
+def images(page: str, css_class: str) -> list[tuple[str, str]]:
+    """(class attribute, src) of every <img> whose class list includes `css_class`."""
+    found = re.findall(r'<img class="([^"]*)"[^>]* src="([^"]+)"', page)
+    return [(classes, src) for classes, src in found if css_class in classes.split()]
+
+
+def text_of(page: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def session_for(cache, path: Path, variant: str) -> Session:
+    analysis = analyze(str(path), variant, cache=cache, feature_views=False)
+    return Session(str(path), image_key(path), variant, analysis.labels, analysis.target.index)
+
+
+def skipped(value) -> bool:
+    return value == gr.skip()
+
+
+@pytest.fixture(scope="module")
+def star_session(app_cache) -> Session:
+    return session_for(app_cache, STAR, "shapes")
+
+
+@pytest.fixture(scope="module")
+def photo_session(app_cache) -> Session:
+    return session_for(app_cache, PHOTO, "s12")
+
+
+@pytest.fixture(scope="module")
+def tab(app_cache) -> ExplainTab:
+    return ExplainTab(app_cache, settings=SMALL, faithfulness=FAITH, refresh_s=0.02)
+
+
+@pytest.fixture(scope="module")
+def attributed(tab, star_session):
+    """The attributions section run once on the star: every (status, attributions) the handler gave."""
+    return list(tab.run_attributions(star_session, METHODS, 4))
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting, without a model
+# ---------------------------------------------------------------------------------------------
+
+
+def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
+    values = np.zeros((16, 48), np.float32)
+    values[:, :16], values[:, 32:] = -2.0, 2.0
+    uri, limit = present_explain.layer_uri(values)
+    assert limit == pytest.approx(2.0)
+    rgba = np.asarray(decode(uri).convert("RGBA")).astype(int)
+    negative, zero, positive = rgba[8, 8], rgba[8, 24], rgba[8, 40]
+    assert negative[2] > negative[0] + 60 and negative[3] == 255
+    assert positive[0] > positive[2] + 60 and positive[3] == 255
+    assert zero[3] == 0
+
+
+def test_settings_table_states_each_methods_settings_and_its_expected_time():
+    table = present_explain.settings_markdown()
+    assert "32 steps (gausslegendre), from a black image" in table
+    assert f"about {present_explain.S12_SECONDS['ig']:.0f} s" in table
+    assert "32×32 px patch of the mean colour, stride 16 px" in table
+    # Twice the integration steps: twice the passes through the model, twice the time.
+    doubled = present_explain.settings_markdown({"ig": IntegratedGradientsSettings(n_steps=64)})
+    assert f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | about " \
+           f"{2 * present_explain.S12_SECONDS['ig']:.0f} s |" in doubled
+    assert "M48 ×6.4" in table
+
+
+def _report(deletion: dict[str, float], insertion: dict[str, float]) -> FaithfulnessReport:
+    fractions = np.linspace(0, 1, 3)
+    methods = {
+        name: Curves(np.full(3, deletion[name]), np.full(3, insertion[name]), deletion[name], insertion[name])
+        for name in deletion
+    }
+    random = RandomBaseline(
+        deletion=np.full((2, 3), 0.5), insertion=np.full((2, 3), 0.5),
+        deletion_auc=np.array([0.49, 0.51]), insertion_auc=np.array([0.48, 0.52]),
+    )
+    return FaithfulnessReport(1, fractions, methods, random, None, FaithfulnessSettings(steps=2), 0.1)
+
+
+def test_faithfulness_verdicts_and_table_compare_each_method_with_random():
+    report = _report(
+        deletion={"gradcam": 0.2, "ig": 0.3, "smoothgrad": 0.8, "occlusion": 0.9},
+        insertion={"gradcam": 0.9, "ig": 0.1, "smoothgrad": 0.7, "occlusion": 0.2},
+    )
+    verdicts = {name: present_explain.verdict(report, name) for name in report.methods}
+    assert verdicts == {
+        "gradcam": "beats random on both",
+        "ig": "beats random on deletion only",
+        "smoothgrad": "beats random on insertion only",
+        "occlusion": "no better than random",
+    }
+    page = text_of(present_explain.faithfulness_html(report, present_explain.METHOD_TITLES, "data:image/png;base64,"))
+    assert "random (2 orders) 0.500 ± 0.010 0.500 ± 0.020" in page
+    assert "Grad-CAM beats the random maps on both curves." in page
+    assert "Lower deletion AUC and higher insertion AUC than random" in page
+
+
+def _check(spearmans: list[float]) -> SanityCheck:
+    target = Prediction(3, "star", 0.9)
+    steps = tuple(
+        RandomizationStep((f"layer{i}",), f"step {i}", np.zeros((4, 4), np.float32), rho, target)
+        for i, rho in enumerate(spearmans)
+    )
+    return SanityCheck("gradcam", 4, target, np.ones((4, 4), np.float32), False, steps, "block", 0, 0.1)
+
+
+def test_sanity_reading_says_whether_the_map_outlived_the_model():
+    survived = present_explain.sanity_reading(_check([0.95, 0.9]))
+    assert "ρ = +0.95" in survived and "ρ = +0.90" in survived
+    assert "still resembles its original map although the model is destroyed" in survived
+    changed = present_explain.sanity_reading(_check([0.4, -0.05]))
+    assert "Grad-CAM changed with the model" in changed and "ρ = -0.05" in changed
+
+
+def test_closing_a_background_run_stops_its_computation():
+    seen = threading.Event()
+
+    def compute(progress, should_stop):
+        while not should_stop():
+            progress(0.5, "waiting")
+            time.sleep(0.01)
+        seen.set()
+
+    events = run_in_background(compute, refresh_s=0.01)
+    kind, value = next(events)
+    while kind != "progress":
+        kind, value = next(events)
+    assert value == (0.5, "waiting")
+    events.close()
+    assert seen.wait(5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The CAM family
+# ---------------------------------------------------------------------------------------------
+
+
+def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cache, photo_session, monkeypatch):
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append((kwargs, analyze(*args, **kwargs)))
+        return made[-1][1]
+
+    monkeypatch.setattr(explain_module, "analyze", recording)
+    tab = ExplainTab(app_cache)
+    status, page, shown = tab.show_cams(photo_session, None)
+    assert status == "" and shown == photo_session
+    ((options, analysis),) = made
+    assert options["feature_views"] is False and analysis.target.index == photo_session.target
+
+    layers = images(page, "pf-camfam")
+    assert len(layers) == len(CAM_METHODS) * 4
+    for name in CAM_METHODS:
+        mine = [src for classes, src in layers if f"pf-m-{name}" in classes.split()]
+        assert len(mine) == 4
+        for stage, src in zip(analysis.stages, mine):
+            np.testing.assert_array_equal(np.asarray(decode(src)), render.heatmap(stage.cams[name]))
+    assert "Stage 4 · 512x7x7 · stride 32" in page
+
+    # The same prediction again (the tab reopened): nothing is recomputed.
+    assert all(skipped(v) for v in tab.show_cams(photo_session, shown))
+    assert len(made) == 1
+
+
+def test_cam_family_before_an_analysis_and_after_the_image_is_gone(app_cache, star_session, tmp_path):
+    tab = ExplainTab(app_cache)
+    assert all(skipped(v) for v in tab.show_cams(None, None))
+    gone = Session(str(tmp_path / "deleted.png"), "x", "shapes", star_session.labels, 3)
+    status, page, shown = tab.show_cams(gone, None)
+    assert "no longer on the server" in status and skipped(page) and skipped(shown)
+
+
+# ---------------------------------------------------------------------------------------------
+# Attributions, faithfulness, the sanity check
+# ---------------------------------------------------------------------------------------------
+
+
+def test_attributions_show_progress_then_every_map_on_one_scale(tab, attributed, star_session):
+    statuses = [status for status, _ in attributed if not skipped(status)]
+    assert any('<progress max="1"' in s for s in statuses)
+    assert "Done: 4 maps" in statuses[-1]
+    assert all(skipped(page) for _, page in attributed[:-1])
+
+    page = attributed[-1][1]
+    assert re.findall(r'data-method="(\w+)"', page) == METHODS
+    shown = tab.explanations.get(tab._key(star_session, 4))
+    assert shown.analysis.target.index == 3
+    assert shown.attributions["ig"].settings["n_steps"] == SMALL["ig"].n_steps
+    assert shown.attributions["occlusion"].settings["window"] == SMALL["occlusion"].window
+    for name, attribution in shown.attributions.items():
+        caption = text_of(re.search(rf'data-method="{name}">(.*?)</figure>', page).group(1))
+        limit = render.diverging_limit(attribution.map)
+        assert caption.strip().startswith(attribution.title) and f"±{limit:.3g}" in caption
+    for _, src in images(page, "pf-heat"):
+        assert decode(src).size == (128, 128) and decode(src).mode == "RGBA"
+    assert present_explain.SCALE_NOTE in html.unescape(page)
+
+
+def test_stopping_the_attributions_ends_their_computation(app_cache, star_session, monkeypatch):
+    ended = []
+
+    def recording(*args, **kwargs):
+        try:
+            return explain(*args, **kwargs)
+        except BaseException as exc:
+            ended.append(exc)
+            raise
+
+    monkeypatch.setattr(explain_module, "explain", recording)
+    slow = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=300, internal_batch_size=1)}
+    tab = ExplainTab(app_cache, settings=slow, refresh_s=0.02)
+    run = tab.run_attributions(star_session, ["ig"], 4)
+    status, _ = next(run)
+    while skipped(status) or "Integrated Gradients…" not in status:
+        status, _ = next(run)
+    run.close()  # what Gradio does when the Stop button cancels the event
+    deadline = time.monotonic() + 10
+    while not ended and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [type(e) for e in ended] == [ComputationCancelled]
+    assert tab.explanations.get(tab._key(star_session, 4)) is None
+
+
+def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_them(
+    tab, attributed, star_session, monkeypatch
+):
+    made = []
+
+    def recording(model, pixel_values, target, maps, settings, **progress):
+        made.append((maps, evaluate_faithfulness(model, pixel_values, target, maps, settings, **progress)))
+        return made[-1][1]
+
+    monkeypatch.setattr(explain_module, "evaluate_faithfulness", recording)
+    outputs = list(tab.run_faithfulness(star_session, METHODS, 4))
+    assert all(skipped(attributions) for _, _, attributions in outputs)
+    status, page, _ = outputs[-1]
+    assert "Done: 4 maps and 2 random orders" in status
+
+    ((maps, report),) = made
+    stored = tab.explanations.get(tab._key(star_session, 4))
+    assert all(maps[name] is stored.attributions[name].map for name in METHODS)
+    assert report.target == 3 and report.settings == FAITH
+    for name, curves in report.methods.items():
+        row = text_of(re.search(rf'<tr data-method="{name}">(.*?)</tr>', page).group(1))
+        assert f"{curves.deletion_auc:.3f}" in row and f"{curves.insertion_auc:.3f}" in row
+        assert present_explain.verdict(report, name) in row
+    random_row = text_of(re.search(r'<tr data-method="random"[^>]*>(.*?)</tr>', page).group(1))
+    assert f"{report.random.deletion_auc.mean():.3f} ± {report.random.deletion_auc.std():.3f}" in random_row
+    plot = re.search(r'<img alt="deletion and insertion curves" src="([^"]+)"', page).group(1)
+    assert decode(plot).size[0] == 900
+
+
+def test_faithfulness_runs_the_attributions_first_when_there_are_none(tab, star_session):
+    outputs = list(tab.run_faithfulness(star_session, ["gradcam", "occlusion"], 3))
+    status, page, attributions = outputs[-1]
+    assert "Done: 2 maps" in status and '<tr data-method="occlusion">' in page
+    assert re.findall(r'data-method="(\w+)"', attributions) == ["gradcam", "occlusion"]
+    assert "stage 3" in text_of(attributions)
+    assert tab.explanations.get(tab._key(star_session, 3)) is not None
+
+
+def test_sanity_check_shows_each_step_beside_the_original_and_leaves_the_served_model_alone(
+    tab, star_session, app_cache
+):
+    model = app_cache.get("shapes").model
+    before = {name: p.detach().clone() for name, p in model.state_dict().items()}
+    outputs = list(tab.run_sanity(star_session, "gradcam", 4))
+    status, page = outputs[-1]
+    with torch_threads(1):
+        check = cascading_randomization(str(STAR), "shapes", method="gradcam", target=3, cache=app_cache)
+    assert f"Done: {len(check.steps)} steps" in status
+    figures = re.findall(r'<figure class="pf-attr[^"]*"', page)
+    assert len(figures) == 1 + len(check.steps)
+    shown = text_of(page)
+    for step in check.steps:
+        assert f"+ {step.label} · ρ = {step.spearman:+.2f}" in shown
+    assert present_explain.sanity_reading(check) in shown
+    after = model.state_dict()
+    assert all(torch.equal(before[name], after[name]) for name in before)
+
+
+def test_sections_say_what_is_missing_instead_of_running(tab, star_session):
+    assert "Explore" in next(tab.run_attributions(None, METHODS, 4))[0]
+    assert "Tick at least one method" in next(tab.run_attributions(star_session, [], 4))[0]
+    assert "Unknown method" in next(tab.run_sanity(star_session, "saliency", 4))[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Compare
+# ---------------------------------------------------------------------------------------------
+
+
+def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_cache, star_session, monkeypatch):
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(compare(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(compare_module, "compare", recording)
+    outputs = list(CompareTab(app_cache, refresh_s=0.02).run_compare(star_session, None, ["shapes", "s24", "s12"]))
+    status, page = outputs[-1]
+    assert "Done: 2 of 3 models" in status
+    # The menu's order, whichever order the boxes were ticked in.
+    assert re.findall(r'<section class="pf-variant[^"]*" data-variant="(\w+)"', page) == ["s12", "s24", "shapes"]
+    s24 = re.search(r'data-variant="s24">(.*?)</section>', page).group(1)
+    assert "The weights of PoolFormer-S24 are not available on this server right now" in text_of(s24)
+    (comparison,) = made
+    assert [run.variant.name for run in comparison.runs] == ["s12", "shapes"]
+    for run in comparison.runs:
+        column = re.search(rf'data-variant="{run.variant.name}">(.*?)</section>', page).group(1)
+        rows = re.findall(r'<tr(?: class="pf-target")?><td>(\d)</td><td>([^<]*)</td>', column)
+        assert [(int(rank), html.unescape(label)) for rank, label in rows] == [
+            (rank, p.label) for rank, p in enumerate(run.predictions, start=1)
+        ]
+        (heat,) = [src for _, src in images(column, "pf-heat")]
+        np.testing.assert_array_equal(np.asarray(decode(heat)), render.heatmap(run.cam_raw))
+        assert f"Analysis took {run.seconds:.2f} s" in text_of(column)
+
+
+def test_compare_without_an_image_says_so(app_cache):
+    status, page = list(CompareTab(app_cache).run_compare(None, None, ["s12", "shapes"]))[-1]
+    assert present_compare.NO_IMAGE in html.unescape(status) and skipped(page)
+
+
+# ---------------------------------------------------------------------------------------------
+# The app and its endpoints
+# ---------------------------------------------------------------------------------------------
+
+
+def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cache):
+    demo = ui_app.build_demo(cache=app_cache, shapes_available=True)
+    tabs = [c["props"]["label"] for c in demo.config["components"] if c["type"] == "tabitem"]
+    assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
+    fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
+    for name in ("show_cams", "run_attributions", "run_faithfulness", "run_sanity", "run_compare",
+                 "explain_prediction", "compare_variants"):
+        assert fns[name][1].concurrency_id == "model", name
+    cancelled = [index for fn in demo.fns.values() if fn.cancels for index in fn.cancels]
+    for name in ("run_attributions", "run_faithfulness", "run_sanity", "run_compare"):
+        assert fns[name][0] in cancelled, name
+
+
+def test_explain_endpoint_gives_each_map_its_settings_and_faithfulness(client):
+    from gradio_client import handle_file
+
+    result = client.predict(
+        handle_file(str(STAR)), "shapes", "", ["gradcam", "ig", "occlusion"], 4, True, True, api_name="/explain"
+    )
+    assert result["target"]["label"] == "star" and result["crop_size"] == [128, 128]
+    assert list(result["methods"]) == ["gradcam", "ig", "occlusion"]
+    ig = result["methods"]["ig"]
+    assert ig["settings"]["n_steps"] == 32 and ig["settings"]["baseline"] == "black" and ig["signed"]
+    for entry in result["methods"].values():
+        values = present_explain.read_npy_uri(entry["array"])
+        assert values.shape == (128, 128) and values.dtype == np.float32
+        assert entry["summary"]["max"] == pytest.approx(float(values.max()))
+        assert entry["limit"] == pytest.approx(render.diverging_limit(values))
+        assert decode(entry["picture"]).size == (128, 128)
+    assert [len(stage["cam_pictures"]) for stage in result["stages"]] == [5, 5, 5, 5]
+    for stage in result["stages"]:
+        assert np.asarray(stage["cams"]["layercam"]).shape == tuple(stage["shape"][1:])
+    faithfulness = result["faithfulness"]
+    assert set(faithfulness) >= {"gradcam", "ig", "occlusion", "random", "steps", "substrate", "plot"}
+    assert faithfulness["random"]["orders"] == 3 and "deletion_auc_std" in faithfulness["random"]
+    assert len(faithfulness["ig"]["deletion_curve"]) == faithfulness["steps"] + 1
+    assert faithfulness["gradcam"]["verdict"].startswith(("beats", "no better"))
+
+
+def test_explain_endpoint_on_s12_sends_arrays_only_when_asked(client):
+    from gradio_client import handle_file
+
+    result = client.predict(handle_file(str(PHOTO)), "s12", "tabby cat", ["gradcam", "layercam"], 3, False, False,
+                            api_name="/explain")
+    assert result["target"]["index"] == 281 and "faithfulness" not in result
+    assert result["methods"]["layercam"]["settings"]["stage"] == 3
+    assert "array" not in result["methods"]["gradcam"] and "cams" not in result["stages"][0]
+    assert result["stages"][3]["caption"] == "Stage 4 · 512x7x7 · stride 32"
+
+
+def test_explain_endpoint_refuses_an_unknown_method_clearly(client):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    # The endpoint's list of methods is checked before the handler runs, and its message names the choices.
+    with pytest.raises(AppError, match="'saliency'.*gradcam"):
+        client.predict(handle_file(str(STAR)), "shapes", "", ["saliency"], 4, False, False, api_name="/explain")
+
+
+def test_compare_endpoint_keeps_the_order_given_and_reports_a_model_without_weights(client):
+    from gradio_client import handle_file
+
+    result = client.predict(handle_file(str(STAR)), ["shapes", "s24", "s12"], "", api_name="/compare")
+    assert [v["variant"] for v in result["variants"]] == ["shapes", "s24", "s12"]
+    assert "not available" in result["variants"][1]["error"]
+    shapes, _, s12 = result["variants"]
+    assert shapes["top_k"][0]["label"] == "star" and len(s12["top_k"]) == 5
+    assert np.asarray(shapes["gradcam"]).shape == (4, 4) and np.asarray(s12["gradcam"]).shape == (7, 7)
+    assert decode(s12["gradcam_picture"]).size == (7, 7) and decode(s12["crop"]).size == (224, 224)
+    assert s12["seconds"] > 0
+
+
+# ---------------------------------------------------------------------------------------------
+# In a browser
+# ---------------------------------------------------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+ERROR_TOAST = '[data-testid="toast-body"].error'
+TIMEOUT_MS = 60_000
+
+
+def loaded(selector: str, count: int) -> str:
+    found = f"Array.from(document.querySelectorAll('{selector}'))"
+    return f"{found}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
+
+
+def wait_until(page, condition: str, what: str) -> None:
+    page.wait_for_function(f"() => ({condition}) || document.querySelector('{ERROR_TOAST}')", timeout=TIMEOUT_MS)
+    toasts = page.locator(ERROR_TOAST)
+    if toasts.count():
+        pytest.fail(f"The page showed an error while waiting for {what}: {toasts.first.inner_text()!r}")
+
+
+def visible_src(page, selector: str) -> list[str]:
+    return page.evaluate(
+        f"Array.from(document.querySelectorAll('{selector}'))"
+        ".filter(i => getComputedStyle(i).display !== 'none').map(i => i.className)"
+    )
+
+
+@pytest.mark.browser
+def test_explain_tab_in_a_browser_cams_attributions_and_faithfulness_on_the_shapes_model(served):
+    if not CHROMIUM.is_file():
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(served[1])
+            page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+            wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "top-5")
+
+            page.get_by_role("tab", name="Explain").click()
+            wait_until(page, loaded("#cam-family img.pf-camfam", 20), "the CAM family")
+            assert "star" in page.locator("#explain-source").inner_text()
+            assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-gradcam"] * 4
+            page.locator("#cam-method").get_by_label("LayerCAM").check()
+            wait_until(page, "document.documentElement.dataset.pfCam === 'layercam'", "the method switch")
+            assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-layercam"] * 4
+
+            page.locator("#attributions-button").click()
+            wait_until(page, loaded("#attributions img.pf-heat", 4), "the attributions")
+            assert page.locator("#attributions figure").count() == 4
+            page.locator("#faithfulness-button").click()
+            wait_until(page, f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
+                       "the faithfulness table")
+            rows = page.locator("#faithfulness tbody tr")
+            assert rows.count() == 5 and "random" in rows.nth(4).inner_text()
+            broken = page.evaluate(
+                "Array.from(document.querySelectorAll('#cam-family img, #attributions img, #faithfulness img'))"
+                ".filter(i => !i.complete || i.naturalWidth === 0).length"
+            )
+            assert broken == 0
+            assert page.locator(ERROR_TOAST).count() == 0
+        finally:
+            browser.close()
