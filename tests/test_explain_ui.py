@@ -129,14 +129,15 @@ def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
 
 def test_settings_table_states_each_methods_settings_and_its_expected_time():
     table = present_explain.settings_markdown()
-    assert "32 steps (gausslegendre), from a black image" in table
-    assert f"about {present_explain.S12_SECONDS['ig']:.0f} s" in table
+    ig = present_explain.S12_SECONDS["ig"]
+    assert f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | " \
+           f"{present_explain.seconds_text(ig)} |" in table
     assert "32×32 px patch of the mean colour, stride 16 px" in table
     # Twice the integration steps: twice the passes through the model, twice the time.
     doubled = present_explain.settings_markdown({"ig": IntegratedGradientsSettings(n_steps=64)})
-    assert f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | about " \
-           f"{2 * present_explain.S12_SECONDS['ig']:.0f} s |" in doubled
-    assert "M48 ×6.4" in table
+    assert f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | " \
+           f"{present_explain.seconds_text(2 * ig)} |" in doubled
+    assert "M48 ×6.4" in table and "nothing else running" in table
 
 
 def _report(deletion: dict[str, float], insertion: dict[str, float]) -> FaithfulnessReport:
@@ -410,7 +411,7 @@ def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cach
     assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
     fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
     for name in ("show_cams", "run_attributions", "run_faithfulness", "run_sanity", "run_compare",
-                 "explain_prediction", "compare_variants"):
+                 "explain_prediction", "check_sanity", "compare_variants"):
         assert fns[name][1].concurrency_id == "model", name
     cancelled = [index for fn in demo.fns.values() if fn.cancels for index in fn.cancels]
     for name in ("run_attributions", "run_faithfulness", "run_sanity", "run_compare"):
@@ -461,6 +462,19 @@ def test_explain_endpoint_refuses_an_unknown_method_clearly(client):
     # The endpoint's list of methods is checked before the handler runs, and its message names the choices.
     with pytest.raises(AppError, match="'saliency'.*gradcam"):
         client.predict(handle_file(str(STAR)), "shapes", "", ["saliency"], 4, False, False, api_name="/explain")
+
+
+def test_sanity_endpoint_gives_each_steps_rank_correlation_and_map(client):
+    from gradio_client import handle_file
+
+    result = client.predict(handle_file(str(STAR)), "shapes", "star", "layercam", 4, api_name="/sanity")
+    assert result["method"] == "layercam" and result["granularity"] == "block" and result["target"]["index"] == 3
+    labels = [step["label"] for step in result["steps"]]
+    assert labels[0] == "head" and labels[-1] == "stage 1 embedding" and len(labels) == 10
+    for step in result["steps"]:
+        assert -1.0 <= step["spearman"] <= 1.0 and step["layers"]
+        assert decode(step["picture"]).size == (128, 128)
+    assert f"ρ = {result['steps'][-1]['spearman']:+.2f}" in result["reading"]
 
 
 def test_compare_endpoint_keeps_the_order_given_and_reports_a_model_without_weights(client):

@@ -285,7 +285,8 @@ def test_duplicate_class_names_stay_distinct():
 def test_api_lists_the_named_endpoints_only(served):
     info = served[0].get_api_info()
     assert list(info["named_endpoints"]) == [
-        "/analyze", "/explain", "/compare", "/lab_reference", "/lab_run", "/anatomy", "/knockout", "/receptive_field"
+        "/analyze", "/explain", "/sanity", "/compare", "/lab_reference", "/lab_run", "/anatomy", "/knockout",
+        "/receptive_field",
     ]
     assert info["unnamed_endpoints"] == {}
     parameters = [p["parameter_name"] for p in info["named_endpoints"]["/analyze"]["parameters"]]

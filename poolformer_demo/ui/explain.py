@@ -151,6 +151,40 @@ class ExplainTab:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
+    def check_sanity(
+        self,
+        image: str | None,
+        variant: str = DEFAULT_VARIANT,
+        target: str | None = None,
+        method: str = DEFAULT_CAM,
+        stage: int = STAGE_COUNT,
+    ):
+        """Re-initialise a copy of the model from the top layer down and explain the same class again at each step.
+
+        Args:
+            image: the picture to explain.
+            variant: s12, s24, s36, m36, m48 or shapes.
+            target: the class to explain (a name or an index); empty means the top prediction.
+            method: gradcam, hirescam, gradcampp, xgradcam or layercam (one step per block), or ig, smoothgrad or
+                occlusion (one step per stage, a full attribution each: slow).
+            stage: the stage (1-4) the CAM methods are taken at.
+
+        Returns JSON: per step the layers re-initialised, the Spearman rank correlation of the map with the trained
+        model's, what the partly randomised model predicts, and the map (data URI); a reading of the result. A map
+        that stays alike while the model is destroyed does not explain the model. The served model is never changed.
+        """
+        from ..sanity import cascading_randomization
+
+        try:
+            (method,) = parse_methods([method or DEFAULT_CAM])
+            check = cascading_randomization(
+                image, get_variant(variant).name, method=method, stage=int(stage), target=target or None,
+                granularity=view.sanity_granularity(method), settings=self.settings, cache=self.cache,
+            )
+            return view.sanity_api(check, view.sanity_pictures(check))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+
     # -----------------------------------------------------------------------------------------
     # Page handlers: a failure is said above its section and leaves the last pictures in place
     # -----------------------------------------------------------------------------------------
@@ -374,11 +408,19 @@ class ExplainTab:
         api_faithfulness = gr.Checkbox(False, visible=False)
         api_arrays = gr.Checkbox(False, visible=False)
         api_result = gr.JSON(visible=False)
+        api_method = gr.Dropdown(list(METHOD_TITLES), value=DEFAULT_CAM, visible=False)
         gr.Button(visible=False).click(
             self.explain_prediction,
             inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
             outputs=api_result,
             api_name="explain",
+            **model_events,
+        )
+        gr.Button(visible=False).click(
+            self.check_sanity,
+            inputs=[api_image, api_variant, api_target, api_method, api_stage],
+            outputs=api_result,
+            api_name="sanity",
             **model_events,
         )
 

@@ -160,13 +160,19 @@ def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = No
 # Attributions
 # ---------------------------------------------------------------------------------------------
 
-# Seconds each pixel method took with its default settings on PoolFormer-S12 at 224 px on this
-# project's 2-core machine (benchmarks/bench_explain.py, through the /explain endpoint).
-S12_SECONDS = {"ig": 10.0, "smoothgrad": 6.0, "occlusion": 9.0}
-S12_FAITHFULNESS_SECONDS = 15.0
+# Seconds with the default settings on PoolFormer-S12 at 224 px, through the /explain and /sanity
+# endpoints on two CPU cores with nothing else running (median of 3). When other work shares the
+# cores, the same runs took 5 to 20 times longer.
+S12_SECONDS = {"ig": 1.4, "smoothgrad": 1.0, "occlusion": 3.3}
+S12_FAITHFULNESS_SECONDS = 6.4
 """Deletion and insertion for four maps and the random baseline (20 steps, 3 random orders)."""
-S12_SANITY_CAM_SECONDS = 6.0
+S12_SANITY_CAM_SECONDS = 0.8
 """The sanity check of a CAM method: 17 steps, each one forward and backward pass."""
+BUSY_NOTE = "on two CPU cores with nothing else running; a busy server takes several times longer"
+
+
+def seconds_text(value: float) -> str:
+    return f"about {value:.0f} s" if value >= 2 else f"about {value:.1f} s"
 
 
 def model_passes(method: str, settings, crop: int = 224) -> int:
@@ -215,7 +221,8 @@ def slowdown_text() -> str:
     s12 = HUB_VARIANTS["s12"].macs_g
     factors = ", ".join(f"{v.name.upper()} ×{v.macs_g / s12:.1f}" for v in HUB_VARIANTS.values() if v.name != "s12")
     return (
-        f"Other models take longer in proportion to their MACs: {factors}; the shapes model (128 px) a second or two."
+        f"Other models take longer in proportion to their MACs: {factors}; the shapes model (128 px) a fraction "
+        "of S12's time."
     )
 
 
@@ -223,15 +230,15 @@ def settings_markdown(settings: Mapping[str, object] | None = None) -> str:
     """The pixel methods' settings and the time each should take, as a table."""
     chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
     rows = [
-        "| Method | Settings (captum) | Expected time, S12 on 2 CPU cores |",
+        "| Method | Settings (captum) | Expected time on S12 |",
         "|---|---|---|",
         "| CAMs (any stage) | from the analysis's one forward and backward pass | under a second |",
     ]
     for name, title in PIXEL_METHOD_TITLES.items():
         rows.append(
-            f"| {title} | {_settings_text(name, chosen[name])} | about {expected_seconds(name, chosen[name]):.0f} s |"
+            f"| {title} | {_settings_text(name, chosen[name])} | {seconds_text(expected_seconds(name, chosen[name]))} |"
         )
-    return "\n".join(rows) + "\n\n" + slowdown_text()
+    return "\n".join(rows) + f"\n\nTimes {BUSY_NOTE}. " + slowdown_text()
 
 
 def _opacity(strength: np.ndarray) -> np.ndarray:
@@ -423,8 +430,8 @@ def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
 def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) -> str:
     return (
         f"{FAITHFULNESS_TEXT} {settings.steps} steps, {settings.random_orders} random orders, "
-        f"{settings.batch_size} images per pass: about {faithfulness_seconds(4, settings):.0f} s for four maps "
-        "on S12 with 2 CPU cores."
+        f"{settings.batch_size} images per pass: {seconds_text(faithfulness_seconds(4, settings))} for four maps "
+        f"on S12 ({BUSY_NOTE})."
     )
 
 
@@ -536,9 +543,10 @@ def sanity_granularity(method: str) -> str:
 
 def sanity_expected_text(method: str, settings: Mapping[str, object] | None = None) -> str:
     if method in CAM_METHODS:
-        return f"about {S12_SANITY_CAM_SECONDS:.0f} s on S12 (17 steps, one pass each)"
+        return f"{seconds_text(S12_SANITY_CAM_SECONDS)} on S12 (17 steps, one pass each)"
     chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]
-    return f"about {6 * expected_seconds(method, chosen):.0f} s on S12 (the original and 5 steps, one attribution each)"
+    seconds = seconds_text(6 * expected_seconds(method, chosen))
+    return f"{seconds} on S12 (the original and 5 steps, one attribution each)"
 
 
 def sanity_pictures(check: SanityCheck) -> dict:
@@ -598,6 +606,32 @@ def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, 
         f'<p class="pf-reading">{html.escape(sanity_reading(check))}</p>'
         f"{_legend(SANITY_SCALE)}</div>"
     )
+
+
+def sanity_api(check: SanityCheck, pictures: dict) -> dict:
+    """The sanity check for programs: per step what was re-initialised, the rank correlation with the
+    original map, what the model predicts then, and the map as a picture; the reading in words."""
+    return {
+        "method": check.method,
+        "stage": check.stage,
+        "granularity": check.granularity,
+        "seed": check.seed,
+        "target": {"index": check.target.index, "label": check.target.label, "probability": check.target.probability},
+        "original_picture": pictures["original"],
+        "steps": [
+            {
+                "label": step.label,
+                "layers": list(step.layers),
+                "spearman": step.spearman,
+                "top_class": {"index": step.top_class.index, "label": step.top_class.label,
+                              "probability": step.top_class.probability},
+                "picture": picture,
+            }
+            for step, picture in zip(check.steps, pictures["steps"])
+        ],
+        "reading": sanity_reading(check),
+        "seconds": round(check.seconds, 4),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
