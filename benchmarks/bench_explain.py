@@ -69,7 +69,7 @@ def main() -> None:
             maps[name] = result.map
             seconds, times = median_seconds(lambda m=method, s=settings: m(loaded, x, target, s), args.repeats)
             shown = {k: v for k, v in result.settings.items() if k != "library"}
-            print(f"  {result.title:22} {seconds:6.2f} s  {shown}  runs: {', '.join(f'{t:.2f}' for t in times)}")
+            print(f"  {result.title:22} {seconds:6.2f} s (fastest {min(times):.2f} s)  {shown}")
         faithfulness = FaithfulnessSettings()
         seconds, _ = median_seconds(
             lambda: evaluate_faithfulness(loaded.model, x, target, maps, faithfulness), args.repeats

@@ -24,6 +24,7 @@ from .anatomy import BlockAnatomy, block_anatomy
 from .attributions import (
     BASELINES,
     DEFAULT_METHODS,
+    IG_METHODS,
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
@@ -50,7 +51,6 @@ from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
-IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
 def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> None:

@@ -212,7 +212,7 @@ def evaluate_faithfulness(
     rng = np.random.default_rng(settings.seed)
 
     orders = len(maps) + settings.random_orders
-    runner = _Runner(model, target, settings.batch_size, 4 + orders * 2 * (settings.steps - 1), progress, should_stop)
+    runner = _Runner(model, target, settings.batch_size, 3 + orders * 2 * (settings.steps - 1), progress, should_stop)
     # deletion starts at the image and ends at the substrate; insertion from the blur to the image.
     original, empty, blur_only = runner.probabilities(torch.cat([pixel_values, substrate, blurred]))
     ends = (original, empty, blur_only, original)

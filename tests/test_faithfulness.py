@@ -147,6 +147,17 @@ def test_road_scores_grad_cam_above_a_random_map(shapes, held_out):
     assert wins == 3
 
 
+def test_progress_counts_every_perturbed_image_up_to_one(shapes, held_out):
+    _, loaded = shapes
+    sample, x, maps, _ = held_out[0]
+    fractions = []
+    settings = FaithfulnessSettings(steps=4, random_orders=1, batch_size=4)
+    evaluate_faithfulness(loaded.model, x, sample.label, maps, settings, progress=lambda f, t: fractions.append(f))
+    # 3 end-point images, then (2 maps + 1 random order) x (deletion, insertion) x 3 inner steps.
+    assert len(fractions) == 1 + 3 * 2
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+
 def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes, held_out):
     _, loaded = shapes
     sample, x, maps, _ = held_out[0]
