@@ -324,20 +324,7 @@ def write_receptive_field(field: ReceptiveField, folder: Path, scale: str = "sqr
     erf.json, and both drawn over the crop as erf.png."""
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "erf.npy", field.erf)
-    top, left, bottom, right = field.box
-    summary = {
-        "variant": field.variant.name,
-        "stage": field.stage,
-        "position": {"y": field.y, "x": field.x},
-        "grid_size": list(field.grid_size),
-        "crop_size": list(field.crop_size),
-        "theoretical_size_px": field.theoretical_size,
-        "stride_px": field.geometry.jump,
-        "box": {"top": top, "left": left, "bottom": bottom, "right": right},
-        "erf_share_inside_box": field.mass_inside,
-        "seconds": round(field.seconds, 3),
-    }
-    (folder / "erf.json").write_text(json.dumps(summary, indent=2))
+    (folder / "erf.json").write_text(json.dumps(field.summary(), indent=2))
     caption = (
         f"Stage {field.stage} at (y={field.y}, x={field.x}): effective receptive field ({scale} scale); "
         f"box: theoretical field, {field.theoretical_size} px"

@@ -21,6 +21,7 @@ from ..weights import ModelCache
 from . import present_inside as view
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
+from .lab import LabSection
 from .present import Session
 
 IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
@@ -200,11 +201,6 @@ class InsideTab:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render_lab_slot(self) -> gr.Column:
-        """The place for the ablation lab (tiny MetaFormers trained with one part swapped), below the
-        three sections; empty until the lab's section is rendered into it."""
-        return gr.Column(elem_id="inside-lab")
-
     def render(self, model_events: dict, session: gr.State) -> None:
         """Lay the tab out inside the current Blocks and wire its events.
 
@@ -251,7 +247,7 @@ class InsideTab:
         # Where on the crop the last field was asked for, so a new stage looks at the same place.
         field_point = gr.State(None)
 
-        self.render_lab_slot()
+        LabSection().render()
 
         # The endpoints for programs: inputs of their own, the result as JSON (never shown).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))

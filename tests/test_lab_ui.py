@@ -1,0 +1,246 @@
+"""The ablation lab's section of the "Inside the block" tab: the reference results as shown, a live run
+through the page's handler (progress, the final table, stopping, one run at a time, torch threads),
+its concurrency group in the app, and the `/lab_reference` and `/lab_run` endpoints."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import re
+import threading
+import time
+from dataclasses import replace
+
+import gradio as gr
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from serving import serving
+
+from poolformer_demo.shapes.arms import ARM_NAMES, ARMS
+from poolformer_demo.shapes.lab import LabConfig, LabProgress
+from poolformer_demo.shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
+from poolformer_demo.ui import app as ui_app
+from poolformer_demo.ui import present_lab
+from poolformer_demo.ui.lab import LabSection
+
+# A live run small enough for a test: a few hundred images, a dozen steps per arm.
+TINY = LabConfig(train_size=96, eval_size=24, batch_size=16, curve_points=4)
+TINY_STEPS = 12
+THREAD_END_S = 20
+
+
+def tiny_section(**options) -> LabSection:
+    return LabSection(steps=TINY_STEPS, config=TINY, refresh_s=0.02, curves_every_s=0.0, **options)
+
+
+def decode(uri: str) -> Image.Image:
+    header, payload = uri.split(",", 1)
+    assert header == "data:image/png;base64"
+    return Image.open(io.BytesIO(base64.b64decode(payload)))
+
+
+def row_cells(page: str, arm: str) -> list[str]:
+    row = re.search(rf'<tr data-arm="{arm}">(.*?)</tr>', page)
+    assert row, f"no row for {arm}"
+    return [html.unescape(re.sub("<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))]
+
+
+def reference_json() -> dict:
+    return json.loads(REFERENCE_PATH.read_text())
+
+
+def expected_means(data: dict) -> dict[str, tuple[str, str]]:
+    """Each arm's accuracy and pointing game over its seeds, formatted as the page does, from the raw JSON."""
+    out = {}
+    for arm in data["arms"]:
+        runs = [r for r in data["runs"] if r["arm"] == arm]
+        acc = np.array([r["accuracy"] for r in runs]) * 100
+        pg = np.array([r["pointing_game"] for r in runs]) * 100
+        out[arm] = (f"{acc.mean():.1f} % ± {acc.std(ddof=1):.1f}", f"{pg.mean():.1f} % ± {pg.std(ddof=1):.1f}")
+    return out
+
+
+def wait_for_end(thread: threading.Thread) -> None:
+    thread.join(THREAD_END_S)
+    assert not thread.is_alive(), "the training thread is still running"
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference results
+# ---------------------------------------------------------------------------------------------
+
+
+def test_reference_table_shows_each_arms_mean_and_spread_from_the_json_beside_the_paper():
+    page = LabSection().reference_page
+    data = reference_json()
+    for arm, (accuracy, pointing) in expected_means(data).items():
+        cells = row_cells(page, arm)
+        assert cells[0] == ARMS[arm].title
+        assert cells[1] == accuracy and cells[2] == pointing
+        assert cells[4].startswith(f"{ARMS[arm].paper.top1:g} %")
+    assert "IdentityFormer-S12: 74.6 %" in row_cells(page, "identity")[4]
+    assert f"{100 * data['centre_baseline']:.1f} %" in page
+    assert f"<code>{REFERENCE_COMMAND}</code>" in page and data["command"] == REFERENCE_COMMAND
+    assert f"{data['steps']:,} steps" in page and "seeds 0, 1, 2" in page and f"at {data['image_size']} px" in page
+    curves = re.search(r'<img alt="training curves of the reference runs" src="([^"]+)"', page).group(1)
+    assert decode(curves).size == (900, 340)
+
+
+def test_reading_of_the_reference_says_what_its_numbers_show():
+    text = " ".join(present_lab.reading(*load_reference()))
+    assert "The channel MLP carries the model" in text
+    assert "Pooling does not win at this tiny scale" in text
+    assert "identity (93.5 %), frozen random matrix (88.7 %) and depthwise 3x3 conv (98.5 %) beat it" in text
+    assert "this 4-block network trains fine (100.0 %)" in text and "12-block S12" in text
+    assert "No arm's Grad-CAM points at the object more often than a map that always peaks" in text
+    assert "That is the paper's point too" in text
+
+
+def test_reading_follows_the_numbers_when_they_change():
+    result, _ = load_reference()
+    # The same runs with pooling the best mixer and no residuals failing: the reading must turn round.
+    accuracy = {"pooling": 0.95, "identity": 0.60, "random": 0.62, "conv": 0.94, "no_mlp": 0.30, "no_residual": 0.35}
+    runs = tuple(replace(r, accuracy=accuracy[r.arm] + 0.02 * r.seed) for r in result.runs)
+    changed = replace(result, runs=runs, centre_baseline=0.40)
+    text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
+    assert "Pooling does not win" not in text
+    assert "Pooling wins at this scale" in text
+    assert "depthwise 3x3 conv (96.0 %) ties with it within the spread over seeds" in text
+    assert "identity (62.0 %) and frozen random matrix (64.0 %) fall behind it" in text
+    assert "Without residual connections accuracy falls to 37.0 %" in text
+    assert "points at the object more often" in text and "No arm's" not in text
+    assert "That is the paper's point too" not in text
+
+
+def test_lab_reference_endpoint_gives_programs_the_reference_results(client):
+    result = client.predict(api_name="/lab_reference")
+    data = reference_json()
+    assert result["command"] == data["command"] and result["steps"] == data["steps"]
+    assert [a["arm"] for a in result["arms"]] == data["arms"]
+    for arm in result["arms"]:
+        runs = [r for r in data["runs"] if r["arm"] == arm["arm"]]
+        assert arm["accuracy_mean"] == pytest.approx(np.mean([r["accuracy"] for r in runs]))
+        assert arm["pointing_std"] == pytest.approx(np.std([r["pointing_game"] for r in runs], ddof=1))
+        assert [r["seed"] for r in arm["runs"]] == [r["seed"] for r in runs]
+        assert arm["paper_top1"] == ARMS[arm["arm"]].paper.top1
+    assert result["centre_baseline"] == data["centre_baseline"]
+    assert "carries the model" in result["reading"]
+    assert decode(result["curves_picture"]).size == (900, 340)
+
+
+# ---------------------------------------------------------------------------------------------
+# A live run
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_live_run_yields_progress_then_the_final_table():
+    section = tiny_section()
+    outputs = list(section.run_on_page(["identity", "pooling"]))
+
+    progress = [o[0] for o in outputs if "<progress max=" in o[0]]
+    assert len(progress) >= 2 and "Run 1 of 2: pooling (PoolFormer)" in progress[0]
+    assert any("Run 2 of 2: identity (IdentityFormer)" in p for p in progress)
+    drawn = [o[1] for o in outputs if isinstance(o[1], str) and "training curves of this run" in o[1]]
+    assert drawn and "training…" in drawn[0]
+    status, table = outputs[-1]
+    assert "Done: 2 runs of 12 steps each" in status
+    result = section.last_run.result
+    assert not result.stopped and [r.arm for r in result.runs] == ["pooling", "identity"]
+    for run in result.runs:
+        cells = row_cells(table, run.arm)
+        assert cells[1] == f"{100 * run.accuracy:.1f} %" and cells[2] == f"{100 * run.pointing_game:.1f} %"
+    assert "random" not in table
+    wait_for_end(section.last_run.thread)
+    assert section._busy.acquire(blocking=False)
+
+
+def test_the_training_thread_uses_one_torch_thread_and_leaves_other_threads_alone():
+    default = torch.get_num_threads()
+    section = tiny_section()
+    seen = {}
+    for status, _ in section.run_on_page(["pooling"]):
+        if "<progress max=" in status and "later" not in seen:
+            # A thread that starts its first torch work while the lab trains.
+            later = threading.Thread(target=lambda: seen.setdefault("later", torch.get_num_threads()))
+            later.start()
+            later.join()
+            seen["here"] = torch.get_num_threads()
+    assert section.last_run.threads == (1 if "OpenMP" in torch.__config__.parallel_info() else default)
+    assert seen == {"later": default, "here": default}
+
+
+def test_stopping_ends_the_run_early_and_the_training_thread_ends():
+    section = LabSection(steps=400, config=TINY, refresh_s=0.02)
+    run = section.run_on_page(list(ARM_NAMES))
+    status, _ = next(run)
+    while "<progress max=" not in status:
+        status, _ = next(run)
+    run.close()  # what Gradio does when the Stop button cancels the event
+    wait_for_end(section.last_run.thread)
+    result = section.last_run.result
+    assert result.stopped and len(result.runs) < len(ARM_NAMES)
+    assert section._busy.acquire(blocking=False)
+
+
+def test_a_second_run_waits_until_the_first_has_ended():
+    section = LabSection(steps=400, config=TINY, refresh_s=0.02)
+    first = section.run_on_page(["pooling"])
+    while "<progress max=" not in next(first)[0]:
+        pass
+    second = section.run_on_page(["identity"])
+    assert next(second)[0] == present_lab.status_html(present_lab.WAITING)
+    first.close()
+    started = time.monotonic()
+    status = next(second)[0]
+    while status == present_lab.status_html(present_lab.WAITING) and time.monotonic() - started < THREAD_END_S:
+        status = next(second)[0]
+    assert status == present_lab.status_html(present_lab.PREPARING)
+    second.close()
+    wait_for_end(section.last_run.thread)
+
+
+def test_a_run_with_no_arms_says_so_without_training():
+    section = tiny_section()
+    assert list(section.run_on_page([])) == [(present_lab.message_html(present_lab.NO_ARMS), gr.skip())]
+    assert section.last_run is None
+
+
+def test_the_lab_runs_one_at_a_time_in_its_own_concurrency_group_and_stop_cancels_it(app_cache):
+    demo = ui_app.build_demo(cache=app_cache, shapes_available=True)
+    fns = {fn.name: fn for fn in demo.fns.values()}
+    for name in ("run_on_page", "run_ablation_lab"):
+        assert (fns[name].concurrency_id, fns[name].concurrency_limit) == ("lab", 1)
+    assert fns["analyze_image"].concurrency_id == "model"
+    page_run = next(i for i, fn in demo.fns.items() if fn.name == "run_on_page")
+    assert any(fn.cancels == [page_run] for fn in demo.fns.values())
+    ids = {c["props"].get("elem_id") for c in demo.config["components"]}
+    assert {"lab-reference", "lab-arms", "lab-start", "lab-stop", "lab-progress", "lab-live"} <= ids
+
+
+def test_lab_run_endpoint_trains_a_bounded_run_for_programs():
+    from gradio_client import Client
+
+    with gr.Blocks() as demo:
+        tiny_section().render()
+    with serving(demo) as (_, url):
+        client = Client(url, verbose=False)
+        result = client.predict(["conv"], TINY_STEPS, api_name="/lab_run")
+        assert result["status"] == "finished" and result["steps"] == TINY_STEPS
+        (conv,) = result["arms"]
+        assert conv["arm"] == "conv" and 0 <= conv["accuracy_mean"] <= 1 and conv["paper_top1"] == 78.1
+        assert conv["runs"][0]["parameters"] == 128_966
+        with pytest.raises(Exception, match=f"between 1 and {TINY_STEPS}|maximum"):
+            client.predict(["conv"], TINY_STEPS + 1, api_name="/lab_run")
+
+
+def test_time_left_counts_the_pace_of_training_not_the_image_generation_before_it():
+    def at(step: int, seconds: float) -> LabProgress:
+        return LabProgress("pooling", 0, 0, 2, step, 100, 1.0, 0.5, seconds, (), ())
+
+    first, later = at(2, 10.0), at(12, 20.0)  # 10 s of images, then 10 steps in 10 s
+    assert present_lab.progress_text(later, first).endswith("about 188 s of training left")
+    assert "left" not in present_lab.progress_text(first, first)
