@@ -25,6 +25,7 @@ second per solve for a 224 px image, so it is off by default.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -275,8 +276,10 @@ def road_scores(
     logits = _Logits(model)
     scores = {}
     for name, values in maps.items():
-        # The imputer adds noise from torch's global generator.
-        with seeded(seed):
+        # The imputer adds noise from torch's global generator. It also hands torch tensors to numpy,
+        # which numpy 2 warns about on every call; the result is unaffected.
+        with seeded(seed), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "__array_wrap__", DeprecationWarning)
             score = metric(
                 pixel_values.detach(),
                 np.asarray(values, np.float32)[None],

@@ -21,6 +21,7 @@ from poolformer_demo.faithfulness import (
 )
 from poolformer_demo.render import faithfulness_plot
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
+from poolformer_demo.testing import torch_threads
 
 IMAGES = 50
 DEFAULT_STAGE = 4
@@ -28,6 +29,13 @@ DEFAULT_STAGE = 4
 # defaults is printed by benchmarks/bench_faithfulness.py.
 SETTINGS = FaithfulnessSettings(steps=10, random_orders=3, batch_size=64)
 IG_SETTINGS = IntegratedGradientsSettings(n_steps=16, internal_batch_size=16)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The shapes model is tiny: on a busy machine a second intra-op thread makes it many times slower.
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")
