@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -24,21 +22,7 @@ from captum.attr import LayerGradCam
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze
-from poolformer_demo.testing import build_checkpoint
-
-
-def interleaved_medians(functions: dict, repeats: int) -> dict[str, float]:
-    """Median seconds of each function, run round-robin so that load from elsewhere on the
-    machine falls on all of them alike."""
-    for fn in functions.values():
-        fn()  # warm-up: first calls allocate and pick kernels
-    times: dict[str, list[float]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, fn in functions.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+from poolformer_demo.testing import build_checkpoint, interleaved_medians, model_passes
 
 
 def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, float]:
@@ -48,15 +32,6 @@ def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, floa
     pixel_values = loaded.processor(images=image, return_tensors="pt")["pixel_values"]
     blocks = [stage[-1] for stage in model.poolformer.encoder.block]
 
-    def forward():
-        with torch.no_grad():
-            model(pixel_values=pixel_values)
-
-    def forward_backward():
-        x = pixel_values.clone().requires_grad_(True)
-        outputs = model(pixel_values=x, output_hidden_states=True)
-        torch.autograd.grad(outputs.logits[0, 0], outputs.hidden_states)
-
     def full_analyze():
         analyze(image, name, target=0, cache=cache)
 
@@ -64,15 +39,15 @@ def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, floa
         for block in blocks:
             LayerGradCam(lambda t: model(t).logits, block).attribute(pixel_values, target=0, relu_attributions=True)
 
-    return interleaved_medians(
+    medians = interleaved_medians(
         {
-            "forward": forward,
-            "forward+backward": forward_backward,
+            **model_passes(model, pixel_values),
             "analyze (full)": full_analyze,
             "captum LayerGradCam x4": captum_four_stages,
         },
         repeats,
     )
+    return {name: wall for name, (wall, _) in medians.items()}
 
 
 def main() -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -22,25 +20,7 @@ from poolformer_demo.anatomy import block_anatomy
 from poolformer_demo.blocks import shared_copy
 from poolformer_demo.knockouts import Knockouts
 from poolformer_demo.receptive_field import receptive_field
-from poolformer_demo.testing import build_checkpoint
-
-
-def interleaved_medians(functions: dict, repeats: int) -> dict[str, tuple[float, float]]:
-    """Median wall-clock and process CPU seconds of each function, run round-robin so that load
-    from elsewhere on the machine falls on all of them alike. On a shared machine the CPU time is
-    the steadier of the two (with several threads it also counts their waiting)."""
-    for fn in functions.values():
-        fn()  # warm-up: first calls allocate and pick kernels
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in functions}
-    for _ in range(repeats):
-        for name, fn in functions.items():
-            wall, cpu = time.perf_counter(), time.process_time()
-            fn()
-            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
-    return {
-        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
-        for name, values in times.items()
-    }
+from poolformer_demo.testing import build_checkpoint, interleaved_medians, model_passes
 
 
 def bench(name: str, image: Image.Image, repeats: int) -> dict[str, tuple[float, float]]:
@@ -53,19 +33,9 @@ def bench(name: str, image: Image.Image, repeats: int) -> dict[str, tuple[float,
     mixer_off, mlp_off = Knockouts(mixer=every_stage), Knockouts(mlp=every_stage)
     anatomy = block_anatomy(image, name, stage=1, block=1, cache=cache)
 
-    def forward():
-        with torch.no_grad():
-            model(pixel_values=pixel_values)
-
-    def forward_backward():
-        x = pixel_values.clone().requires_grad_(True)
-        outputs = model(pixel_values=x, output_hidden_states=True)
-        torch.autograd.grad(outputs.logits[0, 0], outputs.hidden_states)
-
     return interleaved_medians(
         {
-            "forward": forward,
-            "forward+backward": forward_backward,
+            **model_passes(model, pixel_values),
             "shared_copy": lambda: shared_copy(model),
             "analyze": lambda: analyze(image, name, cache=cache),
             "analyze, mixer off (all)": lambda: analyze(image, name, cache=cache, knockouts=mixer_off),

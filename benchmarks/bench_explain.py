@@ -1,6 +1,7 @@
 """How long each explanation takes with its default settings on PoolFormer-S12 at 224 px.
 
-Prints, from one run on one machine: each captum method (Integrated Gradients, SmoothGrad,
+Prints, from one run on one machine, the median wall-clock and process CPU seconds (on a shared
+machine the CPU time is the steadier) of: each captum method (Integrated Gradients, SmoothGrad,
 Occlusion), deletion/insertion for four maps with the random baseline, ROAD for one map, the
 cascading-randomisation check of Grad-CAM and a two-variant comparison. Target: each
 attribution method within about 10 s on two CPU cores.
@@ -14,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import torch
@@ -28,16 +27,7 @@ from poolformer_demo.attributions import DEFAULT_SETTINGS, PIXEL_METHODS
 from poolformer_demo.comparison import compare
 from poolformer_demo.faithfulness import FaithfulnessSettings, evaluate_faithfulness, road_scores
 from poolformer_demo.sanity import cascading_randomization
-from poolformer_demo.testing import build_checkpoint
-
-
-def median_seconds(fn, repeats: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
+from poolformer_demo.testing import build_checkpoint, interleaved_medians
 
 
 def main() -> None:
@@ -63,30 +53,31 @@ def main() -> None:
             f"median of {args.repeats} runs, s12 at 224 px"
         )
         maps = {"gradcam": analyze(image, "s12", target=target, cache=cache).stages[-1].cam}
-        for name, method in PIXEL_METHODS.items():
-            settings = DEFAULT_SETTINGS[name]
-            result = method(loaded, x, target, settings)
-            maps[name] = result.map
-            seconds, times = median_seconds(lambda m=method, s=settings: m(loaded, x, target, s), args.repeats)
-            shown = {k: v for k, v in result.settings.items() if k != "library"}
-            print(f"  {result.title:22} {seconds:6.2f} s  {shown}  runs: {', '.join(f'{t:.2f}' for t in times)}")
-        faithfulness = FaithfulnessSettings()
-        seconds, _ = median_seconds(
-            lambda: evaluate_faithfulness(loaded.model, x, target, maps, faithfulness), args.repeats
-        )
-        print(
-            f"  {'deletion + insertion':22} {seconds:6.2f} s  for {len(maps)} maps + "
-            f"{faithfulness.random_orders} random orders, {faithfulness.steps} steps, batch {faithfulness.batch_size}"
-        )
-        seconds, _ = median_seconds(lambda: road_scores(loaded.model, x, target, {"gradcam": maps["gradcam"]}), 1)
-        print(f"  {'ROAD (one map)':22} {seconds:6.2f} s  percentiles {faithfulness.road_percentiles}")
-        seconds, _ = median_seconds(
-            lambda: cascading_randomization(image, "s12", target=target, cache=cache), args.repeats
-        )
-        print(f"  {'sanity check, Grad-CAM':22} {seconds:6.2f} s  17 steps (head, 12 blocks, 4 embeddings)")
+        results = {name: method(loaded, x, target, DEFAULT_SETTINGS[name]) for name, method in PIXEL_METHODS.items()}
+        maps.update({name: result.map for name, result in results.items()})
         cache.get("m36")
-        seconds, _ = median_seconds(lambda: compare(image, "s12,m36", cache=cache), args.repeats)
-        print(f"  {'compare s12, m36':22} {seconds:6.2f} s  both models already loaded")
+        faithfulness = FaithfulnessSettings()
+        jobs = {
+            **{
+                results[name].title: (lambda m=method, s=DEFAULT_SETTINGS[name]: m(loaded, x, target, s))
+                for name, method in PIXEL_METHODS.items()
+            },
+            "deletion + insertion": lambda: evaluate_faithfulness(loaded.model, x, target, maps, faithfulness),
+            "ROAD (one map)": lambda: road_scores(loaded.model, x, target, {"gradcam": maps["gradcam"]}),
+            "sanity check, Grad-CAM": lambda: cascading_randomization(image, "s12", target=target, cache=cache),
+            "compare s12, m36": lambda: compare(image, "s12,m36", cache=cache),
+        }
+        notes = {
+            **{r.title: str({k: v for k, v in r.settings.items() if k != "library"}) for r in results.values()},
+            "deletion + insertion": f"{len(maps)} maps + {faithfulness.random_orders} random orders, "
+            f"{faithfulness.steps} steps, batch {faithfulness.batch_size}",
+            "ROAD (one map)": f"percentiles {faithfulness.road_percentiles}",
+            "sanity check, Grad-CAM": "17 steps (head, 12 blocks, 4 embeddings)",
+            "compare s12, m36": "both models already loaded",
+        }
+        print(f"{'':24} {'wall':>8} {'CPU':>8}")
+        for name, (wall, cpu) in interleaved_medians(jobs, args.repeats).items():
+            print(f"  {name:22} {wall:7.2f}s {cpu:7.2f}s  {notes[name]}")
 
 
 if __name__ == "__main__":

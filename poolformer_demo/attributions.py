@@ -87,6 +87,7 @@ METHOD_TITLES = {**{name: m.title for name, m in CAM_METHODS.items()}, **PIXEL_M
 """Every method `explain` accepts, by name: the CAM family (stage maps) and the pixel methods."""
 DEFAULT_METHODS = ("gradcam", "ig", "smoothgrad", "occlusion")
 BASELINES = ("black", "zeros")
+IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,9 @@ def integrated_gradients(
 ) -> Attribution:
     """captum's Integrated Gradients of the target logit for a [1, 3, H, W] input."""
     _check_positive(n_steps=settings.n_steps, internal_batch_size=settings.internal_batch_size)
+    if settings.method not in IG_METHODS:
+        known = ", ".join(IG_METHODS)
+        raise InvalidSettingError(f"Unknown integration method {settings.method!r}: use one of {known}.")
     started = time.perf_counter()
     baseline = baseline_values(settings.baseline, pixel_values, loaded.processor)
     title = PIXEL_METHOD_TITLES["ig"]

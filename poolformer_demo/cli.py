@@ -24,6 +24,7 @@ from .anatomy import BlockAnatomy, block_anatomy
 from .attributions import (
     BASELINES,
     DEFAULT_METHODS,
+    IG_METHODS,
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
@@ -50,7 +51,6 @@ from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
-IG_METHODS = ("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
 def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> None:
@@ -328,20 +328,7 @@ def write_receptive_field(field: ReceptiveField, folder: Path, scale: str = "sqr
     erf.json, and both drawn over the crop as erf.png."""
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "erf.npy", field.erf)
-    top, left, bottom, right = field.box
-    summary = {
-        "variant": field.variant.name,
-        "stage": field.stage,
-        "position": {"y": field.y, "x": field.x},
-        "grid_size": list(field.grid_size),
-        "crop_size": list(field.crop_size),
-        "theoretical_size_px": field.theoretical_size,
-        "stride_px": field.geometry.jump,
-        "box": {"top": top, "left": left, "bottom": bottom, "right": right},
-        "erf_share_inside_box": field.mass_inside,
-        "seconds": round(field.seconds, 3),
-    }
-    (folder / "erf.json").write_text(json.dumps(summary, indent=2))
+    (folder / "erf.json").write_text(json.dumps(field.summary(), indent=2))
     caption = (
         f"Stage {field.stage} at (y={field.y}, x={field.x}): effective receptive field ({scale} scale); "
         f"box: theoretical field, {field.theoretical_size} px"

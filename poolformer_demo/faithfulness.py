@@ -25,6 +25,7 @@ second per solve for a 224 px image, so it is off by default.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
@@ -212,7 +213,7 @@ def evaluate_faithfulness(
     rng = np.random.default_rng(settings.seed)
 
     orders = len(maps) + settings.random_orders
-    runner = _Runner(model, target, settings.batch_size, 4 + orders * 2 * (settings.steps - 1), progress, should_stop)
+    runner = _Runner(model, target, settings.batch_size, 3 + orders * 2 * (settings.steps - 1), progress, should_stop)
     # deletion starts at the image and ends at the substrate; insertion from the blur to the image.
     original, empty, blur_only = runner.probabilities(torch.cat([pixel_values, substrate, blurred]))
     ends = (original, empty, blur_only, original)
@@ -275,8 +276,10 @@ def road_scores(
     logits = _Logits(model)
     scores = {}
     for name, values in maps.items():
-        # The imputer adds noise from torch's global generator.
-        with seeded(seed):
+        # The imputer adds noise from torch's global generator. It also hands torch tensors to numpy,
+        # which numpy 2 warns about on every call; the result is unaffected.
+        with seeded(seed), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "__array_wrap__", DeprecationWarning)
             score = metric(
                 pixel_values.detach(),
                 np.asarray(values, np.float32)[None],

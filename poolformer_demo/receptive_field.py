@@ -128,6 +128,22 @@ class ReceptiveField:
         """The side of the theoretical field in pixels, before clipping to the crop."""
         return self.geometry.size
 
+    def summary(self) -> dict:
+        """The numbers behind the field, as JSON-ready data (the CLI's erf.json, the API's answer)."""
+        top, left, bottom, right = self.box
+        return {
+            "variant": self.variant.name,
+            "stage": self.stage,
+            "position": {"y": self.y, "x": self.x},
+            "grid_size": list(self.grid_size),
+            "crop_size": list(self.crop_size),
+            "theoretical_size_px": self.theoretical_size,
+            "stride_px": self.geometry.jump,
+            "box": {"top": top, "left": left, "bottom": bottom, "right": right},
+            "erf_share_inside_box": self.mass_inside,
+            "seconds": round(self.seconds, 3),
+        }
+
 
 def receptive_field(
     image: Image.Image | PreparedImage | str,

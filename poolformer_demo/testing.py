@@ -6,6 +6,8 @@ released ones, only the weights are random.
 
 from __future__ import annotations
 
+import statistics
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,3 +70,50 @@ def torch_threads(count: int) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
+
+
+def interleaved_medians(functions: dict, repeats: int) -> dict[str, tuple[float, float]]:
+    """Median wall-clock and process CPU seconds of each function, run round-robin so that load
+    from elsewhere on the machine falls on all of them alike. On a shared machine the CPU time is
+    the steadier of the two (with several threads it also counts their waiting)."""
+    for fn in functions.values():
+        fn()  # warm-up: first calls allocate and pick kernels
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in functions}
+    for _ in range(repeats):
+        for name, fn in functions.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            fn()
+            times[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+    return {
+        name: (statistics.median(w for w, _ in values), statistics.median(c for _, c in values))
+        for name, values in times.items()
+    }
+
+
+def model_passes(model, pixel_values: torch.Tensor) -> dict:
+    """The bare model's costs that an analysis is compared with: a forward, and a forward plus
+    the backward from one logit to the four stages' hidden states."""
+
+    def forward():
+        with torch.no_grad():
+            model(pixel_values=pixel_values)
+
+    def forward_backward():
+        x = pixel_values.clone().requires_grad_(True)
+        outputs = model(pixel_values=x, output_hidden_states=True)
+        torch.autograd.grad(outputs.logits[0, 0], outputs.hidden_states)
+
+    return {"forward": forward, "forward+backward": forward_backward}
+
+
+def decode_data_uri(uri: str):
+    """The picture inlined in a PNG or JPEG `data:` URI, as a PIL image."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    header, payload = uri.split(",", 1)
+    if header not in ("data:image/png;base64", "data:image/jpeg;base64"):
+        raise ValueError(f"not an inlined PNG or JPEG: {header!r}")
+    return Image.open(io.BytesIO(base64.b64decode(payload)))

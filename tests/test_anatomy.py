@@ -378,27 +378,17 @@ def test_cli_anatomy_writes_steps_branches_and_pictures(tmp_path):
     assert Image.open(out / "branches.png").mode == "RGB"
 
 
+def field_command(out, y: int, x: int) -> int:
+    """`python -m poolformer_demo receptive-field` on the star, stage 2 of the shapes model."""
+    return main(
+        ["receptive-field", str(SHAPES_STAR), "--variant", "shapes", "--stage", "2", "--y", str(y), "--x", str(x)]
+        + ["--out", str(out)]
+    )
+
+
 def test_cli_receptive_field_writes_the_map_and_the_theoretical_box(tmp_path, capsys):
     out = tmp_path / "field"
-    assert (
-        main(
-            [
-                "receptive-field",
-                str(SHAPES_STAR),
-                "--variant",
-                "shapes",
-                "--stage",
-                "2",
-                "--y",
-                "8",
-                "--x",
-                "3",
-                "--out",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    assert field_command(out, y=8, x=3) == 0
     erf = np.load(out / "erf.npy")
     summary = json.loads((out / "erf.json").read_text())
     assert erf.shape == (128, 128) and erf.dtype == np.float32
@@ -408,23 +398,5 @@ def test_cli_receptive_field_writes_the_map_and_the_theoretical_box(tmp_path, ca
     assert summary["theoretical_size_px"] == 44
     assert summary["box"] == {"top": 46, "left": 6, "bottom": 90, "right": 50}
     assert Image.open(out / "erf.png").width == 128
-    assert (
-        main(
-            [
-                "receptive-field",
-                str(SHAPES_STAR),
-                "--variant",
-                "shapes",
-                "--stage",
-                "2",
-                "--y",
-                "16",
-                "--x",
-                "0",
-                "--out",
-                str(out),
-            ]
-        )
-        == 1
-    )
+    assert field_command(out, y=16, x=0) == 1
     assert "y runs from 0 to 15" in capsys.readouterr().err

@@ -66,7 +66,6 @@ def test_settings_are_read_when_the_app_is_built(monkeypatch):
 
 def test_the_mcp_server_is_off_unless_asked_for_and_then_lists_the_endpoints_as_tools(app_cache):
     import httpx
-
     from serving import serving
 
     with serving(ui_app.build_demo(cache=app_cache, shapes_available=True)) as (_, url):
@@ -78,3 +77,17 @@ def test_the_mcp_server_is_off_unless_asked_for_and_then_lists_the_endpoints_as_
         "ablation_lab_reference", "analyze_image", "check_sanity", "compare_variants", "explain_prediction",
         "find_receptive_field", "inspect_block", "knock_out_parts", "run_ablation_lab",
     ]
+
+
+def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
+    import torch
+
+    before = torch.get_num_threads()
+    monkeypatch.setattr(ui_app.os, "cpu_count", lambda: 8)
+    try:
+        ui_app.share_cores(2)
+        assert torch.get_num_threads() == 4
+        ui_app.share_cores(16)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

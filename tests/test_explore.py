@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import logging
 import re
 from pathlib import Path
@@ -15,6 +13,7 @@ from PIL import Image
 
 from poolformer_demo import ModelCache, analyze
 from poolformer_demo.errors import WeightsUnavailableError
+from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui import explore, present
 from poolformer_demo.ui.errors import GENERIC_ERROR
@@ -42,12 +41,6 @@ def view(values: tuple) -> ExploreView:
 def skipped(values: tuple) -> list[str]:
     """The names of the outputs a handler left as they were."""
     return [name for name, value in zip(OUTPUTS, values) if value == gr.skip()]
-
-
-def decode(uri: str) -> Image.Image:
-    header, payload = uri.split(",", 1)
-    assert header in ("data:image/png;base64", "data:image/jpeg;base64")
-    return Image.open(io.BytesIO(base64.b64decode(payload)))
 
 
 def html_images(html: str, css_class: str) -> list[str]:

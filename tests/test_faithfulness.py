@@ -21,6 +21,7 @@ from poolformer_demo.faithfulness import (
 )
 from poolformer_demo.render import faithfulness_plot
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
+from poolformer_demo.testing import torch_threads
 
 IMAGES = 50
 DEFAULT_STAGE = 4
@@ -28,6 +29,13 @@ DEFAULT_STAGE = 4
 # defaults is printed by benchmarks/bench_faithfulness.py.
 SETTINGS = FaithfulnessSettings(steps=10, random_orders=3, batch_size=64)
 IG_SETTINGS = IntegratedGradientsSettings(n_steps=16, internal_batch_size=16)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The shapes model is tiny: on a busy machine a second intra-op thread makes it many times slower.
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -145,6 +153,17 @@ def test_road_scores_grad_cam_above_a_random_map(shapes, held_out):
         assert all(np.isfinite(list(scores.values())))
         wins += scores["gradcam"] > scores["random"]
     assert wins == 3
+
+
+def test_progress_counts_every_perturbed_image_up_to_one(shapes, held_out):
+    _, loaded = shapes
+    sample, x, maps, _ = held_out[0]
+    fractions = []
+    settings = FaithfulnessSettings(steps=4, random_orders=1, batch_size=4)
+    evaluate_faithfulness(loaded.model, x, sample.label, maps, settings, progress=lambda f, t: fractions.append(f))
+    # 3 end-point images, then (2 maps + 1 random order) x (deletion, insertion) x 3 inner steps.
+    assert len(fractions) == 1 + 3 * 2
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
 def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes, held_out):

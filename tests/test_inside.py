@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import base64
-import io
 import re
 from pathlib import Path
 
@@ -12,7 +10,6 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from test_browser import (  # the browser fixture and helpers of the app's browser tests
     ERROR_TOAST,
     TIMEOUT_MS,
@@ -28,6 +25,7 @@ from poolformer_demo.anatomy import STEPS
 from poolformer_demo.errors import SelectionError
 from poolformer_demo.knockouts import ZeroBranch
 from poolformer_demo.receptive_field import grid_cell
+from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui import present_inside
 from poolformer_demo.ui.explore import ExploreTab
@@ -40,12 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
 SHAPES_DEPTHS = VARIANTS["shapes"].depths
-
-
-def decode(uri: str) -> Image.Image:
-    header, payload = uri.split(",", 1)
-    assert header in ("data:image/png;base64", "data:image/jpeg;base64")
-    return Image.open(io.BytesIO(base64.b64decode(payload)))
 
 
 def sources(html: str, css_class: str) -> list[str]:

@@ -15,8 +15,16 @@ from poolformer_demo.sanity import (
     shared_copy,
 )
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
+from poolformer_demo.testing import torch_threads
 
 IMAGES = 8
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    # The shapes model is tiny: on a busy machine a second intra-op thread makes it many times slower.
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture(scope="module")

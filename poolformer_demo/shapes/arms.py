@@ -22,7 +22,7 @@ from transformers import PoolFormerConfig, PoolFormerForImageClassification
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer
 
 from ..variants import PAPER_S12_ABLATIONS, PaperResult
-from .data import CLASS_NAMES, ID2LABEL, LABEL2ID
+from .checkpoint import shapes_config
 from .train import init_weights
 
 __all__ = [
@@ -173,19 +173,10 @@ def tiny_config(hidden_sizes: tuple[int, ...] = (16, 32, 48, 64), depths: tuple[
     configuration); the last stage keeps the 4x4 grid (stride 1, kernel 3) so that its Grad-CAM can
     still say where the object is.
     """
-    return PoolFormerConfig(
-        num_channels=3,
+    return shapes_config(
+        1.0,
         depths=list(depths),
         hidden_sizes=list(hidden_sizes),
         patch_sizes=[8, 4, 4, 3],
         strides=[4, 2, 2, 1],
-        padding=[2, 1, 1, 1],
-        pool_size=3,
-        mlp_ratio=4.0,
-        drop_path_rate=0.0,
-        use_layer_scale=True,
-        layer_scale_init_value=1.0,
-        num_labels=len(CLASS_NAMES),
-        id2label=dict(ID2LABEL),
-        label2id=dict(LABEL2ID),
     )

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import gradio as gr
+import torch
 
 from ..analysis import analyze
 from ..weights import ModelCache, cache_from_environment
@@ -31,6 +32,18 @@ STATE_SESSION_CAPACITY = 200
 def concurrency_from_environment() -> int:
     # Two CPU cores: two analyses at a time keep both busy; more would only make each one slower.
     return int(os.environ.get(CONCURRENCY_ENV, "2"))
+
+
+def share_cores(concurrency: int | None = None) -> None:
+    """Give each of the analyses that may run at once its share of the CPU cores.
+
+    torch's default uses every core for each operation; with two analyses at once on two cores
+    that makes four busy threads on two cores, each analysis waiting on the other's threads.
+    The setting is process-wide, so the server's entry point calls this, not `build_demo`.
+    """
+    concurrency = concurrency if concurrency is not None else concurrency_from_environment()
+    cores = os.cpu_count() or 1
+    torch.set_num_threads(max(1, cores // max(1, concurrency)))
 
 
 def build_demo(

@@ -24,18 +24,3 @@ def hand_over_undecoded(component: gr.Image) -> gr.Image:
 
     component.preprocess = preprocess
     return component
-
-
-def stage_gallery(label: str, elem_id: str, **options) -> gr.Gallery:
-    """A row of four pictures, one per stage, captioned with the stage's shape and stride."""
-    return gr.Gallery(
-        label=label,
-        columns=4,
-        height="auto",
-        object_fit="contain",
-        format="png",
-        interactive=False,
-        elem_id=elem_id,
-        elem_classes=["stage-gallery"],
-        **options,
-    )

@@ -50,6 +50,11 @@ def variant_hint(cache: ModelCache) -> str:
     return f"This server cannot reach the model hub; models that run here: {', '.join(here) or 'none'}."
 
 
+def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
+    """Examples shown as a row of thumbnails; a click puts the picture in `image`."""
+    return gr.Examples(paths, inputs=[image], label=label, examples_per_page=8, api_visibility="private", elem_id=elem_id)
+
+
 class ExploreTab:
     """The tab's handlers, bound to the model cache the app was built with."""
 
@@ -224,23 +229,11 @@ class ExploreTab:
                     elem_id="variant",
                 )
                 run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
-                photos = gr.Examples(
-                    self.example_photos(),
-                    inputs=[image],
-                    label="Photos (ImageNet models)",
-                    examples_per_page=8,
-                    api_visibility="private",
-                    elem_id="photo-examples",
-                )
+                photos = _thumbnails(self.example_photos(), image, "Photos (ImageNet models)", "photo-examples")
                 shapes_examples = None
                 if self.example_shapes():
-                    shapes_examples = gr.Examples(
-                        self.example_shapes(),
-                        inputs=[image],
-                        label="Shapes (the offline shapes model)",
-                        examples_per_page=8,
-                        api_visibility="private",
-                        elem_id="shapes-examples",
+                    shapes_examples = _thumbnails(
+                        self.example_shapes(), image, "Shapes (the offline shapes model)", "shapes-examples"
                     )
             with gr.Column(scale=8), gr.Row(equal_height=False):
                 with gr.Column(scale=4, min_width=300):

@@ -310,17 +310,8 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
 
 def field_api(field: ReceptiveField, stage_sizes: tuple[int, ...] = ()) -> dict:
     """The receptive field for programs: the picture as a data URI and the numbers behind it."""
-    top, left, bottom, right = field.box
     return {
-        "variant": field.variant.name,
-        "stage": field.stage,
-        "position": {"y": field.y, "x": field.x},
-        "grid_size": list(field.grid_size),
-        "crop_size": list(field.crop_size),
-        "theoretical_size_px": field.theoretical_size,
-        "stride_px": field.geometry.jump,
-        "box": {"top": top, "left": left, "bottom": bottom, "right": right},
-        "erf_share_inside_box": field.mass_inside,
+        **field.summary(),
         "erf_peak": float(field.erf.max()),
         "theoretical_size_px_by_stage": list(stage_sizes),
         "picture": render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg"),
