@@ -27,6 +27,18 @@ def shared_copy(model: nn.Module) -> nn.Module:
     return copy.deepcopy(model, memo={id(t): t for t in [*model.parameters(), *model.buffers()]})
 
 
+class LogitsOnly(nn.Module):
+    """The model as libraries that call `model(tensor)` and expect logits (pytorch-grad-cam's
+    metrics, its CAM classes) need it: transformers' models take keywords and return dataclasses."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, pixel_values):
+        return self.model(pixel_values=pixel_values).logits
+
+
 def stage_layers(model: nn.Module) -> list[nn.ModuleList]:
     """The blocks of each stage of a PoolFormerForImageClassification or PoolFormerModel."""
     base = getattr(model, "poolformer", model)

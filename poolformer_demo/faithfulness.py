@@ -34,6 +34,7 @@ import torch
 from torchvision.transforms.functional import gaussian_blur
 
 from .attributions import ProgressCallback, StopCheck, seeded
+from .blocks import LogitsOnly
 from .errors import ComputationCancelled, InvalidSettingError
 
 RANDOM = "random"
@@ -249,16 +250,6 @@ def evaluate_faithfulness(
     )
 
 
-class _Logits(torch.nn.Module):
-    # pytorch-grad-cam's metrics call the model on a tensor and expect logits, not a dataclass.
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, pixel_values):
-        return self.model(pixel_values=pixel_values).logits
-
-
 def road_scores(
     model,
     pixel_values: torch.Tensor,
@@ -273,7 +264,7 @@ def road_scores(
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
 
     metric = ROADCombined(percentiles=list(percentiles))
-    logits = _Logits(model)
+    logits = LogitsOnly(model)
     scores = {}
     for name, values in maps.items():
         # The imputer adds noise from torch's global generator. It also hands torch tensors to numpy,

@@ -12,7 +12,6 @@ linear layers, unit norms, layer scales at their initial value).
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from scipy.stats import spearmanr
 
 from .analysis import Prediction, labels_of, model_inputs, resolve_target, stage_gradients
 from .attributions import DEFAULT_SETTINGS, PIXEL_METHODS, ProgressCallback, StopCheck, parse_methods, seeded
+from .blocks import shared_copy
 from .cams import CAM_METHODS, to_crop
 from .errors import ComputationCancelled, InvalidSettingError
 from .images import PreparedImage, prepare_image
@@ -83,12 +83,6 @@ def randomization_order(model, granularity: str = "block") -> list[tuple[str, tu
         else:
             steps.append((f"stage {stage}", tuple(p for _, paths in [*blocks, embedding] for p in paths)))
     return steps
-
-
-def shared_copy(model):
-    """A copy of the model that shares its parameter and buffer tensors: cheap, and safe as long
-    as the copy's tensors are replaced, never written to."""
-    return copy.deepcopy(model, memo={id(t): t for t in [*model.parameters(), *model.buffers()]})
 
 
 def reinitialize(model, path: str) -> None:

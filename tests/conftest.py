@@ -23,7 +23,7 @@ from PIL import Image  # noqa: E402
 from serving import serving  # noqa: E402
 
 from poolformer_demo import ModelCache  # noqa: E402
-from poolformer_demo.testing import build_checkpoint, install_in_hf_cache  # noqa: E402
+from poolformer_demo.testing import build_checkpoint, install_in_hf_cache, torch_threads  # noqa: E402
 from poolformer_demo.ui import build_demo  # noqa: E402
 
 
@@ -107,3 +107,18 @@ def client(served, tmp_path_factory):
     from gradio_client import Client
 
     return Client(served[1], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules that mostly run the tiny shapes models: on a busy machine a second intra-op
+    thread makes them many times slower."""
+    with torch_threads(1):
+        yield
+
+
+@pytest.fixture(scope="module")
+def shapes_model():
+    """The bundled shapes model in a cache of its own: (cache, loaded model)."""
+    cache = ModelCache(capacity=1)
+    return cache, cache.get("shapes")

@@ -25,10 +25,12 @@ from poolformer_demo.cams import to_crop
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
 from poolformer_demo.images import crop_image
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
-from poolformer_demo.testing import torch_threads
 
 # The bundled shapes model (128 px) keeps these fast; the s12 timings of the default settings
 # are in benchmarks/bench_explain.py.
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 VARIANT = "shapes"
 SIZE = 128
 TARGET = 2
@@ -41,13 +43,6 @@ SMALL = {"ig": IG, "smoothgrad": SMOOTH, "occlusion": OCCLUDE}
 @pytest.fixture(scope="module")
 def shape_image():
     return make_sample(TEST_SEED_START).image
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The shapes model is tiny: on a busy machine a second intra-op thread makes it many times slower.
-    with torch_threads(1):
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, XGrad
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
 from poolformer_demo import CAM_METHODS, ModelCache, analyze
+from poolformer_demo.blocks import LogitsOnly
 from poolformer_demo.cams import to_crop
 
 REFERENCE_CLASSES = {
@@ -19,17 +20,6 @@ REFERENCE_CLASSES = {
     "layercam": LayerCAM,
 }
 TARGET = 3  # not the top-1 class, so the target is really passed through
-
-
-class _Logits(torch.nn.Module):
-    """pytorch-grad-cam expects a model that returns a logits tensor, not a transformers dataclass."""
-
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, pixel_values):
-        return self.model(pixel_values=pixel_values).logits
 
 
 class _Tapped(torch.nn.Module):
@@ -63,7 +53,7 @@ def tapped_copy(s12):
     for blocks in twin.poolformer.encoder.block:
         blocks[-1] = _Tapped(blocks[-1])
         taps.append(blocks[-1].tap)
-    return _Logits(twin), taps
+    return LogitsOnly(twin), taps
 
 
 def test_the_registry_names_the_five_methods():

@@ -10,18 +10,12 @@ from PIL import Image
 from poolformer_demo.cams import CAM_METHODS
 from poolformer_demo.cli import main
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
-from poolformer_demo.testing import torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Small settings keep the shapes model's runs to a second or two.
 FAST = ["--ig-steps", "8", "--smoothgrad-samples", "4", "--steps", "8", "--random-orders", "2"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # Mostly the tiny shapes model: on a busy machine a second intra-op thread makes it many times slower.
-    with torch_threads(1):
-        yield
 
 
 @pytest.fixture(scope="module")

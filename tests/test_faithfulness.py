@@ -8,7 +8,7 @@ import pytest
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from poolformer_demo import ModelCache, analyze
+from poolformer_demo import analyze
 from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
@@ -21,7 +21,8 @@ from poolformer_demo.faithfulness import (
 )
 from poolformer_demo.render import faithfulness_plot
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
-from poolformer_demo.testing import torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 IMAGES = 50
 DEFAULT_STAGE = 4
@@ -31,23 +32,10 @@ SETTINGS = FaithfulnessSettings(steps=10, random_orders=3, batch_size=64)
 IG_SETTINGS = IntegratedGradientsSettings(n_steps=16, internal_batch_size=16)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The shapes model is tiny: on a busy machine a second intra-op thread makes it many times slower.
-    with torch_threads(1):
-        yield
-
-
 @pytest.fixture(scope="module")
-def shapes():
-    cache = ModelCache(capacity=1)
-    return cache, cache.get("shapes")
-
-
-@pytest.fixture(scope="module")
-def held_out(shapes):
+def held_out(shapes_model):
     """Per held-out image: its sample, Grad-CAM at the default stage, IG, and their report."""
-    cache, loaded = shapes
+    cache, loaded = shapes_model
     results = []
     for i in range(IMAGES):
         sample = make_sample(TEST_SEED_START + i)
@@ -94,8 +82,8 @@ def test_pixel_ranks_put_the_highest_first_and_break_ties_at_random():
     assert not np.array_equal(zeros, np.sort(zeros))  # not row-major order
 
 
-def test_curves_run_from_the_image_to_the_substrate_and_from_the_blur_to_the_image(shapes, held_out):
-    _, loaded = shapes
+def test_curves_run_from_the_image_to_the_substrate_and_from_the_blur_to_the_image(shapes_model, held_out):
+    _, loaded = shapes_model
     sample, x, _, report = held_out[0]
     settings = report.settings
     blurred = gaussian_blur(x, [settings.blur_kernel] * 2, [settings.blur_sigma] * 2)
@@ -109,8 +97,8 @@ def test_curves_run_from_the_image_to_the_substrate_and_from_the_blur_to_the_ima
     np.testing.assert_allclose([curves.insertion[0], curves.insertion[-1]], [p[2], p[0]], rtol=1e-5)
 
 
-def test_each_point_is_the_image_with_the_top_ranked_pixels_replaced(shapes, held_out):
-    _, loaded = shapes
+def test_each_point_is_the_image_with_the_top_ranked_pixels_replaced(shapes_model, held_out):
+    _, loaded = shapes_model
     sample, x, maps, report = held_out[1]
     settings = report.settings
     # Recompute one point alone: the ranks depend on the seed, drawn in the same order as inside.
@@ -142,8 +130,8 @@ def test_random_baseline_spread_is_reported_over_its_orders(held_out):
     json.dumps(summary)
 
 
-def test_road_scores_grad_cam_above_a_random_map(shapes, held_out):
-    _, loaded = shapes
+def test_road_scores_grad_cam_above_a_random_map(shapes_model, held_out):
+    _, loaded = shapes_model
     wins = 0
     for sample, x, maps, _ in held_out[:3]:
         random_map = np.random.default_rng(sample.seed).random(maps["gradcam"].shape)
@@ -155,8 +143,8 @@ def test_road_scores_grad_cam_above_a_random_map(shapes, held_out):
     assert wins == 3
 
 
-def test_progress_counts_every_perturbed_image_up_to_one(shapes, held_out):
-    _, loaded = shapes
+def test_progress_counts_every_perturbed_image_up_to_one(shapes_model, held_out):
+    _, loaded = shapes_model
     sample, x, maps, _ = held_out[0]
     fractions = []
     settings = FaithfulnessSettings(steps=4, random_orders=1, batch_size=4)
@@ -166,8 +154,8 @@ def test_progress_counts_every_perturbed_image_up_to_one(shapes, held_out):
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
-def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes, held_out):
-    _, loaded = shapes
+def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes_model, held_out):
+    _, loaded = shapes_model
     sample, x, maps, _ = held_out[0]
     with pytest.raises(ComputationCancelled):
         evaluate_faithfulness(loaded.model, x, sample.label, maps, should_stop=lambda: True)

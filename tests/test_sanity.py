@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-from poolformer_demo import ModelCache
 from poolformer_demo.errors import InvalidSettingError
 from poolformer_demo.sanity import (
     cascading_randomization,
@@ -15,27 +14,15 @@ from poolformer_demo.sanity import (
     shared_copy,
 )
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
-from poolformer_demo.testing import torch_threads
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 IMAGES = 8
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # The shapes model is tiny: on a busy machine a second intra-op thread makes it many times slower.
-    with torch_threads(1):
-        yield
-
-
 @pytest.fixture(scope="module")
-def shapes():
-    cache = ModelCache(capacity=1)
-    return cache, cache.get("shapes")
-
-
-@pytest.fixture(scope="module")
-def checks(shapes):
-    cache, loaded = shapes
+def checks(shapes_model):
+    cache, loaded = shapes_model
     before = {name: tensor.clone() for name, tensor in loaded.model.state_dict().items()}
     results = [
         cascading_randomization(
@@ -46,16 +33,16 @@ def checks(shapes):
     return before, results
 
 
-def test_the_cached_model_is_unchanged_afterwards(shapes, checks):
-    _, loaded = shapes
+def test_the_cached_model_is_unchanged_afterwards(shapes_model, checks):
+    _, loaded = shapes_model
     before, _ = checks
     after = loaded.model.state_dict()
     assert set(after) == set(before)
     assert all(torch.equal(after[name], before[name]) for name in before)
 
 
-def test_steps_go_from_the_head_down_to_the_first_patch_embedding(shapes, checks):
-    _, loaded = shapes
+def test_steps_go_from_the_head_down_to_the_first_patch_embedding(shapes_model, checks):
+    _, loaded = shapes_model
     steps = checks[1][0].steps
     depths = loaded.model.config.depths
     assert len(steps) == 1 + sum(depths) + len(depths)
@@ -64,16 +51,16 @@ def test_steps_go_from_the_head_down_to_the_first_patch_embedding(shapes, checks
     assert steps[-1].label == "stage 1 embedding" and steps[-1].layers == ("poolformer.encoder.patch_embeddings.0",)
 
 
-def test_stage_granularity_has_the_head_and_one_step_per_stage(shapes):
-    order = randomization_order(shapes[1].model, "stage")
+def test_stage_granularity_has_the_head_and_one_step_per_stage(shapes_model):
+    order = randomization_order(shapes_model[1].model, "stage")
     assert [label for label, _ in order] == ["head", "stage 4", "stage 3", "stage 2", "stage 1"]
     assert order[1][1][-1] == "poolformer.encoder.patch_embeddings.3"
     with pytest.raises(InvalidSettingError, match="block, stage"):
-        randomization_order(shapes[1].model, "layer")
+        randomization_order(shapes_model[1].model, "layer")
 
 
-def test_reinitialising_gives_the_copy_new_weights_and_leaves_the_rest_shared(shapes):
-    model = shapes[1].model
+def test_reinitialising_gives_the_copy_new_weights_and_leaves_the_rest_shared(shapes_model):
+    model = shapes_model[1].model
     copy = shared_copy(model)
     path = "poolformer.encoder.block.3.0"
     with torch.random.fork_rng(devices=[]):
@@ -107,8 +94,8 @@ def test_rank_correlation_of_maps():
     assert rank_correlation(a, np.zeros((4, 4))) == 0.0
 
 
-def test_pixel_methods_run_through_the_same_steps(shapes):
-    cache, _ = shapes
+def test_pixel_methods_run_through_the_same_steps(shapes_model):
+    cache, _ = shapes_model
     sample = make_sample(TEST_SEED_START)
     check = cascading_randomization(sample.image, "shapes", method="smoothgrad", granularity="stage", cache=cache)
     assert check.signed and check.original.min() < 0

@@ -35,8 +35,9 @@ from poolformer_demo.shapes.lab_results import (
     summarize,
 )
 from poolformer_demo.shapes.train import TrainSettings, fit
-from poolformer_demo.testing import torch_threads
 from poolformer_demo.variants import PAPER_S12_ABLATIONS
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 STEPS = 24
 SMALL = LabConfig(train_size=128, eval_size=40, batch_size=16)
@@ -50,14 +51,8 @@ def _shapes(model, without: str = "") -> dict:
     return {n: tuple(p.shape) for n, p in model.named_parameters() if not (without and f".{without}." in n)}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
-
-
 @pytest.fixture(scope="module")
-def lab(one_thread):
+def lab(one_torch_thread):
     reports = []
     result = run_lab(ARM_NAMES, STEPS, (0,), LAB_IMAGE_SIZE, config=SMALL, progress=reports.append)
     return result, reports

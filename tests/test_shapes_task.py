@@ -16,21 +16,16 @@ from poolformer_demo.shapes.checkpoint import make_image_processor, shapes_confi
 from poolformer_demo.shapes.cli import main
 from poolformer_demo.shapes.data import CLASS_NAMES, EXAMPLES_DIR, write_examples
 from poolformer_demo.shapes.train import StepReport, TrainSettings, fit, init_weights, to_pixel_values
-from poolformer_demo.testing import torch_threads
 from poolformer_demo.variants import SHAPES_DIR
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ARCHITECTURE_KEYS = ("depths", "hidden_sizes", "patch_sizes", "strides", "padding", "pool_size", "mlp_ratio",
                      "use_layer_scale", "hidden_act")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    with torch_threads(1):
-        yield
-
-
 @pytest.fixture(scope="module")
-def small_data(one_thread):
+def small_data(one_torch_thread):
     return make_dataset(96, seed=0)
 
 
