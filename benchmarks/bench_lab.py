@@ -68,9 +68,11 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
     run = live_run(LabSection(steps=args.steps), arms)
     result = run["result"]
-    print(f"live run, {len(arms)} arms x {args.steps} steps: {run['wall']:.1f} s wall through the handler "
-          f"(run_lab itself {result.seconds:.1f} s; training {sum(r.seconds for r in result.runs):.1f} s); "
-          f"{run['updates']} page updates, {run['redraws']} curve redraws")
+    print(
+        f"live run, {len(arms)} arms x {args.steps} steps: {run['wall']:.1f} s wall through the handler "
+        f"(run_lab itself {result.seconds:.1f} s; training {sum(r.seconds for r in result.runs):.1f} s); "
+        f"{run['updates']} page updates, {run['redraws']} curve redraws"
+    )
     print(f"  final line: {run['status']}")
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
@@ -88,9 +90,11 @@ def main() -> None:
             time.sleep(15)  # past the data generation: the lab is training
             during = analysis_seconds(cache, args.analyses, stop=done)
             lab.join()
-        print(f"s12 analysis alone: median {statistics.median(alone):.2f} s over {len(alone)}; while the lab "
-              f"trains: median {statistics.median(during):.2f} s over {len(during)} "
-              f"(x{statistics.median(during) / statistics.median(alone):.2f})")
+        print(
+            f"s12 analysis alone: median {statistics.median(alone):.2f} s over {len(alone)}; while the lab "
+            f"trains: median {statistics.median(during):.2f} s over {len(during)} "
+            f"(x{statistics.median(during) / statistics.median(alone):.2f})"
+        )
 
 
 if __name__ == "__main__":

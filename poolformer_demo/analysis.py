@@ -120,9 +120,7 @@ def analyze(
 
     probabilities = logits.softmax(dim=-1)
     top = torch.topk(probabilities, k=min(top_k, len(labels)))
-    predictions = tuple(
-        Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices)
-    )
+    predictions = tuple(Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices))
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
         _stage_result(index, activation[0], gradient[0], crop_size, feature_views)
@@ -204,7 +202,9 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
     if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
         index = int(target)
         if not 0 <= index < len(labels):
-            raise UnknownTargetError(f"Class index {index} is out of range: this model has classes 0 to {len(labels) - 1}.")
+            raise UnknownTargetError(
+                f"Class index {index} is out of range: this model has classes 0 to {len(labels) - 1}."
+            )
         return index
     if not isinstance(target, str) or not target.strip():
         raise UnknownTargetError(f"The target class must be a class name or index, not {target!r}.")

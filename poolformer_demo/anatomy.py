@@ -201,7 +201,6 @@ def _ratio(numerator: torch.Tensor, denominator: torch.Tensor) -> float:
     return float(numerator) / denominator if denominator > 0 else 0.0
 
 
-
 def block_anatomy(
     image: Image.Image | PreparedImage | str,
     variant: str = "s12",

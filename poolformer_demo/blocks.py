@@ -92,7 +92,6 @@ def as_float32(tensor: torch.Tensor) -> np.ndarray:
     return tensor.float().numpy().astype(np.float32, copy=False)
 
 
-
 __all__ = [
     "as_float32",
     "check_block",

@@ -1,11 +1,11 @@
 """The command line.
 
-    python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR
-    python -m poolformer_demo explain IMAGE --variant s12 --methods gradcam,ig,smoothgrad,occlusion [--faithfulness]
-        --out DIR
-    python -m poolformer_demo compare IMAGE --variants s12,m36 --out DIR
-    python -m poolformer_demo sanity IMAGE --variant s12 --method gradcam --out DIR
-    python -m poolformer_demo anatomy / receptive-field: one block's steps, one position's receptive field
+python -m poolformer_demo analyze IMAGE [IMAGE ...] --variant s12 --out DIR
+python -m poolformer_demo explain IMAGE --variant s12 --methods gradcam,ig,smoothgrad,occlusion [--faithfulness]
+    --out DIR
+python -m poolformer_demo compare IMAGE --variants s12,m36 --out DIR
+python -m poolformer_demo sanity IMAGE --variant s12 --method gradcam --out DIR
+python -m poolformer_demo anatomy / receptive-field: one block's steps, one position's receptive field
 """
 
 from __future__ import annotations
@@ -59,7 +59,9 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
     analysis.input_image.save(folder / "input.png")
     for stage in analysis.stages:
         caption = f"{stage.caption} · Grad-CAM: {analysis.target.label}"
-        with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(folder / f"gradcam_stage{stage.index}.png")
+        with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(
+            folder / f"gradcam_stage{stage.index}.png"
+        )
         for view in FEATURE_VIEWS:
             picture = upscale(getattr(stage.views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
@@ -362,8 +364,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     analyze_parser = commands.add_parser("analyze", help="Write predictions, feature maps and Grad-CAM for images.")
     analyze_parser.add_argument("images", nargs="+", help="image files")
-    analyze_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help="s12, s24, s36, m36, m48 or demo")
-    analyze_parser.add_argument("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
+    analyze_parser.add_argument(
+        "--variant", default=DEFAULT_VARIANT, type=_variant_name, help="s12, s24, s36, m36, m48 or demo"
+    )
+    analyze_parser.add_argument(
+        "--target", default=None, help="class to explain, by index or name (default: the top-1 class)"
+    )
     analyze_parser.add_argument("--top-k", type=_positive_int, default=5)
     analyze_parser.add_argument("--opacity", type=_unit_float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
     analyze_parser.add_argument(
@@ -425,7 +431,6 @@ def build_parser() -> argparse.ArgumentParser:
     sanity_parser.add_argument("--seed", type=int, default=0)
     sanity_parser.add_argument("--out", required=True, help="output folder")
     sanity_parser.set_defaults(run=run_sanity)
-
 
     variant_help = "s12, s24, s36, m36, m48 or shapes"
     anatomy_parser = commands.add_parser(

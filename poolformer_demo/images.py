@@ -52,7 +52,9 @@ def prepare_image(source: Image.Image | str | Path | bytes | None) -> PreparedIm
         raise
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow decodes some formats lazily, so a damaged file can fail only while converting.
-        raise ImageInputError(f"The image could not be converted to RGB ({type(exc).__name__}); it may be corrupt.") from None
+        raise ImageInputError(
+            f"The image could not be converted to RGB ({type(exc).__name__}); it may be corrupt."
+        ) from None
 
 
 def _open(source: str | Path | bytes) -> Image.Image:
@@ -75,9 +77,13 @@ def _open(source: str | Path | bytes) -> Image.Image:
     except ImageInputError:
         raise
     except Image.DecompressionBombError:
-        raise ImageInputError(f"{name} is too large to decode safely; the limit is {max_pixels() / 1e6:.0f} megapixels.") from None
+        raise ImageInputError(
+            f"{name} is too large to decode safely; the limit is {max_pixels() / 1e6:.0f} megapixels."
+        ) from None
     except UnidentifiedImageError:
-        raise ImageInputError(f"{name} is not an image format that can be read (PNG, JPEG, GIF, WebP, TIFF, BMP).") from None
+        raise ImageInputError(
+            f"{name} is not an image format that can be read (PNG, JPEG, GIF, WebP, TIFF, BMP)."
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         reason = "it is truncated or corrupt" if "truncated" in str(exc) or "broken" in str(exc) else "it is corrupt"
         raise ImageInputError(f"{name} could not be decoded: {reason}.") from None

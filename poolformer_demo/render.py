@@ -243,23 +243,43 @@ def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[St
     k = anatomy.pool_size
     where = f"stage {anatomy.stage}, block {anatomy.block}, channel {channel}"
     return (
-        StepView("input", "x", f"The block input ({where}).",
-                 sequential_view(maps["input"], stream_low, stream_high)),
-        StepView("normed", "n = before_norm(x)", "GroupNorm, one group: normalised over all channels and positions.",
-                 sequential_view(maps["normed"], normed_low, normed_high)),
-        StepView("pooled", "AvgPool(n)", f"The {k}x{k} mean around each position: a blur (low-pass).",
-                 sequential_view(maps["pooled"], normed_low, normed_high)),
-        StepView("mixer", "AvgPool(n) - n",
-                 f"The token mixer: a high-pass like a Laplacian; red > 0 > blue, ±{mixer_limit:.3g}.",
-                 diverging_view(maps["mixer"], mixer_limit)),
-        StepView("mixed", "x + layer_scale_1 · mixer",
-                 "The stream after the token mixer, the block's only step that mixes neighbours.",
-                 sequential_view(maps["mixed"], stream_low, stream_high)),
-        StepView("mlp", "layer_scale_2 · MLP(after_norm(·))",
-                 f"The channel MLP, 1x1: each position on its own; red > 0 > blue, ±{mlp_limit:.3g}.",
-                 diverging_view(maps["mlp"], mlp_limit)),
-        StepView("output", "output", "The block output: the stream plus the MLP branch.",
-                 sequential_view(maps["output"], stream_low, stream_high)),
+        StepView("input", "x", f"The block input ({where}).", sequential_view(maps["input"], stream_low, stream_high)),
+        StepView(
+            "normed",
+            "n = before_norm(x)",
+            "GroupNorm, one group: normalised over all channels and positions.",
+            sequential_view(maps["normed"], normed_low, normed_high),
+        ),
+        StepView(
+            "pooled",
+            "AvgPool(n)",
+            f"The {k}x{k} mean around each position: a blur (low-pass).",
+            sequential_view(maps["pooled"], normed_low, normed_high),
+        ),
+        StepView(
+            "mixer",
+            "AvgPool(n) - n",
+            f"The token mixer: a high-pass like a Laplacian; red > 0 > blue, ±{mixer_limit:.3g}.",
+            diverging_view(maps["mixer"], mixer_limit),
+        ),
+        StepView(
+            "mixed",
+            "x + layer_scale_1 · mixer",
+            "The stream after the token mixer, the block's only step that mixes neighbours.",
+            sequential_view(maps["mixed"], stream_low, stream_high),
+        ),
+        StepView(
+            "mlp",
+            "layer_scale_2 · MLP(after_norm(·))",
+            f"The channel MLP, 1x1: each position on its own; red > 0 > blue, ±{mlp_limit:.3g}.",
+            diverging_view(maps["mlp"], mlp_limit),
+        ),
+        StepView(
+            "output",
+            "output",
+            "The block output: the stream plus the MLP branch.",
+            sequential_view(maps["output"], stream_low, stream_high),
+        ),
     )
 
 
@@ -277,18 +297,39 @@ def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, i
         members = [i for i, s in enumerate(stages) if s == stage]
         if stage % 2 == 0:
             axes.axvspan(members[0] - 0.5, members[-1] + 0.5, color="0.93", zorder=0)
-        axes.text((members[0] + members[-1]) / 2, 1.0, f"stage {stage}", transform=axes.get_xaxis_transform(),
-                  ha="center", va="bottom", fontsize=8, color="0.35")
-    axes.plot(positions, [b.mixer_ratio for b in branches], "o-", color="tab:blue", markersize=4,
-              label="token mixer: ||ls1 · mixer|| / ||x||")
-    axes.plot(positions, [b.mlp_ratio for b in branches], "s-", color="tab:orange", markersize=4,
-              label="channel MLP: ||mlp|| / ||x + ls1 · mixer||")
+        axes.text(
+            (members[0] + members[-1]) / 2,
+            1.0,
+            f"stage {stage}",
+            transform=axes.get_xaxis_transform(),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            color="0.35",
+        )
+    axes.plot(
+        positions,
+        [b.mixer_ratio for b in branches],
+        "o-",
+        color="tab:blue",
+        markersize=4,
+        label="token mixer: ||ls1 · mixer|| / ||x||",
+    )
+    axes.plot(
+        positions,
+        [b.mlp_ratio for b in branches],
+        "s-",
+        color="tab:orange",
+        markersize=4,
+        label="channel MLP: ||mlp|| / ||x + ls1 · mixer||",
+    )
     if highlight is not None:
         chosen = [i for i, b in enumerate(branches) if (b.stage, b.block) == tuple(highlight)]
         for i in chosen:
             axes.axvline(i, color="0.4", linestyle=":", linewidth=1)
-    axes.set_xticks(positions, [f"{b.stage}.{b.block}" for b in branches], fontsize=7,
-                    rotation=90 if len(branches) > 24 else 0)
+    axes.set_xticks(
+        positions, [f"{b.stage}.{b.block}" for b in branches], fontsize=7, rotation=90 if len(branches) > 24 else 0
+    )
     axes.set_xlim(-0.5, len(branches) - 0.5)
     axes.set_ylim(bottom=0)
     axes.set_xlabel("block (stage.block)")

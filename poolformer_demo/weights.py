@@ -90,9 +90,7 @@ def _from_pretrained(source: str | Path, local_files_only: bool) -> tuple:
     model = PoolFormerForImageClassification.from_pretrained(
         source, local_files_only=local_files_only, weights_only=True, trust_remote_code=False
     )
-    processor = AutoImageProcessor.from_pretrained(
-        source, local_files_only=local_files_only, trust_remote_code=False
-    )
+    processor = AutoImageProcessor.from_pretrained(source, local_files_only=local_files_only, trust_remote_code=False)
     model.eval().requires_grad_(False)
     return model, processor
 

@@ -74,8 +74,15 @@ def test_the_mcp_server_is_off_unless_asked_for_and_then_lists_the_endpoints_as_
         schema = httpx.get(url + "gradio_api/mcp/schema", timeout=30).json()
     tools = sorted(tool["name"] for tool in schema)
     assert tools == [
-        "ablation_lab_reference", "analyze_image", "check_sanity", "compare_variants", "explain_prediction",
-        "find_receptive_field", "inspect_block", "knock_out_parts", "run_ablation_lab",
+        "ablation_lab_reference",
+        "analyze_image",
+        "check_sanity",
+        "compare_variants",
+        "explain_prediction",
+        "find_receptive_field",
+        "inspect_block",
+        "knock_out_parts",
+        "run_ablation_lab",
     ]
 
 

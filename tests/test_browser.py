@@ -93,9 +93,8 @@ def wait_for_result(page, what: str = "the result") -> None:
 
 
 def broken_images(page) -> int:
-    return page.evaluate(
-        "Array.from(document.querySelectorAll('#explore-results img')).filter(i => !i.complete || i.naturalWidth === 0).length"
-    )
+    images = "Array.from(document.querySelectorAll('#explore-results img'))"
+    return page.evaluate(f"{images}.filter(i => !i.complete || i.naturalWidth === 0).length")
 
 
 def server_events(page) -> list[str]:
@@ -166,7 +165,9 @@ def test_upload_analyse_retarget_and_look_without_asking_the_server(browser, app
     # Typing a class name (here a synonym) explains that class.
     page.locator("#target input").fill("tiger cat")
     page.keyboard.press("Enter")
-    wait_until(page, "document.querySelector('#target-info').innerText.startsWith('Grad-CAM for tiger cat')", "a typed target")
+    wait_until(
+        page, "document.querySelector('#target-info').innerText.startsWith('Grad-CAM for tiger cat')", "a typed target"
+    )
 
     # The Learn tab follows the last analysis through the stages.
     page.get_by_role("tab", name="Learn").click()

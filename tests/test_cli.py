@@ -11,7 +11,18 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path):
     out = tmp_path / "out"
-    status = main(["analyze", str(ASSETS / "examples" / "chelsea.jpg"), "--variant", "s12", "--target", "tabby cat", "--out", str(out)])
+    status = main(
+        [
+            "analyze",
+            str(ASSETS / "examples" / "chelsea.jpg"),
+            "--variant",
+            "s12",
+            "--target",
+            "tabby cat",
+            "--out",
+            str(out),
+        ]
+    )
     assert status == 0
     folder = out / "chelsea"
     summary = json.loads((folder / "predictions.json").read_text())
@@ -43,7 +54,15 @@ def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         Image.open(ASSETS / "examples" / "rocket.jpg").save(tmp_path / name / "rocket.png")
-    status = main(["analyze", str(tmp_path / "a" / "rocket.png"), str(tmp_path / "b" / "rocket.png"), "--out", str(tmp_path / "out")])
+    status = main(
+        [
+            "analyze",
+            str(tmp_path / "a" / "rocket.png"),
+            str(tmp_path / "b" / "rocket.png"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert status == 0
     assert (tmp_path / "out" / "rocket" / "cams.npz").is_file()
     assert (tmp_path / "out" / "rocket-2" / "cams.npz").is_file()

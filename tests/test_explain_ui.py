@@ -130,13 +130,17 @@ def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
 def test_settings_table_states_each_methods_settings_and_its_expected_time():
     table = present_explain.settings_markdown()
     ig = present_explain.S12_SECONDS["ig"]
-    assert f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | " \
-           f"{present_explain.seconds_text(ig)} |" in table
+    assert (
+        f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | "
+        f"{present_explain.seconds_text(ig)} |" in table
+    )
     assert "32×32 px patch of the mean colour, stride 16 px" in table
     # Twice the integration steps: twice the passes through the model, twice the time.
     doubled = present_explain.settings_markdown({"ig": IntegratedGradientsSettings(n_steps=64)})
-    assert f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | " \
-           f"{present_explain.seconds_text(2 * ig)} |" in doubled
+    assert (
+        f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | "
+        f"{present_explain.seconds_text(2 * ig)} |" in doubled
+    )
     assert "M48 ×6.4" in table and "nothing else running" in table
 
 
@@ -147,8 +151,10 @@ def _report(deletion: dict[str, float], insertion: dict[str, float]) -> Faithful
         for name in deletion
     }
     random = RandomBaseline(
-        deletion=np.full((2, 3), 0.5), insertion=np.full((2, 3), 0.5),
-        deletion_auc=np.array([0.49, 0.51]), insertion_auc=np.array([0.48, 0.52]),
+        deletion=np.full((2, 3), 0.5),
+        insertion=np.full((2, 3), 0.5),
+        deletion_auc=np.array([0.49, 0.51]),
+        insertion_auc=np.array([0.48, 0.52]),
     )
     return FaithfulnessReport(1, fractions, methods, random, None, FaithfulnessSettings(steps=2), 0.1)
 
@@ -410,8 +416,16 @@ def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cach
     tabs = [c["props"]["label"] for c in demo.config["components"] if c["type"] == "tabitem"]
     assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
     fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
-    for name in ("show_cams", "run_attributions", "run_faithfulness", "run_sanity", "run_compare",
-                 "explain_prediction", "check_sanity", "compare_variants"):
+    for name in (
+        "show_cams",
+        "run_attributions",
+        "run_faithfulness",
+        "run_sanity",
+        "run_compare",
+        "explain_prediction",
+        "check_sanity",
+        "compare_variants",
+    ):
         assert fns[name][1].concurrency_id == "model", name
     cancelled = [index for fn in demo.fns.values() if fn.cancels for index in fn.cancels]
     for name in ("run_attributions", "run_faithfulness", "run_sanity", "run_compare"):
@@ -447,8 +461,9 @@ def test_explain_endpoint_gives_each_map_its_settings_and_faithfulness(client):
 def test_explain_endpoint_on_s12_sends_arrays_only_when_asked(client):
     from gradio_client import handle_file
 
-    result = client.predict(handle_file(str(PHOTO)), "s12", "tabby cat", ["gradcam", "layercam"], 3, False, False,
-                            api_name="/explain")
+    result = client.predict(
+        handle_file(str(PHOTO)), "s12", "tabby cat", ["gradcam", "layercam"], 3, False, False, api_name="/explain"
+    )
     assert result["target"]["index"] == 281 and "faithfulness" not in result
     assert result["methods"]["layercam"]["settings"]["stage"] == 3
     assert "array" not in result["methods"]["gradcam"] and "cams" not in result["stages"][0]
@@ -546,8 +561,11 @@ def test_explain_tab_in_a_browser_cams_attributions_and_faithfulness_on_the_shap
             wait_until(page, loaded("#attributions img.pf-heat", 4), "the attributions")
             assert page.locator("#attributions figure").count() == 4
             page.locator("#faithfulness-button").click()
-            wait_until(page, f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
-                       "the faithfulness table")
+            wait_until(
+                page,
+                f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
+                "the faithfulness table",
+            )
             rows = page.locator("#faithfulness tbody tr")
             assert rows.count() == 5 and "random" in rows.nth(4).inner_text()
             broken = page.evaluate(

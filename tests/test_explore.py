@@ -278,7 +278,14 @@ def test_duplicate_class_names_stay_distinct():
 def test_api_lists_the_named_endpoints_only(served):
     info = served[0].get_api_info()
     assert list(info["named_endpoints"]) == [
-        "/analyze", "/explain", "/sanity", "/compare", "/lab_reference", "/lab_run", "/anatomy", "/knockout",
+        "/analyze",
+        "/explain",
+        "/sanity",
+        "/compare",
+        "/lab_reference",
+        "/lab_run",
+        "/anatomy",
+        "/knockout",
         "/receptive_field",
     ]
     assert info["unnamed_endpoints"] == {}

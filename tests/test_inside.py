@@ -182,8 +182,12 @@ def test_grid_cell_maps_fractions_to_cells_and_refuses_points_off_the_picture():
 def test_the_paper_table_lists_table5s_token_mixers_and_block_ablations():
     table = present_inside.paper_table_markdown()
     for setting, top1 in (
-        ("pooling (PoolFormer-S12)", "77.2"), ("identity mapping", "74.3"), ("global random matrix", "75.8"),
-        ("depthwise convolution", "78.1"), ("no residual connection", "0.1"), ("no channel MLP", "5.7"),
+        ("pooling (PoolFormer-S12)", "77.2"),
+        ("identity mapping", "74.3"),
+        ("global random matrix", "75.8"),
+        ("depthwise convolution", "78.1"),
+        ("no residual connection", "0.1"),
+        ("no channel MLP", "5.7"),
     ):
         assert re.search(rf"\| [a-z ]+: {re.escape(setting)} \| {top1} % \|", table)
     assert "pool size" not in table and "Table 5" in table

@@ -13,7 +13,10 @@ def test_pca_view_colours_positions_by_their_channel_vectors():
     activation[32:, :, 4:] += 3.0
     picture = render.pca_view(activation).astype(float)
     cell = picture.shape[0] // 8
-    left, right = picture[: 8 * cell, : 4 * cell].reshape(-1, 3).mean(0), picture[: 8 * cell, 4 * cell :].reshape(-1, 3).mean(0)
+    left, right = (
+        picture[: 8 * cell, : 4 * cell].reshape(-1, 3).mean(0),
+        picture[: 8 * cell, 4 * cell :].reshape(-1, 3).mean(0),
+    )
     assert np.abs(left - right).max() > 100
 
 
@@ -28,7 +31,11 @@ def test_pca_scores_match_an_svd_whichever_gram_matrix_is_used(shape):
     expected = (u[:, :3] * s[:3]).float().numpy()
     # Compare via the rendered colours' underlying ranks: same component up to sign.
     picture = render.pca_view(activation)
-    first_channel = picture[:: picture.shape[0] // height, :: picture.shape[1] // width, 0][:height, :width].reshape(-1).astype(float)
+    first_channel = (
+        picture[:: picture.shape[0] // height, :: picture.shape[1] // width, 0][:height, :width]
+        .reshape(-1)
+        .astype(float)
+    )
     correlation = abs(np.corrcoef(first_channel, expected[:, 0])[0, 1])
     assert correlation > 0.95
 

@@ -62,7 +62,9 @@ def test_files_outside_the_upload_folder_are_not_served(served, path):
     for url in (f"{served[1]}gradio_api/file={path}", f"{served[1]}file={path}"):
         response = httpx.get(url, timeout=30)
         assert response.status_code in (403, 404), (url, response.status_code)
-        assert "root:" not in response.text and "build_demo" not in response.text and "def load_model" not in response.text
+        assert (
+            "root:" not in response.text and "build_demo" not in response.text and "def load_model" not in response.text
+        )
 
 
 def test_binds_to_the_loopback_unless_told_otherwise(monkeypatch):

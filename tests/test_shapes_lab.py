@@ -85,8 +85,14 @@ def test_progress_is_reported_after_every_step_of_every_run(lab):
 
 def test_the_stop_callable_ends_the_lab_early():
     calls = []
-    result = run_lab(("pooling", "identity", "conv"), STEPS, (0,), config=SMALL,
-                     progress=calls.append, should_stop=lambda: len(calls) >= STEPS + 5)
+    result = run_lab(
+        ("pooling", "identity", "conv"),
+        STEPS,
+        (0,),
+        config=SMALL,
+        progress=calls.append,
+        should_stop=lambda: len(calls) >= STEPS + 5,
+    )
     assert result.stopped
     assert [r.arm for r in result.runs] == ["pooling"]
     assert len(calls) == STEPS + 5
@@ -161,16 +167,24 @@ def test_no_residual_arm_output_differs_from_input_plus_branches(models):
     assert all(isinstance(layer, NoResidualLayer) for layer in _layers(models["no_residual"]))
 
 
-@pytest.mark.parametrize("arm, swapped", [
-    ("identity", "pooling"), ("random", "pooling"), ("conv", "pooling"), ("no_mlp", "output"), ("no_residual", ""),
-])
+@pytest.mark.parametrize(
+    "arm, swapped",
+    [
+        ("identity", "pooling"),
+        ("random", "pooling"),
+        ("conv", "pooling"),
+        ("no_mlp", "output"),
+        ("no_residual", ""),
+    ],
+)
 def test_every_other_parameter_shape_is_the_pooling_arms(models, arm, swapped):
     assert _shapes(models[arm], without=swapped) == _shapes(models["pooling"], without=swapped)
 
 
 def test_arms_differ_only_in_their_part():
     assert [(a.mixer, a.mlp, a.residual) != ("pooling", True, True) for a in ARMS.values()] == [
-        name != "pooling" for name in ARMS]
+        name != "pooling" for name in ARMS
+    ]
     assert sum(1 for a in ARMS.values() if not a.mlp or not a.residual or a.mixer != "pooling") == 5
     assert all((a.mixer != "pooling") + (not a.mlp) + (not a.residual) <= 1 for a in ARMS.values())
 
@@ -194,8 +208,13 @@ def test_deepest_cams_are_the_apps_deepest_grad_cam():
 
 def test_every_arm_is_set_beside_the_papers_s12_result_for_the_same_change():
     assert {name: (ARMS[name].paper.top1, ARMS[name].paper.group) for name in ARM_NAMES} == {
-        "pooling": (77.2, "token mixer"), "identity": (74.3, "token mixer"), "random": (75.8, "token mixer"),
-        "conv": (78.1, "token mixer"), "no_mlp": (5.7, "block"), "no_residual": (0.1, "block")}
+        "pooling": (77.2, "token mixer"),
+        "identity": (74.3, "token mixer"),
+        "random": (75.8, "token mixer"),
+        "conv": (78.1, "token mixer"),
+        "no_mlp": (5.7, "block"),
+        "no_residual": (0.1, "block"),
+    }
     assert all(ARMS[name].paper in PAPER_S12_ABLATIONS for name in ARM_NAMES)
 
 
@@ -208,8 +227,11 @@ def test_results_survive_a_round_trip_through_json(lab, tmp_path):
 
 def test_summary_gives_mean_and_spread_per_arm(lab):
     result, _ = lab
-    twice = dataclasses.replace(result, seeds=(0, 1), runs=result.runs + tuple(
-        dataclasses.replace(r, seed=1, accuracy=r.accuracy + 0.1) for r in result.runs))
+    twice = dataclasses.replace(
+        result,
+        seeds=(0, 1),
+        runs=result.runs + tuple(dataclasses.replace(r, seed=1, accuracy=r.accuracy + 0.1) for r in result.runs),
+    )
     rows = summarize(twice)
     assert [row.arm for row in rows] == list(ARM_NAMES)
     for row, run in zip(rows, result.runs):

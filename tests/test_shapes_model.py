@@ -93,8 +93,10 @@ def test_grad_cam_changes_when_the_weights_are_randomized(explained, randomized)
             spearman(t.stages[stage - 1].cam, r.stages[stage - 1].cam) for t, r in zip(explained, randomized)
         ]
         means[stage] = float(np.mean(correlations))
-    print("Spearman(trained CAM, re-initialised CAM) by stage: "
-          + ", ".join(f"stage {s}: {m:.2f}" for s, m in means.items()))
+    print(
+        "Spearman(trained CAM, re-initialised CAM) by stage: "
+        + ", ".join(f"stage {s}: {m:.2f}" for s, m in means.items())
+    )
     assert means[DEFAULT_STAGE] < 0.5
 
 

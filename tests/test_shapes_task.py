@@ -20,8 +20,17 @@ from poolformer_demo.variants import SHAPES_DIR
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-ARCHITECTURE_KEYS = ("depths", "hidden_sizes", "patch_sizes", "strides", "padding", "pool_size", "mlp_ratio",
-                     "use_layer_scale", "hidden_act")
+ARCHITECTURE_KEYS = (
+    "depths",
+    "hidden_sizes",
+    "patch_sizes",
+    "strides",
+    "padding",
+    "pool_size",
+    "mlp_ratio",
+    "use_layer_scale",
+    "hidden_act",
+)
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +65,9 @@ def test_image_processor_is_the_shipped_one_with_transformers_imagenet_constants
 
 def test_pixel_values_match_the_image_processor(small_data):
     ours = to_pixel_values(small_data.images[:4])
-    theirs = make_image_processor()(images=[Image.fromarray(im) for im in small_data.images[:4]],
-                                    return_tensors="pt")["pixel_values"]
+    theirs = make_image_processor()(images=[Image.fromarray(im) for im in small_data.images[:4]], return_tensors="pt")[
+        "pixel_values"
+    ]
     assert torch.allclose(ours, theirs, atol=1e-5)
 
 
@@ -118,8 +128,14 @@ def test_fit_with_the_auxiliary_loss_runs_on_full_size_images(small_data):
 
 def test_fit_stops_when_the_callable_says_so(small_data):
     reports = []
-    result = fit(_tiny_model(), small_data, 50, TrainSettings(batch_size=16, seg_weight=0.0),
-                 progress=reports.append, should_stop=lambda: len(reports) >= 3)
+    result = fit(
+        _tiny_model(),
+        small_data,
+        50,
+        TrainSettings(batch_size=16, seg_weight=0.0),
+        progress=reports.append,
+        should_stop=lambda: len(reports) >= 3,
+    )
     assert (result.steps, result.stopped, len(reports)) == (3, True, 3)
 
 

@@ -51,7 +51,11 @@ def test_unreachable_hub_is_probed_once_not_per_request(monkeypatch, tmp_path):
     monkeypatch.setattr(weights_module, "hub_probe", probe)
     calls = []
     real = weights_module._from_pretrained
-    monkeypatch.setattr(weights_module, "_from_pretrained", lambda s, local_files_only: calls.append(local_files_only) or real(s, local_files_only))
+    monkeypatch.setattr(
+        weights_module,
+        "_from_pretrained",
+        lambda s, local_files_only: calls.append(local_files_only) or real(s, local_files_only),
+    )
     for _ in range(3):
         with pytest.raises(WeightsUnavailableError, match="the model hub cannot be reached") as info:
             load_model("s36")

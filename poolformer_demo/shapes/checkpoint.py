@@ -175,8 +175,7 @@ def train_checkpoint(
     total_steps = steps_per_epoch * settings.epochs
     history: list[dict] = []
     window: list[StepReport] = []
-    bar = tqdm(total=total_steps, desc="training", unit="step", disable=not progress, file=sys.stdout,
-               mininterval=2.0)
+    bar = tqdm(total=total_steps, desc="training", unit="step", disable=not progress, file=sys.stdout, mininterval=2.0)
 
     def report(r: StepReport) -> None:
         window.append(r)
@@ -184,12 +183,18 @@ def train_checkpoint(
         bar.set_postfix(loss=f"{r.loss:.3f}", lr=f"{r.lr:.1e}", refresh=False)
         if r.step % steps_per_epoch == 0:
             val_acc = accuracy(model, val_data.images, val_data.labels)
-            entry = {"epoch": r.step // steps_per_epoch, "train_loss": float(np.mean([w.loss for w in window])),
-                     "train_acc": float(np.mean([w.accuracy for w in window])), "val_acc": val_acc}
+            entry = {
+                "epoch": r.step // steps_per_epoch,
+                "train_loss": float(np.mean([w.loss for w in window])),
+                "train_acc": float(np.mean([w.accuracy for w in window])),
+                "val_acc": val_acc,
+            }
             history.append(entry)
             window.clear()
-            bar.write(f"epoch {entry['epoch']}/{settings.epochs}: train loss {entry['train_loss']:.4f}, "
-                      f"train acc {entry['train_acc']:.4f}, val acc {val_acc:.4f}")
+            bar.write(
+                f"epoch {entry['epoch']}/{settings.epochs}: train loss {entry['train_loss']:.4f}, "
+                f"train acc {entry['train_acc']:.4f}, val acc {val_acc:.4f}"
+            )
 
     fit(model, train_data, total_steps, settings, progress=report)
     bar.close()

@@ -27,18 +27,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     defaults = TrainSettings()
     p_train = sub.add_parser("train", help="train the bundled shapes model from scratch and save it")
     p_train.add_argument("--out", type=Path, default=SHAPES_DIR, help="output folder (default: %(default)s)")
-    p_train.add_argument("--seed", type=int, default=defaults.seed,
-                         help="seed of the initialisation, batch order and augmentation (default: %(default)s)")
+    p_train.add_argument(
+        "--seed",
+        type=int,
+        default=defaults.seed,
+        help="seed of the initialisation, batch order and augmentation (default: %(default)s)",
+    )
     p_train.add_argument("--epochs", type=int, default=defaults.epochs, help="default: %(default)s")
     p_train.add_argument("--train-size", type=int, default=defaults.train_size, help="default: %(default)s")
     p_train.add_argument("--val-size", type=int, default=defaults.val_size, help="default: %(default)s")
     p_train.add_argument("--batch-size", type=int, default=defaults.batch_size, help="default: %(default)s")
     p_train.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate (default: %(default)s)")
-    p_train.add_argument("--layer-scale-init", type=float, default=defaults.layer_scale_init_value,
-                         help="layer_scale_init_value (default: %(default)s)")
-    p_train.add_argument("--seg-weight", type=float, default=defaults.seg_weight,
-                         help="weight of the auxiliary deepest-stage segmentation loss, 0 to disable "
-                              "(default: %(default)s)")
+    p_train.add_argument(
+        "--layer-scale-init",
+        type=float,
+        default=defaults.layer_scale_init_value,
+        help="layer_scale_init_value (default: %(default)s)",
+    )
+    p_train.add_argument(
+        "--seg-weight",
+        type=float,
+        default=defaults.seg_weight,
+        help="weight of the auxiliary deepest-stage segmentation loss, 0 to disable (default: %(default)s)",
+    )
     p_train.add_argument("--threads", type=int, default=defaults.threads, help="torch threads (default: %(default)s)")
     p_train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -46,16 +57,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_ex.add_argument("--out", type=Path, default=EXAMPLES_DIR, help="output folder (default: %(default)s)")
 
     p_lab = sub.add_parser("lab", help="train tiny MetaFormers that differ in one part, and compare them")
-    p_lab.add_argument("--reference", action="store_true",
-                       help=f"the shipped reference budget ({REFERENCE_STEPS} steps, seeds "
-                            f"{','.join(map(str, REFERENCE_SEEDS))}), written to {REFERENCE_PATH.name}")
+    p_lab.add_argument(
+        "--reference",
+        action="store_true",
+        help=f"the shipped reference budget ({REFERENCE_STEPS} steps, seeds "
+        f"{','.join(map(str, REFERENCE_SEEDS))}), written to {REFERENCE_PATH.name}",
+    )
     p_lab.add_argument("--arms", default=",".join(ARM_NAMES), help="comma-separated (default: %(default)s)")
     p_lab.add_argument("--steps", type=int, default=None, help=f"training steps per run (default: {LIVE_STEPS})")
-    p_lab.add_argument("--seeds", default=None,
-                       help=f"comma-separated (default: {','.join(map(str, LIVE_SEEDS))})")
+    p_lab.add_argument("--seeds", default=None, help=f"comma-separated (default: {','.join(map(str, LIVE_SEEDS))})")
     p_lab.add_argument("--image-size", type=int, default=LAB_IMAGE_SIZE, help="default: %(default)s")
-    p_lab.add_argument("--threads", type=int, default=1,
-                       help="torch threads; one is fastest for these tiny models on a busy machine (default: 1)")
+    p_lab.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads; one is fastest for these tiny models on a busy machine (default: 1)",
+    )
     p_lab.add_argument("--out", type=Path, default=None, help="write the results as JSON here")
     p_lab.add_argument("--plot", type=Path, default=None, help="write the training curves as PNG here")
 
@@ -64,17 +81,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .checkpoint import train_checkpoint
 
         settings = TrainSettings(
-            seed=args.seed, train_size=args.train_size, val_size=args.val_size, epochs=args.epochs,
-            batch_size=args.batch_size, lr=args.lr, layer_scale_init_value=args.layer_scale_init,
-            seg_weight=args.seg_weight, threads=args.threads,
+            seed=args.seed,
+            train_size=args.train_size,
+            val_size=args.val_size,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            lr=args.lr,
+            layer_scale_init_value=args.layer_scale_init,
+            seg_weight=args.seg_weight,
+            threads=args.threads,
         )
         train_checkpoint(args.out, settings, progress=not args.no_progress)
     elif args.command == "examples":
         for path in write_examples(args.out):
             print(path)
     else:
-        if args.reference and (args.steps is not None or args.seeds is not None or args.arms != ",".join(ARM_NAMES)
-                               or args.image_size != LAB_IMAGE_SIZE):
+        if args.reference and (
+            args.steps is not None
+            or args.seeds is not None
+            or args.arms != ",".join(ARM_NAMES)
+            or args.image_size != LAB_IMAGE_SIZE
+        ):
             parser.error("--reference fixes arms, steps, seeds and image size; leave them out")
         unknown = sorted(set(args.arms.split(",")) - set(ARM_NAMES))
         if unknown:
@@ -104,8 +131,11 @@ def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> Non
     def report(p) -> None:
         if p.step == p.steps and p.run != last[0]:
             last[0] = p.run
-            print(f"[{time.strftime('%H:%M:%S')}] run {p.run + 1}/{p.runs}: {p.arm}, seed {p.seed}: "
-                  f"{p.steps} steps, loss {p.curve[-1].loss:.3f}, {p.seconds:.0f} s since start", flush=True)
+            print(
+                f"[{time.strftime('%H:%M:%S')}] run {p.run + 1}/{p.runs}: {p.arm}, seed {p.seed}: "
+                f"{p.steps} steps, loss {p.curve[-1].loss:.3f}, {p.seconds:.0f} s since start",
+                flush=True,
+            )
 
     result = run_lab(arms, steps, seeds, image_size, progress=report)
     print(f"\n{len(result.runs)} runs, {steps} steps each, {image_size} px, wall time {result.seconds:.1f} s")
@@ -113,8 +143,10 @@ def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> Non
     print(f"{'arm':36s} {'seeds':>5s} {'accuracy':>16s} {'pointing game':>16s} {'paper S12 top-1':>16s}")
     for row in summarize(result):
         paper = f"{row.paper_top1:.1f}%"
-        print(f"{row.title:36s} {row.seeds:5d} {row.accuracy_mean:9.1%} ± {row.accuracy_std:4.1%} "
-              f"{row.pointing_mean:9.1%} ± {row.pointing_std:4.1%} {paper:>16s}")
+        print(
+            f"{row.title:36s} {row.seeds:5d} {row.accuracy_mean:9.1%} ± {row.accuracy_std:4.1%} "
+            f"{row.pointing_mean:9.1%} ± {row.pointing_std:4.1%} {paper:>16s}"
+        )
     if out is not None:
         print(f"\nwritten: {save_result(result, out, command)}")
     if plot is not None:

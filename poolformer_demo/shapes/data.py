@@ -135,8 +135,9 @@ def _regular_points(cx: float, cy: float, radii: Sequence[float], angle0: float)
     ]
 
 
-def _draw_object(draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r: float, angle: float,
-                 rng: np.random.Generator, fill) -> None:
+def _draw_object(
+    draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r: float, angle: float, rng: np.random.Generator, fill
+) -> None:
     """Draw class ``label`` centred at (cx, cy) within a circle of radius ``r``."""
     name = CLASS_NAMES[label]
     if name == "circle":
@@ -152,8 +153,20 @@ def _draw_object(draw: ImageDraw.ImageDraw, label: int, cx: float, cy: float, r:
     elif name == "cross":
         half_w = r * rng.uniform(0.26, 0.34)
         # A plus sign as one 12-vertex polygon, rotated by ``angle``.
-        pts = [(half_w, r), (half_w, half_w), (r, half_w), (r, -half_w), (half_w, -half_w), (half_w, -r),
-               (-half_w, -r), (-half_w, -half_w), (-r, -half_w), (-r, half_w), (-half_w, half_w), (-half_w, r)]
+        pts = [
+            (half_w, r),
+            (half_w, half_w),
+            (r, half_w),
+            (r, -half_w),
+            (half_w, -half_w),
+            (half_w, -r),
+            (-half_w, -r),
+            (-half_w, -half_w),
+            (-r, -half_w),
+            (-r, half_w),
+            (-half_w, half_w),
+            (-half_w, r),
+        ]
         ca, sa = math.cos(angle), math.sin(angle)
         draw.polygon([(cx + x * ca - y * sa, cy + x * sa + y * ca) for x, y in pts], fill=fill)
     elif name == "ring":
@@ -212,8 +225,11 @@ def _draw_clutter(draw: ImageDraw.ImageDraw, rng: np.random.Generator, size: int
         x0, y0 = rng.uniform(-10, size + 10, 2)
         length = rng.uniform(20, 120)
         a = rng.uniform(0, 2 * math.pi)
-        draw.line((x0, y0, x0 + length * math.cos(a), y0 + length * math.sin(a)),
-                  fill=_random_colour(rng), width=int(rng.integers(1, 3)))
+        draw.line(
+            (x0, y0, x0 + length * math.cos(a), y0 + length * math.sin(a)),
+            fill=_random_colour(rng),
+            width=int(rng.integers(1, 3)),
+        )
     for _ in range(int(rng.integers(1, 4))):
         pts = [tuple(rng.uniform(0, size, 2))]
         for _ in range(int(rng.integers(2, 5))):

@@ -169,8 +169,12 @@ def run_lab(
     test_images = _downsampled(test_data, image_size).images
     architecture = tiny_config(config.hidden_sizes, config.depths)
     settings = TrainSettings(
-        batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay,
-        warmup_fraction=config.warmup_fraction, grad_clip=config.grad_clip, seg_weight=0.0,
+        batch_size=config.batch_size,
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        warmup_fraction=config.warmup_fraction,
+        grad_clip=config.grad_clip,
+        seg_weight=0.0,
     )
     plan = [(arm, seed) for seed in seeds for arm in arms]
     window = max(1, steps // config.curve_points)
@@ -191,24 +195,44 @@ def run_lab(
             if r.step % window == 0 or r.step == r.total_steps:
                 curve.append(_point(r.step, losses[-window:], accuracies[-window:]))
             if progress is not None:
-                progress(LabProgress(arm, seed, index, len(plan), r.step, steps, r.loss, r.accuracy,
-                                     time.perf_counter() - started, tuple(curve), tuple(finished)))
+                progress(
+                    LabProgress(
+                        arm,
+                        seed,
+                        index,
+                        len(plan),
+                        r.step,
+                        steps,
+                        r.loss,
+                        r.accuracy,
+                        time.perf_counter() - started,
+                        tuple(curve),
+                        tuple(finished),
+                    )
+                )
 
         fitted = fit(model, train_data, steps, replace(settings, seed=seed), progress=report, should_stop=stop)
         if fitted.stopped:
             stopped = True
             break
-        finished.append(ArmRun(
-            arm=arm,
-            seed=seed,
-            steps=fitted.steps,
-            accuracy=accuracy(model, test_images, test_data.labels),
-            pointing_game=float(pointing_game(deepest_cams(model, test_images, test_data.labels, IMAGE_SIZE),
-                                              test_data.masks, config.tolerance_px).mean()),
-            curve=tuple(curve),
-            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
-            seconds=fitted.seconds,
-        ))
+        finished.append(
+            ArmRun(
+                arm=arm,
+                seed=seed,
+                steps=fitted.steps,
+                accuracy=accuracy(model, test_images, test_data.labels),
+                pointing_game=float(
+                    pointing_game(
+                        deepest_cams(model, test_images, test_data.labels, IMAGE_SIZE),
+                        test_data.masks,
+                        config.tolerance_px,
+                    ).mean()
+                ),
+                curve=tuple(curve),
+                parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+                seconds=fitted.seconds,
+            )
+        )
     centre = IMAGE_SIZE // 2
     return LabResult(
         arms=arms,

@@ -56,16 +56,18 @@ def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
             continue
         acc = np.array([r.accuracy for r in runs])
         pg = np.array([r.pointing_game for r in runs])
-        rows.append(ArmSummary(
-            arm=name,
-            title=ARMS[name].title,
-            seeds=len(runs),
-            accuracy_mean=float(acc.mean()),
-            accuracy_std=float(acc.std(ddof=1)) if len(runs) > 1 else 0.0,
-            pointing_mean=float(pg.mean()),
-            pointing_std=float(pg.std(ddof=1)) if len(runs) > 1 else 0.0,
-            paper_top1=ARMS[name].paper.top1,
-        ))
+        rows.append(
+            ArmSummary(
+                arm=name,
+                title=ARMS[name].title,
+                seeds=len(runs),
+                accuracy_mean=float(acc.mean()),
+                accuracy_std=float(acc.std(ddof=1)) if len(runs) > 1 else 0.0,
+                pointing_mean=float(pg.mean()),
+                pointing_std=float(pg.std(ddof=1)) if len(runs) > 1 else 0.0,
+                paper_top1=ARMS[name].paper.top1,
+            )
+        )
     return tuple(rows)
 
 
@@ -78,8 +80,11 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "command": command,
-        "environment": {"python": platform.python_version(), "torch": torch.__version__,
-                        "transformers": transformers.__version__},
+        "environment": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "transformers": transformers.__version__,
+        },
         "arms": list(result.arms),
         "seeds": list(result.seeds),
         "steps": result.steps,
@@ -90,10 +95,18 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
         "centre_baseline": result.centre_baseline,
         "runs": [
             {
-                "arm": r.arm, "seed": r.seed, "steps": r.steps, "accuracy": r.accuracy,
-                "pointing_game": r.pointing_game, "parameters": r.parameters, "seconds": r.seconds,
-                "curve": {"step": [p.step for p in r.curve], "loss": [p.loss for p in r.curve],
-                          "accuracy": [p.accuracy for p in r.curve]},
+                "arm": r.arm,
+                "seed": r.seed,
+                "steps": r.steps,
+                "accuracy": r.accuracy,
+                "pointing_game": r.pointing_game,
+                "parameters": r.parameters,
+                "seconds": r.seconds,
+                "curve": {
+                    "step": [p.step for p in r.curve],
+                    "loss": [p.loss for p in r.curve],
+                    "accuracy": [p.accuracy for p in r.curve],
+                },
             }
             for r in result.runs
         ],
@@ -116,10 +129,16 @@ def load_result(path: str | Path) -> LabResult:
         config=LabConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}),
         runs=tuple(
             ArmRun(
-                arm=r["arm"], seed=r["seed"], steps=r["steps"], accuracy=r["accuracy"],
-                pointing_game=r["pointing_game"], parameters=r["parameters"], seconds=r["seconds"],
-                curve=tuple(CurvePoint(*p) for p in zip(r["curve"]["step"], r["curve"]["loss"],
-                                                         r["curve"]["accuracy"])),
+                arm=r["arm"],
+                seed=r["seed"],
+                steps=r["steps"],
+                accuracy=r["accuracy"],
+                pointing_game=r["pointing_game"],
+                parameters=r["parameters"],
+                seconds=r["seconds"],
+                curve=tuple(
+                    CurvePoint(*p) for p in zip(r["curve"]["step"], r["curve"]["loss"], r["curve"]["accuracy"])
+                ),
             )
             for r in data["runs"]
         ),

@@ -174,7 +174,8 @@ def fit(
         total = outputs.loss
         if use_seg:
             total = total + settings.seg_weight * _segmentation_loss(
-                seg_head, model.norm, outputs.hidden_states[-1], cov, y)
+                seg_head, model.norm, outputs.hidden_states[-1], cov, y
+            )
         optimizer.zero_grad(set_to_none=True)
         total.backward()
         if settings.grad_clip:

@@ -69,9 +69,9 @@ def build_demo(
     # analytics_enabled=False: no usage reports or version checks leave the server.
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
         gr.Markdown(
-            f"# {TITLE}\nTop-5 predictions, stage-by-stage feature maps and Grad-CAM for "
-            "[PoolFormer](https://arxiv.org/abs/2111.11418), "
-            "the MetaFormer whose token mixer is plain average pooling.",
+            f"# {TITLE}\nWhat [PoolFormer](https://arxiv.org/abs/2111.11418), the MetaFormer whose token mixer "
+            "is plain average pooling, sees in your image: predictions, stage feature maps and Grad-CAM; "
+            "explanations with numbers that say which to trust; and the block opened up.",
             elem_id="app-header",
         )
         journey = learn.journey_panel()

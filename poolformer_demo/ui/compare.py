@@ -132,8 +132,10 @@ class CompareTab:
                 hand_over_undecoded(upload)
                 source = gr.Markdown(view.source_markdown(None), elem_id="compare-source")
                 variants = gr.CheckboxGroup(
-                    view.variant_choices(), value=view.default_variants(available_variants(self.cache)),
-                    label="Models", elem_id="compare-variants",
+                    view.variant_choices(),
+                    value=view.default_variants(available_variants(self.cache)),
+                    label="Models",
+                    elem_id="compare-variants",
                 )
                 with gr.Row():
                     run = gr.Button("Compare", variant="primary", elem_id="compare-button")
@@ -148,14 +150,21 @@ class CompareTab:
         api_target = gr.Textbox("", visible=False)
         api_result = gr.JSON(visible=False)
         gr.Button(visible=False).click(
-            self.compare_variants, inputs=[api_image, api_variants, api_target], outputs=api_result,
-            api_name="compare", **model_events,
+            self.compare_variants,
+            inputs=[api_image, api_variants, api_target],
+            outputs=api_result,
+            api_name="compare",
+            **model_events,
         )
 
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
         event = run.click(
-            self.run_compare, inputs=[session, upload, variants], outputs=[status, columns],
-            show_progress_on=[status], api_visibility="private", **model_events,
+            self.run_compare,
+            inputs=[session, upload, variants],
+            outputs=[status, columns],
+            show_progress_on=[status],
+            api_visibility="private",
+            **model_events,
         )
         stop.click(self.stopped, outputs=status, cancels=[event], **format_only)

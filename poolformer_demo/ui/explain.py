@@ -86,8 +86,16 @@ class ExplainTab:
 
     def _explain(self, image, variant: str, target, methods, stage: int, faithfulness: bool = False, **progress):
         return explain(
-            image, get_variant(variant).name, target=target, methods=methods, stage=stage, settings=self.settings,
-            faithfulness=faithfulness, faithfulness_settings=self.faithfulness, cache=self.cache, **progress,
+            image,
+            get_variant(variant).name,
+            target=target,
+            methods=methods,
+            stage=stage,
+            settings=self.settings,
+            faithfulness=faithfulness,
+            faithfulness_settings=self.faithfulness,
+            cache=self.cache,
+            **progress,
         )
 
     def _faithfulness_of(self, image, explanation: Explanation, names, progress, should_stop) -> FaithfulnessReport:
@@ -96,8 +104,13 @@ class ExplainTab:
         pixel_values = model_inputs(loaded, prepare_image(image).image)
         maps = {name: explanation.attributions[name].map for name in names}
         return evaluate_faithfulness(
-            loaded.model, pixel_values, explanation.analysis.target.index, maps, self.faithfulness,
-            progress=progress, should_stop=should_stop,
+            loaded.model,
+            pixel_values,
+            explanation.analysis.target.index,
+            maps,
+            self.faithfulness,
+            progress=progress,
+            should_stop=should_stop,
         )
 
     def _crop(self, image, variant: str):
@@ -178,8 +191,14 @@ class ExplainTab:
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
             check = cascading_randomization(
-                image, get_variant(variant).name, method=method, stage=int(stage), target=target or None,
-                granularity=view.sanity_granularity(method), settings=self.settings, cache=self.cache,
+                image,
+                get_variant(variant).name,
+                method=method,
+                stage=int(stage),
+                target=target or None,
+                granularity=view.sanity_granularity(method),
+                settings=self.settings,
+                cache=self.cache,
             )
             return view.sanity_api(check, view.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
@@ -271,8 +290,14 @@ class ExplainTab:
                 if reuse:
                     return self._faithfulness_of(image, stored, names, progress, should_stop)
                 return self._explain(
-                    image, variant, target, names, int(stage), faithfulness=True,
-                    progress=progress, should_stop=should_stop,
+                    image,
+                    variant,
+                    target,
+                    names,
+                    int(stage),
+                    faithfulness=True,
+                    progress=progress,
+                    should_stop=should_stop,
                 )
 
             first = "Measuring…" if reuse else "Running the attributions first, then deletion and insertion…"
@@ -304,9 +329,16 @@ class ExplainTab:
 
             def compute(progress, should_stop):
                 return cascading_randomization(
-                    image, variant, method=method, stage=int(stage), target=target,
-                    granularity=view.sanity_granularity(method), settings=self.settings,
-                    progress=progress, should_stop=should_stop, cache=self.cache,
+                    image,
+                    variant,
+                    method=method,
+                    stage=int(stage),
+                    target=target,
+                    granularity=view.sanity_granularity(method),
+                    settings=self.settings,
+                    progress=progress,
+                    should_stop=should_stop,
+                    cache=self.cache,
                 )
 
             for kind, value in self._follow(compute, "Explaining the trained model…"):
@@ -345,8 +377,14 @@ class ExplainTab:
         with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
             source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
             opacity = gr.Slider(
-                0.0, 1.0, value=view.DEFAULT_OPACITY, step=0.05, label="Map opacity", elem_id="explain-opacity",
-                scale=0, min_width=240,
+                0.0,
+                1.0,
+                value=view.DEFAULT_OPACITY,
+                step=0.05,
+                label="Map opacity",
+                elem_id="explain-opacity",
+                scale=0,
+                min_width=240,
             )
 
         with gr.Accordion("1 · The CAM family at every stage", open=True, elem_id="cams-section"):
@@ -361,8 +399,11 @@ class ExplainTab:
         with gr.Accordion("2 · Attributions side by side", open=True, elem_id="attributions-section"):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 methods = gr.CheckboxGroup(
-                    view.method_choices(), value=list(view.DEFAULT_ATTRIBUTION_METHODS), label="Methods",
-                    elem_id="attribution-methods", scale=4,
+                    view.method_choices(),
+                    value=list(view.DEFAULT_ATTRIBUTION_METHODS),
+                    label="Methods",
+                    elem_id="attribution-methods",
+                    scale=4,
                 )
                 stage = gr.Radio(
                     view.stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="attribution-stage", scale=2
@@ -373,18 +414,21 @@ class ExplainTab:
             attr_status = gr.HTML("", elem_id="attributions-status")
             attributions = gr.HTML(view.attributions_html(), elem_id="attributions")
 
-        with gr.Accordion("3 · Faithfulness: do the maps point at what the model uses?", open=True,
-                          elem_id="faithfulness-section"):
+        with gr.Accordion(
+            "3 · Faithfulness: do the maps point at what the model uses?", open=True, elem_id="faithfulness-section"
+        ):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 gr.Markdown(view.faithfulness_intro(self.faithfulness), elem_id="faithfulness-intro")
-                measure = gr.Button("Measure faithfulness", variant="primary", elem_id="faithfulness-button",
-                                    scale=0, min_width=200)
+                measure = gr.Button(
+                    "Measure faithfulness", variant="primary", elem_id="faithfulness-button", scale=0, min_width=200
+                )
                 faith_stop = gr.Button("Stop", variant="stop", elem_id="faithfulness-stop", scale=0, min_width=80)
             faith_status = gr.HTML("", elem_id="faithfulness-status")
             faithfulness = gr.HTML(view.faithfulness_html(), elem_id="faithfulness")
 
-        with gr.Accordion("4 · The sanity check: destroy the model, watch the map", open=True,
-                          elem_id="sanity-section"):
+        with gr.Accordion(
+            "4 · The sanity check: destroy the model, watch the map", open=True, elem_id="sanity-section"
+        ):
             gr.Markdown(view.SANITY_TEXT, elem_id="sanity-text")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 sanity_method = gr.Dropdown(
@@ -428,8 +472,11 @@ class ExplainTab:
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
         cams_event = {
-            "fn": self.show_cams, "inputs": [session, shown], "outputs": [cam_status, cams, shown],
-            "show_progress_on": [cams], **private,
+            "fn": self.show_cams,
+            "inputs": [session, shown],
+            "outputs": [cam_status, cams, shown],
+            "show_progress_on": [cams],
+            **private,
         }
         if tab is not None:
             tab.select(**cams_event)
@@ -440,19 +487,27 @@ class ExplainTab:
         opacity.input(None, inputs=opacity, js=view.OPACITY_JS, api_visibility="private")
 
         attributions_event = run.click(
-            self.run_attributions, inputs=[session, methods, stage], outputs=[attr_status, attributions],
-            show_progress_on=[attr_status], **private,
+            self.run_attributions,
+            inputs=[session, methods, stage],
+            outputs=[attr_status, attributions],
+            show_progress_on=[attr_status],
+            **private,
         )
         stop.click(self.stopped, outputs=attr_status, cancels=[attributions_event], **format_only)
         faithfulness_event = measure.click(
-            self.run_faithfulness, inputs=[session, methods, stage], outputs=[faith_status, faithfulness, attributions],
-            show_progress_on=[faith_status], **private,
+            self.run_faithfulness,
+            inputs=[session, methods, stage],
+            outputs=[faith_status, faithfulness, attributions],
+            show_progress_on=[faith_status],
+            **private,
         )
         faith_stop.click(self.stopped, outputs=faith_status, cancels=[faithfulness_event], **format_only)
         sanity_event = sanity_run.click(
-            self.run_sanity, inputs=[session, sanity_method, sanity_stage], outputs=[sanity_status, sanity],
-            show_progress_on=[sanity_status], **private,
+            self.run_sanity,
+            inputs=[session, sanity_method, sanity_stage],
+            outputs=[sanity_status, sanity],
+            show_progress_on=[sanity_status],
+            **private,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
         sanity_method.change(self.sanity_expected, inputs=sanity_method, outputs=expected, **format_only)
-

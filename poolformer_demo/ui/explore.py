@@ -52,7 +52,9 @@ def variant_hint(cache: ModelCache) -> str:
 
 def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
     """Examples shown as a row of thumbnails; a click puts the picture in `image`."""
-    return gr.Examples(paths, inputs=[image], label=label, examples_per_page=8, api_visibility="private", elem_id=elem_id)
+    return gr.Examples(
+        paths, inputs=[image], label=label, examples_per_page=8, api_visibility="private", elem_id=elem_id
+    )
 
 
 class ExploreTab:
@@ -116,7 +118,10 @@ class ExploreTab:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return self._failed(failure_message(exc), session)
         new_session = Session(
-            image=image, image_key=key, variant=analysis.variant.name, labels=analysis.labels,
+            image=image,
+            image_key=key,
+            variant=analysis.variant.name,
+            labels=analysis.labels,
             target=analysis.target.index,
         )
         return present.explore_view(analysis, new_session, features, heatmaps).values()
@@ -263,15 +268,11 @@ class ExploreTab:
                         present.facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
                     )
                 with gr.Column(scale=5, min_width=340):
-                    results = gr.HTML(
-                        present.results_html(), js_on_load=present.RESULTS_JS, elem_id="explore-results"
-                    )
+                    results = gr.HTML(present.results_html(), js_on_load=present.RESULTS_JS, elem_id="explore-results")
                     opacity = gr.Slider(
                         0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
                     )
-                    view = gr.Radio(
-                        list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view"
-                    )
+                    view = gr.Radio(list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
         # The endpoint for programs: same inputs, the whole analysis as JSON (never shown).
         api_trigger = gr.Button(visible=False)
         api_predictions = gr.Label(visible=False)
@@ -311,7 +312,11 @@ class ExploreTab:
         # A new analysis may come from another model: offer its classes (retargeting keeps the model).
         for event in shown:
             event.success(
-                self.target_menu, inputs=session, outputs=target, queue=False, api_visibility="private",
+                self.target_menu,
+                inputs=session,
+                outputs=target,
+                queue=False,
+                api_visibility="private",
                 show_progress="hidden",
             )
         # Looks only: the browser does these, the server is not asked.

@@ -280,9 +280,7 @@ class InsideTab:
         }
         show.click(**anatomy_event)
         block.input(**anatomy_event)
-        stage.input(self.blocks_for, inputs=[session, stage, block], outputs=block, **format_only).then(
-            **anatomy_event
-        )
+        stage.input(self.blocks_for, inputs=[session, stage, block], outputs=block, **format_only).then(**anatomy_event)
 
         run.click(
             self.show_knockout,
@@ -297,6 +295,4 @@ class InsideTab:
         field_button.click(self.show_field, inputs=[session, field_stage, field_point], **field_event)
         field_stage.input(self.show_field, inputs=[session, field_stage, field_point], **field_event)
         # Clicks while a field is being computed: only the last one counts.
-        field_view.select(
-            self.show_field_at, inputs=[session, field_stage], trigger_mode="always_last", **field_event
-        )
+        field_view.select(self.show_field_at, inputs=[session, field_stage], trigger_mode="always_last", **field_event)

@@ -77,8 +77,13 @@ class LiveRun:
             use_one_torch_thread()
             self.threads = torch.get_num_threads()
             self.result = run_lab(
-                self.arms, self.steps, LIVE_SEEDS, LAB_IMAGE_SIZE,
-                config=self.config, progress=self._progress, should_stop=self.stop,
+                self.arms,
+                self.steps,
+                LIVE_SEEDS,
+                LAB_IMAGE_SIZE,
+                config=self.config,
+                progress=self._progress,
+                should_stop=self.stop,
             )
         except BaseException as exc:  # noqa: BLE001 - handed to the handler, which reports it
             self.error = exc
@@ -91,9 +96,15 @@ class LiveRun:
     def provisional(self, progress: LabProgress) -> LabResult:
         """The runs finished so far, as a result the page can lay out (no centre baseline yet)."""
         return LabResult(
-            arms=self.arms, seeds=LIVE_SEEDS, steps=self.steps, image_size=LAB_IMAGE_SIZE,
-            config=self.config or LabConfig(), runs=progress.finished, stopped=False,
-            seconds=progress.seconds, centre_baseline=float("nan"),
+            arms=self.arms,
+            seeds=LIVE_SEEDS,
+            steps=self.steps,
+            image_size=LAB_IMAGE_SIZE,
+            config=self.config or LabConfig(),
+            runs=progress.finished,
+            stopped=False,
+            seconds=progress.seconds,
+            centre_baseline=float("nan"),
         )
 
 
@@ -159,8 +170,9 @@ class LabSection:
         arms = tuple(dict.fromkeys(arms or ()))
         unknown = [a for a in arms if a not in ARMS]
         if unknown:
-            raise gr.Error(f"Unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}.",
-                           print_exception=False)
+            raise gr.Error(
+                f"Unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}.", print_exception=False
+            )
         if not arms:
             raise gr.Error(view.NO_ARMS, print_exception=False)
         if steps is None or not 1 <= int(steps) <= self.steps:
@@ -283,8 +295,11 @@ class LabSection:
             gr.Markdown(view.live_markdown(self.steps), elem_id="lab-live-intro")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 arms = gr.CheckboxGroup(
-                    [(ARMS[a].title, a) for a in ARM_NAMES], value=list(ARM_NAMES), label="Arms to train",
-                    elem_id="lab-arms", scale=4,
+                    [(ARMS[a].title, a) for a in ARM_NAMES],
+                    value=list(ARM_NAMES),
+                    label="Arms to train",
+                    elem_id="lab-arms",
+                    scale=4,
                 )
                 start = gr.Button("Start a run", variant="primary", elem_id="lab-start", scale=1)
                 stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=1)
@@ -292,8 +307,12 @@ class LabSection:
             live = gr.HTML(view.empty_live_html(), elem_id="lab-live")
 
         run_event = start.click(
-            self.run_on_page, inputs=arms, outputs=[progress, live], api_visibility="private",
-            show_progress_on=[progress], **LAB_EVENTS,
+            self.run_on_page,
+            inputs=arms,
+            outputs=[progress, live],
+            api_visibility="private",
+            show_progress_on=[progress],
+            **LAB_EVENTS,
         )
         stop.click(self.stopped, outputs=progress, cancels=[run_event], queue=False, api_visibility="private")
 

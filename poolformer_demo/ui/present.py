@@ -187,7 +187,7 @@ def results_html(
     cams = "".join(
         f'<button class="pf-stage" data-stage="{i + 1}" data-caption="{html.escape(caption)}" '
         f'aria-pressed="{str(i == deepest).lower()}"><span class="pf-cam">{heat(i)}</span>'
-        f"<span class=\"pf-caption\">{html.escape(caption)}</span></button>"
+        f'<span class="pf-caption">{html.escape(caption)}</span></button>'
         for i, caption in enumerate(captions)
     )
     maps = "".join(
@@ -198,7 +198,7 @@ def results_html(
     return (
         f'<div class="pf-results{" pf-empty" if empty else ""}"{crop}>'
         f'<figure class="pf-large"><span class="pf-cam">{heat(deepest)}{hint}</span>'
-        f"<figcaption><b>{title}</b> · <span class=\"pf-large-caption\">{html.escape(captions[deepest])}</span>"
+        f'<figcaption><b>{title}</b> · <span class="pf-large-caption">{html.escape(captions[deepest])}</span>'
         "</figcaption></figure>"
         '<p class="pf-strip-title">Grad-CAM at every stage · click one to enlarge it</p>'
         f'<div class="pf-strip pf-cams">{cams}</div>'

@@ -35,8 +35,7 @@ def source_markdown(session: Session | None) -> str:
     if session is None:
         return "**Image:** upload one here (nothing has been analysed on the Explore tab yet)."
     return (
-        f"**Image:** the one uploaded here, or if there is none, {md(Path(session.image).name)} from the Explore "
-        "tab."
+        f"**Image:** the one uploaded here, or if there is none, {md(Path(session.image).name)} from the Explore tab."
     )
 
 

@@ -354,8 +354,11 @@ def read_npy_uri(uri: str) -> np.ndarray:
 
 
 def _prediction(prediction, labels: tuple[str, ...]) -> dict:
-    return {"index": prediction.index, "label": display_names(labels)[prediction.index],
-            "probability": prediction.probability}
+    return {
+        "index": prediction.index,
+        "label": display_names(labels)[prediction.index],
+        "probability": prediction.probability,
+    }
 
 
 def explain_api(
@@ -480,8 +483,9 @@ def faithfulness_plot_uri(report: FaithfulnessReport, titles: Mapping[str, str])
     return render.data_uri(render.faithfulness_plot(report, dict(titles)))
 
 
-def faithfulness_html(report: FaithfulnessReport | None = None, titles: Mapping[str, str] | None = None,
-                      plot: str | None = None) -> str:
+def faithfulness_html(
+    report: FaithfulnessReport | None = None, titles: Mapping[str, str] | None = None, plot: str | None = None
+) -> str:
     """The AUC table beside the curves, with a sentence on how to read them."""
     if report is None or plot is None:
         return f'<div class="pf-faith pf-empty"><p class="pf-hint">{FAITHFULNESS_HINT}</p></div>'
@@ -624,8 +628,11 @@ def sanity_api(check: SanityCheck, pictures: dict) -> dict:
                 "label": step.label,
                 "layers": list(step.layers),
                 "spearman": step.spearman,
-                "top_class": {"index": step.top_class.index, "label": step.top_class.label,
-                              "probability": step.top_class.probability},
+                "top_class": {
+                    "index": step.top_class.index,
+                    "label": step.top_class.label,
+                    "probability": step.top_class.probability,
+                },
                 "picture": picture,
             }
             for step, picture in zip(check.steps, pictures["steps"])

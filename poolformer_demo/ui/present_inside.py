@@ -304,7 +304,7 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
         f'<img class="pf-erf" alt="effective receptive field, stage {field.stage}" src="{picture}">'
         f'<span class="pf-cell pf-cell-chosen" style="{chosen}"></span>'
         '<span class="pf-cell pf-cell-hover"></span></span>'
-        f"<p class=\"pf-note\">{caption}</p></div>"
+        f'<p class="pf-note">{caption}</p></div>'
     )
 
 

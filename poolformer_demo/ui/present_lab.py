@@ -41,8 +41,7 @@ LAB_INTRO = (
 )
 LIVE_HINT = "Tick the arms to train and press “Start a run”."
 WAITING = (
-    "Another run is going on this server (one at a time for everyone): yours starts as soon as it ends or is "
-    "stopped."
+    "Another run is going on this server (one at a time for everyone): yours starts as soon as it ends or is stopped."
 )
 PREPARING = "Generating the training and held-out images…"
 STOPPED = "Stopped. The runs that finished before the stop are in the table; press “Start a run” for a new one."
@@ -252,16 +251,24 @@ def summaries_api(result: LabResult, summaries: Sequence[ArmSummary]) -> list[di
     arms = []
     for s in summaries:
         later = _later_paper(s.arm)
-        arms.append({
-            **asdict(s),
-            "paper_setting": ARMS[s.arm].paper.setting,
-            "paper_later": None if later is None else {"setting": later.setting, "top1": later.top1},
-            "runs": [
-                {"seed": r.seed, "steps": r.steps, "accuracy": r.accuracy, "pointing_game": r.pointing_game,
-                 "parameters": r.parameters, "seconds": round(r.seconds, 2)}
-                for r in result.runs_of(s.arm)
-            ],
-        })
+        arms.append(
+            {
+                **asdict(s),
+                "paper_setting": ARMS[s.arm].paper.setting,
+                "paper_later": None if later is None else {"setting": later.setting, "top1": later.top1},
+                "runs": [
+                    {
+                        "seed": r.seed,
+                        "steps": r.steps,
+                        "accuracy": r.accuracy,
+                        "pointing_game": r.pointing_game,
+                        "parameters": r.parameters,
+                        "seconds": round(r.seconds, 2),
+                    }
+                    for r in result.runs_of(s.arm)
+                ],
+            }
+        )
     return arms
 
 
@@ -432,4 +439,3 @@ def live_api(result: LabResult) -> dict:
         "chance": CHANCE,
         "arms": summaries_api(result, summarize(result)),
     }
-
