@@ -133,6 +133,15 @@ def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(ta
     assert calls[0]["target"] == out.session.target == present.display_names(first.session.labels).index(second_name)
 
 
+def test_the_same_question_twice_is_computed_once(tab, calls):
+    label, result = tab.analyze_image(str(PHOTO), "s12", "goldfish")
+    again = tab.analyze_image(str(PHOTO), "s12", "goldfish")
+    assert again == (label, result)
+    assert len(calls) == 1
+    other = tab.analyze_image(str(PHOTO), "s12", "tench")
+    assert other[1]["target"]["label"] != result["target"]["label"] and len(calls) == 2
+
+
 def test_typing_a_class_name_or_synonym_retargets(tab, first):
     out = view(tab.retarget(first.session, "tabby cat"))
     assert out.session.target == 281

@@ -9,9 +9,7 @@ The `/explain` endpoint gives programs the same explanations of any image as JSO
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
 from pathlib import Path
@@ -30,34 +28,12 @@ from . import present_explain as view
 from .background import REFRESH_S, run_in_background
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
+from .pictures import LruStore
 from .present import Session
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
-STORE_CAPACITY = 16
+EXPLANATIONS_KEPT = 16
 NO_METHOD = "Tick at least one method."
-
-
-class ExplanationStore:
-    """A thread-safe least-recently-used map from (image, model, class, stage) to the last Explanation."""
-
-    def __init__(self, capacity: int = STORE_CAPACITY) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[tuple, Explanation] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Explanation | None:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key: tuple, explanation: Explanation) -> None:
-        with self._lock:
-            self._items[key] = explanation
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
 
 
 class ExplainTab:
@@ -78,7 +54,7 @@ class ExplainTab:
         self.settings = {**DEFAULT_SETTINGS, **dict(settings or {})}
         self.faithfulness = faithfulness or FaithfulnessSettings()
         self.refresh_s = refresh_s
-        self.explanations = ExplanationStore()
+        self.explanations = LruStore(EXPLANATIONS_KEPT)
 
     # -----------------------------------------------------------------------------------------
     # The computations behind the page and the API

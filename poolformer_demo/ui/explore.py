@@ -18,11 +18,15 @@ from ..weights import ModelCache
 from . import present
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
-from .pictures import FeaturePictures, PictureStore, feature_pictures, heatmap_pictures, image_key
+from .pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
 from .present import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView, Session
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 SESSION_TTL_S = 3600
+# Enough for a classroom's worth of images on two models; an image's feature maps are about 50 kB.
+FEATURE_PICTURES_KEPT = 64
+# Whole answers (an analysis, about 1 MB, and its pictures) for the most recent questions.
+ANSWERS_KEPT = 16
 NO_IMAGENET_MODEL = (
     "No ImageNet model can run on this server right now (their weights are not here and the model hub "
     "cannot be reached), so this photo cannot be classified. The shapes examples work offline."
@@ -69,7 +73,8 @@ class ExploreTab:
     ):
         self.cache = cache
         self.analyze = analyze
-        self.pictures = PictureStore()
+        self.pictures = LruStore(FEATURE_PICTURES_KEPT)
+        self.answers = LruStore(ANSWERS_KEPT)
         self.examples_dir = Path(examples_dir)
         if shapes_available is None:
             shapes_available = weights.weights_obtainable(VARIANTS[SHAPES_VARIANT_NAME])
@@ -82,6 +87,11 @@ class ExploreTab:
     def _compute(self, image: str | None, variant: str, target) -> tuple[Analysis, FeaturePictures, tuple, str]:
         name = get_variant(variant).name
         key = image_key(image) if image and Path(image).is_file() else ""
+        # A class clicking the same example asks the same question many times: the answer is the
+        # same (the model is deterministic and never changes), so it is computed once.
+        answer = self.answers.get((key, name, target)) if key else None
+        if answer is not None:
+            return answer
         # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
         features = self.pictures.get((key, name)) if key else None
         analysis = self.analyze(image, name, target=target, cache=self.cache, feature_views=features is None)
@@ -89,7 +99,10 @@ class ExploreTab:
             features = feature_pictures(analysis)
             if key:
                 self.pictures.put((key, name), features)
-        return analysis, features, heatmap_pictures(analysis), key
+        answer = (analysis, features, heatmap_pictures(analysis), key)
+        if key:
+            self.answers.put((key, name, target), answer)
+        return answer
 
     def analyze_image(self, image: str | None, variant: str = DEFAULT_VARIANT, target: str | None = None):
         """Classify an image with a PoolFormer variant and explain one class with Grad-CAM at every stage.

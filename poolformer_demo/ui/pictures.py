@@ -18,8 +18,6 @@ from .. import render
 from ..analysis import Analysis
 
 FEATURE_VIEWS = ("pca", "mean", "channels")
-# Enough for a classroom's worth of images on two models; each entry is about 50 kB.
-STORE_CAPACITY = 64
 
 
 @dataclass(frozen=True)
@@ -60,24 +58,24 @@ def heatmap_pictures(analysis: Analysis) -> tuple[str, ...]:
     return tuple(render.data_uri(render.heatmap(stage.cam_raw)) for stage in analysis.stages)
 
 
-class PictureStore:
-    """A thread-safe least-recently-used map from (image key, variant) to FeaturePictures."""
+class LruStore:
+    """A thread-safe least-recently-used map that keeps at most `capacity` entries."""
 
-    def __init__(self, capacity: int = STORE_CAPACITY) -> None:
+    def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._items: OrderedDict[tuple[str, str], FeaturePictures] = OrderedDict()
+        self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str]) -> FeaturePictures | None:
+    def get(self, key):
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]
         return None
 
-    def put(self, key: tuple[str, str], pictures: FeaturePictures) -> None:
+    def put(self, key, value) -> None:
         with self._lock:
-            self._items[key] = pictures
+            self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.capacity:
                 self._items.popitem(last=False)

@@ -27,7 +27,7 @@ DEEPEST_STAGE = STAGE_COUNT
 class Session:
     """What one browser tab remembers between events: which image, which model, which class.
 
-    The pictures themselves live in the app's bounded PictureStore, so a session costs a few
+    The pictures themselves live in the tab's bounded stores, so a session costs a few
     kilobytes however many people keep the page open.
     """
 
