@@ -52,11 +52,13 @@ def test_cycling_all_variants_never_holds_more_than_capacity(all_variants_dir, m
     assert sum(cache.load_counts.values()) == 7  # m48 was still cached on its second request
 
 
-# What 30 people analysing at once may add to a warm server's memory: their uploads wait in the
-# queue, which runs two analyses at a time; each session keeps a few kilobytes, and the picture
-# store holds at most 64 images' feature maps (about 50 kB each). Most of the growth is the
-# allocator's per-thread arenas, which the server keeps for the next burst.
-THIRTY_SESSIONS_BOUND_MB = 300
+# `python app.py` with s12 loaded takes about 1.1 GB once warm. Thirty people analysing at once add
+# their uploads in the queue (which runs two analyses at a time), a few kilobytes of session each,
+# and the bounded stores of pictures and answers; the allocator (limited to two arenas by app.py)
+# keeps a burst's peak for the next one. Below this the server stays, however many bursts come.
+THIRTY_SESSIONS_BOUND_MB = 1800
+# A second burst may not grow the server much further: what the first one left is reused.
+SECOND_BURST_GROWTH_MB = 200
 
 
 @pytest.mark.slow
@@ -88,11 +90,16 @@ def test_thirty_concurrent_sessions_stay_within_the_memory_bound(weights_dir, tm
             for thread in threads:
                 thread.join(timeout=600)
 
-        # The baseline is a server that has run two analyses at once, as its queue allows.
         sessions(2)
-        baseline = server.memory_info().rss / 2**20
+        warm = server.memory_info().rss / 2**20
         sessions(30)
-        growth = server.memory_info().rss / 2**20 - baseline
-    print(f"server RSS {baseline:.0f} MB when warm; growth over 30 concurrent sessions: {growth:+.1f} MB")
+        first = server.memory_info().rss / 2**20
+        sessions(30)
+        second = server.memory_info().rss / 2**20
+    print(
+        f"server RSS {warm:.0f} MB when warm, {first:.0f} MB after 30 concurrent sessions, "
+        f"{second:.0f} MB after 30 more ({second - first:+.1f} MB)"
+    )
     assert failures == []
-    assert growth < THIRTY_SESSIONS_BOUND_MB
+    assert max(first, second) < THIRTY_SESSIONS_BOUND_MB
+    assert second - first < SECOND_BURST_GROWTH_MB

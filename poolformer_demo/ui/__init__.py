@@ -1,5 +1,5 @@
 """The Gradio app: one module per tab, `present` for Gradio-free formatting, `app` for the wiring."""
 
-from .app import build_demo, launch_kwargs, share_cores
+from .app import build_demo, launch_kwargs, limit_allocator_arenas, share_cores
 
-__all__ = ["build_demo", "launch_kwargs", "share_cores"]
+__all__ = ["build_demo", "launch_kwargs", "limit_allocator_arenas", "share_cores"]
