@@ -99,9 +99,3 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
     finally:
         torch.set_num_threads(before)
 
-
-def test_limiting_the_allocator_arenas_is_harmless_to_call_again():
-    # The effect (a server that stops growing after bursts) is measured in test_memory; here only
-    # that the call works on this platform and can be repeated.
-    ui_app.limit_allocator_arenas()
-    ui_app.limit_allocator_arenas(2)
