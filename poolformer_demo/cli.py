@@ -16,11 +16,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
-from .analysis import Analysis, analyze
-from .anatomy import BlockAnatomy, block_anatomy
+from .analysis import analyze
+from .anatomy import block_anatomy
 from .attributions import (
     BASELINES,
     DEFAULT_METHODS,
@@ -31,59 +30,18 @@ from .attributions import (
     explain,
     parse_methods,
 )
-from .cams import CAM_METHODS
 from .comparison import compare, parse_variants
 from .errors import PoolFormerDemoError
+from .exports import prediction_json, write_analysis, write_anatomy, write_explanation, write_receptive_field
 from .faithfulness import FaithfulnessSettings
 from .knockouts import Knockouts, parse_knockout_spec
-from .receptive_field import ReceptiveField, receptive_field
+from .receptive_field import receptive_field
 from .render import (
-    anatomy_views,
-    attribution_overlay,
-    branch_ratio_plot,
-    faithfulness_plot,
     overlay,
-    receptive_field_view,
-    upscale,
     with_caption,
 )
 from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
-
-FEATURE_VIEWS = ("mean", "pca", "channels")
-
-
-def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> None:
-    """Write one analysis as PNG pictures, predictions.json and cams.npz."""
-    folder.mkdir(parents=True, exist_ok=True)
-    analysis.input_image.save(folder / "input.png")
-    for stage in analysis.stages:
-        caption = f"{stage.caption} · Grad-CAM: {analysis.target.label}"
-        with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(
-            folder / f"gradcam_stage{stage.index}.png"
-        )
-        for view in FEATURE_VIEWS:
-            picture = upscale(getattr(stage.views, view))
-            with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
-    summary = {
-        "variant": analysis.variant.name,
-        "weights_source": analysis.weights_source,
-        "target": _prediction(analysis.target),
-        "top_k": [_prediction(p) for p in analysis.predictions],
-        "knockouts": {**analysis.knockouts.as_dict(), "description": analysis.knockouts.describe()},
-        "stages": [{"index": s.index, "shape": list(s.shape), "stride": s.stride} for s in analysis.stages],
-        "crop_size": list(analysis.input_image.size[::-1]),
-        "notes": list(analysis.notes),
-        "seconds": round(analysis.seconds, 3),
-    }
-    (folder / "predictions.json").write_text(json.dumps(summary, indent=2))
-    arrays = {f"stage{s.index}": s.cam_raw for s in analysis.stages}
-    arrays.update({f"{name}_stage{s.index}": s.cams[name] for s in analysis.stages for name in CAM_METHODS})
-    np.savez_compressed(folder / "cams.npz", **arrays)
-
-
-def _prediction(prediction) -> dict:
-    return {"index": prediction.index, "label": prediction.label, "probability": prediction.probability}
 
 
 def _output_folders(images: list[Path], out: Path) -> list[Path]:
@@ -173,43 +131,6 @@ def run_explain(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:
-    """Write attributions.npz (one float32 crop-size map per method), explain.json (every
-    setting, and the faithfulness scores when computed) and one overlay PNG per method."""
-    folder.mkdir(parents=True, exist_ok=True)
-    analysis = result.analysis
-    analysis.input_image.save(folder / "input.png")
-    maps = {name: a.map.astype(np.float32) for name, a in result.attributions.items()}
-    np.savez_compressed(folder / "attributions.npz", **maps)
-    for name, attribution in result.attributions.items():
-        picture = attribution_overlay(analysis.input_image, attribution.map, attribution.signed, opacity)
-        with_caption(picture, f"{attribution.title} · {analysis.target.label}").save(folder / f"{name}.png")
-    summary = {
-        "variant": analysis.variant.name,
-        "weights_source": analysis.weights_source,
-        "target": _prediction(analysis.target),
-        "top_k": [_prediction(p) for p in analysis.predictions],
-        "crop_size": list(analysis.input_image.size[::-1]),
-        "methods": {
-            name: {
-                "title": a.title,
-                "signed": a.signed,
-                "settings": a.settings,
-                "seconds": round(a.seconds, 3),
-                **({"diagnostics": a.diagnostics} if a.diagnostics else {}),
-            }
-            for name, a in result.attributions.items()
-        },
-        "notes": list(analysis.notes),
-        "seconds": round(result.seconds, 3),
-    }
-    if result.faithfulness is not None:
-        summary["faithfulness"] = result.faithfulness.summary()
-        titles = {name: a.title for name, a in result.attributions.items()}
-        Image.fromarray(faithfulness_plot(result.faithfulness, titles)).save(folder / "faithfulness.png")
-    (folder / "explain.json").write_text(json.dumps(summary, indent=2))
-
-
 def run_compare(args: argparse.Namespace) -> int:
     out = Path(args.out)
     bar = _Bar("Comparing")
@@ -225,8 +146,8 @@ def run_compare(args: argparse.Namespace) -> int:
                 {
                     "variant": run.variant.name,
                     "weights_source": run.weights_source,
-                    "target": _prediction(run.target),
-                    "top_k": [_prediction(p) for p in run.predictions],
+                    "target": prediction_json(run.target),
+                    "top_k": [prediction_json(p) for p in run.predictions],
                     "seconds": round(run.seconds, 3),
                     "load_seconds": round(run.load_seconds, 3),
                 }
@@ -268,7 +189,7 @@ def run_sanity(args: argparse.Namespace) -> int:
         summary = {
             "method": check.method,
             "stage": check.stage,
-            "target": _prediction(check.target),
+            "target": prediction_json(check.target),
             "granularity": check.granularity,
             "seed": check.seed,
             "steps": [
@@ -277,7 +198,7 @@ def run_sanity(args: argparse.Namespace) -> int:
                     "label": s.label,
                     "layers": list(s.layers),
                     "spearman": s.spearman,
-                    "top_class": _prediction(s.top_class),
+                    "top_class": prediction_json(s.top_class),
                 }
                 for i, s in enumerate(check.steps, 1)
             ],
@@ -294,26 +215,6 @@ def run_sanity(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = None) -> None:
-    """Write one block's steps as anatomy.npz, the branch ratios of every block as branches.json,
-    and every step and the branch plot as captioned PNGs."""
-    folder.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        folder / "anatomy.npz",
-        **{name: anatomy.step(name) for name in ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")},
-    )
-    branches = [
-        {"stage": b.stage, "block": b.block, "mixer_ratio": b.mixer_ratio, "mlp_ratio": b.mlp_ratio}
-        for b in anatomy.branches
-    ]
-    (folder / "branches.json").write_text(json.dumps(branches, indent=2))
-    anatomy.input_image.save(folder / "input.png")
-    for number, view in enumerate(anatomy_views(anatomy, channel), start=1):
-        with_caption(view.picture, f"{view.title}: {view.caption}").save(folder / f"step{number}_{view.name}.png")
-    plot = branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
-    with_caption(plot, "How much each branch changes the residual stream, block by block").save(folder / "branches.png")
-
-
 def run_anatomy(args: argparse.Namespace) -> int:
     try:
         anatomy = block_anatomy(args.image, args.variant, stage=args.stage, block=args.block)
@@ -323,19 +224,6 @@ def run_anatomy(args: argparse.Namespace) -> int:
         return 1
     print(f"{args.image}: stage {anatomy.stage} block {anatomy.block} of {anatomy.variant.name} -> {args.out}")
     return 0
-
-
-def write_receptive_field(field: ReceptiveField, folder: Path, scale: str = "sqrt") -> None:
-    """Write the effective receptive field as erf.npy, the theoretical one and the position as
-    erf.json, and both drawn over the crop as erf.png."""
-    folder.mkdir(parents=True, exist_ok=True)
-    np.save(folder / "erf.npy", field.erf)
-    (folder / "erf.json").write_text(json.dumps(field.summary(), indent=2))
-    caption = (
-        f"Stage {field.stage} at (y={field.y}, x={field.x}): effective receptive field ({scale} scale); "
-        f"box: theoretical field, {field.theoretical_size} px"
-    )
-    with_caption(receptive_field_view(field, scale), caption).save(folder / "erf.png")
 
 
 def run_receptive_field(args: argparse.Namespace) -> int:

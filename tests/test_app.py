@@ -98,4 +98,3 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
-

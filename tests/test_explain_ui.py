@@ -44,7 +44,7 @@ from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui import compare as compare_module
 from poolformer_demo.ui import explain as explain_module
-from poolformer_demo.ui import present_compare, present_explain
+from poolformer_demo.ui import present_compare, present_explain, present_trust
 from poolformer_demo.ui.background import run_in_background
 from poolformer_demo.ui.compare import CompareTab
 from poolformer_demo.ui.explain import ExplainTab
@@ -164,14 +164,14 @@ def test_faithfulness_verdicts_and_table_compare_each_method_with_random():
         deletion={"gradcam": 0.2, "ig": 0.3, "smoothgrad": 0.8, "occlusion": 0.9},
         insertion={"gradcam": 0.9, "ig": 0.1, "smoothgrad": 0.7, "occlusion": 0.2},
     )
-    verdicts = {name: present_explain.verdict(report, name) for name in report.methods}
+    verdicts = {name: present_trust.verdict(report, name) for name in report.methods}
     assert verdicts == {
         "gradcam": "beats random on both",
         "ig": "beats random on deletion only",
         "smoothgrad": "beats random on insertion only",
         "occlusion": "no better than random",
     }
-    page = text_of(present_explain.faithfulness_html(report, present_explain.METHOD_TITLES, "data:image/png;base64,"))
+    page = text_of(present_trust.faithfulness_html(report, present_explain.METHOD_TITLES, "data:image/png;base64,"))
     assert "random (2 orders) 0.500 ± 0.010 0.500 ± 0.020" in page
     assert "Grad-CAM beats the random maps on both curves." in page
     assert "Lower deletion AUC and higher insertion AUC than random" in page
@@ -187,10 +187,10 @@ def _check(spearmans: list[float]) -> SanityCheck:
 
 
 def test_sanity_reading_says_whether_the_map_outlived_the_model():
-    survived = present_explain.sanity_reading(_check([0.95, 0.9]))
+    survived = present_trust.sanity_reading(_check([0.95, 0.9]))
     assert "ρ = +0.95" in survived and "ρ = +0.90" in survived
     assert "still resembles its original map although the model is destroyed" in survived
-    changed = present_explain.sanity_reading(_check([0.4, -0.05]))
+    changed = present_trust.sanity_reading(_check([0.4, -0.05]))
     assert "Grad-CAM changed with the model" in changed and "ρ = -0.05" in changed
 
 
@@ -326,7 +326,7 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
     for name, curves in report.methods.items():
         row = text_of(re.search(rf'<tr data-method="{name}">(.*?)</tr>', page).group(1))
         assert f"{curves.deletion_auc:.3f}" in row and f"{curves.insertion_auc:.3f}" in row
-        assert present_explain.verdict(report, name) in row
+        assert present_trust.verdict(report, name) in row
     random_row = text_of(re.search(r'<tr data-method="random"[^>]*>(.*?)</tr>', page).group(1))
     assert f"{report.random.deletion_auc.mean():.3f} ± {report.random.deletion_auc.std():.3f}" in random_row
     plot = re.search(r'<img alt="deletion and insertion curves" src="([^"]+)"', page).group(1)
@@ -357,7 +357,7 @@ def test_sanity_check_shows_each_step_beside_the_original_and_leaves_the_served_
     shown = text_of(page)
     for step in check.steps:
         assert f"+ {step.label} · ρ = {step.spearman:+.2f}" in shown
-    assert present_explain.sanity_reading(check) in shown
+    assert present_trust.sanity_reading(check) in shown
     after = model.state_dict()
     assert all(torch.equal(before[name], after[name]) for name in before)
 

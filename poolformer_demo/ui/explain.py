@@ -25,6 +25,7 @@ from ..images import crop_image, prepare_image
 from ..variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ..weights import ModelCache
 from . import present_explain as view
+from . import present_trust as trust
 from .background import REFRESH_S, run_in_background
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
@@ -129,7 +130,7 @@ class ExplainTab:
             )
             plot = None
             if explanation.faithfulness is not None:
-                plot = view.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
+                plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
             return view.explain_api(
                 explanation,
                 view.attribution_pictures(explanation),
@@ -172,11 +173,11 @@ class ExplainTab:
                 method=method,
                 stage=int(stage),
                 target=target or None,
-                granularity=view.sanity_granularity(method),
+                granularity=trust.sanity_granularity(method),
                 settings=self.settings,
                 cache=self.cache,
             )
-            return view.sanity_api(check, view.sanity_pictures(check))
+            return trust.sanity_api(check, trust.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -288,9 +289,9 @@ class ExplainTab:
                     self.explanations.put(key, value)
                     report = value.faithfulness
                     attributions = view.attributions_html(value, view.attribution_pictures(value))
-                plot = view.faithfulness_plot_uri(report, METHOD_TITLES)
+                plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
                 done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
-                yield view.message_html(done), view.faithfulness_html(report, METHOD_TITLES, plot), attributions
+                yield view.message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield view.failure_html(failure_message(exc)), gr.skip(), gr.skip()
 
@@ -310,7 +311,7 @@ class ExplainTab:
                     method=method,
                     stage=int(stage),
                     target=target,
-                    granularity=view.sanity_granularity(method),
+                    granularity=trust.sanity_granularity(method),
                     settings=self.settings,
                     progress=progress,
                     should_stop=should_stop,
@@ -323,7 +324,7 @@ class ExplainTab:
                 else:
                     crop = render.data_uri(self._crop(image, variant), "jpeg")
                     done = f"Done: {len(value.steps)} steps in {value.seconds:.1f} s."
-                    yield view.message_html(done), view.sanity_html(value, view.sanity_pictures(value), crop)
+                    yield view.message_html(done), trust.sanity_html(value, trust.sanity_pictures(value), crop)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield view.failure_html(failure_message(exc)), gr.skip()
 
@@ -337,7 +338,7 @@ class ExplainTab:
             (method,) = parse_methods([method or DEFAULT_CAM])
         except Exception:  # noqa: BLE001 - an unknown method is reported when the check runs
             return gr.skip()
-        return f"Expected: {view.sanity_expected_text(method, self.settings)}."
+        return f"Expected: {trust.sanity_expected_text(method, self.settings)}."
 
     # -----------------------------------------------------------------------------------------
     # Layout
@@ -394,18 +395,18 @@ class ExplainTab:
             "3 · Faithfulness: do the maps point at what the model uses?", open=True, elem_id="faithfulness-section"
         ):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
-                gr.Markdown(view.faithfulness_intro(self.faithfulness), elem_id="faithfulness-intro")
+                gr.Markdown(trust.faithfulness_intro(self.faithfulness), elem_id="faithfulness-intro")
                 measure = gr.Button(
                     "Measure faithfulness", variant="primary", elem_id="faithfulness-button", scale=0, min_width=200
                 )
                 faith_stop = gr.Button("Stop", variant="stop", elem_id="faithfulness-stop", scale=0, min_width=80)
             faith_status = gr.HTML("", elem_id="faithfulness-status")
-            faithfulness = gr.HTML(view.faithfulness_html(), elem_id="faithfulness")
+            faithfulness = gr.HTML(trust.faithfulness_html(), elem_id="faithfulness")
 
         with gr.Accordion(
             "4 · The sanity check: destroy the model, watch the map", open=True, elem_id="sanity-section"
         ):
-            gr.Markdown(view.SANITY_TEXT, elem_id="sanity-text")
+            gr.Markdown(trust.SANITY_TEXT, elem_id="sanity-text")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 sanity_method = gr.Dropdown(
                     view.method_choices(), value=DEFAULT_CAM, label="Method", elem_id="sanity-method", scale=2
@@ -417,7 +418,7 @@ class ExplainTab:
                 sanity_stop = gr.Button("Stop", variant="stop", elem_id="sanity-stop", scale=0, min_width=80)
             expected = gr.Markdown(self.sanity_expected(DEFAULT_CAM), elem_id="sanity-expected")
             sanity_status = gr.HTML("", elem_id="sanity-status")
-            sanity = gr.HTML(view.sanity_html(), elem_id="sanity")
+            sanity = gr.HTML(trust.sanity_html(), elem_id="sanity")
 
         # The endpoint for programs: inputs of its own, the result as JSON (never shown).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))

@@ -1,0 +1,259 @@
+"""How far to trust an explanation, as the Explain tab shows it: faithfulness (deletion and
+insertion against random orders) and the cascading-randomisation sanity check, as HTML with
+inlined pictures, Markdown and JSON. Nothing here imports Gradio."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .. import render
+from ..cams import CAM_METHODS
+from ..faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
+from .present_explain import (
+    BUSY_NOTE,
+    DEFAULT_SETTINGS,
+    METHOD_TITLES,
+    S12_FAITHFULNESS_SECONDS,
+    S12_SANITY_CAM_SECONDS,
+    _legend,
+    expected_seconds,
+    layer_uri,
+    seconds_text,
+)
+
+if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
+    from ..sanity import SanityCheck
+
+
+# ---------------------------------------------------------------------------------------------
+# Faithfulness
+# ---------------------------------------------------------------------------------------------
+
+FAITHFULNESS_TEXT = (
+    "Deletion removes the pixels a map ranks highest first (replacing them with the mean colour) and follows "
+    "the class probability; insertion puts them back first into a blurred copy. **A map is more faithful to the "
+    "model than a random one if its deletion AUC is lower and its insertion AUC higher than random's**: the "
+    "pixels it points at really carry the prediction. It uses the maps of the last attributions run (or runs "
+    "them first)."
+)
+FAITHFULNESS_HINT = "Press *Measure faithfulness*: deletion and insertion curves for each method and for random maps."
+
+
+def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
+    """Expected time on S12 (2 cores), scaled from four maps and the default settings."""
+    default = FaithfulnessSettings()
+    images = (maps + settings.random_orders) * (settings.steps - 1)
+    return S12_FAITHFULNESS_SECONDS * images / ((4 + default.random_orders) * (default.steps - 1))
+
+
+def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) -> str:
+    return (
+        f"{FAITHFULNESS_TEXT} {settings.steps} steps, {settings.random_orders} random orders, "
+        f"{settings.batch_size} images per pass: {seconds_text(faithfulness_seconds(4, settings))} for four maps "
+        f"on S12 ({BUSY_NOTE})."
+    )
+
+
+def verdict(report: FaithfulnessReport, name: str) -> str:
+    """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
+    curves, random = report.methods[name], report.random.mean
+    deletion = curves.deletion_auc < random.deletion_auc
+    insertion = curves.insertion_auc > random.insertion_auc
+    if deletion and insertion:
+        return "beats random on both"
+    if deletion:
+        return "beats random on deletion only"
+    if insertion:
+        return "beats random on insertion only"
+    return "no better than random"
+
+
+def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
+    road = report.road is not None
+    head = "<th>Method</th><th>Deletion AUC ↓</th><th>Insertion AUC ↑</th>" + ("<th>ROAD ↑</th>" if road else "")
+    rows = []
+    for name, curves in report.methods.items():
+        road_cell = f'<td class="pf-num">{report.road[name]:.3f}</td>' if road else ""
+        rows.append(
+            f'<tr data-method="{name}"><td>{html.escape(titles.get(name, name))}</td>'
+            f'<td class="pf-num">{curves.deletion_auc:.3f}</td><td class="pf-num">{curves.insertion_auc:.3f}</td>'
+            f"{road_cell}<td>{verdict(report, name)}</td></tr>"
+        )
+    random = report.random
+    orders = random.deletion_auc.shape[0]
+    road_cell = f'<td class="pf-num">{report.road[RANDOM]:.3f}</td>' if road else ""
+    rows.append(
+        f'<tr data-method="{RANDOM}" class="pf-random"><td>random ({orders} orders)</td>'
+        f'<td class="pf-num">{random.deletion_auc.mean():.3f} ± {random.deletion_auc.std():.3f}</td>'
+        f'<td class="pf-num">{random.insertion_auc.mean():.3f} ± {random.insertion_auc.std():.3f}</td>'
+        f"{road_cell}<td>the baseline (mean ± standard deviation)</td></tr>"
+    )
+    return (
+        f'<table class="pf-faith-table"><thead><tr>{head}<th>Compared with random</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def faithfulness_plot_uri(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
+    return render.data_uri(render.faithfulness_plot(report, dict(titles)))
+
+
+def faithfulness_html(
+    report: FaithfulnessReport | None = None, titles: Mapping[str, str] | None = None, plot: str | None = None
+) -> str:
+    """The AUC table beside the curves, with a sentence on how to read them."""
+    if report is None or plot is None:
+        return f'<div class="pf-faith pf-empty"><p class="pf-hint">{FAITHFULNESS_HINT}</p></div>'
+    titles = titles or {}
+    beating = [titles.get(n, n) for n in report.methods if verdict(report, n) == "beats random on both"]
+    if beating:
+        summary = f"{', '.join(beating)} beat{'s' if len(beating) == 1 else ''} the random maps on both curves."
+    else:
+        summary = "No method beats the random maps on both curves for this image."
+    substrate = report.substrate
+    return (
+        '<div class="pf-faith"><div class="pf-faith-row"><div>'
+        f"{faithfulness_table_html(report, titles)}"
+        f'<p class="pf-note"><b>{html.escape(summary)}</b> Lower deletion AUC and higher insertion AUC than '
+        "random mean a more faithful map. One image is one sample: over 50 held-out images of the shapes model, "
+        "Grad-CAM at stage 4 and Integrated Gradients beat random on both curves (the project's tests check it).</p>"
+        f'<p class="pf-note">{report.steps} steps; deletion fills with {html.escape(substrate["deletion"])}; '
+        f"insertion starts from a {html.escape(substrate['insertion'])}; {report.seconds:.1f} s.</p></div>"
+        f'<figure class="pf-faith-plot"><img alt="deletion and insertion curves" src="{plot}"></figure>'
+        "</div></div>"
+    )
+
+
+def faithfulness_api(report: FaithfulnessReport, plot: str | None = None) -> dict:
+    """report.summary() (AUCs, the random baseline with its spread, steps, substrate, settings), each
+    method's verdict against random, the curves and their plot."""
+    summary = report.summary()
+    for name in report.methods:
+        summary[name]["verdict"] = verdict(report, name)
+        summary[name]["deletion_curve"] = [round(float(v), 6) for v in report.methods[name].deletion]
+        summary[name]["insertion_curve"] = [round(float(v), 6) for v in report.methods[name].insertion]
+    summary["fractions"] = [round(float(v), 6) for v in report.fractions]
+    summary["seconds"] = round(report.seconds, 4)
+    if plot is not None:
+        summary["plot"] = plot
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# The sanity check
+# ---------------------------------------------------------------------------------------------
+
+SANITY_TEXT = (
+    "The check of Adebayo et al. (2018): the model's weights are re-initialised from the top layer down, one "
+    "layer more at each step, on a copy (the model serving this page is never touched), and the same class is "
+    "explained again. **An explanation that does not change when the model is destroyed is not explaining the "
+    "model**: it shows the image (its edges, its bright parts), not what the model learned. Watch the maps "
+    "lose the original's shape and the rank correlation ρ fall towards 0."
+)
+SANITY_HINT = "Choose a method and press *Randomise the model*: the maps of the model destroyed step by step show here."
+SANITY_SCALE = "Each map is scaled to ± its own 99th percentile of |value|: red for the class, blue against, clear at 0"
+# Above this rank correlation with the original, a fully randomised model's map still looks like it.
+STILL_ALIKE = 0.5
+
+
+def sanity_granularity(method: str) -> str:
+    """CAMs cost one pass per step, so every block gets a step; pixel methods one step per stage."""
+    return "block" if method in CAM_METHODS else "stage"
+
+
+def sanity_expected_text(method: str, settings: Mapping[str, object] | None = None) -> str:
+    if method in CAM_METHODS:
+        return f"{seconds_text(S12_SANITY_CAM_SECONDS)} on S12 (17 steps, one pass each)"
+    chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]
+    seconds = seconds_text(6 * expected_seconds(method, chosen))
+    return f"{seconds} on S12 (the original and 5 steps, one attribution each)"
+
+
+def sanity_pictures(check: SanityCheck) -> dict:
+    """The original and every step's map as layers on the diverging scale, each scaled to itself."""
+    return {
+        "original": layer_uri(check.original)[0],
+        "steps": [layer_uri(step.map)[0] for step in check.steps],
+    }
+
+
+def sanity_reading(check: SanityCheck) -> str:
+    """What the numbers say: does the map still resemble the original once the model is destroyed?"""
+    last = check.steps[-1]
+    title = METHOD_TITLES.get(check.method, check.method)
+    head = check.steps[0]
+    said = (
+        f"After the head alone is re-initialised, ρ = {head.spearman:+.2f}; with every layer re-initialised, "
+        f"ρ = {last.spearman:+.2f}. "
+    )
+    if abs(last.spearman) > STILL_ALIKE:
+        return said + (
+            f"{title} still resembles its original map although the model is destroyed: on this image it shows "
+            "the image more than the model, and should not be trusted to explain it."
+        )
+    return said + f"{title} changed with the model: it depends on what the model learned, as an explanation must."
+
+
+def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, crop: str | None = None) -> str:
+    """The original and the maps of the model randomised step by step, each with its rank correlation."""
+    if check is None or pictures is None:
+        return f'<div class="pf-explain pf-sanity pf-empty"><p class="pf-hint">{SANITY_HINT}</p></div>'
+    title = METHOD_TITLES.get(check.method, check.method)
+    where = f" at stage {check.stage}" if check.method in CAM_METHODS else ""
+    original = (
+        '<figure class="pf-attr pf-original"><span class="pf-cam">'
+        f'<img class="pf-heat" alt="{html.escape(title)} of the trained model" src="{pictures["original"]}"></span>'
+        f"<figcaption><b>trained model</b> · ρ = +1<br>p({html.escape(check.target.label)}) = "
+        f"{check.target.probability:.1%}</figcaption>"
+        "</figure>"
+    )
+    steps = []
+    for index, (step, uri) in enumerate(zip(check.steps, pictures["steps"]), start=1):
+        steps.append(
+            f'<figure class="pf-attr" data-step="{index}"><span class="pf-cam">'
+            f'<img class="pf-heat" alt="after re-initialising up to {html.escape(step.label)}" src="{uri}"></span>'
+            f"<figcaption><b>+ {html.escape(step.label)}</b> · ρ = {step.spearman:+.2f}<br>"
+            f"predicts {html.escape(step.top_class.label)} ({step.top_class.probability:.0%})</figcaption></figure>"
+        )
+    style = f' style="--pf-crop: url({crop})"' if crop else ""
+    return (
+        f'<div class="pf-explain pf-sanity"{style}>'
+        f'<p class="pf-note"><b>{html.escape(title)}{where}</b> for <b>{html.escape(check.target.label)}</b>, '
+        f"{len(check.steps)} steps from the top ({check.granularity} by {check.granularity}), "
+        f"{check.seconds:.1f} s. ρ is Spearman's rank correlation with the trained model's map"
+        f"{' (of |value|)' if check.signed else ''}.</p>"
+        f'<div class="pf-sanity-grid">{original}{"".join(steps)}</div>'
+        f'<p class="pf-reading">{html.escape(sanity_reading(check))}</p>'
+        f"{_legend(SANITY_SCALE)}</div>"
+    )
+
+
+def sanity_api(check: SanityCheck, pictures: dict) -> dict:
+    """The sanity check for programs: per step what was re-initialised, the rank correlation with the
+    original map, what the model predicts then, and the map as a picture; the reading in words."""
+    return {
+        "method": check.method,
+        "stage": check.stage,
+        "granularity": check.granularity,
+        "seed": check.seed,
+        "target": {"index": check.target.index, "label": check.target.label, "probability": check.target.probability},
+        "original_picture": pictures["original"],
+        "steps": [
+            {
+                "label": step.label,
+                "layers": list(step.layers),
+                "spearman": step.spearman,
+                "top_class": {
+                    "index": step.top_class.index,
+                    "label": step.top_class.label,
+                    "probability": step.top_class.probability,
+                },
+                "picture": picture,
+            }
+            for step, picture in zip(check.steps, pictures["steps"])
+        ],
+        "reading": sanity_reading(check),
+        "seconds": round(check.seconds, 4),
+    }
