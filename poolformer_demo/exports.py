@@ -12,12 +12,11 @@ from PIL import Image
 from .analysis import Analysis
 from .anatomy import BlockAnatomy
 from .cams import CAM_METHODS
+from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
 from .render import (
     anatomy_views,
     attribution_overlay,
-    branch_ratio_plot,
-    faithfulness_plot,
     overlay,
     receptive_field_view,
     upscale,

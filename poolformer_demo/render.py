@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .errors import SelectionError
 
 if TYPE_CHECKING:
-    from .anatomy import BlockAnatomy, BranchRatio
+    from .anatomy import BlockAnatomy
     from .receptive_field import ReceptiveField
 
 # Exported feature maps are enlarged to at least this size; nearest-neighbour keeps each position a cell.
@@ -283,65 +283,6 @@ def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[St
     )
 
 
-def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, int] | None = None) -> np.ndarray:
-    """A line plot over every block of ||branch|| / ||stream|| for the token mixer and the channel
-    MLP, stages shaded alternately; `highlight` (stage, block) marks one block. An RGB array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    positions = np.arange(len(branches))
-    figure = Figure(figsize=(max(6.0, 0.28 * len(branches) + 2.5), 3.2), dpi=100)
-    axes = figure.add_subplot()
-    stages = [b.stage for b in branches]
-    for stage in sorted(set(stages)):
-        members = [i for i, s in enumerate(stages) if s == stage]
-        if stage % 2 == 0:
-            axes.axvspan(members[0] - 0.5, members[-1] + 0.5, color="0.93", zorder=0)
-        axes.text(
-            (members[0] + members[-1]) / 2,
-            1.0,
-            f"stage {stage}",
-            transform=axes.get_xaxis_transform(),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            color="0.35",
-        )
-    axes.plot(
-        positions,
-        [b.mixer_ratio for b in branches],
-        "o-",
-        color="tab:blue",
-        markersize=4,
-        label="token mixer: ||ls1 · mixer|| / ||x||",
-    )
-    axes.plot(
-        positions,
-        [b.mlp_ratio for b in branches],
-        "s-",
-        color="tab:orange",
-        markersize=4,
-        label="channel MLP: ||mlp|| / ||x + ls1 · mixer||",
-    )
-    if highlight is not None:
-        chosen = [i for i, b in enumerate(branches) if (b.stage, b.block) == tuple(highlight)]
-        for i in chosen:
-            axes.axvline(i, color="0.4", linestyle=":", linewidth=1)
-    axes.set_xticks(
-        positions, [f"{b.stage}.{b.block}" for b in branches], fontsize=7, rotation=90 if len(branches) > 24 else 0
-    )
-    axes.set_xlim(-0.5, len(branches) - 0.5)
-    axes.set_ylim(bottom=0)
-    axes.set_xlabel("block (stage.block)")
-    axes.set_ylabel("||branch|| / ||stream||")
-    axes.legend(fontsize=8, loc="upper left", frameon=False)
-    figure.tight_layout()
-    # An Agg canvas of its own: no pyplot state, so plots drawn on several threads stay apart.
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
-
-
 def receptive_field_view(field: ReceptiveField, scale: str = "sqrt") -> np.ndarray:
     """The effective receptive field over the dimmed crop, with the theoretical field drawn as a
     box and the position's centre as a cross. `scale` ("linear", "sqrt" or "log": six decades
@@ -389,47 +330,3 @@ def attribution_overlay(
     heat = apply_colormap(unit, DIVERGING_CMAP).astype(np.float32)
     opacity = float(np.clip(opacity, 0.0, 1.0))
     return np.rint((1.0 - opacity) * base + opacity * heat).astype(np.uint8)
-
-
-def figure_to_rgb(figure) -> np.ndarray:
-    """A matplotlib Figure drawn with the Agg canvas, as an HxWx3 uint8 array."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
-
-
-def faithfulness_figure(report, titles: dict[str, str] | None = None):
-    """Deletion and insertion curves of a faithfulness.FaithfulnessReport side by side, each
-    method with its AUC in the legend, the random baseline as a mean line and a band (min to max
-    over the random orders). Returns a matplotlib Figure (no pyplot state, safe in threads)."""
-    from matplotlib.figure import Figure
-
-    titles = titles or {}
-    figure = Figure(figsize=(9, 3.2 + 0.18 * (len(report.methods) + 2)), dpi=100, layout="constrained")
-    axes = figure.subplots(1, 2, sharey=True)
-    x = report.fractions
-    random = report.random
-    for ax, kind, better in ((axes[0], "deletion", "lower"), (axes[1], "insertion", "higher")):
-        curves = getattr(random, kind)
-        ax.fill_between(x, curves.min(axis=0), curves.max(axis=0), color="0.8", label=None)
-        random_auc = getattr(random.mean, kind + "_auc")
-        ax.plot(x, curves.mean(axis=0), color="0.4", linestyle="--", label=f"random ({random_auc:.3f})")
-        for name, method_curves in report.methods.items():
-            auc = getattr(method_curves, kind + "_auc")
-            ax.plot(x, getattr(method_curves, kind), linewidth=1.8, label=f"{titles.get(name, name)} ({auc:.3f})")
-        ax.set_title(f"{kind.capitalize()} (AUC, {better} is better)", fontsize=10)
-        ax.set_xlabel("fraction of pixels " + ("removed" if kind == "deletion" else "inserted"))
-        ax.set_xlim(0, 1)
-        ax.set_ylim(0, 1.02)
-        ax.grid(alpha=0.3)
-        # Below the plot, so no curve is hidden behind it.
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
-    axes[0].set_ylabel("target class probability")
-    return figure
-
-
-def faithfulness_plot(report, titles: dict[str, str] | None = None) -> np.ndarray:
-    """faithfulness_figure as an RGB array."""
-    return figure_to_rgb(faithfulness_figure(report, titles))

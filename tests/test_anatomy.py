@@ -12,7 +12,7 @@ from torch import nn
 from transformers import PoolFormerConfig
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
-from poolformer_demo import ModelCache, analyze, load_model, render
+from poolformer_demo import ModelCache, analyze, load_model, plots, render
 from poolformer_demo.anatomy import STEPS, BlockRecorder, block_anatomy
 from poolformer_demo.blocks import shared_copy
 from poolformer_demo.cli import main
@@ -308,7 +308,7 @@ def test_anatomy_views_show_every_step_with_a_one_line_caption(anatomy_3_2):
 
 
 def test_branch_plot_and_receptive_field_view_are_rgb_pictures(anatomy_3_2, s12_cache, photo):
-    plot = render.branch_ratio_plot(anatomy_3_2.branches, highlight=(3, 2))
+    plot = plots.branch_ratio_plot(anatomy_3_2.branches, highlight=(3, 2))
     assert plot.ndim == 3 and plot.shape[2] == 3 and plot.dtype == np.uint8 and plot.std() > 0
     field = receptive_field(photo, "s12", stage=1, y=28, x=28, cache=s12_cache)
     picture = render.receptive_field_view(field)

@@ -19,7 +19,7 @@ from poolformer_demo.faithfulness import (
     pixel_ranks,
     road_scores,
 )
-from poolformer_demo.render import faithfulness_plot
+from poolformer_demo.plots import faithfulness_plot
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..plots import figure_to_rgb
 from ..variants import ASSETS_DIR
 from .arms import ARMS
 from .lab import ArmRun, CurvePoint, LabConfig, LabResult
@@ -188,6 +188,4 @@ def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> Figure:
 
 def render_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> np.ndarray:
     """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    canvas = FigureCanvasAgg(plot_curves(runs, title))
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return figure_to_rgb(plot_curves(runs, title))

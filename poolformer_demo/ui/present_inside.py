@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import render
+from .. import plots, render
 from ..analysis import Analysis
 from ..anatomy import BlockAnatomy
 from ..knockouts import Knockouts
@@ -105,7 +105,7 @@ def anatomy_pictures(anatomy: BlockAnatomy) -> dict:
         }
         for view in render.anatomy_views(anatomy, channel)
     ]
-    plot = render.branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
+    plot = plots.branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
     return {
         "channel": channel,
         "steps": steps,

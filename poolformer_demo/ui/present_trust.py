@@ -8,7 +8,7 @@ import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .. import render
+from .. import plots, render
 from ..cams import CAM_METHODS
 from ..faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
 from .present_explain import (
@@ -97,7 +97,7 @@ def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str
 
 
 def faithfulness_plot_uri(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
-    return render.data_uri(render.faithfulness_plot(report, dict(titles)))
+    return render.data_uri(plots.faithfulness_plot(report, dict(titles)))
 
 
 def faithfulness_html(
