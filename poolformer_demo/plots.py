@@ -62,7 +62,7 @@ def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, i
     axes.set_ylim(bottom=0)
     axes.set_xlabel("block (stage.block)")
     axes.set_ylabel("||branch|| / ||stream||")
-    axes.legend(fontsize=8, loc="upper left", frameon=False)
+    axes.legend(fontsize=8, loc="best", framealpha=0.85)
     figure.tight_layout()
     return figure_to_rgb(figure)
 

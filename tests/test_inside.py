@@ -226,7 +226,8 @@ def test_anatomy_endpoint_returns_the_steps_and_every_blocks_branch_ratios(clien
 def test_knockout_endpoint_gives_before_and_after(client):
     from gradio_client import handle_file
 
-    result = client.predict(handle_file(str(PHOTO)), "s12", [1, 2, 3, 4], [], "tiger cat", api_name="/knockout")
+    # Stages as the API page describes them: strings.
+    result = client.predict(handle_file(str(PHOTO)), "s12", ["1", "2", "3", "4"], [], "tiger cat", api_name="/knockout")
     assert result["target"] == {"index": 282, "label": "tiger cat"}
     assert result["knockouts"]["mixer"] == [1, 2, 3, 4] and result["knockouts"]["mlp"] == []
     for side in ("before", "after"):

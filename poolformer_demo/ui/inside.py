@@ -90,8 +90,8 @@ class InsideTab:
         self,
         image: str | None,
         variant: str = DEFAULT_VARIANT,
-        mixer_stages: list[int] | None = None,
-        mlp_stages: list[int] | None = None,
+        mixer_stages: list[str] | None = None,
+        mlp_stages: list[str] | None = None,
         target: str | None = None,
     ):
         """Top-5 and the deepest Grad-CAM as trained and with the token mixer or channel MLP of some stages off.
@@ -157,7 +157,7 @@ class InsideTab:
             return self._failed(exc, 2)
         return "", view.anatomy_html(anatomy, pictures)
 
-    def show_knockout(self, session: Session | None, mixer_stages: list[int], mlp_stages: list[int]):
+    def show_knockout(self, session: Session | None, mixer_stages: list[str], mlp_stages: list[str]):
         """Before and after the knockout, for the class explained on the Explore tab: (status, knockout HTML)."""
         try:
             image, variant = self._session_image(session)
@@ -223,10 +223,10 @@ class InsideTab:
         with knockouts, gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
                 mixer_off = gr.CheckboxGroup(
-                    view.stage_choices(), value=[], label="Token mixing off in", elem_id="knockout-mixer"
+                    view.knockout_stage_choices(), value=[], label="Token mixing off in", elem_id="knockout-mixer"
                 )
                 mlp_off = gr.CheckboxGroup(
-                    view.stage_choices(), value=[], label="Channel MLP off in", elem_id="knockout-mlp"
+                    view.knockout_stage_choices(), value=[], label="Channel MLP off in", elem_id="knockout-mlp"
                 )
                 run = gr.Button("Re-run with the knockout", variant="primary", elem_id="knockout-button")
                 gr.Markdown(view.KNOCKOUT_WHY, elem_id="knockout-why")
@@ -254,8 +254,8 @@ class InsideTab:
         api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
         api_stage = gr.Number(1, precision=0, visible=False)
         api_block = gr.Number(1, precision=0, visible=False)
-        api_mixer = gr.CheckboxGroup(view.stage_choices(), value=[], visible=False)
-        api_mlp = gr.CheckboxGroup(view.stage_choices(), value=[], visible=False)
+        api_mixer = gr.CheckboxGroup(view.knockout_stage_choices(), value=[], visible=False)
+        api_mlp = gr.CheckboxGroup(view.knockout_stage_choices(), value=[], visible=False)
         api_target = gr.Textbox("", visible=False)
         api_y = gr.Number(0, precision=0, visible=False)
         api_x = gr.Number(0, precision=0, visible=False)

@@ -181,9 +181,17 @@ def anatomy_api(anatomy: BlockAnatomy, pictures: dict) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+def knockout_stage_choices() -> list[tuple[str, str]]:
+    # String values: Gradio describes a check-box group's values to API clients as strings, and
+    # would refuse the strings its own API page tells them to send if the values were numbers.
+    return [(label, str(stage)) for label, stage in stage_choices()]
+
+
 def knockouts_from(mixer_stages, mlp_stages) -> Knockouts:
     """The parts switched off, from two lists of stage numbers (check boxes or API lists)."""
-    return Knockouts(mixer=tuple(mixer_stages or ()), mlp=tuple(mlp_stages or ()))
+    return Knockouts(
+        mixer=tuple(int(stage) for stage in mixer_stages or ()), mlp=tuple(int(stage) for stage in mlp_stages or ())
+    )
 
 
 def paper_table_markdown() -> str:
