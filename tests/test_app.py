@@ -28,7 +28,7 @@ def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypa
 
 
 def test_variant_menu_and_learn_tab():
-    choices = {value: title for title, value in explore.variant_choices()}
+    choices = {value: title for title, value in present.variant_choices()}
     assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
     assert choices["m48"] == "M48 · 73M · 82.5% top-1"
     assert choices["shapes"] == "shapes · offline, six shapes"

@@ -24,7 +24,7 @@ from poolformer_demo.shapes.arms import ARM_NAMES, ARMS
 from poolformer_demo.shapes.lab import LabConfig, LabProgress
 from poolformer_demo.shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import present_lab
+from poolformer_demo.ui import present, present_lab
 from poolformer_demo.ui.lab import LabSection
 
 # A live run small enough for a test: a few hundred images, a dozen steps per arm.
@@ -192,20 +192,20 @@ def test_a_second_run_waits_until_the_first_has_ended():
     while "<progress max=" not in next(first)[0]:
         pass
     second = section.run_on_page(["identity"])
-    assert next(second)[0] == present_lab.status_html(present_lab.WAITING)
+    assert next(second)[0] == present.status_html(present_lab.WAITING)
     first.close()
     started = time.monotonic()
     status = next(second)[0]
-    while status == present_lab.status_html(present_lab.WAITING) and time.monotonic() - started < THREAD_END_S:
+    while status == present.status_html(present_lab.WAITING) and time.monotonic() - started < THREAD_END_S:
         status = next(second)[0]
-    assert status == present_lab.status_html(present_lab.PREPARING)
+    assert status == present.status_html(present_lab.PREPARING)
     second.close()
     wait_for_end(section.last_run.thread)
 
 
 def test_a_run_with_no_arms_says_so_without_training():
     section = tiny_section()
-    assert list(section.run_on_page([])) == [(present_lab.message_html(present_lab.NO_ARMS), gr.skip())]
+    assert list(section.run_on_page([])) == [(present.message_html(present_lab.NO_ARMS), gr.skip())]
     assert section.last_run is None
 
 

@@ -21,8 +21,8 @@ from . import present_compare as view
 from .background import REFRESH_S, run_in_background
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
-from .present import Session
-from .present_explain import STOPPED, failure_html, message_html, progress_html, status_html
+from .present import Session, message_html, status_html, variant_choices
+from .present_explain import STOPPED, failure_html, progress_html
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
 
@@ -132,7 +132,7 @@ class CompareTab:
                 hand_over_undecoded(upload)
                 source = gr.Markdown(view.source_markdown(None), elem_id="compare-source")
                 variants = gr.CheckboxGroup(
-                    view.variant_choices(),
+                    variant_choices(),
                     value=view.default_variants(available_variants(self.cache)),
                     label="Models",
                     elem_id="compare-variants",

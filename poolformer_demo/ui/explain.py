@@ -30,7 +30,7 @@ from .background import REFRESH_S, run_in_background
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
 from .pictures import LruStore
-from .present import Session
+from .present import Session, message_html, stage_choices, status_html
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
@@ -213,7 +213,7 @@ class ExplainTab:
         """Run `compute(progress, should_stop)` in the background: ("status", HTML) for the status
         line (None: leave it), then ("done", result). Closing it stops the computation."""
         started = time.monotonic()
-        yield "status", view.status_html(started_text)
+        yield "status", status_html(started_text)
         with closing(run_in_background(compute, self.refresh_s)) as events:
             for kind, value in events:
                 if kind == "progress":
@@ -246,7 +246,7 @@ class ExplainTab:
                 else:
                     self.explanations.put(self._key(session, stage), value)
                     done = f"Done: {len(value.attributions)} maps in {value.seconds:.1f} s."
-                    yield view.message_html(done), view.attributions_html(value, view.attribution_pictures(value))
+                    yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield view.failure_html(failure_message(exc)), gr.skip()
 
@@ -291,7 +291,7 @@ class ExplainTab:
                     attributions = view.attributions_html(value, view.attribution_pictures(value))
                 plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
                 done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
-                yield view.message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
+                yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield view.failure_html(failure_message(exc)), gr.skip(), gr.skip()
 
@@ -324,13 +324,13 @@ class ExplainTab:
                 else:
                     crop = render.data_uri(self._crop(image, variant), "jpeg")
                     done = f"Done: {len(value.steps)} steps in {value.seconds:.1f} s."
-                    yield view.message_html(done), trust.sanity_html(value, trust.sanity_pictures(value), crop)
+                    yield message_html(done), trust.sanity_html(value, trust.sanity_pictures(value), crop)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield view.failure_html(failure_message(exc)), gr.skip()
 
     @staticmethod
     def stopped() -> str:
-        return view.message_html(view.STOPPED)
+        return message_html(view.STOPPED)
 
     def sanity_expected(self, method: str) -> str:
         """What the chosen method's sanity check costs, said before it runs."""
@@ -383,7 +383,7 @@ class ExplainTab:
                     scale=4,
                 )
                 stage = gr.Radio(
-                    view.stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="attribution-stage", scale=2
+                    stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="attribution-stage", scale=2
                 )
                 run = gr.Button("Run the attributions", variant="primary", elem_id="attributions-button", scale=1)
                 stop = gr.Button("Stop", variant="stop", elem_id="attributions-stop", scale=0, min_width=80)
@@ -412,7 +412,7 @@ class ExplainTab:
                     view.method_choices(), value=DEFAULT_CAM, label="Method", elem_id="sanity-method", scale=2
                 )
                 sanity_stage = gr.Radio(
-                    view.stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="sanity-stage", scale=2
+                    stage_choices(), value=STAGE_COUNT, label="CAMs at", elem_id="sanity-stage", scale=2
                 )
                 sanity_run = gr.Button("Randomise the model", variant="primary", elem_id="sanity-button", scale=1)
                 sanity_stop = gr.Button("Stop", variant="stop", elem_id="sanity-stop", scale=0, min_width=80)

@@ -19,7 +19,7 @@ from . import present
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
 from .pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
-from .present import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView, Session
+from .present import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView, Session, variant_choices
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 SESSION_TTL_S = 3600
@@ -40,10 +40,6 @@ def default_variant(cache: ModelCache, shapes_available: bool) -> str:
     if s12.name in cache.cached_variants() or weights.weights_obtainable(s12) or not shapes_available:
         return DEFAULT_VARIANT
     return SHAPES_VARIANT_NAME
-
-
-def variant_choices() -> list[tuple[str, str]]:
-    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
 
 
 def variant_hint(cache: ModelCache) -> str:

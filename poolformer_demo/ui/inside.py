@@ -22,7 +22,7 @@ from . import present_inside as view
 from .components import hand_over_undecoded
 from .errors import failure_message, user_error
 from .lab import LabSection
-from .present import Session
+from .present import Session, stage_choices
 
 IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
 NOTHING_KNOCKED_OUT = "Tick at least one part to switch off: token mixing or the channel MLP of a stage."
@@ -211,7 +211,7 @@ class InsideTab:
 
         with gr.Accordion("1 · The block, step by step", open=True, elem_id="anatomy-section"):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
-                stage = gr.Radio(view.stage_choices(), value=1, label="Stage", elem_id="anatomy-stage", scale=3)
+                stage = gr.Radio(stage_choices(), value=1, label="Stage", elem_id="anatomy-stage", scale=3)
                 block = gr.Dropdown(
                     view.block_choices(DEFAULT_VARIANT, 1), value=1, label="Block", elem_id="anatomy-block", scale=1
                 )
@@ -238,7 +238,7 @@ class InsideTab:
         fields = gr.Accordion("3 · Receptive fields", open=True, elem_id="field-section")
         with fields, gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                field_stage = gr.Radio(view.stage_choices(), value=1, label="Stage", elem_id="field-stage")
+                field_stage = gr.Radio(stage_choices(), value=1, label="Stage", elem_id="field-stage")
                 field_button = gr.Button("Show the field", variant="primary", elem_id="field-button")
                 gr.Markdown(view.FIELD_TEXT, elem_id="field-text")
             with gr.Column(scale=3, min_width=340):

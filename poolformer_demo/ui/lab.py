@@ -24,6 +24,7 @@ from ..shapes.lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabP
 from ..shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
 from . import present_lab as view
 from .errors import failure_message, user_error
+from .present import message_html, status_html
 
 # How often the page hears from a run: the progress line at most twice a second, the curves (a
 # matplotlib figure, ~0.1 s to draw) at most every two seconds, and only when a point was added.
@@ -217,7 +218,7 @@ class LabSection:
         try:
             arms, steps = self._checked(arms, self.steps)
         except gr.Error as exc:
-            yield view.message_html(exc.message), gr.skip()
+            yield message_html(exc.message), gr.skip()
             return
         reference, reference_rows = self.reference
         drawn_at, drawn, run, first = 0.0, None, None, None
@@ -225,10 +226,10 @@ class LabSection:
             with closing(self._live(arms, steps)) as events:
                 for kind, value in events:
                     if kind == "waiting":
-                        yield view.status_html(view.WAITING), gr.skip()
+                        yield status_html(view.WAITING), gr.skip()
                     elif kind == "started":
                         run = value
-                        yield view.status_html(view.PREPARING), view.empty_live_html()
+                        yield status_html(view.PREPARING), view.empty_live_html()
                     elif kind == "progress":
                         first = first or value
                         # The curves change when a point is added; drawing them is what costs.
@@ -248,15 +249,15 @@ class LabSection:
                         result = value
                         curves = view.curves_uri(result) if result.runs else None
                         yield (
-                            view.message_html(view.finished_text(result, len(arms) * len(result.seeds))),
+                            message_html(view.finished_text(result, len(arms) * len(result.seeds))),
                             view.live_html(result, reference, reference_rows, curves),
                         )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            yield view.message_html(failure_message(exc)), gr.skip()
+            yield message_html(failure_message(exc)), gr.skip()
 
     @staticmethod
     def stopped() -> str:
-        return view.message_html(view.STOPPED)
+        return message_html(view.STOPPED)
 
     def run_ablation_lab(self, arms: list[str] | None = None, steps: int = LIVE_STEPS):
         """Train tiny MetaFormers that differ from PoolFormer in one part on the shapes task, and score them.

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ..analysis import Analysis
 from ..errors import without_paths
-from ..variants import HUB_VARIANTS, STAGE_COUNT, Variant
+from ..variants import HUB_VARIANTS, STAGE_COUNT, VARIANTS, Variant
 from .pictures import FEATURE_VIEWS, FeaturePictures
 
 # How the feature maps are drawn: (label on the page, name in FeatureViews).
@@ -21,6 +21,7 @@ VIEW_CHOICES = (("PCA (RGB)", "pca"), ("mean activation", "mean"), ("top channel
 DEFAULT_VIEW = "pca"
 DEFAULT_OPACITY = 0.5
 DEEPEST_STAGE = STAGE_COUNT
+STAGES = tuple(range(1, STAGE_COUNT + 1))
 
 
 @dataclass(frozen=True)
@@ -239,8 +240,8 @@ def api_result(analysis: Analysis, features: FeaturePictures, heatmaps: tuple[st
     return {
         "variant": analysis.variant.name,
         "weights_source": analysis.weights_source,
-        "target": _prediction(analysis.target, analysis.labels),
-        "top_k": [_prediction(p, analysis.labels) for p in analysis.predictions],
+        "target": prediction_json(analysis.target, analysis.labels),
+        "top_k": [prediction_json(p, analysis.labels) for p in analysis.predictions],
         "crop_size": [analysis.input_image.height, analysis.input_image.width],
         "crop": features.crop,
         "stages": [
@@ -260,12 +261,33 @@ def api_result(analysis: Analysis, features: FeaturePictures, heatmaps: tuple[st
     }
 
 
-def _prediction(prediction, labels: tuple[str, ...]) -> dict:
+def prediction_json(prediction, labels: tuple[str, ...]) -> dict:
+    """One prediction for programs, named as the page names it."""
     return {
         "index": prediction.index,
         "label": display_names(labels)[prediction.index],
         "probability": prediction.probability,
     }
+
+
+def variant_choices() -> list[tuple[str, str]]:
+    """The model menus' entries: (short label, variant name)."""
+    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
+
+
+def stage_choices() -> list[tuple[str, int]]:
+    return [(f"stage {i}", i) for i in STAGES]
+
+
+def status_html(text: str, fraction: float | None = None) -> str:
+    """A long run's progress bar (moving without a share when `fraction` is None) and a line of text."""
+    bar = "<progress></progress>" if fraction is None else f'<progress max="1" value="{fraction:.4f}"></progress>'
+    return f'<div class="pf-run-status">{bar}<span>{html.escape(text)}</span></div>'
+
+
+def message_html(text: str) -> str:
+    """A line without a bar where a long run's progress shows: done, stopped, or what went wrong."""
+    return f'<div class="pf-run-status pf-idle"><span>{html.escape(text)}</span></div>'
 
 
 def journey_markdown(analysis: Analysis | None = None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import render
 from ..comparison import Comparison, VariantFailure, VariantRun
-from ..variants import VARIANTS
+from ..exports import prediction_json
 from .present import Session, md
 
 INTRO = (
@@ -24,10 +24,6 @@ NO_IMAGE = "Upload an image here, or analyse one on the Explore tab first."
 HINT = "Choose two or more models and press *Compare*; each model's result appears in its own column."
 # A model taken from the cache faster than this was already loaded.
 ALREADY_LOADED_S = 0.05
-
-
-def variant_choices() -> list[tuple[str, str]]:
-    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
 
 
 def source_markdown(session: Session | None) -> str:
@@ -141,8 +137,8 @@ def compare_api(comparison: Comparison, messages: Mapping[str, str] | None = Non
             {
                 "variant": name,
                 "weights_source": outcome.weights_source,
-                "target": _prediction(outcome.target),
-                "top_k": [_prediction(p) for p in outcome.predictions],
+                "target": prediction_json(outcome.target),
+                "top_k": [prediction_json(p) for p in outcome.predictions],
                 "crop": render.data_uri(outcome.input_image, "jpeg"),
                 "gradcam": [[round(float(v), 6) for v in row] for row in outcome.cam_raw],
                 "gradcam_picture": render.data_uri(render.heatmap(outcome.cam_raw)),
@@ -151,10 +147,6 @@ def compare_api(comparison: Comparison, messages: Mapping[str, str] | None = Non
             }
         )
     return {"variants": variants, "agreement": agreement(comparison), "notes": list(comparison.notes)}
-
-
-def _prediction(prediction) -> dict:
-    return {"index": prediction.index, "label": prediction.label, "probability": prediction.probability}
 
 
 def default_variants(available: Sequence[str]) -> list[str]:

@@ -32,13 +32,12 @@ from ..attributions import (
     occlusion_geometry,
 )
 from ..cams import CAM_METHODS, DEFAULT_CAM
-from ..variants import HUB_VARIANTS, STAGE_COUNT
-from .present import Session, display_names, md
+from ..variants import HUB_VARIANTS
+from .present import STAGES, Session, display_names, md, prediction_json, status_html
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
     pass
 
-STAGES = tuple(range(1, STAGE_COUNT + 1))
 LAYER_FORMAT = "webp"
 LAYER_QUALITY = 85
 
@@ -85,10 +84,6 @@ def cam_choices() -> list[tuple[str, str]]:
 def method_choices() -> list[tuple[str, str]]:
     """Every method the attributions section offers: the CAMs and the pixel methods."""
     return [(title, name) for name, title in METHOD_TITLES.items()]
-
-
-def stage_choices() -> list[tuple[str, int]]:
-    return [(f"stage {i}", i) for i in STAGES]
 
 
 def source_markdown(session: Session | None) -> str:
@@ -352,14 +347,6 @@ def read_npy_uri(uri: str) -> np.ndarray:
     return np.load(io.BytesIO(base64.b64decode(payload)), allow_pickle=False)
 
 
-def _prediction(prediction, labels: tuple[str, ...]) -> dict:
-    return {
-        "index": prediction.index,
-        "label": display_names(labels)[prediction.index],
-        "probability": prediction.probability,
-    }
-
-
 def explain_api(
     explanation: Explanation, pictures: dict, cam_pictures: dict, arrays: bool = False, plot: str | None = None
 ) -> dict:
@@ -394,8 +381,8 @@ def explain_api(
     result = {
         "variant": analysis.variant.name,
         "weights_source": analysis.weights_source,
-        "target": _prediction(analysis.target, analysis.labels),
-        "top_k": [_prediction(p, analysis.labels) for p in analysis.predictions],
+        "target": prediction_json(analysis.target, analysis.labels),
+        "top_k": [prediction_json(p, analysis.labels) for p in analysis.predictions],
         "crop_size": [analysis.input_image.height, analysis.input_image.width],
         "crop": pictures["crop"],
         "colour_scale": SCALE_NOTE,
@@ -417,19 +404,8 @@ def explain_api(
 # ---------------------------------------------------------------------------------------------
 
 
-def status_html(text: str, fraction: float | None = None) -> str:
-    """A progress bar (moving without a share when `fraction` is None) and a line of text."""
-    bar = "<progress></progress>" if fraction is None else f'<progress max="1" value="{fraction:.4f}"></progress>'
-    return f'<div class="pf-run-status">{bar}<span>{html.escape(text)}</span></div>'
-
-
 def progress_html(fraction: float, title: str, seconds: float) -> str:
     return status_html(f"{title}… {fraction:.0%} · {seconds:.0f} s", fraction)
-
-
-def message_html(text: str) -> str:
-    """A line without a bar: done, stopped, or what went wrong (the pictures below stay)."""
-    return f'<div class="pf-run-status pf-idle"><span>{html.escape(text)}</span></div>'
 
 
 def failure_html(message: str) -> str:

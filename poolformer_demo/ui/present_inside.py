@@ -17,12 +17,11 @@ from ..analysis import Analysis
 from ..anatomy import BlockAnatomy
 from ..knockouts import Knockouts
 from ..receptive_field import ReceptiveField
-from ..variants import PAPER_S12_ABLATIONS, STAGE_COUNT, get_variant
-from .present import Session, display_names, md
+from ..variants import PAPER_S12_ABLATIONS, get_variant
+from .present import Session, display_names, md, stage_choices
 
 # How the effective receptive field's tail is drawn: sqrt keeps the weak edges visible.
 ERF_SCALE = "sqrt"
-STAGES = tuple(range(1, STAGE_COUNT + 1))
 
 INTRO = (
     "MetaFormer's claim is that the block — norm, token mixer, residual, channel MLP, residual — carries the "
@@ -68,10 +67,6 @@ def block_choices(variant: str, stage: int) -> list[tuple[str, int]]:
     """The block menu for a stage: as many blocks as the variant has there."""
     depth = get_variant(variant).depths[int(stage) - 1]
     return [(f"block {i}", i) for i in range(1, depth + 1)]
-
-
-def stage_choices() -> list[tuple[str, int]]:
-    return [(f"stage {i}", i) for i in STAGES]
 
 
 def section_failure(message: str) -> str:

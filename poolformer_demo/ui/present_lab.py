@@ -21,6 +21,7 @@ from ..shapes.data import CLASS_NAMES
 from ..shapes.lab import LAB_IMAGE_SIZE, ArmRun, LabProgress, LabResult
 from ..shapes.lab_results import ArmSummary, render_curves, summarize
 from ..variants import PAPER_S12_ABLATIONS, get_variant
+from .present import message_html, status_html
 
 CHANCE = 1 / len(CLASS_NAMES)
 MIXER_ARMS = ("pooling", "identity", "random", "conv")
@@ -294,12 +295,6 @@ def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: st
 # ---------------------------------------------------------------------------------------------
 
 
-def status_html(text: str, fraction: float | None = None) -> str:
-    """A progress bar (moving without a share when `fraction` is None) and a line of text."""
-    bar = "<progress></progress>" if fraction is None else f'<progress max="1" value="{fraction:.4f}"></progress>'
-    return f'<div class="pf-lab-status">{bar}<span>{html.escape(text)}</span></div>'
-
-
 def live_markdown(steps: int) -> str:
     """What a live run is, before one is started."""
     return (
@@ -312,12 +307,7 @@ def live_markdown(steps: int) -> str:
 
 
 def idle_html() -> str:
-    return f'<div class="pf-lab-status pf-idle"><span>{html.escape(LIVE_HINT)}</span></div>'
-
-
-def message_html(text: str) -> str:
-    """A line without a bar: a refusal, a stop or a failure."""
-    return f'<div class="pf-lab-status pf-idle"><span>{html.escape(text)}</span></div>'
+    return message_html(LIVE_HINT)
 
 
 def progress_text(p: LabProgress, first: LabProgress | None = None) -> str:
