@@ -77,28 +77,30 @@ HUB_VARIANTS: dict[str, Variant] = {
 
 SHAPES_VARIANT_NAME = "shapes"
 SHAPES_DIR = ASSETS_DIR / "demo_shapes"
+PAIRS_VARIANT_NAME = "pairs"
+PAIRS_DIR = ASSETS_DIR / "demo_pairs"
 # Earlier releases called the bundled model "demo"; API callers that still do keep working.
 _ALIASES = {"demo": SHAPES_VARIANT_NAME}
 
 
-def _shapes_variant() -> Variant:
-    """The bundled shapes model; its architecture is read from its own files."""
+def _bundled_variant(name: str, folder: Path, description: str) -> Variant:
+    """A model bundled in ``folder``; its architecture is read from its own files."""
     import json
 
-    config_path = SHAPES_DIR / "config.json"
-    processor_path = SHAPES_DIR / "preprocessor_config.json"
+    config_path = folder / "config.json"
+    processor_path = folder / "preprocessor_config.json"
     config = json.loads(config_path.read_text()) if config_path.is_file() else {}
     processor = json.loads(processor_path.read_text()) if processor_path.is_file() else {}
     return Variant(
-        name=SHAPES_VARIANT_NAME,
+        name=name,
         depths=tuple(config.get("depths", (0, 0, 0, 0))),
         hidden_sizes=tuple(config.get("hidden_sizes", (0, 0, 0, 0))),
-        params_m=round(_count_params(SHAPES_DIR / "model.safetensors") / 1e6, 2),
+        params_m=round(_count_params(folder / "model.safetensors") / 1e6, 2),
         macs_g=None,
         top1=None,
         crop_pct=processor.get("crop_pct", 1.0),
-        bundled_dir=SHAPES_DIR,
-        description="six shapes, offline",
+        bundled_dir=folder,
+        description=description,
     )
 
 
@@ -118,7 +120,12 @@ def _count_params(weights_file: Path) -> int:
     return total
 
 
-VARIANTS: dict[str, Variant] = {**HUB_VARIANTS, SHAPES_VARIANT_NAME: _shapes_variant()}
+VARIANTS: dict[str, Variant] = {
+    **HUB_VARIANTS,
+    SHAPES_VARIANT_NAME: _bundled_variant(SHAPES_VARIANT_NAME, SHAPES_DIR, "six shapes, offline"),
+    # Two far-apart discs, same colour or not: a task the patch embeddings alone cannot solve.
+    PAIRS_VARIANT_NAME: _bundled_variant(PAIRS_VARIANT_NAME, PAIRS_DIR, "colour pairs, offline"),
+}
 DEFAULT_VARIANT = "s12"
 
 

@@ -1,5 +1,7 @@
-"""The ablation lab: every arm trains, holds the part it claims to swap and nothing else changes;
-runs report progress, stop when asked, and their results survive a round trip to JSON."""
+"""The ablation lab: every arm trains, holds the part it claims to swap and nothing else changes
+(on both tasks' architectures); runs report progress, stop when asked, read their data from the
+cache, and their results survive a round trip to JSON; the shipped references use the live runs'
+configuration."""
 
 import dataclasses
 import json
@@ -14,23 +16,24 @@ from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer, 
 
 from poolformer_demo import SHAPES_VARIANT_NAME, ModelCache, analyze
 from poolformer_demo.shapes import TEST_SEED_START, make_dataset
-from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, NoResidualLayer, RandomMixing, build_arm_model, tiny_config
-from poolformer_demo.shapes.cli import main
-from poolformer_demo.shapes.lab import (
-    LAB_IMAGE_SIZE,
-    REFERENCE_SEEDS,
-    REFERENCE_STEPS,
-    LabConfig,
-    deepest_cams,
-    run_lab,
+from poolformer_demo.shapes import tasks
+from poolformer_demo.shapes.arms import (
+    ARM_NAMES,
+    ARMS,
+    NoResidualLayer,
+    RandomMixing,
+    build_arm_model,
+    lab_architecture,
 )
+from poolformer_demo.shapes.cli import main
+from poolformer_demo.shapes.lab import LAB_CONFIGS, LIVE_STEPS, REFERENCE_SEEDS, LabConfig, deepest_cams, run_lab
 from poolformer_demo.shapes.lab_results import (
-    REFERENCE_COMMAND,
-    REFERENCE_PATH,
     load_reference,
     load_result,
     plot_curves,
     render_curves,
+    reference_command,
+    reference_path,
     save_result,
     summarize,
 )
@@ -40,7 +43,8 @@ from poolformer_demo.variants import PAPER_S12_ABLATIONS
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 STEPS = 24
-SMALL = LabConfig(train_size=128, eval_size=40, batch_size=16)
+SMALL = LabConfig(image_size=64, steps=STEPS, train_size=128, eval_size=40, batch_size=16)
+TASK_NAMES = tuple(LAB_CONFIGS)
 
 
 def _layers(model):
@@ -51,16 +55,29 @@ def _shapes(model, without: str = "") -> dict:
     return {n: tuple(p.shape) for n, p in model.named_parameters() if not (without and f".{without}." in n)}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def data_cache(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        root = tmp_path_factory.mktemp("data-cache")
+        patch.setenv(tasks.CACHE_ENV, str(root))
+        yield root
+
+
 @pytest.fixture(scope="module")
-def lab(one_torch_thread):
+def lab(one_torch_thread, data_cache):
     reports = []
-    result = run_lab(ARM_NAMES, STEPS, (0,), LAB_IMAGE_SIZE, config=SMALL, progress=reports.append)
+    result = run_lab(ARM_NAMES, config=SMALL, progress=reports.append)
     return result, reports
 
 
-@pytest.fixture(scope="module")
-def models():
-    return {name: build_arm_model(name, tiny_config(), LAB_IMAGE_SIZE, seed=0) for name in ARM_NAMES}
+def _build(name, task, seed=0):
+    config = LAB_CONFIGS[task]
+    return build_arm_model(name, lab_architecture(config), config.image_size, seed=seed)
+
+
+@pytest.fixture(scope="module", params=TASK_NAMES)
+def models(request):
+    return {name: _build(name, request.param) for name in ARM_NAMES}
 
 
 def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
@@ -87,8 +104,6 @@ def test_the_stop_callable_ends_the_lab_early():
     calls = []
     result = run_lab(
         ("pooling", "identity", "conv"),
-        STEPS,
-        (0,),
         config=SMALL,
         progress=calls.append,
         should_stop=lambda: len(calls) >= STEPS + 5,
@@ -110,7 +125,9 @@ def test_identity_arm_has_no_pooling(models):
 
 
 def test_conv_arm_mixes_tokens_with_depthwise_3x3_convolutions(models):
-    for layer, channels in zip(_layers(models["conv"]), tiny_config().hidden_sizes):
+    config = models["conv"].config
+    widths = [w for w, depth in zip(config.hidden_sizes, config.depths) for _ in range(depth)]
+    for layer, channels in zip(_layers(models["conv"]), widths, strict=True):
         conv = layer.pooling
         assert isinstance(conv, nn.Conv2d)
         assert conv.groups == conv.in_channels == conv.out_channels == channels
@@ -119,15 +136,16 @@ def test_conv_arm_mixes_tokens_with_depthwise_3x3_convolutions(models):
 
 
 def test_random_arm_matrix_is_frozen_and_unchanged_by_training():
-    model = build_arm_model("random", tiny_config(), LAB_IMAGE_SIZE, seed=0)
+    model = build_arm_model("random", lab_architecture(SMALL), SMALL.image_size, seed=0)
     mixers = [layer.pooling for layer in _layers(model)]
     assert all(isinstance(m, RandomMixing) for m in mixers)
-    assert [m.matrix.shape[0] for m in mixers] == [256, 64, 16, 16]
+    # 64 px: stages of 16x16, 8x8, 4x4 and 2x2 tokens, S12's depths 2, 2, 6, 2.
+    assert [m.matrix.shape[0] for m in mixers] == [256] * 2 + [64] * 2 + [16] * 6 + [4] * 2
     assert all(torch.allclose(m.matrix.sum(dim=1), torch.ones(m.matrix.shape[0])) for m in mixers)
     assert not any("matrix" in name for name, _ in model.named_parameters())
     before = [m.matrix.clone() for m in mixers]
     weights = model.classifier.weight.detach().clone()
-    data = make_dataset(64, seed=0)
+    data = make_dataset(32, seed=0)
     data = data._replace(images=data.images[:, ::2, ::2].copy())
     fit(model, data, 5, TrainSettings(batch_size=16, seg_weight=0.0))
     assert all(torch.equal(a, m.matrix) for a, m in zip(before, mixers))
@@ -141,6 +159,11 @@ def test_random_mixing_averages_tokens_with_its_matrix():
     assert torch.allclose(mixer(x), expected, atol=1e-6)
     with pytest.raises(ValueError, match="2x3"):
         mixer(torch.randn(1, 4, 3, 3))
+
+
+def test_random_arm_mixes_every_stage_up_to_the_token_limit_of_its_task(models):
+    sides = [m.height for m in models["random"].modules() if isinstance(m, RandomMixing)]
+    assert sides == [32] * 2 + [16] * 2 + [8] * 6 + [4] * 2
 
 
 def test_no_mlp_arm_blocks_add_only_the_token_mixer(models):
@@ -167,6 +190,15 @@ def test_no_residual_arm_output_differs_from_input_plus_branches(models):
     assert all(isinstance(layer, NoResidualLayer) for layer in _layers(models["no_residual"]))
 
 
+def test_no_residual_arm_starts_with_a_signal_that_reaches_the_classifier(models):
+    # With transformers' default layer scale (1e-5) twelve chained blocks would multiply the input
+    # by about 1e-120; the lab starts every arm at layer scale 1.0.
+    model = models["no_residual"].eval()
+    with torch.no_grad():
+        logits = model(pixel_values=torch.randn(4, 3, 128, 128)).logits
+    assert logits.std(dim=0).min() > 1e-4
+
+
 @pytest.mark.parametrize(
     "arm, swapped",
     [
@@ -191,9 +223,9 @@ def test_arms_differ_only_in_their_part():
 
 def test_initialisation_depends_on_the_seed_only():
     torch.manual_seed(123)
-    first = build_arm_model("random", tiny_config(), LAB_IMAGE_SIZE, seed=4).state_dict()
+    first = build_arm_model("random", lab_architecture(SMALL), SMALL.image_size, seed=4).state_dict()
     torch.manual_seed(456)
-    second = build_arm_model("random", tiny_config(), LAB_IMAGE_SIZE, seed=4).state_dict()
+    second = build_arm_model("random", lab_architecture(SMALL), SMALL.image_size, seed=4).state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
@@ -242,14 +274,38 @@ def test_summary_gives_mean_and_spread_per_arm(lab):
         assert row.paper_top1 == ARMS[row.arm].paper.top1
 
 
-def test_reference_results_hold_every_arm_with_three_seeds_at_the_reference_budget():
-    result, rows = load_reference()
-    assert result.steps == REFERENCE_STEPS and result.seeds == REFERENCE_SEEDS and not result.stopped
-    assert result.config == LabConfig() and result.image_size == LAB_IMAGE_SIZE
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_reference_results_hold_every_arm_with_three_seeds_in_the_live_configuration(task):
+    result, rows = load_reference(reference_path(task))
+    config = LAB_CONFIGS[task]
+    assert result.config == config and result.task == task
+    assert result.steps == config.steps and result.image_size == config.image_size
+    assert result.seeds == REFERENCE_SEEDS and not result.stopped
     assert [row.arm for row in rows] == list(ARM_NAMES)
     assert all(row.seeds >= 3 for row in rows)
-    assert all(len(r.curve) >= 10 and r.curve[-1].step == REFERENCE_STEPS for r in result.runs)
-    assert json.loads(REFERENCE_PATH.read_text())["command"] == REFERENCE_COMMAND
+    assert all(len(r.curve) >= 10 and r.curve[-1].step == config.steps for r in result.runs)
+    assert json.loads(reference_path(task).read_text())["command"] == reference_command(task)
+
+
+def test_a_live_run_is_one_seed_of_the_shapes_reference_step_for_step():
+    assert LIVE_STEPS == LAB_CONFIGS["shapes"].steps
+
+
+def test_a_run_uses_its_configurations_steps_and_size(lab):
+    result, _ = lab
+    assert result.steps == SMALL.steps and result.image_size == SMALL.image_size and result.config == SMALL
+
+
+def test_a_second_run_reads_its_images_from_the_cache(data_cache, monkeypatch):
+    calls = []
+    task = tasks.TASKS["pairs"]
+    counting = dataclasses.replace(task, generate=lambda n, s: calls.append(n) or task.generate(n, s))
+    monkeypatch.setitem(tasks.TASKS, "pairs", counting)
+    config = dataclasses.replace(SMALL, task="pairs", steps=2, train_size=32, eval_size=8)
+    run_lab(("pooling",), config=config)
+    assert calls == [32, 8]
+    run_lab(("identity",), config=config)
+    assert calls == [32, 8]
 
 
 def test_curves_render_as_an_rgb_picture(lab):

@@ -1,4 +1,4 @@
-"""Tiny MetaFormers that differ from PoolFormer in one part, for the ablation lab.
+"""Small MetaFormers that differ from PoolFormer in one part, for the ablation lab.
 
 Each arm is transformers' ``PoolFormerForImageClassification`` with one part of every block
 swapped, following the ablations of "MetaFormer is Actually What You Need for Vision" (Yu et al.,
@@ -23,6 +23,7 @@ from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer
 
 from ..variants import PAPER_S12_ABLATIONS, PaperResult
 from .checkpoint import shapes_config
+from .tasks import TASKS
 from .train import init_weights
 
 __all__ = [
@@ -34,8 +35,8 @@ __all__ = [
     "NoResidualLayer",
     "RandomMixing",
     "build_arm_model",
+    "lab_architecture",
     "stage_grids",
-    "tiny_config",
 ]
 
 # A stage with more tokens keeps the identity instead of a random matrix, as RandFormer does in its
@@ -166,17 +167,23 @@ def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, s
     return model
 
 
-def tiny_config(hidden_sizes: tuple[int, ...] = (16, 32, 48, 64), depths: tuple[int, ...] = (1, 1, 1, 1)):
-    """The lab's tiny MetaFormer: at 64 px its stages are 16x16, 8x8, 4x4 and 4x4.
+def lab_architecture(config) -> PoolFormerConfig:
+    """The lab's ``PoolFormerConfig`` for a :class:`~poolformer_demo.shapes.lab.LabConfig`: its depths,
+    widths and patch embeddings, with its task's labels.
 
-    Even patch kernels (8, 4, 4) keep stages centred on their cells (as in the bundled model's
-    configuration); the last stage keeps the 4x4 grid (stride 1, kernel 3) so that its Grad-CAM can
-    still say where the object is.
+    Layer scale starts at 1.0 in every arm, as in the bundled models: at transformers' default
+    (1e-5) a block without residuals would multiply its input by 1e-10 and the no-residual arm
+    would be dead before training, which is not the paper's point.
     """
+    task = TASKS[config.task]
     return shapes_config(
         1.0,
-        depths=list(depths),
-        hidden_sizes=list(hidden_sizes),
-        patch_sizes=[8, 4, 4, 3],
-        strides=[4, 2, 2, 1],
+        depths=list(config.depths),
+        hidden_sizes=list(config.hidden_sizes),
+        patch_sizes=list(config.patch_sizes),
+        strides=list(config.strides),
+        padding=list(config.padding),
+        num_labels=len(task.class_names),
+        id2label=task.id2label,
+        label2id=task.label2id,
     )

@@ -1,40 +1,34 @@
-"""The recipe of the bundled "shapes" model: its configuration, image processor and training run.
+"""The recipes of the bundled models: their configurations, image processor and training runs.
 
-The checkpoint in ``assets/demo_shapes/`` (its model card is the README
-there) is produced by::
+The checkpoints in ``assets/demo_shapes/`` and ``assets/demo_pairs/`` (their model cards are the
+READMEs there) are produced by::
 
-    python -m poolformer_demo.shapes train
+    python -m poolformer_demo.shapes train --task shapes
+    python -m poolformer_demo.shapes train --task pairs --train-size 8000 --epochs 4
 
-(default arguments; about 6.5 minutes on 2 CPU cores when they are not
-shared), and the example images in ``assets/examples/`` by::
+and the example images in ``assets/examples/`` by::
 
     python -m poolformer_demo.shapes examples
 
-The model is transformers' ``PoolFormerForImageClassification`` as it is,
-with the small configuration from :func:`shapes_config` (922,662 parameters,
-3.7 MB as fp32 safetensors), trained from scratch.  The recipe
-(:class:`TrainSettings`):
+Both models are transformers' ``PoolFormerForImageClassification`` as it is, trained from
+scratch on the class label alone:
 
-* 16,000 generated training images, 5 epochs, batch 32, random flips and
-  90-degree rotations (the classes are invariant to both);
-* AdamW (lr 2e-3, weight decay 0.05 on weights only), linear warmup over the
-  first 4 % of the steps, then cosine decay to 0; gradient clipping at 1.0;
-* ``layer_scale_init_value=1.0`` and He-normal convolutions
-  (:func:`init_weights`): with the defaults (1e-5 and normal(0, 0.02)) the
-  network is nearly linear at the start and stays at chance level for a long
-  time;
-* an auxiliary loss during training only: a 1x1 convolution (discarded
-  afterwards) on the normalised deepest-stage features predicts, for each
-  of the 4x4 cells, "background" or the object's class, with soft targets
-  from the fraction of the cell the object covers (``seg_weight`` 0.5;
-  ``--seg-weight 0`` trains on the class label alone).  It makes the deepest
-  stage's features object-centred, so that Grad-CAM at that 4x4 stage points
-  at the object: trained on the class label alone, the model reaches the
-  same accuracy but its deepest-stage Grad-CAM maps for "square" spread
-  over the background.
+* ``shapes``: the small configuration of :func:`shapes_config` (922,662 parameters);
+* ``pairs``: the ablation lab's architecture (S12's depths 2, 2, 6, 2 with widths 16, 32, 48,
+  64; :func:`~poolformer_demo.shapes.arms.lab_architecture`), so that the model knocked out on
+  the page is the lab's pooling arm trained for longer.
 
-Training images come from the training seed range, the accuracy printed per
-epoch from the validation range (see :mod:`poolformer_demo.shapes.data`).
+The recipe (:class:`TrainSettings`): generated training images, batch 32, random flips and
+90-degree rotations (both tasks' labels are invariant to both); AdamW (lr 2e-3, weight decay
+0.05 on weights only), linear warmup over the first 4 % of the steps, then cosine decay to 0;
+gradient clipping at 1.0; ``layer_scale_init_value=1.0`` and He-normal convolutions
+(:func:`init_weights`): with the defaults (1e-5 and normal(0, 0.02)) the network is nearly
+linear at the start and stays at chance level for a long time.  ``--seg-weight`` adds an
+auxiliary deepest-stage segmentation loss (shapes task only); the bundled models do not use it,
+so that their Grad-CAMs show what a classifier trained on labels looks at.
+
+Training images come from the training seed range, the accuracy printed per epoch from the
+validation range (see :mod:`poolformer_demo.shapes.data`).
 """
 
 from __future__ import annotations
@@ -64,7 +58,6 @@ from .data import (
     LABEL2ID,
     TRAIN_SEED_START,
     VAL_SEED_START,
-    make_dataset,
     make_sample,
 )
 from .train import StepReport, TrainSettings, accuracy, fit, init_weights
@@ -145,13 +138,27 @@ def check_processor_identity(processor, seed: int = VAL_SEED_START, atol: float 
     return err
 
 
+def task_config(task: str):
+    """The architecture of ``task``'s bundled model (see the module docstring)."""
+    if task == "shapes":
+        return shapes_config
+    from .arms import lab_architecture
+    from .lab import LAB_CONFIGS
+
+    return lambda layer_scale_init_value: lab_architecture(LAB_CONFIGS[task])
+
+
 def train_checkpoint(
-    out: str | Path = SHAPES_DIR, settings: TrainSettings | None = None, progress: bool = True
+    out: str | Path = SHAPES_DIR, settings: TrainSettings | None = None, progress: bool = True, task: str = "shapes"
 ) -> dict:
-    """Train the shapes model from scratch with ``settings`` and save it (model + image processor) to ``out``.
+    """Train ``task``'s bundled model from scratch with ``settings`` and save it (model + image processor) to ``out``.
 
     Returns the final metrics (also written to stdout).
     """
+    from .tasks import TASKS
+
+    if settings is not None and settings.seg_weight > 0 and task != "shapes":
+        raise ValueError("the auxiliary segmentation loss exists for the shapes task only")
     settings = settings or TrainSettings()
     t_start = time.perf_counter()
     torch.set_num_threads(settings.threads)
@@ -161,12 +168,13 @@ def train_checkpoint(
     if TRAIN_SEED_START + settings.train_size > VAL_SEED_START:
         raise ValueError("train_size overlaps the validation seed range")
     print(f"generating {settings.train_size} training and {settings.val_size} validation images ...", flush=True)
-    train_data = make_dataset(settings.train_size, TRAIN_SEED_START)
-    val_data = make_dataset(settings.val_size, VAL_SEED_START)
-    counts = np.bincount(train_data.labels, minlength=len(CLASS_NAMES)).tolist()
+    generate = TASKS[task].generate
+    train_data = generate(settings.train_size, TRAIN_SEED_START)
+    val_data = generate(settings.val_size, VAL_SEED_START)
+    counts = np.bincount(train_data.labels, minlength=len(TASKS[task].class_names)).tolist()
     print(f"  done in {time.perf_counter() - t_start:.1f}s; class counts {counts}", flush=True)
 
-    model = PoolFormerForImageClassification(shapes_config(settings.layer_scale_init_value))
+    model = PoolFormerForImageClassification(task_config(task)(settings.layer_scale_init_value))
     init_weights(model, settings.seed)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"model: {n_params:,} parameters", flush=True)
@@ -214,6 +222,7 @@ def train_checkpoint(
         "train_acc": history[-1]["train_acc"],
         "val_acc": history[-1]["val_acc"],
         "val_acc_reloaded": reload_acc,
+        "task": task,
         "val_seeds": [VAL_SEED_START, VAL_SEED_START + settings.val_size - 1],
         "parameters": n_params,
         "checkpoint_bytes": sum(f.stat().st_size for f in out.iterdir() if f.is_file()),

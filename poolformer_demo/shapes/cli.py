@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..variants import SHAPES_DIR
+from ..variants import PAIRS_DIR, SHAPES_DIR
 from .data import EXAMPLES_DIR, write_examples
 
 PROG = "python -m poolformer_demo.shapes"
@@ -17,16 +17,20 @@ PROG = "python -m poolformer_demo.shapes"
 
 def main(argv: Sequence[str] | None = None) -> int:
     from .arms import ARM_NAMES
-    from .lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, REFERENCE_SEEDS, REFERENCE_STEPS
-    from .lab_results import REFERENCE_COMMAND, REFERENCE_PATH
+    from .lab import LAB_CONFIGS, LIVE_SEEDS, REFERENCE_SEEDS
+    from .lab_results import reference_command, reference_path
+    from .tasks import TASK_NAMES
     from .train import TrainSettings
 
     parser = argparse.ArgumentParser(prog=PROG, description="The offline shapes task: the bundled model and the lab.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     defaults = TrainSettings()
-    p_train = sub.add_parser("train", help="train the bundled shapes model from scratch and save it")
-    p_train.add_argument("--out", type=Path, default=SHAPES_DIR, help="output folder (default: %(default)s)")
+    p_train = sub.add_parser("train", help="train a bundled model from scratch and save it")
+    p_train.add_argument("--task", choices=TASK_NAMES, default="shapes", help="default: %(default)s")
+    p_train.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: the task's folder under assets/)"
+    )
     p_train.add_argument(
         "--seed",
         type=int,
@@ -53,20 +57,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_train.add_argument("--threads", type=int, default=defaults.threads, help="torch threads (default: %(default)s)")
     p_train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
-    p_ex = sub.add_parser("examples", help="write one example image per class")
+    p_ex = sub.add_parser("examples", help="write example images of both tasks")
     p_ex.add_argument("--out", type=Path, default=EXAMPLES_DIR, help="output folder (default: %(default)s)")
 
-    p_lab = sub.add_parser("lab", help="train tiny MetaFormers that differ in one part, and compare them")
+    p_lab = sub.add_parser("lab", help="train small MetaFormers that differ in one part, and compare them")
+    p_lab.add_argument("--task", choices=TASK_NAMES, default="shapes", help="default: %(default)s")
     p_lab.add_argument(
         "--reference",
         action="store_true",
-        help=f"the shipped reference budget ({REFERENCE_STEPS} steps, seeds "
-        f"{','.join(map(str, REFERENCE_SEEDS))}), written to {REFERENCE_PATH.name}",
+        help=f"every arm with seeds {','.join(map(str, REFERENCE_SEEDS))}, written to the task's reference file "
+        f"({reference_path('shapes').name}, {reference_path('pairs').name})",
     )
     p_lab.add_argument("--arms", default=",".join(ARM_NAMES), help="comma-separated (default: %(default)s)")
-    p_lab.add_argument("--steps", type=int, default=None, help=f"training steps per run (default: {LIVE_STEPS})")
+    p_lab.add_argument(
+        "--steps", type=int, default=None, help="training steps per run (default: the task's, as in the reference)"
+    )
     p_lab.add_argument("--seeds", default=None, help=f"comma-separated (default: {','.join(map(str, LIVE_SEEDS))})")
-    p_lab.add_argument("--image-size", type=int, default=LAB_IMAGE_SIZE, help="default: %(default)s")
+    p_lab.add_argument("--image-size", type=int, default=None, help="default: the task's, as in the reference")
     p_lab.add_argument(
         "--threads",
         type=int,
@@ -91,27 +98,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             seg_weight=args.seg_weight,
             threads=args.threads,
         )
-        train_checkpoint(args.out, settings, progress=not args.no_progress)
+        out = args.out or (SHAPES_DIR if args.task == "shapes" else PAIRS_DIR)
+        train_checkpoint(out, settings, progress=not args.no_progress, task=args.task)
     elif args.command == "examples":
-        for path in write_examples(args.out):
+        from .pairs import write_pair_examples
+
+        for path in write_examples(args.out) + write_pair_examples(args.out):
             print(path)
     else:
         if args.reference and (
             args.steps is not None
             or args.seeds is not None
             or args.arms != ",".join(ARM_NAMES)
-            or args.image_size != LAB_IMAGE_SIZE
+            or args.image_size is not None
         ):
             parser.error("--reference fixes arms, steps, seeds and image size; leave them out")
         unknown = sorted(set(args.arms.split(",")) - set(ARM_NAMES))
         if unknown:
             parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}")
-        steps = REFERENCE_STEPS if args.reference else (args.steps or LIVE_STEPS)
+        config = LAB_CONFIGS[args.task]
+        steps = args.steps or config.steps
+        image_size = args.image_size or config.image_size
         seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
-        out = REFERENCE_PATH if args.reference and args.out is None else args.out
+        out = reference_path(args.task) if args.reference and args.out is None else args.out
         given = sys.argv[1:] if argv is None else list(argv)
-        command = REFERENCE_COMMAND if args.reference else f"{PROG} {shlex.join(given)}"
-        _run_lab(args.arms.split(","), steps, seeds, args.image_size, args.threads, out, args.plot, command)
+        command = reference_command(args.task) if args.reference else f"{PROG} {shlex.join(given)}"
+        _run_lab(args.arms.split(","), steps, seeds, image_size, config, args.threads, out, args.plot, command)
     return 0
 
 
@@ -119,7 +131,7 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(t) for t in text.split(",") if t.strip())
 
 
-def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> None:
+def _run_lab(arms, steps, seeds, image_size, config, threads, out, plot, command) -> None:
     import torch
 
     from .lab import run_lab
@@ -137,9 +149,10 @@ def _run_lab(arms, steps, seeds, image_size, threads, out, plot, command) -> Non
                 flush=True,
             )
 
-    result = run_lab(arms, steps, seeds, image_size, progress=report)
+    result = run_lab(arms, steps, seeds, image_size, config=config, progress=report)
     print(f"\n{len(result.runs)} runs, {steps} steps each, {image_size} px, wall time {result.seconds:.1f} s")
-    print(f"pointing game of a map that always peaks at the image centre: {result.centre_baseline:.1%}\n")
+    print(f"pointing game of a map that always peaks at the image centre: {result.centre_baseline:.1%}")
+    print(f"pointing game of a map that peaks at a random pixel: {result.chance_pointing:.1%}\n")
     print(f"{'arm':36s} {'seeds':>5s} {'accuracy':>16s} {'pointing game':>16s} {'paper S12 top-1':>16s}")
     for row in summarize(result):
         paper = f"{row.paper_top1:.1f}%"

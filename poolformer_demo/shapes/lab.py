@@ -1,12 +1,16 @@
-"""The ablation lab: tiny MetaFormers that differ in one part, trained alike on the shapes task.
+"""The ablation lab: small MetaFormers that differ in one part, trained alike on a generated task.
 
 Every arm (:data:`~poolformer_demo.shapes.arms.ARMS`) is trained with the same data, steps,
 optimiser and seeds by :func:`~poolformer_demo.shapes.train.fit`, then scored on held-out images
 (test seed range): accuracy, and the pointing game of the deepest stage's Grad-CAM for the true
-class against the object's mask.  :func:`run_lab` is the one entry point; the shipped reference
-results (``assets/lab/reference.json``) are reproduced by::
+class against the objects' masks.  Each task has one :class:`LabConfig` (:data:`LAB_CONFIGS`),
+shared by its shipped reference run and by every live run, so a live run is one seed of the
+reference, step for step.  :func:`run_lab` is the one entry point; the reference results
+(``assets/lab/reference.json`` for the shapes task, ``assets/lab/reference_pairs.json`` for the
+pairs task) are reproduced by::
 
-    python -m poolformer_demo.shapes lab --reference
+    python -m poolformer_demo.shapes lab --reference --task shapes
+    python -m poolformer_demo.shapes lab --reference --task pairs
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image
 
 from ..analysis import grad_cam
-from .arms import ARM_NAMES, ARMS, build_arm_model, tiny_config
-from .data import IMAGE_SIZE, TEST_SEED_START, TRAIN_SEED_START, ShapeArrays, dilate, make_dataset, pointing_game
+from .arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
+from .data import IMAGE_SIZE, TEST_SEED_START, TRAIN_SEED_START, dilate, pointing_game
+from .tasks import TASKS, cached_dataset
 from .train import StopSignal, TrainSettings, accuracy, fit, stop_check, to_pixel_values
 
 __all__ = [
+    "LAB_CONFIGS",
     "LAB_IMAGE_SIZE",
     "LIVE_SEEDS",
     "LIVE_STEPS",
@@ -40,19 +45,24 @@ __all__ = [
     "run_lab",
 ]
 
-LAB_IMAGE_SIZE = 64
-LIVE_STEPS = 800
-LIVE_SEEDS: tuple[int, ...] = (0,)
-REFERENCE_STEPS = 1000
-REFERENCE_SEEDS: tuple[int, ...] = (0, 1, 2)
-
 
 @dataclass(frozen=True)
 class LabConfig:
-    """What every arm shares: the tiny architecture, the data and the optimisation."""
+    """What every arm of a lab run shares: the task, the architecture, the data and the optimisation.
 
+    The architecture is transformers' PoolFormer at S12's depths (2, 2, 6, 2) with small widths.
+    At 128 px its stages are 32x32, 16x16, 8x8 and 4x4; through its patch embeddings alone
+    (no token mixing) a stage-4 position sees a 92 px window.
+    """
+
+    task: str = "shapes"
+    image_size: int = 128
+    steps: int = 300
+    depths: tuple[int, ...] = (2, 2, 6, 2)
     hidden_sizes: tuple[int, ...] = (16, 32, 48, 64)
-    depths: tuple[int, ...] = (1, 1, 1, 1)
+    patch_sizes: tuple[int, ...] = (8, 4, 4, 4)
+    strides: tuple[int, ...] = (4, 2, 2, 2)
+    padding: tuple[int, ...] = (2, 1, 1, 1)
     train_size: int = 4000
     eval_size: int = 500
     batch_size: int = 32
@@ -64,6 +74,15 @@ class LabConfig:
     """How many points each training curve keeps (each the mean over its window of steps)."""
     tolerance_px: int = 3
     """Pointing game: how far (in pixels of the 128 px mask) a peak may miss the object."""
+
+
+# One configuration per task, for the reference and the live runs alike: the same network and
+# budget on both tasks, so that only the task differs between them.
+LAB_CONFIGS: dict[str, LabConfig] = {name: LabConfig(task=name) for name in TASKS}
+LAB_IMAGE_SIZE = LAB_CONFIGS["shapes"].image_size
+LIVE_STEPS = REFERENCE_STEPS = LAB_CONFIGS["shapes"].steps
+LIVE_SEEDS: tuple[int, ...] = (0,)
+REFERENCE_SEEDS: tuple[int, ...] = (0, 1, 2)
 
 
 @dataclass(frozen=True)
@@ -133,6 +152,12 @@ class LabResult:
     """Wall time of the whole lab: data, training and evaluation."""
     centre_baseline: float
     """The pointing game of a map that always peaks at the image centre, on the same images."""
+    chance_pointing: float = 0.0
+    """The pointing game of a map that peaks at a uniformly random pixel: the objects' mean share of the image."""
+
+    @property
+    def task(self) -> str:
+        return self.config.task
 
     def runs_of(self, arm: str) -> tuple[ArmRun, ...]:
         return tuple(r for r in self.runs if r.arm == arm)
@@ -140,34 +165,41 @@ class LabResult:
 
 def run_lab(
     arms: Sequence[str] = ARM_NAMES,
-    steps: int = LIVE_STEPS,
+    steps: int | None = None,
     seeds: Sequence[int] = LIVE_SEEDS,
-    image_size: int = LAB_IMAGE_SIZE,
+    image_size: int | None = None,
     *,
     config: LabConfig | None = None,
     progress: Callable[[LabProgress], None] | None = None,
     should_stop: StopSignal | None = None,
 ) -> LabResult:
-    """Train every arm in ``arms`` once per seed for ``steps`` steps on ``image_size`` px images, and score it.
+    """Train every arm in ``arms`` once per seed on ``config``'s task and score it.
 
-    Every run sees the same training images; its seed sets initialisation, batch order and
-    augmentation.  ``progress`` is called after every training step; ``should_stop`` (a callable,
-    or a flag with ``is_set``) is checked before every step and ends the lab early: the result then
-    holds the runs finished before it, with ``stopped=True``.
+    ``steps`` and ``image_size`` default to ``config``'s (the shapes task's
+    :data:`LAB_CONFIGS` entry by default); a run with other values is not comparable with the
+    reference.  Every run sees the same training images (read from the dataset cache after the
+    first time); its seed sets initialisation, batch order and augmentation.  ``progress`` is
+    called after every training step; ``should_stop`` (a callable, or a flag with ``is_set``) is
+    checked before every step and ends the lab early: the result then holds the runs finished
+    before it, with ``stopped=True``.
     """
-    config = config or LabConfig()
+    config = config or LAB_CONFIGS["shapes"]
+    steps = config.steps if steps is None else int(steps)
+    image_size = config.image_size if image_size is None else int(image_size)
+    config = replace(config, steps=steps, image_size=image_size)
     arms, seeds = tuple(arms), tuple(int(s) for s in seeds)
     unknown = [a for a in arms if a not in ARMS]
     if unknown or not arms or not seeds or steps < 1:
         raise ValueError(
             f"need known arms ({', '.join(ARM_NAMES)}), seeds and steps >= 1; got {arms}, {seeds}, {steps}"
         )
+    if config.task not in TASKS:
+        raise ValueError(f"unknown task {config.task!r}; choose from {', '.join(TASKS)}")
     stop = stop_check(should_stop)
     started = time.perf_counter()
-    train_data = _downsampled(make_dataset(config.train_size, TRAIN_SEED_START), image_size)
-    test_data = make_dataset(config.eval_size, TEST_SEED_START)
-    test_images = _downsampled(test_data, image_size).images
-    architecture = tiny_config(config.hidden_sizes, config.depths)
+    train_data = cached_dataset(config.task, config.train_size, TRAIN_SEED_START, image_size)
+    test_data = cached_dataset(config.task, config.eval_size, TEST_SEED_START, image_size)
+    architecture = lab_architecture(config)
     settings = TrainSettings(
         batch_size=config.batch_size,
         lr=config.lr,
@@ -220,10 +252,10 @@ def run_lab(
                 arm=arm,
                 seed=seed,
                 steps=fitted.steps,
-                accuracy=accuracy(model, test_images, test_data.labels),
+                accuracy=accuracy(model, test_data.images, test_data.labels),
                 pointing_game=float(
                     pointing_game(
-                        deepest_cams(model, test_images, test_data.labels, IMAGE_SIZE),
+                        deepest_cams(model, test_data.images, test_data.labels, IMAGE_SIZE),
                         test_data.masks,
                         config.tolerance_px,
                     ).mean()
@@ -234,6 +266,7 @@ def run_lab(
             )
         )
     centre = IMAGE_SIZE // 2
+    grown = [dilate(m, config.tolerance_px) for m in test_data.masks]
     return LabResult(
         arms=arms,
         seeds=seeds,
@@ -243,7 +276,8 @@ def run_lab(
         runs=tuple(finished),
         stopped=stopped,
         seconds=time.perf_counter() - started,
-        centre_baseline=float(np.mean([dilate(m, config.tolerance_px)[centre, centre] for m in test_data.masks])),
+        centre_baseline=float(np.mean([g[centre, centre] for g in grown])),
+        chance_pointing=float(np.mean([g.mean() for g in grown])),
     )
 
 
@@ -272,11 +306,3 @@ def deepest_cams(model, images_uint8: np.ndarray, labels: np.ndarray, size: int,
 
 def _point(step: int, losses: Sequence[float], accuracies: Sequence[float]) -> CurvePoint:
     return CurvePoint(step, float(np.mean(losses)), float(np.mean(accuracies)))
-
-
-def _downsampled(data: ShapeArrays, size: int) -> ShapeArrays:
-    """The same samples with images resized to ``size`` px (masks stay at full resolution)."""
-    if size == data.images.shape[1]:
-        return data
-    images = np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in data.images])
-    return data._replace(images=images)

@@ -15,10 +15,13 @@ from ..plots import figure_to_rgb
 from ..variants import ASSETS_DIR
 from .arms import ARMS
 from .lab import ArmRun, CurvePoint, LabConfig, LabResult
+from .tasks import TASKS
 
 __all__ = [
     "REFERENCE_COMMAND",
     "REFERENCE_PATH",
+    "reference_command",
+    "reference_path",
     "ArmSummary",
     "load_reference",
     "load_result",
@@ -28,8 +31,19 @@ __all__ = [
     "summarize",
 ]
 
-REFERENCE_PATH = ASSETS_DIR / "lab" / "reference.json"
-REFERENCE_COMMAND = "python -m poolformer_demo.shapes lab --reference"
+
+def reference_path(task: str = "shapes") -> Path:
+    """Where the shipped reference run of ``task`` lives."""
+    return ASSETS_DIR / "lab" / ("reference.json" if task == "shapes" else f"reference_{task}.json")
+
+
+def reference_command(task: str = "shapes") -> str:
+    """The command that reproduces :func:`reference_path` of ``task``."""
+    return f"python -m poolformer_demo.shapes lab --reference --task {task}"
+
+
+REFERENCE_PATH = reference_path("shapes")
+REFERENCE_COMMAND = reference_command("shapes")
 
 
 @dataclass(frozen=True)
@@ -93,6 +107,7 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
         "stopped": result.stopped,
         "wall_seconds": result.seconds,
         "centre_baseline": result.centre_baseline,
+        "chance_pointing": result.chance_pointing,
         "runs": [
             {
                 "arm": r.arm,
@@ -145,6 +160,7 @@ def load_result(path: str | Path) -> LabResult:
         stopped=data["stopped"],
         seconds=data["wall_seconds"],
         centre_baseline=data["centre_baseline"],
+        chance_pointing=data.get("chance_pointing", 0.0),
     )
 
 
@@ -154,12 +170,16 @@ def load_reference(path: str | Path = REFERENCE_PATH) -> tuple[LabResult, tuple[
     return result, summarize(result)
 
 
-def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> Figure:
+def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: float | None = None) -> Figure:
     """Training loss and accuracy over steps, one line per arm (mean over seeds, band from min to max).
 
     Accepts a finished result or the runs finished so far; returns a matplotlib ``Figure``
-    (drawn without pyplot, so it is safe in a server thread).
+    (drawn without pyplot, so it is safe in a server thread).  ``chance`` (a dotted line) defaults to
+    one over the task's classes for a result, and to the shapes task's otherwise.
     """
+    if chance is None:
+        task = runs.task if isinstance(runs, LabResult) else "shapes"
+        chance = 1 / len(TASKS[task].class_names)
     runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
     figure = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
     loss_ax, acc_ax = figure.subplots(1, 2)
@@ -178,7 +198,7 @@ def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> Figure:
                 ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2, linewidth=0)
     loss_ax.set(xlabel="step", ylabel="training loss")
     acc_ax.set(xlabel="step", ylabel="training accuracy", ylim=(0, 1))
-    acc_ax.axhline(1 / 6, color="grey", linestyle=":", linewidth=1)
+    acc_ax.axhline(chance, color="grey", linestyle=":", linewidth=1)
     if runs:
         acc_ax.legend(fontsize=7, loc="lower right")
     if title:
@@ -186,6 +206,6 @@ def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> Figure:
     return figure
 
 
-def render_curves(runs: LabResult | Sequence[ArmRun], title: str = "") -> np.ndarray:
+def render_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: float | None = None) -> np.ndarray:
     """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    return figure_to_rgb(plot_curves(runs, title))
+    return figure_to_rgb(plot_curves(runs, title, chance))

@@ -1,0 +1,166 @@
+"""The offline "pairs" task: two far-apart discs, "same colour" or "different colour".
+
+Each sample is a 128x128 RGB image with exactly two discs (radius 7-8.5 px) near opposite edges
+of the image, on the same cluttered background as the shapes task (:mod:`.data`).  Each disc is
+red, green or blue (hue, saturation and brightness jittered); the label says whether the two
+discs have the same colour.  The pair lies left-right or top-bottom; along that axis each disc's
+centre lies within 20 px of its edge, so the discs' edges are at least 71 px apart.
+
+Why this task: no single position of the deepest stage can see both discs through the patch
+embeddings alone (a stage-4 position of the lab's and the bundled model's architecture sees at
+most 92 px, and with the discs this far apart no such window holds a pixel of both).  The answer
+depends on both colours together, which a sum of local evidence (global average pool, then a
+linear classifier) cannot express, so the network has to move information between positions:
+token mixing.  The shapes task, by contrast, fits one object into every deep position's view.
+
+Generation is fully determined by an integer seed; the label is the seed's parity, so any run of
+consecutive seeds is balanced.  Seed ranges are those of :mod:`.data` (training from
+``TRAIN_SEED_START``, validation from ``VAL_SEED_START``, testing from ``TEST_SEED_START``,
+examples from ``EXAMPLE_SEED_START``), never overlapping.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .data import (
+    EXAMPLE_SEED_START,
+    EXAMPLES_DIR,
+    IMAGE_SIZE,
+    ShapeArrays,
+    _draw_clutter,
+    _smooth_field,
+)
+
+__all__ = [
+    "COLOUR_NAMES",
+    "PAIR_CLASS_NAMES",
+    "PAIR_ID2LABEL",
+    "PAIR_LABEL2ID",
+    "PairSample",
+    "make_pair_dataset",
+    "make_pair_sample",
+    "write_pair_examples",
+]
+
+PAIR_CLASS_NAMES: tuple[str, ...] = ("same colour", "different colour")
+PAIR_ID2LABEL: dict[int, str] = dict(enumerate(PAIR_CLASS_NAMES))
+PAIR_LABEL2ID: dict[str, int] = {name: i for i, name in PAIR_ID2LABEL.items()}
+COLOUR_NAMES: tuple[str, ...] = ("red", "green", "blue")
+_HUES = (0.0, 1 / 3, 2 / 3)
+
+DISC_RADIUS = (7.0, 8.5)
+# A disc's centre lies within this many px of its edge of the image (along the pair's axis).
+EDGE_BAND = 20.0
+# How far (in px) every disc keeps from the image border.
+BORDER_MARGIN = 2.0
+
+
+@dataclass(frozen=True)
+class PairSample:
+    """One generated two-disc image with its ground truth."""
+
+    image: Image.Image
+    """128x128 RGB image."""
+    masks: np.ndarray
+    """Boolean (2, 128, 128): each disc's pixels."""
+    colours: tuple[int, int]
+    """Each disc's colour, an index into :data:`COLOUR_NAMES`."""
+    label: int
+    """0 "same colour", 1 "different colour"."""
+    seed: int
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Both discs' pixels, (128, 128) bool: where the evidence for the label lies."""
+        return self.masks[0] | self.masks[1]
+
+    @property
+    def label_name(self) -> str:
+        return PAIR_CLASS_NAMES[self.label]
+
+
+def _disc_colour(rng: np.random.Generator, colour: int) -> np.ndarray:
+    hue = (_HUES[colour] + rng.uniform(-0.04, 0.04)) % 1.0
+    rgb = colorsys.hsv_to_rgb(hue, rng.uniform(0.75, 1.0), rng.uniform(0.8, 1.0))
+    return np.array(rgb, dtype=np.float32) * 255
+
+
+def make_pair_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE) -> PairSample:
+    """Generate the pairs sample for ``seed`` (deterministic); ``label`` overrides the seed's parity."""
+    seed = int(seed)
+    label = seed % 2 if label is None else int(label)
+    if label not in (0, 1):
+        raise ValueError(f"label must be 0 (same colour) or 1 (different colour), got {label}")
+    rng = np.random.default_rng(seed)
+    field = _smooth_field(rng, size)
+    bg = Image.fromarray(np.clip(field, 0, 255).astype(np.uint8), "RGB")
+    _draw_clutter(ImageDraw.Draw(bg), rng, size)
+
+    first = int(rng.integers(0, len(COLOUR_NAMES)))
+    second = first if label == 0 else (first + int(rng.integers(1, len(COLOUR_NAMES)))) % len(COLOUR_NAMES)
+    vertical = bool(rng.integers(0, 2))
+    out = np.asarray(bg, dtype=np.float32).copy()
+    masks = np.zeros((2, size, size), dtype=bool)
+    for index, colour in enumerate((first, second)):
+        r = rng.uniform(*DISC_RADIUS)
+        near = rng.uniform(r + BORDER_MARGIN, EDGE_BAND)
+        along = near if index == 0 else size - near
+        across = rng.uniform(r + BORDER_MARGIN, size - r - BORDER_MARGIN)
+        cx, cy = (across, along) if vertical else (along, across)
+        mask_img = Image.new("L", (size, size), 0)
+        ImageDraw.Draw(mask_img).ellipse((cx - r, cy - r, cx + r, cy + r), fill=255)
+        masks[index] = np.asarray(mask_img) > 127
+        out[masks[index]] = _disc_colour(rng, colour)
+    noise_sigma = rng.uniform(2.0, 12.0)
+    out += np.float32(noise_sigma) * rng.standard_normal(out.shape, dtype=np.float32)
+    image = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
+    return PairSample(image=image, masks=masks, colours=(first, second), label=label, seed=seed)
+
+
+def iter_pair_samples(seeds: Iterable[int]) -> Iterable[PairSample]:
+    for s in seeds:
+        yield make_pair_sample(s)
+
+
+def make_pair_dataset(count: int, seed: int = 0) -> ShapeArrays:
+    """Samples for seeds ``seed .. seed + count - 1`` as stacked arrays; ``masks`` holds both discs."""
+    count = int(count)
+    images = np.empty((count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
+    masks = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
+    labels = np.empty((count,), dtype=np.int64)
+    seeds = np.arange(seed, seed + count, dtype=np.int64)
+    for i, s in enumerate(seeds):
+        sample = make_pair_sample(int(s))
+        images[i] = np.asarray(sample.image)
+        masks[i] = sample.mask
+        labels[i] = sample.label
+    return ShapeArrays(images=images, masks=masks, labels=labels, seeds=seeds)
+
+
+def write_pair_examples(out: str | Path = EXAMPLES_DIR, per_label: int = 2) -> list[Path]:
+    """Write ``per_label`` example PNGs per label, ``pairs_same_<i>.png`` and ``pairs_different_<i>.png``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for label, stem in enumerate(("same", "different")):
+        for i in range(per_label):
+            sample = make_pair_sample(EXAMPLE_SEED_START + 2 * i + label)
+            path = out / f"pairs_{stem}_{i}.png"
+            sample.image.save(path, format="PNG", optimize=True)
+            paths.append(path)
+    return paths
+
+
+def edge_gap(sample: PairSample) -> float:
+    """The smallest distance (px) between a pixel of one disc and a pixel of the other."""
+    a = np.argwhere(sample.masks[0]).astype(np.float32)
+    b = np.argwhere(sample.masks[1]).astype(np.float32)
+    return float(math.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1).min()))
