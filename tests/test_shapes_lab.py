@@ -15,8 +15,7 @@ from torch import nn
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer, PoolFormerOutput
 
 from poolformer_demo import SHAPES_VARIANT_NAME, ModelCache, analyze
-from poolformer_demo.shapes import TEST_SEED_START, make_dataset
-from poolformer_demo.shapes import tasks
+from poolformer_demo.shapes import TEST_SEED_START, make_dataset, tasks
 from poolformer_demo.shapes.arms import (
     ARM_NAMES,
     ARMS,
@@ -31,9 +30,9 @@ from poolformer_demo.shapes.lab_results import (
     load_reference,
     load_result,
     plot_curves,
-    render_curves,
     reference_command,
     reference_path,
+    render_curves,
     save_result,
     summarize,
 )
@@ -288,7 +287,7 @@ def test_reference_results_hold_every_arm_with_three_seeds_in_the_live_configura
 
 
 def test_a_live_run_is_one_seed_of_the_shapes_reference_step_for_step():
-    assert LIVE_STEPS == LAB_CONFIGS["shapes"].steps
+    assert LAB_CONFIGS["shapes"].steps == LIVE_STEPS
 
 
 def test_a_run_uses_its_configurations_steps_and_size(lab):

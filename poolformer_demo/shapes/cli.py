@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_train.add_argument("--threads", type=int, default=defaults.threads, help="torch threads (default: %(default)s)")
     p_train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    p_measure = sub.add_parser(
+        "measure", help="a bundled model's held-out accuracy, pointing game, knockouts and mixer-free field, as JSON"
+    )
+    p_measure.add_argument("--task", choices=TASK_NAMES, default="shapes", help="default: %(default)s")
+    p_measure.add_argument("--images", type=int, default=500, help="held-out images (default: %(default)s)")
+    p_measure.add_argument("--threads", type=int, default=1, help="torch threads (default: %(default)s)")
+
     p_ex = sub.add_parser("examples", help="write example images of both tasks")
     p_ex.add_argument("--out", type=Path, default=EXAMPLES_DIR, help="output folder (default: %(default)s)")
 
@@ -100,6 +107,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         out = args.out or (SHAPES_DIR if args.task == "shapes" else PAIRS_DIR)
         train_checkpoint(out, settings, progress=not args.no_progress, task=args.task)
+    elif args.command == "measure":
+        import json
+
+        import torch
+        from transformers import PoolFormerForImageClassification
+
+        from .measure import measure_model
+
+        torch.set_num_threads(args.threads)
+        folder = SHAPES_DIR if args.task == "shapes" else PAIRS_DIR
+        model = PoolFormerForImageClassification.from_pretrained(folder)
+        print(json.dumps(measure_model(model, args.task, args.images).as_dict(), indent=1))
     elif args.command == "examples":
         from .pairs import write_pair_examples
 

@@ -24,6 +24,7 @@ __all__ = [
     "reference_path",
     "ArmSummary",
     "load_reference",
+    "markdown_table",
     "load_result",
     "plot_curves",
     "render_curves",
@@ -168,6 +169,20 @@ def load_reference(path: str | Path = REFERENCE_PATH) -> tuple[LabResult, tuple[
     """The shipped reference run and its mean ± spread per arm."""
     result = load_result(path)
     return result, summarize(result)
+
+
+def markdown_table(result: LabResult) -> str:
+    """The README table of ``result``: per arm, accuracy and pointing game (mean ± spread) beside the paper."""
+    lines = [
+        "| arm | accuracy | pointing game | paper, ImageNet top-1 (S12) |",
+        "|---|---|---|---|",
+    ]
+    for row in summarize(result):
+        lines.append(
+            f"| {row.title} | {row.accuracy_mean:.1%} ± {100 * row.accuracy_std:.1f} "
+            f"| {row.pointing_mean:.1%} ± {100 * row.pointing_std:.1f} | {row.paper_top1:.1f} % |"
+        )
+    return "\n".join(lines).replace("%", " %").replace("  %", " %")
 
 
 def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: float | None = None) -> Figure:

@@ -56,9 +56,9 @@ PAIR_LABEL2ID: dict[str, int] = {name: i for i, name in PAIR_ID2LABEL.items()}
 COLOUR_NAMES: tuple[str, ...] = ("red", "green", "blue")
 _HUES = (0.0, 1 / 3, 2 / 3)
 
-DISC_RADIUS = (7.0, 8.5)
+DISC_RADIUS = (11.0, 14.0)
 # A disc's centre lies within this many px of its edge of the image (along the pair's axis).
-EDGE_BAND = 20.0
+EDGE_BAND = 24.0
 # How far (in px) every disc keeps from the image border.
 BORDER_MARGIN = 2.0
 
