@@ -1,17 +1,19 @@
 """The offline "pairs" task: two far-apart discs, "same colour" or "different colour".
 
-Each sample is a 128x128 RGB image with exactly two discs (radius 7-8.5 px) near opposite edges
+Each sample is a 128x128 RGB image with exactly two discs (radius 11-14 px) near opposite edges
 of the image, on the same cluttered background as the shapes task (:mod:`.data`).  Each disc is
 red, green or blue (hue, saturation and brightness jittered); the label says whether the two
 discs have the same colour.  The pair lies left-right or top-bottom; along that axis each disc's
-centre lies within 20 px of its edge, so the discs' edges are at least 71 px apart.
+centre lies within 24 px of its edge, so one disc lies within 38 px of one edge and the other
+within 38 px of the opposite edge (at least 52 px between them).
 
 Why this task: no single position of the deepest stage can see both discs through the patch
-embeddings alone (a stage-4 position of the lab's and the bundled model's architecture sees at
-most 92 px, and with the discs this far apart no such window holds a pixel of both).  The answer
-depends on both colours together, which a sum of local evidence (global average pool, then a
-linear classifier) cannot express, so the network has to move information between positions:
-token mixing.  The shapes task, by contrast, fits one object into every deep position's view.
+embeddings alone (a stage-4 position of the lab's and the bundled pairs model's architecture sees
+exactly its 64 px quarter of the image, and no quarter holds a pixel of both discs).  The answer
+depends on both colours together, and for each colour of one disc the other is as likely to
+match as not, so a sum of local evidence (global average pool, then a linear classifier) cannot
+express it: the network has to move information between positions, by token mixing (or through
+a global statistic such as GroupNorm's).
 
 Generation is fully determined by an integer seed; the label is the seed's parity, so any run of
 consecutive seeds is balanced.  Seed ranges are those of :mod:`.data` (training from
