@@ -29,6 +29,7 @@ from poolformer_demo.shapes.lab import LAB_CONFIGS, LIVE_STEPS, REFERENCE_SEEDS,
 from poolformer_demo.shapes.lab_results import (
     load_reference,
     load_result,
+    merge_results,
     plot_curves,
     reference_command,
     reference_path,
@@ -325,3 +326,16 @@ def test_lab_command_names_unknown_arms(capsys):
     with pytest.raises(SystemExit):
         main(["lab", "--arms", "pooling,attention"])
     assert "unknown arms attention" in capsys.readouterr().err
+
+
+def test_results_of_one_seed_each_merge_into_one_result_in_seed_order(lab):
+    result, _ = lab
+    second = dataclasses.replace(
+        result, seeds=(1,), runs=tuple(dataclasses.replace(r, seed=1) for r in result.runs), seconds=5.0
+    )
+    merged = merge_results([second, result])
+    assert merged.seeds == (0, 1)
+    assert [(r.seed, r.arm) for r in merged.runs] == [(s, a) for s in (0, 1) for a in ARM_NAMES]
+    assert merged.seconds == pytest.approx(result.seconds + 5.0)
+    with pytest.raises(ValueError, match="same configuration"):
+        merge_results([result, dataclasses.replace(second, steps=STEPS + 1)])

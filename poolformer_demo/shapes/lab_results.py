@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +25,7 @@ __all__ = [
     "ArmSummary",
     "load_reference",
     "markdown_table",
+    "merge_results",
     "load_result",
     "plot_curves",
     "render_curves",
@@ -162,6 +163,33 @@ def load_result(path: str | Path) -> LabResult:
         seconds=data["wall_seconds"],
         centre_baseline=data["centre_baseline"],
         chance_pointing=data.get("chance_pointing", 0.0),
+    )
+
+
+def merge_results(results: Sequence[LabResult]) -> LabResult:
+    """One result from runs of the same lab with different seeds (e.g. one process per seed).
+
+    Each run depends only on its arm, its seed and the shared configuration, so the merged result
+    holds the same runs as one process running every seed; ``seconds`` is the sum of the parts.
+    """
+    first = results[0]
+    for other in results[1:]:
+        if (other.config, other.steps, other.image_size, other.arms) != (
+            first.config,
+            first.steps,
+            first.image_size,
+            first.arms,
+        ):
+            raise ValueError("only runs of the same configuration, steps, image size and arms can be merged")
+    seeds = tuple(sorted({s for r in results for s in r.seeds}))
+    order = {arm: i for i, arm in enumerate(first.arms)}
+    runs = sorted((run for r in results for run in r.runs), key=lambda run: (run.seed, order[run.arm]))
+    return replace(
+        first,
+        seeds=seeds,
+        runs=tuple(runs),
+        stopped=any(r.stopped for r in results),
+        seconds=sum(r.seconds for r in results),
     )
 
 
