@@ -4,7 +4,7 @@ The checkpoints in ``assets/demo_shapes/`` and ``assets/demo_pairs/`` (their mod
 READMEs there) are produced by::
 
     python -m poolformer_demo.shapes train --task shapes
-    python -m poolformer_demo.shapes train --task pairs --train-size 8000 --epochs 4
+    python -m poolformer_demo.shapes train --task pairs --train-size 4000 --epochs 8
 
 and the example images in ``assets/examples/`` by::
 
@@ -155,7 +155,7 @@ def train_checkpoint(
 
     Returns the final metrics (also written to stdout).
     """
-    from .tasks import TASKS
+    from .tasks import TASKS, cached_dataset
 
     if settings is not None and settings.seg_weight > 0 and task != "shapes":
         raise ValueError("the auxiliary segmentation loss exists for the shapes task only")
@@ -168,9 +168,8 @@ def train_checkpoint(
     if TRAIN_SEED_START + settings.train_size > VAL_SEED_START:
         raise ValueError("train_size overlaps the validation seed range")
     print(f"generating {settings.train_size} training and {settings.val_size} validation images ...", flush=True)
-    generate = TASKS[task].generate
-    train_data = generate(settings.train_size, TRAIN_SEED_START)
-    val_data = generate(settings.val_size, VAL_SEED_START)
+    train_data = cached_dataset(task, settings.train_size, TRAIN_SEED_START)
+    val_data = cached_dataset(task, settings.val_size, VAL_SEED_START)
     counts = np.bincount(train_data.labels, minlength=len(TASKS[task].class_names)).tolist()
     print(f"  done in {time.perf_counter() - t_start:.1f}s; class counts {counts}", flush=True)
 
