@@ -1,31 +1,34 @@
-"""The recipes of the bundled models: their configurations, image processor and training runs.
+"""The recipes of the bundled model and of a pairs model: configurations, image processor, training runs.
 
-The checkpoints in ``assets/demo_shapes/`` and ``assets/demo_pairs/`` (their model cards are the
-READMEs there) are produced by::
+The checkpoint in ``assets/demo_shapes/`` (its model card is the README there) is produced by::
 
     python -m poolformer_demo.shapes train --task shapes
-    python -m poolformer_demo.shapes train --task pairs --train-size 4000 --epochs 8
 
 and the example images in ``assets/examples/`` by::
 
     python -m poolformer_demo.shapes examples
 
-Both models are transformers' ``PoolFormerForImageClassification`` as it is, trained from
-scratch on the class label alone:
+Models are transformers' ``PoolFormerForImageClassification`` as it is, trained from scratch:
 
 * ``shapes``: the small configuration of :func:`shapes_config` (922,662 parameters);
-* ``pairs``: the ablation lab's architecture (S12's depths 2, 2, 6, 2 with widths 16, 32, 48,
-  64; :func:`~poolformer_demo.shapes.arms.lab_architecture`), so that the model knocked out on
-  the page is the lab's pooling arm trained for longer.
+* ``pairs`` (``--task pairs``, written to ``assets/demo_pairs/``; none is bundled): the ablation
+  lab's architecture (S12's depths 2, 2, 6, 2 with widths 16, 32, 48, 64;
+  :func:`~poolformer_demo.shapes.arms.lab_architecture`).
 
-The recipe (:class:`TrainSettings`): generated training images, batch 32, random flips and
-90-degree rotations (both tasks' labels are invariant to both); AdamW (lr 2e-3, weight decay
-0.05 on weights only), linear warmup over the first 4 % of the steps, then cosine decay to 0;
-gradient clipping at 1.0; ``layer_scale_init_value=1.0`` and He-normal convolutions
-(:func:`init_weights`): with the defaults (1e-5 and normal(0, 0.02)) the network is nearly
-linear at the start and stays at chance level for a long time.  ``--seg-weight`` adds an
-auxiliary deepest-stage segmentation loss (shapes task only); the bundled models do not use it,
-so that their Grad-CAMs show what a classifier trained on labels looks at.
+The recipe (:class:`TrainSettings`): generated training images (read from the dataset cache,
+:func:`~poolformer_demo.shapes.tasks.cached_dataset`), batch 32, random flips and 90-degree
+rotations (both tasks' labels are invariant to both); AdamW (lr 2e-3, weight decay 0.05 on
+weights only), linear warmup over the first 4 % of the steps, then cosine decay to 0; gradient
+clipping at 1.0; ``layer_scale_init_value=1.0`` and He-normal convolutions (:func:`init_weights`):
+with the defaults (1e-5 and normal(0, 0.02)) the network is nearly linear at the start and stays
+at chance level for a long time.
+
+The bundled shapes model adds an auxiliary loss during training only (``seg_weight`` 0.5; the
+shapes task only): a 1x1 convolution (discarded afterwards) on the normalised deepest-stage
+features predicts, for each of the 4x4 cells, "background" or the object's class, with soft
+targets from the fraction of the cell the object covers.  It makes the deepest stage's features
+object-centred, so that Grad-CAM at that 4x4 stage points at the object; ``--seg-weight 0``
+trains on the class label alone.
 
 Training images come from the training seed range, the accuracy printed per epoch from the
 validation range (see :mod:`poolformer_demo.shapes.data`).

@@ -59,14 +59,14 @@ class LabConfig:
 
     task: str = "shapes"
     image_size: int = 128
-    steps: int = 300
+    steps: int = 200
     depths: tuple[int, ...] = (2, 2, 6, 2)
     hidden_sizes: tuple[int, ...] = (16, 32, 48, 64)
     patch_sizes: tuple[int, ...] = (8, 2, 2, 2)
     strides: tuple[int, ...] = (8, 2, 2, 2)
     padding: tuple[int, ...] = (0, 0, 0, 0)
     train_size: int = 4000
-    eval_size: int = 500
+    eval_size: int = 300
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 0.05

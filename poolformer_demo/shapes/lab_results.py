@@ -167,25 +167,23 @@ def load_result(path: str | Path) -> LabResult:
 
 
 def merge_results(results: Sequence[LabResult]) -> LabResult:
-    """One result from runs of the same lab with different seeds (e.g. one process per seed).
+    """One result from runs of the same lab split over processes (by seed, by arm).
 
     Each run depends only on its arm, its seed and the shared configuration, so the merged result
-    holds the same runs as one process running every seed; ``seconds`` is the sum of the parts.
+    holds the same runs as one process running them all; ``seconds`` is the sum of the parts.
     """
     first = results[0]
     for other in results[1:]:
-        if (other.config, other.steps, other.image_size, other.arms) != (
-            first.config,
-            first.steps,
-            first.image_size,
-            first.arms,
-        ):
-            raise ValueError("only runs of the same configuration, steps, image size and arms can be merged")
+        if (other.config, other.steps, other.image_size) != (first.config, first.steps, first.image_size):
+            raise ValueError("only runs of the same configuration, steps and image size can be merged")
+    present = {a for r in results for a in r.arms}
+    arms = tuple(a for a in ARMS if a in present)
     seeds = tuple(sorted({s for r in results for s in r.seeds}))
-    order = {arm: i for i, arm in enumerate(first.arms)}
+    order = {arm: i for i, arm in enumerate(arms)}
     runs = sorted((run for r in results for run in r.runs), key=lambda run: (run.seed, order[run.arm]))
     return replace(
         first,
+        arms=arms,
         seeds=seeds,
         runs=tuple(runs),
         stopped=any(r.stopped for r in results),

@@ -37,7 +37,7 @@ StopSignal = Callable[[], bool]
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The optimisation recipe; the defaults are those of the bundled shapes model (class label only)."""
+    """The optimisation recipe; the defaults are those of the bundled shapes model."""
 
     seed: int = 0
     train_size: int = 16_000
@@ -48,7 +48,7 @@ class TrainSettings:
     weight_decay: float = 0.05
     warmup_fraction: float = 0.04
     layer_scale_init_value: float = 1.0
-    seg_weight: float = 0.0
+    seg_weight: float = 0.5
     grad_clip: float = 1.0
     threads: int = 2
 
