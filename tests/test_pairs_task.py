@@ -155,4 +155,21 @@ def test_a_damaged_cache_file_is_regenerated(tmp_path, monkeypatch):
 def test_both_tasks_are_registered_with_their_labels():
     assert set(TASKS) == {"shapes", "pairs"}
     assert TASKS["pairs"].class_names == PAIR_CLASS_NAMES
-    assert tasks_module.cache_dir().name == "poolformer_demo" or "POOLFORMER_CACHE_DIR" in __import__("os").environ
+
+
+def test_cache_lives_in_the_users_cache_unless_the_environment_says_otherwise(tmp_path, monkeypatch):
+    monkeypatch.delenv("POOLFORMER_CACHE_DIR", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert tasks_module.cache_dir() == tmp_path / ".cache" / "poolformer_demo"
+    monkeypatch.setenv("POOLFORMER_CACHE_DIR", str(tmp_path / "elsewhere"))
+    assert tasks_module.cache_dir() == tmp_path / "elsewhere"
+
+
+def test_shipped_pair_examples_are_what_the_generator_draws(tmp_path):
+    from PIL import Image
+
+    from poolformer_demo.shapes.data import EXAMPLES_DIR
+
+    for path in write_pair_examples(tmp_path):
+        shipped = np.asarray(Image.open(EXAMPLES_DIR / path.name).convert("RGB"))
+        assert np.array_equal(shipped, np.asarray(Image.open(path).convert("RGB"))), path.name
