@@ -45,6 +45,8 @@ class FieldMeasurement:
     """Side of the window the patch embeddings alone reach, before clipping to the image."""
     effective_px: int
     """Side of the smallest centred square holding 95 % of the mean |gradient|."""
+    half_mass_px: int
+    """Side of the smallest centred square holding half of it."""
     share_within_theoretical: float
     """The share of the mean |gradient| inside the theoretical window (the rest reaches it through
     GroupNorm's statistics, which span the whole map)."""
@@ -131,19 +133,22 @@ def mixerless_field(model: nn.Module, images_uint8: np.ndarray, stage: int | Non
     theory_share = float(erf[top:bottom, left:right].sum() / total) if total > 0 else 0.0
     cy = geometry.offset + y * geometry.jump + geometry.size / 2
     cx = geometry.offset + x * geometry.jump + geometry.size / 2
-    effective = size
-    for side in range(2, 2 * size + 1, 2):
-        t, b = max(0, int(cy - side / 2)), min(size, int(cy + side / 2))
-        lft, r = max(0, int(cx - side / 2)), min(size, int(cx + side / 2))
-        if erf[t:b, lft:r].sum() >= 0.95 * total:
-            effective = side
-            break
+
+    def square_holding(share: float) -> int:
+        for side in range(2, 2 * size + 1, 2):
+            t, b = max(0, int(cy - side / 2)), min(size, int(cy + side / 2))
+            lft, r = max(0, int(cx - side / 2)), min(size, int(cx + side / 2))
+            if erf[t:b, lft:r].sum() >= share * total:
+                return side
+        return 2 * size
+
     return FieldMeasurement(
         stage=stage,
         position=(y, x),
         image_size=size,
         theoretical_px=geometry.size,
-        effective_px=int(effective),
+        effective_px=square_holding(0.95),
+        half_mass_px=square_holding(0.5),
         share_within_theoretical=theory_share,
     )
 
