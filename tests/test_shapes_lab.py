@@ -139,8 +139,8 @@ def test_random_arm_matrix_is_frozen_and_unchanged_by_training():
     model = build_arm_model("random", lab_architecture(SMALL), SMALL.image_size, seed=0)
     mixers = [layer.pooling for layer in _layers(model)]
     assert all(isinstance(m, RandomMixing) for m in mixers)
-    # 64 px: stages of 16x16, 8x8, 4x4 and 2x2 tokens, S12's depths 2, 2, 6, 2.
-    assert [m.matrix.shape[0] for m in mixers] == [256] * 2 + [64] * 2 + [16] * 6 + [4] * 2
+    # 64 px: stages of 8x8, 4x4, 2x2 and 1x1 tokens, S12's depths 2, 2, 6, 2.
+    assert [m.matrix.shape[0] for m in mixers] == [64] * 2 + [16] * 2 + [4] * 6 + [1] * 2
     assert all(torch.allclose(m.matrix.sum(dim=1), torch.ones(m.matrix.shape[0])) for m in mixers)
     assert not any("matrix" in name for name, _ in model.named_parameters())
     before = [m.matrix.clone() for m in mixers]
@@ -163,7 +163,7 @@ def test_random_mixing_averages_tokens_with_its_matrix():
 
 def test_random_arm_mixes_every_stage_up_to_the_token_limit_of_its_task(models):
     sides = [m.height for m in models["random"].modules() if isinstance(m, RandomMixing)]
-    assert sides == [32] * 2 + [16] * 2 + [8] * 6 + [4] * 2
+    assert sides == [16] * 2 + [8] * 2 + [4] * 6 + [2] * 2
 
 
 def test_no_mlp_arm_blocks_add_only_the_token_mixer(models):
@@ -177,7 +177,7 @@ def test_no_mlp_arm_blocks_add_only_the_token_mixer(models):
 
 
 def test_no_residual_arm_output_differs_from_input_plus_branches(models):
-    layer = _layers(models["no_residual"])[1]
+    layer = _layers(models["no_residual"])[2]  # the first block of stage 2 (32 channels)
     assert isinstance(layer, NoResidualLayer)
     x = torch.randn(2, 32, 8, 8)
     with torch.no_grad():
