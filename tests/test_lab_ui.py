@@ -20,7 +20,7 @@ import torch
 from PIL import Image
 from serving import serving
 
-from poolformer_demo.shapes.arms import ARM_NAMES, ARMS
+from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from poolformer_demo.shapes.lab import LabConfig, LabProgress
 from poolformer_demo.shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
 from poolformer_demo.ui import app as ui_app
@@ -91,20 +91,23 @@ def test_reference_table_shows_each_arms_mean_and_spread_from_the_json_beside_th
 
 
 def test_reading_of_the_reference_says_what_its_numbers_show():
-    text = " ".join(present_lab.reading(*load_reference()))
-    assert "The channel MLP carries the model" in text
-    assert "Pooling does not win at this tiny scale" in text
-    assert "identity (93.5 %), frozen random matrix (88.7 %) and depthwise 3x3 conv (98.5 %) beat it" in text
-    assert "this 4-block network trains fine (100.0 %)" in text and "12-block S12" in text
-    assert "No arm's Grad-CAM points at the object more often than a map that always peaks" in text
-    assert "That is the paper's point too" in text
+    result, rows = load_reference()
+    by = {row.arm: row for row in rows}
+    text = " ".join(present_lab.reading(result, rows))
+    assert present_lab.pct(by["no_mlp"].accuracy_mean) in text
+    assert f"pooling at {present_lab.pct(by['pooling'].accuracy_mean)} after {result.steps:,} steps" in text
+    best_pointing = max(row.pointing_mean for row in rows)
+    assert ("No arm's Grad-CAM points at the object" in text) == (best_pointing < result.centre_baseline)
 
 
 def test_reading_follows_the_numbers_when_they_change():
     result, _ = load_reference()
     # The same runs with pooling the best mixer and no residuals failing: the reading must turn round.
     accuracy = {"pooling": 0.95, "identity": 0.60, "random": 0.62, "conv": 0.94, "no_mlp": 0.30, "no_residual": 0.35}
-    runs = tuple(replace(r, accuracy=accuracy[r.arm] + 0.02 * r.seed) for r in result.runs)
+    runs = tuple(
+        replace(r, accuracy=accuracy[r.arm] + 0.02 * r.seed, pointing_game=0.5 if r.arm == "pooling" else 0.2)
+        for r in result.runs
+    )
     changed = replace(result, runs=runs, centre_baseline=0.40)
     text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
     assert "Pooling does not win" not in text
@@ -128,7 +131,8 @@ def test_lab_reference_endpoint_gives_programs_the_reference_results(client):
         assert [r["seed"] for r in arm["runs"]] == [r["seed"] for r in runs]
         assert arm["paper_top1"] == ARMS[arm["arm"]].paper.top1
     assert result["centre_baseline"] == data["centre_baseline"]
-    assert "carries the model" in result["reading"]
+    pooling = np.mean([r["accuracy"] for r in data["runs"] if r["arm"] == "pooling"])
+    assert f"pooling at {100 * pooling:.1f} %" in result["reading"]
     assert decode(result["curves_picture"]).size == (900, 340)
 
 
@@ -232,7 +236,8 @@ def test_lab_run_endpoint_trains_a_bounded_run_for_programs():
         assert result["status"] == "finished" and result["steps"] == TINY_STEPS
         (conv,) = result["arms"]
         assert conv["arm"] == "conv" and 0 <= conv["accuracy_mean"] <= 1 and conv["paper_top1"] == 78.1
-        assert conv["runs"][0]["parameters"] == 128_966
+        built = build_arm_model("conv", lab_architecture(TINY), TINY.image_size)
+        assert conv["runs"][0]["parameters"] == sum(p.numel() for p in built.parameters())
         with pytest.raises(Exception, match=f"between 1 and {TINY_STEPS}|maximum"):
             client.predict(["conv"], TINY_STEPS + 1, api_name="/lab_run")
 
