@@ -8,8 +8,8 @@ centre lies within 24 px of its edge, so one disc lies within 38 px of one edge 
 within 38 px of the opposite edge (at least 52 px between them).
 
 Why this task: no single position of the deepest stage can see both discs through the patch
-embeddings alone (a stage-4 position of the lab's and the bundled pairs model's architecture sees
-exactly its 64 px quarter of the image, and no quarter holds a pixel of both discs).  The answer
+embeddings alone (a stage-4 position of the lab's architecture sees exactly its 64 px quarter of
+the image, and no quarter holds a pixel of both discs).  The answer
 depends on both colours together, and for each colour of one disc the other is as likely to
 match as not, so a sum of local evidence (global average pool, then a linear classifier) cannot
 express it: the network has to move information between positions, by token mixing (or through
