@@ -24,11 +24,12 @@ from .weights import LoadedModel, ModelCache, load_model, shared_cache
 # `import poolformer_demo` stays as quick as the app's start needs.
 _LAZY = {
     "Attribution": "attributions",
-    "Explanation": "attributions",
+    "Explanation": "explanation",
     "IntegratedGradientsSettings": "attributions",
     "OcclusionSettings": "attributions",
     "SmoothGradSettings": "attributions",
-    "explain": "attributions",
+    "explain": "explanation",
+    "score_faithfulness": "explanation",
     "FaithfulnessReport": "faithfulness",
     "FaithfulnessSettings": "faithfulness",
     "evaluate_faithfulness": "faithfulness",

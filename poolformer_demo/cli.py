@@ -27,11 +27,11 @@ from .attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
-    explain,
     parse_methods,
 )
 from .comparison import compare, parse_variants
 from .errors import PoolFormerDemoError
+from .explanation import explain
 from .exports import prediction_json, write_analysis, write_anatomy, write_explanation, write_receptive_field
 from .faithfulness import FaithfulnessSettings
 from .knockouts import Knockouts, parse_knockout_spec

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from .analysis import Prediction, analyze
-from .attributions import ProgressCallback, StopCheck
+from .control import ProgressCallback, StopCheck
 from .errors import ComputationCancelled, InvalidSettingError, UnknownTargetError, WeightsUnavailableError
 from .images import PreparedImage, prepare_image
 from .variants import Variant, get_variant

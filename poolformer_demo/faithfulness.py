@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from .attributions import ProgressCallback, StopCheck, seeded
 from .blocks import LogitsOnly
+from .control import ProgressCallback, StopCheck, seeded
 from .errors import ComputationCancelled, InvalidSettingError
 
 RANDOM = "random"

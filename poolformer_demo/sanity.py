@@ -22,9 +22,10 @@ from PIL import Image
 from scipy.stats import spearmanr
 
 from .analysis import Prediction, labels_of, model_inputs, resolve_target, stage_gradients
-from .attributions import DEFAULT_SETTINGS, PIXEL_METHODS, ProgressCallback, StopCheck, parse_methods, seeded
+from .attributions import DEFAULT_SETTINGS, PIXEL_METHODS, parse_methods
 from .blocks import shared_copy
 from .cams import CAM_METHODS, to_crop
+from .control import ProgressCallback, StopCheck, seeded
 from .errors import ComputationCancelled, InvalidSettingError
 from .images import PreparedImage, prepare_image
 from .variants import STAGE_COUNT

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from poolformer_demo import ModelCache
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import explore, learn, present
+from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.tabs.explore import page as explore
+from poolformer_demo.ui.tabs.learn import page as learn
+from poolformer_demo.ui.tabs.learn import view as learn_view
 
 
 def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypatch, weights_dir, tmp_path):
@@ -32,7 +35,7 @@ def test_variant_menu_and_learn_tab():
     assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
     assert choices["m48"] == "M48 · 73M · 82.5% top-1"
     assert choices["shapes"] == "shapes · offline, six shapes"
-    table = present.variants_table()
+    table = learn_view.variants_table()
     assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table
     assert "| M48 | 8 · 8 · 24 · 8 | 96 · 192 · 384 · 768 | 73 M | 11.6 G | 82.5 % |" in table
     text = learn.learn_markdown()

@@ -15,7 +15,6 @@ from poolformer_demo.attributions import (
     OcclusionSettings,
     SmoothGradSettings,
     baseline_values,
-    explain,
     integrated_gradients,
     occlusion,
     occlusion_geometry,
@@ -23,6 +22,7 @@ from poolformer_demo.attributions import (
 )
 from poolformer_demo.cams import to_crop
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
+from poolformer_demo.explanation import explain
 from poolformer_demo.images import crop_image
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
 

@@ -55,8 +55,8 @@ def test_compare_needs_two_known_variants(photo):
 
 def test_the_package_exports_the_explanation_entry_points():
     import poolformer_demo
-    from poolformer_demo.attributions import explain
     from poolformer_demo.comparison import compare as compare_function
+    from poolformer_demo.explanation import explain
     from poolformer_demo.sanity import cascading_randomization
 
     assert poolformer_demo.compare is compare_function

@@ -21,17 +21,18 @@ import pytest
 import torch
 from PIL import Image
 
+from poolformer_demo import explanation as explanation_module
 from poolformer_demo import render
 from poolformer_demo.analysis import Prediction, analyze
 from poolformer_demo.attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
-    explain,
 )
 from poolformer_demo.cams import CAM_METHODS
 from poolformer_demo.comparison import compare
 from poolformer_demo.errors import ComputationCancelled
+from poolformer_demo.explanation import explain
 from poolformer_demo.faithfulness import (
     Curves,
     FaithfulnessReport,
@@ -42,14 +43,17 @@ from poolformer_demo.faithfulness import (
 from poolformer_demo.sanity import RandomizationStep, SanityCheck, cascading_randomization
 from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import compare as compare_module
-from poolformer_demo.ui import explain as explain_module
-from poolformer_demo.ui import present_compare, present_explain, present_trust
-from poolformer_demo.ui.background import run_in_background
-from poolformer_demo.ui.compare import CompareTab
-from poolformer_demo.ui.explain import ExplainTab
-from poolformer_demo.ui.pictures import image_key
-from poolformer_demo.ui.present import Session
+from poolformer_demo.ui.kit.background import run_in_background
+from poolformer_demo.ui.kit.pictures import image_key, layer_uri
+from poolformer_demo.ui.kit.view import Session
+from poolformer_demo.ui.tabs.compare import page as compare_module
+from poolformer_demo.ui.tabs.compare import view as present_compare
+from poolformer_demo.ui.tabs.compare.page import CompareTab
+from poolformer_demo.ui.tabs.explain import page as explain_module
+from poolformer_demo.ui.tabs.explain import timing as explain_timing
+from poolformer_demo.ui.tabs.explain import trust as present_trust
+from poolformer_demo.ui.tabs.explain import view as present_explain
+from poolformer_demo.ui.tabs.explain.page import ExplainTab
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
@@ -118,7 +122,7 @@ def attributed(tab, star_session):
 def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
     values = np.zeros((16, 48), np.float32)
     values[:, :16], values[:, 32:] = -2.0, 2.0
-    uri, limit = present_explain.layer_uri(values)
+    uri, limit = layer_uri(values)
     assert limit == pytest.approx(2.0)
     rgba = np.asarray(decode(uri).convert("RGBA")).astype(int)
     negative, zero, positive = rgba[8, 8], rgba[8, 24], rgba[8, 40]
@@ -129,17 +133,17 @@ def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
 
 def test_settings_table_states_each_methods_settings_and_its_expected_time():
     table = present_explain.settings_markdown()
-    ig = present_explain.S12_SECONDS["ig"]
+    ig = explain_timing.S12_SECONDS["ig"]
     assert (
         f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | "
-        f"{present_explain.seconds_text(ig)} |" in table
+        f"{explain_timing.seconds_text(ig)} |" in table
     )
     assert "32×32 px patch of the mean colour, stride 16 px" in table
     # Twice the integration steps: twice the passes through the model, twice the time.
     doubled = present_explain.settings_markdown({"ig": IntegratedGradientsSettings(n_steps=64)})
     assert (
         f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | "
-        f"{present_explain.seconds_text(2 * ig)} |" in doubled
+        f"{explain_timing.seconds_text(2 * ig)} |" in doubled
     )
     assert "M48 ×6.4" in table and "nothing else running" in table
 
@@ -313,7 +317,7 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
         made.append((maps, evaluate_faithfulness(model, pixel_values, target, maps, settings, **progress)))
         return made[-1][1]
 
-    monkeypatch.setattr(explain_module, "evaluate_faithfulness", recording)
+    monkeypatch.setattr(explanation_module, "evaluate_faithfulness", recording)
     outputs = list(tab.run_faithfulness(star_session, METHODS, 4))
     assert all(skipped(attributions) for _, _, attributions in outputs)
     status, page, _ = outputs[-1]

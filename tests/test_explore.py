@@ -15,10 +15,12 @@ from poolformer_demo import ModelCache, analyze
 from poolformer_demo.errors import WeightsUnavailableError
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import explore, present
-from poolformer_demo.ui.errors import GENERIC_ERROR
-from poolformer_demo.ui.explore import ExploreTab
-from poolformer_demo.ui.present import ExploreView, Session
+from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.kit.errors import GENERIC_ERROR
+from poolformer_demo.ui.tabs.explore import page as explore
+from poolformer_demo.ui.tabs.explore import view as explore_view
+from poolformer_demo.ui.tabs.explore.page import ExploreTab
+from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -168,7 +170,7 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
                 browser_only[(by_id[target_id], event)] = (dependency["backend_fn"], bool(dependency["js"]))
     assert browser_only == {("opacity", "input"): (False, True), ("view", "change"): (False, True)}
     # Enlarging a stage is the results panel's own script, with no server event at all.
-    assert "element.dataset.stage" in present.RESULTS_JS
+    assert "element.dataset.stage" in explore_view.RESULTS_JS
 
 
 def test_a_failed_request_says_why_and_keeps_the_last_result(tab, first, calls):

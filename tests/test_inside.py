@@ -27,11 +27,11 @@ from poolformer_demo.knockouts import ZeroBranch
 from poolformer_demo.receptive_field import grid_cell
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import present_inside
-from poolformer_demo.ui.explore import ExploreTab
-from poolformer_demo.ui.inside import IMAGE_GONE, NOTHING_KNOCKED_OUT, InsideTab
-from poolformer_demo.ui.learn import learn_markdown
-from poolformer_demo.ui.present import ExploreView, Session
+from poolformer_demo.ui.tabs.explore.page import ExploreTab
+from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
+from poolformer_demo.ui.tabs.inside import view as present_inside
+from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, NOTHING_KNOCKED_OUT, InsideTab
+from poolformer_demo.ui.tabs.learn.page import learn_markdown
 from poolformer_demo.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,8 +24,9 @@ from poolformer_demo.shapes.arms import ARM_NAMES, ARMS
 from poolformer_demo.shapes.lab import LabConfig, LabProgress
 from poolformer_demo.shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import present, present_lab
-from poolformer_demo.ui.lab import LabSection
+from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.tabs.inside import lab_view as present_lab
+from poolformer_demo.ui.tabs.inside.lab_page import LabSection
 
 # A live run small enough for a test: a few hundred images, a dozen steps per arm.
 TINY = LabConfig(train_size=96, eval_size=24, batch_size=16, curve_points=4)

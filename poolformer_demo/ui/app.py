@@ -11,14 +11,14 @@ import torch
 
 from ..analysis import analyze
 from ..weights import ModelCache, cache_from_environment
-from . import learn
-from .compare import CompareTab
-from .explain import ExplainTab
-from .explore import EXAMPLES_DIR, ExploreTab
-from .inside import InsideTab
+from .tabs.compare.page import CompareTab
+from .tabs.explain.page import ExplainTab
+from .tabs.explore.page import EXAMPLES_DIR, ExploreTab
+from .tabs.inside.page import InsideTab
+from .tabs.learn import page as learn
 
 TITLE = "PoolFormer Explorer"
-STYLE = Path(__file__).with_name("style.css")
+STYLE = Path(__file__).with_name("static") / "style.css"
 
 CONCURRENCY_ENV = "POOLFORMER_CONCURRENCY"
 # Uploads larger than this are refused by the server before any handler runs.

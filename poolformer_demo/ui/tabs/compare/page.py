@@ -13,16 +13,15 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import weights
-from ..comparison import Comparison, compare
-from ..variants import HUB_VARIANTS, VARIANTS, get_variant
-from ..weights import ModelCache
-from . import present_compare as view
-from .background import REFRESH_S, run_in_background
-from .components import hand_over_undecoded
-from .errors import failure_message, user_error
-from .present import Session, message_html, status_html, variant_choices
-from .present_explain import STOPPED, failure_html, progress_html
+from .... import weights
+from ....comparison import Comparison, compare
+from ....variants import HUB_VARIANTS, VARIANTS, get_variant
+from ....weights import ModelCache
+from ...kit.background import REFRESH_S, run_in_background
+from ...kit.errors import failure_message, user_error
+from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, status_html, variant_choices
+from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
 

@@ -14,17 +14,16 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ...control import ProgressCallback, StopCheck
+
 # How often a running computation's progress reaches the page.
 REFRESH_S = 0.5
-
-Progress = Callable[[float, str], None]
-StopCheck = Callable[[], bool]
 
 
 class Job:
     """One computation `compute(progress, should_stop)` run in a daemon thread."""
 
-    def __init__(self, compute: Callable[[Progress, StopCheck], Any], name: str = "poolformer-job"):
+    def __init__(self, compute: Callable[[ProgressCallback, StopCheck], Any], name: str = "poolformer-job"):
         self.stop = threading.Event()
         self.latest: tuple[float, str] | None = None
         """The last (fraction done, what is running) the computation reported."""
@@ -44,7 +43,7 @@ class Job:
 
 
 def run_in_background(
-    compute: Callable[[Progress, StopCheck], Any], refresh_s: float = REFRESH_S
+    compute: Callable[[ProgressCallback, StopCheck], Any], refresh_s: float = REFRESH_S
 ) -> Iterator[tuple[str, Any]]:
     """Run `compute(progress, should_stop)` in a thread and follow it, yielding every `refresh_s`:
     ("progress", (fraction, title)) when it has reported something new, ("idle", None) when not,

@@ -16,21 +16,21 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import render
-from ..analysis import analyze, model_inputs
-from ..attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, Explanation, explain, parse_methods
-from ..cams import DEFAULT_CAM
-from ..faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
-from ..images import crop_image, prepare_image
-from ..variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
-from ..weights import ModelCache
-from . import present_explain as view
-from . import present_trust as trust
-from .background import REFRESH_S, run_in_background
-from .components import hand_over_undecoded
-from .errors import failure_message, user_error
-from .pictures import LruStore
-from .present import Session, message_html, stage_choices, status_html
+from .... import render
+from ....analysis import analyze, model_inputs
+from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
+from ....cams import DEFAULT_CAM
+from ....explanation import explain, score_faithfulness
+from ....faithfulness import FaithfulnessSettings
+from ....images import crop_image, prepare_image
+from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
+from ....weights import ModelCache
+from ...kit.background import REFRESH_S, run_in_background
+from ...kit.errors import failure_message, user_error
+from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.pictures import LruStore
+from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, stage_choices, status_html
+from . import trust, view
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
@@ -75,21 +75,6 @@ class ExplainTab:
             **progress,
         )
 
-    def _faithfulness_of(self, image, explanation: Explanation, names, progress, should_stop) -> FaithfulnessReport:
-        """Deletion and insertion for maps already computed: the attributions are not run again."""
-        loaded = self.cache.get(explanation.analysis.variant.name)
-        pixel_values = model_inputs(loaded, prepare_image(image).image)
-        maps = {name: explanation.attributions[name].map for name in names}
-        return evaluate_faithfulness(
-            loaded.model,
-            pixel_values,
-            explanation.analysis.target.index,
-            maps,
-            self.faithfulness,
-            progress=progress,
-            should_stop=should_stop,
-        )
-
     def _crop(self, image, variant: str):
         loaded = self.cache.get(variant)
         return crop_image(model_inputs(loaded, prepare_image(image).image)[0], loaded.processor)
@@ -128,15 +113,16 @@ class ExplainTab:
             explanation = self._explain(
                 image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
             )
-            plot = None
+            faithfulness = None
             if explanation.faithfulness is not None:
                 plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
+                faithfulness = trust.faithfulness_api(explanation.faithfulness, plot)
             return view.explain_api(
                 explanation,
                 view.attribution_pictures(explanation),
                 view.cam_family_pictures(explanation.analysis),
                 arrays=bool(arrays),
-                plot=plot,
+                faithfulness=faithfulness,
             )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
@@ -163,7 +149,7 @@ class ExplainTab:
         model's, what the partly randomised model predicts, and the map (data URI); a reading of the result. A map
         that stays alike while the model is destroyed does not explain the model. The served model is never changed.
         """
-        from ..sanity import cascading_randomization
+        from ....sanity import cascading_randomization
 
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
@@ -206,7 +192,7 @@ class ExplainTab:
             image, variant, target = self._session_inputs(session)
             analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            return view.failure_html(failure_message(exc)), gr.skip(), gr.skip()
+            return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
 
     def _follow(self, compute: Callable, started_text: str) -> Iterator[tuple[str, object]]:
@@ -217,7 +203,7 @@ class ExplainTab:
         with closing(run_in_background(compute, self.refresh_s)) as events:
             for kind, value in events:
                 if kind == "progress":
-                    yield "status", view.progress_html(*value, time.monotonic() - started)
+                    yield "status", progress_html(*value, time.monotonic() - started)
                 elif kind == "idle":
                     yield "status", None
                 else:
@@ -248,7 +234,7 @@ class ExplainTab:
                     done = f"Done: {len(value.attributions)} maps in {value.seconds:.1f} s."
                     yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            yield view.failure_html(failure_message(exc)), gr.skip()
+            yield failure_html(failure_message(exc)), gr.skip()
 
     def run_faithfulness(self, session: Session | None, methods: list[str], stage: int):
         """Deletion and insertion for the chosen methods and random maps: (status, faithfulness HTML,
@@ -265,7 +251,9 @@ class ExplainTab:
 
             def compute(progress, should_stop):
                 if reuse:
-                    return self._faithfulness_of(image, stored, names, progress, should_stop)
+                    return score_faithfulness(
+                        image, stored, names, self.faithfulness, progress, should_stop, cache=self.cache
+                    )
                 return self._explain(
                     image,
                     variant,
@@ -293,12 +281,12 @@ class ExplainTab:
                 done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
                 yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            yield view.failure_html(failure_message(exc)), gr.skip(), gr.skip()
+            yield failure_html(failure_message(exc)), gr.skip(), gr.skip()
 
     def run_sanity(self, session: Session | None, method: str, stage: int):
         """Cascading randomisation of a copy of the model: (status, sanity HTML)."""
         # scipy's rank correlation is loaded with the first check, not with the app.
-        from ..sanity import cascading_randomization
+        from ....sanity import cascading_randomization
 
         try:
             image, variant, target = self._session_inputs(session)
@@ -326,11 +314,11 @@ class ExplainTab:
                     done = f"Done: {len(value.steps)} steps in {value.seconds:.1f} s."
                     yield message_html(done), trust.sanity_html(value, trust.sanity_pictures(value), crop)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            yield view.failure_html(failure_message(exc)), gr.skip()
+            yield failure_html(failure_message(exc)), gr.skip()
 
     @staticmethod
     def stopped() -> str:
-        return message_html(view.STOPPED)
+        return message_html(STOPPED)
 
     def sanity_expected(self, method: str) -> str:
         """What the chosen method's sanity check costs, said before it runs."""

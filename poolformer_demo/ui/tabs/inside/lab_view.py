@@ -15,13 +15,13 @@ from dataclasses import asdict
 import numpy as np
 from PIL import Image
 
-from .. import render
-from ..shapes.arms import ARMS
-from ..shapes.data import CLASS_NAMES
-from ..shapes.lab import LAB_IMAGE_SIZE, ArmRun, LabProgress, LabResult
-from ..shapes.lab_results import ArmSummary, render_curves, summarize
-from ..variants import PAPER_S12_ABLATIONS, get_variant
-from .present import message_html, status_html
+from .... import render
+from ....shapes.arms import ARMS
+from ....shapes.data import CLASS_NAMES
+from ....shapes.lab import LAB_IMAGE_SIZE, ArmRun, LabProgress, LabResult
+from ....shapes.lab_results import ArmSummary, render_curves, summarize
+from ....variants import PAPER_S12_ABLATIONS, get_variant
+from ...kit.view import message_html, status_html
 
 CHANCE = 1 / len(CLASS_NAMES)
 MIXER_ARMS = ("pooling", "identity", "random", "conv")
@@ -82,7 +82,7 @@ def _beats(a: ArmSummary, b: ArmSummary) -> bool:
     return a.accuracy_mean - b.accuracy_mean > max(a.accuracy_std, b.accuracy_std)
 
 
-def _joined(items: Sequence[str]) -> str:
+def joined(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -92,7 +92,7 @@ def _short(title: str) -> str:
 
 
 def _named(rows: Sequence[ArmSummary]) -> str:
-    return _joined([f"{_short(r.title)} ({pct(r.accuracy_mean)})" for r in rows])
+    return joined([f"{_short(r.title)} ({pct(r.accuracy_mean)})" for r in rows])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
         else:
             lead = "The token mixers tie at this scale"
         sentences.append(
-            f"{lead}: with pooling at {pct(pool.accuracy_mean)} after {result.steps:,} steps, {_joined(clauses)}."
+            f"{lead}: with pooling at {pct(pool.accuracy_mean)} after {result.steps:,} steps, {joined(clauses)}."
         )
     no_residual = by.get("no_residual")
     if no_residual is not None and pool is not None:

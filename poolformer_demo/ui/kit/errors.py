@@ -7,8 +7,8 @@ import logging
 
 import gradio as gr
 
-from ..errors import PoolFormerDemoError, WeightsUnavailableError
-from .present import public_message
+from ...errors import PoolFormerDemoError, WeightsUnavailableError
+from .view import public_message
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import plots, render
-from ..analysis import Analysis
-from ..anatomy import BlockAnatomy
-from ..knockouts import Knockouts
-from ..receptive_field import ReceptiveField
-from ..variants import PAPER_S12_ABLATIONS, get_variant
-from .present import Session, display_names, md, stage_choices
+from .... import plots, render
+from ....analysis import Analysis
+from ....anatomy import BlockAnatomy
+from ....knockouts import Knockouts
+from ....receptive_field import ReceptiveField
+from ....variants import PAPER_S12_ABLATIONS, get_variant
+from ...kit.view import Session, display_names, md, stage_choices
 
 # How the effective receptive field's tail is drawn: sqrt keeps the weak edges visible.
 ERF_SCALE = "sqrt"

@@ -1,42 +1,25 @@
-"""What the page shows, as plain values: Markdown, label dicts and picture lists from an Analysis.
-
-Nothing here imports Gradio, so formatting is tested without a server, and every tab formats
-the same way.
-"""
+"""What the Explore tab shows, as plain values: Markdown, label dicts and HTML with inlined
+pictures from an Analysis. Nothing here imports Gradio."""
 
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass, fields
-from functools import lru_cache
 
-from ..analysis import Analysis
-from ..errors import without_paths
-from ..variants import HUB_VARIANTS, STAGE_COUNT, VARIANTS, Variant
-from .pictures import FEATURE_VIEWS, FeaturePictures
+from ....analysis import Analysis
+from ....variants import Variant
+from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
+from ...kit.view import DEEPEST_STAGE, Session, display_names, joined, md, prediction_json
+from ..learn.view import journey_markdown
 
 # How the feature maps are drawn: (label on the page, name in FeatureViews).
 VIEW_CHOICES = (("PCA (RGB)", "pca"), ("mean activation", "mean"), ("top channels", "channels"))
+
+
 DEFAULT_VIEW = "pca"
+
+
 DEFAULT_OPACITY = 0.5
-DEEPEST_STAGE = STAGE_COUNT
-STAGES = tuple(range(1, STAGE_COUNT + 1))
-
-
-@dataclass(frozen=True)
-class Session:
-    """What one browser tab remembers between events: which image, which model, which class.
-
-    The pictures themselves live in the tab's bounded stores, so a session costs a few
-    kilobytes however many people keep the page open.
-    """
-
-    image: str
-    image_key: str
-    variant: str
-    labels: tuple[str, ...]
-    target: int
 
 
 @dataclass(frozen=True)
@@ -81,19 +64,6 @@ def explore_view(analysis: Analysis, session: Session, features: FeaturePictures
     )
 
 
-@lru_cache(maxsize=8)
-def display_names(labels: tuple[str, ...]) -> tuple[str, ...]:
-    """Class names as shown in menus and in the top-5 list, made unique.
-
-    ImageNet names two classes "crane" (the bird and the machine); a dict keyed by name, as the
-    Label component needs, would merge them, so repeated names get their class index appended.
-    """
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    return tuple(label if counts[label] == 1 else f"{label} (class {i})" for i, label in enumerate(labels))
-
-
 def label_value(analysis: Analysis) -> dict[str, float]:
     names = display_names(analysis.labels)
     return {names[p.index]: p.probability for p in analysis.predictions}
@@ -110,10 +80,6 @@ def target_markdown(analysis: Analysis) -> str:
     return f"Grad-CAM for **{md(target_name(analysis))}** · class {target.index} · p = {target.probability:.1%}{top1}"
 
 
-def _joined(values) -> str:
-    return " · ".join(str(v) for v in values)
-
-
 def facts_markdown(variant: Variant, analysis: Analysis | None = None) -> str:
     """The model's architecture and published figures; after an analysis, also where the weights
     came from and how long it took."""
@@ -121,8 +87,8 @@ def facts_markdown(variant: Variant, analysis: Analysis | None = None) -> str:
     macs = f"{variant.macs_g:.1f} G at 224 px" if variant.macs_g else "–"
     model = f"**PoolFormer-{variant.name.upper()}** · {source}"
     rows = [
-        ("Blocks per stage", _joined(variant.depths)),
-        ("Widths", _joined(variant.hidden_sizes)),
+        ("Blocks per stage", joined(variant.depths)),
+        ("Widths", joined(variant.hidden_sizes)),
         ("Parameters · MACs", f"{variant.params_m:g} M · {macs}"),
         ("ImageNet-1k top-1", f"{variant.top1:g} %" if variant.top1 is not None else "– (not an ImageNet model)"),
     ]
@@ -230,8 +196,12 @@ element.addEventListener('click', (event) => {
 watch('value', show);
 show();
 """
+
+
 # Page-wide settings the slider and the radio set without a server round trip.
 OPACITY_JS = "(opacity) => { document.documentElement.style.setProperty('--pf-heat-opacity', opacity); return []; }"
+
+
 VIEW_JS = "(view) => { document.documentElement.dataset.pfView = view; return []; }"
 
 
@@ -259,86 +229,3 @@ def api_result(analysis: Analysis, features: FeaturePictures, heatmaps: tuple[st
         "notes": list(analysis.notes),
         "seconds": round(analysis.seconds, 4),
     }
-
-
-def prediction_json(prediction, labels: tuple[str, ...]) -> dict:
-    """One prediction for programs, named as the page names it."""
-    return {
-        "index": prediction.index,
-        "label": display_names(labels)[prediction.index],
-        "probability": prediction.probability,
-    }
-
-
-def variant_choices() -> list[tuple[str, str]]:
-    """The model menus' entries: (short label, variant name)."""
-    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
-
-
-def stage_choices() -> list[tuple[str, int]]:
-    return [(f"stage {i}", i) for i in STAGES]
-
-
-def status_html(text: str, fraction: float | None = None) -> str:
-    """A long run's progress bar (moving without a share when `fraction` is None) and a line of text."""
-    bar = "<progress></progress>" if fraction is None else f'<progress max="1" value="{fraction:.4f}"></progress>'
-    return f'<div class="pf-run-status">{bar}<span>{html.escape(text)}</span></div>'
-
-
-def message_html(text: str) -> str:
-    """A line without a bar where a long run's progress shows: done, stopped, or what went wrong."""
-    return f'<div class="pf-run-status pf-idle"><span>{html.escape(text)}</span></div>'
-
-
-def journey_markdown(analysis: Analysis | None = None) -> str:
-    """The shapes the last analysed image took through the four stages."""
-    if analysis is None:
-        return (
-            "### Your image through the network\n"
-            "Analyse an image on the *Explore* tab and its journey through the four stages appears here."
-        )
-    height, width = analysis.input_image.height, analysis.input_image.width
-    lines = [
-        "### Your image through the network",
-        f"PoolFormer-{analysis.variant.name.upper()} saw a **{width}×{height}** RGB crop "
-        f"(3×{height}×{width}). Each stage starts with a patch embedding that shrinks the grid, then "
-        "runs its PoolFormer blocks, which keep the shape:",
-        "",
-        "| | shape (C×H×W) | stride | tokens | blocks |",
-        "|---|---|---|---|---|",
-        f"| input crop | 3×{height}×{width} | 1 | – | – |",
-    ]
-    for stage in analysis.stages:
-        channels, h, w = stage.shape
-        depth = analysis.variant.depths[stage.index - 1]
-        lines.append(f"| stage {stage.index} | {channels}×{h}×{w} | {stage.stride} | {h * w:,} | {depth} |")
-    lines.append("")
-    lines.append(
-        "The classifier averages the stage-4 grid into one vector (global average pooling) "
-        f"and maps it to {len(analysis.labels):,} class scores."
-    )
-    return "\n".join(lines)
-
-
-def variants_table() -> str:
-    rows = [
-        "| Variant | Blocks per stage | Widths | Params | MACs | ImageNet top-1 |",
-        "|---|---|---|---|---|---|",
-    ]
-    for v in HUB_VARIANTS.values():
-        rows.append(
-            f"| {v.name.upper()} | {_joined(v.depths)} | {_joined(v.hidden_sizes)} | {v.params_m:g} M | "
-            f"{v.macs_g:.1f} G | {v.top1:g} % |"
-        )
-    return "\n".join(rows)
-
-
-def md(text: str) -> str:
-    """Text from a model or a user, made inert in Markdown."""
-    return re.sub(r"([\\`*_{}\[\]<>|#])", r"\\\1", str(text))
-
-
-def public_message(exc: BaseException) -> str:
-    """An error message fit for the page: folder names instead of absolute paths, HTML escaped
-    (Gradio renders error messages as HTML)."""
-    return html.escape(without_paths(str(exc)), quote=False)

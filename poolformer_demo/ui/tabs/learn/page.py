@@ -7,9 +7,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from . import present
+from . import view as present
 
-LEARN_TEXT = Path(__file__).with_name("learn.md")
+LEARN_TEXT = Path(__file__).parents[2] / "static" / "learn.md"
 
 
 @lru_cache(maxsize=1)

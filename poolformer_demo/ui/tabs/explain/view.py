@@ -11,35 +11,33 @@ from __future__ import annotations
 import base64
 import html
 import io
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .. import render
-from ..analysis import Analysis
-from ..attributions import (
+from .... import render
+from ....analysis import Analysis
+from ....attributions import (
     DEFAULT_SETTINGS,
     METHOD_TITLES,
     PIXEL_METHOD_TITLES,
     Attribution,
-    Explanation,
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
     occlusion_geometry,
 )
-from ..cams import CAM_METHODS, DEFAULT_CAM
-from ..variants import HUB_VARIANTS
-from .present import STAGES, Session, display_names, md, prediction_json, status_html
+from ....cams import CAM_METHODS, DEFAULT_CAM
+from ....explanation import Explanation
+from ...kit.pictures import layer_uri
+from ...kit.view import STAGES, Session, display_names, legend_html, md, prediction_json
+from .timing import BUSY_NOTE, expected_seconds, seconds_text, slowdown_text
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
     pass
 
-LAYER_FORMAT = "webp"
-LAYER_QUALITY = 85
 
 INTRO = (
     "Several explanations of the prediction you analysed on the *Explore* tab, side by side, and two tests of "
@@ -154,40 +152,6 @@ def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = No
 # Attributions
 # ---------------------------------------------------------------------------------------------
 
-# Seconds with the default settings on PoolFormer-S12 at 224 px, through the /explain and /sanity
-# endpoints of the app served as app.py serves it on two CPU cores (one core per request, so two
-# requests run at once), nothing else running; median of 3. When other work shares the cores the
-# same runs took several times longer.
-S12_SECONDS = {"ig": 3.2, "smoothgrad": 2.4, "occlusion": 6.8}
-S12_FAITHFULNESS_SECONDS = 12.0
-"""Deletion and insertion for four maps and the random baseline (20 steps, 3 random orders)."""
-S12_SANITY_CAM_SECONDS = 1.8
-"""The sanity check of a CAM method: 17 steps, each one forward and backward pass."""
-BUSY_NOTE = "on a server with two CPU cores and nothing else running; a busy server takes longer"
-
-
-def seconds_text(value: float) -> str:
-    return f"about {value:.0f} s" if value >= 2 else f"about {value:.1f} s"
-
-
-def model_passes(method: str, settings, crop: int = 224) -> int:
-    """How many images a pixel method sends through the model with `settings` (its cost)."""
-    if isinstance(settings, IntegratedGradientsSettings):
-        return settings.n_steps
-    if isinstance(settings, SmoothGradSettings):
-        return settings.nt_samples
-    if isinstance(settings, OcclusionSettings):
-        window, stride = occlusion_geometry(settings, (crop, crop))
-        return 1 + (math.ceil((crop - window) / stride) + 1) ** 2
-    raise ValueError(f"no pixel method {method!r}")
-
-
-def expected_seconds(method: str, settings) -> float:
-    """The time a pixel method with `settings` should take on S12 on two cores: the measured time of
-    its defaults, scaled by the number of images it sends through the model."""
-    default = DEFAULT_SETTINGS[method]
-    return S12_SECONDS[method] * model_passes(method, settings) / model_passes(method, default)
-
 
 def _settings_text(method: str, settings) -> str:
     if isinstance(settings, IntegratedGradientsSettings):
@@ -211,16 +175,6 @@ def _settings_text(method: str, settings) -> str:
     raise ValueError(f"no pixel method {method!r}")
 
 
-def slowdown_text() -> str:
-    """How much longer than S12 the other models take, from their MACs."""
-    s12 = HUB_VARIANTS["s12"].macs_g
-    factors = ", ".join(f"{v.name.upper()} ×{v.macs_g / s12:.1f}" for v in HUB_VARIANTS.values() if v.name != "s12")
-    return (
-        f"Other models take longer in proportion to their MACs: {factors}; the shapes model (128 px) a fraction "
-        "of S12's time."
-    )
-
-
 def settings_markdown(settings: Mapping[str, object] | None = None) -> str:
     """The pixel methods' settings and the time each should take, as a table."""
     chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
@@ -234,27 +188,6 @@ def settings_markdown(settings: Mapping[str, object] | None = None) -> str:
             f"| {title} | {_settings_text(name, chosen[name])} | {seconds_text(expected_seconds(name, chosen[name]))} |"
         )
     return "\n".join(rows) + f"\n\nTimes {BUSY_NOTE}. " + slowdown_text()
-
-
-def _opacity(strength: np.ndarray) -> np.ndarray:
-    """An alpha channel from a strength in [0, 1]; the square root keeps a map's weaker half visible."""
-    return np.rint(255 * np.sqrt(np.clip(strength, 0.0, 1.0))).astype(np.uint8)
-
-
-def _signed_colors(values: np.ndarray, limit: float) -> np.ndarray:
-    """RGBA: the diverging colour of each value, and an opacity that grows with |value|, so the crop
-    shows through where a map says nothing."""
-    values = np.asarray(values, dtype=np.float32)
-    scaled = np.clip(values / limit, -1.0, 1.0) if limit > 0 else np.zeros_like(values)
-    rgb = render.apply_colormap(0.5 + 0.5 * scaled, render.DIVERGING_CMAP)
-    return np.dstack([rgb, _opacity(np.abs(scaled))])
-
-
-def layer_uri(values: np.ndarray, limit: float | None = None) -> tuple[str, float]:
-    """A map the crop's size coloured on the diverging scale (red at +limit, blue at -limit, clear at
-    0; default limit: the 99th percentile of |values|), as a data URI, and the limit used."""
-    limit = render.diverging_limit(values) if limit is None else float(limit)
-    return render.data_uri(_signed_colors(values, limit), LAYER_FORMAT, LAYER_QUALITY), limit
 
 
 def attribution_pictures(explanation: Explanation) -> dict:
@@ -273,14 +206,6 @@ SCALE_NOTE = (
     "(under each picture), because the methods measure different things (logit change, gradient). The CAMs are "
     "never negative, so they are only red."
 )
-
-
-def _legend(note: str) -> str:
-    return (
-        '<p class="pf-legend"><span class="pf-legend-end">−</span>'
-        '<span class="pf-diverging-bar" aria-hidden="true"></span><span class="pf-legend-end">+</span>'
-        f"<span>{html.escape(note)}</span></p>"
-    )
 
 
 def _attribution_caption(attribution: Attribution, limit: float) -> str:
@@ -314,7 +239,7 @@ def attributions_html(explanation: Explanation | None = None, pictures: dict | N
         f'<p class="pf-note">Why <b>{html.escape(target)}</b> (p = {analysis.target.probability:.1%}) on '
         f"PoolFormer-{html.escape(analysis.variant.name.upper())} · all methods in {explanation.seconds:.1f} s."
         f"{html.escape(check)}</p>"
-        f'<div class="pf-attr-grid">{figures}</div>{_legend(SCALE_NOTE)}</div>'
+        f'<div class="pf-attr-grid">{figures}</div>{legend_html(SCALE_NOTE)}</div>'
     )
 
 
@@ -348,11 +273,12 @@ def read_npy_uri(uri: str) -> np.ndarray:
 
 
 def explain_api(
-    explanation: Explanation, pictures: dict, cam_pictures: dict, arrays: bool = False, plot: str | None = None
+    explanation: Explanation, pictures: dict, cam_pictures: dict, arrays: bool = False, faithfulness: dict | None = None
 ) -> dict:
     """The explanation for programs: per method its settings, time, colour-scale limit, summary and
     picture (data URI), and with `arrays` the map itself (.npy data URI, float32, crop size); the CAM
-    family at every stage (pictures; with `arrays` the raw stage maps); faithfulness when computed."""
+    family at every stage (pictures; with `arrays` the raw stage maps); `faithfulness` (trust.faithfulness_api's
+    JSON) when computed."""
     analysis = explanation.analysis
     methods = {}
     for name, attribution in explanation.attributions.items():
@@ -391,33 +317,14 @@ def explain_api(
         "notes": list(analysis.notes),
         "seconds": round(explanation.seconds, 4),
     }
-    if explanation.faithfulness is not None:
-        # present_trust builds on this module, so it is imported when it is needed.
-        from .present_trust import faithfulness_api
-
-        result["faithfulness"] = faithfulness_api(explanation.faithfulness, plot)
+    if faithfulness is not None:
+        result["faithfulness"] = faithfulness
     return result
 
 
 # ---------------------------------------------------------------------------------------------
 # Progress and messages
 # ---------------------------------------------------------------------------------------------
-
-
-def progress_html(fraction: float, title: str, seconds: float) -> str:
-    return status_html(f"{title}… {fraction:.0%} · {seconds:.0f} s", fraction)
-
-
-def failure_html(message: str) -> str:
-    """A failed request, said above the pictures it left in place. `message` is already fit for a
-    page (ui.errors.failure_message escapes it), so it is not escaped again."""
-    return (
-        f'<div class="pf-run-status pf-idle"><span>⚠️ {message} '
-        "The pictures below, if any, are still the last ones.</span></div>"
-    )
-
-
-STOPPED = "Stopped. The pictures below, if any, are still the last ones."
 
 
 DEFAULT_ATTRIBUTION_METHODS = (DEFAULT_CAM, *PIXEL_METHOD_TITLES)

@@ -10,10 +10,10 @@ import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from .. import render
-from ..comparison import Comparison, VariantFailure, VariantRun
-from ..exports import prediction_json
-from .present import Session, md
+from .... import render
+from ....comparison import Comparison, VariantFailure, VariantRun
+from ....exports import prediction_json
+from ...kit.view import Session, md
 
 INTRO = (
     "One image through several PoolFormer variants, side by side: what each one predicts, where its deepest "

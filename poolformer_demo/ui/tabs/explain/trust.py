@@ -8,23 +8,16 @@ import html
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from .. import plots, render
-from ..cams import CAM_METHODS
-from ..faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
-from .present_explain import (
-    BUSY_NOTE,
-    DEFAULT_SETTINGS,
-    METHOD_TITLES,
-    S12_FAITHFULNESS_SECONDS,
-    S12_SANITY_CAM_SECONDS,
-    _legend,
-    expected_seconds,
-    layer_uri,
-    seconds_text,
-)
+from .... import plots, render
+from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES
+from ....cams import CAM_METHODS
+from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
+from ...kit.pictures import layer_uri
+from ...kit.view import legend_html
+from .timing import BUSY_NOTE, S12_FAITHFULNESS_SECONDS, S12_SANITY_CAM_SECONDS, expected_seconds, seconds_text
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
-    from ..sanity import SanityCheck
+    from ....sanity import SanityCheck
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +219,7 @@ def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, 
         f"{' (of |value|)' if check.signed else ''}.</p>"
         f'<div class="pf-sanity-grid">{original}{"".join(steps)}</div>'
         f'<p class="pf-reading">{html.escape(sanity_reading(check))}</p>'
-        f"{_legend(SANITY_SCALE)}</div>"
+        f"{legend_html(SANITY_SCALE)}</div>"
     )
 
 

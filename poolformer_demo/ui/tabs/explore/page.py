@@ -11,15 +11,16 @@ from pathlib import Path
 
 import gradio as gr
 
-from .. import weights
-from ..analysis import Analysis, analyze
-from ..variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
-from ..weights import ModelCache
-from . import present
-from .components import hand_over_undecoded
-from .errors import failure_message, user_error
-from .pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
-from .present import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView, Session, variant_choices
+from .... import weights
+from ....analysis import Analysis, analyze
+from ....variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
+from ....weights import ModelCache
+from ...kit.errors import failure_message, user_error
+from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
+from ...kit.view import Session, variant_choices
+from . import view as present
+from .view import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 SESSION_TTL_S = 3600

@@ -12,17 +12,17 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..analysis import Analysis, analyze
-from ..anatomy import BlockAnatomy, block_anatomy
-from ..images import prepare_image
-from ..receptive_field import ReceptiveField, field_geometry, receptive_field
-from ..variants import DEFAULT_VARIANT, get_variant
-from ..weights import ModelCache
-from . import present_inside as view
-from .components import hand_over_undecoded
-from .errors import failure_message, user_error
-from .lab import LabSection
-from .present import Session, stage_choices
+from ....analysis import Analysis, analyze
+from ....anatomy import BlockAnatomy, block_anatomy
+from ....images import prepare_image
+from ....receptive_field import ReceptiveField, field_geometry, receptive_field
+from ....variants import DEFAULT_VARIANT, get_variant
+from ....weights import ModelCache
+from ...kit.errors import failure_message, user_error
+from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.view import Session, stage_choices
+from . import view
+from .lab_page import LabSection
 
 IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
 NOTHING_KNOCKED_OUT = "Tick at least one part to switch off: token mixing or the channel MLP of a stage."

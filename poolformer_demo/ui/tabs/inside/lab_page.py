@@ -19,12 +19,12 @@ from pathlib import Path
 import gradio as gr
 import torch
 
-from ..shapes.arms import ARM_NAMES, ARMS
-from ..shapes.lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
-from ..shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
-from . import present_lab as view
-from .errors import failure_message, user_error
-from .present import message_html, status_html
+from ....shapes.arms import ARM_NAMES, ARMS
+from ....shapes.lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
+from ....shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
+from ...kit.errors import failure_message, user_error
+from ...kit.view import message_html, status_html
+from . import lab_view as view
 
 # How often the page hears from a run: the progress line at most twice a second, the curves (a
 # matplotlib figure, ~0.1 s to draw) at most every two seconds, and only when a point was added.

@@ -1,0 +1,114 @@
+"""What the page shows, as plain values: Markdown, label dicts and picture lists from an Analysis.
+
+Nothing here imports Gradio, so formatting is tested without a server, and every tab formats
+the same way.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ...errors import without_paths
+from ...variants import STAGE_COUNT, VARIANTS
+
+DEEPEST_STAGE = STAGE_COUNT
+STAGES = tuple(range(1, STAGE_COUNT + 1))
+
+
+@dataclass(frozen=True)
+class Session:
+    """What one browser tab remembers between events: which image, which model, which class.
+
+    The pictures themselves live in the tab's bounded stores, so a session costs a few
+    kilobytes however many people keep the page open.
+    """
+
+    image: str
+    image_key: str
+    variant: str
+    labels: tuple[str, ...]
+    target: int
+
+
+@lru_cache(maxsize=8)
+def display_names(labels: tuple[str, ...]) -> tuple[str, ...]:
+    """Class names as shown in menus and in the top-5 list, made unique.
+
+    ImageNet names two classes "crane" (the bird and the machine); a dict keyed by name, as the
+    Label component needs, would merge them, so repeated names get their class index appended.
+    """
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    return tuple(label if counts[label] == 1 else f"{label} (class {i})" for i, label in enumerate(labels))
+
+
+def joined(values) -> str:
+    return " · ".join(str(v) for v in values)
+
+
+def prediction_json(prediction, labels: tuple[str, ...]) -> dict:
+    """One prediction for programs, named as the page names it."""
+    return {
+        "index": prediction.index,
+        "label": display_names(labels)[prediction.index],
+        "probability": prediction.probability,
+    }
+
+
+def variant_choices() -> list[tuple[str, str]]:
+    """The model menus' entries: (short label, variant name)."""
+    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
+
+
+def stage_choices() -> list[tuple[str, int]]:
+    return [(f"stage {i}", i) for i in STAGES]
+
+
+def status_html(text: str, fraction: float | None = None) -> str:
+    """A long run's progress bar (moving without a share when `fraction` is None) and a line of text."""
+    bar = "<progress></progress>" if fraction is None else f'<progress max="1" value="{fraction:.4f}"></progress>'
+    return f'<div class="pf-run-status">{bar}<span>{html.escape(text)}</span></div>'
+
+
+def message_html(text: str) -> str:
+    """A line without a bar where a long run's progress shows: done, stopped, or what went wrong."""
+    return f'<div class="pf-run-status pf-idle"><span>{html.escape(text)}</span></div>'
+
+
+def md(text: str) -> str:
+    """Text from a model or a user, made inert in Markdown."""
+    return re.sub(r"([\\`*_{}\[\]<>|#])", r"\\\1", str(text))
+
+
+def public_message(exc: BaseException) -> str:
+    """An error message fit for the page: folder names instead of absolute paths, HTML escaped
+    (Gradio renders error messages as HTML)."""
+    return html.escape(without_paths(str(exc)), quote=False)
+
+
+def legend_html(note: str) -> str:
+    return (
+        '<p class="pf-legend"><span class="pf-legend-end">−</span>'
+        '<span class="pf-diverging-bar" aria-hidden="true"></span><span class="pf-legend-end">+</span>'
+        f"<span>{html.escape(note)}</span></p>"
+    )
+
+
+def progress_html(fraction: float, title: str, seconds: float) -> str:
+    return status_html(f"{title}… {fraction:.0%} · {seconds:.0f} s", fraction)
+
+
+def failure_html(message: str) -> str:
+    """A failed request, said above the pictures it left in place. `message` is already fit for a
+    page (ui.errors.failure_message escapes it), so it is not escaped again."""
+    return (
+        f'<div class="pf-run-status pf-idle"><span>⚠️ {message} '
+        "The pictures below, if any, are still the last ones.</span></div>"
+    )
+
+
+STOPPED = "Stopped. The pictures below, if any, are still the last ones."
