@@ -118,6 +118,20 @@ def failure_markdown(message: str, keeps_result: bool) -> str:
     return f"⚠️ {message}{kept}"
 
 
+# What each feature-map view is, said to someone who cannot see it.
+VIEW_ALT = {
+    "pca": "feature map, first three principal components as colour",
+    "mean": "feature map, mean activation over channels",
+    "channels": "feature map, the strongest channels side by side",
+}
+# The colour scale of every Grad-CAM on the tab (render.CAM_CMAP, jet).
+CAM_SCALE = (
+    '<p class="pf-legend"><span class="pf-legend-end">0</span>'
+    '<span class="pf-jet-bar" aria-hidden="true"></span><span class="pf-legend-end">peak</span>'
+    "<span>Grad-CAM colour scale: each map is scaled to its own peak, so colours compare places "
+    "within one map, not strength between stages.</span></p>"
+)
+
 EMPTY_HINT = "Results appear here: pick an example, or upload an image and press Analyse."
 
 
@@ -138,13 +152,15 @@ def results_html(
     def heat(index: int) -> str:
         if empty:
             return ""
-        return f'<img class="pf-heat" alt="Grad-CAM, stage {index + 1}" src="{heatmaps[index]}">'
+        alt = f"Grad-CAM for {target}, {captions[index]}, scaled to its own peak"
+        return f'<img class="pf-heat" alt="{html.escape(alt)}" src="{heatmaps[index]}">'
 
     def views(index: int) -> str:
         if empty:
             return ""
         return "".join(
-            f'<img class="pf-view pf-{view}" alt="{view}, stage {index + 1}" src="{features.views[view][index]}">'
+            f'<img class="pf-view pf-{view}" alt="{html.escape(VIEW_ALT.get(view, view))}, '
+            f'{html.escape(captions[index])}" src="{features.views[view][index]}">'
             for view in FEATURE_VIEWS
         )
 
@@ -167,6 +183,7 @@ def results_html(
         f'<figure class="pf-large"><span class="pf-cam">{heat(deepest)}{hint}</span>'
         f'<figcaption><b>{title}</b> · <span class="pf-large-caption">{html.escape(captions[deepest])}</span>'
         "</figcaption></figure>"
+        f"{CAM_SCALE}"
         '<p class="pf-strip-title">Grad-CAM at every stage · click one to enlarge it</p>'
         f'<div class="pf-strip pf-cams">{cams}</div>'
         '<p class="pf-strip-title">Feature maps at every stage</p>'
@@ -183,7 +200,7 @@ const show = () => {
   element.querySelectorAll('.pf-stage').forEach(b => b.setAttribute('aria-pressed', String(b === chosen)));
   const large = element.querySelector('.pf-large .pf-heat');
   const heat = chosen && chosen.querySelector('.pf-heat');
-  if (large && heat) large.src = heat.src;
+  if (large && heat) { large.src = heat.src; large.alt = heat.alt; }
   const caption = element.querySelector('.pf-large-caption');
   if (caption && chosen) caption.textContent = chosen.dataset.caption;
 };

@@ -1,0 +1,26 @@
+// What the page needs from the browser on every tab: names for the controls Gradio draws
+// without one. Gradio re-renders its components, so this runs again whenever the page changes.
+(() => {
+  const fileTitle = (src) => decodeURIComponent((src || "").split("?")[0].split("/").pop() || "")
+    .replace(/\.[a-z0-9]+$/i, "").replace(/[_-]+/g, " ");
+  const name = () => {
+    // Example thumbnails are buttons holding only a picture.
+    document.querySelectorAll("button.gallery-item:not([aria-label])").forEach((button) => {
+      const img = button.querySelector("img");
+      if (!img) return;
+      button.setAttribute("aria-label", `Example image: ${fileTitle(img.getAttribute("src"))}`);
+      img.setAttribute("alt", "");
+    });
+    // An empty upload area's spoken name must contain the words it shows.
+    document.querySelectorAll("button.upload-container[aria-label]").forEach((button) => {
+      const shown = button.innerText.replace(/\s+/g, " ").trim();
+      if (shown) button.removeAttribute("aria-label");
+    });
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; name(); });
+  }).observe(document.documentElement, { childList: true, subtree: true });
+})();
