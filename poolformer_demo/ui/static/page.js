@@ -24,3 +24,27 @@
     requestAnimationFrame(() => { queued = false; name(); });
   }).observe(document.documentElement, { childList: true, subtree: true });
 })();
+
+// The block diagram: choosing a box shows its step's picture and says what the step does.
+(() => {
+  const choose = (chosen) => {
+    const host = chosen.closest(".pf-diagram");
+    if (!host) return;
+    host.querySelectorAll(".pf-box").forEach((b) => b.setAttribute("aria-pressed", String(b === chosen)));
+    const step = chosen.dataset.shows;
+    host.querySelectorAll(".pf-pick").forEach((figure) => { figure.hidden = !step || figure.dataset.pick !== step; });
+    const note = host.querySelector(".pf-pick-note");
+    if (note) {
+      note.replaceChildren();
+      const name = document.createElement("b");
+      name.textContent = `${chosen.dataset.label}: `;
+      note.append(name, chosen.dataset.note);
+    }
+  };
+  const boxOf = (event) => event.target.closest && event.target.closest(".pf-box");
+  document.addEventListener("click", (event) => { const b = boxOf(event); if (b) choose(b); });
+  document.addEventListener("keydown", (event) => {
+    const b = boxOf(event);
+    if (b && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); choose(b); }
+  });
+})();

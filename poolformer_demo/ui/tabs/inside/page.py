@@ -18,6 +18,7 @@ from ....images import prepare_image
 from ....receptive_field import ReceptiveField, field_geometry, receptive_field
 from ....variants import DEFAULT_VARIANT, get_variant
 from ....weights import ModelCache
+from ...kit.diagram_view import diagram_html
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.view import Session, stage_choices
@@ -155,7 +156,8 @@ class InsideTab:
             anatomy, pictures = self._anatomy(image, variant, stage, block)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return self._failed(exc, 2)
-        return "", view.anatomy_html(anatomy, pictures)
+        where = f"stage {anatomy.stage}, block {anatomy.block}, channel {pictures['channel']}"
+        return "", diagram_html(pictures, where) + view.anatomy_html(anatomy, pictures)
 
     def show_knockout(self, session: Session | None, mixer_stages: list[str], mlp_stages: list[str]):
         """Before and after the knockout, for the class explained on the Explore tab: (status, knockout HTML)."""
@@ -217,7 +219,7 @@ class InsideTab:
                 )
                 show = gr.Button("Show the block", variant="primary", elem_id="anatomy-button", scale=1)
             anatomy_status = gr.Markdown("", elem_id="anatomy-status")
-            anatomy_view = gr.HTML(view.anatomy_html(), js_on_load=None, elem_id="anatomy-view")
+            anatomy_view = gr.HTML(diagram_html() + view.anatomy_html(), js_on_load=None, elem_id="anatomy-view")
 
         knockouts = gr.Accordion("2 · Knockouts: switch a part off", open=True, elem_id="knockout-section")
         with knockouts, gr.Row(equal_height=False):
