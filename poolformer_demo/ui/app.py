@@ -16,6 +16,7 @@ from .tabs.explain.page import ExplainTab
 from .tabs.explore.page import EXAMPLES_DIR, ExploreTab
 from .tabs.inside.page import InsideTab
 from .tabs.learn import page as learn
+from .tabs.lesson.page import LessonTab
 
 TITLE = "PoolFormer Explorer"
 STYLE = Path(__file__).with_name("static") / "style.css"
@@ -82,6 +83,7 @@ def build_demo(
     explain = ExplainTab(cache)
     compare = CompareTab(cache)
     inside = InsideTab(cache)
+    lesson = LessonTab(cache, examples_dir)
     model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
@@ -96,6 +98,8 @@ def build_demo(
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
                 session = explore.render(model_events, journey)
+            with gr.Tab("Lesson", id="lesson") as lesson_tab:
+                lesson.render(model_events, session)
             with gr.Tab("Explain", id="explain") as explain_tab:
                 explain.render(model_events, session, explain_tab)
             with gr.Tab("Compare", id="compare"):
@@ -104,6 +108,9 @@ def build_demo(
                 inside.render(model_events, session)
             with gr.Tab("Learn", id="learn"):
                 learn.render(journey)
+
+        # The lesson measures its step when it is opened, on the image analysed last.
+        lesson_tab.select(**lesson.refresh)
 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)
     return demo
