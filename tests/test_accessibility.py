@@ -17,7 +17,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TABS = ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
+TABS = ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # A paragraph narrower than this reads as a column of single words.
@@ -45,8 +45,24 @@ def analysed_page(browser, app_url, viewport):  # noqa: F811
 
 
 def open_tab(page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).click()
-    page.wait_for_timeout(400)
+    """Open a tab; on a narrow screen Gradio moves the tabs that do not fit into a "More tabs" menu."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.is_visible():
+        tab.click()
+    else:
+        page.locator('button[aria-label="More tabs"]').click()
+        page.locator(".overflow-dropdown button", has_text=name).first.click()
+    page.wait_for_function(
+        f"Array.from(document.querySelectorAll('[role=tab][aria-selected=true]')).some(t => t.innerText === {name!r})"
+    )
+    settled(page)
+
+
+def settled(page) -> None:
+    """Wait until no component shows Gradio's pending state (it fades text while a request runs)."""
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('.pending, .generating, [data-testid=status-tracker] .eta-bar')")
+    page.wait_for_timeout(300)
 
 
 def serious_violations(page, axe_source: str) -> list[dict]:
@@ -70,4 +86,79 @@ def test_no_tab_has_a_serious_accessibility_violation_after_an_analysis(browser,
     print("serious or critical axe violations per tab:", counts)
     assert counts == dict.fromkeys(TABS, 0), json.dumps(found, indent=1)
     assert_no_error_toast(page)
+    page.close()
+
+
+NARROW_TEXT = f"""Array.from(document.querySelectorAll('p, li, h1, h2, h3, h4, figcaption, .info-text'))
+  .filter(e => e.offsetParent !== null && e.innerText.trim().length > 30)
+  .map(e => [Math.round(e.getBoundingClientRect().width), e.innerText.trim().slice(0, 50)])
+  .filter(([width]) => width > 0 && width < {NARROWEST_TEXT_PX})"""
+
+
+def test_on_a_phone_no_tab_is_wider_than_the_screen_or_squeezes_its_text(browser, app_url):  # noqa: F811
+    page = analysed_page(browser, app_url, PHONE)
+    for tab in TABS:
+        open_tab(page, tab)
+        width, screen = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
+        assert width <= screen, f"{tab} is {width} px wide on a {screen} px screen"
+        assert page.evaluate(NARROW_TEXT) == [], f"text squeezed on {tab}"
+    page.close()
+
+
+def next_step(page, number: int) -> None:
+    page.locator("#lesson-next").click()
+    page.wait_for_function(f"document.querySelector('#lesson-progress').innerText.includes('Step {number} of')")
+    settled(page)
+
+
+LESSON_KEYS = ["predict", "stages", "gradcam", "block", "anatomy", "highpass", "branches", "knockout", "field", "lab"]
+
+
+def test_the_lesson_walks_its_steps_in_order_each_with_its_view(browser, app_url, axe_source):  # noqa: F811
+    page = analysed_page(browser, app_url, DESKTOP)
+    open_tab(page, "Lesson")
+    card = page.locator("#lesson-card article")
+    for number, key in enumerate(LESSON_KEYS, start=1):
+        if number > 1:
+            next_step(page, number)
+        assert card.get_attribute("data-step") == key
+        assert card.locator(".pf-question").inner_text().startswith("Think first:")
+        answer = card.locator(".pf-answer")
+        assert not answer.is_visible(), f"step {number} shows its answer before it is asked for"
+        card.locator("summary").press("Enter")  # the answer opens from the keyboard
+        assert answer.is_visible() and len(answer.inner_text()) > 40
+        views = card.locator(".pf-lesson-view img, .pf-lesson-view table, .pf-lesson-view svg")
+        assert views.count() >= 1, f"step {number} ({key}) shows no view"
+        assert card.locator("img:not([alt])").count() == 0
+        if key in ("block", "knockout"):
+            assert serious_violations(page, axe_source) == [], f"step {number}"
+    # Back returns to the previous step.
+    page.locator("#lesson-back").click()
+    page.wait_for_function("document.querySelector('#lesson-progress').innerText.includes('Step 9 of')")
+    page.close()
+
+
+def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser, app_url):  # noqa: F811
+    page = analysed_page(browser, app_url, DESKTOP)
+    open_tab(page, "Lesson")
+    for number in range(2, 5):
+        next_step(page, number)
+    card = page.locator("#lesson-card")
+    norm = card.locator(".pf-box[data-key='norm1']")
+    norm.focus()
+    page.keyboard.press("Enter")
+    assert norm.get_attribute("aria-pressed") == "true"
+    assert card.locator(".pf-pick[data-pick='normed']").is_visible()
+    assert not card.locator(".pf-pick[data-pick='mixer']").is_visible()
+    assert "before_norm" in card.locator(".pf-pick-note").inner_text()
+
+    for number in range(5, 9):
+        next_step(page, number)
+    card.locator("summary").press("Enter")
+    split = card.locator(".pf-split")
+    split.focus()
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    frame = card.locator(".pf-compare-frame")
+    assert frame.evaluate("f => f.style.getPropertyValue('--pf-split')") == "55%"
     page.close()

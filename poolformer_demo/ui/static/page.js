@@ -48,3 +48,12 @@
     if (b && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); choose(b); }
   });
 })();
+
+// A before/after comparison wherever it is shown (Inside the block, the lesson): the range input,
+// moved by pointer or arrow keys, moves the line between the two pictures.
+document.addEventListener("input", (event) => {
+  const range = event.target;
+  if (!range.matches || !range.matches(".pf-split")) return;
+  const frame = range.closest(".pf-compare")?.querySelector(".pf-compare-frame");
+  if (frame) frame.style.setProperty("--pf-split", `${range.value}%`);
+});
