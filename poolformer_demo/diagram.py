@@ -112,12 +112,11 @@ def _row_top(index: int) -> int:
 def _box_svg(index: int, box: Box, chosen: str | None) -> str:
     top = _row_top(index)
     label = f"{box.plain} ({box.code})"
-    action = "show its picture" if box.step else "what it does"
     pressed = "true" if box.key == chosen else "false"
     attributes = (
         f'class="pf-box pf-box-{box.kind}" role="button" tabindex="0" aria-pressed="{pressed}" '
         f'data-key="{box.key}" data-shows="{box.step or ""}" data-note="{html.escape(box.note)}" '
-        f'data-label="{html.escape(label)}" aria-label="{html.escape(label)}: {action}"'
+        f'data-label="{html.escape(label)}"'
     )
     middle = top + BOX_HEIGHT // 2
     if box.kind == "add":
