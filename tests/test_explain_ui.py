@@ -418,7 +418,7 @@ def test_compare_without_an_image_says_so(app_cache):
 def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cache):
     demo = ui_app.build_demo(cache=app_cache, shapes_available=True)
     tabs = [c["props"]["label"] for c in demo.config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
+    assert tabs == ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
     fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
     for name in (
         "show_cams",

@@ -196,7 +196,7 @@ def test_the_paper_table_lists_table5s_token_mixers_and_block_ablations():
 def test_the_tab_sits_before_learn_with_its_four_sections(app_cache):
     config = ui_app.build_demo(cache=app_cache, shapes_available=True).config
     tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
+    assert tabs == ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"anatomy-view", "knockout-view", "field-view", "inside-lab"} <= ids
     assert "Inside the block" in learn_markdown()
