@@ -162,3 +162,28 @@ def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser,
     frame = card.locator(".pf-compare-frame")
     assert frame.evaluate("f => f.style.getPropertyValue('--pf-split')") == "55%"
     page.close()
+
+
+def test_a_copied_link_reopens_the_same_view_and_can_hide_the_controls(browser, app_url):  # noqa: F811
+    page = analysed_page(browser, app_url, DESKTOP)
+    open_tab(page, "Lesson")
+    for number in range(2, 5):
+        next_step(page, number)
+    page.locator("#share-button").click()
+    page.wait_for_function("document.querySelector('#share-link textarea, #share-link input').value.includes('?')")
+    link = page.locator("#share-link textarea, #share-link input").first.input_value()
+    assert "example=shapes_star.png" in link and "tab=lesson" in link and "step=4" in link
+    page.close()
+
+    copy = browser.new_page(viewport=DESKTOP)
+    copy.set_default_timeout(TIMEOUT_MS)
+    copy.goto(link + "&controls=hidden")
+    copy.wait_for_function("document.querySelector('#lesson-progress')?.innerText.includes('Step 4 of')")
+    assert copy.locator("#lesson-card article").get_attribute("data-step") == "block"
+    assert "shapes_star.png" in copy.locator("#lesson-card").inner_text()
+    open_tab(copy, "Explore")
+    wait_for_result(copy, "the linked example's analysis")
+    assert copy.locator("#variant input").input_value().startswith("shapes")
+    assert not copy.locator("#analyze-button").is_visible()
+    assert_no_error_toast(copy)
+    copy.close()

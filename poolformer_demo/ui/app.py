@@ -11,6 +11,7 @@ import torch
 
 from ..analysis import analyze
 from ..weights import ModelCache, cache_from_environment
+from .share import ShareSection
 from .tabs.compare.page import CompareTab
 from .tabs.explain.page import ExplainTab
 from .tabs.explore.page import EXAMPLES_DIR, ExploreTab
@@ -94,8 +95,10 @@ def build_demo(
             "explanations with numbers that say which to trust; and the block opened up.",
             elem_id="app-header",
         )
+        share = ShareSection(examples_dir, explore, lesson, inside, explain)
+        share.render()
         journey = learn.journey_panel()
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Explore", id="explore"):
                 session = explore.render(model_events, journey)
             with gr.Tab("Lesson", id="lesson") as lesson_tab:
@@ -111,6 +114,7 @@ def build_demo(
 
         # The lesson measures its step when it is opened, on the image analysed last.
         lesson_tab.select(**lesson.refresh)
+        share.wire(demo, tabs, session, model_events)
 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)
     return demo

@@ -360,6 +360,8 @@ class ExplainTab:
                 cam_status = gr.HTML("", elem_id="cam-status", scale=2)
             cams = gr.HTML(view.cam_family_html(), elem_id="cam-family")
         shown = gr.State(None)
+        # What a shared link sets (ui/share.py).
+        self.controls = {"method": cam_method}
 
         with gr.Accordion("2 · Attributions side by side", open=True, elem_id="attributions-section"):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):

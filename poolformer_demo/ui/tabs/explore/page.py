@@ -301,6 +301,8 @@ class ExploreTab:
         }
         outputs = [components[name] for name in ExploreView.names()]
         page_event = {"outputs": outputs, "api_visibility": "private", "show_progress_on": [results], **model_events}
+        # What a shared link sets and how it runs an analysis (ui/share.py).
+        self.controls = {"image": image, "variant": variant, "target": target, "event": page_event}
 
         api_trigger.click(
             self.analyze_image,

@@ -246,6 +246,8 @@ class InsideTab:
             with gr.Column(scale=3, min_width=340):
                 field_status = gr.Markdown("", elem_id="field-status")
                 field_view = gr.HTML(view.field_html(), js_on_load=view.FIELD_JS, elem_id="field-view")
+        # What a shared link sets (ui/share.py).
+        self.controls = {"stage": stage, "block": block, "mixer_off": mixer_off, "mlp_off": mlp_off}
         # Where on the crop the last field was asked for, so a new stage looks at the same place.
         field_point = gr.State(None)
 

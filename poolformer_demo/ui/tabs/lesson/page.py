@@ -116,4 +116,5 @@ class LessonTab:
         back.click(self.back, **events)
         forward.click(self.forward, **events)
         self.refresh = {"fn": self.show, **events}
+        self.number, self.outputs = number, [progress, card, number]
         return number
