@@ -124,6 +124,7 @@ def link_query(
 COPY_JS = """
 (query, note, hide) => {
   const params = new URLSearchParams(query);
+  if (document.documentElement.dataset.pfPresent === 'on') params.set('present', 'on');
   const tab = document.querySelector('[role=tab][aria-selected=true]');
   if (tab && tab.dataset.tabId) params.set('tab', tab.dataset.tabId);
   if (hide) params.set('controls', 'hidden');
@@ -132,11 +133,22 @@ COPY_JS = """
   return [url, note];
 }
 """
+# Presenter mode is a look too: the whole page, plots included, drawn larger for the back of a room.
+PRESENT_JS = """
+(on) => {
+  if (on) document.documentElement.dataset.pfPresent = 'on';
+  else delete document.documentElement.dataset.pfPresent;
+  return [];
+}
+"""
 # Hidden controls are a look, set in the browser before anything else draws.
 CONTROLS_JS = """
 () => {
   if (new URLSearchParams(location.search).get('controls') === 'hidden') {
     document.documentElement.dataset.pfControls = 'hidden';
+  }
+  if (new URLSearchParams(location.search).get('present') === 'on') {
+    document.documentElement.dataset.pfPresent = 'on';
   }
 }
 """
@@ -154,11 +166,14 @@ class ShareSection:
         with gr.Row(elem_id="share-row", equal_height=True):
             copy = gr.Button("Copy link to this view", elem_id="share-button", scale=0, min_width=200)
             hide = gr.Checkbox(False, label="Link hides the controls", elem_id="share-hide", scale=0, min_width=200)
+            present = gr.Checkbox(
+                False, label="Presenter mode (large type)", elem_id="present-mode", scale=0, min_width=220
+            )
             link = gr.Textbox(
                 "", label="Link", elem_id="share-link", interactive=False, buttons=["copy"], scale=3, min_width=220
             )
         note = gr.Markdown(UPLOAD_NOTE, elem_id="share-note")
-        self.parts = {"copy": copy, "hide": hide, "link": link, "note": note}
+        self.parts = {"copy": copy, "hide": hide, "link": link, "note": note, "present": present}
 
     def make_link(self, session, step, stage, block, mixer_off, mlp_off, method):
         return link_query(session, self.examples_dir, step, stage, block, mixer_off, mlp_off, method)
@@ -229,6 +244,7 @@ class ShareSection:
             js=COPY_JS,
             **private,
         )
+        parts["present"].change(None, inputs=parts["present"], js=PRESENT_JS, **private)
         linked = gr.State(None)
         lesson_outputs = self.lesson.outputs
         demo.load(None, js=CONTROLS_JS, **private)
