@@ -26,6 +26,7 @@ def test_a_link_restores_every_part_it_names():
         "mlp_off": "4",
         "method": "layercam",
         "controls": "hidden",
+        "present": "on",
     }
     assert parse_query(query, EXAMPLES) == {
         "example": "shapes_star.png",
@@ -38,6 +39,7 @@ def test_a_link_restores_every_part_it_names():
         "mlp_off": ["4"],
         "method": "layercam",
         "controls": "hidden",
+        "present": True,
     }
 
 

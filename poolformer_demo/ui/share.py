@@ -70,6 +70,8 @@ def parse_query(query: Mapping[str, str], examples: set[str]) -> dict:
             state[part] = stages
     if query.get("method") in CAM_METHODS:
         state["method"] = query["method"]
+    if query.get("present") == "on":
+        state["present"] = True
     if query.get("controls") == HIDDEN:
         state["controls"] = HIDDEN
     return state
@@ -202,6 +204,7 @@ class ShareSection:
             state.get("mixer_off", skip),
             state.get("mlp_off", skip),
             state.get("method", skip),
+            state.get("present", skip),
         )
 
     def analyse(self, state, image, variant, session):
@@ -261,6 +264,7 @@ class ShareSection:
                 inside["mixer_off"],
                 inside["mlp_off"],
                 self.explain.controls["method"],
+                parts["present"],
             ],
             queue=False,
             **private,
