@@ -84,6 +84,17 @@ BOXES = (
     ),
 )
 
+# Each recorded step (anatomy.STEPS) in plain words, shown before its formula.
+STEP_NAMES = {
+    "input": "block input",
+    "normed": "normalised",
+    "pooled": "averaged over 3×3 neighbours",
+    "mixer": "token mixer's output",
+    "mixed": "after the first add",
+    "mlp": "channel MLP's output, scaled",
+    "output": "block output",
+}
+
 FORMULAS = (
     "Y = X + ls1 · Mixer(Norm(X))",
     "Z = Y + ls2 · MLP(Norm(Y))",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from ...diagram import FORMULAS, block_diagram_svg, box
+from ...diagram import FORMULAS, STEP_NAMES, block_diagram_svg, box
 
 DEFAULT_BOX = "mixer"
 NO_PICTURES = "Show a block to see each step's picture here."
@@ -24,7 +24,8 @@ def diagram_html(pictures: dict | None = None, where: str = "", chosen: str = DE
             f'<figure class="pf-pick" data-pick="{step["name"]}"{"" if step["name"] == first.step else " hidden"}>'
             f'<img class="pf-pick-img" alt="{html.escape(step["title"])}, {html.escape(where)}" '
             f'src="{step["picture"]}">'
-            f"<figcaption><b>{html.escape(step['title'])}</b> {html.escape(step['caption'])}</figcaption></figure>"
+            f"<figcaption><b>{html.escape(STEP_NAMES.get(step['name'], step['name']))}</b> "
+            f"(<code>{html.escape(step['title'])}</code>) {html.escape(step['caption'])}</figcaption></figure>"
             for step in pictures["steps"]
         )
     formulas = "".join(f"<li><code>{html.escape(f)}</code></li>" for f in FORMULAS)

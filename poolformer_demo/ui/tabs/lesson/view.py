@@ -18,6 +18,7 @@ import numpy as np
 from .... import render
 from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
+from ....diagram import STEP_NAMES
 from ....receptive_field import ReceptiveField
 from ....shapes.lab_results import ArmSummary
 from ...kit.diagram_view import diagram_html
@@ -258,8 +259,8 @@ def _step_figures(pictures: dict, names: Sequence[str], where: str) -> str:
     chosen = [s for s in pictures["steps"] if s["name"] in names]
     return "".join(
         f'<figure class="pf-step"><img class="pf-cells" alt="{html.escape(s["title"])}, {html.escape(where)}" '
-        f'src="{s["picture"]}"><figcaption><b>{html.escape(s["title"])}</b><span>{html.escape(s["caption"])}'
-        "</span></figcaption></figure>"
+        f'src="{s["picture"]}"><figcaption><b>{html.escape(STEP_NAMES.get(s["name"], s["name"]))}</b>'
+        f"<code>{html.escape(s['title'])}</code><span>{html.escape(s['caption'])}</span></figcaption></figure>"
         for s in chosen
     )
 
