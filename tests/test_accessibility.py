@@ -161,6 +161,17 @@ def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser,
         page.keyboard.press("ArrowRight")
     frame = card.locator(".pf-compare-frame")
     assert frame.evaluate("f => f.style.getPropertyValue('--pf-split')") == "55%"
+
+    # The receptive field's position moves from the keyboard too.
+    open_tab(page, "Inside the block")
+    page.locator("#field-button").click()
+    field = page.locator("#field-view .pf-field-frame[data-rows]")
+    field.wait_for()
+    x = int(field.get_attribute("data-x"))
+    field.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"document.querySelector('#field-view .pf-field-frame[data-rows]')?.dataset.x === '{x + 1}'")
     page.close()
 
 

@@ -96,7 +96,6 @@ def build_demo(
             elem_id="app-header",
         )
         share = ShareSection(examples_dir, explore, lesson, inside, explain)
-        share.render()
         journey = learn.journey_panel()
         with gr.Tabs() as tabs:
             with gr.Tab("Explore", id="explore"):
@@ -112,6 +111,8 @@ def build_demo(
             with gr.Tab("Learn", id="learn"):
                 learn.render(journey)
 
+        # Below the tabs, so the first screen of every tab stays as it was.
+        share.render()
         # The lesson measures its step when it is opened, on the image analysed last.
         lesson_tab.select(**lesson.refresh)
         share.wire(demo, tabs, session, model_events)

@@ -298,13 +298,17 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
         f"<b>Stage {field.stage}</b>, position (y={field.y}, x={field.x}) of its {rows}×{cols} grid: "
         f"theoretical field {field.theoretical_size} px (the box, stride {field.geometry.jump} px), "
         f"{field.mass_inside:.1%} of the effective field inside it. Brighter: larger |gradient| "
-        f"({ERF_SCALE} scale). Click any cell to move the position.{sizes}"
+        f"({ERF_SCALE} scale). Click any cell, or focus the picture and use the arrow keys and Enter, to move the "
+        f"position.{sizes}"
     )
     return (
         '<div class="pf-field">'
         f'<span class="pf-field-frame" data-stage="{field.stage}" data-rows="{rows}" data-cols="{cols}" '
+        f'data-y="{field.y}" data-x="{field.x}" tabindex="0" role="group" '
+        f'aria-label="Position picker: arrow keys move the outline, Enter shows its field" '
         f'style="aspect-ratio: {width} / {height}">'
-        f'<img class="pf-erf" alt="effective receptive field, stage {field.stage}" src="{picture}">'
+        f'<img class="pf-erf" alt="effective receptive field of position (y={field.y}, x={field.x}) of stage '
+        f'{field.stage}, theoretical field as a box" src="{picture}">'
         f'<span class="pf-cell pf-cell-chosen" style="{chosen}"></span>'
         '<span class="pf-cell pf-cell-hover"></span></span>'
         f'<p class="pf-note">{caption}</p></div>'
@@ -364,5 +368,25 @@ element.addEventListener('click', (event) => {
   const frame = frameOf(event);
   if (!frame) return;
   trigger('select', {index: pointOf(event, frame), value: Number(frame.dataset.stage)});
+});
+// The keyboard's way: arrows move the outline a cell at a time, Enter asks for that cell's field.
+const moves = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
+element.addEventListener('keydown', (event) => {
+  const frame = frameOf(event);
+  const hover = element.querySelector('.pf-cell-hover');
+  if (!frame || !hover) return;
+  const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
+  let y = Number(frame.dataset.ky ?? frame.dataset.y), x = Number(frame.dataset.kx ?? frame.dataset.x);
+  if (event.key in moves) {
+    event.preventDefault();
+    y = Math.min(Math.max(y + moves[event.key][0], 0), rows - 1);
+    x = Math.min(Math.max(x + moves[event.key][1], 0), cols - 1);
+    frame.dataset.ky = y; frame.dataset.kx = x;
+    Object.assign(hover.style, {top: `${100 * y / rows}%`, left: `${100 * x / cols}%`,
+      height: `${100 / rows}%`, width: `${100 / cols}%`, display: 'block'});
+  } else if (event.key === 'Enter' || event.key === ' ') {
+    event.preventDefault();
+    trigger('select', {index: [(y + 0.5) / rows, (x + 0.5) / cols], value: Number(frame.dataset.stage)});
+  }
 });
 """
