@@ -112,3 +112,12 @@ def failure_html(message: str) -> str:
 
 
 STOPPED = "Stopped. The pictures below, if any, are still the last ones."
+
+
+def cam_scale_html(note: str = "each map is scaled to its own peak") -> str:
+    """The colour scale of a CAM heatmap (render.CAM_CMAP, jet) from 0 to the map's own peak."""
+    return (
+        '<p class="pf-legend"><span class="pf-legend-end">0</span>'
+        '<span class="pf-jet-bar" aria-hidden="true"></span><span class="pf-legend-end">peak</span>'
+        f"<span>{html.escape(note)}</span></p>"
+    )

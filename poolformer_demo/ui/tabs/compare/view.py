@@ -13,7 +13,7 @@ from pathlib import Path
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
 from ....exports import prediction_json
-from ...kit.view import Session, md
+from ...kit.view import Session, cam_scale_html, md
 
 INTRO = (
     "One image through several PoolFormer variants, side by side: what each one predicts, where its deepest "
@@ -119,7 +119,7 @@ def compare_html(comparison: Comparison | None = None, messages: Mapping[str, st
     return (
         f'<div class="pf-comparison">{notes}<p class="pf-note"><b>{html.escape(agreement(comparison))}</b> '
         "Each Grad-CAM is scaled to its own peak.</p>"
-        f'<div class="pf-compare-grid">{"".join(columns)}</div></div>'
+        f'<div class="pf-compare-grid">{"".join(columns)}</div>{cam_scale_html()}</div>'
     )
 
 

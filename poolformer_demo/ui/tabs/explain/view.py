@@ -32,7 +32,7 @@ from ....attributions import (
 from ....cams import CAM_METHODS, DEFAULT_CAM
 from ....explanation import Explanation
 from ...kit.pictures import layer_uri
-from ...kit.view import STAGES, Session, display_names, legend_html, md, prediction_json
+from ...kit.view import STAGES, Session, cam_scale_html, display_names, legend_html, md, prediction_json
 from .timing import BUSY_NOTE, expected_seconds, seconds_text, slowdown_text
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
@@ -143,7 +143,7 @@ def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = No
     return (
         f'<div class="pf-explain pf-cam-family" style="--pf-crop: url({pictures["crop"]})">'
         f'<p class="pf-note"><b>For {html.escape(target)}</b> (p = {analysis.target.probability:.1%}) · {notes}</p>'
-        f'<div class="pf-strip">{"".join(figures)}</div>'
+        f'<div class="pf-strip">{"".join(figures)}</div>{cam_scale_html()}'
         f'<p class="pf-hint-line">{html.escape(CAM_FAMILY_TEXT)}</p></div>'
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from ....analysis import Analysis
 from ....variants import Variant
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
-from ...kit.view import DEEPEST_STAGE, Session, display_names, joined, md, prediction_json
+from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, joined, md, prediction_json
 from ..learn.view import journey_markdown
 
 # How the feature maps are drawn: (label on the page, name in FeatureViews).
@@ -124,12 +124,10 @@ VIEW_ALT = {
     "mean": "feature map, mean activation over channels",
     "channels": "feature map, the strongest channels side by side",
 }
-# The colour scale of every Grad-CAM on the tab (render.CAM_CMAP, jet).
-CAM_SCALE = (
-    '<p class="pf-legend"><span class="pf-legend-end">0</span>'
-    '<span class="pf-jet-bar" aria-hidden="true"></span><span class="pf-legend-end">peak</span>'
-    "<span>Grad-CAM colour scale: each map is scaled to its own peak, so colours compare places "
-    "within one map, not strength between stages.</span></p>"
+# The colour scale of every Grad-CAM on the tab.
+CAM_SCALE = cam_scale_html(
+    "Grad-CAM colour scale: each map is scaled to its own peak, so colours compare places within one map, "
+    "not strength between stages."
 )
 
 EMPTY_HINT = "Results appear here: pick an example, or upload an image and press Analyse."

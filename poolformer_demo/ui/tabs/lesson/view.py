@@ -22,7 +22,7 @@ from ....diagram import STEP_NAMES
 from ....receptive_field import ReceptiveField
 from ....shapes.lab_results import ArmSummary
 from ...kit.diagram_view import diagram_html
-from ...kit.view import display_names
+from ...kit.view import cam_scale_html, display_names
 
 
 @dataclass(frozen=True)
@@ -234,11 +234,7 @@ def gradcam(analysis: Analysis) -> tuple[str, str]:
         f"For <b>{html.escape(name)}</b> the deepest stage's map peaks at row {row + 1} of {rows}, column "
         f"{col + 1} of {cols}: {_where(row, col, rows, cols)} of the picture. Is that on the object?"
     )
-    scale = (
-        '<p class="pf-legend"><span class="pf-legend-end">0</span><span class="pf-jet-bar" aria-hidden="true"></span>'
-        '<span class="pf-legend-end">peak</span><span>each map scaled to its own peak</span></p>'
-    )
-    return f'<div class="pf-strip">{figures}</div>{scale}', answer
+    return f'<div class="pf-strip">{figures}</div>{cam_scale_html()}', answer
 
 
 def _where(row: int, col: int, rows: int, cols: int) -> str:
