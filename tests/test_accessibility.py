@@ -188,7 +188,7 @@ def test_a_copied_link_reopens_the_same_view_and_can_hide_the_controls(browser, 
 
     copy = browser.new_page(viewport=DESKTOP)
     copy.set_default_timeout(TIMEOUT_MS)
-    copy.goto(link + "&controls=hidden")
+    copy.goto(link + "&controls=hidden&present=on")
     copy.wait_for_function("document.querySelector('#lesson-progress')?.innerText.includes('Step 4 of')")
     assert copy.locator("#lesson-card article").get_attribute("data-step") == "block"
     assert "shapes_star.png" in copy.locator("#lesson-card").inner_text()
@@ -196,5 +196,7 @@ def test_a_copied_link_reopens_the_same_view_and_can_hide_the_controls(browser, 
     wait_for_result(copy, "the linked example's analysis")
     assert copy.locator("#variant input").input_value().startswith("shapes")
     assert not copy.locator("#analyze-button").is_visible()
+    assert copy.evaluate("getComputedStyle(document.body).zoom") == "1.35"
+    assert copy.locator("#present-mode input").is_checked()
     assert_no_error_toast(copy)
     copy.close()

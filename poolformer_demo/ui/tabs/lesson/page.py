@@ -101,7 +101,7 @@ class LessonTab:
             elem_id="lesson-intro",
         )
         progress = gr.HTML(view.progress_html(1), elem_id="lesson-progress")
-        card = gr.HTML(view.card_html(1, "", view.NO_IMAGE), elem_id="lesson-card")
+        card = gr.HTML(view.card_html(1, "", view.PENDING), elem_id="lesson-card")
         with gr.Row(elem_id="lesson-nav"):
             back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120)
             forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)

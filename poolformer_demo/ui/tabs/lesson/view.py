@@ -107,9 +107,7 @@ STEPS = (
     ),
 )
 STEP_COUNT = len(STEPS)
-NO_IMAGE = (
-    "Pick an example or upload an image on the **Explore** tab and analyse it: the lesson runs on that image and model."
-)
+PENDING = "Measured when the step opens."
 
 
 def step_index(value) -> int:
