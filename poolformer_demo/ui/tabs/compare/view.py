@@ -42,7 +42,8 @@ def _heat_figure(run: VariantRun) -> str:
     target = run.target.label
     return (
         f'<figure class="pf-map" style="--pf-crop: url({crop})"><span class="pf-cam">'
-        f'<img class="pf-heat" alt="Grad-CAM of PoolFormer-{html.escape(run.variant.name.upper())}" src="{heat}">'
+        f'<img class="pf-heat" alt="Grad-CAM for {html.escape(target)}, PoolFormer-'
+        f'{html.escape(run.variant.name.upper())}, deepest stage, scaled to its own peak" src="{heat}">'
         f"</span><figcaption>Grad-CAM for <b>{html.escape(target)}</b> · deepest stage, {height}×{width} · "
         f"{run.input_image.width}×{run.input_image.height} crop</figcaption></figure>"
     )

@@ -132,8 +132,8 @@ def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = No
     figures = []
     for stage in pictures["stages"]:
         layers = "".join(
-            f'<img class="pf-heat pf-camfam pf-m-{name}" alt="{html.escape(CAM_METHODS[name].title)}, '
-            f'stage {stage["index"]}" src="{uri}">'
+            f'<img class="pf-heat pf-camfam pf-m-{name}" alt="{html.escape(CAM_METHODS[name].title)} for '
+            f'{html.escape(target)}, stage {stage["index"]}, scaled to its own peak" src="{uri}">'
             for name, uri in stage["cams"].items()
         )
         figures.append(

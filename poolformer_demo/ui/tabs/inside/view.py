@@ -131,7 +131,8 @@ def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = No
     )
     steps = "".join(
         f'<figure class="pf-step" data-step="{step["name"]}">'
-        f'<img class="pf-cells" alt="{html.escape(step["title"])}" src="{step["picture"]}">'
+        f'<img class="pf-cells" alt="{html.escape(step["title"])}, stage {anatomy.stage}, block {anatomy.block}, '
+        f'channel {pictures["channel"]}" src="{step["picture"]}">'
         f"<figcaption><b>{html.escape(step['title'])}</b><span>{html.escape(step['caption'])}</span></figcaption>"
         "</figure>"
         for step in pictures["steps"]
@@ -213,8 +214,10 @@ def knockout_html(before: Analysis | None = None, after: Analysis | None = None)
     compare = (
         f'<figure class="pf-compare" style="--pf-crop: url({render.data_uri(before.input_image, "jpeg")})">'
         '<span class="pf-cam pf-compare-frame">'
-        f'<img class="pf-heat pf-before" alt="Grad-CAM as trained" src="{_deepest_cam(before)}">'
-        f'<img class="pf-heat pf-after" alt="Grad-CAM with the knockout" src="{_deepest_cam(after)}">'
+        f'<img class="pf-heat pf-before" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, as trained" '
+        f'src="{_deepest_cam(before)}">'
+        f'<img class="pf-heat pf-after" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, '
+        f'{html.escape(knocked)}" src="{_deepest_cam(after)}">'
         '<span class="pf-divider" aria-hidden="true"></span>'
         '<span class="pf-tag pf-tag-before">as trained</span><span class="pf-tag pf-tag-after">knocked out</span>'
         "</span>"
