@@ -74,3 +74,12 @@ def test_the_diagram_is_svg_with_one_focusable_button_per_step_plain_names_first
     assert root.find(f"{ns}title").text and "skip connections" in root.find(f"{ns}desc").text
     page = diagram_html()
     assert all(f in page.replace("&#x27;", "'") for f in FORMULAS)
+
+
+def test_the_branch_plot_takes_a_scale_for_a_projector():
+    from poolformer_demo import plots
+    from poolformer_demo.anatomy import BranchRatio
+
+    branches = tuple(BranchRatio(stage, block, 0.05 * block, 0.5) for stage in range(1, 5) for block in (1, 2))
+    small, large = plots.branch_ratio_plot(branches), plots.branch_ratio_plot(branches, scale=1.6)
+    assert large.shape[0] > small.shape[0] and large.shape[1] == small.shape[1]

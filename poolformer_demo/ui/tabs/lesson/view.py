@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .... import render
+from .... import plots, render
 from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
 from ....diagram import STEP_NAMES
@@ -108,6 +108,7 @@ STEPS = (
 )
 STEP_COUNT = len(STEPS)
 PENDING = "Measured when the step opens."
+LESSON_PLOT_SCALE = 1.4
 
 
 def step_index(value) -> int:
@@ -308,6 +309,8 @@ def highpass(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, st
 def branches(anatomy: BlockAnatomy, pictures: dict) -> tuple[str, str]:
     mixer = [b.mixer_ratio for b in anatomy.branches]
     mlp = [b.mlp_ratio for b in anatomy.branches]
+    # Larger type than the Inside tab's copy: the lesson is read from the back of a room.
+    plot = render.data_uri(plots.branch_ratio_plot(anatomy.branches, (anatomy.stage, anatomy.block), LESSON_PLOT_SCALE))
     size = "Smaller" if np.median(mixer) < 1 else "Larger"
     answer = (
         f"{size}. Over the {len(mixer)} blocks of this model the token mixer's branch is a median "
@@ -316,7 +319,7 @@ def branches(anatomy: BlockAnatomy, pictures: dict) -> tuple[str, str]:
     )
     view = (
         '<figure class="pf-branches"><img alt="plot: size of the token mixer and channel MLP branches relative '
-        f'to the stream, for every block" src="{pictures["branch_plot"]}"><figcaption>Size of each branch '
+        f'to the stream, for every block" src="{plot}"><figcaption>Size of each branch '
         "divided by the size of the stream it is added to, block by block (token mixer blue, channel MLP orange)."
         "</figcaption></figure>"
     )
