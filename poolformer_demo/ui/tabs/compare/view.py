@@ -21,7 +21,7 @@ INTRO = (
     "cache, so comparing the big ones never holds them all in memory."
 )
 NO_IMAGE = "Upload an image here, or analyse one on the Explore tab first."
-HINT = "Choose two or more models and press *Compare*; each model's result appears in its own column."
+HINT = "Choose two or more models and press <b>Compare</b>; each model's result appears in its own column."
 # A model taken from the cache faster than this was already loaded.
 ALREADY_LOADED_S = 0.05
 

@@ -31,7 +31,9 @@ FAITHFULNESS_TEXT = (
     "pixels it points at really carry the prediction. It uses the maps of the last attributions run (or runs "
     "them first)."
 )
-FAITHFULNESS_HINT = "Press *Measure faithfulness*: deletion and insertion curves for each method and for random maps."
+FAITHFULNESS_HINT = (
+    "Press <b>Measure faithfulness</b>: deletion and insertion curves for each method and for random maps."
+)
 
 
 def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
@@ -145,7 +147,9 @@ SANITY_TEXT = (
     "model**: it shows the image (its edges, its bright parts), not what the model learned. Watch the maps "
     "lose the original's shape and the rank correlation ρ fall towards 0."
 )
-SANITY_HINT = "Choose a method and press *Randomise the model*: the maps of the model destroyed step by step show here."
+SANITY_HINT = (
+    "Choose a method and press <b>Randomise the model</b>: the maps of the model destroyed step by step show here."
+)
 SANITY_SCALE = "Each map is scaled to ± its own 99th percentile of |value|: red for the class, blue against, clear at 0"
 # Above this rank correlation with the original, a fully randomised model's map still looks like it.
 STILL_ALIKE = 0.5

@@ -199,7 +199,7 @@ def attribution_pictures(explanation: Explanation) -> dict:
     return {"crop": render.data_uri(explanation.analysis.input_image, "jpeg"), "methods": layers}
 
 
-ATTRIBUTIONS_HINT = "Choose the methods and press *Run the attributions*; progress shows here."
+ATTRIBUTIONS_HINT = "Choose the methods and press <b>Run the attributions</b>; progress shows here."
 SCALE_NOTE = (
     "One colour scale for every map: red is evidence for the class, blue against it, and the more the map says, "
     "the more opaque; at 0 the crop shows through. Each map is scaled to ± its own 99th percentile of |value| "

@@ -47,9 +47,9 @@ FIELD_TEXT = (
     "over all channels and positions) reach every pixel, so the effective field is never exactly zero outside "
     "the box."
 )
-ANATOMY_HINT = "Choose a stage and a block and press *Show the block*."
-KNOCKOUT_HINT = "Tick the parts to switch off and press *Re-run with the knockout*."
-FIELD_HINT = "Press *Show the field*, then click any position on the picture."
+ANATOMY_HINT = "Choose a stage and a block and press <b>Show the block</b>."
+KNOCKOUT_HINT = "Tick the parts to switch off and press <b>Re-run with the knockout</b>."
+FIELD_HINT = "Press <b>Show the field</b>, then click any position on the picture."
 
 
 def source_markdown(session: Session | None) -> str:
