@@ -13,9 +13,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from .... import weights
 from ....comparison import Comparison, compare
-from ....variants import HUB_VARIANTS, VARIANTS, get_variant
+from ....variants import VARIANTS, get_variant
 from ....weights import ModelCache
 from ...kit.background import REFRESH_S, run_in_background
 from ...kit.errors import failure_message, user_error
@@ -24,12 +23,6 @@ from ...kit.view import STOPPED, Session, failure_html, message_html, progress_h
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
-
-
-def available_variants(cache: ModelCache) -> list[str]:
-    """The variants whose weights can be had on this server, ImageNet ones first."""
-    names = [*HUB_VARIANTS, *(n for n in VARIANTS if n not in HUB_VARIANTS)]
-    return [n for n in names if n in cache.cached_variants() or weights.weights_obtainable(VARIANTS[n])]
 
 
 class CompareTab:
@@ -130,9 +123,10 @@ class CompareTab:
                 )
                 hand_over_undecoded(upload)
                 source = gr.Markdown(view.source_markdown(None), elem_id="compare-source")
+                runnable = self.cache.runnable_variants()
                 variants = gr.CheckboxGroup(
-                    variant_choices(),
-                    value=view.default_variants(available_variants(self.cache)),
+                    variant_choices(runnable),
+                    value=view.default_variants(runnable),
                     label="Models",
                     elem_id="compare-variants",
                 )

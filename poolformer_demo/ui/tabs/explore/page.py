@@ -30,25 +30,30 @@ FEATURE_PICTURES_KEPT = 64
 ANSWERS_KEPT = 16
 NO_IMAGENET_MODEL = (
     "No ImageNet model can run on this server right now (their weights are not here and the model hub "
-    "cannot be reached), so this photo cannot be classified. The shapes examples work offline."
+    f"cannot be reached), so this photo cannot be classified; {weights.WEIGHTS_HELP}. "
+    "The shapes examples work offline."
 )
 
 
-def default_variant(cache: ModelCache, shapes_available: bool) -> str:
+def default_variant(runnable: tuple[str, ...], shapes_available: bool) -> str:
     """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
     bundled shapes model, so an app with no network still opens on something that works."""
-    s12 = get_variant(DEFAULT_VARIANT)
-    if s12.name in cache.cached_variants() or weights.weights_obtainable(s12) or not shapes_available:
+    if DEFAULT_VARIANT in runnable or not shapes_available:
         return DEFAULT_VARIANT
     return SHAPES_VARIANT_NAME
 
 
-def variant_hint(cache: ModelCache) -> str:
+def variant_hint(runnable: tuple[str, ...]) -> str:
     """What is true about getting weights on this server, said under the model menu."""
     if weights.hub_probe.reachable():
         return "ImageNet weights are downloaded on first use (M48: about 300 MB)."
-    here = [v.name for v in VARIANTS.values() if v.name in cache.cached_variants() or weights.weights_obtainable(v)]
-    return f"This server cannot reach the model hub; models that run here: {', '.join(here) or 'none'}."
+    return f"This server cannot reach the model hub; models that run here: {', '.join(runnable) or 'none'}."
+
+
+def photo_examples_label(runnable: tuple[str, ...]) -> str:
+    if any(name in HUB_VARIANTS for name in runnable):
+        return "Photos (ImageNet models)"
+    return "Photos (they need an ImageNet model's weights, not on this server)"
 
 
 def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
@@ -158,11 +163,10 @@ class ExploreTab:
 
     def imagenet_variant(self, current: str) -> str | None:
         """The chosen ImageNet variant if it can run here, else the first that can, else None."""
-        names = [current, *HUB_VARIANTS] if current in HUB_VARIANTS else list(HUB_VARIANTS)
-        for name in names:
-            if name in self.cache.cached_variants() or weights.weights_obtainable(VARIANTS[name]):
-                return name
-        return None
+        runnable = [name for name in self.cache.runnable_variants() if name in HUB_VARIANTS]
+        if current in runnable:
+            return current
+        return runnable[0] if runnable else None
 
     def retarget(self, session: Session | None, target: str | None):
         """Explain another class of the last analysed image, without uploading it again."""
@@ -221,7 +225,8 @@ class ExploreTab:
         analysis. Returns the session state (image, model, class of the last analysis), which
         other tabs read.
         """
-        initial_variant = default_variant(self.cache, self.shapes_available)
+        runnable = self.cache.runnable_variants()
+        initial_variant = default_variant(runnable, self.shapes_available)
         session = gr.State(None, time_to_live=SESSION_TTL_S)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
@@ -235,16 +240,18 @@ class ExploreTab:
                 )
                 hand_over_undecoded(image)
                 variant = gr.Dropdown(
-                    choices=variant_choices(),
+                    choices=variant_choices(runnable),
                     value=initial_variant,
                     label="Model",
-                    info=variant_hint(self.cache),
+                    info=variant_hint(runnable),
                     # Validation is the handler's: unknown names get the core's message.
                     allow_custom_value=True,
                     elem_id="variant",
                 )
                 run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
-                photos = _thumbnails(self.example_photos(), image, "Photos (ImageNet models)", "photo-examples")
+                photos = _thumbnails(
+                    self.example_photos(), image, photo_examples_label(runnable), "photo-examples"
+                )
                 shapes_examples = None
                 if self.example_shapes():
                     shapes_examples = _thumbnails(
