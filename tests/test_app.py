@@ -35,7 +35,7 @@ def test_variant_menu_and_learn_tab():
     assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
     assert choices["m48"] == "M48 · 73M · 82.5% top-1"
     assert choices["shapes"] == "shapes · offline, six shapes"
-    marked = dict((value, title) for title, value in present.variant_choices(runnable=("s12", "shapes")))
+    marked = {value: title for title, value in present.variant_choices(runnable=("s12", "shapes"))}
     assert marked["s12"] == "S12 · 12M · 77.2% top-1"
     assert marked["s24"] == "S24 · 80.3% · weights not on this server"
     table = learn_view.variants_table()
