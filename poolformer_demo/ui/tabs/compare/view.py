@@ -12,7 +12,9 @@ from pathlib import Path
 
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
+from ....errors import WeightsUnavailableError
 from ....exports import prediction_json
+from ....weights import WEIGHTS_HELP
 from ...kit.view import Session, md
 
 INTRO = (
@@ -88,6 +90,13 @@ def _failure_column(failure: VariantFailure, message: str) -> str:
     )
 
 
+def missing_weights_text(names: Sequence[str]) -> str:
+    """One line for every variant asked for whose weights are not here (the same reason for all)."""
+    shown = [f"PoolFormer-{name.upper()}" for name in names]
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"Not run: {listed}, whose weights are not on this server; {WEIGHTS_HELP}."
+
+
 def agreement(comparison: Comparison) -> str:
     """One sentence on whether the models that ran name the same top class."""
     runs = comparison.runs
@@ -109,13 +118,18 @@ def compare_html(comparison: Comparison | None = None, messages: Mapping[str, st
         return f'<div class="pf-comparison pf-empty"><p class="pf-hint">{HINT}</p></div>'
     messages = messages or {}
     columns = []
+    missing = []
     for name in comparison.requested or [run.variant.name for run in comparison.runs]:
         outcome = comparison.outcome(name)
-        if isinstance(outcome, VariantFailure):
+        if isinstance(outcome, VariantFailure) and isinstance(outcome.error, WeightsUnavailableError):
+            missing.append(name)
+        elif isinstance(outcome, VariantFailure):
             columns.append(_failure_column(outcome, messages.get(name, str(outcome.error))))
         else:
             columns.append(_run_column(outcome))
     notes = "".join(f'<p class="pf-note">ℹ️ {html.escape(note)}</p>' for note in comparison.notes)
+    if missing:
+        notes += f'<p class="pf-note pf-missing">⚠️ {html.escape(missing_weights_text(missing))}</p>'
     return (
         f'<div class="pf-comparison">{notes}<p class="pf-note"><b>{html.escape(agreement(comparison))}</b> '
         "Each Grad-CAM is scaled to its own peak.</p>"

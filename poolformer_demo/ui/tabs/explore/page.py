@@ -249,9 +249,7 @@ class ExploreTab:
                     elem_id="variant",
                 )
                 run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
-                photos = _thumbnails(
-                    self.example_photos(), image, photo_examples_label(runnable), "photo-examples"
-                )
+                photos = _thumbnails(self.example_photos(), image, photo_examples_label(runnable), "photo-examples")
                 shapes_examples = None
                 if self.example_shapes():
                     shapes_examples = _thumbnails(
