@@ -127,11 +127,11 @@ class ExploreTab:
     # Page handlers: a failure is said in the status line and leaves the last result in place
     # -----------------------------------------------------------------------------------------
 
-    def _show(self, image: str | None, variant: str, target, session: Session | None) -> tuple:
+    def _show(self, image: str | None, variant: str, target, session: Session | None, shown_target=None) -> tuple:
         try:
             analysis, features, heatmaps, key = self._compute(image, variant, target)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            return self._failed(failure_message(exc), session)
+            return self._failed(failure_message(exc), session, shown_target)
         new_session = Session(
             image=image,
             image_key=key,
@@ -142,9 +142,15 @@ class ExploreTab:
         return present.explore_view(analysis, new_session, features, heatmaps).values()
 
     @staticmethod
-    def _failed(message: str, session: Session | None) -> tuple:
+    def _failed(message: str, session: Session | None, shown_target: str | None = None) -> tuple:
+        """The message, and every result left as it was; `shown_target` puts the class of the result
+        still shown back in the class box, where a failed name was typed."""
         status = present.failure_markdown(message, keeps_result=session is not None)
-        return (status, *[gr.skip()] * (len(ExploreView.names()) - 1))
+        values = dict.fromkeys(ExploreView.names(), gr.skip())
+        values["status"] = status
+        if shown_target is not None:
+            values["target"] = shown_target
+        return tuple(values.values())
 
     def show(self, image: str | None, variant: str, target: str | None, session: Session | None):
         """The Analyse button."""
@@ -180,7 +186,7 @@ class ExploreTab:
             return self._failed(message, session)
         # A menu entry maps to its exact class; anything typed is resolved by the core (names, synonyms, indices).
         resolved = names.index(target) if target in names else target
-        return self._show(session.image, session.variant, resolved, session)
+        return self._show(session.image, session.variant, resolved, session, shown_target=names[session.target])
 
     def retarget_from_label(self, session: Session | None, evt: gr.SelectData):
         """A row of the top-5 list was clicked: explain that class."""
@@ -195,12 +201,15 @@ class ExploreTab:
         return gr.update(choices=list(names), value=names[session.target])
 
     @staticmethod
-    def facts_for(variant: str):
-        """The model-facts table follows the model menu at once."""
+    def facts_for(variant: str, session: Session | None = None):
+        """The model-facts table follows the model menu at once, saying so while the result shown
+        is another model's."""
         try:
-            return present.facts_markdown(get_variant(variant))
+            chosen = get_variant(variant)
         except Exception:  # noqa: BLE001 - a name typed into the menu is checked when it is analysed
             return gr.skip()
+        shown = session.variant if session is not None and session.variant != chosen.name else None
+        return present.facts_markdown(chosen, shown_variant=shown)
 
     @staticmethod
     def clear_target():
@@ -338,7 +347,7 @@ class ExploreTab:
         opacity.input(None, inputs=opacity, js=present.OPACITY_JS, api_visibility="private")
         view.change(None, inputs=view, js=present.VIEW_JS, api_visibility="private")
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
-        variant.input(self.facts_for, inputs=variant, outputs=facts, **format_only)
+        variant.input(self.facts_for, inputs=[variant, session], outputs=facts, **format_only)
         # A new picture or model starts from its own top class.
         image.input(self.clear_target, outputs=target, **format_only)
         variant.input(self.clear_target, outputs=target, **format_only)
