@@ -159,7 +159,6 @@ class ExplainTab:
                 method=method,
                 stage=int(stage),
                 target=target or None,
-                granularity=trust.sanity_granularity(method),
                 settings=self.settings,
                 cache=self.cache,
             )
@@ -299,7 +298,6 @@ class ExplainTab:
                     method=method,
                     stage=int(stage),
                     target=target,
-                    granularity=trust.sanity_granularity(method),
                     settings=self.settings,
                     progress=progress,
                     should_stop=should_stop,
@@ -320,13 +318,14 @@ class ExplainTab:
     def stopped() -> str:
         return message_html(STOPPED)
 
-    def sanity_expected(self, method: str) -> str:
-        """What the chosen method's sanity check costs, said before it runs."""
+    def sanity_expected(self, method: str, session: Session | None = None) -> str:
+        """What the chosen method's sanity check costs on the analysed model, said before it runs."""
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
+            variant = get_variant(session.variant) if session is not None else get_variant(DEFAULT_VARIANT)
         except Exception:  # noqa: BLE001 - an unknown method is reported when the check runs
             return gr.skip()
-        return f"Expected: {trust.sanity_expected_text(method, self.settings)}."
+        return f"Expected: {trust.sanity_expected_text(method, self.settings, variant)}."
 
     # -----------------------------------------------------------------------------------------
     # Layout
@@ -475,4 +474,5 @@ class ExplainTab:
             **private,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
-        sanity_method.change(self.sanity_expected, inputs=sanity_method, outputs=expected, **format_only)
+        for changed in (sanity_method, session):
+            changed.change(self.sanity_expected, inputs=[sanity_method, session], outputs=expected, **format_only)
