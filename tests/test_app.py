@@ -104,3 +104,9 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_counts_take_the_number_their_noun_needs():
+    assert present.counted(1, "map") == "1 map"
+    assert present.counted(2, "random order") == "2 random orders"
+    assert present.counted(0, "model") == "0 models"

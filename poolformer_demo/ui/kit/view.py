@@ -75,6 +75,11 @@ def variant_choices(runnable=None) -> list[tuple[str, str]]:
     return choices
 
 
+def counted(count: int, noun: str) -> str:
+    """ "1 map", "2 maps": a count with its noun in the number it needs."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def stage_choices() -> list[tuple[str, int]]:
     return [(f"stage {i}", i) for i in STAGES]
 

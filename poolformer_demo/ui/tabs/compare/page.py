@@ -19,7 +19,16 @@ from ....weights import ModelCache
 from ...kit.background import REFRESH_S, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, status_html, variant_choices
+from ...kit.view import (
+    STOPPED,
+    Session,
+    counted,
+    failure_html,
+    message_html,
+    progress_html,
+    status_html,
+    variant_choices,
+)
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
@@ -94,7 +103,8 @@ class CompareTab:
                     elif kind == "idle":
                         yield gr.skip(), gr.skip()
                     else:
-                        done = f"Done: {len(value.runs)} of {len(names)} models in {time.monotonic() - started:.1f} s."
+                        seconds = time.monotonic() - started
+                        done = f"Done: {len(value.runs)} of {counted(len(names), 'model')} in {seconds:.1f} s."
                         yield message_html(done), view.compare_html(value, self.messages(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()

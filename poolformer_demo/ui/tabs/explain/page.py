@@ -29,7 +29,7 @@ from ...kit.background import REFRESH_S, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import LruStore
-from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, stage_choices, status_html
+from ...kit.view import STOPPED, Session, counted, failure_html, message_html, progress_html, stage_choices, status_html
 from . import trust, view
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
@@ -230,7 +230,7 @@ class ExplainTab:
                     yield self._status(value), gr.skip()
                 else:
                     self.explanations.put(self._key(session, stage), value)
-                    done = f"Done: {len(value.attributions)} maps in {value.seconds:.1f} s."
+                    done = f"Done: {counted(len(value.attributions), 'map')} in {value.seconds:.1f} s."
                     yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
@@ -277,7 +277,10 @@ class ExplainTab:
                     report = value.faithfulness
                     attributions = view.attributions_html(value, view.attribution_pictures(value))
                 plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
-                done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
+                done = (
+                    f"Done: {counted(len(report.methods), 'map')} and "
+                    f"{counted(report.random.deletion.shape[0], 'random order')}."
+                )
                 yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip(), gr.skip()
