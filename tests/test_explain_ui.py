@@ -192,6 +192,17 @@ def _check(to_original: list[float], between: list[float]) -> SanityCheck:
     return SanityCheck("gradcam", 4, target, np.ones((4, 4), np.float32), False, steps, "block", 0, 0.1, baseline)
 
 
+def test_the_expected_time_counts_the_steps_of_the_analysed_model():
+    from poolformer_demo.variants import VARIANTS
+
+    shapes = VARIANTS["shapes"]
+    blocks = 1 + sum(shapes.depths) + len(shapes.depths)
+    said = present_trust.sanity_expected_text("gradcam", variant=shapes)
+    assert f"the trained model, {blocks} steps and 5 more random models" in said and "PoolFormer-SHAPES" in said
+    assert "17 steps" in present_trust.sanity_expected_text("gradcam")
+    assert "5 steps and 2 more random models" in present_trust.sanity_expected_text("ig", variant=shapes)
+
+
 def test_sanity_reading_reads_the_trained_map_against_random_models_maps():
     survived = present_trust.sanity_reading(_check([0.95, 0.9, 0.85], [0.9, 0.9, 0.8]))
     assert "trained map's ρ is +0.90 (from +0.85 to +0.95)" in survived

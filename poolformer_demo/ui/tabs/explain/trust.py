@@ -169,7 +169,7 @@ def sanity_expected_text(method: str, settings: Mapping[str, object] | None = No
     work = f"{explanations} {unit}: the trained model, {steps} steps and {null_models(method) - 1} more random models"
     name = f"PoolFormer-{variant.name.upper()}"
     if variant.macs_g is None:
-        return f"{work}, on {name}: less than on S12"
+        return f"quicker than on S12 on {name} ({work})"
     return f"{seconds_text(each * explanations * variant.macs_g / S12.macs_g)} on {name} ({work})"
 
 
