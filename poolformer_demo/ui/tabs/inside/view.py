@@ -43,7 +43,8 @@ KNOCKOUT_WHY = (
 FIELD_TEXT = (
     "Fields grow from stage 1 to 4: every patch embedding and every 3×3 pool widens the theoretical field "
     "(the box), and each stage sees a larger part of the image. The effective field, where the gradient is "
-    "large, is smaller than the box and strongest at its centre. GroupNorm's statistics (one mean and variance "
+    "large, is smaller than the box; where it is strongest depends on the position and the image, and the "
+    "caption says where its peak lies. GroupNorm's statistics (one mean and variance "
     "over all channels and positions) reach every pixel, so the effective field is never exactly zero outside "
     "the box."
 )
@@ -275,6 +276,15 @@ def knockout_api(before: Analysis, after: Analysis) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+def peak_text(field: ReceptiveField) -> str:
+    """Where the effective field is strongest, against the position's own cell."""
+    (row, col), cell = field.peak, field.crop_size[0] / field.grid_size[0]
+    where = f"Its peak is at pixel (y={row}, x={col}), "
+    if field.peak_distance <= cell / 2:
+        return where + "in the position's own cell."
+    return where + f"{field.peak_distance:.0f} px from the centre of the position's cell."
+
+
 def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...] = ()) -> str:
     """The effective field over the crop with the theoretical box, clickable: the page's script
     turns a click into a point (fractions down and across) and a cell of the stage's grid."""
@@ -297,7 +307,7 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
     caption = (
         f"<b>Stage {field.stage}</b>, position (y={field.y}, x={field.x}) of its {rows}×{cols} grid: "
         f"theoretical field {field.theoretical_size} px (the box, stride {field.geometry.jump} px), "
-        f"{field.mass_inside:.1%} of the effective field inside it. Brighter: larger |gradient| "
+        f"{field.mass_inside:.1%} of the effective field inside it. {peak_text(field)} Brighter: larger |gradient| "
         f"({ERF_SCALE} scale). Click any cell to move the position.{sizes}"
     )
     return (
