@@ -181,9 +181,12 @@ def sanity_pictures(check: SanityCheck) -> dict:
     }
 
 
+def _mean(values) -> float:
+    return sum(values) / len(values)
+
+
 def _spread(values) -> str:
-    mean = sum(values) / len(values)
-    return f"{mean:+.2f} (from {min(values):+.2f} to {max(values):+.2f})"
+    return f"{_mean(values):+.2f} (from {min(values):+.2f} to {max(values):+.2f})"
 
 
 def sanity_reading(check: SanityCheck) -> str:
@@ -193,9 +196,9 @@ def sanity_reading(check: SanityCheck) -> str:
     base = check.baseline
     count = len(base.to_original)
     said = (
-        f"Against {count} fully randomised models, the trained map's ρ is {_spread(base.to_original)}; between "
-        f"the random models' own maps, ρ is {_spread(base.between)} (SSIM {_spread(base.ssim_to_original)} "
-        f"against {_spread(base.ssim_between)}). "
+        f"With {count} fully randomised models, the trained map's ρ is {_spread(base.to_original)}; between "
+        f"those models' own maps it is {_spread(base.between)}. SSIM: {_mean(base.ssim_to_original):+.2f} with "
+        f"the trained map, {_mean(base.ssim_between):+.2f} between them. "
     )
     if base.verdict == "fails":
         return said + (
@@ -207,7 +210,7 @@ def sanity_reading(check: SanityCheck) -> str:
             f"Passes: the trained map is no more alike to the random models' maps than they are to each other, "
             f"and those share little (mean ρ below {CHANCE_FLOOR:g}): {title} depends on what the model learned."
         )
-    if sum(base.between) / len(base.between) >= CHANCE_FLOOR:
+    if _mean(base.between) >= CHANCE_FLOOR:
         return said + (
             f"Inconclusive: random models' maps already agree with each other (mean ρ at least {CHANCE_FLOOR:g}), "
             f"so part of every {title} map is set by the image alone, and what the trained map shares with them "
