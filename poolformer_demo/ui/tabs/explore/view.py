@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass, fields
 
 from ....analysis import Analysis
-from ....variants import Variant
+from ....variants import Variant, get_variant
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
 from ...kit.view import DEEPEST_STAGE, Session, display_names, joined, md, prediction_json
 from ..learn.view import journey_markdown
@@ -101,10 +101,9 @@ def facts_markdown(variant: Variant, analysis: Analysis | None = None, shown_var
     table = f"| Model | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     if shown_variant is None:
         return table
-    return (
-        f"The chosen model, not analysed yet: the result shown is PoolFormer-{md(shown_variant.upper())}'s "
-        f"until you press Analyse.\n\n{table}"
-    )
+    shown = get_variant(shown_variant)
+    whose = f"PoolFormer-{shown.name.upper()}'s" if shown.top1 is not None else f"the {shown.name} model's"
+    return f"Facts of the chosen model; the result shown is {md(whose)}.\n\n{table}"
 
 
 def status_markdown(analysis: Analysis) -> str:
