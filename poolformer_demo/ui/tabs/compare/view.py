@@ -115,7 +115,7 @@ def compare_html(comparison: Comparison | None = None, messages: Mapping[str, st
     """One column per variant asked for, in the order asked: its result, or why it could not run.
     `messages` gives, per failed variant, the sentence the page shows."""
     if comparison is None:
-        return f'<div class="pf-comparison pf-empty"><p class="pf-hint">{HINT}</p></div>'
+        return f'<div class="pf-comparison pf-empty"><p class="pf-hint"><span>{HINT}</span></p></div>'
     messages = messages or {}
     columns = []
     missing = []

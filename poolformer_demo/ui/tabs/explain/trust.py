@@ -98,7 +98,7 @@ def faithfulness_html(
 ) -> str:
     """The AUC table beside the curves, with a sentence on how to read them."""
     if report is None or plot is None:
-        return f'<div class="pf-faith pf-empty"><p class="pf-hint">{FAITHFULNESS_HINT}</p></div>'
+        return f'<div class="pf-faith pf-empty"><p class="pf-hint"><span>{FAITHFULNESS_HINT}</span></p></div>'
     titles = titles or {}
     beating = [titles.get(n, n) for n in report.methods if verdict(report, n) == "beats random on both"]
     if beating:
@@ -225,7 +225,7 @@ def sanity_reading(check: SanityCheck) -> str:
 def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, crop: str | None = None) -> str:
     """The original and the maps of the model randomised step by step, each with its rank correlation."""
     if check is None or pictures is None:
-        return f'<div class="pf-explain pf-sanity pf-empty"><p class="pf-hint">{SANITY_HINT}</p></div>'
+        return f'<div class="pf-explain pf-sanity pf-empty"><p class="pf-hint"><span>{SANITY_HINT}</span></p></div>'
     title = METHOD_TITLES.get(check.method, check.method)
     where = f" at stage {check.stage}" if check.method in CAM_METHODS else ""
     original = (

@@ -217,7 +217,8 @@ def _attribution_caption(attribution: Attribution, limit: float) -> str:
 def attributions_html(explanation: Explanation | None = None, pictures: dict | None = None) -> str:
     """The maps side by side over the crop, on one colour scale, with its legend."""
     if explanation is None or pictures is None:
-        return f'<div class="pf-explain pf-attributions pf-empty"><p class="pf-hint">{ATTRIBUTIONS_HINT}</p></div>'
+        hint = f'<p class="pf-hint"><span>{ATTRIBUTIONS_HINT}</span></p>'
+        return f'<div class="pf-explain pf-attributions pf-empty">{hint}</div>'
     analysis = explanation.analysis
     target = display_names(analysis.labels)[analysis.target.index]
     figures = "".join(

@@ -149,7 +149,7 @@ def results_html(
 
     deepest = DEEPEST_STAGE - 1
     title = "Grad-CAM" if empty else f"Grad-CAM for {html.escape(target)}"
-    hint = f'<p class="pf-hint">{EMPTY_HINT}</p>' if empty else ""
+    hint = f'<p class="pf-hint"><span>{EMPTY_HINT}</span></p>' if empty else ""
     cams = "".join(
         f'<button class="pf-stage" data-stage="{i + 1}" data-caption="{html.escape(caption)}" '
         f'aria-pressed="{str(i == deepest).lower()}"><span class="pf-cam">{heat(i)}</span>'

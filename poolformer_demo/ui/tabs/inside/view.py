@@ -118,7 +118,7 @@ def _strongest(anatomy: BlockAnatomy, key: str) -> str:
 def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = None) -> str:
     """The crop, the seven steps in a row with their captions, the colour note and the branch plot."""
     if anatomy is None or pictures is None:
-        return f'<div class="pf-anatomy pf-empty"><p class="pf-hint">{ANATOMY_HINT}</p></div>'
+        return f'<div class="pf-anatomy pf-empty"><p class="pf-hint"><span>{ANATOMY_HINT}</span></p></div>'
     channels, height, width = anatomy.input.shape
     where = (
         f"Stage {anatomy.stage}, block {anatomy.block} of PoolFormer-{html.escape(anatomy.variant.name.upper())} · "
@@ -206,7 +206,7 @@ def _deepest_cam(analysis: Analysis) -> str:
 def knockout_html(before: Analysis | None = None, after: Analysis | None = None) -> str:
     """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists."""
     if before is None or after is None:
-        return f'<div class="pf-knockout pf-empty"><p class="pf-hint">{KNOCKOUT_HINT}</p></div>'
+        return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{KNOCKOUT_HINT}</span></p></div>'
     names = display_names(before.labels)
     target = names[before.target.index]
     knocked = after.knockouts.describe()
@@ -291,7 +291,7 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
     if field is None:
         return (
             '<div class="pf-field pf-empty"><span class="pf-field-frame">'
-            f'<p class="pf-hint">{FIELD_HINT}</p></span></div>'
+            f'<p class="pf-hint"><span>{FIELD_HINT}</span></p></span></div>'
         )
     rows, cols = field.grid_size
     height, width = field.crop_size
