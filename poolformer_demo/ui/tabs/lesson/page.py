@@ -53,12 +53,12 @@ class LessonTab:
             return getattr(view, key)(analysis)
         if key in ("block", "anatomy", "highpass", "branches"):
             anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
+            if key == "branches":
+                return view.branches(anatomy)
             pictures = inside_view.anatomy_pictures(anatomy)
             where = f"stage {anatomy.stage}, block {anatomy.block}, channel {pictures['channel']}"
             if key == "block":
                 return view.block(pictures, where)
-            if key == "branches":
-                return view.branches(anatomy, pictures)
             return getattr(view, key)(anatomy, pictures, where)
         if key == "knockout":
             prepared = prepare_image(image)

@@ -306,7 +306,7 @@ def highpass(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, st
     return view, answer
 
 
-def branches(anatomy: BlockAnatomy, pictures: dict) -> tuple[str, str]:
+def branches(anatomy: BlockAnatomy) -> tuple[str, str]:
     mixer = [b.mixer_ratio for b in anatomy.branches]
     mlp = [b.mlp_ratio for b in anatomy.branches]
     # Larger type than the Inside tab's copy: the lesson is read from the back of a room.
