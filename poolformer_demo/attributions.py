@@ -27,7 +27,7 @@ from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
 from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
-from .control import ProgressCallback, StopCheck, check_stop, seeded
+from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError, UnknownMethodError
 from .variants import STAGE_COUNT
 from .weights import LoadedModel
@@ -93,6 +93,22 @@ class Attribution:
     diagnostics: dict = field(default_factory=dict)
     """Checks on the result, e.g. IG's convergence delta (sum of attributions minus the logit
     difference between input and baseline)."""
+
+
+class _GeneratorNoiseTunnel(NoiseTunnel):
+    """captum's NoiseTunnel drawing its noise from a generator of its own instead of torch's global
+    one, so concurrent requests need no lock and each gets the noise its seed names. The draws are
+    the ones NoiseTunnel makes (one `torch.normal` per batch, in the same order), taken on the CPU
+    so a map does not depend on the device it is computed on."""
+
+    def __init__(self, attribution_method, generator: torch.Generator):
+        super().__init__(attribution_method)
+        self.generator = generator
+
+    def _add_noise_to_input(self, input: torch.Tensor, stdev: float, nt_samples_partition: int) -> torch.Tensor:
+        size = (input.shape[0] * nt_samples_partition, *input.shape[1:])
+        noise = torch.normal(0, torch.full(size, stdev), generator=self.generator)
+        return input.repeat_interleave(nt_samples_partition, dim=0) + noise.to(input.device, input.dtype)
 
 
 class _ProgressForward:
@@ -194,16 +210,16 @@ def smoothgrad(
     batch = min(settings.nt_samples, settings.nt_samples_batch_size)
     title = PIXEL_METHOD_TITLES["smoothgrad"]
     forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
-    with seeded(settings.seed):
-        attribution = NoiseTunnel(Saliency(forward)).attribute(
-            pixel_values,
-            nt_type="smoothgrad",
-            nt_samples=settings.nt_samples,
-            nt_samples_batch_size=batch,
-            stdevs=stdev,
-            target=target,
-            abs=False,
-        )
+    generator = torch.Generator().manual_seed(settings.seed)
+    attribution = _GeneratorNoiseTunnel(Saliency(forward), generator).attribute(
+        pixel_values,
+        nt_type="smoothgrad",
+        nt_samples=settings.nt_samples,
+        nt_samples_batch_size=batch,
+        stdevs=stdev,
+        target=target,
+        abs=False,
+    )
     return Attribution(
         method="smoothgrad",
         title=title,
@@ -316,4 +332,4 @@ def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _channel_sum(attribution: torch.Tensor) -> np.ndarray:
-    return attribution.detach()[0].sum(dim=0).float().numpy().astype(np.float32)
+    return attribution.detach()[0].sum(dim=0).float().cpu().numpy().astype(np.float32)
