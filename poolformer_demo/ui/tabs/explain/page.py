@@ -25,16 +25,21 @@ from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.background import REFRESH_S, run_in_background
+from ...kit.background import REFRESH_S, SharedRuns, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.pictures import LruStore
+from ...kit.pictures import LruStore, image_key
 from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, stage_choices, status_html
 from . import trust, view
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
+# Explanations computed once for every request that asks the same (image, model, class, methods, stage).
+SHARED_KEPT = 16
+# The JSON answers of /explain, pictures encoded (each a few hundred KB).
+API_ANSWERS_KEPT = 16
 NO_METHOD = "Tick at least one method."
+JOINED = "The same explanation is being computed for another visitor; you get its answer as soon as it is done…"
 
 
 class ExplainTab:
@@ -56,6 +61,8 @@ class ExplainTab:
         self.faithfulness = faithfulness or FaithfulnessSettings()
         self.refresh_s = refresh_s
         self.explanations = LruStore(EXPLANATIONS_KEPT)
+        self.shared = SharedRuns(SHARED_KEPT)
+        self.api_answers = LruStore(API_ANSWERS_KEPT)
 
     # -----------------------------------------------------------------------------------------
     # The computations behind the page and the API
@@ -110,20 +117,35 @@ class ExplainTab:
         with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
         """
         try:
-            explanation = self._explain(
-                image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
+            names = parse_methods(methods or list(DEFAULT_METHODS))
+            name, target, stage, faithfulness = (
+                get_variant(variant).name,
+                target or None,
+                int(stage),
+                bool(faithfulness),
             )
-            faithfulness = None
+            key = self._explain_key(image, name, target, names, stage, faithfulness)
+            answer = self.api_answers.get((key, bool(arrays)))
+            if answer is not None:
+                return answer
+
+            def compute(progress, should_stop):
+                return self._explain(image, name, target, names, stage, faithfulness, should_stop=should_stop)
+
+            explanation = self.shared.answer(key, compute)
+            report = None
             if explanation.faithfulness is not None:
                 plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
-                faithfulness = trust.faithfulness_api(explanation.faithfulness, plot)
-            return view.explain_api(
+                report = trust.faithfulness_api(explanation.faithfulness, plot)
+            answer = view.explain_api(
                 explanation,
                 view.attribution_pictures(explanation),
                 view.cam_family_pictures(explanation.analysis),
                 arrays=bool(arrays),
-                faithfulness=faithfulness,
+                faithfulness=report,
             )
+            self.api_answers.put((key, bool(arrays)), answer)
+            return answer
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -180,6 +202,12 @@ class ExplainTab:
         return session.image, session.variant, session.target
 
     @staticmethod
+    def _explain_key(image, variant: str, target, names: tuple[str, ...], stage: int, faithfulness: bool) -> tuple:
+        """What names one explanation: the image's content, not its file (every upload is a new file)."""
+        content = image_key(image) if isinstance(image, str) and Path(image).is_file() else image
+        return (content, variant, target, names, stage, faithfulness)
+
+    @staticmethod
     def _key(session: Session, stage: int) -> tuple:
         return (session.image_key or session.image, session.variant, session.target, int(stage))
 
@@ -195,14 +223,22 @@ class ExplainTab:
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
 
-    def _follow(self, compute: Callable, started_text: str) -> Iterator[tuple[str, object]]:
+    def _follow(self, compute: Callable, started_text: str, key=None) -> Iterator[tuple[str, object]]:
         """Run `compute(progress, should_stop)` in the background: ("status", HTML) for the status
-        line (None: leave it), then ("done", result). Closing it stops the computation."""
+        line (None: leave it), then ("done", result). Closing it stops the computation. With a
+        `key`, the computation is shared with every request for the same key (`SharedRuns`)."""
         started = time.monotonic()
         yield "status", status_html(started_text)
-        with closing(run_in_background(compute, self.refresh_s)) as events:
+        running = (
+            run_in_background(compute, self.refresh_s)
+            if key is None
+            else self.shared.follow(key, compute, self.refresh_s)
+        )
+        with closing(running) as events:
             for kind, value in events:
-                if kind == "progress":
+                if kind == "joined":
+                    yield "status", status_html(JOINED)
+                elif kind == "progress":
                     yield "status", progress_html(*value, time.monotonic() - started)
                 elif kind == "idle":
                     yield "status", None
@@ -226,7 +262,8 @@ class ExplainTab:
                     image, variant, target, names, int(stage), progress=progress, should_stop=should_stop
                 )
 
-            for kind, value in self._follow(compute, "Loading the model and analysing the image…"):
+            key = self._explain_key(session.image_key or image, variant, target, names, int(stage), False)
+            for kind, value in self._follow(compute, "Loading the model and analysing the image…", key):
                 if kind == "status":
                     yield self._status(value), gr.skip()
                 else:
