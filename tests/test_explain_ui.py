@@ -512,22 +512,25 @@ def test_compare_without_an_image_says_so(app_cache):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cache):
+def test_tabs_order_long_runs_have_a_lane_of_their_own_and_each_has_a_stop(app_cache):
     demo = ui_app.build_demo(cache=app_cache, shapes_available=True)
     tabs = [c["props"]["label"] for c in demo.config["components"] if c["type"] == "tabitem"]
     assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
     fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
-    for name in (
-        "show_cams",
-        "run_attributions",
-        "run_faithfulness",
-        "run_sanity",
-        "run_compare",
-        "explain_prediction",
-        "check_sanity",
-        "compare_variants",
-    ):
-        assert fns[name][1].concurrency_id == "model", name
+    lanes = {
+        "show_cams": "model",
+        "run_compare": "model",
+        "compare_variants": "model",
+        "run_attributions": "long",
+        "run_faithfulness": "long",
+        "run_sanity": "long",
+        "explain_prediction": "long",
+        "check_sanity": "long",
+        "analyze_image": "explore",
+        "show": "explore",
+    }
+    for name, lane in lanes.items():
+        assert fns[name][1].concurrency_id == lane, name
     cancelled = [index for fn in demo.fns.values() if fn.cancels for index in fn.cancels]
     for name in ("run_attributions", "run_faithfulness", "run_sanity", "run_compare"):
         assert fns[name][0] in cancelled, name

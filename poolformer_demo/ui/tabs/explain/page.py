@@ -20,6 +20,7 @@ from .... import render
 from ....analysis import analyze, model_inputs
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
+from ....control import cores
 from ....explanation import explain, score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
@@ -175,16 +176,17 @@ class ExplainTab:
 
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
-            check = cascading_randomization(
-                image,
-                get_variant(variant).name,
-                method=method,
-                stage=int(stage),
-                target=target or None,
-                granularity=trust.sanity_granularity(method),
-                settings=self.settings,
-                cache=self.cache,
-            )
+            with cores.lease():
+                check = cascading_randomization(
+                    image,
+                    get_variant(variant).name,
+                    method=method,
+                    stage=int(stage),
+                    target=target or None,
+                    granularity=trust.sanity_granularity(method),
+                    settings=self.settings,
+                    cache=self.cache,
+                )
             return trust.sanity_api(check, trust.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
@@ -218,7 +220,8 @@ class ExplainTab:
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, variant, target = self._session_inputs(session)
-            analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
+            with cores.lease():
+                analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
@@ -369,12 +372,17 @@ class ExplainTab:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self, model_events: dict, session: gr.State, tab: gr.Tab | None = None) -> None:
+    def render(
+        self, model_events: dict, session: gr.State, tab: gr.Tab | None = None, long_events: dict | None = None
+    ) -> None:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `session` is the Explore tab's state (image, model, class); `tab` is this tab, whose opening
-        draws the CAM family of that prediction (without it, every new analysis does).
+        draws the CAM family of that prediction (without it, every new analysis does). The long runs
+        (attributions, faithfulness, sanity and their endpoints) queue in `long_events`' lane, so a
+        short answer never waits behind them (default: `model_events`).
         """
+        long_events = long_events if long_events is not None else model_events
         gr.Markdown(view.INTRO, elem_id="explain-intro")
         with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
             source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
@@ -460,17 +468,18 @@ class ExplainTab:
             inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
             outputs=api_result,
             api_name="explain",
-            **model_events,
+            **long_events,
         )
         gr.Button(visible=False).click(
             self.check_sanity,
             inputs=[api_image, api_variant, api_target, api_method, api_stage],
             outputs=api_result,
             api_name="sanity",
-            **model_events,
+            **long_events,
         )
 
         private = {"api_visibility": "private", **model_events}
+        long = {"api_visibility": "private", **long_events}
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
         cams_event = {
@@ -493,7 +502,7 @@ class ExplainTab:
             inputs=[session, methods, stage],
             outputs=[attr_status, attributions],
             show_progress_on=[attr_status],
-            **private,
+            **long,
         )
         stop.click(self.stopped, outputs=attr_status, cancels=[attributions_event], **format_only)
         faithfulness_event = measure.click(
@@ -501,7 +510,7 @@ class ExplainTab:
             inputs=[session, methods, stage],
             outputs=[faith_status, faithfulness, attributions],
             show_progress_on=[faith_status],
-            **private,
+            **long,
         )
         faith_stop.click(self.stopped, outputs=faith_status, cancels=[faithfulness_event], **format_only)
         sanity_event = sanity_run.click(
@@ -509,7 +518,7 @@ class ExplainTab:
             inputs=[session, sanity_method, sanity_stage],
             outputs=[sanity_status, sanity],
             show_progress_on=[sanity_status],
-            **private,
+            **long,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
         sanity_method.change(self.sanity_expected, inputs=sanity_method, outputs=expected, **format_only)
