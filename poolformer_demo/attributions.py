@@ -142,8 +142,9 @@ def baseline_values(name: str, pixel_values: torch.Tensor, processor) -> torch.T
     if name == "black":
         if not getattr(processor, "do_normalize", True):
             return torch.zeros_like(pixel_values)
-        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype).view(1, -1, 1, 1)
-        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype).view(1, -1, 1, 1)
+        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype, device=pixel_values.device)
+        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype, device=pixel_values.device)
+        mean, std = mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1)
         return ((0.0 - mean) / std).expand_as(pixel_values).clone()
     raise InvalidSettingError(f"Unknown baseline {name!r}: use one of {', '.join(BASELINES)}.")
 

@@ -173,13 +173,17 @@ class _Runner:
             self.done += batch.shape[0]
             if self.progress is not None:
                 self.progress(min(1.0, self.done / self.total), "Deletion and insertion")
-        return torch.cat(out).numpy().astype(np.float64)
+        return torch.cat(out).cpu().numpy().astype(np.float64)
 
 
 def _curves(runner: _Runner, pixel_values, substrate, blurred, ranks: np.ndarray, counts: np.ndarray, ends) -> Curves:
     # The end points (nothing or everything perturbed) are the same for every order; only the
     # inner steps are run for each map.
-    inner = torch.from_numpy(ranks[None] < counts[1:-1, None, None]).unsqueeze(1).to(pixel_values.dtype)
+    inner = (
+        torch.from_numpy(ranks[None] < counts[1:-1, None, None])
+        .unsqueeze(1)
+        .to(pixel_values.device, pixel_values.dtype)
+    )
     deleted = pixel_values * (1 - inner) + substrate * inner
     inserted = blurred * (1 - inner) + pixel_values * inner
     probabilities = runner.probabilities(torch.cat([deleted, inserted]))
