@@ -10,6 +10,7 @@ import gradio as gr
 import torch
 
 from ..analysis import analyze
+from ..device import gpu_task
 from ..weights import ModelCache, cache_from_environment
 from .tabs.compare.page import CompareTab
 from .tabs.explain.page import ExplainTab
@@ -31,6 +32,8 @@ STATE_SESSION_CAPACITY = 200
 # Explore handlers at once: most answer from the store in milliseconds; the few that must compute
 # wait for one of `concurrency` compute slots inside the handler, not in the queue behind others.
 EXPLORE_LANE_LIMIT = 8
+# What a ZeroGPU Space lends one Explore analysis (a second on CPU for m48; the first call loads the model).
+ANALYZE_GPU_S = 20
 
 
 def concurrency_from_environment() -> int:
@@ -82,6 +85,7 @@ def build_demo(
     is the analysis entry point the handlers call (tests pass one that records its calls).
     """
     cache = cache if cache is not None else cache_from_environment()
+    analyze = gpu_task(ANALYZE_GPU_S)(analyze)
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
     explore = ExploreTab(
         cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze, compute_slots=concurrency
