@@ -306,7 +306,12 @@ class ExplainTab:
                 )
 
             first = "Measuring…" if reuse else "Running the attributions first, then deletion and insertion…"
-            for kind, value in self._follow(compute, first):
+            shared = (
+                None
+                if reuse
+                else self._explain_key(session.image_key or image, variant, target, names, int(stage), True)
+            )
+            for kind, value in self._follow(compute, first, shared):
                 if kind == "status":
                     yield self._status(value), gr.skip(), gr.skip()
                     continue
