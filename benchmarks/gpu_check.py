@@ -41,7 +41,7 @@ from poolformer_demo.testing import build_checkpoint
 PHOTO = Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.jpg"
 DEVICES = ("cpu", "cuda")
 # Small enough that the lab's two runs take seconds on either device.
-LAB = {"arms": ("pool",), "steps": 30, "seeds": (0,), "config": LabConfig(train_size=256, eval_size=64)}
+LAB = {"arms": ("pooling",), "steps": 30, "seeds": (0,), "config": LabConfig(train_size=256, eval_size=64)}
 
 
 def arrays(value) -> list[np.ndarray]:
@@ -94,7 +94,7 @@ def entry_points(cache: ModelCache, image: Image.Image) -> dict:
             image, "s12", cache=cache, feature_views=False, knockouts=Knockouts(mixer=(4,))
         ),
         "receptive field (stage 3)": lambda: receptive_field(image, "s12", stage=3, y=3, x=3, cache=cache).erf,
-        "lab training (30 steps)": lambda: [run.curve for run in run_lab(**LAB).runs_of("pool")],
+        "lab training (30 steps)": lambda: [run.curve for run in run_lab(**LAB).runs_of("pooling")],
     }
 
 
