@@ -5,7 +5,11 @@ A Gradio generator handler cannot yield while the computation it called is runni
 computation runs in a daemon thread and the handler polls it. When Gradio cancels the event (the
 page's Stop button, a client gone) it closes the generator; closing sets the computation's stop
 flag, which the package's entry points check between their batches (`should_stop`), so the thread
-ends soon after and frees the cores.
+ends soon after and frees the cores. Each computation holds a lease on the cores while it runs
+(`control.cores`): alone it uses all of them, with others it uses its share.
+
+`SharedRuns` runs one computation for all the requests that ask the same question at the same
+time, and keeps the answers for those that ask it later.
 """
 
 from __future__ import annotations
