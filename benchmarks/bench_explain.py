@@ -154,9 +154,11 @@ def main() -> None:
         )
         with cores.lease():
             cost = per_image_costs(loaded.model, x, repeats=5)
-        print(f"\nfloors (batches of {BATCH}, every core), per image:")
+        with torch_threads(1):
+            cost_one = per_image_costs(loaded.model, x, repeats=5)
+        print(f"\nfloors (batches of {BATCH}), per image:     every core   one thread")
         for name, seconds in cost.items():
-            print(f"  {name:22} {seconds * 1000:7.1f} ms")
+            print(f"  {name:22} {seconds * 1000:16.1f} ms {cost_one[name] * 1000:9.1f} ms")
 
         def alone(method, settings):
             with cores.lease():
@@ -172,16 +174,19 @@ def main() -> None:
             jobs[(name, "alone")] = lambda m=method, s=settings: alone(m, s)
             jobs[(name, "one thread")] = lambda m=method, s=settings: one_thread(m, s)
         measured = interleaved_medians(jobs, args.repeats)
-        print(f"\n{'method':22} {'passes':>14} {'floor':>8} {'alone':>8} {'/floor':>7} {'1 thread':>9} {'/floor':>7}")
+        print("\nalone: as the server runs one request now (every core); one thread: as every request ran before")
+        print(
+            f"{'method':18} {'passes':>22} {'floor':>8} {'alone':>8} {'/floor':>7} {'1 thread':>9} {'/its floor':>10}"
+        )
         floor_total = 0.0
         for name in PIXEL:
             count, kind = passes(name, x)
-            floor = count * cost[kind]
+            floor, floor_one = count * cost[kind], count * cost_one[kind]
             floor_total += floor
             now, before = measured[(name, "alone")][0], measured[(name, "one thread")][0]
             print(
-                f"  {name:20} {count:4} {kind:>9} {floor:7.2f}s {now:7.2f}s {now / floor:6.2f}x "
-                f"{before:8.2f}s {before / floor:6.2f}x"
+                f"  {name:12} {count:4} x {kind:>16} {floor:7.2f}s {now:7.2f}s {now / floor:6.2f}x "
+                f"{before:8.2f}s {before / floor_one:9.2f}x  (alone / 1 thread {now / before:.2f}x)"
             )
 
         # A fresh app (empty stores) for each measurement; s12 loaded first, as on a running server.
