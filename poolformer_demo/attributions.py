@@ -16,6 +16,7 @@ and checks `should_stop` before each one.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -23,7 +24,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
 from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
@@ -95,20 +95,25 @@ class Attribution:
     difference between input and baseline)."""
 
 
-class _GeneratorNoiseTunnel(NoiseTunnel):
+@functools.cache
+def _generator_noise_tunnel() -> type:
     """captum's NoiseTunnel drawing its noise from a generator of its own instead of torch's global
     one, so concurrent requests need no lock and each gets the noise its seed names. The draws are
     the ones NoiseTunnel makes (one `torch.normal` per batch, in the same order), taken on the CPU
-    so a map does not depend on the device it is computed on."""
+    so a map does not depend on the device it is computed on. Made on first use, as captum is loaded."""
+    from captum.attr import NoiseTunnel
 
-    def __init__(self, attribution_method, generator: torch.Generator):
-        super().__init__(attribution_method)
-        self.generator = generator
+    class GeneratorNoiseTunnel(NoiseTunnel):
+        def __init__(self, attribution_method, generator: torch.Generator):
+            super().__init__(attribution_method)
+            self.generator = generator
 
-    def _add_noise_to_input(self, input: torch.Tensor, stdev: float, nt_samples_partition: int) -> torch.Tensor:
-        size = (input.shape[0] * nt_samples_partition, *input.shape[1:])
-        noise = torch.normal(0, torch.full(size, stdev), generator=self.generator)
-        return input.repeat_interleave(nt_samples_partition, dim=0) + noise.to(input.device, input.dtype)
+        def _add_noise_to_input(self, input: torch.Tensor, stdev: float, nt_samples_partition: int) -> torch.Tensor:
+            size = (input.shape[0] * nt_samples_partition, *input.shape[1:])
+            noise = torch.normal(0, torch.full(size, stdev), generator=self.generator)
+            return input.repeat_interleave(nt_samples_partition, dim=0) + noise.to(input.device, input.dtype)
+
+    return GeneratorNoiseTunnel
 
 
 class _ProgressForward:
@@ -174,6 +179,8 @@ def integrated_gradients(
     # captum calls the forward once per internal batch, then twice for the convergence delta.
     calls = math.ceil(settings.n_steps / settings.internal_batch_size) + 2
     forward = _ProgressForward(loaded.model, title, calls, progress, should_stop)
+    from captum.attr import IntegratedGradients  # loaded with the first attribution, not with the app
+
     attribution, delta = IntegratedGradients(forward).attribute(
         pixel_values,
         baselines=baseline,
@@ -211,8 +218,10 @@ def smoothgrad(
     batch = min(settings.nt_samples, settings.nt_samples_batch_size)
     title = PIXEL_METHOD_TITLES["smoothgrad"]
     forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
+    from captum.attr import Saliency  # loaded with the first attribution, not with the app
+
     generator = torch.Generator().manual_seed(settings.seed)
-    attribution = _GeneratorNoiseTunnel(Saliency(forward), generator).attribute(
+    attribution = _generator_noise_tunnel()(Saliency(forward), generator).attribute(
         pixel_values,
         nt_type="smoothgrad",
         nt_samples=settings.nt_samples,
@@ -269,6 +278,8 @@ def occlusion(
         loaded.model, title, 1 + math.ceil(positions / settings.perturbations_per_eval), progress, should_stop
     )
     with torch.no_grad():
+        from captum.attr import Occlusion  # loaded with the first attribution, not with the app
+
         attribution = Occlusion(forward).attribute(
             pixel_values,
             sliding_window_shapes=(pixel_values.shape[1], window, window),

@@ -30,7 +30,7 @@ from ...kit.background import REFRESH_S, SharedRuns, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import LruStore, image_key
-from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, stage_choices, status_html
+from ...kit.view import STOPPED, Session, counted, failure_html, message_html, progress_html, stage_choices, status_html
 from . import trust, view
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
@@ -169,8 +169,9 @@ class ExplainTab:
             stage: the stage (1-4) the CAM methods are taken at.
 
         Returns JSON: per step the layers re-initialised, the Spearman rank correlation of the map with the trained
-        model's, what the partly randomised model predicts, and the map (data URI); a reading of the result. A map
-        that stays alike while the model is destroyed does not explain the model. The served model is never changed.
+        model's, what the partly randomised model predicts, and the map (data URI); `baseline`: rho and SSIM of the
+        trained map with fully randomised models' maps and between those (the null), and the `verdict` (passes,
+        fails or inconclusive); a reading of the result. The served model is never changed.
         """
         from ....sanity import cascading_randomization
 
@@ -183,7 +184,6 @@ class ExplainTab:
                     method=method,
                     stage=int(stage),
                     target=target or None,
-                    granularity=trust.sanity_granularity(method),
                     settings=self.settings,
                     cache=self.cache,
                 )
@@ -271,7 +271,7 @@ class ExplainTab:
                     yield self._status(value), gr.skip()
                 else:
                     self.explanations.put(self._key(session, stage), value)
-                    done = f"Done: {len(value.attributions)} maps in {value.seconds:.1f} s."
+                    done = f"Done: {counted(len(value.attributions), 'map')} in {value.seconds:.1f} s."
                     yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
@@ -323,7 +323,10 @@ class ExplainTab:
                     report = value.faithfulness
                     attributions = view.attributions_html(value, view.attribution_pictures(value))
                 plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
-                done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
+                done = (
+                    f"Done: {counted(len(report.methods), 'map')} and "
+                    f"{counted(report.random.deletion.shape[0], 'random order')}."
+                )
                 yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip(), gr.skip()
@@ -344,7 +347,6 @@ class ExplainTab:
                     method=method,
                     stage=int(stage),
                     target=target,
-                    granularity=trust.sanity_granularity(method),
                     settings=self.settings,
                     progress=progress,
                     should_stop=should_stop,
@@ -365,13 +367,14 @@ class ExplainTab:
     def stopped() -> str:
         return message_html(STOPPED)
 
-    def sanity_expected(self, method: str) -> str:
-        """What the chosen method's sanity check costs, said before it runs."""
+    def sanity_expected(self, method: str, session: Session | None = None) -> str:
+        """What the chosen method's sanity check costs on the analysed model, said before it runs."""
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
+            variant = get_variant(session.variant) if session is not None else get_variant(DEFAULT_VARIANT)
         except Exception:  # noqa: BLE001 - an unknown method is reported when the check runs
             return gr.skip()
-        return f"Expected: {trust.sanity_expected_text(method, self.settings)}."
+        return f"Expected: {trust.sanity_expected_text(method, self.settings, variant)}."
 
     # -----------------------------------------------------------------------------------------
     # Layout
@@ -526,4 +529,5 @@ class ExplainTab:
             **long,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
-        sanity_method.change(self.sanity_expected, inputs=sanity_method, outputs=expected, **format_only)
+        for changed in (sanity_method, session):
+            changed.change(self.sanity_expected, inputs=[sanity_method, session], outputs=expected, **format_only)
