@@ -229,7 +229,9 @@ class ModelCache:
             if hit is not None:
                 return hit
             loaded = self._loader(variant)
-            loaded.model.to(self.device)
+            # Loaders given by tests may hand back stand-ins without a model.
+            if isinstance(getattr(loaded, "model", None), torch.nn.Module):
+                loaded.model.to(self.device)
             with self._lock:
                 while len(self._models) >= self.capacity:
                     self._models.popitem(last=False)
