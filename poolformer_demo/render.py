@@ -67,7 +67,7 @@ def upscale(rgb: np.ndarray, size: int = VIEW_SIZE) -> np.ndarray:
 
 def channel_mean_view(activation: torch.Tensor) -> np.ndarray:
     """Mean over channels of a [C, H, W] activation, as a heatmap: where the stage responds."""
-    mean = activation.mean(dim=0).numpy()
+    mean = activation.mean(dim=0).cpu().numpy()
     return apply_colormap(normalize(mean, 1, 99))
 
 
@@ -94,7 +94,7 @@ def pca_view(activation: torch.Tensor) -> np.ndarray:
     # Eigenvectors' signs are arbitrary; making each component's largest score positive keeps
     # colours stable between runs.
     signs = torch.sign(scores.gather(0, scores.abs().argmax(dim=0, keepdim=True)))
-    scores = (scores * torch.where(signs == 0, 1.0, signs)).numpy()
+    scores = (scores * torch.where(signs == 0, 1.0, signs)).cpu().numpy()
     rgb = np.stack([normalize(scores[:, i], 1, 99) for i in range(3)], axis=-1)
     return (rgb.reshape(height, width, 3) * 255).astype(np.uint8)
 
@@ -104,7 +104,7 @@ def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> n
     channels, height, width = activation.shape
     count = min(count, channels)
     order = torch.argsort(activation.mean(dim=(1, 2)), descending=True)[:count]
-    tiles = activation[order].numpy()
+    tiles = activation[order].cpu().numpy()
     low = tiles.min(axis=(1, 2), keepdims=True)
     span = tiles.max(axis=(1, 2), keepdims=True) - low
     tiles = apply_colormap(np.where(span > 1e-12, (tiles - low) / np.where(span > 1e-12, span, 1.0), 0.0))

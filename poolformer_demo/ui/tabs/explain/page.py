@@ -20,21 +20,27 @@ from .... import render
 from ....analysis import analyze, model_inputs
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
+from ....control import cores
 from ....explanation import explain, score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.background import REFRESH_S, run_in_background
+from ...kit.background import REFRESH_S, SharedRuns, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.pictures import LruStore
+from ...kit.pictures import LruStore, image_key
 from ...kit.view import STOPPED, Session, counted, failure_html, message_html, progress_html, stage_choices, status_html
 from . import trust, view
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
+# Explanations computed once for every request that asks the same (image, model, class, methods, stage).
+SHARED_KEPT = 16
+# The JSON answers of /explain, pictures encoded (each a few hundred KB).
+API_ANSWERS_KEPT = 16
 NO_METHOD = "Tick at least one method."
+JOINED = "The same explanation is being computed for another visitor; you get its answer as soon as it is done…"
 
 
 class ExplainTab:
@@ -56,6 +62,8 @@ class ExplainTab:
         self.faithfulness = faithfulness or FaithfulnessSettings()
         self.refresh_s = refresh_s
         self.explanations = LruStore(EXPLANATIONS_KEPT)
+        self.shared = SharedRuns(SHARED_KEPT)
+        self.api_answers = LruStore(API_ANSWERS_KEPT)
 
     # -----------------------------------------------------------------------------------------
     # The computations behind the page and the API
@@ -110,20 +118,35 @@ class ExplainTab:
         with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
         """
         try:
-            explanation = self._explain(
-                image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
+            names = parse_methods(methods or list(DEFAULT_METHODS))
+            name, target, stage, faithfulness = (
+                get_variant(variant).name,
+                target or None,
+                int(stage),
+                bool(faithfulness),
             )
-            faithfulness = None
+            key = self._explain_key(image, name, target, names, stage, faithfulness)
+            answer = self.api_answers.get((key, bool(arrays)))
+            if answer is not None:
+                return answer
+
+            def compute(progress, should_stop):
+                return self._explain(image, name, target, names, stage, faithfulness, should_stop=should_stop)
+
+            explanation = self.shared.answer(key, compute)
+            report = None
             if explanation.faithfulness is not None:
                 plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
-                faithfulness = trust.faithfulness_api(explanation.faithfulness, plot)
-            return view.explain_api(
+                report = trust.faithfulness_api(explanation.faithfulness, plot)
+            answer = view.explain_api(
                 explanation,
                 view.attribution_pictures(explanation),
                 view.cam_family_pictures(explanation.analysis),
                 arrays=bool(arrays),
-                faithfulness=faithfulness,
+                faithfulness=report,
             )
+            self.api_answers.put((key, bool(arrays)), answer)
+            return answer
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -154,15 +177,16 @@ class ExplainTab:
 
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
-            check = cascading_randomization(
-                image,
-                get_variant(variant).name,
-                method=method,
-                stage=int(stage),
-                target=target or None,
-                settings=self.settings,
-                cache=self.cache,
-            )
+            with cores.lease():
+                check = cascading_randomization(
+                    image,
+                    get_variant(variant).name,
+                    method=method,
+                    stage=int(stage),
+                    target=target or None,
+                    settings=self.settings,
+                    cache=self.cache,
+                )
             return trust.sanity_api(check, trust.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
@@ -180,6 +204,12 @@ class ExplainTab:
         return session.image, session.variant, session.target
 
     @staticmethod
+    def _explain_key(image, variant: str, target, names: tuple[str, ...], stage: int, faithfulness: bool) -> tuple:
+        """What names one explanation: the image's content, not its file (every upload is a new file)."""
+        content = image_key(image) if isinstance(image, str) and Path(image).is_file() else image
+        return (content, variant, target, names, stage, faithfulness)
+
+    @staticmethod
     def _key(session: Session, stage: int) -> tuple:
         return (session.image_key or session.image, session.variant, session.target, int(stage))
 
@@ -190,19 +220,28 @@ class ExplainTab:
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, variant, target = self._session_inputs(session)
-            analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
+            with cores.lease():
+                analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
 
-    def _follow(self, compute: Callable, started_text: str) -> Iterator[tuple[str, object]]:
+    def _follow(self, compute: Callable, started_text: str, key=None) -> Iterator[tuple[str, object]]:
         """Run `compute(progress, should_stop)` in the background: ("status", HTML) for the status
-        line (None: leave it), then ("done", result). Closing it stops the computation."""
+        line (None: leave it), then ("done", result). Closing it stops the computation. With a
+        `key`, the computation is shared with every request for the same key (`SharedRuns`)."""
         started = time.monotonic()
         yield "status", status_html(started_text)
-        with closing(run_in_background(compute, self.refresh_s)) as events:
+        running = (
+            run_in_background(compute, self.refresh_s)
+            if key is None
+            else self.shared.follow(key, compute, self.refresh_s)
+        )
+        with closing(running) as events:
             for kind, value in events:
-                if kind == "progress":
+                if kind == "joined":
+                    yield "status", status_html(JOINED)
+                elif kind == "progress":
                     yield "status", progress_html(*value, time.monotonic() - started)
                 elif kind == "idle":
                     yield "status", None
@@ -226,7 +265,8 @@ class ExplainTab:
                     image, variant, target, names, int(stage), progress=progress, should_stop=should_stop
                 )
 
-            for kind, value in self._follow(compute, "Loading the model and analysing the image…"):
+            key = self._explain_key(session.image_key or image, variant, target, names, int(stage), False)
+            for kind, value in self._follow(compute, "Loading the model and analysing the image…", key):
                 if kind == "status":
                     yield self._status(value), gr.skip()
                 else:
@@ -266,7 +306,12 @@ class ExplainTab:
                 )
 
             first = "Measuring…" if reuse else "Running the attributions first, then deletion and insertion…"
-            for kind, value in self._follow(compute, first):
+            shared = (
+                None
+                if reuse
+                else self._explain_key(session.image_key or image, variant, target, names, int(stage), True)
+            )
+            for kind, value in self._follow(compute, first, shared):
                 if kind == "status":
                     yield self._status(value), gr.skip(), gr.skip()
                     continue
@@ -335,12 +380,17 @@ class ExplainTab:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self, model_events: dict, session: gr.State, tab: gr.Tab | None = None) -> None:
+    def render(
+        self, model_events: dict, session: gr.State, tab: gr.Tab | None = None, long_events: dict | None = None
+    ) -> None:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `session` is the Explore tab's state (image, model, class); `tab` is this tab, whose opening
-        draws the CAM family of that prediction (without it, every new analysis does).
+        draws the CAM family of that prediction (without it, every new analysis does). The long runs
+        (attributions, faithfulness, sanity and their endpoints) queue in `long_events`' lane, so a
+        short answer never waits behind them (default: `model_events`).
         """
+        long_events = long_events if long_events is not None else model_events
         gr.Markdown(view.INTRO, elem_id="explain-intro")
         with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
             source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
@@ -428,17 +478,18 @@ class ExplainTab:
             inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
             outputs=api_result,
             api_name="explain",
-            **model_events,
+            **long_events,
         )
         gr.Button(visible=False).click(
             self.check_sanity,
             inputs=[api_image, api_variant, api_target, api_method, api_stage],
             outputs=api_result,
             api_name="sanity",
-            **model_events,
+            **long_events,
         )
 
         private = {"api_visibility": "private", **model_events}
+        long = {"api_visibility": "private", **long_events}
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
         cams_event = {
@@ -461,7 +512,7 @@ class ExplainTab:
             inputs=[session, methods, stage],
             outputs=[attr_status, attributions],
             show_progress_on=[attr_status],
-            **private,
+            **long,
         )
         stop.click(self.stopped, outputs=attr_status, cancels=[attributions_event], **format_only)
         faithfulness_event = measure.click(
@@ -469,7 +520,7 @@ class ExplainTab:
             inputs=[session, methods, stage],
             outputs=[faith_status, faithfulness, attributions],
             show_progress_on=[faith_status],
-            **private,
+            **long,
         )
         faith_stop.click(self.stopped, outputs=faith_status, cancels=[faithfulness_event], **format_only)
         sanity_event = sanity_run.click(
@@ -477,7 +528,7 @@ class ExplainTab:
             inputs=[session, sanity_method, sanity_stage],
             outputs=[sanity_status, sanity],
             show_progress_on=[sanity_status],
-            **private,
+            **long,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
         for changed in (sanity_method, session):
