@@ -33,7 +33,7 @@ def test_the_lesson_has_ten_steps_each_a_claim_and_a_question():
 
 @pytest.mark.parametrize("number", range(1, view.STEP_COUNT + 1))
 def test_every_step_shows_its_view_and_a_measured_answer_without_an_analysis_yet(lesson, number):
-    progress, card, shown = lesson.show(None, number)
+    progress, card, shown = lesson.show_step(None, number)
     assert shown == number and f"Step {number} of 10" in progress
     assert f'data-step="{view.STEPS[number - 1].key}"' in card
     assert "⚠️" not in card
@@ -47,7 +47,7 @@ def test_every_step_shows_its_view_and_a_measured_answer_without_an_analysis_yet
 
 
 def test_steps_out_of_range_are_clamped(lesson):
-    assert lesson.show(None, 0)[2] == 1
+    assert lesson.show_step(None, 0)[2] == 1
     assert lesson.forward(None, view.STEP_COUNT)[2] == view.STEP_COUNT
     assert lesson.back(None, "not a number")[2] == 1
 

@@ -216,7 +216,7 @@ class ShareSection:
     def open_step(self, state, session, number):
         if not state or state.get("tab") != "lesson":
             return gr.skip(), gr.skip(), gr.skip()
-        return self.lesson.show(session, number)
+        return self.lesson.show_step(session, number)
 
     def wire(self, demo: gr.Blocks, tabs: gr.Tabs, session: gr.State, model_events: dict) -> None:
         explore, inside = self.explore.controls, self.inside.controls

@@ -76,7 +76,7 @@ class LessonTab:
         _, summaries = load_reference()
         return view.lab(summaries)
 
-    def show(self, session: Session | None, number) -> tuple[str, str, int]:
+    def show_step(self, session: Session | None, number) -> tuple[str, str, int]:
         """(progress, card, step number) for step `number`; a failure is said in the card."""
         number = view.step_index(number)
         image, variant, _, fallback = self._subject(session)
@@ -88,10 +88,10 @@ class LessonTab:
         return view.progress_html(number), view.card_html(number, shown, answer, source), number
 
     def back(self, session: Session | None, number):
-        return self.show(session, view.step_index(number) - 1)
+        return self.show_step(session, view.step_index(number) - 1)
 
     def forward(self, session: Session | None, number):
-        return self.show(session, view.step_index(number) + 1)
+        return self.show_step(session, view.step_index(number) + 1)
 
     def render(self, model_events: dict, session: gr.State) -> gr.Number:
         """Lay the tab out inside the current Blocks and wire its events; returns the step number."""
@@ -115,6 +115,6 @@ class LessonTab:
         }
         back.click(self.back, **events)
         forward.click(self.forward, **events)
-        self.refresh = {"fn": self.show, **events}
+        self.refresh = {"fn": self.show_step, **events}
         self.number, self.outputs = number, [progress, card, number]
         return number
