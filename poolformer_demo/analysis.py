@@ -18,7 +18,6 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import render
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
 from .errors import UnknownTargetError
 from .images import PreparedImage, crop_image, prepare_image
@@ -35,22 +34,12 @@ class Prediction:
 
 
 @dataclass(frozen=True)
-class FeatureViews:
-    """Three pictures of one stage's activation: where it responds, how it groups positions
-    (PCA as RGB), and its most active channels."""
-
-    mean: np.ndarray
-    pca: np.ndarray
-    channels: np.ndarray
-
-
-@dataclass(frozen=True)
 class StageResult:
     index: int
     shape: tuple[int, int, int]
     stride: int
-    views: FeatureViews | None
-    """None when the analysis was asked for Grad-CAM alone."""
+    activation: np.ndarray
+    """The stage's output [C, H, W]: what render.feature_views draws (it does not depend on the target)."""
     cam: np.ndarray
     """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
     cam_raw: np.ndarray
@@ -84,7 +73,7 @@ class Analysis:
     labels: tuple[str, ...]
     notes: tuple[str, ...]
     seconds: float
-    """Preprocessing, the forward and backward pass and rendering; model loading excluded."""
+    """Preprocessing, the forward and backward pass and the CAMs; model loading excluded."""
     knockouts: Knockouts = field(default_factory=Knockouts)
     """The parts switched off in the model that made these predictions (none: the model as trained)."""
 
@@ -95,15 +84,12 @@ def analyze(
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
-    feature_views: bool = True,
     knockouts: Knockouts | None = None,
 ) -> Analysis:
     """Classify `image` with a PoolFormer variant and explain the target class at every stage.
 
-    `target` is a class index or label (default: the top-1 class). `feature_views=False` skips
-    drawing the feature maps, for a caller that already has them for this image and variant
-    (they do not depend on the target). `knockouts` switches off the token mixer or the channel
-    MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
+    `target` is a class index or label (default: the top-1 class). `knockouts` switches off the
+    token mixer or the channel MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
     errors derived from PoolFormerDemoError with messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
@@ -123,7 +109,7 @@ def analyze(
     predictions = tuple(Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices))
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
-        _stage_result(index, activation[0], gradient[0], crop_size, feature_views)
+        _stage_result(index, activation[0], gradient[0], crop_size)
         for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
     )
     return Analysis(
@@ -165,9 +151,7 @@ def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None
     return logits.detach(), target, tuple(h.detach() for h in hidden_states), gradients
 
 
-def _stage_result(
-    index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size, feature_views: bool
-) -> StageResult:
+def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size) -> StageResult:
     cams = all_cams(activation, gradient)
     cam_raw = cams["gradcam"]
     return StageResult(
@@ -175,13 +159,7 @@ def _stage_result(
         shape=tuple(activation.shape),
         # The stride is read off the shapes rather than assumed, so any patch-embedding setup is described truly.
         stride=crop_size[0] // activation.shape[1],
-        views=FeatureViews(
-            mean=render.channel_mean_view(activation),
-            pca=render.pca_view(activation),
-            channels=render.top_channels_view(activation),
-        )
-        if feature_views
-        else None,
+        activation=activation.float().numpy(),
         cam=to_crop(cam_raw, crop_size),
         cam_raw=cam_raw.numpy(),
         cams={name: values.numpy() for name, values in cams.items()},

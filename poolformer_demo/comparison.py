@@ -99,7 +99,7 @@ def compare(
         try:
             cache.get(name)
             load_seconds = time.perf_counter() - started
-            analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache, feature_views=False)
+            analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache)
         except (WeightsUnavailableError, UnknownTargetError) as exc:
             failures.append(VariantFailure(get_variant(name), exc))
             continue

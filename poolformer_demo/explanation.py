@@ -73,7 +73,7 @@ def explain(
     loaded = cache.get(variant)
     started = time.perf_counter()
     # The feature views are not part of an explanation; skipping them saves drawing four stages.
-    analysis = analyze(prepared, variant, target=target, cache=cache, feature_views=False)
+    analysis = analyze(prepared, variant, target=target, cache=cache)
     pixel_values = model_inputs(loaded, prepared.image)
     parts = len(names) + (1 if faithfulness else 0)
 

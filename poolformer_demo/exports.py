@@ -17,6 +17,7 @@ from .receptive_field import ReceptiveField
 from .render import (
     anatomy_views,
     attribution_overlay,
+    feature_views,
     overlay,
     receptive_field_view,
     upscale,
@@ -35,8 +36,9 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(
             folder / f"gradcam_stage{stage.index}.png"
         )
+        views = feature_views(stage.activation)
         for view in FEATURE_VIEWS:
-            picture = upscale(getattr(stage.views, view))
+            picture = upscale(getattr(views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
     summary = {
         "variant": analysis.variant.name,

@@ -3,7 +3,7 @@ import pytest
 import torch
 from captum.attr import LayerGradCam
 
-from poolformer_demo import UnknownTargetError, analyze, resolve_target
+from poolformer_demo import UnknownTargetError, analyze, feature_views, resolve_target
 
 
 @pytest.fixture(scope="module")
@@ -141,18 +141,18 @@ def test_an_unknown_class_of_imagenet_suggests_close_names_and_the_menu():
 def test_feature_views_are_rgb_pictures(s12_analysis):
     analysis, _ = s12_analysis
     for stage in analysis.stages:
-        for view in (stage.views.mean, stage.views.pca, stage.views.channels):
+        views = feature_views(stage.activation)
+        for view in (views.mean, views.pca, views.channels):
             assert view.dtype == np.uint8 and view.ndim == 3 and view.shape[2] == 3
             assert view.std() > 0
         # One pixel per position: the browser and the exports enlarge them.
-        assert stage.views.mean.shape[:2] == stage.views.pca.shape[:2] == stage.shape[1:]
-        assert min(stage.views.channels.shape[:2]) >= 4 * stage.shape[1]
+        assert views.mean.shape[:2] == views.pca.shape[:2] == stage.shape[1:]
+        assert min(views.channels.shape[:2]) >= 4 * stage.shape[1]
 
 
-def test_feature_views_can_be_skipped_for_a_retarget(s12_analysis, photo):
-    _, cache = s12_analysis
-    bare = analyze(photo, "s12", target=3, cache=cache, feature_views=False)
-    full = analyze(photo, "s12", target=3, cache=cache)
-    assert all(stage.views is None for stage in bare.stages)
-    for a, b in zip(bare.stages, full.stages):
-        np.testing.assert_array_equal(a.cam_raw, b.cam_raw)
+def test_stage_activations_are_data_that_does_not_depend_on_the_target(s12_analysis, photo):
+    analysis, cache = s12_analysis
+    other = analyze(photo, "s12", target=3, cache=cache)
+    for a, b in zip(analysis.stages, other.stages):
+        assert a.activation.shape == a.shape and a.activation.dtype == np.float32
+        np.testing.assert_array_equal(a.activation, b.activation)

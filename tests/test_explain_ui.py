@@ -85,7 +85,7 @@ def text_of(page: str) -> str:
 
 
 def session_for(cache, path: Path, variant: str) -> Session:
-    analysis = analyze(str(path), variant, cache=cache, feature_views=False)
+    analysis = analyze(str(path), variant, cache=cache)
     return Session(str(path), image_key(path), variant, analysis.labels, analysis.target.index)
 
 
@@ -233,7 +233,7 @@ def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cach
     status, page, shown = tab.show_cams(photo_session, None)
     assert status == "" and shown == photo_session
     ((options, analysis),) = made
-    assert options["feature_views"] is False and analysis.target.index == photo_session.target
+    assert analysis.target.index == photo_session.target
 
     layers = images(page, "pf-camfam")
     assert len(layers) == len(CAM_METHODS) * 4

@@ -39,7 +39,7 @@ def held_out(shapes_model):
     results = []
     for i in range(IMAGES):
         sample = make_sample(TEST_SEED_START + i)
-        analysis = analyze(sample.image, "shapes", target=sample.label, cache=cache, feature_views=False)
+        analysis = analyze(sample.image, "shapes", target=sample.label, cache=cache)
         x = model_inputs(loaded, sample.image)
         ig = integrated_gradients(loaded, x, sample.label, IG_SETTINGS)
         maps = {"gradcam": analysis.stages[DEFAULT_STAGE - 1].cam, "ig": ig.map}

@@ -143,9 +143,9 @@ def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
 def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     model = app_cache.get("s12").model
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
-    plain = analyze(PHOTO, "s12", cache=app_cache, feature_views=False)
+    plain = analyze(PHOTO, "s12", cache=app_cache)
     tab.knock_out_parts(str(PHOTO), "s12", [1, 2], [3, 4])
-    again = analyze(PHOTO, "s12", cache=app_cache, feature_views=False)
+    again = analyze(PHOTO, "s12", cache=app_cache)
 
     assert again.predictions == plain.predictions
     assert np.array_equal(again.stages[-1].cam_raw, plain.stages[-1].cam_raw)

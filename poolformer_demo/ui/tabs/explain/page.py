@@ -190,7 +190,7 @@ class ExplainTab:
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, variant, target = self._session_inputs(session)
-            analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
+            analysis = analyze(image, variant, target=target, cache=self.cache)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session

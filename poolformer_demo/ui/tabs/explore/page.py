@@ -91,7 +91,7 @@ class ExploreTab:
             return answer
         # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
         features = self.pictures.get((key, name)) if key else None
-        analysis = self.analyze(image, name, target=target, cache=self.cache, feature_views=features is None)
+        analysis = self.analyze(image, name, target=target, cache=self.cache)
         if features is None:
             features = feature_pictures(analysis)
             if key:

@@ -50,11 +50,9 @@ class InsideTab:
             raise gr.Error(NOTHING_KNOCKED_OUT, print_exception=False)
         name = get_variant(variant).name
         prepared = prepare_image(image)
-        before = analyze(prepared, name, target=target, cache=self.cache, feature_views=False)
+        before = analyze(prepared, name, target=target, cache=self.cache)
         # The same class is explained after the knockout, so the two Grad-CAMs answer one question.
-        after = analyze(
-            prepared, name, target=before.target.index, cache=self.cache, feature_views=False, knockouts=knockouts
-        )
+        after = analyze(prepared, name, target=before.target.index, cache=self.cache, knockouts=knockouts)
         return before, after
 
     def _field(self, image, variant: str, stage, y=0, x=0, at=None) -> tuple[ReceptiveField, tuple[int, ...]]:
