@@ -10,7 +10,6 @@ needs (see cams.py for the others).
 
 from __future__ import annotations
 
-import difflib
 import time
 from dataclasses import dataclass, field
 
@@ -19,18 +18,11 @@ import torch
 from PIL import Image
 
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
-from .errors import UnknownTargetError
 from .images import PreparedImage, crop_image, prepare_image
 from .knockouts import Knockouts, knocked_out
+from .labels import FEW_CLASSES, Prediction, display_names, labels_of, resolve_target  # noqa: F401 - importable from here
 from .variants import Variant
 from .weights import LoadedModel, ModelCache, shared_cache
-
-
-@dataclass(frozen=True)
-class Prediction:
-    index: int
-    label: str
-    probability: float
 
 
 @dataclass(frozen=True)
@@ -106,7 +98,10 @@ def analyze(
 
     probabilities = logits.softmax(dim=-1)
     top = torch.topk(probabilities, k=min(top_k, len(labels)))
-    predictions = tuple(Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices))
+    names = display_names(labels)
+    predictions = tuple(
+        Prediction(int(i), labels[int(i)], float(p), names[int(i)]) for p, i in zip(top.values, top.indices)
+    )
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
         _stage_result(index, activation[0], gradient[0], crop_size)
@@ -116,7 +111,7 @@ def analyze(
         variant=loaded.variant,
         weights_source=loaded.source,
         predictions=predictions,
-        target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
+        target=Prediction(target_index, labels[target_index], float(probabilities[target_index]), names[target_index]),
         input_image=crop_image(pixel_values[0], loaded.processor),
         stages=stages,
         labels=labels,
@@ -164,42 +159,3 @@ def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, 
         cam_raw=cam_raw.numpy(),
         cams={name: values.numpy() for name, values in cams.items()},
     )
-
-
-def labels_of(loaded: LoadedModel) -> tuple[str, ...]:
-    id2label = loaded.model.config.id2label
-    return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
-
-
-# A model with at most this many classes has them all listed when a class name is not found.
-FEW_CLASSES = 20
-
-
-def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
-    """A class index from an index, a numeric string, a full label or one of its synonyms."""
-    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
-        index = int(target)
-        if not 0 <= index < len(labels):
-            raise UnknownTargetError(
-                f"Class index {index} is out of range: this model has classes 0 to {len(labels) - 1}."
-            )
-        return index
-    if not isinstance(target, str) or not target.strip():
-        raise UnknownTargetError(f"The target class must be a class name or index, not {target!r}.")
-    wanted = target.strip().lower()
-    # ImageNet labels list synonyms ("tabby, tabby cat"); the full label or any one of them names the class.
-    names: dict[str, int] = {}
-    for index, label in enumerate(labels):
-        names.setdefault(label.lower(), index)
-    for index, label in enumerate(labels):
-        for name in label.split(","):
-            names.setdefault(name.strip().lower(), index)
-    if wanted in names:
-        return names[wanted]
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    if len(labels) <= FEW_CLASSES:
-        known = f" It knows: {', '.join(labels)}."
-    else:
-        known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
-    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")

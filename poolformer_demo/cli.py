@@ -32,9 +32,10 @@ from .attributions import (
 from .comparison import compare, parse_variants
 from .errors import PoolFormerDemoError
 from .explanation import explain
-from .exports import prediction_json, write_analysis, write_anatomy, write_explanation, write_receptive_field
+from .exports import write_analysis, write_anatomy, write_explanation, write_receptive_field
 from .faithfulness import FaithfulnessSettings
 from .knockouts import Knockouts, parse_knockout_spec
+from .labels import prediction_json
 from .receptive_field import receptive_field
 from .render import (
     overlay,

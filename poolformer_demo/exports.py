@@ -12,6 +12,7 @@ from PIL import Image
 from .analysis import Analysis
 from .anatomy import BlockAnatomy
 from .cams import CAM_METHODS
+from .labels import prediction_json
 from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
 from .render import (
@@ -55,10 +56,6 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
     arrays = {f"stage{s.index}": s.cam_raw for s in analysis.stages}
     arrays.update({f"{name}_stage{s.index}": s.cams[name] for s in analysis.stages for name in CAM_METHODS})
     np.savez_compressed(folder / "cams.npz", **arrays)
-
-
-def prediction_json(prediction) -> dict:
-    return {"index": prediction.index, "label": prediction.label, "probability": prediction.probability}
 
 
 def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:

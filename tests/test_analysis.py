@@ -4,6 +4,7 @@ import torch
 from captum.attr import LayerGradCam
 
 from poolformer_demo import UnknownTargetError, analyze, feature_views, resolve_target
+from poolformer_demo.labels import Prediction, display_names, prediction_json
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +157,18 @@ def test_stage_activations_are_data_that_does_not_depend_on_the_target(s12_analy
     for a, b in zip(analysis.stages, other.stages):
         assert a.activation.shape == a.shape and a.activation.dtype == np.float32
         np.testing.assert_array_equal(a.activation, b.activation)
+
+
+def test_predictions_carry_the_unique_names_every_json_output_shows(s12_analysis):
+    analysis, _ = s12_analysis
+    names = display_names(analysis.labels)
+    for prediction in (analysis.target, *analysis.predictions):
+        assert prediction_json(prediction)["label"] == prediction.name == names[prediction.index]
+
+
+def test_both_cranes_are_named_apart():
+    labels = ("crane", "goldfish", "crane")
+    names = display_names(labels)
+    bird, machine = (Prediction(i, labels[i], 0.5, names[i]) for i in (0, 2))
+    assert (prediction_json(bird)["label"], prediction_json(machine)["label"]) == ("crane (class 0)", "crane (class 2)")
+    assert Prediction(1, "goldfish", 0.5).name == "goldfish"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
-from ....exports import prediction_json
+from ....labels import prediction_json
 from ...kit.view import Session, md
 
 INTRO = (
