@@ -12,6 +12,7 @@ from PIL import Image
 from .analysis import Analysis
 from .anatomy import BlockAnatomy
 from .cams import CAM_METHODS
+from .comparison import KnockoutComparison
 from .labels import prediction_json
 from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
@@ -56,6 +57,21 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
     arrays = {f"stage{s.index}": s.cam_raw for s in analysis.stages}
     arrays.update({f"{name}_stage{s.index}": s.cams[name] for s in analysis.stages for name in CAM_METHODS})
     np.savez_compressed(folder / "cams.npz", **arrays)
+
+
+def write_knockout(comparison: KnockoutComparison, folder: Path, opacity: float = 0.5) -> None:
+    """Write both analyses of a knockout comparison (as_trained/, knocked_out/, each as write_analysis
+    writes one) and knockout.json: the knockouts and the target's probability before and after."""
+    write_analysis(comparison.before, folder / "as_trained", opacity)
+    write_analysis(comparison.after, folder / "knocked_out", opacity)
+    summary = {
+        "variant": comparison.before.variant.name,
+        "knockouts": {**comparison.knockouts.as_dict(), "description": comparison.knockouts.describe()},
+        "target": prediction_json(comparison.before.target),
+        "target_probability_knocked_out": comparison.after.target.probability,
+        "top_k_knocked_out": [prediction_json(p) for p in comparison.after.predictions],
+    }
+    (folder / "knockout.json").write_text(json.dumps(summary, indent=2))
 
 
 def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:

@@ -22,6 +22,7 @@ from test_browser import (  # the browser fixture and helpers of the app's brows
 
 from poolformer_demo import analyze, render
 from poolformer_demo.anatomy import STEPS
+from poolformer_demo.comparison import NOTHING_KNOCKED_OUT
 from poolformer_demo.errors import SelectionError
 from poolformer_demo.knockouts import ZeroBranch
 from poolformer_demo.receptive_field import grid_cell
@@ -30,7 +31,7 @@ from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.tabs.explore.page import ExploreTab
 from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 from poolformer_demo.ui.tabs.inside import view as present_inside
-from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, NOTHING_KNOCKED_OUT, InsideTab
+from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, InsideTab
 from poolformer_demo.ui.tabs.learn.page import learn_markdown
 from poolformer_demo.variants import VARIANTS
 
@@ -255,7 +256,7 @@ def test_endpoint_errors_are_clear(client):
     star = handle_file(str(STAR))
     with pytest.raises(AppError, match="There is no stage 9"):
         client.predict(star, "shapes", 9, 1, api_name="/anatomy")
-    with pytest.raises(AppError, match="Tick at least one part"):
+    with pytest.raises(AppError, match="Nothing is switched off"):
         client.predict(star, "shapes", [], [], api_name="/knockout")
     with pytest.raises(AppError, match="outside stage 4's 4x4 grid"):
         client.predict(star, "shapes", 4, 0, 7, api_name="/receptive_field")
