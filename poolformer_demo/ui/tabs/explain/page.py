@@ -408,7 +408,8 @@ class ExplainTab:
             sanity_status = gr.HTML("", elem_id="sanity-status")
             sanity = gr.HTML(trust.sanity_html(), elem_id="sanity")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown).
+        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
+        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
         api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
         api_target = gr.Textbox("", visible=False)

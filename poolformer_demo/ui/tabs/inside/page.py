@@ -235,7 +235,8 @@ class InsideTab:
 
         LabSection().render()
 
-        # The endpoints for programs: inputs of their own, the result as JSON (never shown).
+        # The endpoints for programs: inputs of their own, the result as JSON (never shown;
+        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
         api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
         api_stage = gr.Number(1, precision=0, visible=False)
