@@ -8,12 +8,14 @@ attribution method within about 10 s on two CPU cores.
 
     python -m benchmarks.bench_explain               # run from the repository root
     python -m benchmarks.bench_explain --threads 1   # torch intra-op threads (default: torch's)
+    python -m benchmarks.bench_explain --write assets/timings.json   # the times the Explain tab quotes
 Architectures are the real ones with seeded random weights: the cost does not depend on the values.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -34,6 +36,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--write", type=Path, default=None, help="write the wall-clock medians as timings JSON")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -57,6 +60,7 @@ def main() -> None:
         maps.update({name: result.map for name, result in results.items()})
         cache.get("m36")
         faithfulness = FaithfulnessSettings()
+        sanity_steps = len(cascading_randomization(image, "s12", target=target, cache=cache).steps)
         jobs = {
             **{
                 results[name].title: (lambda m=method, s=DEFAULT_SETTINGS[name]: m(loaded, x, target, s))
@@ -72,12 +76,32 @@ def main() -> None:
             "deletion + insertion": f"{len(maps)} maps + {faithfulness.random_orders} random orders, "
             f"{faithfulness.steps} steps, batch {faithfulness.batch_size}",
             "ROAD (one map)": f"percentiles {faithfulness.road_percentiles}",
-            "sanity check, Grad-CAM": "17 steps (head, 12 blocks, 4 embeddings)",
+            "sanity check, Grad-CAM": f"{sanity_steps} steps",
             "compare s12, m36": "both models already loaded",
         }
         print(f"{'':24} {'wall':>8} {'CPU':>8}")
-        for name, (wall, cpu) in interleaved_medians(jobs, args.repeats).items():
+        medians = interleaved_medians(jobs, args.repeats)
+        for name, (wall, cpu) in medians.items():
             print(f"  {name:22} {wall:7.2f}s {cpu:7.2f}s  {notes[name]}")
+    if args.write:
+        seconds = {name: round(medians[results[name].title][0], 2) for name in PIXEL_METHODS}
+        seconds["faithfulness"] = round(medians["deletion + insertion"][0], 2)
+        seconds["sanity_cam"] = round(medians["sanity check, Grad-CAM"][0], 2)
+        timings = {
+            "variant": "s12",
+            "crop_px": int(x.shape[-1]),
+            "how": f"benchmarks/bench_explain.py: direct calls, {torch.get_num_threads()} threads, median of "
+            f"{args.repeats}, load average {os.getloadavg()[0]:.1f} at the start",
+            "seconds": seconds,
+            "faithfulness": {
+                "maps": len(maps),
+                "steps": faithfulness.steps,
+                "random_orders": faithfulness.random_orders,
+            },
+            "sanity_cam_steps": sanity_steps,
+        }
+        args.write.write_text(json.dumps(timings, indent=2) + "\n")
+        print(f"-> {args.write}")
 
 
 if __name__ == "__main__":

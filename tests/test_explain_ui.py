@@ -133,7 +133,7 @@ def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
 
 def test_settings_table_states_each_methods_settings_and_its_expected_time():
     table = present_explain.settings_markdown()
-    ig = explain_timing.S12_SECONDS["ig"]
+    ig = explain_timing.timings().seconds["ig"]
     assert (
         f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | "
         f"{explain_timing.seconds_text(ig)} |" in table

@@ -14,7 +14,7 @@ from ....cams import CAM_METHODS
 from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
 from ...kit.pictures import layer_uri
 from ...kit.view import legend_html
-from .timing import BUSY_NOTE, S12_FAITHFULNESS_SECONDS, S12_SANITY_CAM_SECONDS, expected_seconds, seconds_text
+from .timing import BUSY_NOTE, expected_seconds, seconds_text, timings
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
     from ....sanity import SanityCheck
@@ -35,10 +35,11 @@ FAITHFULNESS_HINT = "Press *Measure faithfulness*: deletion and insertion curves
 
 
 def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
-    """Expected time on S12 (2 cores), scaled from four maps and the default settings."""
-    default = FaithfulnessSettings()
+    """Expected time on S12 (2 cores), scaled from the work the time was measured on."""
+    measured = timings()
+    work = measured.faithfulness
     images = (maps + settings.random_orders) * (settings.steps - 1)
-    return S12_FAITHFULNESS_SECONDS * images / ((4 + default.random_orders) * (default.steps - 1))
+    return measured.seconds["faithfulness"] * images / ((work["maps"] + work["random_orders"]) * (work["steps"] - 1))
 
 
 def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) -> str:
@@ -158,7 +159,10 @@ def sanity_granularity(method: str) -> str:
 
 def sanity_expected_text(method: str, settings: Mapping[str, object] | None = None) -> str:
     if method in CAM_METHODS:
-        return f"{seconds_text(S12_SANITY_CAM_SECONDS)} on S12 (17 steps, one pass each)"
+        measured = timings()
+        return (
+            f"{seconds_text(measured.seconds['sanity_cam'])} on S12 ({measured.sanity_cam_steps} steps, one pass each)"
+        )
     chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]
     seconds = seconds_text(6 * expected_seconds(method, chosen))
     return f"{seconds} on S12 (the original and 5 steps, one attribution each)"
