@@ -10,15 +10,7 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch
-from test_browser import (  # the browser fixture and helpers of the app's browser tests
-    ERROR_TOAST,
-    TIMEOUT_MS,
-    VIEWPORT,
-    assert_no_error_toast,
-    browser,  # noqa: F401 - a fixture
-    images_loaded,
-    wait_until,
-)
+from browsing import ERROR_TOAST, TIMEOUT_MS, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
 
 from poolformer_demo import analyze, render
 from poolformer_demo.anatomy import STEPS

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from .... import plots, render
 from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES
 from ....cams import CAM_METHODS
-from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
+from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings, verdict
 from ...kit.pictures import layer_uri
 from ...kit.view import legend_html
 from .timing import BUSY_NOTE, expected_seconds, seconds_text, timings
@@ -48,20 +48,6 @@ def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) 
         f"{settings.batch_size} images per pass: {seconds_text(faithfulness_seconds(4, settings))} for four maps "
         f"on S12 ({BUSY_NOTE})."
     )
-
-
-def verdict(report: FaithfulnessReport, name: str) -> str:
-    """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
-    curves, random = report.methods[name], report.random.mean
-    deletion = curves.deletion_auc < random.deletion_auc
-    insertion = curves.insertion_auc > random.insertion_auc
-    if deletion and insertion:
-        return "beats random on both"
-    if deletion:
-        return "beats random on deletion only"
-    if insertion:
-        return "beats random on insertion only"
-    return "no better than random"
 
 
 def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
