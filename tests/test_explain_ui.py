@@ -44,6 +44,7 @@ from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit.background import run_in_background
 from poolformer_demo.ui.kit.pictures import layer_uri
 from poolformer_demo.ui.kit.view import Session
+from poolformer_demo.ui.tabs.explain import api as explain_api
 from poolformer_demo.ui.tabs.explain import page as explain_module
 from poolformer_demo.ui.tabs.explain import timing as explain_timing
 from poolformer_demo.ui.tabs.explain import trust as present_trust
@@ -260,7 +261,7 @@ def test_stopping_the_attributions_ends_their_computation(app_cache, star_sessio
             ended.append(exc)
             raise
 
-    monkeypatch.setattr(explain_module, "explain", recording)
+    monkeypatch.setattr(explain_api, "explain", recording)
     slow = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=300, internal_batch_size=1)}
     tab = ExplainTab(app_cache, settings=slow, refresh_s=0.02)
     run = tab.run_attributions(star_session, ["ig"], 4)

@@ -4,7 +4,7 @@ Four sections: the CAM family at every stage (from one analysis; the method is s
 browser), pixel attributions side by side (captum), their faithfulness against random maps, and
 the cascading-randomisation sanity check. The long ones run in a thread of their own
 (`background.run_in_background`) so the page shows their progress and its Stop button ends them.
-The `/explain` endpoint gives programs the same explanations of any image as JSON.
+The `/explain` and `/sanity` endpoints (api.py) give programs the same explanations of any image as JSON.
 """
 
 from __future__ import annotations
@@ -20,25 +20,27 @@ from .... import render
 from ....analysis import analyze, model_inputs
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
-from ....explanation import explain, score_faithfulness
+from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
-from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
+from ....variants import DEFAULT_VARIANT, STAGE_COUNT
 from ....weights import ModelCache
 from ...kit.background import REFRESH_S, run_in_background
-from ...kit.errors import failure_message, user_error
+from ...kit.errors import failure_message
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import LruStore
 from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, stage_choices, status_html
 from . import trust, view
+from .api import ExplainEndpoints
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
 NO_METHOD = "Tick at least one method."
 
 
-class ExplainTab:
-    """The tab's handlers, bound to the model cache and the explanation settings the app was built with.
+class ExplainTab(ExplainEndpoints):
+    """The tab's handlers and layout (its endpoints come from ExplainEndpoints), bound to the model
+    cache and the explanation settings the app was built with.
 
     `settings` replaces the pixel methods' defaults (per method, as for `explain`), `faithfulness`
     the deletion/insertion settings; tests pass small ones.
@@ -58,114 +60,12 @@ class ExplainTab:
         self.explanations = LruStore(EXPLANATIONS_KEPT)
 
     # -----------------------------------------------------------------------------------------
-    # The computations behind the page and the API
+    # The computations behind the page
     # -----------------------------------------------------------------------------------------
-
-    def _explain(self, image, variant: str, target, methods, stage: int, faithfulness: bool = False, **progress):
-        return explain(
-            image,
-            get_variant(variant).name,
-            target=target,
-            methods=methods,
-            stage=stage,
-            settings=self.settings,
-            faithfulness=faithfulness,
-            faithfulness_settings=self.faithfulness,
-            cache=self.cache,
-            **progress,
-        )
 
     def _crop(self, image, variant: str):
         loaded = self.cache.get(variant)
         return crop_image(model_inputs(loaded, prepare_image(image).image)[0], loaded.processor)
-
-    # -----------------------------------------------------------------------------------------
-    # The named endpoint for programs
-    # -----------------------------------------------------------------------------------------
-
-    def explain_prediction(
-        self,
-        image: str | None,
-        variant: str = DEFAULT_VARIANT,
-        target: str | None = None,
-        methods: list[str] | None = None,
-        stage: int = STAGE_COUNT,
-        faithfulness: bool = False,
-        arrays: bool = False,
-    ):
-        """Explain one prediction of a PoolFormer model several ways, optionally scoring how faithful each one is.
-
-        Args:
-            image: the picture to explain.
-            variant: s12, s24, s36, m36, m48 or shapes.
-            target: the class to explain (a name or an index); empty means the top prediction.
-            methods: any of gradcam, hirescam, gradcampp, xgradcam, layercam (CAMs at `stage`), ig (Integrated
-                Gradients), smoothgrad, occlusion; empty means gradcam, ig, smoothgrad, occlusion.
-            stage: the stage (1-4) the CAM methods are taken at.
-            faithfulness: also compute deletion and insertion AUCs for every method and random maps.
-            arrays: also return each map as a float32 .npy data URI, and the raw CAMs of every stage.
-
-        Returns JSON: the target and top-5; per method its settings, seconds, colour-scale limit, summary (min, max,
-        sum, peak) and picture (data URI, diverging colours, white at 0); the five CAMs of every stage as pictures;
-        with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
-        """
-        try:
-            explanation = self._explain(
-                image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
-            )
-            faithfulness = None
-            if explanation.faithfulness is not None:
-                plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
-                faithfulness = trust.faithfulness_api(explanation.faithfulness, plot)
-            return view.explain_api(
-                explanation,
-                view.attribution_pictures(explanation),
-                view.cam_family_pictures(explanation.analysis),
-                arrays=bool(arrays),
-                faithfulness=faithfulness,
-            )
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            raise user_error(exc) from None
-
-    def check_sanity(
-        self,
-        image: str | None,
-        variant: str = DEFAULT_VARIANT,
-        target: str | None = None,
-        method: str = DEFAULT_CAM,
-        stage: int = STAGE_COUNT,
-    ):
-        """Re-initialise a copy of the model from the top layer down and explain the same class again at each step.
-
-        Args:
-            image: the picture to explain.
-            variant: s12, s24, s36, m36, m48 or shapes.
-            target: the class to explain (a name or an index); empty means the top prediction.
-            method: gradcam, hirescam, gradcampp, xgradcam or layercam (one step per block), or ig, smoothgrad or
-                occlusion (one step per stage, a full attribution each: slow).
-            stage: the stage (1-4) the CAM methods are taken at.
-
-        Returns JSON: per step the layers re-initialised, the Spearman rank correlation of the map with the trained
-        model's, what the partly randomised model predicts, and the map (data URI); a reading of the result. A map
-        that stays alike while the model is destroyed does not explain the model. The served model is never changed.
-        """
-        from ....sanity import cascading_randomization
-
-        try:
-            (method,) = parse_methods([method or DEFAULT_CAM])
-            check = cascading_randomization(
-                image,
-                get_variant(variant).name,
-                method=method,
-                stage=int(stage),
-                target=target or None,
-                granularity=trust.sanity_granularity(method),
-                settings=self.settings,
-                cache=self.cache,
-            )
-            return trust.sanity_api(check, trust.sanity_pictures(check))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            raise user_error(exc) from None
 
     # -----------------------------------------------------------------------------------------
     # Page handlers: a failure is said above its section and leaves the last pictures in place

@@ -1,0 +1,130 @@
+"""The Explain tab's named endpoints for programs: `/explain` and `/sanity`, JSON with the pictures as
+data URIs, from the same computations as the page."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ....attributions import DEFAULT_METHODS, METHOD_TITLES, parse_methods
+from ....cams import DEFAULT_CAM
+from ....explanation import explain
+from ....faithfulness import FaithfulnessSettings
+from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
+from ....weights import ModelCache
+from ...kit.errors import user_error
+from . import trust, view
+
+
+class ExplainEndpoints:
+    """The endpoints, bound to the model cache and the explanation settings the app was built with
+    (ExplainTab sets them)."""
+
+    cache: ModelCache
+    settings: Mapping[str, object]
+    faithfulness: FaithfulnessSettings
+
+    # -----------------------------------------------------------------------------------------
+    # The computation behind the endpoints and the page
+    # -----------------------------------------------------------------------------------------
+
+    def _explain(self, image, variant: str, target, methods, stage: int, faithfulness: bool = False, **progress):
+        return explain(
+            image,
+            get_variant(variant).name,
+            target=target,
+            methods=methods,
+            stage=stage,
+            settings=self.settings,
+            faithfulness=faithfulness,
+            faithfulness_settings=self.faithfulness,
+            cache=self.cache,
+            **progress,
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # The named endpoint for programs
+    # -----------------------------------------------------------------------------------------
+
+    def explain_prediction(
+        self,
+        image: str | None,
+        variant: str = DEFAULT_VARIANT,
+        target: str | None = None,
+        methods: list[str] | None = None,
+        stage: int = STAGE_COUNT,
+        faithfulness: bool = False,
+        arrays: bool = False,
+    ):
+        """Explain one prediction of a PoolFormer model several ways, optionally scoring how faithful each one is.
+
+        Args:
+            image: the picture to explain.
+            variant: s12, s24, s36, m36, m48 or shapes.
+            target: the class to explain (a name or an index); empty means the top prediction.
+            methods: any of gradcam, hirescam, gradcampp, xgradcam, layercam (CAMs at `stage`), ig (Integrated
+                Gradients), smoothgrad, occlusion; empty means gradcam, ig, smoothgrad, occlusion.
+            stage: the stage (1-4) the CAM methods are taken at.
+            faithfulness: also compute deletion and insertion AUCs for every method and random maps.
+            arrays: also return each map as a float32 .npy data URI, and the raw CAMs of every stage.
+
+        Returns JSON: the target and top-5; per method its settings, seconds, colour-scale limit, summary (min, max,
+        sum, peak) and picture (data URI, diverging colours, white at 0); the five CAMs of every stage as pictures;
+        with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
+        """
+        try:
+            explanation = self._explain(
+                image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
+            )
+            faithfulness = None
+            if explanation.faithfulness is not None:
+                plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
+                faithfulness = trust.faithfulness_api(explanation.faithfulness, plot)
+            return view.explain_api(
+                explanation,
+                view.attribution_pictures(explanation),
+                view.cam_family_pictures(explanation.analysis),
+                arrays=bool(arrays),
+                faithfulness=faithfulness,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+
+    def check_sanity(
+        self,
+        image: str | None,
+        variant: str = DEFAULT_VARIANT,
+        target: str | None = None,
+        method: str = DEFAULT_CAM,
+        stage: int = STAGE_COUNT,
+    ):
+        """Re-initialise a copy of the model from the top layer down and explain the same class again at each step.
+
+        Args:
+            image: the picture to explain.
+            variant: s12, s24, s36, m36, m48 or shapes.
+            target: the class to explain (a name or an index); empty means the top prediction.
+            method: gradcam, hirescam, gradcampp, xgradcam or layercam (one step per block), or ig, smoothgrad or
+                occlusion (one step per stage, a full attribution each: slow).
+            stage: the stage (1-4) the CAM methods are taken at.
+
+        Returns JSON: per step the layers re-initialised, the Spearman rank correlation of the map with the trained
+        model's, what the partly randomised model predicts, and the map (data URI); a reading of the result. A map
+        that stays alike while the model is destroyed does not explain the model. The served model is never changed.
+        """
+        from ....sanity import cascading_randomization
+
+        try:
+            (method,) = parse_methods([method or DEFAULT_CAM])
+            check = cascading_randomization(
+                image,
+                get_variant(variant).name,
+                method=method,
+                stage=int(stage),
+                target=target or None,
+                granularity=trust.sanity_granularity(method),
+                settings=self.settings,
+                cache=self.cache,
+            )
+            return trust.sanity_api(check, trust.sanity_pictures(check))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
