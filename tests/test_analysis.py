@@ -172,3 +172,10 @@ def test_both_cranes_are_named_apart():
     bird, machine = (Prediction(i, labels[i], 0.5, names[i]) for i in (0, 2))
     assert (prediction_json(bird)["label"], prediction_json(machine)["label"]) == ("crane (class 0)", "crane (class 2)")
     assert Prediction(1, "goldfish", 0.5).name == "goldfish"
+
+
+def test_the_stage_count_menus_use_is_every_variants_and_the_analysis_has_that_many(s12_analysis):
+    from poolformer_demo.variants import STAGE_COUNT, VARIANTS
+
+    analysis, _ = s12_analysis
+    assert {len(v.depths) for v in VARIANTS.values()} == {STAGE_COUNT} == {len(analysis.stages)}
