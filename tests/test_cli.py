@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from poolformer_demo.cli import main
@@ -9,6 +10,7 @@ from poolformer_demo.cli import main
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+@pytest.mark.slow
 def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path):
     out = tmp_path / "out"
     status = main(
@@ -50,6 +52,7 @@ def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
     assert not (tmp_path / "out" / "notes").exists()
 
 
+@pytest.mark.slow
 def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -90,6 +93,7 @@ def test_cli_refuses_nonsense_options(capsys):
         assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_knockout_writes_both_analyses_for_the_same_class(use_weights_dir, tmp_path):
     out = tmp_path / "out"
     image = str(ASSETS / "examples" / "chelsea.jpg")

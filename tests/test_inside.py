@@ -113,6 +113,7 @@ def test_failures_say_why_and_keep_the_last_pictures(tab, star, tmp_path):
         assert all(value == gr.skip() for value in rest)
 
 
+@pytest.mark.slow
 def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
     status, html = tab.show_knockout(cat, [1, 2, 3, 4], [])
     assert status == ""

@@ -19,6 +19,7 @@ def offline_app(tmp_path):
         yield url, seconds
 
 
+@pytest.mark.slow
 def test_offline_start_serves_a_usable_page_with_the_shapes_model(offline_app):
     from gradio_client import Client, handle_file
 
