@@ -134,6 +134,7 @@ def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
     assert not np.allclose(result["before"]["gradcam"], result["after"]["gradcam"])
 
 
+@pytest.mark.slow
 def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     model = app_cache.get("s12").model
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
