@@ -115,9 +115,20 @@ def analyze(
         input_image=crop_image(pixel_values[0], loaded.processor),
         stages=stages,
         labels=labels,
-        notes=prepared.notes,
+        notes=prepared.notes + model_notes(loaded.variant, labels),
         seconds=time.perf_counter() - started,
         knockouts=knockouts,
+    )
+
+
+def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
+    """What to know about the model before reading its answer: a model trained on a small task
+    names one of its few classes for any picture."""
+    if variant.top1 is not None:
+        return ()
+    return (
+        f"The {variant.name} model only knows {len(labels)} classes ({', '.join(labels)}) and names one of "
+        "them for any picture. For photos, pick an ImageNet model (S12 … M48).",
     )
 
 

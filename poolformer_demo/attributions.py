@@ -23,7 +23,6 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
 from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
@@ -157,6 +156,8 @@ def integrated_gradients(
     # captum calls the forward once per internal batch, then twice for the convergence delta.
     calls = math.ceil(settings.n_steps / settings.internal_batch_size) + 2
     forward = _ProgressForward(loaded.model, title, calls, progress, should_stop)
+    from captum.attr import IntegratedGradients  # loaded with the first attribution, not with the app
+
     attribution, delta = IntegratedGradients(forward).attribute(
         pixel_values,
         baselines=baseline,
@@ -195,6 +196,8 @@ def smoothgrad(
     title = PIXEL_METHOD_TITLES["smoothgrad"]
     forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
     with seeded(settings.seed):
+        from captum.attr import NoiseTunnel, Saliency  # loaded with the first attribution, not with the app
+
         attribution = NoiseTunnel(Saliency(forward)).attribute(
             pixel_values,
             nt_type="smoothgrad",
@@ -252,6 +255,8 @@ def occlusion(
         loaded.model, title, 1 + math.ceil(positions / settings.perturbations_per_eval), progress, should_stop
     )
     with torch.no_grad():
+        from captum.attr import Occlusion  # loaded with the first attribution, not with the app
+
         attribution = Occlusion(forward).attribute(
             pixel_values,
             sliding_window_shapes=(pixel_values.shape[1], window, window),

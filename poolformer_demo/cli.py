@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -175,6 +176,7 @@ def run_sanity(args: argparse.Namespace) -> int:
             "target": prediction_json(check.target),
             "granularity": check.granularity,
             "seed": check.seed,
+            "baseline": asdict(check.baseline),
             "steps": [
                 {
                     "step": i,
@@ -317,7 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
     sanity_parser.add_argument("--method", default="gradcam", choices=all_methods())
     sanity_parser.add_argument("--stage", type=stage, default=STAGE_COUNT)
     sanity_parser.add_argument("--target", default=None)
-    sanity_parser.add_argument("--granularity", default="block", choices=GRANULARITIES)
+    sanity_parser.add_argument(
+        "--granularity",
+        default=None,
+        choices=GRANULARITIES,
+        help="block or stage (default: block for CAM methods, stage for pixel methods, as in the app)",
+    )
     sanity_parser.add_argument("--seed", type=int, default=0)
     sanity_parser.add_argument("--out", required=True, help="output folder")
     sanity_parser.set_defaults(run=run_sanity)

@@ -21,10 +21,12 @@ from transformers import AutoImageProcessor, PoolFormerForImageClassification
 from transformers.image_processing_base import ImageProcessingMixin
 
 from .errors import WeightsUnavailableError, without_paths
-from .variants import Variant, get_variant
+from .variants import VARIANTS, Variant, get_variant
 
 WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
 REBUILD_BUNDLED = "python -m poolformer_demo.shapes train"
+# For whoever runs the server: the README section that says how to add weights.
+WEIGHTS_HELP = "whoever runs this server can add them as the README's “Where the weights come from” says"
 # A reachable hub answers well within this; a firewalled one must not stall a request.
 HUB_PROBE_TIMEOUT_S = 3.0
 # After this long the hub is probed again, so a network that comes or goes is noticed.
@@ -147,7 +149,8 @@ def load_model(variant: Variant | str) -> LoadedModel:
         else "they were never downloaded here, and the model hub cannot be reached"
     )
     raise WeightsUnavailableError(
-        f"The weights of PoolFormer-{variant.name.upper()} are not available on this server right now: {why}.",
+        f"The weights of PoolFormer-{variant.name.upper()} are not available on this server right now: {why}; "
+        f"{WEIGHTS_HELP}. {what_runs_here(obtainable_variants())}",
         f"No weights for PoolFormer-{variant.name.upper()}. Tried: {'; '.join(tried)}. "
         f"To fix: go online once so {variant.hub_id} is downloaded into the Hugging Face cache, "
         f"or save it with save_pretrained into ${WEIGHTS_DIR_ENV}/{variant.hub_id.split('/')[-1]}/.",
@@ -175,6 +178,22 @@ def weights_obtainable(variant: Variant) -> bool:
     except Exception:  # noqa: BLE001 - an unreadable cache just means "not cached"
         pass
     return hub_probe.reachable()
+
+
+def obtainable_variants() -> tuple[str, ...]:
+    """The variants whose weights `load_model` can be expected to find, in the registry's order."""
+    return tuple(name for name, variant in VARIANTS.items() if weights_obtainable(variant))
+
+
+def what_runs_here(runnable: tuple[str, ...]) -> str:
+    """One sentence for a visitor on the models that do run on this server."""
+    if not runnable:
+        return "No model can run on this server right now."
+    names = ", ".join(
+        f"PoolFormer-{name.upper()}" if VARIANTS[name].top1 is not None else f"the {name} model (try a {name} example)"
+        for name in runnable
+    )
+    return f"{'This model runs' if len(runnable) == 1 else 'These models run'} here: {names}."
 
 
 class ModelCache:
@@ -223,6 +242,12 @@ class ModelCache:
     def cached_variants(self) -> list[str]:
         with self._lock:
             return list(self._models)
+
+    def runnable_variants(self) -> tuple[str, ...]:
+        """The variants that can run on this server now (loaded, or weights that can be had), in
+        the registry's order: what the menus offer as runnable and the pages fall back on."""
+        cached = set(self.cached_variants())
+        return tuple(name for name, variant in VARIANTS.items() if name in cached or weights_obtainable(variant))
 
 
 CACHE_SIZE_ENV = "POOLFORMER_CACHE_SIZE"

@@ -16,18 +16,18 @@ def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypa
     cached = {}
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: cached.get(repo_id))
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # an empty folder; HF_HUB_OFFLINE=1
-    assert explore.default_variant(ModelCache(), shapes_available=True) == "shapes"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=True) == "shapes"
 
     cached["sail/poolformer_s12"] = str(tmp_path / "config.json")
-    assert explore.default_variant(ModelCache(), shapes_available=True) == "s12"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=True) == "s12"
     cached.clear()
 
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-    assert explore.default_variant(ModelCache(), shapes_available=True) == "s12"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=True) == "s12"
 
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))
     # nothing works offline: say so when s12 is tried
-    assert explore.default_variant(ModelCache(), shapes_available=False) == "s12"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=False) == "s12"
 
 
 def test_variant_menu_and_learn_tab():
@@ -35,6 +35,9 @@ def test_variant_menu_and_learn_tab():
     assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
     assert choices["m48"] == "M48 · 73M · 82.5% top-1"
     assert choices["shapes"] == "shapes · offline, six shapes"
+    marked = {value: title for title, value in present.variant_choices(runnable=("s12", "shapes"))}
+    assert marked["s12"] == "S12 · 12M · 77.2% top-1"
+    assert marked["s24"] == "S24 · 80.3% · weights not on this server"
     table = learn_view.variants_table()
     assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table
     assert "| M48 | 8 · 8 · 24 · 8 | 96 · 192 · 384 · 768 | 73 M | 11.6 G | 82.5 % |" in table
@@ -101,3 +104,9 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_counts_take_the_number_their_noun_needs():
+    assert present.counted(1, "map") == "1 map"
+    assert present.counted(2, "random order") == "2 random orders"
+    assert present.counted(0, "model") == "0 models"

@@ -75,3 +75,13 @@ def test_a_variant_without_weights_is_reported_and_the_others_still_run(use_weig
     assert failure.variant.name == "s24" and isinstance(failure.error, WeightsUnavailableError)
     assert "PoolFormer-S24" in str(failure.error)
     assert result.outcome("s24") is failure and result.outcome("s12") is result.runs[0]
+
+
+def test_the_page_says_the_variants_without_weights_in_one_line_not_one_column_each(use_weights_dir, photo):
+    from poolformer_demo.ui.tabs.compare import view
+
+    result = compare(photo, ["s24", "s36", "s12"], cache=ModelCache(capacity=1))
+    page = view.compare_html(result)
+    assert page.count('class="pf-variant') == 1 and 'data-variant="s12"' in page
+    assert page.count("Not run:") == 1
+    assert "Not run: PoolFormer-S24 and PoolFormer-S36, whose weights are not on this server" in page

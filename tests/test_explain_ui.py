@@ -37,7 +37,7 @@ from poolformer_demo.faithfulness import (
     RandomBaseline,
     evaluate_faithfulness,
 )
-from poolformer_demo.sanity import RandomizationStep, SanityCheck, cascading_randomization
+from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, SanityCheck, cascading_randomization, verdict
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
@@ -149,21 +149,39 @@ def test_faithfulness_verdicts_and_table_compare_each_method_with_random():
     assert "Lower deletion AUC and higher insertion AUC than random" in page
 
 
-def _check(spearmans: list[float]) -> SanityCheck:
+def _check(to_original: list[float], between: list[float]) -> SanityCheck:
     target = Prediction(3, "star", 0.9)
     steps = tuple(
         RandomizationStep((f"layer{i}",), f"step {i}", np.zeros((4, 4), np.float32), rho, target)
-        for i, rho in enumerate(spearmans)
+        for i, rho in enumerate(to_original)
     )
-    return SanityCheck("gradcam", 4, target, np.ones((4, 4), np.float32), False, steps, "block", 0, 0.1)
+    ssim = (0.3,) * len(to_original)
+    baseline = RandomModelBaseline(tuple(to_original), tuple(between), ssim, ssim[:-1], verdict(to_original, between))
+    return SanityCheck("gradcam", 4, target, np.ones((4, 4), np.float32), False, steps, "block", 0, 0.1, baseline)
 
 
-def test_sanity_reading_says_whether_the_map_outlived_the_model():
-    survived = present_trust.sanity_reading(_check([0.95, 0.9]))
-    assert "ρ = +0.95" in survived and "ρ = +0.90" in survived
-    assert "still resembles its original map although the model is destroyed" in survived
-    changed = present_trust.sanity_reading(_check([0.4, -0.05]))
-    assert "Grad-CAM changed with the model" in changed and "ρ = -0.05" in changed
+def test_the_expected_time_counts_the_steps_of_the_analysed_model():
+    from poolformer_demo.variants import VARIANTS
+
+    shapes = VARIANTS["shapes"]
+    blocks = 1 + sum(shapes.depths) + len(shapes.depths)
+    said = present_trust.sanity_expected_text("gradcam", variant=shapes)
+    assert f"the trained model, {blocks} steps and 5 more random models" in said and "PoolFormer-SHAPES" in said
+    assert "17 steps" in present_trust.sanity_expected_text("gradcam")
+    assert "5 steps and 2 more random models" in present_trust.sanity_expected_text("ig", variant=shapes)
+
+
+def test_sanity_reading_reads_the_trained_map_against_random_models_maps():
+    survived = present_trust.sanity_reading(_check([0.95, 0.9, 0.85], [0.9, 0.9, 0.8]))
+    assert "trained map's ρ is +0.90 (from +0.85 to +0.95)" in survived
+    assert ". Fails: the maps of destroyed models keep the trained map's ranking" in survived
+    changed = present_trust.sanity_reading(_check([0.1, -0.05, 0.0], [0.1, -0.2, 0.05]))
+    assert "Passes:" in changed and "Grad-CAM depends on what the model learned" in changed
+    # As alike to the trained map as to each other, through the image: the star-outline case of IG.
+    image_driven = present_trust.sanity_reading(_check([0.33, 0.33, 0.33], [0.36, 0.36, 0.35]))
+    assert "Inconclusive: random models' maps already agree with each other" in image_driven
+    above_chance = present_trust.sanity_reading(_check([0.45, 0.4, 0.42], [0.1, -0.1, 0.0]))
+    assert "Inconclusive: the trained map resembles the random models' maps more" in above_chance
 
 
 def test_closing_a_background_run_stops_its_computation():
@@ -417,17 +435,24 @@ def test_explain_endpoint_refuses_an_unknown_method_clearly(client):
         client.predict(handle_file(str(STAR)), "shapes", "", ["saliency"], 4, False, False, api_name="/explain")
 
 
-def test_sanity_endpoint_gives_each_steps_rank_correlation_and_map(client):
+def test_sanity_endpoint_gives_the_cores_rank_correlations_verdict_and_maps(client, app_cache):
     from gradio_client import handle_file
 
     result = client.predict(handle_file(str(STAR)), "shapes", "star", "layercam", 4, api_name="/sanity")
     assert result["method"] == "layercam" and result["granularity"] == "block" and result["target"]["index"] == 3
     labels = [step["label"] for step in result["steps"]]
     assert labels[0] == "head" and labels[-1] == "stage 1 embedding" and len(labels) == 10
+    with torch_threads(1):
+        core = cascading_randomization(str(STAR), "shapes", method="layercam", target=3, cache=app_cache)
+    # The server's threads add in another order: equal to rounding.
+    assert [step["spearman"] for step in result["steps"]] == pytest.approx(
+        [step.spearman for step in core.steps], abs=1e-3
+    )
+    assert result["baseline"]["between"] == pytest.approx(list(core.baseline.between), abs=1e-3)
+    assert result["baseline"]["verdict"] == core.baseline.verdict
     for step in result["steps"]:
-        assert -1.0 <= step["spearman"] <= 1.0 and step["layers"]
-        assert decode(step["picture"]).size == (128, 128)
-    assert f"ρ = {result['steps'][-1]['spearman']:+.2f}" in result["reading"]
+        assert step["layers"] and decode(step["picture"]).size == (128, 128)
+    assert result["reading"].split(". ")[-2:] == present_trust.sanity_reading(core).split(". ")[-2:]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,9 +37,25 @@ def joined(values) -> str:
     return " · ".join(str(v) for v in values)
 
 
-def variant_choices() -> list[tuple[str, str]]:
-    """The model menus' entries: (short label, variant name)."""
-    return [(VARIANTS[name].menu_label, name) for name in VARIANTS]
+NOT_HERE = "weights not on this server"
+
+
+def variant_choices(runnable=None) -> list[tuple[str, str]]:
+    """The model menus' entries: (short label, variant name). A variant not in `runnable` (when
+    given) stays in the menu, marked, so nobody takes its accuracy for something it can show here."""
+    choices = []
+    for name, variant in VARIANTS.items():
+        label = variant.menu_label
+        if runnable is not None and name not in runnable:
+            accuracy = f" · {variant.top1:g}%" if variant.top1 is not None else ""
+            label = f"{name.upper() if variant.top1 is not None else name}{accuracy} · {NOT_HERE}"
+        choices.append((label, name))
+    return choices
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 map", "2 maps": a count with its noun in the number it needs."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def stage_choices() -> list[tuple[str, int]]:

@@ -13,23 +13,25 @@ from pathlib import Path
 
 import gradio as gr
 
-from .... import weights
 from ....comparison import Comparison, compare
-from ....variants import HUB_VARIANTS, VARIANTS, get_variant
+from ....variants import VARIANTS, get_variant
 from ....weights import ModelCache
 from ...kit.background import REFRESH_S, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, status_html, variant_choices
+from ...kit.view import (
+    STOPPED,
+    Session,
+    counted,
+    failure_html,
+    message_html,
+    progress_html,
+    status_html,
+    variant_choices,
+)
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
-
-
-def available_variants(cache: ModelCache) -> list[str]:
-    """The variants whose weights can be had on this server, ImageNet ones first."""
-    names = [*HUB_VARIANTS, *(n for n in VARIANTS if n not in HUB_VARIANTS)]
-    return [n for n in names if n in cache.cached_variants() or weights.weights_obtainable(VARIANTS[n])]
 
 
 class CompareTab:
@@ -101,7 +103,8 @@ class CompareTab:
                     elif kind == "idle":
                         yield gr.skip(), gr.skip()
                     else:
-                        done = f"Done: {len(value.runs)} of {len(names)} models in {time.monotonic() - started:.1f} s."
+                        seconds = time.monotonic() - started
+                        done = f"Done: {len(value.runs)} of {counted(len(names), 'model')} in {seconds:.1f} s."
                         yield message_html(done), view.compare_html(value, self.messages(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
@@ -130,9 +133,10 @@ class CompareTab:
                 )
                 hand_over_undecoded(upload)
                 source = gr.Markdown(view.source_markdown(None), elem_id="compare-source")
+                runnable = self.cache.runnable_variants()
                 variants = gr.CheckboxGroup(
-                    variant_choices(),
-                    value=view.default_variants(available_variants(self.cache)),
+                    variant_choices(runnable),
+                    value=view.default_variants(runnable),
                     label="Models",
                     elem_id="compare-variants",
                 )

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
+from ....errors import WeightsUnavailableError
 from ....labels import prediction_json
+from ....weights import WEIGHTS_HELP
 from ...kit.view import Session, md
 
 INTRO = (
@@ -21,7 +23,7 @@ INTRO = (
     "cache, so comparing the big ones never holds them all in memory."
 )
 NO_IMAGE = "Upload an image here, or analyse one on the Explore tab first."
-HINT = "Choose two or more models and press *Compare*; each model's result appears in its own column."
+HINT = "Choose two or more models and press <b>Compare</b>; each model's result appears in its own column."
 # A model taken from the cache faster than this was already loaded.
 ALREADY_LOADED_S = 0.05
 
@@ -88,6 +90,13 @@ def _failure_column(failure: VariantFailure, message: str) -> str:
     )
 
 
+def missing_weights_text(names: Sequence[str]) -> str:
+    """One line for every variant asked for whose weights are not here (the same reason for all)."""
+    shown = [f"PoolFormer-{name.upper()}" for name in names]
+    listed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+    return f"Not run: {listed}, whose weights are not on this server; {WEIGHTS_HELP}."
+
+
 def agreement(comparison: Comparison) -> str:
     """One sentence on whether the models that ran name the same top class."""
     runs = comparison.runs
@@ -106,16 +115,21 @@ def compare_html(comparison: Comparison | None = None, messages: Mapping[str, st
     """One column per variant asked for, in the order asked: its result, or why it could not run.
     `messages` gives, per failed variant, the sentence the page shows."""
     if comparison is None:
-        return f'<div class="pf-comparison pf-empty"><p class="pf-hint">{HINT}</p></div>'
+        return f'<div class="pf-comparison pf-empty"><p class="pf-hint"><span>{HINT}</span></p></div>'
     messages = messages or {}
     columns = []
+    missing = []
     for name in comparison.requested or [run.variant.name for run in comparison.runs]:
         outcome = comparison.outcome(name)
-        if isinstance(outcome, VariantFailure):
+        if isinstance(outcome, VariantFailure) and isinstance(outcome.error, WeightsUnavailableError):
+            missing.append(name)
+        elif isinstance(outcome, VariantFailure):
             columns.append(_failure_column(outcome, messages.get(name, str(outcome.error))))
         else:
             columns.append(_run_column(outcome))
     notes = "".join(f'<p class="pf-note">ℹ️ {html.escape(note)}</p>' for note in comparison.notes)
+    if missing:
+        notes += f'<p class="pf-note pf-missing">⚠️ {html.escape(missing_weights_text(missing))}</p>'
     return (
         f'<div class="pf-comparison">{notes}<p class="pf-note"><b>{html.escape(agreement(comparison))}</b> '
         "Each Grad-CAM is scaled to its own peak.</p>"

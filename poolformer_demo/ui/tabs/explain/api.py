@@ -108,8 +108,9 @@ class ExplainEndpoints:
             stage: the stage (1-4) the CAM methods are taken at.
 
         Returns JSON: per step the layers re-initialised, the Spearman rank correlation of the map with the trained
-        model's, what the partly randomised model predicts, and the map (data URI); a reading of the result. A map
-        that stays alike while the model is destroyed does not explain the model. The served model is never changed.
+        model's, what the partly randomised model predicts, and the map (data URI); `baseline`: rho and SSIM of the
+        trained map with fully randomised models' maps and between those (the null), and the `verdict` (passes,
+        fails or inconclusive); a reading of the result. The served model is never changed.
         """
         from ....sanity import cascading_randomization
 
@@ -121,7 +122,6 @@ class ExplainEndpoints:
                 method=method,
                 stage=int(stage),
                 target=target or None,
-                granularity=trust.sanity_granularity(method),
                 settings=self.settings,
                 cache=self.cache,
             )

@@ -23,13 +23,13 @@ from ....cams import DEFAULT_CAM
 from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
-from ....variants import DEFAULT_VARIANT, STAGE_COUNT
+from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
 from ...kit.background import REFRESH_S, run_in_background
 from ...kit.errors import failure_message
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import LruStore
-from ...kit.view import STOPPED, Session, failure_html, message_html, progress_html, stage_choices, status_html
+from ...kit.view import STOPPED, Session, counted, failure_html, message_html, progress_html, stage_choices, status_html
 from . import trust, view
 from .api import ExplainEndpoints
 
@@ -131,7 +131,7 @@ class ExplainTab(ExplainEndpoints):
                     yield self._status(value), gr.skip()
                 else:
                     self.explanations.put(self._key(session, stage), value)
-                    done = f"Done: {len(value.attributions)} maps in {value.seconds:.1f} s."
+                    done = f"Done: {counted(len(value.attributions), 'map')} in {value.seconds:.1f} s."
                     yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
@@ -178,7 +178,10 @@ class ExplainTab(ExplainEndpoints):
                     report = value.faithfulness
                     attributions = view.attributions_html(value, view.attribution_pictures(value))
                 plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
-                done = f"Done: {len(report.methods)} maps and {report.random.deletion.shape[0]} random orders."
+                done = (
+                    f"Done: {counted(len(report.methods), 'map')} and "
+                    f"{counted(report.random.deletion.shape[0], 'random order')}."
+                )
                 yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip(), gr.skip()
@@ -199,7 +202,6 @@ class ExplainTab(ExplainEndpoints):
                     method=method,
                     stage=int(stage),
                     target=target,
-                    granularity=trust.sanity_granularity(method),
                     settings=self.settings,
                     progress=progress,
                     should_stop=should_stop,
@@ -220,13 +222,14 @@ class ExplainTab(ExplainEndpoints):
     def stopped() -> str:
         return message_html(STOPPED)
 
-    def sanity_expected(self, method: str) -> str:
-        """What the chosen method's sanity check costs, said before it runs."""
+    def sanity_expected(self, method: str, session: Session | None = None) -> str:
+        """What the chosen method's sanity check costs on the analysed model, said before it runs."""
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
+            variant = get_variant(session.variant) if session is not None else get_variant(DEFAULT_VARIANT)
         except Exception:  # noqa: BLE001 - an unknown method is reported when the check runs
             return gr.skip()
-        return f"Expected: {trust.sanity_expected_text(method, self.settings)}."
+        return f"Expected: {trust.sanity_expected_text(method, self.settings, variant)}."
 
     # -----------------------------------------------------------------------------------------
     # Layout
@@ -376,4 +379,5 @@ class ExplainTab(ExplainEndpoints):
             **private,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
-        sanity_method.change(self.sanity_expected, inputs=sanity_method, outputs=expected, **format_only)
+        for changed in (sanity_method, session):
+            changed.change(self.sanity_expected, inputs=[sanity_method, session], outputs=expected, **format_only)

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import asdict
 
 from .... import plots, render
 from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES
 from ....cams import CAM_METHODS
 from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings, verdict
+from ....sanity import ALIKE, CHANCE_FLOOR, SanityCheck, default_granularity, null_models, step_count
+from ....variants import HUB_VARIANTS, Variant
 from ...kit.pictures import layer_uri
 from ...kit.view import legend_html
 from .timing import BUSY_NOTE, expected_seconds, seconds_text, timings
-
-if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
-    from ....sanity import SanityCheck
-
 
 # ---------------------------------------------------------------------------------------------
 # Faithfulness
@@ -31,7 +29,9 @@ FAITHFULNESS_TEXT = (
     "pixels it points at really carry the prediction. It uses the maps of the last attributions run (or runs "
     "them first)."
 )
-FAITHFULNESS_HINT = "Press *Measure faithfulness*: deletion and insertion curves for each method and for random maps."
+FAITHFULNESS_HINT = (
+    "Press <b>Measure faithfulness</b>: deletion and insertion curves for each method and for random maps."
+)
 
 
 def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
@@ -85,7 +85,7 @@ def faithfulness_html(
 ) -> str:
     """The AUC table beside the curves, with a sentence on how to read them."""
     if report is None or plot is None:
-        return f'<div class="pf-faith pf-empty"><p class="pf-hint">{FAITHFULNESS_HINT}</p></div>'
+        return f'<div class="pf-faith pf-empty"><p class="pf-hint"><span>{FAITHFULNESS_HINT}</span></p></div>'
     titles = titles or {}
     beating = [titles.get(n, n) for n in report.methods if verdict(report, n) == "beats random on both"]
     if beating:
@@ -130,28 +130,36 @@ SANITY_TEXT = (
     "layer more at each step, on a copy (the model serving this page is never touched), and the same class is "
     "explained again. **An explanation that does not change when the model is destroyed is not explaining the "
     "model**: it shows the image (its edges, its bright parts), not what the model learned. Watch the maps "
-    "lose the original's shape and the rank correlation ρ fall towards 0."
+    "lose the original's shape and the rank correlation ρ fall. Maps of two random models can agree with each "
+    "other through the image alone, so the verdict reads the fully randomised models' agreement with the trained "
+    "map against their agreement with each other."
 )
-SANITY_HINT = "Choose a method and press *Randomise the model*: the maps of the model destroyed step by step show here."
+SANITY_HINT = (
+    "Choose a method and press <b>Randomise the model</b>: the maps of the model destroyed step by step show here."
+)
 SANITY_SCALE = "Each map is scaled to ± its own 99th percentile of |value|: red for the class, blue against, clear at 0"
-# Above this rank correlation with the original, a fully randomised model's map still looks like it.
-STILL_ALIKE = 0.5
+S12 = HUB_VARIANTS["s12"]
 
 
-def sanity_granularity(method: str) -> str:
-    """CAMs cost one pass per step, so every block gets a step; pixel methods one step per stage."""
-    return "block" if method in CAM_METHODS else "stage"
-
-
-def sanity_expected_text(method: str, settings: Mapping[str, object] | None = None) -> str:
+def sanity_expected_text(method: str, settings: Mapping[str, object] | None = None, variant: Variant = S12) -> str:
+    """The chosen model's steps (from its blocks), and the time, measured on S12 and scaled by MACs."""
+    steps = step_count(variant.depths, default_granularity(method))
+    # The trained model, every step, and the other fully randomised models of the baseline.
+    explanations = 1 + steps + null_models(method) - 1
     if method in CAM_METHODS:
+        # The measured time covers the trained model and every step of S12's check: one pass each.
         measured = timings()
-        return (
-            f"{seconds_text(measured.seconds['sanity_cam'])} on S12 ({measured.sanity_cam_steps} steps, one pass each)"
-        )
-    chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]
-    seconds = seconds_text(6 * expected_seconds(method, chosen))
-    return f"{seconds} on S12 (the original and 5 steps, one attribution each)"
+        each = measured.seconds["sanity_cam"] / (1 + measured.sanity_cam_steps)
+        unit = "passes"
+    else:
+        chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]
+        each = expected_seconds(method, chosen)
+        unit = "attributions"
+    work = f"{explanations} {unit}: the trained model, {steps} steps and {null_models(method) - 1} more random models"
+    name = f"PoolFormer-{variant.name.upper()}"
+    if variant.macs_g is None:
+        return f"quicker than on S12 on {name} ({work})"
+    return f"{seconds_text(each * explanations * variant.macs_g / S12.macs_g)} on {name} ({work})"
 
 
 def sanity_pictures(check: SanityCheck) -> dict:
@@ -162,27 +170,51 @@ def sanity_pictures(check: SanityCheck) -> dict:
     }
 
 
+def _mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def _spread(values) -> str:
+    return f"{_mean(values):+.2f} (from {min(values):+.2f} to {max(values):+.2f})"
+
+
 def sanity_reading(check: SanityCheck) -> str:
-    """What the numbers say: does the map still resemble the original once the model is destroyed?"""
-    last = check.steps[-1]
+    """What the numbers say, read against the baseline: do fully randomised models' maps resemble the
+    trained map more than they resemble each other?"""
     title = METHOD_TITLES.get(check.method, check.method)
-    head = check.steps[0]
+    base = check.baseline
+    count = len(base.to_original)
     said = (
-        f"After the head alone is re-initialised, ρ = {head.spearman:+.2f}; with every layer re-initialised, "
-        f"ρ = {last.spearman:+.2f}. "
+        f"With {count} fully randomised models, the trained map's ρ is {_spread(base.to_original)}; between "
+        f"those models' own maps it is {_spread(base.between)}. SSIM: {_mean(base.ssim_to_original):+.2f} with "
+        f"the trained map, {_mean(base.ssim_between):+.2f} between them. "
     )
-    if abs(last.spearman) > STILL_ALIKE:
+    if base.verdict == "fails":
         return said + (
-            f"{title} still resembles its original map although the model is destroyed: on this image it shows "
-            "the image more than the model, and should not be trusted to explain it."
+            f"Fails: the maps of destroyed models keep the trained map's ranking (mean ρ above {ALIKE:g}), so on "
+            f"this image {title} shows the image more than the model, and should not be trusted to explain it."
         )
-    return said + f"{title} changed with the model: it depends on what the model learned, as an explanation must."
+    if base.verdict == "passes":
+        return said + (
+            f"Passes: the trained map is no more alike to the random models' maps than they are to each other, "
+            f"and those share little (mean ρ below {CHANCE_FLOOR:g}): {title} depends on what the model learned."
+        )
+    if _mean(base.between) >= CHANCE_FLOOR:
+        return said + (
+            f"Inconclusive: random models' maps already agree with each other (mean ρ at least {CHANCE_FLOOR:g}), "
+            f"so part of every {title} map is set by the image alone, and what the trained map shares with them "
+            "cannot be told apart from it."
+        )
+    return said + (
+        f"Inconclusive: the trained map resembles the random models' maps more than they resemble each other, "
+        f"though not enough to fail (mean ρ up to {ALIKE:g})."
+    )
 
 
 def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, crop: str | None = None) -> str:
     """The original and the maps of the model randomised step by step, each with its rank correlation."""
     if check is None or pictures is None:
-        return f'<div class="pf-explain pf-sanity pf-empty"><p class="pf-hint">{SANITY_HINT}</p></div>'
+        return f'<div class="pf-explain pf-sanity pf-empty"><p class="pf-hint"><span>{SANITY_HINT}</span></p></div>'
     title = METHOD_TITLES.get(check.method, check.method)
     where = f" at stage {check.stage}" if check.method in CAM_METHODS else ""
     original = (
@@ -216,10 +248,12 @@ def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, 
 def sanity_api(check: SanityCheck, pictures: dict) -> dict:
     """The sanity check for programs: per step what was re-initialised, the rank correlation with the
     original map, what the model predicts then, and the map as a picture; the reading in words."""
+    base = check.baseline
     return {
         "method": check.method,
         "stage": check.stage,
         "granularity": check.granularity,
+        "baseline": asdict(base),
         "seed": check.seed,
         "target": {"index": check.target.index, "label": check.target.label, "probability": check.target.probability},
         "original_picture": pictures["original"],

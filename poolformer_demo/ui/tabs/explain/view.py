@@ -200,7 +200,7 @@ def attribution_pictures(explanation: Explanation) -> dict:
     return {"crop": render.data_uri(explanation.analysis.input_image, "jpeg"), "methods": layers}
 
 
-ATTRIBUTIONS_HINT = "Choose the methods and press *Run the attributions*; progress shows here."
+ATTRIBUTIONS_HINT = "Choose the methods and press <b>Run the attributions</b>; progress shows here."
 SCALE_NOTE = (
     "One colour scale for every map: red is evidence for the class, blue against it, and the more the map says, "
     "the more opaque; at 0 the crop shows through. Each map is scaled to ± its own 99th percentile of |value| "
@@ -218,7 +218,8 @@ def _attribution_caption(attribution: Attribution, limit: float) -> str:
 def attributions_html(explanation: Explanation | None = None, pictures: dict | None = None) -> str:
     """The maps side by side over the crop, on one colour scale, with its legend."""
     if explanation is None or pictures is None:
-        return f'<div class="pf-explain pf-attributions pf-empty"><p class="pf-hint">{ATTRIBUTIONS_HINT}</p></div>'
+        hint = f'<p class="pf-hint"><span>{ATTRIBUTIONS_HINT}</span></p>'
+        return f'<div class="pf-explain pf-attributions pf-empty">{hint}</div>'
     analysis = explanation.analysis
     target = display_names(analysis.labels)[analysis.target.index]
     figures = "".join(

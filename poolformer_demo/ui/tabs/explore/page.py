@@ -30,25 +30,30 @@ FEATURE_PICTURES_KEPT = 64
 ANSWERS_KEPT = 16
 NO_IMAGENET_MODEL = (
     "No ImageNet model can run on this server right now (their weights are not here and the model hub "
-    "cannot be reached), so this photo cannot be classified. The shapes examples work offline."
+    f"cannot be reached), so this photo cannot be classified; {weights.WEIGHTS_HELP}. "
+    "The shapes examples work offline."
 )
 
 
-def default_variant(cache: ModelCache, shapes_available: bool) -> str:
+def default_variant(runnable: tuple[str, ...], shapes_available: bool) -> str:
     """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
     bundled shapes model, so an app with no network still opens on something that works."""
-    s12 = get_variant(DEFAULT_VARIANT)
-    if s12.name in cache.cached_variants() or weights.weights_obtainable(s12) or not shapes_available:
+    if DEFAULT_VARIANT in runnable or not shapes_available:
         return DEFAULT_VARIANT
     return SHAPES_VARIANT_NAME
 
 
-def variant_hint(cache: ModelCache) -> str:
+def variant_hint(runnable: tuple[str, ...]) -> str:
     """What is true about getting weights on this server, said under the model menu."""
     if weights.hub_probe.reachable():
         return "ImageNet weights are downloaded on first use (M48: about 300 MB)."
-    here = [v.name for v in VARIANTS.values() if v.name in cache.cached_variants() or weights.weights_obtainable(v)]
-    return f"This server cannot reach the model hub; models that run here: {', '.join(here) or 'none'}."
+    return f"This server cannot reach the model hub; models that run here: {', '.join(runnable) or 'none'}."
+
+
+def photo_examples_label(runnable: tuple[str, ...]) -> str:
+    if any(name in HUB_VARIANTS for name in runnable):
+        return "Photos (ImageNet models)"
+    return "Photos (they need an ImageNet model's weights, not on this server)"
 
 
 def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
@@ -122,11 +127,11 @@ class ExploreTab:
     # Page handlers: a failure is said in the status line and leaves the last result in place
     # -----------------------------------------------------------------------------------------
 
-    def _show(self, image: str | None, variant: str, target, session: Session | None) -> tuple:
+    def _show(self, image: str | None, variant: str, target, session: Session | None, shown_target=None) -> tuple:
         try:
             analysis, features, heatmaps, key = self._compute(image, variant, target)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            return self._failed(failure_message(exc), session)
+            return self._failed(failure_message(exc), session, shown_target)
         new_session = Session(
             image=image,
             image_key=key,
@@ -137,9 +142,15 @@ class ExploreTab:
         return present.explore_view(analysis, new_session, features, heatmaps).values()
 
     @staticmethod
-    def _failed(message: str, session: Session | None) -> tuple:
+    def _failed(message: str, session: Session | None, shown_target: str | None = None) -> tuple:
+        """The message, and every result left as it was; `shown_target` puts the class of the result
+        still shown back in the class box, where a failed name was typed."""
         status = present.failure_markdown(message, keeps_result=session is not None)
-        return (status, *[gr.skip()] * (len(ExploreView.names()) - 1))
+        values = dict.fromkeys(ExploreView.names(), gr.skip())
+        values["status"] = status
+        if shown_target is not None:
+            values["target"] = shown_target
+        return tuple(values.values())
 
     def show(self, image: str | None, variant: str, target: str | None, session: Session | None):
         """The Analyse button."""
@@ -158,11 +169,10 @@ class ExploreTab:
 
     def imagenet_variant(self, current: str) -> str | None:
         """The chosen ImageNet variant if it can run here, else the first that can, else None."""
-        names = [current, *HUB_VARIANTS] if current in HUB_VARIANTS else list(HUB_VARIANTS)
-        for name in names:
-            if name in self.cache.cached_variants() or weights.weights_obtainable(VARIANTS[name]):
-                return name
-        return None
+        runnable = [name for name in self.cache.runnable_variants() if name in HUB_VARIANTS]
+        if current in runnable:
+            return current
+        return runnable[0] if runnable else None
 
     def retarget(self, session: Session | None, target: str | None):
         """Explain another class of the last analysed image, without uploading it again."""
@@ -176,7 +186,7 @@ class ExploreTab:
             return self._failed(message, session)
         # A menu entry maps to its exact class; anything typed is resolved by the core (names, synonyms, indices).
         resolved = names.index(target) if target in names else target
-        return self._show(session.image, session.variant, resolved, session)
+        return self._show(session.image, session.variant, resolved, session, shown_target=names[session.target])
 
     def retarget_from_label(self, session: Session | None, evt: gr.SelectData):
         """A row of the top-5 list was clicked: explain that class."""
@@ -191,12 +201,15 @@ class ExploreTab:
         return gr.update(choices=list(names), value=names[session.target])
 
     @staticmethod
-    def facts_for(variant: str):
-        """The model-facts table follows the model menu at once."""
+    def facts_for(variant: str, session: Session | None = None):
+        """The model-facts table follows the model menu at once, saying so while the result shown
+        is another model's."""
         try:
-            return present.facts_markdown(get_variant(variant))
+            chosen = get_variant(variant)
         except Exception:  # noqa: BLE001 - a name typed into the menu is checked when it is analysed
             return gr.skip()
+        shown = session.variant if session is not None and session.variant != chosen.name else None
+        return present.facts_markdown(chosen, shown_variant=shown)
 
     @staticmethod
     def clear_target():
@@ -221,7 +234,8 @@ class ExploreTab:
         analysis. Returns the session state (image, model, class of the last analysis), which
         other tabs read.
         """
-        initial_variant = default_variant(self.cache, self.shapes_available)
+        runnable = self.cache.runnable_variants()
+        initial_variant = default_variant(runnable, self.shapes_available)
         session = gr.State(None, time_to_live=SESSION_TTL_S)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
@@ -235,16 +249,16 @@ class ExploreTab:
                 )
                 hand_over_undecoded(image)
                 variant = gr.Dropdown(
-                    choices=variant_choices(),
+                    choices=variant_choices(runnable),
                     value=initial_variant,
                     label="Model",
-                    info=variant_hint(self.cache),
+                    info=variant_hint(runnable),
                     # Validation is the handler's: unknown names get the core's message.
                     allow_custom_value=True,
                     elem_id="variant",
                 )
                 run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
-                photos = _thumbnails(self.example_photos(), image, "Photos (ImageNet models)", "photo-examples")
+                photos = _thumbnails(self.example_photos(), image, photo_examples_label(runnable), "photo-examples")
                 shapes_examples = None
                 if self.example_shapes():
                     shapes_examples = _thumbnails(
@@ -331,7 +345,7 @@ class ExploreTab:
         opacity.input(None, inputs=opacity, js=present.OPACITY_JS, api_visibility="private")
         view.change(None, inputs=view, js=present.VIEW_JS, api_visibility="private")
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
-        variant.input(self.facts_for, inputs=variant, outputs=facts, **format_only)
+        variant.input(self.facts_for, inputs=[variant, session], outputs=facts, **format_only)
         # A new picture or model starts from its own top class.
         image.input(self.clear_target, outputs=target, **format_only)
         variant.input(self.clear_target, outputs=target, **format_only)

@@ -7,7 +7,7 @@ import html
 from dataclasses import dataclass, fields
 
 from ....analysis import Analysis
-from ....variants import Variant
+from ....variants import Variant, get_variant
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
 from ...kit.view import DEEPEST_STAGE, Session, display_names, joined, md, prediction_json
 from ..learn.view import journey_markdown
@@ -80,9 +80,10 @@ def target_markdown(analysis: Analysis) -> str:
     return f"Grad-CAM for **{md(target_name(analysis))}** · class {target.index} · p = {target.probability:.1%}{top1}"
 
 
-def facts_markdown(variant: Variant, analysis: Analysis | None = None) -> str:
+def facts_markdown(variant: Variant, analysis: Analysis | None = None, shown_variant: str | None = None) -> str:
     """The model's architecture and published figures; after an analysis, also where the weights
-    came from and how long it took."""
+    came from and how long it took. `shown_variant` names the model of the result on the page when
+    it is not this one."""
     source = f"`{variant.hub_id}`" if variant.hub_id else variant.description
     macs = f"{variant.macs_g:.1f} G at 224 px" if variant.macs_g else "–"
     model = f"**PoolFormer-{variant.name.upper()}** · {source}"
@@ -97,19 +98,17 @@ def facts_markdown(variant: Variant, analysis: Analysis | None = None) -> str:
     else:
         rows.append(("Weights", md(analysis.weights_source)))
         rows.append(("Analysis took", f"{analysis.seconds:.2f} s"))
-    return f"| Model | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    table = f"| Model | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+    if shown_variant is None:
+        return table
+    shown = get_variant(shown_variant)
+    whose = f"PoolFormer-{shown.name.upper()}'s" if shown.top1 is not None else f"the {shown.name} model's"
+    return f"Facts of the chosen model; the result shown is {md(whose)}.\n\n{table}"
 
 
 def status_markdown(analysis: Analysis) -> str:
-    """What to know before reading the result: notes on the image, and the shapes model's limits."""
-    lines = [f"ℹ️ {md(note)}" for note in analysis.notes]
-    if analysis.variant.top1 is None:
-        lines.append(
-            f"ℹ️ The {md(analysis.variant.name)} model only knows {len(analysis.labels)} classes "
-            f"({md(', '.join(analysis.labels))}) and names one of them for any picture. "
-            "For photos, pick an ImageNet model (S12 … M48)."
-        )
-    return "\n\n".join(lines)
+    """What to know before reading the result: notes on the image and on the model (the core's)."""
+    return "\n\n".join(f"ℹ️ {md(note)}" for note in analysis.notes)
 
 
 def failure_markdown(message: str, keeps_result: bool) -> str:
@@ -150,7 +149,7 @@ def results_html(
 
     deepest = DEEPEST_STAGE - 1
     title = "Grad-CAM" if empty else f"Grad-CAM for {html.escape(target)}"
-    hint = f'<p class="pf-hint">{EMPTY_HINT}</p>' if empty else ""
+    hint = f'<p class="pf-hint"><span>{EMPTY_HINT}</span></p>' if empty else ""
     cams = "".join(
         f'<button class="pf-stage" data-stage="{i + 1}" data-caption="{html.escape(caption)}" '
         f'aria-pressed="{str(i == deepest).lower()}"><span class="pf-cam">{heat(i)}</span>'

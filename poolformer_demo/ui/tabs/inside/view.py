@@ -43,13 +43,14 @@ KNOCKOUT_WHY = (
 FIELD_TEXT = (
     "Fields grow from stage 1 to 4: every patch embedding and every 3×3 pool widens the theoretical field "
     "(the box), and each stage sees a larger part of the image. The effective field, where the gradient is "
-    "large, is smaller than the box and strongest at its centre. GroupNorm's statistics (one mean and variance "
+    "large, is smaller than the box; where it is strongest depends on the position and the image, and the "
+    "caption says where its peak lies. GroupNorm's statistics (one mean and variance "
     "over all channels and positions) reach every pixel, so the effective field is never exactly zero outside "
     "the box."
 )
-ANATOMY_HINT = "Choose a stage and a block and press *Show the block*."
-KNOCKOUT_HINT = "Tick the parts to switch off and press *Re-run with the knockout*."
-FIELD_HINT = "Press *Show the field*, then click any position on the picture."
+ANATOMY_HINT = "Choose a stage and a block and press <b>Show the block</b>."
+KNOCKOUT_HINT = "Tick the parts to switch off and press <b>Re-run with the knockout</b>."
+FIELD_HINT = "Press <b>Show the field</b>, then click any position on the picture."
 
 
 def source_markdown(session: Session | None) -> str:
@@ -117,7 +118,7 @@ def _strongest(anatomy: BlockAnatomy, key: str) -> str:
 def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = None) -> str:
     """The crop, the seven steps in a row with their captions, the colour note and the branch plot."""
     if anatomy is None or pictures is None:
-        return f'<div class="pf-anatomy pf-empty"><p class="pf-hint">{ANATOMY_HINT}</p></div>'
+        return f'<div class="pf-anatomy pf-empty"><p class="pf-hint"><span>{ANATOMY_HINT}</span></p></div>'
     channels, height, width = anatomy.input.shape
     where = (
         f"Stage {anatomy.stage}, block {anatomy.block} of PoolFormer-{html.escape(anatomy.variant.name.upper())} · "
@@ -198,7 +199,7 @@ def _deepest_cam(analysis: Analysis) -> str:
 def knockout_html(comparison: KnockoutComparison | None = None) -> str:
     """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists."""
     if comparison is None:
-        return f'<div class="pf-knockout pf-empty"><p class="pf-hint">{KNOCKOUT_HINT}</p></div>'
+        return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{KNOCKOUT_HINT}</span></p></div>'
     before, after = comparison.before, comparison.after
     names = display_names(before.labels)
     target = names[before.target.index]
@@ -267,13 +268,22 @@ def knockout_api(comparison: KnockoutComparison) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
+def peak_text(field: ReceptiveField) -> str:
+    """Where the effective field is strongest, against the position's own cell."""
+    (row, col), cell = field.peak, field.crop_size[0] / field.grid_size[0]
+    where = f"Its peak is at pixel (y={row}, x={col}), "
+    if field.peak_distance <= cell / 2:
+        return where + "in the position's own cell."
+    return where + f"{field.peak_distance:.0f} px from the centre of the position's cell."
+
+
 def field_html(field: ReceptiveField | None = None) -> str:
     """The effective field over the crop with the theoretical box, clickable: the page's script
     turns a click into a point (fractions down and across) and a cell of the stage's grid."""
     if field is None:
         return (
             '<div class="pf-field pf-empty"><span class="pf-field-frame">'
-            f'<p class="pf-hint">{FIELD_HINT}</p></span></div>'
+            f'<p class="pf-hint"><span>{FIELD_HINT}</span></p></span></div>'
         )
     rows, cols = field.grid_size
     height, width = field.crop_size
@@ -289,7 +299,7 @@ def field_html(field: ReceptiveField | None = None) -> str:
     caption = (
         f"<b>Stage {field.stage}</b>, position (y={field.y}, x={field.x}) of its {rows}×{cols} grid: "
         f"theoretical field {field.theoretical_size} px (the box, stride {field.geometry.jump} px), "
-        f"{field.mass_inside:.1%} of the effective field inside it. Brighter: larger |gradient| "
+        f"{field.mass_inside:.1%} of the effective field inside it. {peak_text(field)} Brighter: larger |gradient| "
         f"({ERF_SCALE} scale). Click any cell to move the position.{sizes}"
     )
     return (
