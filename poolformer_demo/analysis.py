@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
+from .device import on_device
 from .images import PreparedImage, crop_image, prepare_image
 from .knockouts import Knockouts, knocked_out
 from .labels import FEW_CLASSES, Prediction, display_names, labels_of, resolve_target  # noqa: F401 - importable from here
@@ -95,6 +96,9 @@ def analyze(
 
     pixel_values = model_inputs(loaded, prepared.image)
     logits, target_index, hidden_states, gradients = stage_gradients(model, pixel_values, target_index)
+    # Everything after the passes builds data and pictures: on CPU copies.
+    logits, pixel_values = logits.cpu(), pixel_values.cpu()
+    hidden_states, gradients = [h.cpu() for h in hidden_states], [g.cpu() for g in gradients]
 
     probabilities = logits.softmax(dim=-1)
     top = torch.topk(probabilities, k=min(top_k, len(labels)))
@@ -135,7 +139,7 @@ def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
 def model_inputs(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
     """The [1, 3, H, W] `pixel_values` the variant's own processor makes of an RGB image."""
     inputs = loaded.processor(images=image, return_tensors="pt")
-    return inputs["pixel_values"].to(loaded.model.dtype)
+    return on_device(inputs["pixel_values"], loaded.model)
 
 
 def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None):

@@ -16,6 +16,7 @@ and checks `should_stop` before each one.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Sequence
@@ -26,7 +27,7 @@ import torch
 
 from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
-from .control import ProgressCallback, StopCheck, check_stop, seeded
+from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError, UnknownMethodError
 from .variants import STAGE_COUNT
 from .weights import LoadedModel
@@ -94,6 +95,27 @@ class Attribution:
     difference between input and baseline)."""
 
 
+@functools.cache
+def _generator_noise_tunnel() -> type:
+    """captum's NoiseTunnel drawing its noise from a generator of its own instead of torch's global
+    one, so concurrent requests need no lock and each gets the noise its seed names. The draws are
+    the ones NoiseTunnel makes (one `torch.normal` per batch, in the same order), taken on the CPU
+    so a map does not depend on the device it is computed on. Made on first use, as captum is loaded."""
+    from captum.attr import NoiseTunnel
+
+    class GeneratorNoiseTunnel(NoiseTunnel):
+        def __init__(self, attribution_method, generator: torch.Generator):
+            super().__init__(attribution_method)
+            self.generator = generator
+
+        def _add_noise_to_input(self, input: torch.Tensor, stdev: float, nt_samples_partition: int) -> torch.Tensor:
+            size = (input.shape[0] * nt_samples_partition, *input.shape[1:])
+            noise = torch.normal(0, torch.full(size, stdev), generator=self.generator)
+            return input.repeat_interleave(nt_samples_partition, dim=0) + noise.to(input.device, input.dtype)
+
+    return GeneratorNoiseTunnel
+
+
 class _ProgressForward:
     """The model's logits as captum's forward function. It counts its calls, so a long
     attribution can report progress and be stopped between captum's internal batches."""
@@ -125,8 +147,9 @@ def baseline_values(name: str, pixel_values: torch.Tensor, processor) -> torch.T
     if name == "black":
         if not getattr(processor, "do_normalize", True):
             return torch.zeros_like(pixel_values)
-        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype).view(1, -1, 1, 1)
-        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype).view(1, -1, 1, 1)
+        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype, device=pixel_values.device)
+        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype, device=pixel_values.device)
+        mean, std = mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1)
         return ((0.0 - mean) / std).expand_as(pixel_values).clone()
     raise InvalidSettingError(f"Unknown baseline {name!r}: use one of {', '.join(BASELINES)}.")
 
@@ -195,18 +218,18 @@ def smoothgrad(
     batch = min(settings.nt_samples, settings.nt_samples_batch_size)
     title = PIXEL_METHOD_TITLES["smoothgrad"]
     forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
-    with seeded(settings.seed):
-        from captum.attr import NoiseTunnel, Saliency  # loaded with the first attribution, not with the app
+    from captum.attr import Saliency  # loaded with the first attribution, not with the app
 
-        attribution = NoiseTunnel(Saliency(forward)).attribute(
-            pixel_values,
-            nt_type="smoothgrad",
-            nt_samples=settings.nt_samples,
-            nt_samples_batch_size=batch,
-            stdevs=stdev,
-            target=target,
-            abs=False,
-        )
+    generator = torch.Generator().manual_seed(settings.seed)
+    attribution = _generator_noise_tunnel()(Saliency(forward), generator).attribute(
+        pixel_values,
+        nt_type="smoothgrad",
+        nt_samples=settings.nt_samples,
+        nt_samples_batch_size=batch,
+        stdevs=stdev,
+        target=target,
+        abs=False,
+    )
     return Attribution(
         method="smoothgrad",
         title=title,
@@ -321,4 +344,4 @@ def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
 
 
 def _channel_sum(attribution: torch.Tensor) -> np.ndarray:
-    return attribution.detach()[0].sum(dim=0).float().numpy().astype(np.float32)
+    return attribution.detach()[0].sum(dim=0).float().cpu().numpy().astype(np.float32)

@@ -85,7 +85,7 @@ def feature_views(activation: np.ndarray | torch.Tensor) -> FeatureViews:
 
 def channel_mean_view(activation: np.ndarray | torch.Tensor) -> np.ndarray:
     """Mean over channels of a [C, H, W] activation, as a heatmap: where the stage responds."""
-    mean = torch.as_tensor(activation).mean(dim=0).numpy()
+    mean = torch.as_tensor(activation).mean(dim=0).cpu().numpy()
     return apply_colormap(normalize(mean, 1, 99))
 
 
@@ -113,7 +113,7 @@ def pca_view(activation: np.ndarray | torch.Tensor) -> np.ndarray:
     # Eigenvectors' signs are arbitrary; making each component's largest score positive keeps
     # colours stable between runs.
     signs = torch.sign(scores.gather(0, scores.abs().argmax(dim=0, keepdim=True)))
-    scores = (scores * torch.where(signs == 0, 1.0, signs)).numpy()
+    scores = (scores * torch.where(signs == 0, 1.0, signs)).cpu().numpy()
     rgb = np.stack([normalize(scores[:, i], 1, 99) for i in range(3)], axis=-1)
     return (rgb.reshape(height, width, 3) * 255).astype(np.uint8)
 
@@ -124,7 +124,7 @@ def top_channels_view(activation: np.ndarray | torch.Tensor, count: int = GRID_C
     channels, height, width = activation.shape
     count = min(count, channels)
     order = torch.argsort(activation.mean(dim=(1, 2)), descending=True)[:count]
-    tiles = activation[order].numpy()
+    tiles = activation[order].cpu().numpy()
     low = tiles.min(axis=(1, 2), keepdims=True)
     span = tiles.max(axis=(1, 2), keepdims=True) - low
     tiles = apply_colormap(np.where(span > 1e-12, (tiles - low) / np.where(span > 1e-12, span, 1.0), 0.0))

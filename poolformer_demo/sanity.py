@@ -143,14 +143,17 @@ def randomization_order(model, granularity: str = "block") -> list[tuple[str, tu
 
 def reinitialize(model, path: str) -> None:
     """Give the module at `path` (and its children) new tensors drawn by the model's own
-    initialisation. The tensors it had are left untouched, so a shared original stays intact."""
+    initialisation. The tensors it had are left untouched, so a shared original stays intact.
+    The draws are made on the CPU and then moved, so a GPU run randomises exactly as a CPU one."""
     root = model.get_submodule(path)
+    device = next(root.parameters(), torch.empty(0)).device
     for module in root.modules():
         for name, parameter in list(module.named_parameters(recurse=False)):
-            setattr(module, name, torch.nn.Parameter(parameter.detach().clone(), requires_grad=False))
+            setattr(module, name, torch.nn.Parameter(parameter.detach().cpu().clone(), requires_grad=False))
         for name, buffer in list(module.named_buffers(recurse=False)):
-            module.register_buffer(name, buffer.detach().clone())
+            module.register_buffer(name, buffer.detach().cpu().clone())
         model._init_weights(module)
+    root.to(device)
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:

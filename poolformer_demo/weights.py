@@ -17,9 +17,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from transformers import AutoImageProcessor, PoolFormerForImageClassification
 from transformers.image_processing_base import ImageProcessingMixin
 
+from .device import compute_device
 from .errors import WeightsUnavailableError, without_paths
 from .variants import VARIANTS, Variant, get_variant
 
@@ -202,13 +204,15 @@ class ModelCache:
     Loads are serialised, so two requests for the same variant load it once and at most one
     model beyond `capacity` is ever in memory (while it loads). The least recently used model
     is evicted only once a load has succeeded: a request for missing weights costs nobody a
-    working model.
+    working model. Each model is moved to `device` (default: `device.compute_device()`, from
+    $POOLFORMER_DEVICE) once, when it is loaded.
     """
 
-    def __init__(self, capacity: int = 2, loader=load_model) -> None:
+    def __init__(self, capacity: int = 2, loader=load_model, device: torch.device | str | None = None) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
+        self.device = torch.device(device) if device is not None else compute_device()
         self._loader = loader
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
@@ -225,6 +229,9 @@ class ModelCache:
             if hit is not None:
                 return hit
             loaded = self._loader(variant)
+            # Loaders given by tests may hand back stand-ins without a model.
+            if isinstance(getattr(loaded, "model", None), torch.nn.Module):
+                loaded.model.to(self.device)
             with self._lock:
                 while len(self._models) >= self.capacity:
                     self._models.popitem(last=False)

@@ -62,8 +62,10 @@ def test_settings_are_read_when_the_app_is_built(monkeypatch):
     monkeypatch.setenv("POOLFORMER_CACHE_SIZE", "3")
     monkeypatch.setenv("POOLFORMER_CONCURRENCY", "5")
     demo = ui_app.build_demo(shapes_available=True)
+    explain_fn = next(fn for fn in demo.fns.values() if fn.api_name == "explain")
+    assert explain_fn.concurrency_limit == 5
     analyze_fn = next(fn for fn in demo.fns.values() if fn.api_name == "analyze")
-    assert analyze_fn.concurrency_limit == 5
+    assert analyze_fn.concurrency_limit == max(ui_app.EXPLORE_LANE_LIMIT, 5)
     assert ui_app.concurrency_from_environment() == 5
     from poolformer_demo.weights import cache_from_environment
 

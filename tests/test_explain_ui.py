@@ -41,7 +41,7 @@ from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, Sanit
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui.kit.background import run_in_background
+from poolformer_demo.ui.kit.background import SharedRuns, run_in_background
 from poolformer_demo.ui.kit.pictures import layer_uri
 from poolformer_demo.ui.kit.view import Session
 from poolformer_demo.ui.tabs.explain import api as explain_api
@@ -50,6 +50,7 @@ from poolformer_demo.ui.tabs.explain import timing as explain_timing
 from poolformer_demo.ui.tabs.explain import trust as present_trust
 from poolformer_demo.ui.tabs.explain import view as present_explain
 from poolformer_demo.ui.tabs.explain.page import ExplainTab
+from poolformer_demo.ui.tabs.explain.running import JOINED
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
@@ -200,6 +201,103 @@ def test_closing_a_background_run_stops_its_computation():
     assert value == (0.5, "waiting")
     events.close()
     assert seen.wait(5)
+
+
+class Gate:
+    """A computation that reports progress and waits until it is let go or told to stop."""
+
+    def __init__(self, answer="the answer"):
+        self.answer = answer
+        self.go = threading.Event()
+        self.calls = 0
+        self.stopped = threading.Event()
+
+    def __call__(self, progress, should_stop):
+        self.calls += 1
+        while not self.go.is_set():
+            if should_stop():
+                self.stopped.set()
+                raise ComputationCancelled("stopped")
+            progress(0.5, "working")
+            time.sleep(0.01)
+        return self.answer
+
+
+def until(events, wanted: str):
+    for kind, value in events:
+        if kind == wanted:
+            return value
+    raise AssertionError(f"no {wanted!r} event")
+
+
+def test_identical_requests_arriving_together_share_one_computation_and_later_ones_the_store():
+    runs, gate = SharedRuns(4), Gate()
+    first = runs.follow("key", gate, refresh_s=0.01)
+    until(first, "progress")
+    second = runs.follow("key", gate, refresh_s=0.01)
+    assert next(second) == ("joined", None)
+    gate.go.set()
+    assert until(first, "done") == until(second, "done") == "the answer"
+    assert list(runs.follow("key", gate, refresh_s=0.01)) == [("done", "the answer")]
+    assert gate.calls == 1 and runs.started == 1
+
+
+def test_a_request_that_leaves_does_not_stop_the_computation_others_follow():
+    runs, gate = SharedRuns(4), Gate()
+    first = runs.follow("key", gate, refresh_s=0.01)
+    until(first, "progress")
+    second = runs.follow("key", gate, refresh_s=0.01)
+    next(second)
+    first.close()  # the first visitor's Stop
+    time.sleep(0.05)
+    assert not gate.stopped.is_set()
+    gate.go.set()
+    assert until(second, "done") == "the answer"
+    assert gate.calls == 1
+
+
+def test_a_computation_everybody_left_stops_and_is_not_stored():
+    runs, gate = SharedRuns(4), Gate()
+    first = runs.follow("key", gate, refresh_s=0.01)
+    until(first, "progress")
+    first.close()
+    assert gate.stopped.wait(5)
+    assert runs.answers.get("key") is None
+    again = Gate("computed again")
+    again.go.set()
+    assert until(runs.follow("key", again, refresh_s=0.01), "done") == "computed again"
+    assert runs.started == 2
+
+
+def test_a_failure_reaches_every_follower_and_the_next_request_tries_again():
+    runs = SharedRuns(4)
+
+    def broken(progress, should_stop):
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        runs.answer("key", broken)
+    assert runs.answer("key", lambda progress, should_stop: "fine") == "fine"
+
+
+def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, star_session, monkeypatch):
+    calls = []
+
+    def recording(*args, **kwargs):
+        calls.append(args)
+        return explain(*args, **kwargs)
+
+    monkeypatch.setattr(explain_api, "explain", recording)
+    # Long enough that the second page arrives while the first one's computation runs.
+    slower = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=60, internal_batch_size=1)}
+    tab = ExplainTab(app_cache, settings=slower, refresh_s=0.02)
+    pages = [tab.run_attributions(star_session, ["gradcam", "ig"], 4) for _ in range(2)]
+    next(pages[0]), next(pages[0])
+    statuses = [status for status, _ in pages[1]]
+    finished = [status for status, _ in pages[0]]
+    assert any(JOINED in html.unescape(status) for status in statuses if not skipped(status))
+    assert "Done: 2 maps" in statuses[-1] and "Done: 2 maps" in finished[-1]
+    assert len(calls) == 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,22 +461,25 @@ def test_sections_say_what_is_missing_instead_of_running(tab, star_session):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cache):
+def test_tabs_order_long_runs_have_a_lane_of_their_own_and_each_has_a_stop(app_cache):
     demo = ui_app.build_demo(cache=app_cache, shapes_available=True)
     tabs = [c["props"]["label"] for c in demo.config["components"] if c["type"] == "tabitem"]
     assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
     fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
-    for name in (
-        "show_cams",
-        "run_attributions",
-        "run_faithfulness",
-        "run_sanity",
-        "run_compare",
-        "explain_prediction",
-        "check_sanity",
-        "compare_variants",
-    ):
-        assert fns[name][1].concurrency_id == "model", name
+    lanes = {
+        "show_cams": "model",
+        "run_compare": "model",
+        "compare_variants": "model",
+        "run_attributions": "long",
+        "run_faithfulness": "long",
+        "run_sanity": "long",
+        "explain_prediction": "long",
+        "check_sanity": "long",
+        "analyze_image": "explore",
+        "show": "explore",
+    }
+    for name, lane in lanes.items():
+        assert fns[name][1].concurrency_id == lane, name
     cancelled = [index for fn in demo.fns.values() if fn.cancels for index in fn.cancels]
     for name in ("run_attributions", "run_faithfulness", "run_sanity", "run_compare"):
         assert fns[name][0] in cancelled, name

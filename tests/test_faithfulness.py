@@ -11,6 +11,7 @@ from torchvision.transforms.functional import gaussian_blur
 from poolformer_demo import analyze
 from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
+from poolformer_demo.blocks import LogitsOnly
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
 from poolformer_demo.faithfulness import (
     FaithfulnessSettings,
@@ -147,6 +148,21 @@ def test_road_scores_grad_cam_above_a_random_map(shapes_model, held_out):
         assert all(np.isfinite(list(scores.values())))
         wins += scores["gradcam"] > scores["random"]
     assert wins == 3
+
+
+@pytest.mark.slow
+def test_road_is_pytorch_grad_cams_road_combined_under_the_same_seed(shapes_model, held_out):
+    from pytorch_grad_cam.metrics.road import ROADCombined
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+
+    _, loaded = shapes_model
+    sample, x, maps, _ = held_out[0]
+    score = road_scores(loaded.model, x, sample.label, {"gradcam": maps["gradcam"]}, (20, 80), seed=5)["gradcam"]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(5)
+        targets = [ClassifierOutputSoftmaxTarget(sample.label)]
+        expected = ROADCombined([20, 80])(x, np.float32(maps["gradcam"])[None], targets, LogitsOnly(loaded.model))
+    assert score == pytest.approx(float(np.ravel(expected)[0]), abs=1e-7)
 
 
 @pytest.mark.slow

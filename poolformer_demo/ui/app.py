@@ -10,6 +10,7 @@ import gradio as gr
 import torch
 
 from ..analysis import analyze
+from ..device import gpu_task
 from ..weights import ModelCache, cache_from_environment
 from .tabs.compare.page import CompareTab
 from .tabs.explain.page import ExplainTab
@@ -28,6 +29,11 @@ QUEUE_MAX_SIZE = 64
 DELETE_CACHE = (3600, 3600)
 # Each session keeps one Analysis (a few MB); this bounds the memory all sessions can hold.
 STATE_SESSION_CAPACITY = 200
+# Explore handlers at once: most answer from the store in milliseconds; the few that must compute
+# wait for one of `concurrency` compute slots inside the handler, not in the queue behind others.
+EXPLORE_LANE_LIMIT = 8
+# What a ZeroGPU Space lends one Explore analysis (a second on CPU for m48; the first call loads the model).
+ANALYZE_GPU_S = 20
 
 
 def concurrency_from_environment() -> int:
@@ -36,11 +42,14 @@ def concurrency_from_environment() -> int:
 
 
 def share_cores(concurrency: int | None = None) -> None:
-    """Give each of the analyses that may run at once its share of the CPU cores.
+    """Give each of the computations that may run at once, outside a `control.cores` lease, its
+    share of the CPU cores.
 
     torch's default uses every core for each operation; with two analyses at once on two cores
     that makes four busy threads on two cores, each analysis waiting on the other's threads.
-    The setting is process-wide, so the server's entry point calls this, not `build_demo`.
+    Computations that hold a lease (explanations, sanity checks, Explore's analyses) set their own
+    thread's count from how many run at once, so one alone uses every core. The default is
+    process-wide, so the server's entry point calls this, not `build_demo`.
     """
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
     cores = os.cpu_count() or 1
@@ -76,12 +85,19 @@ def build_demo(
     is the analysis entry point the handlers call (tests pass one that records its calls).
     """
     cache = cache if cache is not None else cache_from_environment()
+    analyze = gpu_task(ANALYZE_GPU_S)(analyze)
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
-    explore = ExploreTab(cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
+    explore = ExploreTab(
+        cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze, compute_slots=concurrency
+    )
     explain = ExplainTab(cache)
     compare = CompareTab(cache)
     inside = InsideTab(cache)
+    # Three lanes, so a short answer never queues behind a long one: Explore (mostly stored answers),
+    # the long explanations (seconds to minutes each), and the other model events.
     model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
+    explore_events = {"concurrency_id": "explore", "concurrency_limit": max(EXPLORE_LANE_LIMIT, concurrency)}
+    long_events = {"concurrency_id": "long", "concurrency_limit": concurrency}
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
@@ -94,9 +110,9 @@ def build_demo(
         journey = learn.journey_panel()
         with gr.Tabs():
             with gr.Tab("Explore", id="explore"):
-                session = explore.render(model_events, journey)
+                session = explore.render(explore_events, journey)
             with gr.Tab("Explain", id="explain") as explain_tab:
-                explain.render(model_events, session, explain_tab)
+                explain.render(model_events, session, explain_tab, long_events=long_events)
             with gr.Tab("Compare", id="compare"):
                 compare.render(model_events, session)
             with gr.Tab("Inside the block", id="inside"):

@@ -4,27 +4,33 @@ data URIs, from the same computations as the page."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from ....attributions import DEFAULT_METHODS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
+from ....control import cores
 from ....explanation import explain
 from ....faithfulness import FaithfulnessSettings
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
+from ...kit.background import SharedRuns
 from ...kit.errors import user_error
+from ...kit.pictures import LruStore, image_key
 from . import trust, view
 
 
 class ExplainEndpoints:
-    """The endpoints, bound to the model cache and the explanation settings the app was built with
-    (ExplainTab sets them)."""
+    """The endpoints, bound to the model cache, the explanation settings and the stores the app was
+    built with (ExplainTab sets them)."""
 
     cache: ModelCache
     settings: Mapping[str, object]
     faithfulness: FaithfulnessSettings
+    shared: SharedRuns
+    api_answers: LruStore
 
     # -----------------------------------------------------------------------------------------
-    # The computation behind the endpoints and the page
+    # The computations behind the endpoints and the page
     # -----------------------------------------------------------------------------------------
 
     def _explain(self, image, variant: str, target, methods, stage: int, faithfulness: bool = False, **progress):
@@ -40,6 +46,12 @@ class ExplainEndpoints:
             cache=self.cache,
             **progress,
         )
+
+    @staticmethod
+    def _explain_key(image, variant: str, target, names: tuple[str, ...], stage: int, faithfulness: bool) -> tuple:
+        """What names one explanation: the image's content, not its file (every upload is a new file)."""
+        content = image_key(image) if isinstance(image, str) and Path(image).is_file() else image
+        return (content, variant, target, names, stage, faithfulness)
 
     # -----------------------------------------------------------------------------------------
     # The named endpoint for programs
@@ -72,20 +84,35 @@ class ExplainEndpoints:
         with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
         """
         try:
-            explanation = self._explain(
-                image, variant, target or None, methods or list(DEFAULT_METHODS), int(stage), bool(faithfulness)
+            names = parse_methods(methods or list(DEFAULT_METHODS))
+            name, target, stage, faithfulness = (
+                get_variant(variant).name,
+                target or None,
+                int(stage),
+                bool(faithfulness),
             )
-            faithfulness = None
+            key = self._explain_key(image, name, target, names, stage, faithfulness)
+            answer = self.api_answers.get((key, bool(arrays)))
+            if answer is not None:
+                return answer
+
+            def compute(progress, should_stop):
+                return self._explain(image, name, target, names, stage, faithfulness, should_stop=should_stop)
+
+            explanation = self.shared.answer(key, compute)
+            report = None
             if explanation.faithfulness is not None:
                 plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
-                faithfulness = trust.faithfulness_api(explanation.faithfulness, plot)
-            return view.explain_api(
+                report = trust.faithfulness_api(explanation.faithfulness, plot)
+            answer = view.explain_api(
                 explanation,
                 view.attribution_pictures(explanation),
                 view.cam_family_pictures(explanation.analysis),
                 arrays=bool(arrays),
-                faithfulness=faithfulness,
+                faithfulness=report,
             )
+            self.api_answers.put((key, bool(arrays)), answer)
+            return answer
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -116,15 +143,16 @@ class ExplainEndpoints:
 
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
-            check = cascading_randomization(
-                image,
-                get_variant(variant).name,
-                method=method,
-                stage=int(stage),
-                target=target or None,
-                settings=self.settings,
-                cache=self.cache,
-            )
+            with cores.lease():
+                check = cascading_randomization(
+                    image,
+                    get_variant(variant).name,
+                    method=method,
+                    stage=int(stage),
+                    target=target or None,
+                    settings=self.settings,
+                    cache=self.cache,
+                )
             return trust.sanity_api(check, trust.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None

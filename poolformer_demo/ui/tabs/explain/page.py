@@ -9,9 +9,7 @@ The `/explain` and `/sanity` endpoints (api.py) give programs the same explanati
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from pathlib import Path
 
 import gradio as gr
@@ -20,21 +18,27 @@ from .... import render
 from ....analysis import analyze, model_inputs
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
+from ....control import cores
 from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.background import REFRESH_S, run_in_background
+from ...kit.background import REFRESH_S, SharedRuns
 from ...kit.errors import failure_message
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import LruStore
-from ...kit.view import STOPPED, Session, counted, failure_html, message_html, progress_html, stage_choices, status_html
+from ...kit.view import STOPPED, Session, counted, failure_html, message_html, stage_choices
 from . import trust, view
 from .api import ExplainEndpoints
+from .running import follow
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
+# Explanations computed once for every request that asks the same (image, model, class, methods, stage).
+SHARED_KEPT = 16
+# The JSON answers of /explain, pictures encoded (each a few hundred KB).
+API_ANSWERS_KEPT = 16
 NO_METHOD = "Tick at least one method."
 
 
@@ -58,6 +62,8 @@ class ExplainTab(ExplainEndpoints):
         self.faithfulness = faithfulness or FaithfulnessSettings()
         self.refresh_s = refresh_s
         self.explanations = LruStore(EXPLANATIONS_KEPT)
+        self.shared = SharedRuns(SHARED_KEPT)
+        self.api_answers = LruStore(API_ANSWERS_KEPT)
 
     # -----------------------------------------------------------------------------------------
     # The computations behind the page
@@ -90,24 +96,14 @@ class ExplainTab(ExplainEndpoints):
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, variant, target = self._session_inputs(session)
-            analysis = analyze(image, variant, target=target, cache=self.cache)
+            with cores.lease():
+                analysis = analyze(image, variant, target=target, cache=self.cache)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
 
-    def _follow(self, compute: Callable, started_text: str) -> Iterator[tuple[str, object]]:
-        """Run `compute(progress, should_stop)` in the background: ("status", HTML) for the status
-        line (None: leave it), then ("done", result). Closing it stops the computation."""
-        started = time.monotonic()
-        yield "status", status_html(started_text)
-        with closing(run_in_background(compute, self.refresh_s)) as events:
-            for kind, value in events:
-                if kind == "progress":
-                    yield "status", progress_html(*value, time.monotonic() - started)
-                elif kind == "idle":
-                    yield "status", None
-                else:
-                    yield "done", value
+    def _follow(self, compute: Callable, started_text: str, key=None) -> Iterator[tuple[str, object]]:
+        return follow(compute, started_text, self.refresh_s, self.shared, key)
 
     @staticmethod
     def _status(value) -> object:
@@ -126,7 +122,8 @@ class ExplainTab(ExplainEndpoints):
                     image, variant, target, names, int(stage), progress=progress, should_stop=should_stop
                 )
 
-            for kind, value in self._follow(compute, "Loading the model and analysing the image…"):
+            key = self._explain_key(session.image_key or image, variant, target, names, int(stage), False)
+            for kind, value in self._follow(compute, "Loading the model and analysing the image…", key):
                 if kind == "status":
                     yield self._status(value), gr.skip()
                 else:
@@ -166,7 +163,12 @@ class ExplainTab(ExplainEndpoints):
                 )
 
             first = "Measuring…" if reuse else "Running the attributions first, then deletion and insertion…"
-            for kind, value in self._follow(compute, first):
+            shared = (
+                None
+                if reuse
+                else self._explain_key(session.image_key or image, variant, target, names, int(stage), True)
+            )
+            for kind, value in self._follow(compute, first, shared):
                 if kind == "status":
                     yield self._status(value), gr.skip(), gr.skip()
                     continue
@@ -235,12 +237,17 @@ class ExplainTab(ExplainEndpoints):
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self, model_events: dict, session: gr.State, tab: gr.Tab | None = None) -> None:
+    def render(
+        self, model_events: dict, session: gr.State, tab: gr.Tab | None = None, long_events: dict | None = None
+    ) -> None:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `session` is the Explore tab's state (image, model, class); `tab` is this tab, whose opening
-        draws the CAM family of that prediction (without it, every new analysis does).
+        draws the CAM family of that prediction (without it, every new analysis does). The long runs
+        (attributions, faithfulness, sanity and their endpoints) queue in `long_events`' lane, so a
+        short answer never waits behind them (default: `model_events`).
         """
+        long_events = long_events if long_events is not None else model_events
         gr.Markdown(view.INTRO, elem_id="explain-intro")
         with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
             source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
@@ -327,17 +334,18 @@ class ExplainTab(ExplainEndpoints):
             inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
             outputs=api_result,
             api_name="explain",
-            **model_events,
+            **long_events,
         )
         gr.Button(visible=False).click(
             self.check_sanity,
             inputs=[api_image, api_variant, api_target, api_method, api_stage],
             outputs=api_result,
             api_name="sanity",
-            **model_events,
+            **long_events,
         )
 
         private = {"api_visibility": "private", **model_events}
+        long = {"api_visibility": "private", **long_events}
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
         cams_event = {
@@ -360,7 +368,7 @@ class ExplainTab(ExplainEndpoints):
             inputs=[session, methods, stage],
             outputs=[attr_status, attributions],
             show_progress_on=[attr_status],
-            **private,
+            **long,
         )
         stop.click(self.stopped, outputs=attr_status, cancels=[attributions_event], **format_only)
         faithfulness_event = measure.click(
@@ -368,7 +376,7 @@ class ExplainTab(ExplainEndpoints):
             inputs=[session, methods, stage],
             outputs=[faith_status, faithfulness, attributions],
             show_progress_on=[faith_status],
-            **private,
+            **long,
         )
         faith_stop.click(self.stopped, outputs=faith_status, cancels=[faithfulness_event], **format_only)
         sanity_event = sanity_run.click(
@@ -376,7 +384,7 @@ class ExplainTab(ExplainEndpoints):
             inputs=[session, sanity_method, sanity_stage],
             outputs=[sanity_status, sanity],
             show_progress_on=[sanity_status],
-            **private,
+            **long,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
         for changed in (sanity_method, session):

@@ -23,8 +23,8 @@ TIMINGS_PATH = ASSETS_DIR / "timings.json"
 
 @dataclass(frozen=True)
 class Timings:
-    """Measured seconds of the explanations on one variant (`benchmarks/bench_explain.py --write`
-    measures them and writes `assets/timings.json`; `how` says how they were measured)."""
+    """Measured seconds of the explanations on one variant, as `assets/timings.json` records them
+    (`how` says how they were measured; benchmarks/bench_explain.py measures the methods again)."""
 
     variant: str
     crop_px: int

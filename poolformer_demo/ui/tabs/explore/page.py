@@ -7,12 +7,14 @@ heatmap's opacity, the feature-map view, which stage is enlarged) happens in the
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import gradio as gr
 
 from .... import weights
 from ....analysis import Analysis, analyze
+from ....control import cores
 from ....variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
 from ....weights import ModelCache
 from ...kit.errors import failure_message, user_error
@@ -72,9 +74,13 @@ class ExploreTab:
         examples_dir: Path = EXAMPLES_DIR,
         shapes_available: bool | None = None,
         analyze=analyze,
+        compute_slots: int = 2,
     ):
         self.cache = cache
         self.analyze = analyze
+        # Stored answers are served by as many handlers as the page's lane allows; only questions
+        # not asked before take one of these slots (and their share of the cores).
+        self.computing = threading.BoundedSemaphore(max(1, compute_slots))
         self.pictures = LruStore(FEATURE_PICTURES_KEPT)
         self.answers = LruStore(ANSWERS_KEPT)
         self.examples_dir = Path(examples_dir)
@@ -96,7 +102,8 @@ class ExploreTab:
             return answer
         # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
         features = self.pictures.get((key, name)) if key else None
-        analysis = self.analyze(image, name, target=target, cache=self.cache)
+        with self.computing, cores.lease():
+            analysis = self.analyze(image, name, target=target, cache=self.cache)
         if features is None:
             features = feature_pictures(analysis)
             if key:
