@@ -216,7 +216,8 @@ def test_the_lab_runs_one_at_a_time_in_its_own_concurrency_group_and_stop_cancel
     fns = {fn.name: fn for fn in demo.fns.values()}
     for name in ("run_on_page", "run_ablation_lab"):
         assert (fns[name].concurrency_id, fns[name].concurrency_limit) == ("lab", 1)
-    assert fns["analyze_image"].concurrency_id == "model"
+    # Explore and the long explanations have lanes of their own (ui/app.py): neither is the lab.
+    assert fns["analyze_image"].concurrency_id == "explore" and fns["explain_prediction"].concurrency_id == "long"
     page_run = next(i for i, fn in demo.fns.items() if fn.name == "run_on_page")
     assert any(fn.cancels == [page_run] for fn in demo.fns.values())
     ids = {c["props"].get("elem_id") for c in demo.config["components"]}
