@@ -90,9 +90,7 @@ def entry_points(cache: ModelCache, image: Image.Image) -> dict:
             image, "s12", target=target, granularity="stage", cache=cache
         ),
         "anatomy (stage 2, block 1)": lambda: block_anatomy(image, "s12", stage=2, block=1, cache=cache),
-        "knockouts (mixer off in stage 4)": lambda: analyze(
-            image, "s12", cache=cache, feature_views=False, knockouts=Knockouts(mixer=(4,))
-        ),
+        "knockouts (mixer off in stage 4)": lambda: analyze(image, "s12", cache=cache, knockouts=Knockouts(mixer=(4,))),
         "receptive field (stage 3)": lambda: receptive_field(image, "s12", stage=3, y=3, x=3, cache=cache).erf,
         "lab training (30 steps)": lambda: [run.curve for run in run_lab(**LAB).runs_of("pooling")],
     }

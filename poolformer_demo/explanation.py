@@ -66,14 +66,14 @@ def explain(
     for name, value in chosen.items():
         if name not in PIXEL_METHODS or not isinstance(value, type(DEFAULT_SETTINGS[name])):
             raise InvalidSettingError(f"Settings for {name!r} must be a {type(DEFAULT_SETTINGS.get(name)).__name__}.")
-    if not (isinstance(stage, int) and 1 <= stage <= STAGE_COUNT):
-        raise InvalidSettingError(f"Stage must be 1 to {STAGE_COUNT}, got {stage!r}.")
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     cache = cache or shared_cache()
     loaded = cache.get(variant)
+    stage_count = len(loaded.model.config.depths)
+    if not (isinstance(stage, int) and 1 <= stage <= stage_count):
+        raise InvalidSettingError(f"Stage must be 1 to {stage_count}, got {stage!r}.")
     started = time.perf_counter()
-    # The feature views are not part of an explanation; skipping them saves drawing four stages.
-    analysis = analyze(prepared, variant, target=target, cache=cache, feature_views=False)
+    analysis = analyze(prepared, variant, target=target, cache=cache)
     pixel_values = model_inputs(loaded, prepared.image)
     parts = len(names) + (1 if faithfulness else 0)
 

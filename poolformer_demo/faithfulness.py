@@ -133,6 +133,20 @@ class FaithfulnessReport:
         return out
 
 
+def verdict(report: FaithfulnessReport, name: str) -> str:
+    """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
+    curves, random = report.methods[name], report.random.mean
+    deletion = curves.deletion_auc < random.deletion_auc
+    insertion = curves.insertion_auc > random.insertion_auc
+    if deletion and insertion:
+        return "beats random on both"
+    if deletion:
+        return "beats random on deletion only"
+    if insertion:
+        return "beats random on insertion only"
+    return "no better than random"
+
+
 def area_under_curve(values: np.ndarray) -> float:
     """Trapezoidal area under a curve sampled at equal steps over [0, 1] (Petsiuk et al.'s `auc`)."""
     values = np.asarray(values, dtype=np.float64)

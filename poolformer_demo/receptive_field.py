@@ -122,6 +122,8 @@ class ReceptiveField:
     input_image: Image.Image
     seconds: float
     """Preprocessing, the forward and the backward pass; model loading excluded."""
+    stage_sizes: tuple[int, ...] = ()
+    """The theoretical field's side in pixels at every stage of the model, from stage 1: how it grows."""
 
     @property
     def theoretical_size(self) -> int:
@@ -235,6 +237,7 @@ def receptive_field(
         mass_inside=inside / total if total > 0 else 0.0,
         input_image=crop_image(pixel_values[0], loaded.processor),
         seconds=time.perf_counter() - started,
+        stage_sizes=tuple(field_geometry(config, s).size for s in range(1, len(config.depths) + 1)),
     )
 
 

@@ -165,6 +165,7 @@ def test_knockouts_change_the_logits(s12_model, pixel_values):
             assert (changed - normal).abs().max() > 1e-3, knockouts
 
 
+@pytest.mark.slow
 def test_a_knockout_then_a_normal_analysis_gives_the_unmodified_result(s12_cache, s12_model, photo):
     before = analyze(photo, "s12", cache=s12_cache)
     knocked = analyze(photo, "s12", cache=s12_cache, knockouts=Knockouts(mixer=(1, 2), mlp=(4,)))
@@ -243,6 +244,7 @@ def _without_group_norms(variant):
     return dataclasses.replace(loaded, model=model)
 
 
+@pytest.mark.slow
 def test_without_group_norm_the_effective_field_fills_exactly_the_theoretical_box(weights_dir, photo, monkeypatch):
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
     cache = ModelCache(loader=_without_group_norms)

@@ -13,69 +13,18 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browsing import TIMEOUT_MS, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
 SCREENSHOT = ROOT / "assets" / "screenshot.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-VIEWPORT = {"width": 1400, "height": 1000}
-TIMEOUT_MS = 60_000
-ERROR_TOAST = '[data-testid="toast-body"].error'
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        message = f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`."
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")
 def app_url(served):
     return served[1]
-
-
-def wait_until(page, condition: str, what: str) -> None:
-    """Wait for a JavaScript condition; fail at once, with its text, if an error toast appears."""
-    page.wait_for_function(f"() => ({condition}) || document.querySelector('{ERROR_TOAST}')", timeout=TIMEOUT_MS)
-    assert_no_error_toast(page, f"while waiting for {what}")
-
-
-def assert_no_error_toast(page, when: str = "") -> None:
-    toasts = page.locator(ERROR_TOAST)
-    if toasts.count():
-        pytest.fail(f"The page showed an error {when}: {toasts.first.inner_text()!r}")
-
-
-def images_loaded(selector: str, count: int) -> str:
-    images = f"Array.from(document.querySelectorAll('{selector} img'))"
-    return f"{images}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
 
 
 # The enlarged Grad-CAM, the four-stage strip, and three feature views of four stages.

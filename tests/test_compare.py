@@ -18,6 +18,7 @@ def comparison(weights_dir, photo):
     return cache, result
 
 
+@pytest.mark.slow
 def test_each_variant_gives_top5_the_deepest_grad_cam_and_its_time(comparison):
     _, result = comparison
     assert [run.variant.name for run in result.runs] == ["s12", "m36"]
@@ -31,6 +32,7 @@ def test_each_variant_gives_top5_the_deepest_grad_cam_and_its_time(comparison):
         assert run.seconds > 0 and run.load_seconds > 0
 
 
+@pytest.mark.slow
 def test_runs_equal_analyze_of_each_variant(comparison, photo):
     cache, result = comparison
     # m36 is still cached: analysing it again reuses the loaded model.
@@ -40,6 +42,7 @@ def test_runs_equal_analyze_of_each_variant(comparison, photo):
     assert run.predictions == analysis.predictions
 
 
+@pytest.mark.slow
 def test_models_are_loaded_one_at_a_time(comparison):
     cache, _ = comparison
     assert cache.cached_variants() == ["m36"]

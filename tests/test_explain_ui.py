@@ -1,25 +1,23 @@
-"""The Explain and Compare tabs: their formatting, their handlers called directly (the CAM family,
-attributions with progress and stop, faithfulness, the sanity check, a comparison), their wiring in the
-app, the served `/explain` and `/compare` endpoints, and one run in a real browser.
+"""The Explain tab: its formatting, its handlers called directly (the CAM family, attributions with
+progress and stop, faithfulness, the sanity check), its wiring in the app, the served `/explain` and
+`/sanity` endpoints, and one run in a real browser.
 
 The shapes model (128 px) and small settings keep the handlers fast; s12 has seeded random weights.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
 import threading
 import time
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from browsing import TIMEOUT_MS, VIEWPORT, assert_no_error_toast, wait_until
+from pages import images, skipped, text_of
 
 from poolformer_demo import explanation as explanation_module
 from poolformer_demo import render
@@ -30,7 +28,6 @@ from poolformer_demo.attributions import (
     SmoothGradSettings,
 )
 from poolformer_demo.cams import CAM_METHODS
-from poolformer_demo.comparison import compare
 from poolformer_demo.errors import ComputationCancelled
 from poolformer_demo.explanation import explain
 from poolformer_demo.faithfulness import (
@@ -41,19 +38,19 @@ from poolformer_demo.faithfulness import (
     evaluate_faithfulness,
 )
 from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, SanityCheck, cascading_randomization, verdict
+from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit.background import SharedRuns, run_in_background
-from poolformer_demo.ui.kit.pictures import image_key, layer_uri
+from poolformer_demo.ui.kit.pictures import layer_uri
 from poolformer_demo.ui.kit.view import Session
-from poolformer_demo.ui.tabs.compare import page as compare_module
-from poolformer_demo.ui.tabs.compare import view as present_compare
-from poolformer_demo.ui.tabs.compare.page import CompareTab
+from poolformer_demo.ui.tabs.explain import api as explain_api
 from poolformer_demo.ui.tabs.explain import page as explain_module
 from poolformer_demo.ui.tabs.explain import timing as explain_timing
 from poolformer_demo.ui.tabs.explain import trust as present_trust
 from poolformer_demo.ui.tabs.explain import view as present_explain
-from poolformer_demo.ui.tabs.explain.page import JOINED, ExplainTab
+from poolformer_demo.ui.tabs.explain.page import ExplainTab
+from poolformer_demo.ui.tabs.explain.running import JOINED
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
@@ -66,41 +63,13 @@ SMALL = {
     "occlusion": OcclusionSettings(window=32, stride=32, perturbations_per_eval=4),
 }
 FAITH = FaithfulnessSettings(steps=5, random_orders=2, batch_size=16)
-
-
-def decode(uri: str) -> Image.Image:
-    header, payload = uri.split(",", 1)
-    assert header in ("data:image/png;base64", "data:image/jpeg;base64", "data:image/webp;base64"), header
-    return Image.open(io.BytesIO(base64.b64decode(payload)))
-
-
-def images(page: str, css_class: str) -> list[tuple[str, str]]:
-    """(class attribute, src) of every <img> whose class list includes `css_class`."""
-    found = re.findall(r'<img class="([^"]*)"[^>]* src="([^"]+)"', page)
-    return [(classes, src) for classes, src in found if css_class in classes.split()]
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def session_for(cache, path: Path, variant: str) -> Session:
-    analysis = analyze(str(path), variant, cache=cache, feature_views=False)
-    return Session(str(path), image_key(path), variant, analysis.labels, analysis.target.index)
-
-
-def skipped(value) -> bool:
-    return value == gr.skip()
-
-
-@pytest.fixture(scope="module")
-def star_session(app_cache) -> Session:
-    return session_for(app_cache, STAR, "shapes")
-
-
-@pytest.fixture(scope="module")
-def photo_session(app_cache) -> Session:
-    return session_for(app_cache, PHOTO, "s12")
+# What a method's AUCs against the random mean imply: (deletion lower, insertion higher) -> verdict.
+IMPLIED_VERDICT = {
+    (True, True): "beats random on both",
+    (True, False): "beats random on deletion only",
+    (False, True): "beats random on insertion only",
+    (False, False): "no better than random",
+}
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +102,7 @@ def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
 
 def test_settings_table_states_each_methods_settings_and_its_expected_time():
     table = present_explain.settings_markdown()
-    ig = explain_timing.S12_SECONDS["ig"]
+    ig = explain_timing.timings().seconds["ig"]
     assert (
         f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | "
         f"{explain_timing.seconds_text(ig)} |" in table
@@ -318,7 +287,7 @@ def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, sta
         calls.append(args)
         return explain(*args, **kwargs)
 
-    monkeypatch.setattr(explain_module, "explain", recording)
+    monkeypatch.setattr(explain_api, "explain", recording)
     # Long enough that the second page arrives while the first one's computation runs.
     slower = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=60, internal_batch_size=1)}
     tab = ExplainTab(app_cache, settings=slower, refresh_s=0.02)
@@ -348,7 +317,7 @@ def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cach
     status, page, shown = tab.show_cams(photo_session, None)
     assert status == "" and shown == photo_session
     ((options, analysis),) = made
-    assert options["feature_views"] is False and analysis.target.index == photo_session.target
+    assert analysis.target.index == photo_session.target
 
     layers = images(page, "pf-camfam")
     assert len(layers) == len(CAM_METHODS) * 4
@@ -408,7 +377,7 @@ def test_stopping_the_attributions_ends_their_computation(app_cache, star_sessio
             ended.append(exc)
             raise
 
-    monkeypatch.setattr(explain_module, "explain", recording)
+    monkeypatch.setattr(explain_api, "explain", recording)
     slow = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=300, internal_batch_size=1)}
     tab = ExplainTab(app_cache, settings=slow, refresh_s=0.02)
     run = tab.run_attributions(star_session, ["ig"], 4)
@@ -488,44 +457,6 @@ def test_sections_say_what_is_missing_instead_of_running(tab, star_session):
 
 
 # ---------------------------------------------------------------------------------------------
-# Compare
-# ---------------------------------------------------------------------------------------------
-
-
-def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_cache, star_session, monkeypatch):
-    made = []
-
-    def recording(*args, **kwargs):
-        made.append(compare(*args, **kwargs))
-        return made[-1]
-
-    monkeypatch.setattr(compare_module, "compare", recording)
-    outputs = list(CompareTab(app_cache, refresh_s=0.02).run_compare(star_session, None, ["shapes", "s24", "s12"]))
-    status, page = outputs[-1]
-    assert "Done: 2 of 3 models" in status
-    # The menu's order, whichever order the boxes were ticked in.
-    assert re.findall(r'<section class="pf-variant[^"]*" data-variant="(\w+)"', page) == ["s12", "shapes"]
-    # A model without weights gets a line above the columns, not a column of its own.
-    assert "Not run: PoolFormer-S24, whose weights are not on this server" in text_of(page)
-    (comparison,) = made
-    assert [run.variant.name for run in comparison.runs] == ["s12", "shapes"]
-    for run in comparison.runs:
-        column = re.search(rf'data-variant="{run.variant.name}">(.*?)</section>', page).group(1)
-        rows = re.findall(r'<tr(?: class="pf-target")?><td>(\d)</td><td>([^<]*)</td>', column)
-        assert [(int(rank), html.unescape(label)) for rank, label in rows] == [
-            (rank, p.label) for rank, p in enumerate(run.predictions, start=1)
-        ]
-        (heat,) = [src for _, src in images(column, "pf-heat")]
-        np.testing.assert_array_equal(np.asarray(decode(heat)), render.heatmap(run.cam_raw))
-        assert f"Analysis took {run.seconds:.2f} s" in text_of(column)
-
-
-def test_compare_without_an_image_says_so(app_cache):
-    status, page = list(CompareTab(app_cache).run_compare(None, None, ["s12", "shapes"]))[-1]
-    assert present_compare.NO_IMAGE in html.unescape(status) and skipped(page)
-
-
-# ---------------------------------------------------------------------------------------------
 # The app and its endpoints
 # ---------------------------------------------------------------------------------------------
 
@@ -577,7 +508,11 @@ def test_explain_endpoint_gives_each_map_its_settings_and_faithfulness(client):
     assert set(faithfulness) >= {"gradcam", "ig", "occlusion", "random", "steps", "substrate", "plot"}
     assert faithfulness["random"]["orders"] == 3 and "deletion_auc_std" in faithfulness["random"]
     assert len(faithfulness["ig"]["deletion_curve"]) == faithfulness["steps"] + 1
-    assert faithfulness["gradcam"]["verdict"].startswith(("beats", "no better"))
+    random = faithfulness["random"]
+    for name in ("gradcam", "ig", "occlusion"):
+        entry = faithfulness[name]
+        below, above = entry["deletion_auc"] < random["deletion_auc"], entry["insertion_auc"] > random["insertion_auc"]
+        assert entry["verdict"] == IMPLIED_VERDICT[below, above]
 
 
 def test_explain_endpoint_on_s12_sends_arrays_only_when_asked(client):
@@ -621,38 +556,14 @@ def test_sanity_endpoint_gives_the_cores_rank_correlations_verdict_and_maps(clie
     assert result["reading"].split(". ")[-2:] == present_trust.sanity_reading(core).split(". ")[-2:]
 
 
-def test_compare_endpoint_keeps_the_order_given_and_reports_a_model_without_weights(client):
-    from gradio_client import handle_file
-
-    result = client.predict(handle_file(str(STAR)), ["shapes", "s24", "s12"], "", api_name="/compare")
-    assert [v["variant"] for v in result["variants"]] == ["shapes", "s24", "s12"]
-    assert "not available" in result["variants"][1]["error"]
-    shapes, _, s12 = result["variants"]
-    assert shapes["top_k"][0]["label"] == "star" and len(s12["top_k"]) == 5
-    assert np.asarray(shapes["gradcam"]).shape == (4, 4) and np.asarray(s12["gradcam"]).shape == (7, 7)
-    assert decode(s12["gradcam_picture"]).size == (7, 7) and decode(s12["crop"]).size == (224, 224)
-    assert s12["seconds"] > 0
-
-
 # ---------------------------------------------------------------------------------------------
 # In a browser
 # ---------------------------------------------------------------------------------------------
-
-CHROMIUM = Path("/usr/bin/chromium")
-ERROR_TOAST = '[data-testid="toast-body"].error'
-TIMEOUT_MS = 60_000
 
 
 def loaded(selector: str, count: int) -> str:
     found = f"Array.from(document.querySelectorAll('{selector}'))"
     return f"{found}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
-
-
-def wait_until(page, condition: str, what: str) -> None:
-    page.wait_for_function(f"() => ({condition}) || document.querySelector('{ERROR_TOAST}')", timeout=TIMEOUT_MS)
-    toasts = page.locator(ERROR_TOAST)
-    if toasts.count():
-        pytest.fail(f"The page showed an error while waiting for {what}: {toasts.first.inner_text()!r}")
 
 
 def visible_src(page, selector: str) -> list[str]:
@@ -663,45 +574,37 @@ def visible_src(page, selector: str) -> list[str]:
 
 
 @pytest.mark.browser
-def test_explain_tab_in_a_browser_cams_attributions_and_faithfulness_on_the_shapes_model(served):
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`.")
-    from playwright.sync_api import sync_playwright
+def test_explain_tab_in_a_browser_cams_attributions_and_faithfulness_on_the_shapes_model(served, browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(served[1])
+        page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+        wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "top-5")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
+        page.get_by_role("tab", name="Explain").click()
+        wait_until(page, loaded("#cam-family img.pf-camfam", 20), "the CAM family")
+        assert "star" in page.locator("#explain-source").inner_text()
+        assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-gradcam"] * 4
+        page.locator("#cam-method").get_by_label("LayerCAM").check()
+        wait_until(page, "document.documentElement.dataset.pfCam === 'layercam'", "the method switch")
+        assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-layercam"] * 4
+
+        page.locator("#attributions-button").click()
+        wait_until(page, loaded("#attributions img.pf-heat", 4), "the attributions")
+        assert page.locator("#attributions figure").count() == 4
+        page.locator("#faithfulness-button").click()
+        wait_until(
+            page,
+            f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
+            "the faithfulness table",
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(served[1])
-            page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
-            wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "top-5")
-
-            page.get_by_role("tab", name="Explain").click()
-            wait_until(page, loaded("#cam-family img.pf-camfam", 20), "the CAM family")
-            assert "star" in page.locator("#explain-source").inner_text()
-            assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-gradcam"] * 4
-            page.locator("#cam-method").get_by_label("LayerCAM").check()
-            wait_until(page, "document.documentElement.dataset.pfCam === 'layercam'", "the method switch")
-            assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-layercam"] * 4
-
-            page.locator("#attributions-button").click()
-            wait_until(page, loaded("#attributions img.pf-heat", 4), "the attributions")
-            assert page.locator("#attributions figure").count() == 4
-            page.locator("#faithfulness-button").click()
-            wait_until(
-                page,
-                f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
-                "the faithfulness table",
-            )
-            rows = page.locator("#faithfulness tbody tr")
-            assert rows.count() == 5 and "random" in rows.nth(4).inner_text()
-            broken = page.evaluate(
-                "Array.from(document.querySelectorAll('#cam-family img, #attributions img, #faithfulness img'))"
-                ".filter(i => !i.complete || i.naturalWidth === 0).length"
-            )
-            assert broken == 0
-            assert page.locator(ERROR_TOAST).count() == 0
-        finally:
-            browser.close()
+        rows = page.locator("#faithfulness tbody tr")
+        assert rows.count() == 5 and "random" in rows.nth(4).inner_text()
+        broken = page.evaluate(
+            "Array.from(document.querySelectorAll('#cam-family img, #attributions img, #faithfulness img'))"
+            ".filter(i => !i.complete || i.naturalWidth === 0).length"
+        )
+        assert broken == 0
+        assert_no_error_toast(page, "after the faithfulness table")
+    finally:
+        page.close()

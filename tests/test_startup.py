@@ -19,6 +19,7 @@ def offline_app(tmp_path):
         yield url, seconds
 
 
+@pytest.mark.slow
 def test_offline_start_serves_a_usable_page_with_the_shapes_model(offline_app):
     from gradio_client import Client, handle_file
 
@@ -34,6 +35,7 @@ def test_offline_start_serves_a_usable_page_with_the_shapes_model(offline_app):
     assert result[0]["label"] == "star"
 
 
+@pytest.mark.slow
 def test_the_app_imports_no_heavy_library_that_the_bare_imports_do_not():
     """captum, matplotlib, scipy and grad-cam load with the first computation that needs them."""
     import subprocess

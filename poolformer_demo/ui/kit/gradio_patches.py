@@ -1,4 +1,11 @@
-"""Gradio components set up the way every tab of this app needs them."""
+"""Every place this app reaches into Gradio's internals, each with the reason it must.
+
+Endpoints that take an image stay hidden-button events (`gr.Button(visible=False).click(...,
+api_name=...)`) rather than `gr.api`: `gr.api` runs with preprocessing off and an untyped `Api`
+component, so an uploaded file reaches the handler as a FileData dict instead of a path, and the
+API page and the MCP server no longer describe that input as a file to upload (an MCP client
+could not send an image by URL).
+"""
 
 from __future__ import annotations
 
@@ -23,4 +30,15 @@ def hand_over_undecoded(component: gr.Image) -> gr.Image:
         return str(payload.path)
 
     component.preprocess = preprocess
+    return component
+
+
+def accept_any_text(component: gr.Dropdown, description: str) -> gr.Dropdown:
+    """Describe a dropdown to API clients as free text.
+
+    A dropdown whose choices are filled per request would be described to programs as an enum of
+    the choices it had when the app was built (none); `allow_custom_value` accepts any text, but
+    Gradio has no public switch for what its API page says, so the component's `api_info` is replaced.
+    """
+    component.api_info = lambda: {"type": "string", "description": description}
     return component

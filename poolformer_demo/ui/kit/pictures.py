@@ -43,13 +43,11 @@ def image_key(path: str | Path) -> str:
 
 
 def feature_pictures(analysis: Analysis) -> FeaturePictures:
-    if any(stage.views is None for stage in analysis.stages):
-        raise ValueError("this analysis was made without feature views")
+    views = [render.feature_views(stage.activation) for stage in analysis.stages]
     return FeaturePictures(
         crop=render.data_uri(analysis.input_image, "jpeg"),
         views={
-            view: tuple(render.data_uri(getattr(stage.views, view)) for stage in analysis.stages)
-            for view in FEATURE_VIEWS
+            view: tuple(render.data_uri(getattr(stage_views, view)) for stage_views in views) for view in FEATURE_VIEWS
         },
         captions=tuple(stage.caption for stage in analysis.stages),
     )
@@ -87,28 +85,13 @@ class LruStore:
             return len(self._items)
 
 
+# Layers over a photograph: WebP keeps the alpha channel at a fraction of PNG's bytes.
 LAYER_FORMAT = "webp"
-
-
 LAYER_QUALITY = 85
-
-
-def _opacity(strength: np.ndarray) -> np.ndarray:
-    """An alpha channel from a strength in [0, 1]; the square root keeps a map's weaker half visible."""
-    return np.rint(255 * np.sqrt(np.clip(strength, 0.0, 1.0))).astype(np.uint8)
-
-
-def _signed_colors(values: np.ndarray, limit: float) -> np.ndarray:
-    """RGBA: the diverging colour of each value, and an opacity that grows with |value|, so the crop
-    shows through where a map says nothing."""
-    values = np.asarray(values, dtype=np.float32)
-    scaled = np.clip(values / limit, -1.0, 1.0) if limit > 0 else np.zeros_like(values)
-    rgb = render.apply_colormap(0.5 + 0.5 * scaled, render.DIVERGING_CMAP)
-    return np.dstack([rgb, _opacity(np.abs(scaled))])
 
 
 def layer_uri(values: np.ndarray, limit: float | None = None) -> tuple[str, float]:
     """A map the crop's size coloured on the diverging scale (red at +limit, blue at -limit, clear at
     0; default limit: the 99th percentile of |values|), as a data URI, and the limit used."""
     limit = render.diverging_limit(values) if limit is None else float(limit)
-    return render.data_uri(_signed_colors(values, limit), LAYER_FORMAT, LAYER_QUALITY), limit
+    return render.data_uri(render.signed_layer(values, limit), LAYER_FORMAT, LAYER_QUALITY), limit

@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ...errors import without_paths
+from ...labels import display_names, prediction_json  # noqa: F401 - the tabs name classes as the core does
 from ...variants import STAGE_COUNT, VARIANTS
 
 DEEPEST_STAGE = STAGE_COUNT
@@ -33,30 +33,8 @@ class Session:
     target: int
 
 
-@lru_cache(maxsize=8)
-def display_names(labels: tuple[str, ...]) -> tuple[str, ...]:
-    """Class names as shown in menus and in the top-5 list, made unique.
-
-    ImageNet names two classes "crane" (the bird and the machine); a dict keyed by name, as the
-    Label component needs, would merge them, so repeated names get their class index appended.
-    """
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[label] = counts.get(label, 0) + 1
-    return tuple(label if counts[label] == 1 else f"{label} (class {i})" for i, label in enumerate(labels))
-
-
 def joined(values) -> str:
     return " · ".join(str(v) for v in values)
-
-
-def prediction_json(prediction, labels: tuple[str, ...]) -> dict:
-    """One prediction for programs, named as the page names it."""
-    return {
-        "index": prediction.index,
-        "label": display_names(labels)[prediction.index],
-        "probability": prediction.probability,
-    }
 
 
 NOT_HERE = "weights not on this server"

@@ -147,7 +147,8 @@ class CompareTab:
                 status = gr.HTML("", elem_id="compare-status")
                 columns = gr.HTML(view.compare_html(), elem_id="comparison")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown).
+        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
+        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
         api_variants = gr.CheckboxGroup(list(VARIANTS), value=["s12", "m36"], visible=False)
         api_target = gr.Textbox("", visible=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
 from ....errors import WeightsUnavailableError
-from ....exports import prediction_json
+from ....labels import prediction_json
 from ....weights import WEIGHTS_HELP
 from ...kit.view import Session, cam_scale_html, md
 

@@ -4,14 +4,12 @@ Four sections: the CAM family at every stage (from one analysis; the method is s
 browser), pixel attributions side by side (captum), their faithfulness against random maps, and
 the cascading-randomisation sanity check. The long ones run in a thread of their own
 (`background.run_in_background`) so the page shows their progress and its Stop button ends them.
-The `/explain` endpoint gives programs the same explanations of any image as JSON.
+The `/explain` and `/sanity` endpoints (api.py) give programs the same explanations of any image as JSON.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import closing
 from pathlib import Path
 
 import gradio as gr
@@ -21,17 +19,19 @@ from ....analysis import analyze, model_inputs
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
 from ....control import cores
-from ....explanation import explain, score_faithfulness
+from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.background import REFRESH_S, SharedRuns, run_in_background
-from ...kit.errors import failure_message, user_error
+from ...kit.background import REFRESH_S, SharedRuns
+from ...kit.errors import failure_message
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.pictures import LruStore, image_key
-from ...kit.view import STOPPED, Session, counted, failure_html, message_html, progress_html, stage_choices, status_html
+from ...kit.pictures import LruStore
+from ...kit.view import STOPPED, Session, counted, failure_html, message_html, stage_choices
 from . import trust, view
+from .api import ExplainEndpoints
+from .running import follow
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
@@ -40,11 +40,11 @@ SHARED_KEPT = 16
 # The JSON answers of /explain, pictures encoded (each a few hundred KB).
 API_ANSWERS_KEPT = 16
 NO_METHOD = "Tick at least one method."
-JOINED = "The same explanation is being computed for another visitor; you get its answer as soon as it is done…"
 
 
-class ExplainTab:
-    """The tab's handlers, bound to the model cache and the explanation settings the app was built with.
+class ExplainTab(ExplainEndpoints):
+    """The tab's handlers and layout (its endpoints come from ExplainEndpoints), bound to the model
+    cache and the explanation settings the app was built with.
 
     `settings` replaces the pixel methods' defaults (per method, as for `explain`), `faithfulness`
     the deletion/insertion settings; tests pass small ones.
@@ -66,130 +66,12 @@ class ExplainTab:
         self.api_answers = LruStore(API_ANSWERS_KEPT)
 
     # -----------------------------------------------------------------------------------------
-    # The computations behind the page and the API
+    # The computations behind the page
     # -----------------------------------------------------------------------------------------
-
-    def _explain(self, image, variant: str, target, methods, stage: int, faithfulness: bool = False, **progress):
-        return explain(
-            image,
-            get_variant(variant).name,
-            target=target,
-            methods=methods,
-            stage=stage,
-            settings=self.settings,
-            faithfulness=faithfulness,
-            faithfulness_settings=self.faithfulness,
-            cache=self.cache,
-            **progress,
-        )
 
     def _crop(self, image, variant: str):
         loaded = self.cache.get(variant)
         return crop_image(model_inputs(loaded, prepare_image(image).image)[0], loaded.processor)
-
-    # -----------------------------------------------------------------------------------------
-    # The named endpoint for programs
-    # -----------------------------------------------------------------------------------------
-
-    def explain_prediction(
-        self,
-        image: str | None,
-        variant: str = DEFAULT_VARIANT,
-        target: str | None = None,
-        methods: list[str] | None = None,
-        stage: int = STAGE_COUNT,
-        faithfulness: bool = False,
-        arrays: bool = False,
-    ):
-        """Explain one prediction of a PoolFormer model several ways, optionally scoring how faithful each one is.
-
-        Args:
-            image: the picture to explain.
-            variant: s12, s24, s36, m36, m48 or shapes.
-            target: the class to explain (a name or an index); empty means the top prediction.
-            methods: any of gradcam, hirescam, gradcampp, xgradcam, layercam (CAMs at `stage`), ig (Integrated
-                Gradients), smoothgrad, occlusion; empty means gradcam, ig, smoothgrad, occlusion.
-            stage: the stage (1-4) the CAM methods are taken at.
-            faithfulness: also compute deletion and insertion AUCs for every method and random maps.
-            arrays: also return each map as a float32 .npy data URI, and the raw CAMs of every stage.
-
-        Returns JSON: the target and top-5; per method its settings, seconds, colour-scale limit, summary (min, max,
-        sum, peak) and picture (data URI, diverging colours, white at 0); the five CAMs of every stage as pictures;
-        with faithfulness, per method the deletion and insertion AUCs and curves against the random baseline.
-        """
-        try:
-            names = parse_methods(methods or list(DEFAULT_METHODS))
-            name, target, stage, faithfulness = (
-                get_variant(variant).name,
-                target or None,
-                int(stage),
-                bool(faithfulness),
-            )
-            key = self._explain_key(image, name, target, names, stage, faithfulness)
-            answer = self.api_answers.get((key, bool(arrays)))
-            if answer is not None:
-                return answer
-
-            def compute(progress, should_stop):
-                return self._explain(image, name, target, names, stage, faithfulness, should_stop=should_stop)
-
-            explanation = self.shared.answer(key, compute)
-            report = None
-            if explanation.faithfulness is not None:
-                plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
-                report = trust.faithfulness_api(explanation.faithfulness, plot)
-            answer = view.explain_api(
-                explanation,
-                view.attribution_pictures(explanation),
-                view.cam_family_pictures(explanation.analysis),
-                arrays=bool(arrays),
-                faithfulness=report,
-            )
-            self.api_answers.put((key, bool(arrays)), answer)
-            return answer
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            raise user_error(exc) from None
-
-    def check_sanity(
-        self,
-        image: str | None,
-        variant: str = DEFAULT_VARIANT,
-        target: str | None = None,
-        method: str = DEFAULT_CAM,
-        stage: int = STAGE_COUNT,
-    ):
-        """Re-initialise a copy of the model from the top layer down and explain the same class again at each step.
-
-        Args:
-            image: the picture to explain.
-            variant: s12, s24, s36, m36, m48 or shapes.
-            target: the class to explain (a name or an index); empty means the top prediction.
-            method: gradcam, hirescam, gradcampp, xgradcam or layercam (one step per block), or ig, smoothgrad or
-                occlusion (one step per stage, a full attribution each: slow).
-            stage: the stage (1-4) the CAM methods are taken at.
-
-        Returns JSON: per step the layers re-initialised, the Spearman rank correlation of the map with the trained
-        model's, what the partly randomised model predicts, and the map (data URI); `baseline`: rho and SSIM of the
-        trained map with fully randomised models' maps and between those (the null), and the `verdict` (passes,
-        fails or inconclusive); a reading of the result. The served model is never changed.
-        """
-        from ....sanity import cascading_randomization
-
-        try:
-            (method,) = parse_methods([method or DEFAULT_CAM])
-            with cores.lease():
-                check = cascading_randomization(
-                    image,
-                    get_variant(variant).name,
-                    method=method,
-                    stage=int(stage),
-                    target=target or None,
-                    settings=self.settings,
-                    cache=self.cache,
-                )
-            return trust.sanity_api(check, trust.sanity_pictures(check))
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            raise user_error(exc) from None
 
     # -----------------------------------------------------------------------------------------
     # Page handlers: a failure is said above its section and leaves the last pictures in place
@@ -204,12 +86,6 @@ class ExplainTab:
         return session.image, session.variant, session.target
 
     @staticmethod
-    def _explain_key(image, variant: str, target, names: tuple[str, ...], stage: int, faithfulness: bool) -> tuple:
-        """What names one explanation: the image's content, not its file (every upload is a new file)."""
-        content = image_key(image) if isinstance(image, str) and Path(image).is_file() else image
-        return (content, variant, target, names, stage, faithfulness)
-
-    @staticmethod
     def _key(session: Session, stage: int) -> tuple:
         return (session.image_key or session.image, session.variant, session.target, int(stage))
 
@@ -221,32 +97,13 @@ class ExplainTab:
         try:
             image, variant, target = self._session_inputs(session)
             with cores.lease():
-                analysis = analyze(image, variant, target=target, cache=self.cache, feature_views=False)
+                analysis = analyze(image, variant, target=target, cache=self.cache)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
 
     def _follow(self, compute: Callable, started_text: str, key=None) -> Iterator[tuple[str, object]]:
-        """Run `compute(progress, should_stop)` in the background: ("status", HTML) for the status
-        line (None: leave it), then ("done", result). Closing it stops the computation. With a
-        `key`, the computation is shared with every request for the same key (`SharedRuns`)."""
-        started = time.monotonic()
-        yield "status", status_html(started_text)
-        running = (
-            run_in_background(compute, self.refresh_s)
-            if key is None
-            else self.shared.follow(key, compute, self.refresh_s)
-        )
-        with closing(running) as events:
-            for kind, value in events:
-                if kind == "joined":
-                    yield "status", status_html(JOINED)
-                elif kind == "progress":
-                    yield "status", progress_html(*value, time.monotonic() - started)
-                elif kind == "idle":
-                    yield "status", None
-                else:
-                    yield "done", value
+        return follow(compute, started_text, self.refresh_s, self.shared, key)
 
     @staticmethod
     def _status(value) -> object:
@@ -463,7 +320,8 @@ class ExplainTab:
             sanity_status = gr.HTML("", elem_id="sanity-status")
             sanity = gr.HTML(trust.sanity_html(), elem_id="sanity")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown).
+        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
+        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
         api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
         api_target = gr.Textbox("", visible=False)

@@ -3,7 +3,11 @@ the work each setting asks for. Nothing here imports Gradio."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 from ....attributions import (
     DEFAULT_SETTINGS,
@@ -12,21 +16,31 @@ from ....attributions import (
     SmoothGradSettings,
     occlusion_geometry,
 )
-from ....variants import HUB_VARIANTS
+from ....variants import ASSETS_DIR, HUB_VARIANTS
 
-# Seconds with the default settings on PoolFormer-S12 at 224 px, through the /explain and /sanity
-# endpoints of the app served as app.py serves it on two CPU cores (one core per request, so two
-# requests run at once), nothing else running; median of 3. When other work shares the cores the
-# same runs took several times longer.
-S12_SECONDS = {"ig": 3.2, "smoothgrad": 2.4, "occlusion": 6.8}
+TIMINGS_PATH = ASSETS_DIR / "timings.json"
 
 
-S12_FAITHFULNESS_SECONDS = 12.0
-"""Deletion and insertion for four maps and the random baseline (20 steps, 3 random orders)."""
+@dataclass(frozen=True)
+class Timings:
+    """Measured seconds of the explanations on one variant, as `assets/timings.json` records them
+    (`how` says how they were measured; benchmarks/bench_explain.py measures the methods again)."""
+
+    variant: str
+    crop_px: int
+    how: str
+    seconds: dict[str, float]
+    """Per pixel method with its default settings; "faithfulness" (deletion and insertion of
+    `faithfulness["maps"]` maps and the random baseline); "sanity_cam" (the sanity check of a CAM)."""
+    faithfulness: dict[str, int]
+    """The work the faithfulness time was measured on: maps, steps, random_orders."""
+    sanity_cam_steps: int
+    """The steps of that sanity check, one forward and backward pass each."""
 
 
-S12_SANITY_CAM_SECONDS = 1.8
-"""The sanity check of a CAM method: 17 steps, each one forward and backward pass."""
+@lru_cache(maxsize=1)
+def timings(path: Path = TIMINGS_PATH) -> Timings:
+    return Timings(**json.loads(Path(path).read_text()))
 
 
 BUSY_NOTE = "on a server with two CPU cores and nothing else running; a busy server takes longer"
@@ -36,8 +50,10 @@ def seconds_text(value: float) -> str:
     return f"about {value:.0f} s" if value >= 2 else f"about {value:.1f} s"
 
 
-def model_passes(method: str, settings, crop: int = 224) -> int:
-    """How many images a pixel method sends through the model with `settings` (its cost)."""
+def model_passes(method: str, settings, crop: int | None = None) -> int:
+    """How many images a pixel method sends through the model with `settings` (its cost) on a square
+    crop of `crop` px (default: the crop the times were measured on)."""
+    crop = crop or timings().crop_px
     if isinstance(settings, IntegratedGradientsSettings):
         return settings.n_steps
     if isinstance(settings, SmoothGradSettings):
@@ -49,10 +65,10 @@ def model_passes(method: str, settings, crop: int = 224) -> int:
 
 
 def expected_seconds(method: str, settings) -> float:
-    """The time a pixel method with `settings` should take on S12 on two cores: the measured time of
-    its defaults, scaled by the number of images it sends through the model."""
+    """The time a pixel method with `settings` should take on the measured variant (S12) on two cores:
+    the measured time of its defaults, scaled by the number of images it sends through the model."""
     default = DEFAULT_SETTINGS[method]
-    return S12_SECONDS[method] * model_passes(method, settings) / model_passes(method, default)
+    return timings().seconds[method] * model_passes(method, settings) / model_passes(method, default)
 
 
 def slowdown_text() -> str:

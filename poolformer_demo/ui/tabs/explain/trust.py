@@ -11,12 +11,12 @@ from dataclasses import asdict
 from .... import plots, render
 from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES
 from ....cams import CAM_METHODS
-from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings
+from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings, verdict
 from ....sanity import ALIKE, CHANCE_FLOOR, SanityCheck, default_granularity, null_models, step_count
 from ....variants import HUB_VARIANTS, Variant
 from ...kit.pictures import layer_uri
 from ...kit.view import legend_html
-from .timing import BUSY_NOTE, S12_FAITHFULNESS_SECONDS, S12_SANITY_CAM_SECONDS, expected_seconds, seconds_text
+from .timing import BUSY_NOTE, expected_seconds, seconds_text, timings
 
 # ---------------------------------------------------------------------------------------------
 # Faithfulness
@@ -35,10 +35,11 @@ FAITHFULNESS_HINT = (
 
 
 def faithfulness_seconds(maps: int, settings: FaithfulnessSettings) -> float:
-    """Expected time on S12 (2 cores), scaled from four maps and the default settings."""
-    default = FaithfulnessSettings()
+    """Expected time on S12 (2 cores), scaled from the work the time was measured on."""
+    measured = timings()
+    work = measured.faithfulness
     images = (maps + settings.random_orders) * (settings.steps - 1)
-    return S12_FAITHFULNESS_SECONDS * images / ((4 + default.random_orders) * (default.steps - 1))
+    return measured.seconds["faithfulness"] * images / ((work["maps"] + work["random_orders"]) * (work["steps"] - 1))
 
 
 def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) -> str:
@@ -47,20 +48,6 @@ def faithfulness_intro(settings: FaithfulnessSettings = FaithfulnessSettings()) 
         f"{settings.batch_size} images per pass: {seconds_text(faithfulness_seconds(4, settings))} for four maps "
         f"on S12 ({BUSY_NOTE})."
     )
-
-
-def verdict(report: FaithfulnessReport, name: str) -> str:
-    """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
-    curves, random = report.methods[name], report.random.mean
-    deletion = curves.deletion_auc < random.deletion_auc
-    insertion = curves.insertion_auc > random.insertion_auc
-    if deletion and insertion:
-        return "beats random on both"
-    if deletion:
-        return "beats random on deletion only"
-    if insertion:
-        return "beats random on insertion only"
-    return "no better than random"
 
 
 def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
@@ -160,7 +147,9 @@ def sanity_expected_text(method: str, settings: Mapping[str, object] | None = No
     # The trained model, every step, and the other fully randomised models of the baseline.
     explanations = 1 + steps + null_models(method) - 1
     if method in CAM_METHODS:
-        each = S12_SANITY_CAM_SECONDS / (1 + step_count(S12.depths, "block"))
+        # The measured time covers the trained model and every step of S12's check: one pass each.
+        measured = timings()
+        each = measured.seconds["sanity_cam"] / (1 + measured.sanity_cam_steps)
         unit = "passes"
     else:
         chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}[method]

@@ -33,7 +33,7 @@ from ....cams import CAM_METHODS, DEFAULT_CAM
 from ....explanation import Explanation
 from ...kit.pictures import layer_uri
 from ...kit.view import STAGES, Session, cam_scale_html, display_names, legend_html, md, prediction_json
-from .timing import BUSY_NOTE, expected_seconds, seconds_text, slowdown_text
+from .timing import BUSY_NOTE, expected_seconds, seconds_text, slowdown_text, timings
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
     pass
@@ -166,10 +166,11 @@ def _settings_text(method: str, settings) -> str:
             f"signed gradients, seed {settings.seed}"
         )
     if isinstance(settings, OcclusionSettings):
-        window, stride = occlusion_geometry(settings, (224, 224))
+        crop = timings().crop_px
+        window, stride = occlusion_geometry(settings, (crop, crop))
         fill = "the mean colour" if settings.baseline == "zeros" else "black"
         return (
-            f"{window}×{window} px patch of {fill}, stride {stride} px (at 224 px), "
+            f"{window}×{window} px patch of {fill}, stride {stride} px (at {crop} px), "
             f"{settings.perturbations_per_eval} patches per pass"
         )
     raise ValueError(f"no pixel method {method!r}")
@@ -308,8 +309,8 @@ def explain_api(
     result = {
         "variant": analysis.variant.name,
         "weights_source": analysis.weights_source,
-        "target": prediction_json(analysis.target, analysis.labels),
-        "top_k": [prediction_json(p, analysis.labels) for p in analysis.predictions],
+        "target": prediction_json(analysis.target),
+        "top_k": [prediction_json(p) for p in analysis.predictions],
         "crop_size": [analysis.input_image.height, analysis.input_image.width],
         "crop": pictures["crop"],
         "colour_scale": SCALE_NOTE,

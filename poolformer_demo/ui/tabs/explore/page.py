@@ -18,7 +18,7 @@ from ....control import cores
 from ....variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
 from ....weights import ModelCache
 from ...kit.errors import failure_message, user_error
-from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.gradio_patches import accept_any_text, hand_over_undecoded
 from ...kit.pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
 from ...kit.view import Session, variant_choices
 from . import view as present
@@ -103,7 +103,7 @@ class ExploreTab:
         # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
         features = self.pictures.get((key, name)) if key else None
         with self.computing, cores.lease():
-            analysis = self.analyze(image, name, target=target, cache=self.cache, feature_views=features is None)
+            analysis = self.analyze(image, name, target=target, cache=self.cache)
         if features is None:
             features = feature_pictures(analysis)
             if key:
@@ -290,10 +290,7 @@ class ExploreTab:
                         elem_id="target",
                     )
                     # Its choices are filled per analysis; API callers may pass any class name or index.
-                    target.api_info = lambda: {
-                        "type": "string",
-                        "description": "a class name or index; empty for the top class",
-                    }
+                    accept_any_text(target, "a class name or index; empty for the top class")
                     target_info = gr.Markdown("", elem_id="target-info")
                     facts = gr.Markdown(
                         present.facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
@@ -304,7 +301,8 @@ class ExploreTab:
                         0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
                     )
                     view = gr.Radio(list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
-        # The endpoint for programs: same inputs, the whole analysis as JSON (never shown).
+        # The endpoint for programs: same inputs, the whole analysis as JSON (never shown; a hidden
+        # trigger rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
         api_trigger = gr.Button(visible=False)
         api_predictions = gr.Label(visible=False)
         api_result = gr.JSON(visible=False)

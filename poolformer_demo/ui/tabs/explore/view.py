@@ -224,8 +224,8 @@ def api_result(analysis: Analysis, features: FeaturePictures, heatmaps: tuple[st
     return {
         "variant": analysis.variant.name,
         "weights_source": analysis.weights_source,
-        "target": prediction_json(analysis.target, analysis.labels),
-        "top_k": [prediction_json(p, analysis.labels) for p in analysis.predictions],
+        "target": prediction_json(analysis.target),
+        "top_k": [prediction_json(p) for p in analysis.predictions],
         "crop_size": [analysis.input_image.height, analysis.input_image.width],
         "crop": features.crop,
         "stages": [

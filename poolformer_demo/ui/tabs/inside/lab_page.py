@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import closing
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import Literal
 
 import gradio as gr
 import torch
@@ -31,6 +32,8 @@ from . import lab_view as view
 REFRESH_S = 0.5
 CURVES_EVERY_S = 2.0
 LAB_EVENTS = {"concurrency_id": "lab", "concurrency_limit": 1}
+# The arms as a type: gr.api lists them to API and MCP clients as the values `arms` may take.
+ArmName = Literal[ARM_NAMES]
 
 
 @lru_cache(maxsize=1)
@@ -259,7 +262,7 @@ class LabSection:
     def stopped() -> str:
         return message_html(view.STOPPED)
 
-    def run_ablation_lab(self, arms: list[str] | None = None, steps: int = LIVE_STEPS):
+    def run_ablation_lab(self, arms: list[ArmName] | None = None, steps: int = LIVE_STEPS) -> Iterator[dict]:
         """Train tiny MetaFormers that differ from PoolFormer in one part on the shapes task, and score them.
         One run at a time for the whole server: a call waits in the queue while another runs.
 
@@ -317,12 +320,6 @@ class LabSection:
         )
         stop.click(self.stopped, outputs=progress, cancels=[run_event], queue=False, api_visibility="private")
 
-        api_arms = gr.CheckboxGroup(list(ARM_NAMES), value=list(ARM_NAMES), visible=False)
-        api_steps = gr.Number(self.steps, precision=0, minimum=1, maximum=self.steps, visible=False)
-        api_result = gr.JSON(visible=False)
-        gr.Button(visible=False).click(
-            self.ablation_lab_reference, outputs=api_result, api_name="lab_reference", queue=False
-        )
-        gr.Button(visible=False).click(
-            self.run_ablation_lab, inputs=[api_arms, api_steps], outputs=api_result, api_name="lab_run", **LAB_EVENTS
-        )
+        # Endpoints without components: gr.api types them from the handlers' hints (no image among them).
+        gr.api(self.ablation_lab_reference, api_name="lab_reference", queue=False)
+        gr.api(self.run_ablation_lab, api_name="lab_run", **LAB_EVENTS)

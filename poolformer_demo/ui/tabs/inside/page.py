@@ -12,10 +12,10 @@ from pathlib import Path
 
 import gradio as gr
 
-from ....analysis import Analysis, analyze
 from ....anatomy import BlockAnatomy, block_anatomy
-from ....images import prepare_image
-from ....receptive_field import ReceptiveField, field_geometry, receptive_field
+from ....comparison import KnockoutComparison, compare_knockout
+from ....knockouts import Knockouts
+from ....receptive_field import ReceptiveField, receptive_field
 from ....variants import DEFAULT_VARIANT, get_variant
 from ....weights import ModelCache
 from ...kit.diagram_view import diagram_html
@@ -26,7 +26,6 @@ from . import view
 from .lab_page import LabSection
 
 IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
-NOTHING_KNOCKED_OUT = "Tick at least one part to switch off: token mixing or the channel MLP of a stage."
 # A point in the middle of the picture: where the receptive field starts before any click.
 CENTRE = (0.5, 0.5)
 
@@ -45,25 +44,12 @@ class InsideTab:
         anatomy = block_anatomy(image, get_variant(variant).name, stage=stage, block=block, cache=self.cache)
         return anatomy, view.anatomy_pictures(anatomy)
 
-    def _knockout(self, image, variant: str, mixer_stages, mlp_stages, target=None) -> tuple[Analysis, Analysis]:
-        knockouts = view.knockouts_from(mixer_stages, mlp_stages)
-        if not knockouts:
-            raise gr.Error(NOTHING_KNOCKED_OUT, print_exception=False)
-        name = get_variant(variant).name
-        prepared = prepare_image(image)
-        before = analyze(prepared, name, target=target, cache=self.cache, feature_views=False)
-        # The same class is explained after the knockout, so the two Grad-CAMs answer one question.
-        after = analyze(
-            prepared, name, target=before.target.index, cache=self.cache, feature_views=False, knockouts=knockouts
-        )
-        return before, after
+    def _knockout(self, image, variant: str, mixer_stages, mlp_stages, target=None) -> KnockoutComparison:
+        knockouts = Knockouts.from_stages(mixer_stages, mlp_stages)
+        return compare_knockout(image, variant, knockouts, target=target, cache=self.cache)
 
-    def _field(self, image, variant: str, stage, y=0, x=0, at=None) -> tuple[ReceptiveField, tuple[int, ...]]:
-        name = get_variant(variant).name
-        field = receptive_field(image, name, stage=stage, y=y, x=x, cache=self.cache, at=at)
-        config = self.cache.get(name).model.config
-        sizes = tuple(field_geometry(config, s).size for s in range(1, len(config.depths) + 1))
-        return field, sizes
+    def _field(self, image, variant: str, stage, y=0, x=0, at=None) -> ReceptiveField:
+        return receptive_field(image, get_variant(variant).name, stage=stage, y=y, x=x, cache=self.cache, at=at)
 
     # -----------------------------------------------------------------------------------------
     # Named endpoints for programs: JSON, pictures as data URIs
@@ -108,7 +94,7 @@ class InsideTab:
         and the deepest stage's Grad-CAM (array and picture). The served model itself is never changed.
         """
         try:
-            return view.knockout_api(*self._knockout(image, variant, mixer_stages, mlp_stages, target or None))
+            return view.knockout_api(self._knockout(image, variant, mixer_stages, mlp_stages, target or None))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -129,7 +115,7 @@ class InsideTab:
         field inside the box, and the theoretical size of every stage.
         """
         try:
-            return view.field_api(*self._field(image, variant, stage, y, x))
+            return view.field_api(self._field(image, variant, stage, y, x))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -163,10 +149,10 @@ class InsideTab:
         """Before and after the knockout, for the class explained on the Explore tab: (status, knockout HTML)."""
         try:
             image, variant = self._session_image(session)
-            before, after = self._knockout(image, variant, mixer_stages, mlp_stages, session.target)
+            comparison = self._knockout(image, variant, mixer_stages, mlp_stages, session.target)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return self._failed(exc, 2)
-        return "", view.knockout_html(before, after)
+        return "", view.knockout_html(comparison)
 
     def show_field(self, session: Session | None, stage: int, point: tuple[float, float] | None):
         """The receptive field at `point` (fractions down and across the crop; default its centre):
@@ -174,10 +160,10 @@ class InsideTab:
         point = tuple(point) if point else CENTRE
         try:
             image, variant = self._session_image(session)
-            field, sizes = self._field(image, variant, stage, at=point)
+            field = self._field(image, variant, stage, at=point)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return self._failed(exc, 3)
-        return "", view.field_html(field, sizes), list(point)
+        return "", view.field_html(field), list(point)
 
     def show_field_at(self, session: Session | None, stage: int, evt: gr.SelectData):
         """A click on the picture: the field of the cell under it, at the same stage."""
@@ -253,7 +239,8 @@ class InsideTab:
 
         LabSection().render()
 
-        # The endpoints for programs: inputs of their own, the result as JSON (never shown).
+        # The endpoints for programs: inputs of their own, the result as JSON (never shown;
+        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
         api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
         api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
         api_stage = gr.Number(1, precision=0, visible=False)

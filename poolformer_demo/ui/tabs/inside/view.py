@@ -15,10 +15,10 @@ import numpy as np
 from .... import plots, render
 from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
-from ....knockouts import Knockouts
+from ....comparison import KnockoutComparison
 from ....receptive_field import ReceptiveField
 from ....variants import PAPER_S12_ABLATIONS, get_variant
-from ...kit.view import Session, display_names, md, stage_choices
+from ...kit.view import Session, display_names, md, prediction_json, stage_choices
 
 # How the effective receptive field's tail is drawn: sqrt keeps the weak edges visible.
 ERF_SCALE = "sqrt"
@@ -184,13 +184,6 @@ def knockout_stage_choices() -> list[tuple[str, str]]:
     return [(label, str(stage)) for label, stage in stage_choices()]
 
 
-def knockouts_from(mixer_stages, mlp_stages) -> Knockouts:
-    """The parts switched off, from two lists of stage numbers (check boxes or API lists)."""
-    return Knockouts(
-        mixer=tuple(int(stage) for stage in mixer_stages or ()), mlp=tuple(int(stage) for stage in mlp_stages or ())
-    )
-
-
 def paper_table_markdown() -> str:
     """The paper's own S12 ablations (Table 5): token mixers and the block without a part."""
     rows = [r for r in PAPER_S12_ABLATIONS if "Table 5" in r.source and r.group != "pool size"]
@@ -204,10 +197,11 @@ def _deepest_cam(analysis: Analysis) -> str:
     return render.data_uri(render.heatmap(analysis.stages[-1].cam_raw))
 
 
-def knockout_html(before: Analysis | None = None, after: Analysis | None = None) -> str:
+def knockout_html(comparison: KnockoutComparison | None = None) -> str:
     """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists."""
-    if before is None or after is None:
+    if comparison is None:
         return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{KNOCKOUT_HINT}</span></p></div>'
+    before, after = comparison.before, comparison.after
     names = display_names(before.labels)
     target = names[before.target.index]
     knocked = after.knockouts.describe()
@@ -248,12 +242,9 @@ def knockout_html(before: Analysis | None = None, after: Analysis | None = None)
 
 
 def _side(analysis: Analysis) -> dict:
-    names = display_names(analysis.labels)
     deepest = analysis.stages[-1]
     return {
-        "top_k": [
-            {"index": p.index, "label": names[p.index], "probability": p.probability} for p in analysis.predictions
-        ],
+        "top_k": [prediction_json(p) for p in analysis.predictions],
         "target_probability": analysis.target.probability,
         "gradcam_stage": deepest.index,
         "gradcam": [[round(float(v), 6) for v in row] for row in deepest.cam_raw],
@@ -262,12 +253,13 @@ def _side(analysis: Analysis) -> dict:
     }
 
 
-def knockout_api(before: Analysis, after: Analysis) -> dict:
+def knockout_api(comparison: KnockoutComparison) -> dict:
     """Both analyses for programs: top-5 and the deepest Grad-CAM, as trained and knocked out."""
+    before, after = comparison.before, comparison.after
     return {
         "variant": before.variant.name,
         "knockouts": {**after.knockouts.as_dict(), "description": after.knockouts.describe()},
-        "target": {"index": before.target.index, "label": display_names(before.labels)[before.target.index]},
+        "target": {"index": before.target.index, "label": before.target.name},
         "crop": render.data_uri(before.input_image, "jpeg"),
         "before": _side(before),
         "after": _side(after),
@@ -288,7 +280,7 @@ def peak_text(field: ReceptiveField) -> str:
     return where + f"{field.peak_distance:.0f} px from the centre of the position's cell."
 
 
-def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...] = ()) -> str:
+def field_html(field: ReceptiveField | None = None) -> str:
     """The effective field over the crop with the theoretical box, clickable: the page's script
     turns a click into a point (fractions down and across) and a cell of the stage's grid."""
     if field is None:
@@ -303,7 +295,7 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
         f"top: {100 * field.y / rows:.4f}%; left: {100 * field.x / cols:.4f}%; "
         f"height: {100 / rows:.4f}%; width: {100 / cols:.4f}%"
     )
-    sizes = ""
+    sizes, stage_sizes = "", field.stage_sizes
     if stage_sizes:
         growth = " → ".join(f"{size} px" for size in stage_sizes)
         sizes = f"<br>Theoretical field of stages 1 to {len(stage_sizes)}: {growth}."
@@ -328,12 +320,12 @@ def field_html(field: ReceptiveField | None = None, stage_sizes: tuple[int, ...]
     )
 
 
-def field_api(field: ReceptiveField, stage_sizes: tuple[int, ...] = ()) -> dict:
+def field_api(field: ReceptiveField) -> dict:
     """The receptive field for programs: the picture as a data URI and the numbers behind it."""
     return {
         **field.summary(),
         "erf_peak": float(field.erf.max()),
-        "theoretical_size_px_by_stage": list(stage_sizes),
+        "theoretical_size_px_by_stage": list(field.stage_sizes),
         "picture": render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg"),
         "seconds": round(field.seconds, 4),
     }
