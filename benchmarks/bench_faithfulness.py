@@ -14,7 +14,8 @@ import time
 import numpy as np
 
 from poolformer_demo import ModelCache
-from poolformer_demo.attributions import METHOD_TITLES, explain
+from poolformer_demo.attributions import METHOD_TITLES
+from poolformer_demo.explanation import explain
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 METHODS = "gradcam,ig,smoothgrad,occlusion"

@@ -23,7 +23,7 @@ from poolformer_demo import ModelCache, analyze
 from poolformer_demo.shapes.arms import ARM_NAMES
 from poolformer_demo.shapes.lab import LIVE_STEPS
 from poolformer_demo.testing import build_checkpoint
-from poolformer_demo.ui.lab import LabSection
+from poolformer_demo.ui.tabs.inside.lab_page import LabSection
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"

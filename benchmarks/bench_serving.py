@@ -185,7 +185,7 @@ def click_to_loaded(url: str, clicks: int) -> float | None:
 
 
 def profile_one_request(demo_cache: ModelCache) -> str:
-    from poolformer_demo.ui.explore import ExploreTab
+    from poolformer_demo.ui.tabs.explore.page import ExploreTab
 
     tab = ExploreTab(demo_cache, shapes_available=False)
     tab.analyze_image(str(PHOTO), "s12")  # warm

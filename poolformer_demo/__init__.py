@@ -1,7 +1,7 @@
 """PoolFormer Explorer: predictions, stage feature maps, the CAM family, attributions and their
 faithfulness, and the inside of the MetaFormer block for PoolFormer models."""
 
-from .analysis import Analysis, FeatureViews, Prediction, StageResult, analyze, resolve_target
+from .analysis import Analysis, Prediction, StageResult, analyze, resolve_target
 from .anatomy import BlockAnatomy, BranchRatio, block_anatomy
 from .cams import CAM_METHODS, CamMethod, grad_cam
 from .errors import (
@@ -17,6 +17,7 @@ from .errors import (
 from .images import PreparedImage, prepare_image
 from .knockouts import Knockouts
 from .receptive_field import ReceptiveField, receptive_field
+from .render import FeatureViews, feature_views
 from .variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, STAGE_COUNT, VARIANTS, Variant, get_variant
 from .weights import LoadedModel, ModelCache, load_model, shared_cache
 
@@ -24,11 +25,12 @@ from .weights import LoadedModel, ModelCache, load_model, shared_cache
 # `import poolformer_demo` stays as quick as the app's start needs.
 _LAZY = {
     "Attribution": "attributions",
-    "Explanation": "attributions",
+    "Explanation": "explanation",
     "IntegratedGradientsSettings": "attributions",
     "OcclusionSettings": "attributions",
     "SmoothGradSettings": "attributions",
-    "explain": "attributions",
+    "explain": "explanation",
+    "score_faithfulness": "explanation",
     "FaithfulnessReport": "faithfulness",
     "FaithfulnessSettings": "faithfulness",
     "evaluate_faithfulness": "faithfulness",
@@ -57,6 +59,7 @@ __all__ = [
     "CamMethod",
     "DEFAULT_VARIANT",
     "FeatureViews",
+    "feature_views",
     "HUB_VARIANTS",
     "ComputationCancelled",
     "ImageInputError",

@@ -10,7 +10,6 @@ needs (see cams.py for the others).
 
 from __future__ import annotations
 
-import difflib
 import time
 from dataclasses import dataclass, field
 
@@ -18,30 +17,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import render
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
-from .errors import UnknownTargetError
+from .device import on_device
 from .images import PreparedImage, crop_image, prepare_image
 from .knockouts import Knockouts, knocked_out
+from .labels import FEW_CLASSES, Prediction, display_names, labels_of, resolve_target  # noqa: F401 - importable from here
 from .variants import Variant
 from .weights import LoadedModel, ModelCache, shared_cache
-
-
-@dataclass(frozen=True)
-class Prediction:
-    index: int
-    label: str
-    probability: float
-
-
-@dataclass(frozen=True)
-class FeatureViews:
-    """Three pictures of one stage's activation: where it responds, how it groups positions
-    (PCA as RGB), and its most active channels."""
-
-    mean: np.ndarray
-    pca: np.ndarray
-    channels: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -49,8 +31,8 @@ class StageResult:
     index: int
     shape: tuple[int, int, int]
     stride: int
-    views: FeatureViews | None
-    """None when the analysis was asked for Grad-CAM alone."""
+    activation: np.ndarray
+    """The stage's output [C, H, W]: what render.feature_views draws (it does not depend on the target)."""
     cam: np.ndarray
     """Grad-CAM upsampled to the crop size and scaled to [0, 1]."""
     cam_raw: np.ndarray
@@ -84,7 +66,7 @@ class Analysis:
     labels: tuple[str, ...]
     notes: tuple[str, ...]
     seconds: float
-    """Preprocessing, the forward and backward pass and rendering; model loading excluded."""
+    """Preprocessing, the forward and backward pass and the CAMs; model loading excluded."""
     knockouts: Knockouts = field(default_factory=Knockouts)
     """The parts switched off in the model that made these predictions (none: the model as trained)."""
 
@@ -95,15 +77,12 @@ def analyze(
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
-    feature_views: bool = True,
     knockouts: Knockouts | None = None,
 ) -> Analysis:
     """Classify `image` with a PoolFormer variant and explain the target class at every stage.
 
-    `target` is a class index or label (default: the top-1 class). `feature_views=False` skips
-    drawing the feature maps, for a caller that already has them for this image and variant
-    (they do not depend on the target). `knockouts` switches off the token mixer or the channel
-    MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
+    `target` is a class index or label (default: the top-1 class). `knockouts` switches off the
+    token mixer or the channel MLP of chosen stages, in a copy of the model (the cached model is never changed). Raises
     errors derived from PoolFormerDemoError with messages meant for the person who asked.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
@@ -117,33 +96,50 @@ def analyze(
 
     pixel_values = model_inputs(loaded, prepared.image)
     logits, target_index, hidden_states, gradients = stage_gradients(model, pixel_values, target_index)
+    # Everything after the passes builds data and pictures: on CPU copies.
+    logits, pixel_values = logits.cpu(), pixel_values.cpu()
+    hidden_states, gradients = [h.cpu() for h in hidden_states], [g.cpu() for g in gradients]
 
     probabilities = logits.softmax(dim=-1)
     top = torch.topk(probabilities, k=min(top_k, len(labels)))
-    predictions = tuple(Prediction(int(i), labels[int(i)], float(p)) for p, i in zip(top.values, top.indices))
+    names = display_names(labels)
+    predictions = tuple(
+        Prediction(int(i), labels[int(i)], float(p), names[int(i)]) for p, i in zip(top.values, top.indices)
+    )
     crop_size = tuple(pixel_values.shape[-2:])
     stages = tuple(
-        _stage_result(index, activation[0], gradient[0], crop_size, feature_views)
+        _stage_result(index, activation[0], gradient[0], crop_size)
         for index, (activation, gradient) in enumerate(zip(hidden_states, gradients), start=1)
     )
     return Analysis(
         variant=loaded.variant,
         weights_source=loaded.source,
         predictions=predictions,
-        target=Prediction(target_index, labels[target_index], float(probabilities[target_index])),
+        target=Prediction(target_index, labels[target_index], float(probabilities[target_index]), names[target_index]),
         input_image=crop_image(pixel_values[0], loaded.processor),
         stages=stages,
         labels=labels,
-        notes=prepared.notes,
+        notes=prepared.notes + model_notes(loaded.variant, labels),
         seconds=time.perf_counter() - started,
         knockouts=knockouts,
+    )
+
+
+def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
+    """What to know about the model before reading its answer: a model trained on a small task
+    names one of its few classes for any picture."""
+    if variant.top1 is not None:
+        return ()
+    return (
+        f"The {variant.name} model only knows {len(labels)} classes ({', '.join(labels)}) and names one of "
+        "them for any picture. For photos, pick an ImageNet model (S12 … M48).",
     )
 
 
 def model_inputs(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
     """The [1, 3, H, W] `pixel_values` the variant's own processor makes of an RGB image."""
     inputs = loaded.processor(images=image, return_tensors="pt")
-    return inputs["pixel_values"].to(loaded.model.dtype)
+    return on_device(inputs["pixel_values"], loaded.model)
 
 
 def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None):
@@ -165,9 +161,7 @@ def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None
     return logits.detach(), target, tuple(h.detach() for h in hidden_states), gradients
 
 
-def _stage_result(
-    index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size, feature_views: bool
-) -> StageResult:
+def _stage_result(index: int, activation: torch.Tensor, gradient: torch.Tensor, crop_size) -> StageResult:
     cams = all_cams(activation, gradient)
     cam_raw = cams["gradcam"]
     return StageResult(
@@ -175,53 +169,8 @@ def _stage_result(
         shape=tuple(activation.shape),
         # The stride is read off the shapes rather than assumed, so any patch-embedding setup is described truly.
         stride=crop_size[0] // activation.shape[1],
-        views=FeatureViews(
-            mean=render.channel_mean_view(activation),
-            pca=render.pca_view(activation),
-            channels=render.top_channels_view(activation),
-        )
-        if feature_views
-        else None,
+        activation=activation.float().numpy(),
         cam=to_crop(cam_raw, crop_size),
         cam_raw=cam_raw.numpy(),
         cams={name: values.numpy() for name, values in cams.items()},
     )
-
-
-def labels_of(loaded: LoadedModel) -> tuple[str, ...]:
-    id2label = loaded.model.config.id2label
-    return tuple(str(id2label.get(i, f"class {i}")) for i in range(loaded.model.config.num_labels))
-
-
-# A model with at most this many classes has them all listed when a class name is not found.
-FEW_CLASSES = 20
-
-
-def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
-    """A class index from an index, a numeric string, a full label or one of its synonyms."""
-    if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
-        index = int(target)
-        if not 0 <= index < len(labels):
-            raise UnknownTargetError(
-                f"Class index {index} is out of range: this model has classes 0 to {len(labels) - 1}."
-            )
-        return index
-    if not isinstance(target, str) or not target.strip():
-        raise UnknownTargetError(f"The target class must be a class name or index, not {target!r}.")
-    wanted = target.strip().lower()
-    # ImageNet labels list synonyms ("tabby, tabby cat"); the full label or any one of them names the class.
-    names: dict[str, int] = {}
-    for index, label in enumerate(labels):
-        names.setdefault(label.lower(), index)
-    for index, label in enumerate(labels):
-        for name in label.split(","):
-            names.setdefault(name.strip().lower(), index)
-    if wanted in names:
-        return names[wanted]
-    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    if len(labels) <= FEW_CLASSES:
-        known = f" It knows: {', '.join(labels)}."
-    else:
-        known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
-    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")

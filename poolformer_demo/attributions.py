@@ -1,4 +1,4 @@
-"""Pixel attributions from captum, and `explain()`: several explanations of one prediction.
+"""Pixel attributions from captum, and the CAM family's maps as attributions of the same kind.
 
     Integrated Gradients (Sundararajan et al., 2017)  captum.attr.IntegratedGradients
     SmoothGrad (Smilkov et al., 2017)                  captum.attr.NoiseTunnel over Saliency
@@ -16,33 +16,21 @@ and checks `should_stop` before each one.
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import math
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
-from PIL import Image
 
-from .analysis import Analysis, analyze, model_inputs
+from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
-from .errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
-from .images import PreparedImage, prepare_image
+from .control import ProgressCallback, StopCheck, check_stop
+from .errors import InvalidSettingError, UnknownMethodError
 from .variants import STAGE_COUNT
-from .weights import LoadedModel, ModelCache, shared_cache
-
-if TYPE_CHECKING:  # faithfulness imports this module's progress types
-    from .faithfulness import FaithfulnessReport, FaithfulnessSettings
-
-ProgressCallback = Callable[[float, str], None]
-"""Called as progress(fraction done in [0, 1], what is running); gradio's gr.Progress fits."""
-StopCheck = Callable[[], bool]
-"""Returns True once the computation should stop; it then raises ComputationCancelled."""
+from .weights import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -107,6 +95,27 @@ class Attribution:
     difference between input and baseline)."""
 
 
+@functools.cache
+def _generator_noise_tunnel() -> type:
+    """captum's NoiseTunnel drawing its noise from a generator of its own instead of torch's global
+    one, so concurrent requests need no lock and each gets the noise its seed names. The draws are
+    the ones NoiseTunnel makes (one `torch.normal` per batch, in the same order), taken on the CPU
+    so a map does not depend on the device it is computed on. Made on first use, as captum is loaded."""
+    from captum.attr import NoiseTunnel
+
+    class GeneratorNoiseTunnel(NoiseTunnel):
+        def __init__(self, attribution_method, generator: torch.Generator):
+            super().__init__(attribution_method)
+            self.generator = generator
+
+        def _add_noise_to_input(self, input: torch.Tensor, stdev: float, nt_samples_partition: int) -> torch.Tensor:
+            size = (input.shape[0] * nt_samples_partition, *input.shape[1:])
+            noise = torch.normal(0, torch.full(size, stdev), generator=self.generator)
+            return input.repeat_interleave(nt_samples_partition, dim=0) + noise.to(input.device, input.dtype)
+
+    return GeneratorNoiseTunnel
+
+
 class _ProgressForward:
     """The model's logits as captum's forward function. It counts its calls, so a long
     attribution can report progress and be stopped between captum's internal batches."""
@@ -122,26 +131,12 @@ class _ProgressForward:
         self.calls = 0
 
     def __call__(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        if self.should_stop is not None and self.should_stop():
-            raise ComputationCancelled(f"{self.title} was stopped.")
+        check_stop(self.should_stop, f"{self.title} was stopped.")
         logits = self.model(pixel_values=pixel_values).logits
         self.calls += 1
         if self.progress is not None:
             self.progress(min(1.0, self.calls / self.total_calls), self.title)
         return logits
-
-
-_SEEDED = threading.Lock()
-
-
-@contextlib.contextmanager
-def seeded(seed: int):
-    """Run with torch's global generator seeded, restoring it afterwards. captum's NoiseTunnel
-    draws from the global generator; the lock keeps two requests from reseeding it under each
-    other."""
-    with _SEEDED, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
 
 
 def baseline_values(name: str, pixel_values: torch.Tensor, processor) -> torch.Tensor:
@@ -152,8 +147,9 @@ def baseline_values(name: str, pixel_values: torch.Tensor, processor) -> torch.T
     if name == "black":
         if not getattr(processor, "do_normalize", True):
             return torch.zeros_like(pixel_values)
-        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype).view(1, -1, 1, 1)
-        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype).view(1, -1, 1, 1)
+        mean = torch.as_tensor(processor.image_mean, dtype=pixel_values.dtype, device=pixel_values.device)
+        std = torch.as_tensor(processor.image_std, dtype=pixel_values.dtype, device=pixel_values.device)
+        mean, std = mean.view(1, -1, 1, 1), std.view(1, -1, 1, 1)
         return ((0.0 - mean) / std).expand_as(pixel_values).clone()
     raise InvalidSettingError(f"Unknown baseline {name!r}: use one of {', '.join(BASELINES)}.")
 
@@ -183,6 +179,8 @@ def integrated_gradients(
     # captum calls the forward once per internal batch, then twice for the convergence delta.
     calls = math.ceil(settings.n_steps / settings.internal_batch_size) + 2
     forward = _ProgressForward(loaded.model, title, calls, progress, should_stop)
+    from captum.attr import IntegratedGradients  # loaded with the first attribution, not with the app
+
     attribution, delta = IntegratedGradients(forward).attribute(
         pixel_values,
         baselines=baseline,
@@ -220,16 +218,18 @@ def smoothgrad(
     batch = min(settings.nt_samples, settings.nt_samples_batch_size)
     title = PIXEL_METHOD_TITLES["smoothgrad"]
     forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
-    with seeded(settings.seed):
-        attribution = NoiseTunnel(Saliency(forward)).attribute(
-            pixel_values,
-            nt_type="smoothgrad",
-            nt_samples=settings.nt_samples,
-            nt_samples_batch_size=batch,
-            stdevs=stdev,
-            target=target,
-            abs=False,
-        )
+    from captum.attr import Saliency  # loaded with the first attribution, not with the app
+
+    generator = torch.Generator().manual_seed(settings.seed)
+    attribution = _generator_noise_tunnel()(Saliency(forward), generator).attribute(
+        pixel_values,
+        nt_type="smoothgrad",
+        nt_samples=settings.nt_samples,
+        nt_samples_batch_size=batch,
+        stdevs=stdev,
+        target=target,
+        abs=False,
+    )
     return Attribution(
         method="smoothgrad",
         title=title,
@@ -278,6 +278,8 @@ def occlusion(
         loaded.model, title, 1 + math.ceil(positions / settings.perturbations_per_eval), progress, should_stop
     )
     with torch.no_grad():
+        from captum.attr import Occlusion  # loaded with the first attribution, not with the app
+
         attribution = Occlusion(forward).attribute(
             pixel_values,
             sliding_window_shapes=(pixel_values.shape[1], window, window),
@@ -329,18 +331,6 @@ def cam_attribution(analysis: Analysis, method: str = "gradcam", stage: int = ST
     )
 
 
-@dataclass(frozen=True)
-class Explanation:
-    analysis: Analysis
-    """The analysis of the same image and target: predictions, the crop, every stage's CAMs (its
-    stages carry no feature views: views is None)."""
-    attributions: dict[str, Attribution]
-    """By method name, in the order asked for."""
-    faithfulness: FaithfulnessReport | None
-    """Deletion/insertion (and ROAD) scores when asked for, else None."""
-    seconds: float
-
-
 def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
     """Method names from a list or a comma-separated string, checked, duplicates dropped."""
     names = [m.strip().lower() for m in (methods.split(",") if isinstance(methods, str) else methods)]
@@ -353,78 +343,5 @@ def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def explain(
-    image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
-    target: int | str | None = None,
-    methods: str | Sequence[str] = DEFAULT_METHODS,
-    stage: int = STAGE_COUNT,
-    settings: Mapping[str, object] | None = None,
-    faithfulness: bool = False,
-    faithfulness_settings: FaithfulnessSettings | None = None,
-    progress: ProgressCallback | None = None,
-    should_stop: StopCheck | None = None,
-    cache: ModelCache | None = None,
-) -> Explanation:
-    """Explain one prediction with several methods, optionally scoring each for faithfulness.
-
-    `methods`: names from METHOD_TITLES (CAM methods are taken at `stage`); `settings`: per
-    pixel method a settings object replacing its default (DEFAULT_SETTINGS); with
-    `faithfulness`, deletion/insertion curves for every method and a random baseline
-    (faithfulness.FaithfulnessSettings). Raises PoolFormerDemoError subclasses for bad input and
-    ComputationCancelled when `should_stop` says so.
-    """
-    from .faithfulness import FaithfulnessSettings, evaluate_faithfulness
-
-    names = parse_methods(methods)
-    chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
-    for name, value in chosen.items():
-        if name not in PIXEL_METHODS or not isinstance(value, type(DEFAULT_SETTINGS[name])):
-            raise InvalidSettingError(f"Settings for {name!r} must be a {type(DEFAULT_SETTINGS.get(name)).__name__}.")
-    if not (isinstance(stage, int) and 1 <= stage <= STAGE_COUNT):
-        raise InvalidSettingError(f"Stage must be 1 to {STAGE_COUNT}, got {stage!r}.")
-    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
-    cache = cache or shared_cache()
-    loaded = cache.get(variant)
-    started = time.perf_counter()
-    # The feature views are not part of an explanation; skipping them saves drawing four stages.
-    analysis = analyze(prepared, variant, target=target, cache=cache, feature_views=False)
-    pixel_values = model_inputs(loaded, prepared.image)
-    parts = len(names) + (1 if faithfulness else 0)
-
-    def part_progress(index: int) -> ProgressCallback | None:
-        if progress is None:
-            return None
-        return lambda fraction, title: progress((index + fraction) / parts, title)
-
-    attributions: dict[str, Attribution] = {}
-    for index, name in enumerate(names):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The explanation was stopped.")
-        if name in CAM_METHODS:
-            attributions[name] = cam_attribution(analysis, name, stage)
-        else:
-            attributions[name] = PIXEL_METHODS[name](
-                loaded, pixel_values, analysis.target.index, chosen[name], part_progress(index), should_stop
-            )
-        if progress is not None:
-            progress((index + 1) / parts, attributions[name].title)
-
-    report = None
-    if faithfulness:
-        report = evaluate_faithfulness(
-            loaded.model,
-            pixel_values,
-            analysis.target.index,
-            {name: a.map for name, a in attributions.items()},
-            faithfulness_settings or FaithfulnessSettings(),
-            progress=part_progress(len(names)),
-            should_stop=should_stop,
-        )
-    return Explanation(
-        analysis=analysis, attributions=attributions, faithfulness=report, seconds=time.perf_counter() - started
-    )
-
-
 def _channel_sum(attribution: torch.Tensor) -> np.ndarray:
-    return attribution.detach()[0].sum(dim=0).float().numpy().astype(np.float32)
+    return attribution.detach()[0].sum(dim=0).float().cpu().numpy().astype(np.float32)

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from transformers import PoolFormerConfig
 
+from .device import on_device
 from .errors import SelectionError
 from .images import PreparedImage
 from .weights import LoadedModel
@@ -84,12 +85,12 @@ def check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
 def pixel_values_for(loaded: LoadedModel, prepared: PreparedImage) -> torch.Tensor:
     """The image as the checkpoint's processor prepares it: [1, 3, H, W] in the model's dtype."""
     inputs = loaded.processor(images=prepared.image, return_tensors="pt")
-    return inputs["pixel_values"].to(loaded.model.dtype)
+    return on_device(inputs["pixel_values"], loaded.model)
 
 
 def as_float32(tensor: torch.Tensor) -> np.ndarray:
     """A detached tensor as a float32 array."""
-    return tensor.float().numpy().astype(np.float32, copy=False)
+    return tensor.float().cpu().numpy().astype(np.float32, copy=False)
 
 
 __all__ = [

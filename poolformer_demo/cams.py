@@ -113,4 +113,4 @@ def to_crop(cam_raw: np.ndarray | torch.Tensor, crop_size: tuple[int, int], unit
     if unit:
         peak = float(cam.max())
         cam = cam / peak if peak > 0 else torch.zeros_like(cam)
-    return cam.numpy().astype(np.float32)
+    return cam.cpu().numpy().astype(np.float32)

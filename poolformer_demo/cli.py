@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -27,43 +28,41 @@ from .attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
-    explain,
-    parse_methods,
 )
-from .comparison import compare, parse_variants
+from .cli_support import (
+    ProgressBar,
+    all_methods,
+    knockout_spec,
+    methods,
+    natural_int,
+    output_folders,
+    positive_int,
+    stage,
+    unit_float,
+    variant_list,
+    variant_name,
+)
+from .comparison import compare, compare_knockout
 from .errors import PoolFormerDemoError
-from .exports import prediction_json, write_analysis, write_anatomy, write_explanation, write_receptive_field
+from .explanation import explain
+from .exports import write_analysis, write_anatomy, write_explanation, write_knockout, write_receptive_field
 from .faithfulness import FaithfulnessSettings
-from .knockouts import Knockouts, parse_knockout_spec
+from .knockouts import Knockouts
+from .labels import prediction_json
 from .receptive_field import receptive_field
 from .render import (
     overlay,
     with_caption,
 )
 from .sanity import GRANULARITIES, cascading_randomization
-from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS, get_variant
-
-
-def _output_folders(images: list[Path], out: Path) -> list[Path]:
-    # Two inputs with the same file name (a/cat.jpg, b/cat.jpg) must not overwrite each other.
-    used: set[str] = set()
-    folders = []
-    for image in images:
-        stem = image.stem or "image"
-        name, suffix = stem, 1
-        while name in used:
-            suffix += 1
-            name = f"{stem}-{suffix}"
-        used.add(name)
-        folders.append(out / name)
-    return folders
+from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS
 
 
 def run_analyze(args: argparse.Namespace) -> int:
     images = [Path(p) for p in args.images]
     knockouts = Knockouts.parse(args.knockout, STAGE_COUNT)
     failures = 0
-    for image, folder in zip(tqdm(images, desc="Analysing", unit="image"), _output_folders(images, Path(args.out))):
+    for image, folder in zip(tqdm(images, desc="Analysing", unit="image"), output_folders(images, Path(args.out))):
         try:
             analysis = analyze(str(image), args.variant, target=args.target, top_k=args.top_k, knockouts=knockouts)
             write_analysis(analysis, folder, args.opacity)
@@ -80,21 +79,6 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-class _Bar:
-    """A tqdm bar driven by a progress(fraction, title) callback."""
-
-    def __init__(self, desc: str):
-        self.desc = desc
-        self.bar = tqdm(total=1000, desc=desc, bar_format="{desc}: {percentage:3.0f}%|{bar}|")
-
-    def __call__(self, fraction: float, title: str) -> None:
-        self.bar.n = round(1000 * min(max(fraction, 0.0), 1.0))
-        self.bar.set_description_str(f"{self.desc} ({title})", refresh=True)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
 def _explain_settings(args: argparse.Namespace) -> dict:
     return {
         "ig": IntegratedGradientsSettings(n_steps=args.ig_steps, method=args.ig_method, baseline=args.ig_baseline),
@@ -105,7 +89,7 @@ def _explain_settings(args: argparse.Namespace) -> dict:
 
 def run_explain(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    bar = _Bar("Explaining")
+    bar = ProgressBar("Explaining")
     try:
         result = explain(
             args.image,
@@ -133,7 +117,7 @@ def run_explain(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    bar = _Bar("Comparing")
+    bar = ProgressBar("Comparing")
     try:
         result = compare(args.image, args.variants, target=args.target, top_k=args.top_k, progress=bar)
         out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +155,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def run_sanity(args: argparse.Namespace) -> int:
     out = Path(args.out)
-    bar = _Bar("Randomising")
+    bar = ProgressBar("Randomising")
     try:
         check = cascading_randomization(
             args.image,
@@ -192,6 +176,7 @@ def run_sanity(args: argparse.Namespace) -> int:
             "target": prediction_json(check.target),
             "granularity": check.granularity,
             "seed": check.seed,
+            "baseline": asdict(check.baseline),
             "steps": [
                 {
                     "step": i,
@@ -240,6 +225,22 @@ def run_receptive_field(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_knockout(args: argparse.Namespace) -> int:
+    try:
+        knockouts = Knockouts.parse(args.knockout, STAGE_COUNT)
+        comparison = compare_knockout(args.image, args.variant, knockouts, target=args.target)
+        write_knockout(comparison, Path(args.out), args.opacity)
+    except (PoolFormerDemoError, OSError) as exc:
+        print(f"error: {args.image}: {exc}", file=sys.stderr)
+        return 1
+    target = comparison.before.target
+    print(
+        f"{args.image}: {target.name} {target.probability:.1%} as trained, "
+        f"{comparison.after.target.probability:.1%} with {knockouts.describe()} -> {args.out}"
+    )
+    return 0
+
+
 def run_variants(_: argparse.Namespace) -> int:
     for variant in VARIANTS.values():
         print(f"{variant.name:5} depths {list(variant.depths)} widths {list(variant.hidden_sizes)}  {variant.title}")
@@ -250,24 +251,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m poolformer_demo", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
+    knockout_help = (
+        "switch off a part of the block: mixer (token mixing) or mlp (channel MLP), in every stage "
+        "or in STAGES such as 1,2; may be repeated"
+    )
     analyze_parser = commands.add_parser("analyze", help="Write predictions, feature maps and Grad-CAM for images.")
     analyze_parser.add_argument("images", nargs="+", help="image files")
     analyze_parser.add_argument(
-        "--variant", default=DEFAULT_VARIANT, type=_variant_name, help="s12, s24, s36, m36, m48 or demo"
+        "--variant", default=DEFAULT_VARIANT, type=variant_name, help="s12, s24, s36, m36, m48 or demo"
     )
     analyze_parser.add_argument(
         "--target", default=None, help="class to explain, by index or name (default: the top-1 class)"
     )
-    analyze_parser.add_argument("--top-k", type=_positive_int, default=5)
-    analyze_parser.add_argument("--opacity", type=_unit_float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
+    analyze_parser.add_argument("--top-k", type=positive_int, default=5)
+    analyze_parser.add_argument("--opacity", type=unit_float, default=0.5, help="Grad-CAM overlay opacity, 0..1")
     analyze_parser.add_argument(
         "--knockout",
         action="append",
         default=[],
-        type=_knockout_spec,
+        type=knockout_spec,
         metavar="PART[:STAGES]",
-        help="switch off a part of the block: mixer (token mixing) or mlp (channel MLP), in every stage "
-        "or in STAGES such as 1,2; may be repeated",
+        help=knockout_help,
     )
     analyze_parser.add_argument("--out", required=True, help="output folder, one sub-folder per image")
     analyze_parser.set_defaults(run=run_analyze)
@@ -277,23 +281,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = explain_parser.add_argument
     add("image", help="image file")
-    add("--variant", default=DEFAULT_VARIANT, type=_variant_name)
+    add("--variant", default=DEFAULT_VARIANT, type=variant_name)
     add("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
-    methods_help = "comma-separated: " + ", ".join(_all_methods())
-    add("--methods", default=",".join(DEFAULT_METHODS), type=_methods, help=methods_help)
-    add("--stage", type=_stage, default=STAGE_COUNT, help="stage the CAM methods are taken at, 1-4")
+    methods_help = "comma-separated: " + ", ".join(all_methods())
+    add("--methods", default=",".join(DEFAULT_METHODS), type=methods, help=methods_help)
+    add("--stage", type=stage, default=STAGE_COUNT, help="stage the CAM methods are taken at, 1-4")
     add("--faithfulness", action="store_true", help="score every method by deletion and insertion")
     add("--road", action="store_true", help="with --faithfulness, also ROAD (slower)")
-    add("--steps", type=_positive_int, default=FaithfulnessSettings.steps, help="deletion/insertion steps")
-    add("--random-orders", type=_positive_int, default=FaithfulnessSettings.random_orders)
-    add("--ig-steps", type=_positive_int, default=IntegratedGradientsSettings.n_steps)
+    add("--steps", type=positive_int, default=FaithfulnessSettings.steps, help="deletion/insertion steps")
+    add("--random-orders", type=positive_int, default=FaithfulnessSettings.random_orders)
+    add("--ig-steps", type=positive_int, default=IntegratedGradientsSettings.n_steps)
     add("--ig-method", default=IntegratedGradientsSettings.method, choices=IG_METHODS)
     add("--ig-baseline", default=IntegratedGradientsSettings.baseline, choices=BASELINES)
-    add("--smoothgrad-samples", type=_positive_int, default=SmoothGradSettings.nt_samples)
-    add("--noise-level", type=_unit_float, default=SmoothGradSettings.noise_level)
-    add("--occlusion-window", type=_positive_int, default=None, help="px (default: a seventh of the crop)")
-    add("--occlusion-stride", type=_positive_int, default=None, help="px (default: half the window)")
-    add("--opacity", type=_unit_float, default=0.5)
+    add("--smoothgrad-samples", type=positive_int, default=SmoothGradSettings.nt_samples)
+    add("--noise-level", type=unit_float, default=SmoothGradSettings.noise_level)
+    add("--occlusion-window", type=positive_int, default=None, help="px (default: a seventh of the crop)")
+    add("--occlusion-stride", type=positive_int, default=None, help="px (default: half the window)")
+    add("--opacity", type=unit_float, default=0.5)
     add("--out", required=True, help="output folder")
     explain_parser.set_defaults(run=run_explain)
 
@@ -302,20 +306,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = compare_parser.add_argument
     add("image", help="image file")
-    add("--variants", required=True, type=_variant_list, help="comma-separated, e.g. s12,m36")
+    add("--variants", required=True, type=variant_list, help="comma-separated, e.g. s12,m36")
     add("--target", default=None, help="class every variant explains (default: each one's top-1)")
-    add("--top-k", type=_positive_int, default=5)
-    add("--opacity", type=_unit_float, default=0.5)
+    add("--top-k", type=positive_int, default=5)
+    add("--opacity", type=unit_float, default=0.5)
     add("--out", required=True, help="output folder")
     compare_parser.set_defaults(run=run_compare)
 
     sanity_parser = commands.add_parser("sanity", help="Cascading model randomisation: does the explanation change?")
     sanity_parser.add_argument("image", help="image file")
-    sanity_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name)
-    sanity_parser.add_argument("--method", default="gradcam", choices=_all_methods())
-    sanity_parser.add_argument("--stage", type=_stage, default=STAGE_COUNT)
+    sanity_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name)
+    sanity_parser.add_argument("--method", default="gradcam", choices=all_methods())
+    sanity_parser.add_argument("--stage", type=stage, default=STAGE_COUNT)
     sanity_parser.add_argument("--target", default=None)
-    sanity_parser.add_argument("--granularity", default="block", choices=GRANULARITIES)
+    sanity_parser.add_argument(
+        "--granularity",
+        default=None,
+        choices=GRANULARITIES,
+        help="block or stage (default: block for CAM methods, stage for pixel methods, as in the app)",
+    )
     sanity_parser.add_argument("--seed", type=int, default=0)
     sanity_parser.add_argument("--out", required=True, help="output folder")
     sanity_parser.set_defaults(run=run_sanity)
@@ -325,11 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
         "anatomy", help="Write every step of one block and the branch ratios of all blocks."
     )
     anatomy_parser.add_argument("image", help="image file")
-    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
-    anatomy_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
-    anatomy_parser.add_argument("--block", type=_positive_int, default=1, help="block of the stage, numbered from 1")
+    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=variant_help)
+    anatomy_parser.add_argument("--stage", type=positive_int, default=1, help="stage, numbered from 1")
+    anatomy_parser.add_argument("--block", type=positive_int, default=1, help="block of the stage, numbered from 1")
     anatomy_parser.add_argument(
-        "--channel", type=_natural_int, default=None, help="channel to draw (default: where the mixer acts most)"
+        "--channel", type=natural_int, default=None, help="channel to draw (default: where the mixer acts most)"
     )
     anatomy_parser.add_argument("--out", required=True, help="output folder")
     anatomy_parser.set_defaults(run=run_anatomy)
@@ -338,82 +347,31 @@ def build_parser() -> argparse.ArgumentParser:
         "receptive-field", help="Write the effective and theoretical receptive field of one position."
     )
     field_parser.add_argument("image", help="image file")
-    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=_variant_name, help=variant_help)
-    field_parser.add_argument("--stage", type=_positive_int, default=1, help="stage, numbered from 1")
-    field_parser.add_argument("--y", type=_natural_int, required=True, help="row on the stage's grid, from 0")
-    field_parser.add_argument("--x", type=_natural_int, required=True, help="column on the stage's grid, from 0")
+    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=variant_help)
+    field_parser.add_argument("--stage", type=positive_int, default=1, help="stage, numbered from 1")
+    field_parser.add_argument("--y", type=natural_int, required=True, help="row on the stage's grid, from 0")
+    field_parser.add_argument("--x", type=natural_int, required=True, help="column on the stage's grid, from 0")
     field_parser.add_argument(
         "--scale", choices=("linear", "sqrt", "log"), default="sqrt", help="how the picture shows the field"
     )
     field_parser.add_argument("--out", required=True, help="output folder")
     field_parser.set_defaults(run=run_receptive_field)
 
+    knockout_parser = commands.add_parser(
+        "knockout", help="One image as trained and with parts of the block switched off, for the same class."
+    )
+    add = knockout_parser.add_argument
+    add("image", help="image file")
+    add("--variant", default=DEFAULT_VARIANT, type=variant_name, help=variant_help)
+    add("--knockout", action="append", required=True, type=knockout_spec, metavar="PART[:STAGES]", help=knockout_help)
+    add("--target", default=None, help="class explained in both (default: the top-1 class as trained)")
+    add("--opacity", type=unit_float, default=0.5)
+    add("--out", required=True, help="output folder: as_trained/, knocked_out/ and knockout.json")
+    knockout_parser.set_defaults(run=run_knockout)
+
     variants_parser = commands.add_parser("variants", help="List the variants.")
     variants_parser.set_defaults(run=run_variants)
     return parser
-
-
-def _positive_int(value: str) -> int:
-    if not value.strip().isdigit() or int(value) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
-    return int(value)
-
-
-def _natural_int(value: str) -> int:
-    if not value.strip().isdigit():
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 0, got {value!r}")
-    return int(value)
-
-
-def _knockout_spec(value: str) -> str:
-    try:
-        parse_knockout_spec(value, STAGE_COUNT)
-    except PoolFormerDemoError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return value
-
-
-def _unit_float(value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0.0 <= number <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {value!r}")
-    return number
-
-
-def _all_methods() -> list[str]:
-    from .attributions import METHOD_TITLES
-
-    return list(METHOD_TITLES)
-
-
-def _methods(value: str) -> str:
-    try:
-        return ",".join(parse_methods(value))
-    except PoolFormerDemoError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _variant_list(value: str) -> str:
-    try:
-        return ",".join(parse_variants(value))
-    except PoolFormerDemoError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _stage(value: str) -> int:
-    if not value.strip().isdigit() or not 1 <= int(value) <= STAGE_COUNT:
-        raise argparse.ArgumentTypeError(f"expected a stage from 1 to {STAGE_COUNT}, got {value!r}")
-    return int(value)
-
-
-def _variant_name(value: str) -> str:
-    try:
-        return get_variant(value).name
-    except PoolFormerDemoError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

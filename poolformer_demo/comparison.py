@@ -1,5 +1,6 @@
 """One image through several variants, side by side: each one's top-k, its Grad-CAM at the
-deepest stage and the time it took."""
+deepest stage and the time it took; and one model as trained beside the same model with parts
+knocked out."""
 
 from __future__ import annotations
 
@@ -10,10 +11,17 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .analysis import Prediction, analyze
-from .attributions import ProgressCallback, StopCheck
-from .errors import ComputationCancelled, InvalidSettingError, UnknownTargetError, WeightsUnavailableError
+from .analysis import Analysis, Prediction, analyze
+from .control import ProgressCallback, StopCheck
+from .errors import (
+    ComputationCancelled,
+    InvalidSettingError,
+    KnockoutSpecError,
+    UnknownTargetError,
+    WeightsUnavailableError,
+)
 from .images import PreparedImage, prepare_image
+from .knockouts import Knockouts
 from .variants import Variant, get_variant
 from .weights import ModelCache, shared_cache
 
@@ -99,7 +107,7 @@ def compare(
         try:
             cache.get(name)
             load_seconds = time.perf_counter() - started
-            analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache, feature_views=False)
+            analysis = analyze(prepared, name, target=target, top_k=top_k, cache=cache)
         except (WeightsUnavailableError, UnknownTargetError) as exc:
             failures.append(VariantFailure(get_variant(name), exc))
             continue
@@ -120,3 +128,37 @@ def compare(
     if progress is not None:
         progress(1.0, "Done")
     return Comparison(runs=tuple(runs), notes=prepared.notes, failures=tuple(failures), requested=names)
+
+
+NOTHING_KNOCKED_OUT = "Nothing is switched off: choose the token mixing or the channel MLP of at least one stage."
+
+
+@dataclass(frozen=True)
+class KnockoutComparison:
+    """One image and one class, as the model was trained (`before`) and with parts switched off (`after`)."""
+
+    before: Analysis
+    after: Analysis
+
+    @property
+    def knockouts(self) -> Knockouts:
+        return self.after.knockouts
+
+
+def compare_knockout(
+    image: Image.Image | PreparedImage | str,
+    variant: str,
+    knockouts: Knockouts,
+    target: int | str | None = None,
+    cache: ModelCache | None = None,
+) -> KnockoutComparison:
+    """Analyse `image` as trained and with `knockouts`, explaining the same class in both (`target`;
+    default: the top-1 class as trained) so the two Grad-CAMs answer one question. The cached
+    model is never changed."""
+    if not knockouts:
+        raise KnockoutSpecError(NOTHING_KNOCKED_OUT)
+    name = get_variant(variant).name
+    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
+    before = analyze(prepared, name, target=target, cache=cache)
+    after = analyze(prepared, name, target=before.target.index, cache=cache, knockouts=knockouts)
+    return KnockoutComparison(before=before, after=after)

@@ -55,3 +55,7 @@ class ComputationCancelled(PoolFormerDemoError):
 
 class InvalidSettingError(PoolFormerDemoError, ValueError):
     pass
+
+
+class DeviceUnavailableError(PoolFormerDemoError, RuntimeError):
+    """The device asked for ($POOLFORMER_DEVICE) does not exist here."""

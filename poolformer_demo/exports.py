@@ -12,11 +12,14 @@ from PIL import Image
 from .analysis import Analysis
 from .anatomy import BlockAnatomy
 from .cams import CAM_METHODS
+from .comparison import KnockoutComparison
+from .labels import prediction_json
 from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
 from .render import (
     anatomy_views,
     attribution_overlay,
+    feature_views,
     overlay,
     receptive_field_view,
     upscale,
@@ -35,8 +38,9 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         with_caption(overlay(analysis.input_image, stage.cam, opacity), caption).save(
             folder / f"gradcam_stage{stage.index}.png"
         )
+        views = feature_views(stage.activation)
         for view in FEATURE_VIEWS:
-            picture = upscale(getattr(stage.views, view))
+            picture = upscale(getattr(views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
     summary = {
         "variant": analysis.variant.name,
@@ -55,8 +59,19 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
     np.savez_compressed(folder / "cams.npz", **arrays)
 
 
-def prediction_json(prediction) -> dict:
-    return {"index": prediction.index, "label": prediction.label, "probability": prediction.probability}
+def write_knockout(comparison: KnockoutComparison, folder: Path, opacity: float = 0.5) -> None:
+    """Write both analyses of a knockout comparison (as_trained/, knocked_out/, each as write_analysis
+    writes one) and knockout.json: the knockouts and the target's probability before and after."""
+    write_analysis(comparison.before, folder / "as_trained", opacity)
+    write_analysis(comparison.after, folder / "knocked_out", opacity)
+    summary = {
+        "variant": comparison.before.variant.name,
+        "knockouts": {**comparison.knockouts.as_dict(), "description": comparison.knockouts.describe()},
+        "target": prediction_json(comparison.before.target),
+        "target_probability_knocked_out": comparison.after.target.probability,
+        "top_k_knocked_out": [prediction_json(p) for p in comparison.after.predictions],
+    }
+    (folder / "knockout.json").write_text(json.dumps(summary, indent=2))
 
 
 def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:

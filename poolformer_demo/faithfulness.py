@@ -33,8 +33,8 @@ import numpy as np
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from .attributions import ProgressCallback, StopCheck, seeded
 from .blocks import LogitsOnly
+from .control import ProgressCallback, StopCheck
 from .errors import ComputationCancelled, InvalidSettingError
 
 RANDOM = "random"
@@ -133,6 +133,20 @@ class FaithfulnessReport:
         return out
 
 
+def verdict(report: FaithfulnessReport, name: str) -> str:
+    """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
+    curves, random = report.methods[name], report.random.mean
+    deletion = curves.deletion_auc < random.deletion_auc
+    insertion = curves.insertion_auc > random.insertion_auc
+    if deletion and insertion:
+        return "beats random on both"
+    if deletion:
+        return "beats random on deletion only"
+    if insertion:
+        return "beats random on insertion only"
+    return "no better than random"
+
+
 def area_under_curve(values: np.ndarray) -> float:
     """Trapezoidal area under a curve sampled at equal steps over [0, 1] (Petsiuk et al.'s `auc`)."""
     values = np.asarray(values, dtype=np.float64)
@@ -173,13 +187,17 @@ class _Runner:
             self.done += batch.shape[0]
             if self.progress is not None:
                 self.progress(min(1.0, self.done / self.total), "Deletion and insertion")
-        return torch.cat(out).numpy().astype(np.float64)
+        return torch.cat(out).cpu().numpy().astype(np.float64)
 
 
 def _curves(runner: _Runner, pixel_values, substrate, blurred, ranks: np.ndarray, counts: np.ndarray, ends) -> Curves:
     # The end points (nothing or everything perturbed) are the same for every order; only the
     # inner steps are run for each map.
-    inner = torch.from_numpy(ranks[None] < counts[1:-1, None, None]).unsqueeze(1).to(pixel_values.dtype)
+    inner = (
+        torch.from_numpy(ranks[None] < counts[1:-1, None, None])
+        .unsqueeze(1)
+        .to(pixel_values.device, pixel_values.dtype)
+    )
     deleted = pixel_values * (1 - inner) + substrate * inner
     inserted = blurred * (1 - inner) + pixel_values * inner
     probabilities = runner.probabilities(torch.cat([deleted, inserted]))
@@ -259,23 +277,56 @@ def road_scores(
     seed: int = 0,
 ) -> dict[str, float]:
     """pytorch-grad-cam's ROADCombined on the target class's probability, per map (higher is
-    more faithful)."""
-    from pytorch_grad_cam.metrics.road import ROADCombined
+    more faithful). Each map's imputation noise comes from a generator seeded with `seed`: the same
+    draws, in the same order, as ROADCombined under torch.manual_seed(seed), without touching torch's
+    global generator."""
+    from pytorch_grad_cam.metrics import road
+    from pytorch_grad_cam.metrics.perturbation_confidence import (
+        PerturbationConfidenceMetric,
+        RemoveLeastRelevantFirst,
+        RemoveMostRelevantFirst,
+    )
+    from pytorch_grad_cam.metrics.road import NoisyLinearImputer
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+    from scipy.sparse import csc_matrix
+    from scipy.sparse.linalg import spsolve
 
-    metric = ROADCombined(percentiles=list(percentiles))
+    class GeneratorImputer(NoisyLinearImputer):
+        """NoisyLinearImputer's infilling, its noise drawn from `generator`."""
+
+        def __init__(self, generator: torch.Generator):
+            super().__init__()
+            self.generator = generator
+
+        def __call__(self, img: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            flat = img.reshape(img.shape[0], -1)
+            missing = np.argwhere(mask.reshape(-1) == 0).flatten()
+            a, b = NoisyLinearImputer.setup_sparse_system(mask.numpy(), img.numpy(), road.neighbors_weights)
+            solution = torch.tensor(spsolve(csc_matrix(a), b), dtype=torch.float).t()
+            filled = flat.clone()
+            noise = torch.randn(solution.shape, generator=self.generator, dtype=solution.dtype)
+            filled[:, missing] = solution + self.noise * noise
+            return filled.reshape_as(img)
+
     logits = LogitsOnly(model)
+    targets = [ClassifierOutputSoftmaxTarget(target)]
     scores = {}
     for name, values in maps.items():
-        # The imputer adds noise from torch's global generator. It also hands torch tensors to numpy,
-        # which numpy 2 warns about on every call; the result is unaffected.
-        with seeded(seed), warnings.catch_warnings():
+        imputer = GeneratorImputer(torch.Generator().manual_seed(seed))
+        cams = np.asarray(values, np.float32)[None]
+
+        def mean_change(removal, imputer=imputer, cams=cams) -> np.ndarray:
+            changes = [
+                PerturbationConfidenceMetric(removal(p, imputer))(pixel_values.detach(), cams, targets, logits)
+                for p in percentiles
+            ]
+            return np.mean(np.float32(changes), axis=0)
+
+        # ROADCombined: least relevant first, then most relevant first, in that order of draws.
+        # The imputer hands torch tensors to numpy, which numpy 2 warns about on every call.
+        with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "__array_wrap__", DeprecationWarning)
-            score = metric(
-                pixel_values.detach(),
-                np.asarray(values, np.float32)[None],
-                [ClassifierOutputSoftmaxTarget(target)],
-                logits,
-            )
-        scores[name] = float(np.asarray(score).ravel()[0])
+            least = mean_change(RemoveLeastRelevantFirst)
+            most = mean_change(RemoveMostRelevantFirst)
+        scores[name] = float(np.asarray((least - most) / 2).ravel()[0])
     return scores

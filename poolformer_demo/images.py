@@ -33,7 +33,7 @@ def crop_image(pixel_values, processor) -> Image.Image:
     normalisation undone."""
     mean = np.asarray(processor.image_mean, dtype=np.float32)
     std = np.asarray(processor.image_std, dtype=np.float32)
-    rgb = pixel_values.detach().float().permute(1, 2, 0).numpy() * std + mean
+    rgb = pixel_values.detach().float().permute(1, 2, 0).cpu().numpy() * std + mean
     return Image.fromarray(np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8))
 
 

@@ -72,6 +72,15 @@ class Knockouts:
             chosen[part].update(stages)
         return cls(**{part: tuple(stages) for part, stages in chosen.items()})
 
+    @classmethod
+    def from_stages(cls, mixer: Iterable = (), mlp: Iterable = (), stage_count: int = STAGE_COUNT) -> Knockouts:
+        """Knockouts from two lists of stage numbers (ints or digit strings, as check boxes and the
+        API send them), checked as the specs of `parse` are."""
+        return cls(
+            mixer=parse_stages(mixer or (), stage_count, f"mixer stages {list(mixer or ())}"),
+            mlp=parse_stages(mlp or (), stage_count, f"mlp stages {list(mlp or ())}"),
+        )
+
     def as_dict(self) -> dict[str, list[int]]:
         return {part: list(getattr(self, part)) for part in KNOCKOUT_PARTS}
 
@@ -95,14 +104,21 @@ def parse_knockout_spec(spec: str, stage_count: int = STAGE_COUNT) -> tuple[str,
     part = match["part"].lower()
     if match["stages"] is None:
         return part, tuple(range(1, stage_count + 1))
-    items = [item.strip() for item in match["stages"].split(",")]
-    if not all(item.isdigit() for item in items):
-        raise KnockoutSpecError(f"{usage}; got {spec!r}.")
-    stages = tuple(sorted({int(item) for item in items}))
+    return part, parse_stages(match["stages"].split(","), stage_count, repr(spec), usage)
+
+
+def parse_stages(items: Iterable, stage_count: int = STAGE_COUNT, where: str = "", usage: str = "") -> tuple[int, ...]:
+    """Sorted, distinct stage numbers from ints or digit strings, each from 1 to `stage_count`."""
+    items = [item.strip() if isinstance(item, str) else item for item in items]
+    numbers = [int(item) if isinstance(item, str) and item.isdigit() else whole_number(item) for item in items]
+    if any(number is None for number in numbers):
+        usage = usage or f"stages are whole numbers from 1 to {stage_count}"
+        raise KnockoutSpecError(f"{usage}; got {where}.")
+    stages = tuple(sorted(set(numbers)))
     outside = [s for s in stages if not 1 <= s <= stage_count]
     if outside:
-        raise KnockoutSpecError(f"There is no stage {outside[0]}: stages run from 1 to {stage_count} (in {spec!r}).")
-    return part, stages
+        raise KnockoutSpecError(f"There is no stage {outside[0]}: stages run from 1 to {stage_count} (in {where}).")
+    return stages
 
 
 def knocked_out(model: nn.Module, knockouts: Knockouts) -> nn.Module:
@@ -135,4 +151,5 @@ __all__ = [
     "ZeroBranch",
     "knocked_out",
     "parse_knockout_spec",
+    "parse_stages",
 ]

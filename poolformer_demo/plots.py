@@ -12,13 +12,16 @@ if TYPE_CHECKING:
     from .anatomy import BranchRatio
 
 
-def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, int] | None = None) -> np.ndarray:
+def branch_ratio_plot(
+    branches: tuple[BranchRatio, ...], highlight: tuple[int, int] | None = None, scale: float = 1.0
+) -> np.ndarray:
     """A line plot over every block of ||branch|| / ||stream|| for the token mixer and the channel
-    MLP, stages shaded alternately; `highlight` (stage, block) marks one block. An RGB array."""
+    MLP, stages shaded alternately; `highlight` (stage, block) marks one block. `scale` enlarges the
+    text and markers (1.5 and up reads from the back of a room). An RGB array."""
     from matplotlib.figure import Figure
 
     positions = np.arange(len(branches))
-    figure = Figure(figsize=(max(6.0, 0.28 * len(branches) + 2.5), 3.2), dpi=100)
+    figure = Figure(figsize=(max(6.0, 0.28 * len(branches) + 2.5), 3.8 * min(scale, 1.5)), dpi=100)
     axes = figure.add_subplot()
     stages = [b.stage for b in branches]
     for stage in sorted(set(stages)):
@@ -32,7 +35,7 @@ def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, i
             transform=axes.get_xaxis_transform(),
             ha="center",
             va="bottom",
-            fontsize=8,
+            fontsize=8 * scale,
             color="0.35",
         )
     axes.plot(
@@ -40,29 +43,34 @@ def branch_ratio_plot(branches: tuple[BranchRatio, ...], highlight: tuple[int, i
         [b.mixer_ratio for b in branches],
         "o-",
         color="tab:blue",
-        markersize=4,
-        label="token mixer: ||ls1 · mixer|| / ||x||",
+        markersize=4 * scale,
+        label="token mixer's change ÷ stream (||ls1·mixer|| / ||x||)",
     )
     axes.plot(
         positions,
         [b.mlp_ratio for b in branches],
         "s-",
         color="tab:orange",
-        markersize=4,
-        label="channel MLP: ||mlp|| / ||x + ls1 · mixer||",
+        markersize=4 * scale,
+        label="channel MLP's change ÷ stream (||mlp|| / ||y||)",
     )
     if highlight is not None:
         chosen = [i for i, b in enumerate(branches) if (b.stage, b.block) == tuple(highlight)]
         for i in chosen:
             axes.axvline(i, color="0.4", linestyle=":", linewidth=1)
     axes.set_xticks(
-        positions, [f"{b.stage}.{b.block}" for b in branches], fontsize=7, rotation=90 if len(branches) > 24 else 0
+        positions,
+        [f"{b.stage}.{b.block}" for b in branches],
+        fontsize=7 * scale,
+        rotation=90 if len(branches) > 24 else 0,
     )
     axes.set_xlim(-0.5, len(branches) - 0.5)
     axes.set_ylim(bottom=0)
-    axes.set_xlabel("block (stage.block)")
-    axes.set_ylabel("||branch|| / ||stream||")
-    axes.legend(fontsize=8, loc="best", framealpha=0.85)
+    axes.set_xlabel("block (stage.block)", fontsize=10 * scale)
+    axes.set_ylabel("size of the change ÷ stream", fontsize=10 * scale)
+    axes.tick_params(axis="y", labelsize=8 * scale)
+    # Above the plot, beyond the stage names: never over a curve, whatever the values.
+    axes.legend(fontsize=8 * scale, loc="lower center", bbox_to_anchor=(0.5, 1.07), ncol=1, frameon=False)
     figure.tight_layout()
     return figure_to_rgb(figure)
 

@@ -122,11 +122,30 @@ class ReceptiveField:
     input_image: Image.Image
     seconds: float
     """Preprocessing, the forward and the backward pass; model loading excluded."""
+    stage_sizes: tuple[int, ...] = ()
+    """The theoretical field's side in pixels at every stage of the model, from stage 1: how it grows."""
 
     @property
     def theoretical_size(self) -> int:
         """The side of the theoretical field in pixels, before clipping to the crop."""
         return self.geometry.size
+
+    @property
+    def peak(self) -> tuple[int, int]:
+        """The crop pixel (row, column) where the effective field is strongest."""
+        row, col = np.unravel_index(int(np.argmax(self.erf)), self.erf.shape)
+        return int(row), int(col)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        """The crop pixel (row, column) at the centre of the position's own cell of the grid."""
+        (rows, cols), (height, width) = self.grid_size, self.crop_size
+        return (self.y + 0.5) * height / rows, (self.x + 0.5) * width / cols
+
+    @property
+    def peak_distance(self) -> float:
+        """How far (in crop pixels) the effective field's peak lies from the position's centre."""
+        return math.dist(self.peak, self.centre)
 
     def summary(self) -> dict:
         """The numbers behind the field, as JSON-ready data (the CLI's erf.json, the API's answer)."""
@@ -141,6 +160,8 @@ class ReceptiveField:
             "stride_px": self.geometry.jump,
             "box": {"top": top, "left": left, "bottom": bottom, "right": right},
             "erf_share_inside_box": self.mass_inside,
+            "erf_peak_px": {"y": self.peak[0], "x": self.peak[1]},
+            "erf_peak_distance_px": round(self.peak_distance, 1),
             "seconds": round(self.seconds, 3),
         }
 
@@ -216,6 +237,7 @@ def receptive_field(
         mass_inside=inside / total if total > 0 else 0.0,
         input_image=crop_image(pixel_values[0], loaded.processor),
         seconds=time.perf_counter() - started,
+        stage_sizes=tuple(field_geometry(config, s).size for s in range(1, len(config.depths) + 1)),
     )
 
 

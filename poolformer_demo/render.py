@@ -65,18 +65,37 @@ def upscale(rgb: np.ndarray, size: int = VIEW_SIZE) -> np.ndarray:
     return np.repeat(np.repeat(rgb, factor, axis=0), factor, axis=1)
 
 
-def channel_mean_view(activation: torch.Tensor) -> np.ndarray:
+@dataclass(frozen=True)
+class FeatureViews:
+    """Three pictures of one stage's activation: where it responds, how it groups positions
+    (PCA as RGB), and its most active channels."""
+
+    mean: np.ndarray
+    pca: np.ndarray
+    channels: np.ndarray
+
+
+def feature_views(activation: np.ndarray | torch.Tensor) -> FeatureViews:
+    """The three feature views of a [C, H, W] stage activation (an analysis's `stage.activation`)."""
+    activation = torch.as_tensor(activation)
+    return FeatureViews(
+        mean=channel_mean_view(activation), pca=pca_view(activation), channels=top_channels_view(activation)
+    )
+
+
+def channel_mean_view(activation: np.ndarray | torch.Tensor) -> np.ndarray:
     """Mean over channels of a [C, H, W] activation, as a heatmap: where the stage responds."""
-    mean = activation.mean(dim=0).numpy()
+    mean = torch.as_tensor(activation).mean(dim=0).cpu().numpy()
     return apply_colormap(normalize(mean, 1, 99))
 
 
-def pca_view(activation: torch.Tensor) -> np.ndarray:
+def pca_view(activation: np.ndarray | torch.Tensor) -> np.ndarray:
     """The three main directions of variation across channels, shown as R, G and B.
 
     Positions with similar channel vectors get similar colours, so parts of an object the
     stage treats alike stand out as regions of one colour.
     """
+    activation = torch.as_tensor(activation)
     channels, height, width = activation.shape
     features = activation.reshape(channels, height * width).T.float()
     features = features - features.mean(dim=0, keepdim=True)
@@ -94,17 +113,18 @@ def pca_view(activation: torch.Tensor) -> np.ndarray:
     # Eigenvectors' signs are arbitrary; making each component's largest score positive keeps
     # colours stable between runs.
     signs = torch.sign(scores.gather(0, scores.abs().argmax(dim=0, keepdim=True)))
-    scores = (scores * torch.where(signs == 0, 1.0, signs)).numpy()
+    scores = (scores * torch.where(signs == 0, 1.0, signs)).cpu().numpy()
     rgb = np.stack([normalize(scores[:, i], 1, 99) for i in range(3)], axis=-1)
     return (rgb.reshape(height, width, 3) * 255).astype(np.uint8)
 
 
-def top_channels_view(activation: torch.Tensor, count: int = GRID_CHANNELS) -> np.ndarray:
+def top_channels_view(activation: np.ndarray | torch.Tensor, count: int = GRID_CHANNELS) -> np.ndarray:
     """A grid of the channels with the highest mean activation, each scaled on its own."""
+    activation = torch.as_tensor(activation)
     channels, height, width = activation.shape
     count = min(count, channels)
     order = torch.argsort(activation.mean(dim=(1, 2)), descending=True)[:count]
-    tiles = activation[order].numpy()
+    tiles = activation[order].cpu().numpy()
     low = tiles.min(axis=(1, 2), keepdims=True)
     span = tiles.max(axis=(1, 2), keepdims=True) - low
     tiles = apply_colormap(np.where(span > 1e-12, (tiles - low) / np.where(span > 1e-12, span, 1.0), 0.0))
@@ -189,6 +209,18 @@ def diverging_view(values: np.ndarray, limit: float | None = None) -> np.ndarray
     limit = diverging_limit(values) if limit is None else float(limit)
     unit = 0.5 + 0.5 * values / limit if limit > 0 else np.full_like(values, 0.5)
     return upscale(apply_colormap(np.clip(unit, 0.0, 1.0), DIVERGING_CMAP))
+
+
+def signed_layer(values: np.ndarray, limit: float) -> np.ndarray:
+    """RGBA for laying a signed map over a picture: the diverging colour of each value (red at
+    +limit, blue at -limit), and an opacity that grows with |value|, so the picture shows through
+    where the map says nothing."""
+    values = np.asarray(values, dtype=np.float32)
+    scaled = np.clip(values / limit, -1.0, 1.0) if limit > 0 else np.zeros_like(values)
+    rgb = apply_colormap(0.5 + 0.5 * scaled, DIVERGING_CMAP)
+    # The square root keeps a map's weaker half visible.
+    alpha = np.rint(255 * np.sqrt(np.abs(scaled))).astype(np.uint8)
+    return np.dstack([rgb, alpha])
 
 
 def diverging_limit(values: np.ndarray) -> float:

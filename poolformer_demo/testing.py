@@ -107,13 +107,13 @@ def model_passes(model, pixel_values: torch.Tensor) -> dict:
 
 
 def decode_data_uri(uri: str):
-    """The picture inlined in a PNG or JPEG `data:` URI, as a PIL image."""
+    """The picture inlined in a PNG, JPEG or WebP `data:` URI, as a PIL image."""
     import base64
     import io
 
     from PIL import Image
 
     header, payload = uri.split(",", 1)
-    if header not in ("data:image/png;base64", "data:image/jpeg;base64"):
-        raise ValueError(f"not an inlined PNG or JPEG: {header!r}")
+    if header not in ("data:image/png;base64", "data:image/jpeg;base64", "data:image/webp;base64"):
+        raise ValueError(f"not an inlined PNG, JPEG or WebP: {header!r}")
     return Image.open(io.BytesIO(base64.b64decode(payload)))

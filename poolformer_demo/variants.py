@@ -13,9 +13,6 @@ from .errors import UnknownVariantError
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
-# Every PoolFormer has four stages; the deepest is the one shown large and explained by default.
-STAGE_COUNT = 4
-
 
 @dataclass(frozen=True)
 class Variant:
@@ -126,6 +123,9 @@ VARIANTS: dict[str, Variant] = {
     SHAPES_VARIANT_NAME: _bundled_variant(SHAPES_VARIANT_NAME, SHAPES_DIR, "six shapes, offline"),
 }
 DEFAULT_VARIANT = "s12"
+# Every PoolFormer has as many stages as its depths say (four); the deepest is the one shown large and
+# explained by default. Menus and defaults are built before any model is loaded, so they read it here.
+STAGE_COUNT = len(HUB_VARIANTS[DEFAULT_VARIANT].depths)
 
 
 def get_variant(name: str) -> Variant:

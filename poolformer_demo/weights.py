@@ -17,14 +17,18 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from transformers import AutoImageProcessor, PoolFormerForImageClassification
 from transformers.image_processing_base import ImageProcessingMixin
 
+from .device import compute_device
 from .errors import WeightsUnavailableError, without_paths
-from .variants import Variant, get_variant
+from .variants import VARIANTS, Variant, get_variant
 
 WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
 REBUILD_BUNDLED = "python -m poolformer_demo.shapes train"
+# For whoever runs the server: the README section that says how to add weights.
+WEIGHTS_HELP = "whoever runs this server can add them as the README's “Where the weights come from” says"
 # A reachable hub answers well within this; a firewalled one must not stall a request.
 HUB_PROBE_TIMEOUT_S = 3.0
 # After this long the hub is probed again, so a network that comes or goes is noticed.
@@ -147,7 +151,8 @@ def load_model(variant: Variant | str) -> LoadedModel:
         else "they were never downloaded here, and the model hub cannot be reached"
     )
     raise WeightsUnavailableError(
-        f"The weights of PoolFormer-{variant.name.upper()} are not available on this server right now: {why}.",
+        f"The weights of PoolFormer-{variant.name.upper()} are not available on this server right now: {why}; "
+        f"{WEIGHTS_HELP}. {what_runs_here(obtainable_variants())}",
         f"No weights for PoolFormer-{variant.name.upper()}. Tried: {'; '.join(tried)}. "
         f"To fix: go online once so {variant.hub_id} is downloaded into the Hugging Face cache, "
         f"or save it with save_pretrained into ${WEIGHTS_DIR_ENV}/{variant.hub_id.split('/')[-1]}/.",
@@ -177,19 +182,37 @@ def weights_obtainable(variant: Variant) -> bool:
     return hub_probe.reachable()
 
 
+def obtainable_variants() -> tuple[str, ...]:
+    """The variants whose weights `load_model` can be expected to find, in the registry's order."""
+    return tuple(name for name, variant in VARIANTS.items() if weights_obtainable(variant))
+
+
+def what_runs_here(runnable: tuple[str, ...]) -> str:
+    """One sentence for a visitor on the models that do run on this server."""
+    if not runnable:
+        return "No model can run on this server right now."
+    names = ", ".join(
+        f"PoolFormer-{name.upper()}" if VARIANTS[name].top1 is not None else f"the {name} model (try a {name} example)"
+        for name in runnable
+    )
+    return f"{'This model runs' if len(runnable) == 1 else 'These models run'} here: {names}."
+
+
 class ModelCache:
     """A least-recently-used cache of loaded models.
 
     Loads are serialised, so two requests for the same variant load it once and at most one
     model beyond `capacity` is ever in memory (while it loads). The least recently used model
     is evicted only once a load has succeeded: a request for missing weights costs nobody a
-    working model.
+    working model. Each model is moved to `device` (default: `device.compute_device()`, from
+    $POOLFORMER_DEVICE) once, when it is loaded.
     """
 
-    def __init__(self, capacity: int = 2, loader=load_model) -> None:
+    def __init__(self, capacity: int = 2, loader=load_model, device: torch.device | str | None = None) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         self.capacity = capacity
+        self.device = torch.device(device) if device is not None else compute_device()
         self._loader = loader
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
@@ -206,6 +229,9 @@ class ModelCache:
             if hit is not None:
                 return hit
             loaded = self._loader(variant)
+            # Loaders given by tests may hand back stand-ins without a model.
+            if isinstance(getattr(loaded, "model", None), torch.nn.Module):
+                loaded.model.to(self.device)
             with self._lock:
                 while len(self._models) >= self.capacity:
                     self._models.popitem(last=False)
@@ -223,6 +249,12 @@ class ModelCache:
     def cached_variants(self) -> list[str]:
         with self._lock:
             return list(self._models)
+
+    def runnable_variants(self) -> tuple[str, ...]:
+        """The variants that can run on this server now (loaded, or weights that can be had), in
+        the registry's order: what the menus offer as runnable and the pages fall back on."""
+        cached = set(self.cached_variants())
+        return tuple(name for name, variant in VARIANTS.items() if name in cached or weights_obtainable(variant))
 
 
 CACHE_SIZE_ENV = "POOLFORMER_CACHE_SIZE"

@@ -19,12 +19,15 @@ for _name in [n for n in os.environ if n.startswith(("POOLFORMER_", "GRADIO_SERV
 import shutil  # noqa: E402
 
 import pytest  # noqa: E402
+from browsing import CHROMIUM, CHROMIUM_ARGS, in_ci  # noqa: E402
 from PIL import Image  # noqa: E402
 from serving import serving  # noqa: E402
 
-from poolformer_demo import ModelCache  # noqa: E402
+from poolformer_demo import ModelCache, analyze  # noqa: E402
 from poolformer_demo.testing import build_checkpoint, install_in_hf_cache, torch_threads  # noqa: E402
 from poolformer_demo.ui import build_demo  # noqa: E402
+from poolformer_demo.ui.kit.pictures import image_key  # noqa: E402
+from poolformer_demo.ui.kit.view import Session  # noqa: E402
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -122,3 +125,41 @@ def shapes_model():
     """The bundled shapes model in a cache of its own: (cache, loaded model)."""
     cache = ModelCache(capacity=1)
     return cache, cache.get("shapes")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        message = f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`."
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+STAR = ASSETS / "examples" / "shapes_star.png"
+
+
+def session_for(cache: ModelCache, path: Path, variant: str) -> Session:
+    """What the Explore tab remembers after analysing `path` with `variant`."""
+    analysis = analyze(str(path), variant, cache=cache)
+    return Session(str(path), image_key(path), variant, analysis.labels, analysis.target.index)
+
+
+@pytest.fixture(scope="module")
+def star_session(app_cache) -> Session:
+    """The Explore tab's session after analysing the shapes star with the shapes model."""
+    return session_for(app_cache, STAR, "shapes")
+
+
+@pytest.fixture(scope="module")
+def photo_session(app_cache) -> Session:
+    """The Explore tab's session after analysing the cat photo with s12 (seeded random weights)."""
+    return session_for(app_cache, ASSETS / "examples" / "chelsea.jpg", "s12")

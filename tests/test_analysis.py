@@ -3,7 +3,8 @@ import pytest
 import torch
 from captum.attr import LayerGradCam
 
-from poolformer_demo import UnknownTargetError, analyze, resolve_target
+from poolformer_demo import UnknownTargetError, analyze, feature_views, resolve_target
+from poolformer_demo.labels import Prediction, display_names, prediction_json
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,7 @@ def test_cams_are_unit_scaled_at_crop_size_and_raw_at_stage_size(s12_analysis):
         assert stage.cam_raw.min() >= 0
 
 
+@pytest.mark.slow
 def test_grad_cam_equals_captum_layer_grad_cam_on_every_stage(s12_analysis, photo):
     analysis, cache = s12_analysis
     loaded = cache.get("s12")
@@ -93,12 +95,14 @@ def test_analysis_runs_the_model_once(s12_analysis, photo, monkeypatch):
     assert len(calls) == 1
 
 
+@pytest.mark.slow
 def test_target_by_label_synonym_and_index(s12_analysis, photo):
     _, cache = s12_analysis
     assert analyze(photo, "s12", target="tabby cat", cache=cache).target.index == 281
     assert analyze(photo, "s12", target="281", cache=cache).target.label == "tabby, tabby cat"
 
 
+@pytest.mark.slow
 def test_different_targets_give_different_cams(s12_analysis, photo):
     _, cache = s12_analysis
     first = analyze(photo, "s12", target=0, cache=cache)
@@ -141,18 +145,40 @@ def test_an_unknown_class_of_imagenet_suggests_close_names_and_the_menu():
 def test_feature_views_are_rgb_pictures(s12_analysis):
     analysis, _ = s12_analysis
     for stage in analysis.stages:
-        for view in (stage.views.mean, stage.views.pca, stage.views.channels):
+        views = feature_views(stage.activation)
+        for view in (views.mean, views.pca, views.channels):
             assert view.dtype == np.uint8 and view.ndim == 3 and view.shape[2] == 3
             assert view.std() > 0
         # One pixel per position: the browser and the exports enlarge them.
-        assert stage.views.mean.shape[:2] == stage.views.pca.shape[:2] == stage.shape[1:]
-        assert min(stage.views.channels.shape[:2]) >= 4 * stage.shape[1]
+        assert views.mean.shape[:2] == views.pca.shape[:2] == stage.shape[1:]
+        assert min(views.channels.shape[:2]) >= 4 * stage.shape[1]
 
 
-def test_feature_views_can_be_skipped_for_a_retarget(s12_analysis, photo):
-    _, cache = s12_analysis
-    bare = analyze(photo, "s12", target=3, cache=cache, feature_views=False)
-    full = analyze(photo, "s12", target=3, cache=cache)
-    assert all(stage.views is None for stage in bare.stages)
-    for a, b in zip(bare.stages, full.stages):
-        np.testing.assert_array_equal(a.cam_raw, b.cam_raw)
+def test_stage_activations_are_data_that_does_not_depend_on_the_target(s12_analysis, photo):
+    analysis, cache = s12_analysis
+    other = analyze(photo, "s12", target=3, cache=cache)
+    for a, b in zip(analysis.stages, other.stages):
+        assert a.activation.shape == a.shape and a.activation.dtype == np.float32
+        np.testing.assert_array_equal(a.activation, b.activation)
+
+
+def test_predictions_carry_the_unique_names_every_json_output_shows(s12_analysis):
+    analysis, _ = s12_analysis
+    names = display_names(analysis.labels)
+    for prediction in (analysis.target, *analysis.predictions):
+        assert prediction_json(prediction)["label"] == prediction.name == names[prediction.index]
+
+
+def test_both_cranes_are_named_apart():
+    labels = ("crane", "goldfish", "crane")
+    names = display_names(labels)
+    bird, machine = (Prediction(i, labels[i], 0.5, names[i]) for i in (0, 2))
+    assert (prediction_json(bird)["label"], prediction_json(machine)["label"]) == ("crane (class 0)", "crane (class 2)")
+    assert Prediction(1, "goldfish", 0.5).name == "goldfish"
+
+
+def test_the_stage_count_menus_use_is_every_variants_and_the_analysis_has_that_many(s12_analysis):
+    from poolformer_demo.variants import STAGE_COUNT, VARIANTS
+
+    analysis, _ = s12_analysis
+    assert {len(v.depths) for v in VARIANTS.values()} == {STAGE_COUNT} == {len(analysis.stages)}

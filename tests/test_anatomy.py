@@ -165,6 +165,7 @@ def test_knockouts_change_the_logits(s12_model, pixel_values):
             assert (changed - normal).abs().max() > 1e-3, knockouts
 
 
+@pytest.mark.slow
 def test_a_knockout_then_a_normal_analysis_gives_the_unmodified_result(s12_cache, s12_model, photo):
     before = analyze(photo, "s12", cache=s12_cache)
     knocked = analyze(photo, "s12", cache=s12_cache, knockouts=Knockouts(mixer=(1, 2), mlp=(4,)))
@@ -243,6 +244,7 @@ def _without_group_norms(variant):
     return dataclasses.replace(loaded, model=model)
 
 
+@pytest.mark.slow
 def test_without_group_norm_the_effective_field_fills_exactly_the_theoretical_box(weights_dir, photo, monkeypatch):
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
     cache = ModelCache(loader=_without_group_norms)
@@ -400,3 +402,23 @@ def test_cli_receptive_field_writes_the_map_and_the_theoretical_box(tmp_path, ca
     assert Image.open(out / "erf.png").width == 128
     assert field_command(out, y=16, x=0) == 1
     assert "y runs from 0 to 15" in capsys.readouterr().err
+
+
+def test_the_field_says_where_its_peak_is_not_that_it_peaks_at_its_centre(shapes_model):
+    from poolformer_demo.ui.tabs.inside import view as inside_view
+
+    cache, _ = shapes_model
+    star = Path(__file__).resolve().parent.parent / "assets" / "examples" / "shapes_star.png"
+    field = receptive_field(str(star), "shapes", stage=4, y=0, x=0, cache=cache)
+    row, col = field.peak
+    assert field.erf[row, col] == field.erf.max()
+    assert field.centre == (16.0, 16.0)  # a 4x4 grid on a 128 px crop
+    said = inside_view.peak_text(field)
+    assert said.startswith(f"Its peak is at pixel (y={row}, x={col}), ")
+    print(f"\nstage 4 corner cell: peak at {field.peak}, {field.peak_distance:.0f} px from its centre")
+    # On the trained shapes model this corner cell peaks on the star, far from its own cell.
+    if field.peak_distance > 16:
+        assert said.endswith(f"{field.peak_distance:.0f} px from the centre of the position's cell.")
+    else:
+        assert said.endswith("in the position's own cell.")
+    assert "strongest at its centre" not in inside_view.FIELD_TEXT

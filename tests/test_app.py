@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from poolformer_demo import ModelCache
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import explore, learn, present
+from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.tabs.explore import page as explore
+from poolformer_demo.ui.tabs.learn import page as learn
+from poolformer_demo.ui.tabs.learn import view as learn_view
 
 
 def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypatch, weights_dir, tmp_path):
@@ -13,18 +16,18 @@ def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypa
     cached = {}
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: cached.get(repo_id))
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # an empty folder; HF_HUB_OFFLINE=1
-    assert explore.default_variant(ModelCache(), shapes_available=True) == "shapes"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=True) == "shapes"
 
     cached["sail/poolformer_s12"] = str(tmp_path / "config.json")
-    assert explore.default_variant(ModelCache(), shapes_available=True) == "s12"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=True) == "s12"
     cached.clear()
 
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-    assert explore.default_variant(ModelCache(), shapes_available=True) == "s12"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=True) == "s12"
 
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))
     # nothing works offline: say so when s12 is tried
-    assert explore.default_variant(ModelCache(), shapes_available=False) == "s12"
+    assert explore.default_variant(ModelCache().runnable_variants(), shapes_available=False) == "s12"
 
 
 def test_variant_menu_and_learn_tab():
@@ -32,7 +35,10 @@ def test_variant_menu_and_learn_tab():
     assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
     assert choices["m48"] == "M48 · 73M · 82.5% top-1"
     assert choices["shapes"] == "shapes · offline, six shapes"
-    table = present.variants_table()
+    marked = {value: title for title, value in present.variant_choices(runnable=("s12", "shapes"))}
+    assert marked["s12"] == "S12 · 12M · 77.2% top-1"
+    assert marked["s24"] == "S24 · 80.3% · weights not on this server"
+    table = learn_view.variants_table()
     assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table
     assert "| M48 | 8 · 8 · 24 · 8 | 96 · 192 · 384 · 768 | 73 M | 11.6 G | 82.5 % |" in table
     text = learn.learn_markdown()
@@ -56,8 +62,10 @@ def test_settings_are_read_when_the_app_is_built(monkeypatch):
     monkeypatch.setenv("POOLFORMER_CACHE_SIZE", "3")
     monkeypatch.setenv("POOLFORMER_CONCURRENCY", "5")
     demo = ui_app.build_demo(shapes_available=True)
+    explain_fn = next(fn for fn in demo.fns.values() if fn.api_name == "explain")
+    assert explain_fn.concurrency_limit == 5
     analyze_fn = next(fn for fn in demo.fns.values() if fn.api_name == "analyze")
-    assert analyze_fn.concurrency_limit == 5
+    assert analyze_fn.concurrency_limit == max(ui_app.EXPLORE_LANE_LIMIT, 5)
     assert ui_app.concurrency_from_environment() == 5
     from poolformer_demo.weights import cache_from_environment
 
@@ -98,3 +106,9 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_counts_take_the_number_their_noun_needs():
+    assert present.counted(1, "map") == "1 map"
+    assert present.counted(2, "random order") == "2 random orders"
+    assert present.counted(0, "model") == "0 models"

@@ -2,6 +2,7 @@
 settings, with progress that reaches 1 and a stop that stops."""
 
 import json
+import threading
 
 import numpy as np
 import pytest
@@ -15,7 +16,6 @@ from poolformer_demo.attributions import (
     OcclusionSettings,
     SmoothGradSettings,
     baseline_values,
-    explain,
     integrated_gradients,
     occlusion,
     occlusion_geometry,
@@ -23,6 +23,7 @@ from poolformer_demo.attributions import (
 )
 from poolformer_demo.cams import to_crop
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
+from poolformer_demo.explanation import explain
 from poolformer_demo.images import crop_image
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
@@ -109,6 +110,31 @@ def test_smoothgrad_is_captums_noise_tunnel_and_reproducible(shapes):
     np.testing.assert_array_equal(smoothgrad(loaded, x, TARGET, SMOOTH).map, result.map)
     other_seed = smoothgrad(loaded, x, TARGET, SmoothGradSettings(nt_samples=4, nt_samples_batch_size=2, seed=4))
     assert not np.allclose(other_seed.map, result.map)
+
+
+def test_smoothgrads_in_two_threads_give_the_maps_they_give_one_after_the_other(shapes):
+    _, loaded, x = shapes
+    seeds = (3, 4)
+    settings = [SmoothGradSettings(nt_samples=4, nt_samples_batch_size=2, seed=seed) for seed in seeds]
+    alone = [smoothgrad(loaded, x, TARGET, s).map for s in settings]
+    together: dict[int, np.ndarray] = {}
+    start = threading.Barrier(3)
+
+    def run(index):
+        start.wait()
+        together[index] = smoothgrad(loaded, x, TARGET, settings[index]).map
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    # Reseeding torch's global generator meanwhile changes nothing: each run draws from its own.
+    for seed in range(50):
+        torch.manual_seed(seed)
+    for thread in threads:
+        thread.join()
+    for index in range(2):
+        np.testing.assert_array_equal(together[index], alone[index])
 
 
 def test_occlusion_is_captums_with_the_recorded_window(shapes):

@@ -8,73 +8,23 @@ model's analysis to assets/screenshot.png, the README's picture.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from browsing import TIMEOUT_MS, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
 SCREENSHOT = ROOT / "assets" / "screenshot.png"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-]
-VIEWPORT = {"width": 1400, "height": 1000}
-TIMEOUT_MS = 60_000
-ERROR_TOAST = '[data-testid="toast-body"].error'
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.is_file():
-        message = f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`."
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture(scope="module")
 def app_url(served):
     return served[1]
-
-
-def wait_until(page, condition: str, what: str) -> None:
-    """Wait for a JavaScript condition; fail at once, with its text, if an error toast appears."""
-    page.wait_for_function(f"() => ({condition}) || document.querySelector('{ERROR_TOAST}')", timeout=TIMEOUT_MS)
-    assert_no_error_toast(page, f"while waiting for {what}")
-
-
-def assert_no_error_toast(page, when: str = "") -> None:
-    toasts = page.locator(ERROR_TOAST)
-    if toasts.count():
-        pytest.fail(f"The page showed an error {when}: {toasts.first.inner_text()!r}")
-
-
-def images_loaded(selector: str, count: int) -> str:
-    images = f"Array.from(document.querySelectorAll('{selector} img'))"
-    return f"{images}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
 
 
 # The enlarged Grad-CAM, the four-stage strip, and three feature views of four stages.
@@ -228,7 +178,7 @@ def test_an_error_keeps_the_last_result_and_says_what_failed(browser, app_url):
     wait_for_result(page)
     before = large_heat(page)
 
-    choose_variant(page, "S24 · 21M")  # no S24 weights on this server
+    choose_variant(page, "S24 · 80.3% · weights not on this server")
     wait_until(page, "document.querySelector('#facts').innerText.includes('4 · 4 · 12 · 4')", "the facts to follow")
     page.locator("#analyze-button").click()
     wait_until(page, "document.querySelector('#status').innerText.includes('not available')", "the error")
@@ -272,3 +222,45 @@ def test_several_pages_clicking_the_same_example_at_once_get_whole_pictures(brow
         assert broken_images(page) == 0
         assert_no_error_toast(page)
         page.close()
+
+
+# Markdown that reached the page as text: *emphasis*, **strong**, `code`, [link](url).
+LITERAL_MARKDOWN = re.compile(r"(?<![\w*])\*[A-Za-z][^*\n]*[A-Za-z.]\*(?![\w*])|\*\*|`|\[[^\]\n]+\]\([^)\n]+\)")
+TABS = ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
+
+
+def test_no_tab_shows_literal_markdown_and_models_without_weights_say_so(browser, app_url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+    wait_for_result(page, "the shapes model's result")
+
+    # The menu marks the models this server has no weights for, and says what a missing one needs.
+    page.locator("#variant input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert "S24 · 80.3% · weights not on this server" in options
+    assert any(option.startswith("S12 · 12M · 77.2% top-1") for option in options)
+    page.get_by_role("option", name="S24 · 80.3% · weights not on this server").click()
+    wait_until(page, "document.querySelector('#facts').innerText.includes(`result shown is the shapes model`)", "facts")
+    page.locator("#analyze-button").click()
+    wait_until(page, "document.querySelector('#status').innerText.includes('not available')", "the error")
+    status = page.locator("#status").inner_text()
+    assert "Where the weights come from" in status and "These models run here: PoolFormer-S12" in status
+
+    seen = {}
+    for name in TABS:
+        page.get_by_role("tab", name=name).click()
+        page.wait_for_timeout(300)
+        seen[name] = page.locator(".tabitem:visible").first.inner_text()
+    found = {name: LITERAL_MARKDOWN.findall(text) for name, text in seen.items()}
+    assert "press Run the attributions;" in seen["Explain"] and "press Compare;" in seen["Compare"]
+    assert found == {name: [] for name in TABS}
+
+    # At 1 the Explain tab's maps are opaque, the CAM family's too.
+    page.get_by_role("tab", name="Explain").click()
+    wait_until(page, "document.querySelector('#cam-family .pf-heat') !== null", "the CAM family")
+    page.locator("#explain-opacity input[type=range]").fill("1")
+    cam = "getComputedStyle(document.querySelector('#cam-family .pf-heat')).opacity"
+    wait_until(page, f"{cam} === '1'", "the CAM family at full opacity")
+    assert_no_error_toast(page)
+    page.close()

@@ -2,6 +2,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from poolformer_demo.cli import main
@@ -9,6 +10,7 @@ from poolformer_demo.cli import main
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
+@pytest.mark.slow
 def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path):
     out = tmp_path / "out"
     status = main(
@@ -50,6 +52,7 @@ def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
     assert not (tmp_path / "out" / "notes").exists()
 
 
+@pytest.mark.slow
 def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -69,7 +72,7 @@ def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
 
 
 def test_cli_folders_stay_apart_when_a_stem_looks_like_a_suffix(tmp_path):
-    from poolformer_demo.cli import _output_folders
+    from poolformer_demo.cli_support import output_folders as _output_folders
 
     images = [Path("a/cat.jpg"), Path("b/cat.jpg"), Path("cat-2.jpg")]
     assert [f.name for f in _output_folders(images, tmp_path)] == ["cat", "cat-2", "cat-2-2"]
@@ -88,3 +91,17 @@ def test_cli_refuses_nonsense_options(capsys):
             main(["analyze", "x.jpg", "--out", "o", *option])
         assert info.value.code == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_knockout_writes_both_analyses_for_the_same_class(use_weights_dir, tmp_path):
+    out = tmp_path / "out"
+    image = str(ASSETS / "examples" / "chelsea.jpg")
+    assert main(["knockout", image, "--variant", "s12", "--knockout", "mixer:1,2", "--out", str(out)]) == 0
+    summary = json.loads((out / "knockout.json").read_text())
+    assert summary["knockouts"]["mixer"] == [1, 2] and summary["knockouts"]["mlp"] == []
+    before = json.loads((out / "as_trained" / "predictions.json").read_text())
+    after = json.loads((out / "knocked_out" / "predictions.json").read_text())
+    assert before["target"]["index"] == after["target"]["index"] == summary["target"]["index"]
+    assert after["target"]["probability"] == summary["target_probability_knocked_out"]
+    assert after["knockouts"]["mixer"] == [1, 2] and before["knockouts"]["mixer"] == []

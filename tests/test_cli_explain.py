@@ -9,6 +9,7 @@ from PIL import Image
 
 from poolformer_demo.cams import CAM_METHODS
 from poolformer_demo.cli import main
+from poolformer_demo.sanity import VERDICTS, rank_correlation
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -126,6 +127,16 @@ def test_sanity_writes_the_maps_and_their_rank_correlations(shape_file, tmp_path
     assert main(["sanity", str(shape_file), "--variant", "shapes", "--granularity", "stage", "--out", str(out)]) == 0
     summary = json.loads((out / "sanity.json").read_text())
     assert [s["label"] for s in summary["steps"]] == ["head", "stage 4", "stage 3", "stage 2", "stage 1"]
-    assert all(-1 <= s["spearman"] <= 1 for s in summary["steps"])
     maps = np.load(out / "sanity.npz")
     assert maps.files == ["original", "step1", "step2", "step3", "step4", "step5"]
+    # Each step's number is the rank correlation of the maps written beside it.
+    for i, step in enumerate(summary["steps"], 1):
+        assert step["spearman"] == pytest.approx(rank_correlation(maps["original"], maps[f"step{i}"]))
+    assert summary["baseline"]["verdict"] in VERDICTS and len(summary["baseline"]["between"]) == 15
+
+
+def test_sanity_of_a_pixel_method_defaults_to_the_pages_granularity(shape_file, tmp_path):
+    out = tmp_path / "sanity-ig"
+    assert main(["sanity", str(shape_file), "--variant", "shapes", "--method", "ig", "--out", str(out)]) == 0
+    summary = json.loads((out / "sanity.json").read_text())
+    assert summary["granularity"] == "stage" and len(summary["steps"]) == 5

@@ -18,6 +18,7 @@ def comparison(weights_dir, photo):
     return cache, result
 
 
+@pytest.mark.slow
 def test_each_variant_gives_top5_the_deepest_grad_cam_and_its_time(comparison):
     _, result = comparison
     assert [run.variant.name for run in result.runs] == ["s12", "m36"]
@@ -31,6 +32,7 @@ def test_each_variant_gives_top5_the_deepest_grad_cam_and_its_time(comparison):
         assert run.seconds > 0 and run.load_seconds > 0
 
 
+@pytest.mark.slow
 def test_runs_equal_analyze_of_each_variant(comparison, photo):
     cache, result = comparison
     # m36 is still cached: analysing it again reuses the loaded model.
@@ -40,6 +42,7 @@ def test_runs_equal_analyze_of_each_variant(comparison, photo):
     assert run.predictions == analysis.predictions
 
 
+@pytest.mark.slow
 def test_models_are_loaded_one_at_a_time(comparison):
     cache, _ = comparison
     assert cache.cached_variants() == ["m36"]
@@ -55,8 +58,8 @@ def test_compare_needs_two_known_variants(photo):
 
 def test_the_package_exports_the_explanation_entry_points():
     import poolformer_demo
-    from poolformer_demo.attributions import explain
     from poolformer_demo.comparison import compare as compare_function
+    from poolformer_demo.explanation import explain
     from poolformer_demo.sanity import cascading_randomization
 
     assert poolformer_demo.compare is compare_function
@@ -72,3 +75,13 @@ def test_a_variant_without_weights_is_reported_and_the_others_still_run(use_weig
     assert failure.variant.name == "s24" and isinstance(failure.error, WeightsUnavailableError)
     assert "PoolFormer-S24" in str(failure.error)
     assert result.outcome("s24") is failure and result.outcome("s12") is result.runs[0]
+
+
+def test_the_page_says_the_variants_without_weights_in_one_line_not_one_column_each(use_weights_dir, photo):
+    from poolformer_demo.ui.tabs.compare import view
+
+    result = compare(photo, ["s24", "s36", "s12"], cache=ModelCache(capacity=1))
+    page = view.compare_html(result)
+    assert page.count('class="pf-variant') == 1 and 'data-variant="s12"' in page
+    assert page.count("Not run:") == 1
+    assert "Not run: PoolFormer-S24 and PoolFormer-S36, whose weights are not on this server" in page

@@ -1,37 +1,35 @@
-"""The Explain and Compare tabs: their formatting, their handlers called directly (the CAM family,
-attributions with progress and stop, faithfulness, the sanity check, a comparison), their wiring in the
-app, the served `/explain` and `/compare` endpoints, and one run in a real browser.
+"""The Explain tab: its formatting, its handlers called directly (the CAM family, attributions with
+progress and stop, faithfulness, the sanity check), its wiring in the app, the served `/explain` and
+`/sanity` endpoints, and one run in a real browser.
 
 The shapes model (128 px) and small settings keep the handlers fast; s12 has seeded random weights.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
 import threading
 import time
 from pathlib import Path
 
-import gradio as gr
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from browsing import TIMEOUT_MS, VIEWPORT, assert_no_error_toast, wait_until
+from pages import images, skipped, text_of
 
+from poolformer_demo import explanation as explanation_module
 from poolformer_demo import render
 from poolformer_demo.analysis import Prediction, analyze
 from poolformer_demo.attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
     SmoothGradSettings,
-    explain,
 )
 from poolformer_demo.cams import CAM_METHODS
-from poolformer_demo.comparison import compare
 from poolformer_demo.errors import ComputationCancelled
+from poolformer_demo.explanation import explain
 from poolformer_demo.faithfulness import (
     Curves,
     FaithfulnessReport,
@@ -39,17 +37,20 @@ from poolformer_demo.faithfulness import (
     RandomBaseline,
     evaluate_faithfulness,
 )
-from poolformer_demo.sanity import RandomizationStep, SanityCheck, cascading_randomization
+from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, SanityCheck, cascading_randomization, verdict
+from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import compare as compare_module
-from poolformer_demo.ui import explain as explain_module
-from poolformer_demo.ui import present_compare, present_explain, present_trust
-from poolformer_demo.ui.background import run_in_background
-from poolformer_demo.ui.compare import CompareTab
-from poolformer_demo.ui.explain import ExplainTab
-from poolformer_demo.ui.pictures import image_key
-from poolformer_demo.ui.present import Session
+from poolformer_demo.ui.kit.background import SharedRuns, run_in_background
+from poolformer_demo.ui.kit.pictures import layer_uri
+from poolformer_demo.ui.kit.view import Session
+from poolformer_demo.ui.tabs.explain import api as explain_api
+from poolformer_demo.ui.tabs.explain import page as explain_module
+from poolformer_demo.ui.tabs.explain import timing as explain_timing
+from poolformer_demo.ui.tabs.explain import trust as present_trust
+from poolformer_demo.ui.tabs.explain import view as present_explain
+from poolformer_demo.ui.tabs.explain.page import ExplainTab
+from poolformer_demo.ui.tabs.explain.running import JOINED
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
@@ -62,41 +63,13 @@ SMALL = {
     "occlusion": OcclusionSettings(window=32, stride=32, perturbations_per_eval=4),
 }
 FAITH = FaithfulnessSettings(steps=5, random_orders=2, batch_size=16)
-
-
-def decode(uri: str) -> Image.Image:
-    header, payload = uri.split(",", 1)
-    assert header in ("data:image/png;base64", "data:image/jpeg;base64", "data:image/webp;base64"), header
-    return Image.open(io.BytesIO(base64.b64decode(payload)))
-
-
-def images(page: str, css_class: str) -> list[tuple[str, str]]:
-    """(class attribute, src) of every <img> whose class list includes `css_class`."""
-    found = re.findall(r'<img class="([^"]*)"[^>]* src="([^"]+)"', page)
-    return [(classes, src) for classes, src in found if css_class in classes.split()]
-
-
-def text_of(page: str) -> str:
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
-
-
-def session_for(cache, path: Path, variant: str) -> Session:
-    analysis = analyze(str(path), variant, cache=cache, feature_views=False)
-    return Session(str(path), image_key(path), variant, analysis.labels, analysis.target.index)
-
-
-def skipped(value) -> bool:
-    return value == gr.skip()
-
-
-@pytest.fixture(scope="module")
-def star_session(app_cache) -> Session:
-    return session_for(app_cache, STAR, "shapes")
-
-
-@pytest.fixture(scope="module")
-def photo_session(app_cache) -> Session:
-    return session_for(app_cache, PHOTO, "s12")
+# What a method's AUCs against the random mean imply: (deletion lower, insertion higher) -> verdict.
+IMPLIED_VERDICT = {
+    (True, True): "beats random on both",
+    (True, False): "beats random on deletion only",
+    (False, True): "beats random on insertion only",
+    (False, False): "no better than random",
+}
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +91,7 @@ def attributed(tab, star_session):
 def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
     values = np.zeros((16, 48), np.float32)
     values[:, :16], values[:, 32:] = -2.0, 2.0
-    uri, limit = present_explain.layer_uri(values)
+    uri, limit = layer_uri(values)
     assert limit == pytest.approx(2.0)
     rgba = np.asarray(decode(uri).convert("RGBA")).astype(int)
     negative, zero, positive = rgba[8, 8], rgba[8, 24], rgba[8, 40]
@@ -129,17 +102,17 @@ def test_layers_are_red_above_zero_blue_below_and_clear_at_zero():
 
 def test_settings_table_states_each_methods_settings_and_its_expected_time():
     table = present_explain.settings_markdown()
-    ig = present_explain.S12_SECONDS["ig"]
+    ig = explain_timing.timings().seconds["ig"]
     assert (
         f"| Integrated Gradients | 32 steps (gausslegendre), from a black image, 8 images per pass | "
-        f"{present_explain.seconds_text(ig)} |" in table
+        f"{explain_timing.seconds_text(ig)} |" in table
     )
     assert "32×32 px patch of the mean colour, stride 16 px" in table
     # Twice the integration steps: twice the passes through the model, twice the time.
     doubled = present_explain.settings_markdown({"ig": IntegratedGradientsSettings(n_steps=64)})
     assert (
         f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | "
-        f"{present_explain.seconds_text(2 * ig)} |" in doubled
+        f"{explain_timing.seconds_text(2 * ig)} |" in doubled
     )
     assert "M48 ×6.4" in table and "nothing else running" in table
 
@@ -177,21 +150,39 @@ def test_faithfulness_verdicts_and_table_compare_each_method_with_random():
     assert "Lower deletion AUC and higher insertion AUC than random" in page
 
 
-def _check(spearmans: list[float]) -> SanityCheck:
+def _check(to_original: list[float], between: list[float]) -> SanityCheck:
     target = Prediction(3, "star", 0.9)
     steps = tuple(
         RandomizationStep((f"layer{i}",), f"step {i}", np.zeros((4, 4), np.float32), rho, target)
-        for i, rho in enumerate(spearmans)
+        for i, rho in enumerate(to_original)
     )
-    return SanityCheck("gradcam", 4, target, np.ones((4, 4), np.float32), False, steps, "block", 0, 0.1)
+    ssim = (0.3,) * len(to_original)
+    baseline = RandomModelBaseline(tuple(to_original), tuple(between), ssim, ssim[:-1], verdict(to_original, between))
+    return SanityCheck("gradcam", 4, target, np.ones((4, 4), np.float32), False, steps, "block", 0, 0.1, baseline)
 
 
-def test_sanity_reading_says_whether_the_map_outlived_the_model():
-    survived = present_trust.sanity_reading(_check([0.95, 0.9]))
-    assert "ρ = +0.95" in survived and "ρ = +0.90" in survived
-    assert "still resembles its original map although the model is destroyed" in survived
-    changed = present_trust.sanity_reading(_check([0.4, -0.05]))
-    assert "Grad-CAM changed with the model" in changed and "ρ = -0.05" in changed
+def test_the_expected_time_counts_the_steps_of_the_analysed_model():
+    from poolformer_demo.variants import VARIANTS
+
+    shapes = VARIANTS["shapes"]
+    blocks = 1 + sum(shapes.depths) + len(shapes.depths)
+    said = present_trust.sanity_expected_text("gradcam", variant=shapes)
+    assert f"the trained model, {blocks} steps and 5 more random models" in said and "PoolFormer-SHAPES" in said
+    assert "17 steps" in present_trust.sanity_expected_text("gradcam")
+    assert "5 steps and 2 more random models" in present_trust.sanity_expected_text("ig", variant=shapes)
+
+
+def test_sanity_reading_reads_the_trained_map_against_random_models_maps():
+    survived = present_trust.sanity_reading(_check([0.95, 0.9, 0.85], [0.9, 0.9, 0.8]))
+    assert "trained map's ρ is +0.90 (from +0.85 to +0.95)" in survived
+    assert ". Fails: the maps of destroyed models keep the trained map's ranking" in survived
+    changed = present_trust.sanity_reading(_check([0.1, -0.05, 0.0], [0.1, -0.2, 0.05]))
+    assert "Passes:" in changed and "Grad-CAM depends on what the model learned" in changed
+    # As alike to the trained map as to each other, through the image: the star-outline case of IG.
+    image_driven = present_trust.sanity_reading(_check([0.33, 0.33, 0.33], [0.36, 0.36, 0.35]))
+    assert "Inconclusive: random models' maps already agree with each other" in image_driven
+    above_chance = present_trust.sanity_reading(_check([0.45, 0.4, 0.42], [0.1, -0.1, 0.0]))
+    assert "Inconclusive: the trained map resembles the random models' maps more" in above_chance
 
 
 def test_closing_a_background_run_stops_its_computation():
@@ -212,6 +203,103 @@ def test_closing_a_background_run_stops_its_computation():
     assert seen.wait(5)
 
 
+class Gate:
+    """A computation that reports progress and waits until it is let go or told to stop."""
+
+    def __init__(self, answer="the answer"):
+        self.answer = answer
+        self.go = threading.Event()
+        self.calls = 0
+        self.stopped = threading.Event()
+
+    def __call__(self, progress, should_stop):
+        self.calls += 1
+        while not self.go.is_set():
+            if should_stop():
+                self.stopped.set()
+                raise ComputationCancelled("stopped")
+            progress(0.5, "working")
+            time.sleep(0.01)
+        return self.answer
+
+
+def until(events, wanted: str):
+    for kind, value in events:
+        if kind == wanted:
+            return value
+    raise AssertionError(f"no {wanted!r} event")
+
+
+def test_identical_requests_arriving_together_share_one_computation_and_later_ones_the_store():
+    runs, gate = SharedRuns(4), Gate()
+    first = runs.follow("key", gate, refresh_s=0.01)
+    until(first, "progress")
+    second = runs.follow("key", gate, refresh_s=0.01)
+    assert next(second) == ("joined", None)
+    gate.go.set()
+    assert until(first, "done") == until(second, "done") == "the answer"
+    assert list(runs.follow("key", gate, refresh_s=0.01)) == [("done", "the answer")]
+    assert gate.calls == 1 and runs.started == 1
+
+
+def test_a_request_that_leaves_does_not_stop_the_computation_others_follow():
+    runs, gate = SharedRuns(4), Gate()
+    first = runs.follow("key", gate, refresh_s=0.01)
+    until(first, "progress")
+    second = runs.follow("key", gate, refresh_s=0.01)
+    next(second)
+    first.close()  # the first visitor's Stop
+    time.sleep(0.05)
+    assert not gate.stopped.is_set()
+    gate.go.set()
+    assert until(second, "done") == "the answer"
+    assert gate.calls == 1
+
+
+def test_a_computation_everybody_left_stops_and_is_not_stored():
+    runs, gate = SharedRuns(4), Gate()
+    first = runs.follow("key", gate, refresh_s=0.01)
+    until(first, "progress")
+    first.close()
+    assert gate.stopped.wait(5)
+    assert runs.answers.get("key") is None
+    again = Gate("computed again")
+    again.go.set()
+    assert until(runs.follow("key", again, refresh_s=0.01), "done") == "computed again"
+    assert runs.started == 2
+
+
+def test_a_failure_reaches_every_follower_and_the_next_request_tries_again():
+    runs = SharedRuns(4)
+
+    def broken(progress, should_stop):
+        raise ValueError("broken")
+
+    with pytest.raises(ValueError, match="broken"):
+        runs.answer("key", broken)
+    assert runs.answer("key", lambda progress, should_stop: "fine") == "fine"
+
+
+def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, star_session, monkeypatch):
+    calls = []
+
+    def recording(*args, **kwargs):
+        calls.append(args)
+        return explain(*args, **kwargs)
+
+    monkeypatch.setattr(explain_api, "explain", recording)
+    # Long enough that the second page arrives while the first one's computation runs.
+    slower = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=60, internal_batch_size=1)}
+    tab = ExplainTab(app_cache, settings=slower, refresh_s=0.02)
+    pages = [tab.run_attributions(star_session, ["gradcam", "ig"], 4) for _ in range(2)]
+    next(pages[0]), next(pages[0])
+    statuses = [status for status, _ in pages[1]]
+    finished = [status for status, _ in pages[0]]
+    assert any(JOINED in html.unescape(status) for status in statuses if not skipped(status))
+    assert "Done: 2 maps" in statuses[-1] and "Done: 2 maps" in finished[-1]
+    assert len(calls) == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # The CAM family
 # ---------------------------------------------------------------------------------------------
@@ -229,7 +317,7 @@ def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cach
     status, page, shown = tab.show_cams(photo_session, None)
     assert status == "" and shown == photo_session
     ((options, analysis),) = made
-    assert options["feature_views"] is False and analysis.target.index == photo_session.target
+    assert analysis.target.index == photo_session.target
 
     layers = images(page, "pf-camfam")
     assert len(layers) == len(CAM_METHODS) * 4
@@ -289,7 +377,7 @@ def test_stopping_the_attributions_ends_their_computation(app_cache, star_sessio
             ended.append(exc)
             raise
 
-    monkeypatch.setattr(explain_module, "explain", recording)
+    monkeypatch.setattr(explain_api, "explain", recording)
     slow = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=300, internal_batch_size=1)}
     tab = ExplainTab(app_cache, settings=slow, refresh_s=0.02)
     run = tab.run_attributions(star_session, ["ig"], 4)
@@ -313,7 +401,7 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
         made.append((maps, evaluate_faithfulness(model, pixel_values, target, maps, settings, **progress)))
         return made[-1][1]
 
-    monkeypatch.setattr(explain_module, "evaluate_faithfulness", recording)
+    monkeypatch.setattr(explanation_module, "evaluate_faithfulness", recording)
     outputs = list(tab.run_faithfulness(star_session, METHODS, 4))
     assert all(skipped(attributions) for _, _, attributions in outputs)
     status, page, _ = outputs[-1]
@@ -369,64 +457,29 @@ def test_sections_say_what_is_missing_instead_of_running(tab, star_session):
 
 
 # ---------------------------------------------------------------------------------------------
-# Compare
-# ---------------------------------------------------------------------------------------------
-
-
-def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_cache, star_session, monkeypatch):
-    made = []
-
-    def recording(*args, **kwargs):
-        made.append(compare(*args, **kwargs))
-        return made[-1]
-
-    monkeypatch.setattr(compare_module, "compare", recording)
-    outputs = list(CompareTab(app_cache, refresh_s=0.02).run_compare(star_session, None, ["shapes", "s24", "s12"]))
-    status, page = outputs[-1]
-    assert "Done: 2 of 3 models" in status
-    # The menu's order, whichever order the boxes were ticked in.
-    assert re.findall(r'<section class="pf-variant[^"]*" data-variant="(\w+)"', page) == ["s12", "s24", "shapes"]
-    s24 = re.search(r'data-variant="s24">(.*?)</section>', page).group(1)
-    assert "The weights of PoolFormer-S24 are not available on this server right now" in text_of(s24)
-    (comparison,) = made
-    assert [run.variant.name for run in comparison.runs] == ["s12", "shapes"]
-    for run in comparison.runs:
-        column = re.search(rf'data-variant="{run.variant.name}">(.*?)</section>', page).group(1)
-        rows = re.findall(r'<tr(?: class="pf-target")?><td>(\d)</td><td>([^<]*)</td>', column)
-        assert [(int(rank), html.unescape(label)) for rank, label in rows] == [
-            (rank, p.label) for rank, p in enumerate(run.predictions, start=1)
-        ]
-        (heat,) = [src for _, src in images(column, "pf-heat")]
-        np.testing.assert_array_equal(np.asarray(decode(heat)), render.heatmap(run.cam_raw))
-        assert f"Analysis took {run.seconds:.2f} s" in text_of(column)
-
-
-def test_compare_without_an_image_says_so(app_cache):
-    status, page = list(CompareTab(app_cache).run_compare(None, None, ["s12", "shapes"]))[-1]
-    assert present_compare.NO_IMAGE in html.unescape(status) and skipped(page)
-
-
-# ---------------------------------------------------------------------------------------------
 # The app and its endpoints
 # ---------------------------------------------------------------------------------------------
 
 
-def test_tabs_order_long_runs_share_the_model_group_and_each_has_a_stop(app_cache):
+def test_tabs_order_long_runs_have_a_lane_of_their_own_and_each_has_a_stop(app_cache):
     demo = ui_app.build_demo(cache=app_cache, shapes_available=True)
     tabs = [c["props"]["label"] for c in demo.config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
+    assert tabs == ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
     fns = {fn.name: (i, fn) for i, fn in demo.fns.items()}
-    for name in (
-        "show_cams",
-        "run_attributions",
-        "run_faithfulness",
-        "run_sanity",
-        "run_compare",
-        "explain_prediction",
-        "check_sanity",
-        "compare_variants",
-    ):
-        assert fns[name][1].concurrency_id == "model", name
+    lanes = {
+        "show_cams": "model",
+        "run_compare": "model",
+        "compare_variants": "model",
+        "run_attributions": "long",
+        "run_faithfulness": "long",
+        "run_sanity": "long",
+        "explain_prediction": "long",
+        "check_sanity": "long",
+        "analyze_image": "explore",
+        "show": "explore",
+    }
+    for name, lane in lanes.items():
+        assert fns[name][1].concurrency_id == lane, name
     cancelled = [index for fn in demo.fns.values() if fn.cancels for index in fn.cancels]
     for name in ("run_attributions", "run_faithfulness", "run_sanity", "run_compare"):
         assert fns[name][0] in cancelled, name
@@ -455,7 +508,11 @@ def test_explain_endpoint_gives_each_map_its_settings_and_faithfulness(client):
     assert set(faithfulness) >= {"gradcam", "ig", "occlusion", "random", "steps", "substrate", "plot"}
     assert faithfulness["random"]["orders"] == 3 and "deletion_auc_std" in faithfulness["random"]
     assert len(faithfulness["ig"]["deletion_curve"]) == faithfulness["steps"] + 1
-    assert faithfulness["gradcam"]["verdict"].startswith(("beats", "no better"))
+    random = faithfulness["random"]
+    for name in ("gradcam", "ig", "occlusion"):
+        entry = faithfulness[name]
+        below, above = entry["deletion_auc"] < random["deletion_auc"], entry["insertion_auc"] > random["insertion_auc"]
+        assert entry["verdict"] == IMPLIED_VERDICT[below, above]
 
 
 def test_explain_endpoint_on_s12_sends_arrays_only_when_asked(client):
@@ -479,51 +536,34 @@ def test_explain_endpoint_refuses_an_unknown_method_clearly(client):
         client.predict(handle_file(str(STAR)), "shapes", "", ["saliency"], 4, False, False, api_name="/explain")
 
 
-def test_sanity_endpoint_gives_each_steps_rank_correlation_and_map(client):
+def test_sanity_endpoint_gives_the_cores_rank_correlations_verdict_and_maps(client, app_cache):
     from gradio_client import handle_file
 
     result = client.predict(handle_file(str(STAR)), "shapes", "star", "layercam", 4, api_name="/sanity")
     assert result["method"] == "layercam" and result["granularity"] == "block" and result["target"]["index"] == 3
     labels = [step["label"] for step in result["steps"]]
     assert labels[0] == "head" and labels[-1] == "stage 1 embedding" and len(labels) == 10
+    with torch_threads(1):
+        core = cascading_randomization(str(STAR), "shapes", method="layercam", target=3, cache=app_cache)
+    # The server's threads add in another order: equal to rounding.
+    assert [step["spearman"] for step in result["steps"]] == pytest.approx(
+        [step.spearman for step in core.steps], abs=1e-3
+    )
+    assert result["baseline"]["between"] == pytest.approx(list(core.baseline.between), abs=1e-3)
+    assert result["baseline"]["verdict"] == core.baseline.verdict
     for step in result["steps"]:
-        assert -1.0 <= step["spearman"] <= 1.0 and step["layers"]
-        assert decode(step["picture"]).size == (128, 128)
-    assert f"ρ = {result['steps'][-1]['spearman']:+.2f}" in result["reading"]
-
-
-def test_compare_endpoint_keeps_the_order_given_and_reports_a_model_without_weights(client):
-    from gradio_client import handle_file
-
-    result = client.predict(handle_file(str(STAR)), ["shapes", "s24", "s12"], "", api_name="/compare")
-    assert [v["variant"] for v in result["variants"]] == ["shapes", "s24", "s12"]
-    assert "not available" in result["variants"][1]["error"]
-    shapes, _, s12 = result["variants"]
-    assert shapes["top_k"][0]["label"] == "star" and len(s12["top_k"]) == 5
-    assert np.asarray(shapes["gradcam"]).shape == (4, 4) and np.asarray(s12["gradcam"]).shape == (7, 7)
-    assert decode(s12["gradcam_picture"]).size == (7, 7) and decode(s12["crop"]).size == (224, 224)
-    assert s12["seconds"] > 0
+        assert step["layers"] and decode(step["picture"]).size == (128, 128)
+    assert result["reading"].split(". ")[-2:] == present_trust.sanity_reading(core).split(". ")[-2:]
 
 
 # ---------------------------------------------------------------------------------------------
 # In a browser
 # ---------------------------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-ERROR_TOAST = '[data-testid="toast-body"].error'
-TIMEOUT_MS = 60_000
-
 
 def loaded(selector: str, count: int) -> str:
     found = f"Array.from(document.querySelectorAll('{selector}'))"
     return f"{found}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
-
-
-def wait_until(page, condition: str, what: str) -> None:
-    page.wait_for_function(f"() => ({condition}) || document.querySelector('{ERROR_TOAST}')", timeout=TIMEOUT_MS)
-    toasts = page.locator(ERROR_TOAST)
-    if toasts.count():
-        pytest.fail(f"The page showed an error while waiting for {what}: {toasts.first.inner_text()!r}")
 
 
 def visible_src(page, selector: str) -> list[str]:
@@ -534,45 +574,37 @@ def visible_src(page, selector: str) -> list[str]:
 
 
 @pytest.mark.browser
-def test_explain_tab_in_a_browser_cams_attributions_and_faithfulness_on_the_shapes_model(served):
-    if not CHROMIUM.is_file():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}; install it with `apt-get install -y chromium`.")
-    from playwright.sync_api import sync_playwright
+def test_explain_tab_in_a_browser_cams_attributions_and_faithfulness_on_the_shapes_model(served, browser):
+    page = browser.new_page(viewport=VIEWPORT)
+    try:
+        page.goto(served[1])
+        page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
+        wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "top-5")
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"], headless=True
+        page.get_by_role("tab", name="Explain").click()
+        wait_until(page, loaded("#cam-family img.pf-camfam", 20), "the CAM family")
+        assert "star" in page.locator("#explain-source").inner_text()
+        assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-gradcam"] * 4
+        page.locator("#cam-method").get_by_label("LayerCAM").check()
+        wait_until(page, "document.documentElement.dataset.pfCam === 'layercam'", "the method switch")
+        assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-layercam"] * 4
+
+        page.locator("#attributions-button").click()
+        wait_until(page, loaded("#attributions img.pf-heat", 4), "the attributions")
+        assert page.locator("#attributions figure").count() == 4
+        page.locator("#faithfulness-button").click()
+        wait_until(
+            page,
+            f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
+            "the faithfulness table",
         )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(served[1])
-            page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)
-            wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "top-5")
-
-            page.get_by_role("tab", name="Explain").click()
-            wait_until(page, loaded("#cam-family img.pf-camfam", 20), "the CAM family")
-            assert "star" in page.locator("#explain-source").inner_text()
-            assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-gradcam"] * 4
-            page.locator("#cam-method").get_by_label("LayerCAM").check()
-            wait_until(page, "document.documentElement.dataset.pfCam === 'layercam'", "the method switch")
-            assert visible_src(page, "#cam-family img.pf-camfam") == ["pf-heat pf-camfam pf-m-layercam"] * 4
-
-            page.locator("#attributions-button").click()
-            wait_until(page, loaded("#attributions img.pf-heat", 4), "the attributions")
-            assert page.locator("#attributions figure").count() == 4
-            page.locator("#faithfulness-button").click()
-            wait_until(
-                page,
-                f"document.querySelector('#faithfulness table') && {loaded('#faithfulness img', 1)}",
-                "the faithfulness table",
-            )
-            rows = page.locator("#faithfulness tbody tr")
-            assert rows.count() == 5 and "random" in rows.nth(4).inner_text()
-            broken = page.evaluate(
-                "Array.from(document.querySelectorAll('#cam-family img, #attributions img, #faithfulness img'))"
-                ".filter(i => !i.complete || i.naturalWidth === 0).length"
-            )
-            assert broken == 0
-            assert page.locator(ERROR_TOAST).count() == 0
-        finally:
-            browser.close()
+        rows = page.locator("#faithfulness tbody tr")
+        assert rows.count() == 5 and "random" in rows.nth(4).inner_text()
+        broken = page.evaluate(
+            "Array.from(document.querySelectorAll('#cam-family img, #attributions img, #faithfulness img'))"
+            ".filter(i => !i.complete || i.naturalWidth === 0).length"
+        )
+        assert broken == 0
+        assert_no_error_toast(page, "after the faithfulness table")
+    finally:
+        page.close()

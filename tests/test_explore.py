@@ -11,14 +11,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from poolformer_demo import ModelCache, analyze
+from poolformer_demo import ModelCache, analyze, render
 from poolformer_demo.errors import WeightsUnavailableError
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import explore, present
-from poolformer_demo.ui.errors import GENERIC_ERROR
-from poolformer_demo.ui.explore import ExploreTab
-from poolformer_demo.ui.present import ExploreView, Session
+from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.kit.errors import GENERIC_ERROR
+from poolformer_demo.ui.tabs.explore import page as explore
+from poolformer_demo.ui.tabs.explore import view as explore_view
+from poolformer_demo.ui.tabs.explore.page import ExploreTab
+from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -119,7 +121,9 @@ def test_results_html_inlines_every_picture_at_the_size_it_has(first):
     assert decode(crop).size == CROP and decode(crop).format == "JPEG"
 
 
-def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(tab, first, calls):
+def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(tab, first, calls, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(render, "feature_views", lambda activation: drawn.append(activation))
     second_name = list(first.predictions)[1]
     out = view(tab.retarget_from_label(first.session, select(1, second_name)))
 
@@ -129,10 +133,11 @@ def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(ta
     assert html_images(out.results, "pf-heat") != html_images(first.results, "pf-heat")
     assert html_images(out.results, "pf-view pf-pca") == html_images(first.results, "pf-view pf-pca")
     # The stored image was analysed again for the chosen class; its feature maps were not redrawn.
-    assert len(calls) == 1 and calls[0]["feature_views"] is False
+    assert len(calls) == 1 and drawn == []
     assert calls[0]["target"] == out.session.target == present.display_names(first.session.labels).index(second_name)
 
 
+@pytest.mark.slow
 def test_the_same_question_twice_is_computed_once(tab, calls):
     label, result = tab.analyze_image(str(PHOTO), "s12", "goldfish")
     again = tab.analyze_image(str(PHOTO), "s12", "goldfish")
@@ -142,6 +147,7 @@ def test_the_same_question_twice_is_computed_once(tab, calls):
     assert other[1]["target"]["label"] != result["target"]["label"] and len(calls) == 2
 
 
+@pytest.mark.slow
 def test_typing_a_class_name_or_synonym_retargets(tab, first):
     out = view(tab.retarget(first.session, "tabby cat"))
     assert out.session.target == 281
@@ -168,7 +174,7 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
                 browser_only[(by_id[target_id], event)] = (dependency["backend_fn"], bool(dependency["js"]))
     assert browser_only == {("opacity", "input"): (False, True), ("view", "change"): (False, True)}
     # Enlarging a stage is the results panel's own script, with no server event at all.
-    assert "element.dataset.stage" in present.RESULTS_JS
+    assert "element.dataset.stage" in explore_view.RESULTS_JS
 
 
 def test_a_failed_request_says_why_and_keeps_the_last_result(tab, first, calls):
@@ -187,14 +193,25 @@ def test_a_mistyped_class_lists_what_the_shapes_model_knows_and_keeps_the_result
     shapes = view(tab.show_shapes_example(str(STAR), None))
     assert shapes.variant == "shapes" and shapes.target == "star"
     out = tab.retarget(shapes.session, "tabby cat")
-    assert skipped(out) == OUTPUTS[1:]
     assert "no class called 'tabby cat'. It knows: circle, square, triangle, star, cross, ring." in out[0]
+    # The class box shows the class of the result still on the page, not the name that failed.
+    assert view(out).target == "star"
+    assert skipped(out) == [name for name in OUTPUTS if name not in ("status", "target")]
 
 
 def test_the_shapes_model_says_it_only_knows_six_shapes(tab):
     status = view(tab.show(str(PHOTO), "shapes", None, None)).status
     assert "The shapes model only knows 6 classes (circle, square, triangle, star, cross, ring)" in status
     assert "For photos, pick an ImageNet model" in status
+
+
+def test_programs_get_the_notes_the_page_shows(tab):
+    status = view(tab.show(str(PHOTO), "shapes", None, None)).status
+    _, result = tab.analyze_image(str(PHOTO), "shapes")
+    (note,) = result["notes"]
+    assert note.startswith("The shapes model only knows 6 classes")
+    assert status == f"ℹ️ {present.md(note)}"
+    assert tab.analyze_image(str(PHOTO), "s12")[1]["notes"] == []
 
 
 def test_a_photo_example_runs_on_an_imagenet_model(tab):
@@ -269,8 +286,12 @@ def test_an_expired_upload_asks_for_the_image_again(tab, first, tmp_path):
     assert "Analyse an image first" in tab.retarget(None, "tiger cat")[0]
 
 
-def test_the_facts_table_follows_the_model_menu():
+def test_the_facts_table_follows_the_model_menu_and_says_whose_result_is_shown(first):
     assert "| 8 · 8 · 24 · 8 |" in ExploreTab.facts_for("m48")
+    assert "result shown" not in ExploreTab.facts_for("m48")
+    other = ExploreTab.facts_for("m48", first.session)
+    assert "| 8 · 8 · 24 · 8 |" in other and "the result shown is PoolFormer-S12's" in other
+    assert "result shown" not in ExploreTab.facts_for("s12", first.session)
     assert ExploreTab.facts_for("s99") == gr.skip()
 
 

@@ -11,6 +11,7 @@ from torchvision.transforms.functional import gaussian_blur
 from poolformer_demo import analyze
 from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
+from poolformer_demo.blocks import LogitsOnly
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
 from poolformer_demo.faithfulness import (
     FaithfulnessSettings,
@@ -39,7 +40,7 @@ def held_out(shapes_model):
     results = []
     for i in range(IMAGES):
         sample = make_sample(TEST_SEED_START + i)
-        analysis = analyze(sample.image, "shapes", target=sample.label, cache=cache, feature_views=False)
+        analysis = analyze(sample.image, "shapes", target=sample.label, cache=cache)
         x = model_inputs(loaded, sample.image)
         ig = integrated_gradients(loaded, x, sample.label, IG_SETTINGS)
         maps = {"gradcam": analysis.stages[DEFAULT_STAGE - 1].cam, "ig": ig.map}
@@ -82,6 +83,7 @@ def test_pixel_ranks_put_the_highest_first_and_break_ties_at_random():
     assert not np.array_equal(zeros, np.sort(zeros))  # not row-major order
 
 
+@pytest.mark.slow
 def test_curves_run_from_the_image_to_the_substrate_and_from_the_blur_to_the_image(shapes_model, held_out):
     _, loaded = shapes_model
     sample, x, _, report = held_out[0]
@@ -97,6 +99,7 @@ def test_curves_run_from_the_image_to_the_substrate_and_from_the_blur_to_the_ima
     np.testing.assert_allclose([curves.insertion[0], curves.insertion[-1]], [p[2], p[0]], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_each_point_is_the_image_with_the_top_ranked_pixels_replaced(shapes_model, held_out):
     _, loaded = shapes_model
     sample, x, maps, report = held_out[1]
@@ -112,15 +115,18 @@ def test_each_point_is_the_image_with_the_top_ranked_pixels_replaced(shapes_mode
 
 
 @pytest.mark.parametrize("method", ["gradcam", "ig"])
+@pytest.mark.slow
 def test_method_beats_random_orders_on_deletion(table, method):
     assert table[method][:, 0].mean() < table["random"][:, 0].mean()
 
 
 @pytest.mark.parametrize("method", ["gradcam", "ig"])
+@pytest.mark.slow
 def test_method_beats_random_orders_on_insertion(table, method):
     assert table[method][:, 1].mean() > table["random"][:, 1].mean()
 
 
+@pytest.mark.slow
 def test_random_baseline_spread_is_reported_over_its_orders(held_out):
     summary = held_out[0][3].summary()
     assert summary["random"]["orders"] == SETTINGS.random_orders
@@ -130,6 +136,7 @@ def test_random_baseline_spread_is_reported_over_its_orders(held_out):
     json.dumps(summary)
 
 
+@pytest.mark.slow
 def test_road_scores_grad_cam_above_a_random_map(shapes_model, held_out):
     _, loaded = shapes_model
     wins = 0
@@ -143,6 +150,22 @@ def test_road_scores_grad_cam_above_a_random_map(shapes_model, held_out):
     assert wins == 3
 
 
+@pytest.mark.slow
+def test_road_is_pytorch_grad_cams_road_combined_under_the_same_seed(shapes_model, held_out):
+    from pytorch_grad_cam.metrics.road import ROADCombined
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget
+
+    _, loaded = shapes_model
+    sample, x, maps, _ = held_out[0]
+    score = road_scores(loaded.model, x, sample.label, {"gradcam": maps["gradcam"]}, (20, 80), seed=5)["gradcam"]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(5)
+        targets = [ClassifierOutputSoftmaxTarget(sample.label)]
+        expected = ROADCombined([20, 80])(x, np.float32(maps["gradcam"])[None], targets, LogitsOnly(loaded.model))
+    assert score == pytest.approx(float(np.ravel(expected)[0]), abs=1e-7)
+
+
+@pytest.mark.slow
 def test_progress_counts_every_perturbed_image_up_to_one(shapes_model, held_out):
     _, loaded = shapes_model
     sample, x, maps, _ = held_out[0]
@@ -154,6 +177,7 @@ def test_progress_counts_every_perturbed_image_up_to_one(shapes_model, held_out)
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
+@pytest.mark.slow
 def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes_model, held_out):
     _, loaded = shapes_model
     sample, x, maps, _ = held_out[0]
@@ -163,6 +187,7 @@ def test_faithfulness_stops_on_request_and_refuses_wrong_maps(shapes_model, held
         evaluate_faithfulness(loaded.model, x, sample.label, {"gradcam": np.zeros((7, 7))})
 
 
+@pytest.mark.slow
 def test_curves_plot_as_an_rgb_picture(held_out):
     picture = faithfulness_plot(held_out[0][3], {"gradcam": "Grad-CAM", "ig": "Integrated Gradients"})
     assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3

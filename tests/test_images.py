@@ -47,6 +47,7 @@ def test_float_images_in_the_unit_range_are_read_as_unit_values(tmp_path):
     assert pixels[0, 0].tolist() == [128, 128, 128]
 
 
+@pytest.mark.slow
 def test_a_photo_as_8bit_grey_and_as_unit_floats_gets_the_same_top5(tmp_path, photo, cache):
     from PIL import Image
 

@@ -10,28 +10,21 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch
-from test_browser import (  # the browser fixture and helpers of the app's browser tests
-    ERROR_TOAST,
-    TIMEOUT_MS,
-    VIEWPORT,
-    assert_no_error_toast,
-    browser,  # noqa: F401 - a fixture
-    images_loaded,
-    wait_until,
-)
+from browsing import ERROR_TOAST, TIMEOUT_MS, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
 
 from poolformer_demo import analyze, render
 from poolformer_demo.anatomy import STEPS
+from poolformer_demo.comparison import NOTHING_KNOCKED_OUT
 from poolformer_demo.errors import SelectionError
 from poolformer_demo.knockouts import ZeroBranch
 from poolformer_demo.receptive_field import grid_cell
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui import present_inside
-from poolformer_demo.ui.explore import ExploreTab
-from poolformer_demo.ui.inside import IMAGE_GONE, NOTHING_KNOCKED_OUT, InsideTab
-from poolformer_demo.ui.learn import learn_markdown
-from poolformer_demo.ui.present import ExploreView, Session
+from poolformer_demo.ui.tabs.explore.page import ExploreTab
+from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
+from poolformer_demo.ui.tabs.inside import view as present_inside
+from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, InsideTab
+from poolformer_demo.ui.tabs.learn.page import learn_markdown
 from poolformer_demo.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,6 +113,7 @@ def test_failures_say_why_and_keep_the_last_pictures(tab, star, tmp_path):
         assert all(value == gr.skip() for value in rest)
 
 
+@pytest.mark.slow
 def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
     status, html = tab.show_knockout(cat, [1, 2, 3, 4], [])
     assert status == ""
@@ -140,12 +134,13 @@ def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
     assert not np.allclose(result["before"]["gradcam"], result["after"]["gradcam"])
 
 
+@pytest.mark.slow
 def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     model = app_cache.get("s12").model
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
-    plain = analyze(PHOTO, "s12", cache=app_cache, feature_views=False)
+    plain = analyze(PHOTO, "s12", cache=app_cache)
     tab.knock_out_parts(str(PHOTO), "s12", [1, 2], [3, 4])
-    again = analyze(PHOTO, "s12", cache=app_cache, feature_views=False)
+    again = analyze(PHOTO, "s12", cache=app_cache)
 
     assert again.predictions == plain.predictions
     assert np.array_equal(again.stages[-1].cam_raw, plain.stages[-1].cam_raw)
@@ -196,7 +191,7 @@ def test_the_paper_table_lists_table5s_token_mixers_and_block_ablations():
 def test_the_tab_sits_before_learn_with_its_four_sections(app_cache):
     config = ui_app.build_demo(cache=app_cache, shapes_available=True).config
     tabs = [c["props"]["label"] for c in config["components"] if c["type"] == "tabitem"]
-    assert tabs == ["Explore", "Explain", "Compare", "Inside the block", "Learn"]
+    assert tabs == ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
     ids = {c.get("props", {}).get("elem_id") for c in config["components"]}
     assert {"anatomy-view", "knockout-view", "field-view", "inside-lab"} <= ids
     assert "Inside the block" in learn_markdown()
@@ -255,7 +250,7 @@ def test_endpoint_errors_are_clear(client):
     star = handle_file(str(STAR))
     with pytest.raises(AppError, match="There is no stage 9"):
         client.predict(star, "shapes", 9, 1, api_name="/anatomy")
-    with pytest.raises(AppError, match="Tick at least one part"):
+    with pytest.raises(AppError, match="Nothing is switched off"):
         client.predict(star, "shapes", [], [], api_name="/knockout")
     with pytest.raises(AppError, match="outside stage 4's 4x4 grid"):
         client.predict(star, "shapes", 4, 0, 7, api_name="/receptive_field")

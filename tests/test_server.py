@@ -94,3 +94,21 @@ def test_temporary_files_are_swept(weights_dir, monkeypatch, tmp_path):
         while any(p.exists() for p in written) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert not [p for p in written if p.exists()]
+
+
+def test_a_stored_explore_answer_returns_while_long_explanations_fill_their_lane(app_cache, tmp_path):
+    # One slot per lane: with a single queue the stored answer would wait for both explanations.
+    with serving(ui_app.build_demo(cache=app_cache, concurrency=1)) as (_, url):
+        client = Client(url, verbose=False, download_files=str(tmp_path))
+        photo = handle_file(str(PHOTO))
+        first = client.predict(photo, "s12", api_name="/analyze")[0]
+        long_runs = [client.submit(photo, "s12", "", ["ig"], 4, False, False, api_name="/explain") for _ in range(2)]
+        deadline = time.monotonic() + 60
+        while not any(run.status().code.name == "PROCESSING" for run in long_runs):
+            assert time.monotonic() < deadline, "the explanations never started"
+            time.sleep(0.05)
+        again = client.predict(photo, "s12", api_name="/analyze")[0]
+        assert again == first
+        assert not all(run.done() for run in long_runs)
+        for run in long_runs:
+            assert run.result(timeout=300)["target"] == long_runs[0].result(timeout=300)["target"]

@@ -80,6 +80,7 @@ def models(request):
     return {name: _build(name, request.param) for name in ARM_NAMES}
 
 
+@pytest.mark.slow
 def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
     result, _ = lab
     assert [r.arm for r in result.runs] == list(ARM_NAMES)
@@ -91,6 +92,7 @@ def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
     assert 0.0 < result.centre_baseline <= 1.0
 
 
+@pytest.mark.slow
 def test_progress_is_reported_after_every_step_of_every_run(lab):
     result, reports = lab
     assert len(reports) == len(ARM_NAMES) * STEPS
@@ -250,6 +252,7 @@ def test_every_arm_is_set_beside_the_papers_s12_result_for_the_same_change():
     assert all(ARMS[name].paper in PAPER_S12_ABLATIONS for name in ARM_NAMES)
 
 
+@pytest.mark.slow
 def test_results_survive_a_round_trip_through_json(lab, tmp_path):
     result, _ = lab
     path = save_result(result, tmp_path / "lab.json", "a command")
@@ -257,6 +260,7 @@ def test_results_survive_a_round_trip_through_json(lab, tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.slow
 def test_summary_gives_mean_and_spread_per_arm(lab):
     result, _ = lab
     twice = dataclasses.replace(
@@ -308,6 +312,7 @@ def test_a_second_run_reads_its_images_from_the_cache(data_cache, monkeypatch):
     assert calls == [32, 8]
 
 
+@pytest.mark.slow
 def test_curves_render_as_an_rgb_picture(lab):
     result, _ = lab
     picture = render_curves(result, "test")

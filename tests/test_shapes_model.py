@@ -64,18 +64,21 @@ def test_shapes_model_is_bundled_and_small():
     assert sum(p.numel() for p in loaded.model.parameters()) / 1e6 == pytest.approx(variant.params_m, abs=0.01)
 
 
+@pytest.mark.slow
 def test_the_model_sees_the_generated_image_unchanged(explained, test_set):
     # Masks are only valid if the crop the model saw is the generated image, pixel for pixel.
     difference = np.abs(np.asarray(explained[0].input_image, int) - np.asarray(test_set[0].image, int))
     assert difference.max() <= 2
 
 
+@pytest.mark.slow
 def test_accuracy_on_unseen_images(explained, test_set):
     correct = sum(a.predictions[0].index == s.label for a, s in zip(explained, test_set))
     print(f"shapes model accuracy: {correct}/{len(test_set)} = {correct / len(test_set):.1%}")
     assert correct / len(test_set) >= 0.95
 
 
+@pytest.mark.slow
 def test_grad_cam_points_at_the_object(explained, test_set):
     rates = {}
     masks = np.stack([sample.mask for sample in test_set])
@@ -86,6 +89,7 @@ def test_grad_cam_points_at_the_object(explained, test_set):
     assert rates[DEFAULT_STAGE] >= 0.85
 
 
+@pytest.mark.slow
 def test_grad_cam_changes_when_the_weights_are_randomized(explained, randomized):
     means = {}
     for stage in range(1, 5):

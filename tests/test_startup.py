@@ -19,6 +19,7 @@ def offline_app(tmp_path):
         yield url, seconds
 
 
+@pytest.mark.slow
 def test_offline_start_serves_a_usable_page_with_the_shapes_model(offline_app):
     from gradio_client import Client, handle_file
 
@@ -32,3 +33,21 @@ def test_offline_start_serves_a_usable_page_with_the_shapes_model(offline_app):
     example = ROOT / "assets" / "examples" / "shapes_star.png"
     result = client.predict(handle_file(str(example)), "shapes", api_name="/analyze")
     assert result[0]["label"] == "star"
+
+
+@pytest.mark.slow
+def test_the_app_imports_no_heavy_library_that_the_bare_imports_do_not():
+    """captum, matplotlib, scipy and grad-cam load with the first computation that needs them."""
+    import subprocess
+    import sys
+
+    heavy = ["captum", "matplotlib", "scipy", "pytorch_grad_cam"]
+    probe = "import sys; {}; print(' '.join(m for m in {!r} if m in sys.modules))"
+    bare = "import torch, gradio, transformers.models.poolformer.modeling_poolformer"
+
+    def loaded(imports: str) -> set[str]:
+        run = subprocess.run([sys.executable, "-c", probe.format(imports, heavy)], capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return set(run.stdout.split())
+
+    assert loaded("import poolformer_demo.ui.app") <= loaded(bare)

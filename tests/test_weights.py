@@ -28,10 +28,12 @@ def test_loads_from_the_hugging_face_cache_offline(hub_cache, monkeypatch):
 def test_missing_weights_error_names_variant_sources_and_fix(use_weights_dir):
     with pytest.raises(WeightsUnavailableError) as info:
         load_model("s24")
-    # One sentence for a visitor: which model, and why; no paths, URLs or variables.
+    # For a visitor: which model, why, where the fix is, and what runs instead; no paths, URLs or variables.
     assert str(info.value) == (
         "The weights of PoolFormer-S24 are not available on this server right now: "
-        "they were never downloaded here, and the model hub cannot be reached."
+        "they were never downloaded here, and the model hub cannot be reached; whoever runs this server can "
+        "add them as the README's “Where the weights come from” says. These models run here: PoolFormer-S12, "
+        "PoolFormer-M36, the shapes model (try a shapes example)."
     )
     # The details, for whoever runs the server.
     message = info.value.details
@@ -135,3 +137,12 @@ def test_a_failed_load_evicts_nothing(use_weights_dir):
         cache.get("s24")  # no weights for it anywhere
     assert cache.cached_variants() == ["s12"]
     assert cache.load_counts == {"s12": 1}
+
+
+def test_runnable_variants_are_the_loaded_ones_and_those_whose_weights_are_here(use_weights_dir, monkeypatch):
+    cache = ModelCache(loader=lambda variant: variant.name)
+    assert cache.runnable_variants() == ("s12", "m36", "shapes")
+    cache.get("s24")  # a model loaded once still runs when its files are gone
+    monkeypatch.delenv("POOLFORMER_WEIGHTS_DIR")
+    runnable = cache.runnable_variants()
+    assert "s24" in runnable and "m36" not in runnable and runnable[-1] == "shapes"

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..analysis import grad_cam
+from ..device import compute_device, on_device
 from .arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from .data import IMAGE_SIZE, TEST_SEED_START, TRAIN_SEED_START, dilate, pointing_game
 from .tasks import TASKS, cached_dataset
@@ -220,7 +221,7 @@ def run_lab(
         if stop():
             stopped = True
             break
-        model = build_arm_model(arm, architecture, image_size, seed)
+        model = build_arm_model(arm, architecture, image_size, seed).to(compute_device())
         losses: list[float] = []
         accuracies: list[float] = []
         curve: list[CurvePoint] = []
@@ -296,8 +297,8 @@ def deepest_cams(model, images_uint8: np.ndarray, labels: np.ndarray, size: int,
     cams = []
     for i in range(0, len(labels), batch_size):
         # The input asks for gradients so that a graph is built even for a model with frozen parameters.
-        pixel_values = to_pixel_values(images_uint8[i : i + batch_size]).requires_grad_(True)
-        target = torch.as_tensor(labels[i : i + batch_size]).view(-1, 1)
+        pixel_values = on_device(to_pixel_values(images_uint8[i : i + batch_size]), model).requires_grad_(True)
+        target = torch.as_tensor(labels[i : i + batch_size], device=pixel_values.device).view(-1, 1)
         with torch.enable_grad():
             outputs = model(pixel_values=pixel_values, output_hidden_states=True)
             deepest = outputs.hidden_states[-1]
@@ -305,7 +306,7 @@ def deepest_cams(model, images_uint8: np.ndarray, labels: np.ndarray, size: int,
         raw = torch.stack([grad_cam(a, g) for a, g in zip(deepest.detach(), gradient)])
         cams.append(F.interpolate(raw[:, None], size=(size, size), mode="bilinear", align_corners=False)[:, 0])
     model.train(was_training)
-    return torch.cat(cams).numpy()
+    return torch.cat(cams).cpu().numpy()
 
 
 def _point(step: int, losses: Sequence[float], accuracies: Sequence[float]) -> CurvePoint:

@@ -7,15 +7,18 @@ import platform
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from ..plots import figure_to_rgb
 from ..variants import ASSETS_DIR
 from .arms import ARMS
 from .lab import ArmRun, CurvePoint, LabConfig, LabResult
 from .tasks import TASKS
+
+if TYPE_CHECKING:  # matplotlib loads with the first plot, not with the app
+    from matplotlib.figure import Figure
 
 __all__ = [
     "REFERENCE_COMMAND",
@@ -222,6 +225,8 @@ def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: flo
         task = runs.task if isinstance(runs, LabResult) else "shapes"
         chance = 1 / len(TASKS[task].class_names)
     runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
     loss_ax, acc_ax = figure.subplots(1, 2)
     colours = dict(zip(ARMS, ("#4C72B0", "#DD8452", "#55A868", "#8172B3", "#C44E52", "#937860")))

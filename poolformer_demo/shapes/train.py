@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
+from ..device import on_device
 from .data import CLASS_NAMES, ShapeArrays
 
 __all__ = [
@@ -139,6 +140,8 @@ def fit(
         lr=settings.lr,
         betas=(0.9, 0.999),
     )
+    # Batches are drawn and augmented on the CPU (the same draws on every device), then moved to the model's.
+    device = next(model.parameters()).device
     images = torch.from_numpy(data.images)  # uint8 NHWC
     labels = torch.from_numpy(data.labels)
     use_seg = settings.seg_weight > 0
@@ -146,7 +149,7 @@ def fit(
     if use_seg:
         cells = data.images.shape[1] // math.prod(model.config.strides)  # the deepest stage's grid
         coverage = torch.from_numpy(_coverage(data.masks, cells))
-        seg_head = torch.nn.Conv2d(model.config.hidden_sizes[-1], 1 + len(CLASS_NAMES), 1)
+        seg_head = torch.nn.Conv2d(model.config.hidden_sizes[-1], 1 + len(CLASS_NAMES), 1).to(device)
         optimizer.add_param_group({"params": list(seg_head.parameters()), "weight_decay": settings.weight_decay})
         params = params + list(seg_head.parameters())
     warmup = max(1, int(settings.warmup_fraction * steps))
@@ -166,7 +169,8 @@ def fit(
         batch = step % steps_per_epoch
         idx = order[batch * batch_size : (batch + 1) * batch_size]
         x, cov = _augment(to_pixel_values(images[idx]), None if coverage is None else coverage[idx], generator)
-        y = labels[idx]
+        x, y = x.to(device), labels[idx].to(device)
+        cov = None if cov is None else cov.to(device)
         lr = _lr_at(step, steps, warmup, settings.lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
@@ -202,8 +206,10 @@ def accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, batch_size: in
     correct = 0
     with torch.no_grad():
         for i in range(0, len(labels), batch_size):
-            logits = model(pixel_values=to_pixel_values(images_uint8[i : i + batch_size])).logits
-            correct += int((logits.argmax(-1).numpy() == labels[i : i + batch_size]).sum())
+            pixel_values = on_device(to_pixel_values(images_uint8[i : i + batch_size]), model)
+            correct += int(
+                (model(pixel_values=pixel_values).logits.argmax(-1).cpu().numpy() == labels[i : i + batch_size]).sum()
+            )
     model.train(was_training)
     return correct / max(1, len(labels))
 

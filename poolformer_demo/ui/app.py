@@ -10,15 +10,19 @@ import gradio as gr
 import torch
 
 from ..analysis import analyze
+from ..device import gpu_task
 from ..weights import ModelCache, cache_from_environment
-from . import learn
-from .compare import CompareTab
-from .explain import ExplainTab
-from .explore import EXAMPLES_DIR, ExploreTab
-from .inside import InsideTab
+from .share import ShareSection
+from .tabs.compare.page import CompareTab
+from .tabs.explain.page import ExplainTab
+from .tabs.explore.page import EXAMPLES_DIR, ExploreTab
+from .tabs.inside.page import InsideTab
+from .tabs.learn import page as learn
+from .tabs.lesson.page import LessonTab
 
 TITLE = "PoolFormer Explorer"
-STYLE = Path(__file__).with_name("style.css")
+STYLE = Path(__file__).with_name("static") / "style.css"
+SCRIPT = Path(__file__).with_name("static") / "page.js"
 
 CONCURRENCY_ENV = "POOLFORMER_CONCURRENCY"
 # Uploads larger than this are refused by the server before any handler runs.
@@ -28,6 +32,11 @@ QUEUE_MAX_SIZE = 64
 DELETE_CACHE = (3600, 3600)
 # Each session keeps one Analysis (a few MB); this bounds the memory all sessions can hold.
 STATE_SESSION_CAPACITY = 200
+# Explore handlers at once: most answer from the store in milliseconds; the few that must compute
+# wait for one of `concurrency` compute slots inside the handler, not in the queue behind others.
+EXPLORE_LANE_LIMIT = 8
+# What a ZeroGPU Space lends one Explore analysis (a second on CPU for m48; the first call loads the model).
+ANALYZE_GPU_S = 20
 
 
 def concurrency_from_environment() -> int:
@@ -36,11 +45,14 @@ def concurrency_from_environment() -> int:
 
 
 def share_cores(concurrency: int | None = None) -> None:
-    """Give each of the analyses that may run at once its share of the CPU cores.
+    """Give each of the computations that may run at once, outside a `control.cores` lease, its
+    share of the CPU cores.
 
     torch's default uses every core for each operation; with two analyses at once on two cores
     that makes four busy threads on two cores, each analysis waiting on the other's threads.
-    The setting is process-wide, so the server's entry point calls this, not `build_demo`.
+    Computations that hold a lease (explanations, sanity checks, Explore's analyses) set their own
+    thread's count from how many run at once, so one alone uses every core. The default is
+    process-wide, so the server's entry point calls this, not `build_demo`.
     """
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
     cores = os.cpu_count() or 1
@@ -76,12 +88,20 @@ def build_demo(
     is the analysis entry point the handlers call (tests pass one that records its calls).
     """
     cache = cache if cache is not None else cache_from_environment()
+    analyze = gpu_task(ANALYZE_GPU_S)(analyze)
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
-    explore = ExploreTab(cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
+    explore = ExploreTab(
+        cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze, compute_slots=concurrency
+    )
     explain = ExplainTab(cache)
     compare = CompareTab(cache)
     inside = InsideTab(cache)
+    lesson = LessonTab(cache, examples_dir)
+    # Three lanes, so a short answer never queues behind a long one: Explore (mostly stored answers),
+    # the long explanations (seconds to minutes each), and the other model events.
     model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
+    explore_events = {"concurrency_id": "explore", "concurrency_limit": max(EXPLORE_LANE_LIMIT, concurrency)}
+    long_events = {"concurrency_id": "long", "concurrency_limit": concurrency}
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
@@ -91,12 +111,15 @@ def build_demo(
             "explanations with numbers that say which to trust; and the block opened up.",
             elem_id="app-header",
         )
+        share = ShareSection(examples_dir, explore, lesson, inside, explain)
         journey = learn.journey_panel()
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Explore", id="explore"):
-                session = explore.render(model_events, journey)
+                session = explore.render(explore_events, journey)
+            with gr.Tab("Lesson", id="lesson") as lesson_tab:
+                lesson.render(model_events, session)
             with gr.Tab("Explain", id="explain") as explain_tab:
-                explain.render(model_events, session, explain_tab)
+                explain.render(model_events, session, explain_tab, long_events=long_events)
             with gr.Tab("Compare", id="compare"):
                 compare.render(model_events, session)
             with gr.Tab("Inside the block", id="inside"):
@@ -104,18 +127,41 @@ def build_demo(
             with gr.Tab("Learn", id="learn"):
                 learn.render(journey)
 
+        # Below the tabs, so the first screen of every tab stays as it was.
+        share.render()
+        # The lesson measures its step when it is opened, on the image analysed last.
+        lesson_tab.select(**lesson.refresh)
+        share.wire(demo, tabs, session, model_events)
+
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)
     return demo
 
 
 def _theme():
     # System fonts: the page needs nothing from outside the server.
-    return gr.themes.Soft(
+    theme = gr.themes.Soft(
         primary_hue="indigo",
         secondary_hue="sky",
         neutral_hue="slate",
         font=["ui-sans-serif", "system-ui", "sans-serif"],
         font_mono=["ui-monospace", "monospace"],
+    )
+    # Soft's labels, links, hints and filled buttons fall below WCAG AA contrast (4.5:1) on its own
+    # backgrounds; one shade or two darker passes, here once for every tab.
+    return theme.set(
+        body_text_color_subdued="*neutral_600",
+        block_info_text_color="*neutral_600",
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        link_text_color="*primary_700",
+        link_text_color_hover="*primary_800",
+        link_text_color_visited="*primary_800",
+        link_text_color_active="*primary_800",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_600",
+        checkbox_label_background_fill_selected="*primary_700",
+        color_accent="*primary_700",
+        slider_color="*primary_700",
     )
 
 
@@ -133,6 +179,7 @@ def launch_kwargs(**overrides) -> dict:
         "enable_monitoring": False,
         "theme": _theme(),
         "css": STYLE.read_text(encoding="utf-8"),
+        "head": f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>",
     }
     kwargs.update(overrides)
     return kwargs

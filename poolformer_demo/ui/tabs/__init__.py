@@ -1,0 +1,1 @@
+"""One folder per tab: page.py (layout and handlers), view.py (what it shows, Gradio-free)."""

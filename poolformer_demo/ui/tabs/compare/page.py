@@ -1,0 +1,174 @@
+"""The Compare tab: one image through two or more variants, side by side.
+
+The page's run and the `/compare` endpoint share one computation (`comparison.compare`, one model
+at a time through the cache). The page runs it in the background so it shows which model is
+running and its Stop button ends the comparison before the next model.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import closing
+from pathlib import Path
+
+import gradio as gr
+
+from ....comparison import Comparison, compare
+from ....variants import VARIANTS, get_variant
+from ....weights import ModelCache
+from ...kit.background import REFRESH_S, run_in_background
+from ...kit.errors import failure_message, user_error
+from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.view import (
+    STOPPED,
+    Session,
+    counted,
+    failure_html,
+    message_html,
+    progress_html,
+    status_html,
+    variant_choices,
+)
+from . import view
+
+IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
+
+
+class CompareTab:
+    """The tab's handlers, bound to the model cache the app was built with."""
+
+    def __init__(self, cache: ModelCache, refresh_s: float = REFRESH_S):
+        self.cache = cache
+        self.refresh_s = refresh_s
+
+    @staticmethod
+    def messages(comparison: Comparison) -> dict[str, str]:
+        """The sentence the page says for each variant that could not run (details go to the log)."""
+        return {failure.variant.name: failure_message(failure.error) for failure in comparison.failures}
+
+    # -----------------------------------------------------------------------------------------
+    # The named endpoint for programs
+    # -----------------------------------------------------------------------------------------
+
+    def compare_variants(self, image: str | None, variants: list[str] | None = None, target: str | None = None):
+        """Run one image through two or more PoolFormer variants, one model at a time, and compare them.
+
+        Args:
+            image: the picture to classify.
+            variants: two or more of s12, s24, s36, m36, m48, shapes.
+            target: the class every variant explains (a name or an index); empty means each one's own top class.
+
+        Returns JSON: per variant in the order given, its top-5, the class explained, the deepest stage's Grad-CAM
+        (raw array and picture), the crop it saw and the seconds the analysis and the loading took; a variant that
+        cannot run here has `error` instead, and the others still run.
+        """
+        try:
+            comparison = compare(image, variants or [], target=target or None, cache=self.cache)
+            return view.compare_api(comparison, self.messages(comparison))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+
+    # -----------------------------------------------------------------------------------------
+    # Page handlers
+    # -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _image(session: Session | None, upload: str | None) -> str:
+        if upload:
+            return upload
+        if session is None:
+            raise gr.Error(view.NO_IMAGE, print_exception=False)
+        if not Path(session.image).is_file():
+            raise gr.Error(IMAGE_GONE, print_exception=False)
+        return session.image
+
+    def run_compare(self, session: Session | None, upload: str | None, variants: list[str]):
+        """The chosen models side by side: (status, columns HTML), with the running model said."""
+        try:
+            image = self._image(session, upload)
+            chosen = {get_variant(v).name for v in variants or []}
+            # In the menu's order, whichever order the boxes were ticked in.
+            names = [name for name in VARIANTS if name in chosen]
+            started = time.monotonic()
+            yield status_html("Starting…"), gr.skip()
+
+            def compute(progress, should_stop):
+                return compare(image, names, progress=progress, should_stop=should_stop, cache=self.cache)
+
+            with closing(run_in_background(compute, self.refresh_s)) as events:
+                for kind, value in events:
+                    if kind == "progress":
+                        fraction, title = value
+                        yield progress_html(fraction, title, time.monotonic() - started), gr.skip()
+                    elif kind == "idle":
+                        yield gr.skip(), gr.skip()
+                    else:
+                        seconds = time.monotonic() - started
+                        done = f"Done: {len(value.runs)} of {counted(len(names), 'model')} in {seconds:.1f} s."
+                        yield message_html(done), view.compare_html(value, self.messages(value))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            yield failure_html(failure_message(exc)), gr.skip()
+
+    @staticmethod
+    def stopped() -> str:
+        return message_html(STOPPED)
+
+    # -----------------------------------------------------------------------------------------
+    # Layout
+    # -----------------------------------------------------------------------------------------
+
+    def render(self, model_events: dict, session: gr.State) -> None:
+        """Lay the tab out inside the current Blocks and wire its events. `session` is the Explore
+        tab's state, whose image is compared when none is uploaded here."""
+        gr.Markdown(view.INTRO, elem_id="compare-intro")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                upload = gr.Image(
+                    label="Image (optional)",
+                    sources=["upload", "clipboard"],
+                    type="filepath",
+                    image_mode=None,
+                    height=200,
+                    elem_id="compare-image",
+                )
+                hand_over_undecoded(upload)
+                source = gr.Markdown(view.source_markdown(None), elem_id="compare-source")
+                runnable = self.cache.runnable_variants()
+                variants = gr.CheckboxGroup(
+                    variant_choices(runnable),
+                    value=view.default_variants(runnable),
+                    label="Models",
+                    elem_id="compare-variants",
+                )
+                with gr.Row():
+                    run = gr.Button("Compare", variant="primary", elem_id="compare-button")
+                    stop = gr.Button("Stop", variant="stop", elem_id="compare-stop", min_width=80)
+            with gr.Column(scale=4):
+                status = gr.HTML("", elem_id="compare-status")
+                columns = gr.HTML(view.compare_html(), elem_id="comparison")
+
+        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
+        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
+        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
+        api_variants = gr.CheckboxGroup(list(VARIANTS), value=["s12", "m36"], visible=False)
+        api_target = gr.Textbox("", visible=False)
+        api_result = gr.JSON(visible=False)
+        gr.Button(visible=False).click(
+            self.compare_variants,
+            inputs=[api_image, api_variants, api_target],
+            outputs=api_result,
+            api_name="compare",
+            **model_events,
+        )
+
+        format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
+        event = run.click(
+            self.run_compare,
+            inputs=[session, upload, variants],
+            outputs=[status, columns],
+            show_progress_on=[status],
+            api_visibility="private",
+            **model_events,
+        )
+        stop.click(self.stopped, outputs=status, cancels=[event], **format_only)

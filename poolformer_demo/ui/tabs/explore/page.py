@@ -1,0 +1,361 @@
+"""The Explore tab: an image and a model in; predictions, Grad-CAM and stage feature maps out.
+
+The page's events and the `/analyze` endpoint for programs share one computation (`_compute`).
+The page gets its pictures inlined in one piece of HTML; what only changes how they look (the
+heatmap's opacity, the feature-map view, which stage is enlarged) happens in the browser.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from .... import weights
+from ....analysis import Analysis, analyze
+from ....control import cores
+from ....variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
+from ....weights import ModelCache
+from ...kit.errors import failure_message, user_error
+from ...kit.gradio_patches import accept_any_text, hand_over_undecoded
+from ...kit.pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
+from ...kit.view import Session, variant_choices
+from . import view as present
+from .view import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView
+
+EXAMPLES_DIR = ASSETS_DIR / "examples"
+SESSION_TTL_S = 3600
+# Enough for a classroom's worth of images on two models; an image's feature maps are about 50 kB.
+FEATURE_PICTURES_KEPT = 64
+# Whole answers (an analysis, about 1 MB, and its pictures) for the most recent questions.
+ANSWERS_KEPT = 16
+NO_IMAGENET_MODEL = (
+    "No ImageNet model can run on this server right now (their weights are not here and the model hub "
+    f"cannot be reached), so this photo cannot be classified; {weights.WEIGHTS_HELP}. "
+    "The shapes examples work offline."
+)
+
+
+def default_variant(runnable: tuple[str, ...], shapes_available: bool) -> str:
+    """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
+    bundled shapes model, so an app with no network still opens on something that works."""
+    if DEFAULT_VARIANT in runnable or not shapes_available:
+        return DEFAULT_VARIANT
+    return SHAPES_VARIANT_NAME
+
+
+def variant_hint(runnable: tuple[str, ...]) -> str:
+    """What is true about getting weights on this server, said under the model menu."""
+    if weights.hub_probe.reachable():
+        return "ImageNet weights are downloaded on first use (M48: about 300 MB)."
+    return f"This server cannot reach the model hub; models that run here: {', '.join(runnable) or 'none'}."
+
+
+def photo_examples_label(runnable: tuple[str, ...]) -> str:
+    if any(name in HUB_VARIANTS for name in runnable):
+        return "Photos (ImageNet models)"
+    return "Photos (they need an ImageNet model's weights, not on this server)"
+
+
+def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
+    """Examples shown as a row of thumbnails; a click puts the picture in `image`."""
+    return gr.Examples(
+        paths, inputs=[image], label=label, examples_per_page=8, api_visibility="private", elem_id=elem_id
+    )
+
+
+class ExploreTab:
+    """The tab's handlers, bound to the model cache the app was built with."""
+
+    def __init__(
+        self,
+        cache: ModelCache,
+        examples_dir: Path = EXAMPLES_DIR,
+        shapes_available: bool | None = None,
+        analyze=analyze,
+        compute_slots: int = 2,
+    ):
+        self.cache = cache
+        self.analyze = analyze
+        # Stored answers are served by as many handlers as the page's lane allows; only questions
+        # not asked before take one of these slots (and their share of the cores).
+        self.computing = threading.BoundedSemaphore(max(1, compute_slots))
+        self.pictures = LruStore(FEATURE_PICTURES_KEPT)
+        self.answers = LruStore(ANSWERS_KEPT)
+        self.examples_dir = Path(examples_dir)
+        if shapes_available is None:
+            shapes_available = weights.weights_obtainable(VARIANTS[SHAPES_VARIANT_NAME])
+        self.shapes_available = shapes_available
+
+    # -----------------------------------------------------------------------------------------
+    # The one computation behind the page and the API
+    # -----------------------------------------------------------------------------------------
+
+    def _compute(self, image: str | None, variant: str, target) -> tuple[Analysis, FeaturePictures, tuple, str]:
+        name = get_variant(variant).name
+        key = image_key(image) if image and Path(image).is_file() else ""
+        # A class clicking the same example asks the same question many times: the answer is the
+        # same (the model is deterministic and never changes), so it is computed once.
+        answer = self.answers.get((key, name, target)) if key else None
+        if answer is not None:
+            return answer
+        # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
+        features = self.pictures.get((key, name)) if key else None
+        with self.computing, cores.lease():
+            analysis = self.analyze(image, name, target=target, cache=self.cache)
+        if features is None:
+            features = feature_pictures(analysis)
+            if key:
+                self.pictures.put((key, name), features)
+        answer = (analysis, features, heatmap_pictures(analysis), key)
+        if key:
+            self.answers.put((key, name, target), answer)
+        return answer
+
+    def analyze_image(self, image: str | None, variant: str = DEFAULT_VARIANT, target: str | None = None):
+        """Classify an image with a PoolFormer variant and explain one class with Grad-CAM at every stage.
+
+        Args:
+            image: the picture to analyse.
+            variant: s12, s24, s36, m36, m48 or shapes.
+            target: the class to explain (a name or an index); empty means the top prediction.
+
+        Returns the top-5 as a label, and the whole analysis as JSON: target, top_k, each stage's
+        shape, stride, raw Grad-CAM (stage resolution) and pictures as data URIs, timing, notes.
+        """
+        try:
+            analysis, features, heatmaps, _ = self._compute(image, variant, target or None)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+        return present.label_value(analysis), present.api_result(analysis, features, heatmaps)
+
+    # -----------------------------------------------------------------------------------------
+    # Page handlers: a failure is said in the status line and leaves the last result in place
+    # -----------------------------------------------------------------------------------------
+
+    def _show(self, image: str | None, variant: str, target, session: Session | None, shown_target=None) -> tuple:
+        try:
+            analysis, features, heatmaps, key = self._compute(image, variant, target)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            return self._failed(failure_message(exc), session, shown_target)
+        new_session = Session(
+            image=image,
+            image_key=key,
+            variant=analysis.variant.name,
+            labels=analysis.labels,
+            target=analysis.target.index,
+        )
+        return present.explore_view(analysis, new_session, features, heatmaps).values()
+
+    @staticmethod
+    def _failed(message: str, session: Session | None, shown_target: str | None = None) -> tuple:
+        """The message, and every result left as it was; `shown_target` puts the class of the result
+        still shown back in the class box, where a failed name was typed."""
+        status = present.failure_markdown(message, keeps_result=session is not None)
+        values = dict.fromkeys(ExploreView.names(), gr.skip())
+        values["status"] = status
+        if shown_target is not None:
+            values["target"] = shown_target
+        return tuple(values.values())
+
+    def show(self, image: str | None, variant: str, target: str | None, session: Session | None):
+        """The Analyse button."""
+        return self._show(image, variant, target or None, session)
+
+    def show_photo_example(self, image: str | None, variant: str, session: Session | None):
+        """A photo example: it runs on an ImageNet model, never on the shapes model."""
+        chosen = self.imagenet_variant(variant)
+        if chosen is None:
+            return self._failed(NO_IMAGENET_MODEL, session)
+        return self._show(image, chosen, None, session)
+
+    def show_shapes_example(self, image: str | None, session: Session | None):
+        """A shapes example: it runs on the shapes model."""
+        return self._show(image, SHAPES_VARIANT_NAME, None, session)
+
+    def imagenet_variant(self, current: str) -> str | None:
+        """The chosen ImageNet variant if it can run here, else the first that can, else None."""
+        runnable = [name for name in self.cache.runnable_variants() if name in HUB_VARIANTS]
+        if current in runnable:
+            return current
+        return runnable[0] if runnable else None
+
+    def retarget(self, session: Session | None, target: str | None):
+        """Explain another class of the last analysed image, without uploading it again."""
+        if session is None:
+            return self._failed("Analyse an image first, then choose the class to explain.", None)
+        names = present.display_names(session.labels)
+        if target in ("", None, names[session.target]):
+            return (gr.skip(),) * len(ExploreView.names())
+        if not Path(session.image).is_file():
+            message = "The last image is no longer on the server. Upload it again and re-run the analysis."
+            return self._failed(message, session)
+        # A menu entry maps to its exact class; anything typed is resolved by the core (names, synonyms, indices).
+        resolved = names.index(target) if target in names else target
+        return self._show(session.image, session.variant, resolved, session, shown_target=names[session.target])
+
+    def retarget_from_label(self, session: Session | None, evt: gr.SelectData):
+        """A row of the top-5 list was clicked: explain that class."""
+        return self.retarget(session, evt.value)
+
+    @staticmethod
+    def target_menu(session: Session | None):
+        """Offer every class of the analysed model in the target menu."""
+        if session is None:
+            return gr.skip()
+        names = present.display_names(session.labels)
+        return gr.update(choices=list(names), value=names[session.target])
+
+    @staticmethod
+    def facts_for(variant: str, session: Session | None = None):
+        """The model-facts table follows the model menu at once, saying so while the result shown
+        is another model's."""
+        try:
+            chosen = get_variant(variant)
+        except Exception:  # noqa: BLE001 - a name typed into the menu is checked when it is analysed
+            return gr.skip()
+        shown = session.variant if session is not None and session.variant != chosen.name else None
+        return present.facts_markdown(chosen, shown_variant=shown)
+
+    @staticmethod
+    def clear_target():
+        return gr.update(value=None)
+
+    # -----------------------------------------------------------------------------------------
+    # Layout
+    # -----------------------------------------------------------------------------------------
+
+    def example_photos(self) -> list[str]:
+        return [str(p) for p in sorted(self.examples_dir.glob("*.jpg"))]
+
+    def example_shapes(self) -> list[str]:
+        if not self.shapes_available:
+            return []
+        return [str(p) for p in sorted(self.examples_dir.glob("shapes_*.png"))]
+
+    def render(self, model_events: dict, journey: gr.Markdown) -> gr.State:
+        """Lay the tab out inside the current Blocks and wire its events.
+
+        `journey` is the Learn tab's "your image through the network" panel, which follows each
+        analysis. Returns the session state (image, model, class of the last analysis), which
+        other tabs read.
+        """
+        runnable = self.cache.runnable_variants()
+        initial_variant = default_variant(runnable, self.shapes_available)
+        session = gr.State(None, time_to_live=SESSION_TTL_S)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=300):
+                image = gr.Image(
+                    label="Image",
+                    sources=["upload", "webcam", "clipboard"],
+                    type="filepath",
+                    image_mode=None,
+                    height=240,
+                    elem_id="input-image",
+                )
+                hand_over_undecoded(image)
+                variant = gr.Dropdown(
+                    choices=variant_choices(runnable),
+                    value=initial_variant,
+                    label="Model",
+                    info=variant_hint(runnable),
+                    # Validation is the handler's: unknown names get the core's message.
+                    allow_custom_value=True,
+                    elem_id="variant",
+                )
+                run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
+                photos = _thumbnails(self.example_photos(), image, photo_examples_label(runnable), "photo-examples")
+                shapes_examples = None
+                if self.example_shapes():
+                    shapes_examples = _thumbnails(
+                        self.example_shapes(), image, "Shapes (the offline shapes model)", "shapes-examples"
+                    )
+            with gr.Column(scale=8), gr.Row(equal_height=False):
+                with gr.Column(scale=4, min_width=300):
+                    # Above the predictions, so a long message never moves the pictures.
+                    status = gr.Markdown("", elem_id="status")
+                    label = gr.Label(
+                        num_top_classes=5,
+                        label="Top-5 predictions · click one to explain it",
+                        show_heading=False,
+                        elem_id="predictions",
+                    )
+                    target = gr.Dropdown(
+                        choices=[],
+                        value=None,
+                        label="Explain another class (type any name)",
+                        allow_custom_value=True,
+                        filterable=True,
+                        elem_id="target",
+                    )
+                    # Its choices are filled per analysis; API callers may pass any class name or index.
+                    accept_any_text(target, "a class name or index; empty for the top class")
+                    target_info = gr.Markdown("", elem_id="target-info")
+                    facts = gr.Markdown(
+                        present.facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
+                    )
+                with gr.Column(scale=5, min_width=340):
+                    results = gr.HTML(present.results_html(), js_on_load=present.RESULTS_JS, elem_id="explore-results")
+                    opacity = gr.Slider(
+                        0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
+                    )
+                    view = gr.Radio(list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
+        # The endpoint for programs: same inputs, the whole analysis as JSON (never shown; a hidden
+        # trigger rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
+        api_trigger = gr.Button(visible=False)
+        api_predictions = gr.Label(visible=False)
+        api_result = gr.JSON(visible=False)
+
+        components = {
+            "status": status,
+            "variant": variant,
+            "predictions": label,
+            "target": target,
+            "target_info": target_info,
+            "results": results,
+            "facts": facts,
+            "journey": journey,
+            "session": session,
+        }
+        outputs = [components[name] for name in ExploreView.names()]
+        page_event = {"outputs": outputs, "api_visibility": "private", "show_progress_on": [results], **model_events}
+        # What a shared link sets and how it runs an analysis (ui/share.py).
+        self.controls = {"image": image, "variant": variant, "target": target, "event": page_event}
+
+        api_trigger.click(
+            self.analyze_image,
+            inputs=[image, variant, target],
+            outputs=[api_predictions, api_result],
+            api_name="analyze",
+            **model_events,
+        )
+        shown = [
+            run.click(self.show, inputs=[image, variant, target, session], **page_event),
+            photos.load_input_event.then(self.show_photo_example, inputs=[image, variant, session], **page_event),
+        ]
+        if shapes_examples is not None:
+            shown.append(
+                shapes_examples.load_input_event.then(self.show_shapes_example, inputs=[image, session], **page_event)
+            )
+        label.select(self.retarget_from_label, inputs=[session], **page_event)
+        target.input(self.retarget, inputs=[session, target], **page_event)
+        # A new analysis may come from another model: offer its classes (retargeting keeps the model).
+        for event in shown:
+            event.success(
+                self.target_menu,
+                inputs=session,
+                outputs=target,
+                queue=False,
+                api_visibility="private",
+                show_progress="hidden",
+            )
+        # Looks only: the browser does these, the server is not asked.
+        opacity.input(None, inputs=opacity, js=present.OPACITY_JS, api_visibility="private")
+        view.change(None, inputs=view, js=present.VIEW_JS, api_visibility="private")
+        format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        variant.input(self.facts_for, inputs=[variant, session], outputs=facts, **format_only)
+        # A new picture or model starts from its own top class.
+        image.input(self.clear_target, outputs=target, **format_only)
+        variant.input(self.clear_target, outputs=target, **format_only)
+        return session

@@ -1,0 +1,325 @@
+"""Section 4 of the "Inside the block" tab: the ablation lab on the offline shapes task.
+
+The shipped reference results are read once and shown at once. A live run trains the chosen arms
+with `run_lab` in a thread of its own, while the page's handler polls it and redraws the progress
+line and the curves; one run at a time for the whole server (the `lab` concurrency group, and a
+lock held by the training thread until it has really ended). `/lab_reference` gives programs the
+reference results, `/lab_run` a live run bounded to LIVE_STEPS steps per arm.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Literal
+
+import gradio as gr
+import torch
+
+from ....shapes.arms import ARM_NAMES, ARMS
+from ....shapes.lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
+from ....shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
+from ...kit.errors import failure_message, user_error
+from ...kit.view import message_html, status_html
+from . import lab_view as view
+
+# How often the page hears from a run: the progress line at most twice a second, the curves (a
+# matplotlib figure, ~0.1 s to draw) at most every two seconds, and only when a point was added.
+REFRESH_S = 0.5
+CURVES_EVERY_S = 2.0
+LAB_EVENTS = {"concurrency_id": "lab", "concurrency_limit": 1}
+# The arms as a type: gr.api lists them to API and MCP clients as the values `arms` may take.
+ArmName = Literal[ARM_NAMES]
+
+
+@lru_cache(maxsize=1)
+def _openmp_backend() -> bool:
+    return "parallel backend: OpenMP" in torch.__config__.parallel_info()
+
+
+def use_one_torch_thread() -> None:
+    """Make torch run the calling thread's operations on one intra-op thread, leaving other threads alone.
+
+    These tiny models train several times faster on one thread than on two when the cores are busy.
+    With torch's OpenMP backend a thread keeps the count it was given, but `set_num_threads` also
+    changes the default that threads starting later take, so the default is put back at once from
+    a helper thread. Other backends share one pool across threads: there the count is left alone, as
+    changing it would slow the server's analyses too.
+    """
+    if not _openmp_backend():
+        return
+    default = torch.get_num_threads()
+    torch.set_num_threads(1)
+    helper = threading.Thread(target=torch.set_num_threads, args=(default,), name="torch-threads-default")
+    helper.start()
+    helper.join()
+
+
+class LiveRun:
+    """One `run_lab` in a daemon thread: the latest progress and the result, for a handler to poll.
+
+    The thread releases `busy` (acquired by whoever started it) when it has ended, stopped or not.
+    """
+
+    def __init__(self, arms: Sequence[str], steps: int, config: LabConfig | None, busy: threading.Lock):
+        self.arms, self.steps, self.config = tuple(arms), int(steps), config
+        self.stop = threading.Event()
+        self.latest: LabProgress | None = None
+        self.result: LabResult | None = None
+        self.error: BaseException | None = None
+        self.threads: int | None = None
+        """Torch's intra-op threads in the training thread."""
+        self._busy = busy
+        self.thread = threading.Thread(target=self._train, name="lab-run", daemon=True)
+
+    def _train(self) -> None:
+        try:
+            use_one_torch_thread()
+            self.threads = torch.get_num_threads()
+            self.result = run_lab(
+                self.arms,
+                self.steps,
+                LIVE_SEEDS,
+                LAB_IMAGE_SIZE,
+                config=self.config,
+                progress=self._progress,
+                should_stop=self.stop,
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the handler, which reports it
+            self.error = exc
+        finally:
+            self._busy.release()
+
+    def _progress(self, progress: LabProgress) -> None:
+        self.latest = progress
+
+    def provisional(self, progress: LabProgress) -> LabResult:
+        """The runs finished so far, as a result the page can lay out (no centre baseline yet)."""
+        return LabResult(
+            arms=self.arms,
+            seeds=LIVE_SEEDS,
+            steps=self.steps,
+            image_size=LAB_IMAGE_SIZE,
+            config=self.config or LabConfig(),
+            runs=progress.finished,
+            stopped=False,
+            seconds=progress.seconds,
+            centre_baseline=float("nan"),
+        )
+
+
+class LabSection:
+    """The lab's page section and endpoints. `steps` and `config` set a live run's budget (tests pass
+    small ones); one LabSection per app, since its lock is what keeps runs one at a time."""
+
+    def __init__(
+        self,
+        steps: int = LIVE_STEPS,
+        config: LabConfig | None = None,
+        reference_path: Path = REFERENCE_PATH,
+        refresh_s: float = REFRESH_S,
+        curves_every_s: float = CURVES_EVERY_S,
+    ):
+        self.steps = steps
+        self.config = config
+        self.reference_path = Path(reference_path)
+        self.refresh_s = refresh_s
+        self.curves_every_s = curves_every_s
+        self._busy = threading.Lock()
+        self.last_run: LiveRun | None = None
+
+    # -----------------------------------------------------------------------------------------
+    # The reference results: read and drawn once
+    # -----------------------------------------------------------------------------------------
+
+    @cached_property
+    def reference(self):
+        """(LabResult, its ArmSummary rows) of the shipped reference run."""
+        return load_reference(self.reference_path)
+
+    @cached_property
+    def _reference_curves(self) -> str:
+        result, _ = self.reference
+        return view.curves_uri(result, f"{result.steps:,} steps, seeds {', '.join(map(str, result.seeds))}")
+
+    @cached_property
+    def reference_page(self) -> str:
+        return view.reference_html(*self.reference, self._reference_curves, REFERENCE_COMMAND)
+
+    @cached_property
+    def _reference_json(self) -> dict:
+        return view.reference_api(*self.reference, self._reference_curves, REFERENCE_COMMAND)
+
+    def ablation_lab_reference(self) -> dict:
+        """The ablation lab's shipped results: tiny MetaFormers trained on the shapes task with one part of the
+        PoolFormer block swapped (token mixer: pooling, identity, frozen random matrix, depthwise conv; or no
+        channel MLP; or no residuals).
+
+        Returns JSON: per arm, held-out accuracy and pointing game (does the deepest Grad-CAM peak on the object)
+        as mean and spread over the seeds, each seed's run, and the paper's ImageNet top-1 for S12 trained with
+        the same change; the centre baseline of the pointing game, the budget, the command that reproduces the
+        results, what they show in words, and the training curves as a picture.
+        """
+        return self._reference_json
+
+    # -----------------------------------------------------------------------------------------
+    # A live run
+    # -----------------------------------------------------------------------------------------
+
+    def _checked(self, arms, steps) -> tuple[tuple[str, ...], int]:
+        arms = tuple(dict.fromkeys(arms or ()))
+        unknown = [a for a in arms if a not in ARMS]
+        if unknown:
+            raise gr.Error(
+                f"Unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}.", print_exception=False
+            )
+        if not arms:
+            raise gr.Error(view.NO_ARMS, print_exception=False)
+        if steps is None or not 1 <= int(steps) <= self.steps:
+            raise gr.Error(f"Steps per arm must be between 1 and {self.steps}.", print_exception=False)
+        return tuple(a for a in ARM_NAMES if a in arms), int(steps)
+
+    def _live(self, arms: tuple[str, ...], steps: int) -> Iterator[tuple[str, object]]:
+        """A live run as events: ("waiting", None) while another run holds the lab, ("started", LiveRun),
+        ("progress", LabProgress) at most every `refresh_s`, and last ("done", LabResult).
+
+        Closing the generator (a stop on the page, a client gone) tells the training thread to stop
+        before its next step; it then ends on its own and frees the lab.
+        """
+        run = LiveRun(arms, steps, self.config, self._busy)
+        try:
+            # Only if a stopped run is still finishing its current step or its data; the queue
+            # already keeps other runs out.
+            while not self._busy.acquire(timeout=self.refresh_s):
+                yield "waiting", None
+            try:
+                run.thread.start()
+            except BaseException:
+                self._busy.release()
+                raise
+            self.last_run = run
+            yield "started", run
+            shown = None
+            while run.thread.is_alive():
+                run.thread.join(self.refresh_s)
+                latest = run.latest
+                if latest is not None and latest is not shown and run.thread.is_alive():
+                    shown = latest
+                    yield "progress", latest
+            if run.error is not None:
+                raise run.error
+            yield "done", run.result
+        finally:
+            run.stop.set()
+
+    def run_on_page(self, arms: list[str]):
+        """The page's live run: (progress line, curves and table), redrawn as it trains."""
+        try:
+            arms, steps = self._checked(arms, self.steps)
+        except gr.Error as exc:
+            yield message_html(exc.message), gr.skip()
+            return
+        reference, reference_rows = self.reference
+        drawn_at, drawn, run, first = 0.0, None, None, None
+        try:
+            with closing(self._live(arms, steps)) as events:
+                for kind, value in events:
+                    if kind == "waiting":
+                        yield status_html(view.WAITING), gr.skip()
+                    elif kind == "started":
+                        run = value
+                        yield status_html(view.PREPARING), view.empty_live_html()
+                    elif kind == "progress":
+                        first = first or value
+                        # The curves change when a point is added; drawing them is what costs.
+                        state = (len(value.finished), len(value.curve))
+                        now = time.monotonic()
+                        if state != drawn and now - drawn_at >= self.curves_every_s:
+                            drawn_at, drawn = now, state
+                            # Before the first point of the first run there is nothing to draw.
+                            drawable = [r for r in (*value.finished, view.partial_run(value)) if r.curve]
+                            curves = view.curves_uri(drawable) if drawable else None
+                            partial = run.provisional(value)
+                            table = view.live_html(partial, reference, reference_rows, curves, value)
+                            yield view.progress_html(value, first), table
+                        else:
+                            yield view.progress_html(value, first), gr.skip()
+                    else:
+                        result = value
+                        curves = view.curves_uri(result) if result.runs else None
+                        yield (
+                            message_html(view.finished_text(result, len(arms) * len(result.seeds))),
+                            view.live_html(result, reference, reference_rows, curves),
+                        )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            yield message_html(failure_message(exc)), gr.skip()
+
+    @staticmethod
+    def stopped() -> str:
+        return message_html(view.STOPPED)
+
+    def run_ablation_lab(self, arms: list[ArmName] | None = None, steps: int = LIVE_STEPS) -> Iterator[dict]:
+        """Train tiny MetaFormers that differ from PoolFormer in one part on the shapes task, and score them.
+        One run at a time for the whole server: a call waits in the queue while another runs.
+
+        Args:
+            arms: any of pooling, identity, random, conv, no_mlp, no_residual (empty means all).
+            steps: training steps per arm, at most 800 (about 2 minutes for all six arms on 2 CPU cores).
+
+        Yields JSON progress while training; the last value is the result: per arm, held-out accuracy, the
+        pointing game of the deepest Grad-CAM, parameters and training seconds, beside the paper's ImageNet
+        top-1 for S12 trained with the same change, and the pointing game of a map that peaks at the centre.
+        """
+        try:
+            arms, steps = self._checked(arms or ARM_NAMES, steps)
+            with closing(self._live(arms, steps)) as events:
+                for kind, value in events:
+                    if kind == "progress":
+                        yield view.progress_api(value)
+                    elif kind == "done":
+                        yield view.live_api(value)
+                    else:
+                        yield {"status": kind}
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            raise user_error(exc) from None
+
+    # -----------------------------------------------------------------------------------------
+    # Layout
+    # -----------------------------------------------------------------------------------------
+
+    def render(self) -> None:
+        """Lay the section out inside the current Blocks and wire its events and endpoints."""
+        with gr.Accordion("4 · The ablation lab", open=True, elem_id="inside-lab"):
+            gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
+            gr.HTML(self.reference_page, elem_id="lab-reference")
+            gr.Markdown(view.live_markdown(self.steps), elem_id="lab-live-intro")
+            with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+                arms = gr.CheckboxGroup(
+                    [(ARMS[a].title, a) for a in ARM_NAMES],
+                    value=list(ARM_NAMES),
+                    label="Arms to train",
+                    elem_id="lab-arms",
+                    scale=4,
+                )
+                start = gr.Button("Start a run", variant="primary", elem_id="lab-start", scale=1)
+                stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=1)
+            progress = gr.HTML(view.idle_html(), elem_id="lab-progress")
+            live = gr.HTML(view.empty_live_html(), elem_id="lab-live")
+
+        run_event = start.click(
+            self.run_on_page,
+            inputs=arms,
+            outputs=[progress, live],
+            api_visibility="private",
+            show_progress_on=[progress],
+            **LAB_EVENTS,
+        )
+        stop.click(self.stopped, outputs=progress, cancels=[run_event], queue=False, api_visibility="private")
+
+        # Endpoints without components: gr.api types them from the handlers' hints (no image among them).
+        gr.api(self.ablation_lab_reference, api_name="lab_reference", queue=False)
+        gr.api(self.run_ablation_lab, api_name="lab_run", **LAB_EVENTS)

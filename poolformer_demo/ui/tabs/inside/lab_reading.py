@@ -1,0 +1,126 @@
+"""The ablation lab's results in words, sentence by sentence, each decided by the numbers, so the
+reading stays true when the reference results are made again. Nothing here imports Gradio."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ....shapes.arms import ARMS
+from ....shapes.data import CLASS_NAMES
+from ....shapes.lab import LabResult
+from ....shapes.lab_results import ArmSummary
+from ....variants import get_variant
+
+CHANCE = 1 / len(CLASS_NAMES)
+MIXER_ARMS = ("pooling", "identity", "random", "conv")
+PAPER_BLOCKS = sum(get_variant("s12").depths)
+
+
+def pct(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def by_arm(summaries: Sequence[ArmSummary]) -> dict[str, ArmSummary]:
+    return {s.arm: s for s in summaries}
+
+
+def _beats(a: ArmSummary, b: ArmSummary) -> bool:
+    """a's accuracy is above b's by more than the larger of their spreads over seeds."""
+    return a.accuracy_mean - b.accuracy_mean > max(a.accuracy_std, b.accuracy_std)
+
+
+def joined(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _short(title: str) -> str:
+    """An arm's title without the model it makes: "identity (IdentityFormer)" -> "identity"."""
+    return re.sub(r" \(.*\)$", "", title)
+
+
+def _named(rows: Sequence[ArmSummary]) -> str:
+    return joined([f"{_short(r.title)} ({pct(r.accuracy_mean)})" for r in rows])
+
+
+def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ...]:
+    """What the results show, sentence by sentence, each one decided by the numbers."""
+    by = by_arm(summaries)
+    pool = by.get("pooling")
+    sentences = []
+    mlp = by.get("no_mlp")
+    mlp_lowest = mlp is not None and all(mlp.accuracy_mean < s.accuracy_mean for s in summaries if s is not mlp)
+    if mlp is not None and pool is not None:
+        if mlp_lowest:
+            sentences.append(
+                f"The channel MLP carries the model: without it, accuracy stays at {pct(mlp.accuracy_mean)} "
+                f"(chance: {pct(CHANCE)}) against {pct(pool.accuracy_mean)} with it, and the paper's S12 falls to "
+                f"{mlp.paper_top1:g} % on ImageNet."
+            )
+        else:
+            sentences.append(
+                f"Without the channel MLP, accuracy is {pct(mlp.accuracy_mean)} against {pct(pool.accuracy_mean)} "
+                f"with it (the paper's S12: {mlp.paper_top1:g} %)."
+            )
+    mixers = [by[a] for a in MIXER_ARMS[1:] if a in by]
+    if pool is not None and mixers:
+        better = [m for m in mixers if _beats(m, pool)]
+        worse = [m for m in mixers if _beats(pool, m)]
+        ties = [m for m in mixers if m not in better and m not in worse]
+        clauses = []
+        if better:
+            clauses.append(f"{_named(better)} beat{'s' if len(better) == 1 else ''} it")
+        if ties:
+            clauses.append(f"{_named(ties)} tie{'s' if len(ties) == 1 else ''} with it within the spread over seeds")
+        if worse:
+            clauses.append(f"{_named(worse)} fall{'s' if len(worse) == 1 else ''} behind it")
+        if better:
+            lead = "Pooling does not win at this tiny scale"
+        elif worse:
+            lead = "Pooling wins at this scale"
+        else:
+            lead = "The token mixers tie at this scale"
+        sentences.append(
+            f"{lead}: with pooling at {pct(pool.accuracy_mean)} after {result.steps:,} steps, {joined(clauses)}."
+        )
+    no_residual = by.get("no_residual")
+    if no_residual is not None and pool is not None:
+        blocks = sum(result.config.depths)
+        if _beats(pool, no_residual):
+            sentences.append(
+                f"Without residual connections accuracy falls to {pct(no_residual.accuracy_mean)}, as the paper's "
+                f"S12 does ({no_residual.paper_top1:g} %)."
+            )
+        else:
+            sentences.append(
+                f"Without residual connections this {blocks}-block network trains fine "
+                f"({pct(no_residual.accuracy_mean)}): the paper's {no_residual.paper_top1:g} % is for the "
+                f"{PAPER_BLOCKS}-block S12 on ImageNet, and the deeper a network, the more it needs the shortcuts "
+                "to train at all."
+            )
+    if summaries:
+        best = max(summaries, key=lambda s: s.pointing_mean)
+        if best.pointing_mean < result.centre_baseline:
+            sentences.append(
+                "No arm's Grad-CAM points at the object more often than a map that always peaks at the image "
+                f"centre ({pct(result.centre_baseline)}; the best arm, {_short(best.title)}, "
+                f"{pct(best.pointing_mean)}): trained on labels alone, none of these models shows where the "
+                "object is, whichever mixer it has."
+            )
+        else:
+            sentences.append(
+                f"The {_short(best.title)} arm's Grad-CAM points at the object more often "
+                f"({pct(best.pointing_mean)}) than a map that always peaks at the image centre "
+                f"({pct(result.centre_baseline)})."
+            )
+    # The paper's claim holds here only if no other mixer falls behind pooling.
+    mixers_hold = pool is not None and bool(mixers) and not any(_beats(pool, m) for m in mixers)
+    paper_costs = [ARMS["pooling"].paper.top1 - ARMS[a].paper.top1 for a in ("identity", "random")]
+    if mlp_lowest and mixers_hold:
+        sentences.append(
+            "That is the paper's point too: the block — norm, token mixer, residual, channel MLP — carries the "
+            "model, not the particular mixer. On ImageNet, swapping pooling for the identity or a frozen random "
+            f"matrix costs S12 {min(paper_costs):.1f} to {max(paper_costs):.1f} points; dropping the channel MLP "
+            "costs almost everything."
+        )
+    return tuple(sentences)

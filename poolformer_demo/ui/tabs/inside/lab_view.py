@@ -1,0 +1,317 @@
+"""What the ablation lab's section shows, as plain values: HTML tables with the curves inlined, the
+reading of the results in words (from lab_reading.py), and JSON for programs, from a LabResult and
+its ArmSummary rows. Nothing here imports Gradio, so the formatting is tested without a server.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import asdict
+
+import numpy as np
+from PIL import Image
+
+from .... import render
+from ....shapes.arms import ARMS
+from ....shapes.lab import LAB_IMAGE_SIZE, ArmRun, LabProgress, LabResult
+from ....shapes.lab_results import ArmSummary, render_curves, summarize
+from ....variants import PAPER_S12_ABLATIONS
+from ...kit.view import message_html, status_html
+from .lab_reading import CHANCE, by_arm, pct, reading
+
+# MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
+LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
+# Measured for all six arms at LIVE_STEPS on two busy CPU cores.
+LIVE_MINUTES = 2
+# The curves are flat colours on white: a 128-colour palette keeps them exact at a fifth of the bytes.
+CURVE_COLOURS = 128
+
+LAB_INTRO = (
+    "Six tiny MetaFormers — transformers' PoolFormer with one part of every block swapped — trained alike on the "
+    "shapes task and scored on held-out images: the token mixer is pooling (PoolFormer), the identity "
+    "(IdentityFormer), a frozen random mixing matrix (RandFormer) or a depthwise 3×3 convolution; or the block "
+    "loses its channel MLP, or its residual connections. Besides accuracy, the **pointing game** asks whether the "
+    "deepest stage's Grad-CAM for the true class peaks on the object: does the mixer change where the model looks?"
+)
+LIVE_HINT = "Tick the arms to train and press “Start a run”."
+WAITING = (
+    "Another run is going on this server (one at a time for everyone): yours starts as soon as it ends or is stopped."
+)
+PREPARING = "Generating the training and held-out images…"
+STOPPED = "Stopped. The runs that finished before the stop are in the table; press “Start a run” for a new one."
+NO_ARMS = "Tick at least one arm to train."
+
+
+def mean_spread(mean: float, std: float, seeds: int) -> str:
+    """79.0 % ± 0.5 (the spread in percentage points); no spread for one seed."""
+    return pct(mean) if seeds < 2 else f"{pct(mean)} ± {100 * std:.1f}"
+
+
+def _later_paper(arm: str):
+    setting = LATER_PAPER_SETTINGS.get(arm)
+    return next((r for r in PAPER_S12_ABLATIONS if r.setting == setting), None)
+
+
+def paper_text(arm: str) -> str:
+    """The paper's S12 ImageNet top-1 for the same change, and the later paper's where it has one."""
+    text = f"{ARMS[arm].paper.top1:g} %"
+    later = _later_paper(arm)
+    if later is not None:
+        name = re.search(r"\(([^)]*)\)", later.setting)
+        text += f" ({name.group(1) if name else later.setting}: {later.top1:g} %)"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The reference results
+# ---------------------------------------------------------------------------------------------
+
+
+def _parameters(result: LabResult, arm: str) -> str:
+    runs = result.runs_of(arm)
+    return f"{runs[0].parameters:,}" if runs else "–"
+
+
+def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
+    """One row per arm: accuracy and pointing game as mean ± spread over the seeds, and the paper's number."""
+    rows = "".join(
+        f'<tr data-arm="{s.arm}"><td>{html.escape(s.title)}</td>'
+        f'<td class="pf-num pf-accuracy">{mean_spread(s.accuracy_mean, s.accuracy_std, s.seeds)}</td>'
+        f'<td class="pf-num pf-pointing">{mean_spread(s.pointing_mean, s.pointing_std, s.seeds)}</td>'
+        f'<td class="pf-num">{_parameters(result, s.arm)}</td>'
+        f'<td class="pf-num pf-paper">{html.escape(paper_text(s.arm))}</td></tr>'
+        for s in summaries
+    )
+    seeds = len(result.seeds)
+    return (
+        '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
+        "<th>parameters</th><th>paper: S12 trained this way, ImageNet top-1</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
+        f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
+        f"{pct(CHANCE)}. Pointing game of a map that always peaks at the image centre: "
+        f"<b>{pct(result.centre_baseline)}</b> (the objects always overlap the middle of the image).</p>"
+    )
+
+
+def curves_uri(runs: LabResult | Sequence[ArmRun], title: str = "") -> str:
+    """The training curves (loss and accuracy per arm) as an inlined PNG."""
+    picture = Image.fromarray(render_curves(runs, title)).quantize(CURVE_COLOURS)
+    return render.data_uri(picture)
+
+
+def budget_text(result: LabResult) -> str:
+    """What every arm got, and how the results are made again."""
+    config = result.config
+    seeds = ", ".join(map(str, result.seeds))
+    return (
+        f"Each arm: {result.steps:,} steps of batch {config.batch_size} on {config.train_size:,} training images "
+        f"at {result.image_size} px, seeds {seeds}; depths {' · '.join(map(str, config.depths))}, widths "
+        f"{' · '.join(map(str, config.hidden_sizes))}. All {len(result.runs)} runs took "
+        f"{result.seconds / 60:.1f} minutes of wall time."
+    )
+
+
+def reference_html(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> str:
+    """The shipped results: the table, the curves, the budget with its command, and what they show."""
+    title = f"Shipped reference results: {len(result.arms)} arms × {len(result.seeds)} seeds"
+    return (
+        '<div class="pf-lab-reference">'
+        f"<h4>{html.escape(title)}</h4>"
+        '<div class="pf-lab-row">'
+        f"<div>{reference_table(result, summaries)}</div>"
+        '<figure class="pf-lab-curves">'
+        f'<img alt="training curves of the reference runs" src="{curves}">'
+        "<figcaption>Training loss and training-batch accuracy of each arm: mean over seeds, band from lowest to "
+        "highest; the dotted line is chance.</figcaption></figure></div>"
+        f'<p class="pf-note">{html.escape(budget_text(result))} Reproduce them with '
+        f"<code>{html.escape(command)}</code>.</p>"
+        f'<p class="pf-lab-reading"><b>What it shows.</b> {html.escape(" ".join(reading(result, summaries)))}</p>'
+        "</div>"
+    )
+
+
+def summaries_api(result: LabResult, summaries: Sequence[ArmSummary]) -> list[dict]:
+    """Per arm, for programs: mean and spread over the seeds, each seed's run, the paper's number."""
+    arms = []
+    for s in summaries:
+        later = _later_paper(s.arm)
+        arms.append(
+            {
+                **asdict(s),
+                "paper_setting": ARMS[s.arm].paper.setting,
+                "paper_later": None if later is None else {"setting": later.setting, "top1": later.top1},
+                "runs": [
+                    {
+                        "seed": r.seed,
+                        "steps": r.steps,
+                        "accuracy": r.accuracy,
+                        "pointing_game": r.pointing_game,
+                        "parameters": r.parameters,
+                        "seconds": round(r.seconds, 2),
+                    }
+                    for r in result.runs_of(s.arm)
+                ],
+            }
+        )
+    return arms
+
+
+def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> dict:
+    """The shipped results for programs, with the command that makes them again."""
+    return {
+        "command": command,
+        "steps": result.steps,
+        "seeds": list(result.seeds),
+        "image_size": result.image_size,
+        "config": asdict(result.config),
+        "wall_seconds": round(result.seconds, 1),
+        "centre_baseline": result.centre_baseline,
+        "chance": CHANCE,
+        "arms": summaries_api(result, summaries),
+        "reading": " ".join(reading(result, summaries)),
+        "curves_picture": curves,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# A live run
+# ---------------------------------------------------------------------------------------------
+
+
+def live_markdown(steps: int) -> str:
+    """What a live run is, before one is started."""
+    return (
+        f"#### Run it yourself\n{steps:,} steps per arm, one seed, {LAB_IMAGE_SIZE} px: about {LIVE_MINUTES} "
+        "minutes for all six arms on two CPU cores (the first seconds generate the images), so one "
+        "seed is noisier than the reference's three. **One run at a time for the whole server**: if someone "
+        "else's run is going, yours waits in the queue (its place shows on the progress line) and starts when "
+        "theirs ends or is stopped. *Stop* ends a run after the current training step."
+    )
+
+
+def idle_html() -> str:
+    return message_html(LIVE_HINT)
+
+
+def progress_text(p: LabProgress, first: LabProgress | None = None) -> str:
+    """Where the run is; the time left is estimated from the pace since `first` (the first step seen),
+    so that the time spent generating the images does not count as training."""
+    first = first or p
+    left = None
+    if p.fraction > first.fraction:
+        left = (p.seconds - first.seconds) * (1 - p.fraction) / (p.fraction - first.fraction)
+    eta = f", about {left:.0f} s of training left" if left is not None else ""
+    return (
+        f"Run {p.run + 1} of {p.runs}: {ARMS[p.arm].title}, seed {p.seed} · step {p.step} of {p.steps} · "
+        f"loss {p.loss:.3f} · {p.seconds:.0f} s{eta}"
+    )
+
+
+def progress_html(p: LabProgress, first: LabProgress | None = None) -> str:
+    return status_html(progress_text(p, first), p.fraction)
+
+
+def finished_text(result: LabResult, planned: int) -> str:
+    runs = len(result.runs)
+    done = f"Stopped after {runs} of {planned} runs" if result.stopped else f"Done: {runs} run{'s' * (runs != 1)}"
+    return f"{done} of {result.steps:,} steps each, in {result.seconds:.0f} s."
+
+
+def partial_run(p: LabProgress) -> ArmRun:
+    """The run in progress, for its curve to be drawn beside the finished ones (it has no scores yet)."""
+    return ArmRun(p.arm, p.seed, p.step, float("nan"), float("nan"), p.curve, 0, p.seconds)
+
+
+def live_table(
+    result: LabResult, reference: LabResult, reference_rows: Sequence[ArmSummary], current: LabProgress | None = None
+) -> str:
+    """One row per chosen arm: its held-out scores once trained, beside the reference and the paper."""
+    done = by_arm(summarize(result))
+    ref = by_arm(reference_rows)
+    rows = []
+    for arm in result.arms:
+        s = done.get(arm)
+        if s is not None:
+            scores = (
+                f'<td class="pf-num pf-accuracy">{mean_spread(s.accuracy_mean, s.accuracy_std, s.seeds)}</td>'
+                f'<td class="pf-num pf-pointing">{mean_spread(s.pointing_mean, s.pointing_std, s.seeds)}</td>'
+            )
+        else:
+            state = "training…" if current is not None and current.arm == arm else "to do"
+            scores = f'<td colspan="2" class="pf-pending">{state}</td>'
+        r = ref.get(arm)
+        reference_cell = mean_spread(r.accuracy_mean, r.accuracy_std, r.seeds) if r else "–"
+        rows.append(
+            f'<tr data-arm="{arm}"><td>{html.escape(ARMS[arm].title)}</td>{scores}'
+            f'<td class="pf-num">{reference_cell}</td>'
+            f'<td class="pf-num pf-paper">{html.escape(paper_text(arm))}</td></tr>'
+        )
+    return (
+        '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
+        f"<th>reference accuracy ({reference.steps:,} steps, {len(reference.seeds)} seeds)</th>"
+        "<th>paper: S12, ImageNet top-1</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def live_html(
+    result: LabResult,
+    reference: LabResult,
+    reference_rows: Sequence[ArmSummary],
+    curves: str | None,
+    current: LabProgress | None = None,
+) -> str:
+    """The live run so far (or finished): its curves and its table."""
+    figure = (
+        '<figure class="pf-lab-curves">'
+        f'<img alt="training curves of this run" src="{curves}">'
+        f"<figcaption>This run: {result.steps:,} steps per arm, seed {', '.join(map(str, result.seeds))}"
+        "; the curve of the arm in training grows as it learns.</figcaption></figure>"
+        if curves
+        else '<div class="pf-lab-curves pf-empty"></div>'
+    )
+    baseline = (
+        f'<p class="pf-note">Pointing game of a map that always peaks at the centre, on the same images: '
+        f"{pct(result.centre_baseline)}.</p>"
+        if np.isfinite(result.centre_baseline)
+        else ""
+    )
+    table = live_table(result, reference, reference_rows, current)
+    return f'<div class="pf-lab-live"><div class="pf-lab-row"><div>{table}{baseline}</div>{figure}</div></div>'
+
+
+def empty_live_html() -> str:
+    return '<div class="pf-lab-live pf-empty"></div>'
+
+
+def progress_api(p: LabProgress) -> dict:
+    return {
+        "status": "running",
+        "run": p.run + 1,
+        "runs": p.runs,
+        "arm": p.arm,
+        "seed": p.seed,
+        "step": p.step,
+        "steps": p.steps,
+        "loss": p.loss,
+        "fraction": p.fraction,
+        "seconds": round(p.seconds, 2),
+        "finished": [r.arm for r in p.finished],
+    }
+
+
+def live_api(result: LabResult) -> dict:
+    """A finished (or stopped) live run for programs."""
+    return {
+        "status": "stopped" if result.stopped else "finished",
+        "steps": result.steps,
+        "seeds": list(result.seeds),
+        "image_size": result.image_size,
+        "seconds": round(result.seconds, 2),
+        "centre_baseline": result.centre_baseline,
+        "chance": CHANCE,
+        "arms": summaries_api(result, summarize(result)),
+    }

@@ -1,0 +1,120 @@
+"""The "Lesson" tab: ten guided steps through MetaFormer on the image analysed last.
+
+Each step's view is measured when the step is shown, by the core's own entry points (analyze,
+block_anatomy, knockouts, receptive_field, the lab's reference run); view.py formats it.
+Without an analysis yet, the lesson runs on a bundled shapes example with the offline model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from ....analysis import analyze
+from ....anatomy import block_anatomy
+from ....images import prepare_image
+from ....knockouts import Knockouts
+from ....receptive_field import receptive_field
+from ....shapes.lab_results import load_reference
+from ....variants import SHAPES_VARIANT_NAME, STAGE_COUNT, get_variant
+from ....weights import ModelCache
+from ...kit.errors import failure_message
+from ...kit.view import Session
+from ..inside import view as inside_view
+from . import view
+
+FALLBACK_IMAGE = "shapes_star.png"
+# The block the lesson opens: the first of stage 1, where the maps are largest.
+LESSON_STAGE, LESSON_BLOCK = 1, 1
+CENTRE = (0.5, 0.5)
+
+
+class LessonTab:
+    """The lesson's handlers, bound to the model cache the app was built with."""
+
+    def __init__(self, cache: ModelCache, examples_dir: Path):
+        self.cache = cache
+        self.fallback = Path(examples_dir) / FALLBACK_IMAGE
+
+    def _subject(self, session: Session | None) -> tuple[str, str, int | None, bool]:
+        """(image path, variant, target, whether this is the bundled example)."""
+        if session is not None and Path(session.image).is_file():
+            return session.image, session.variant, session.target, False
+        return str(self.fallback), SHAPES_VARIANT_NAME, None, True
+
+    def step_parts(self, session: Session | None, number: int) -> tuple[str, str]:
+        """The measured view and answer of step `number` (from 1)."""
+        image, variant, target, _ = self._subject(session)
+        name = get_variant(variant).name
+        key = view.STEPS[number - 1].key
+        if key in ("predict", "stages", "gradcam"):
+            analysis = analyze(image, name, target=target, cache=self.cache, feature_views=key == "stages")
+            return getattr(view, key)(analysis)
+        if key in ("block", "anatomy", "highpass", "branches"):
+            anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
+            if key == "branches":
+                return view.branches(anatomy)
+            pictures = inside_view.anatomy_pictures(anatomy)
+            where = f"stage {anatomy.stage}, block {anatomy.block}, channel {pictures['channel']}"
+            if key == "block":
+                return view.block(pictures, where)
+            return getattr(view, key)(anatomy, pictures, where)
+        if key == "knockout":
+            prepared = prepare_image(image)
+            before = analyze(prepared, name, target=target, cache=self.cache, feature_views=False)
+            everywhere = Knockouts(mixer=tuple(range(1, STAGE_COUNT + 1)))
+            after = analyze(
+                prepared, name, target=before.target.index, cache=self.cache, feature_views=False, knockouts=everywhere
+            )
+            return view.knockout(before, after, inside_view.knockout_html(before, after))
+        if key == "field":
+            fields = [
+                receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, STAGE_COUNT)
+            ]
+            return view.field(fields)
+        _, summaries = load_reference()
+        return view.lab(summaries)
+
+    def show_step(self, session: Session | None, number) -> tuple[str, str, int]:
+        """(progress, card, step number) for step `number`; a failure is said in the card."""
+        number = view.step_index(number)
+        image, variant, _, fallback = self._subject(session)
+        source = view.source_html(Path(image).name, variant, fallback)
+        try:
+            shown, answer = self.step_parts(session, number)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
+            shown, answer = f'<p class="pf-note">⚠️ {failure_message(exc)}</p>', "Not measured: see above."
+        return view.progress_html(number), view.card_html(number, shown, answer, source), number
+
+    def back(self, session: Session | None, number):
+        return self.show_step(session, view.step_index(number) - 1)
+
+    def forward(self, session: Session | None, number):
+        return self.show_step(session, view.step_index(number) + 1)
+
+    def render(self, model_events: dict, session: gr.State) -> gr.Number:
+        """Lay the tab out inside the current Blocks and wire its events; returns the step number."""
+        gr.Markdown(
+            "Ten short steps through MetaFormer on your own image. Each makes one claim, asks you to predict, "
+            "then shows what this model measured.",
+            elem_id="lesson-intro",
+        )
+        progress = gr.HTML(view.progress_html(1), elem_id="lesson-progress")
+        card = gr.HTML(view.card_html(1, "", view.PENDING), elem_id="lesson-card")
+        with gr.Row(elem_id="lesson-nav"):
+            back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120)
+            forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)
+        number = gr.Number(1, precision=0, visible=False, elem_id="lesson-step")
+        events = {
+            "inputs": [session, number],
+            "outputs": [progress, card, number],
+            "api_visibility": "private",
+            "show_progress_on": [card],
+            **model_events,
+        }
+        back.click(self.back, **events)
+        forward.click(self.forward, **events)
+        self.refresh = {"fn": self.show_step, **events}
+        self.number, self.outputs = number, [progress, card, number]
+        return number

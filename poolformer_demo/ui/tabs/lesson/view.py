@@ -1,0 +1,400 @@
+"""The guided lesson: ten steps through MetaFormer on the image analysed last, as plain values.
+
+Each step makes one claim in plain words, asks a question to answer before the answer is shown
+(the answer is measured on the student's own image, or read from the lab's shipped reference
+run), and shows the view it talks about. Nothing here computes: the page hands in what the core
+measured (an Analysis, a BlockAnatomy, two Analyses around a knockout, receptive fields, the lab's
+summaries) and this module formats it. Nothing here imports Gradio.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .... import plots, render
+from ....analysis import Analysis
+from ....anatomy import BlockAnatomy
+from ....diagram import STEP_NAMES
+from ....receptive_field import ReceptiveField
+from ....shapes.lab_results import ArmSummary
+from ...kit.diagram_view import diagram_html
+from ...kit.view import cam_scale_html, display_names
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    claim: str
+    question: str
+    view_first: bool = False
+    """Show the view before the answer (when the view does not give the answer away)."""
+
+
+STEPS = (
+    Step(
+        "predict",
+        "The model names what it sees",
+        "A classifier turns the picture into one probability per class it knows. The top five are its best guesses.",
+        "Before you look: which class will the model put first, and how sure will it be?",
+    ),
+    Step(
+        "stages",
+        "Four stages, each smaller and deeper",
+        "PoolFormer works on a grid of tokens that shrinks four times: each stage has fewer positions and more "
+        "channels, like a CNN's pyramid.",
+        "The first stage's grid is a quarter of the image's side. How large is the last stage's grid?",
+    ),
+    Step(
+        "gradcam",
+        "Where the answer comes from",
+        "Grad-CAM colours the places that raise the chosen class's score most, stage by stage.",
+        "Which part of the picture will light up for the top class at the deepest stage?",
+    ),
+    Step(
+        "block",
+        "Every block is the same recipe",
+        "All stages repeat one block: normalise, mix the tokens, add the result back; normalise, mix the channels "
+        "with a small MLP, add that back. MetaFormer's claim is that this recipe matters more than the mixer in it.",
+        "Does a block replace its input with something new, or add a correction to it?",
+        view_first=True,
+    ),
+    Step(
+        "anatomy",
+        "One block, step by step",
+        "Here is the first block of stage 1 on your image, one channel, each step as a picture.",
+        "Compare the block's input with its output: will they look alike or very different?",
+        view_first=True,
+    ),
+    Step(
+        "highpass",
+        "The token mixer keeps the edges",
+        "PoolFormer's token mixer is AvgPool(x) − x: a 3×3 blur minus the map itself. Where the map is flat the two "
+        "cancel; at edges and spots they do not.",
+        "Where will the mixer's output be far from zero: in flat regions or at edges?",
+    ),
+    Step(
+        "branches",
+        "The corrections are small",
+        "Each branch is scaled by a learned number per channel (layer scale) before it is added back, so a block "
+        "nudges the stream rather than rewriting it.",
+        "Is the token mixer's branch larger or smaller than the stream it is added to?",
+    ),
+    Step(
+        "knockout",
+        "Switch the token mixer off",
+        "We can zero the token mixer in every block of the trained model and classify the same image again.",
+        "What happens to the prediction if the tokens can no longer exchange information inside the blocks?",
+    ),
+    Step(
+        "field",
+        "Each stage sees further",
+        "A position of stage 1 only sees a small patch of the image; every pooling and every downsampling widens "
+        "the part of the image it depends on (its receptive field).",
+        "How much of the image can one position of stage 4 depend on?",
+    ),
+    Step(
+        "lab",
+        "Trained without pooling: the lab's result",
+        "The paper trained the same architecture with other token mixers, and with none. The app's lab did the "
+        "same on a small task (shapes), three seeds each; its reference run ships with the app.",
+        "If the token mixer is replaced by the identity (no mixing at all) and the model is trained that way, "
+        "how much accuracy is lost?",
+    ),
+)
+STEP_COUNT = len(STEPS)
+PENDING = "Measured when the step opens."
+LESSON_PLOT_SCALE = 1.4
+
+
+def step_index(value) -> int:
+    """A step number from 1 (a page's or a link's), clamped to the lesson."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 1
+    return min(max(number, 1), STEP_COUNT)
+
+
+def progress_html(number: int) -> str:
+    """Where the student is: the steps' titles, the current one marked."""
+    current = ' aria-current="step" class="pf-current"'
+    items = "".join(
+        "<li" + (current if i == number else "") + f">{html.escape(s.title)}</li>" for i, s in enumerate(STEPS, start=1)
+    )
+    return (
+        f'<nav class="pf-lesson-progress" aria-label="Lesson steps"><p>Step {number} of {STEP_COUNT}</p>'
+        f"<ol>{items}</ol></nav>"
+    )
+
+
+def card_html(number: int, view: str, answer: str, source: str = "") -> str:
+    """One step: its claim, the question, the answer behind a disclosure, and its view."""
+    step = STEPS[number - 1]
+    view_block = f'<div class="pf-lesson-view">{view}</div>'
+    reveal = (
+        '<details class="pf-reveal"><summary>Show the answer</summary>'
+        f'<div class="pf-answer">{answer}</div>{"" if step.view_first else view_block}</details>'
+    )
+    return (
+        f'<article class="pf-lesson-card" data-step="{step.key}" aria-labelledby="pf-lesson-title">'
+        f'<h2 id="pf-lesson-title">{number}. {html.escape(step.title)}</h2>'
+        f'<p class="pf-claim">{html.escape(step.claim)}</p>'
+        f"{view_block if step.view_first else ''}"
+        f'<p class="pf-question"><b>Think first:</b> {html.escape(step.question)}</p>{reveal}'
+        f"{f'<p class=pf-note>{source}</p>' if source else ''}</article>"
+    )
+
+
+def source_html(image_name: str, variant: str, fallback: bool = False) -> str:
+    """Which image and model the lesson is measuring."""
+    where = (
+        "No image analysed yet, so the lesson uses a bundled example. "
+        if fallback
+        else "The image last analysed on the Explore tab. "
+    )
+    return (
+        f'<p class="pf-note">{where}Measured now on <b>{html.escape(image_name)}</b> with '
+        f"<b>PoolFormer-{html.escape(variant.upper())}</b>.</p>"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The views and answers, one pair per step
+# ---------------------------------------------------------------------------------------------
+
+
+def _top5(analysis: Analysis) -> str:
+    names = display_names(analysis.labels)
+    rows = "".join(
+        f"<tr><td>{rank}</td><td>{html.escape(names[p.index])}</td><td class='pf-num'>{p.probability:.1%}</td></tr>"
+        for rank, p in enumerate(analysis.predictions, start=1)
+    )
+    return (
+        '<table class="pf-topk"><caption>The model\'s top five</caption>'
+        f"<thead><tr><th>#</th><th>class</th><th>probability</th></tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+def _crop(analysis: Analysis) -> str:
+    return (
+        f'<img class="pf-lesson-crop" alt="the {analysis.input_image.width}×{analysis.input_image.height} crop '
+        f'the model saw" src="{render.data_uri(analysis.input_image, "jpeg")}">'
+    )
+
+
+def predict(analysis: Analysis) -> tuple[str, str]:
+    top = analysis.predictions[0]
+    name = display_names(analysis.labels)[top.index]
+    answer = (
+        f"It puts <b>{html.escape(name)}</b> first with p = {top.probability:.1%}, out of "
+        f"{len(analysis.labels)} classes it knows."
+    )
+    return f'<div class="pf-lesson-row">{_crop(analysis)}{_top5(analysis)}</div>', answer
+
+
+def stages(analysis: Analysis) -> tuple[str, str]:
+    figures = "".join(
+        f'<figure class="pf-map"><img class="pf-cells" alt="feature map of stage {s.index}, first three principal '
+        f'components as colour, {s.shape[1]}×{s.shape[2]} positions" src="{render.data_uri(s.views.pca)}">'
+        f"<figcaption>Stage {s.index}: {s.shape[0]} channels × {s.shape[1]}×{s.shape[2]} positions "
+        f"(stride {s.stride})</figcaption></figure>"
+        for s in analysis.stages
+        if s.views is not None
+    )
+    first, last = analysis.stages[0], analysis.stages[-1]
+    answer = (
+        f"Stage 1 has {first.shape[1]}×{first.shape[2]} positions with {first.shape[0]} channels; stage "
+        f"{last.index} has {last.shape[1]}×{last.shape[2]} with {last.shape[0]}: each position of the last stage "
+        f"stands for a {last.stride}×{last.stride} pixel square."
+    )
+    note = "<p class='pf-note'>Colours: each map's first three principal components as red, green and blue.</p>"
+    return f'<div class="pf-strip">{figures}</div>{note}', answer
+
+
+def gradcam(analysis: Analysis) -> tuple[str, str]:
+    name = display_names(analysis.labels)[analysis.target.index]
+    crop = render.data_uri(analysis.input_image, "jpeg")
+    figures = "".join(
+        f'<figure class="pf-map"><span class="pf-cam" style="--pf-crop: url({crop})">'
+        f'<img class="pf-heat" alt="Grad-CAM for {html.escape(name)}, stage {s.index}, scaled to its own peak" '
+        f'src="{render.data_uri(render.heatmap(s.cam_raw))}"></span>'
+        f"<figcaption>Stage {s.index} · {s.shape[1]}×{s.shape[2]}</figcaption></figure>"
+        for s in analysis.stages
+    )
+    deepest = analysis.stages[-1].cam_raw
+    row, col = np.unravel_index(int(np.argmax(deepest)), deepest.shape)
+    rows, cols = deepest.shape
+    answer = (
+        f"For <b>{html.escape(name)}</b> the deepest stage's map peaks at row {row + 1} of {rows}, column "
+        f"{col + 1} of {cols}: {_where(row, col, rows, cols)} of the picture. Is that on the object?"
+    )
+    return f'<div class="pf-strip">{figures}</div>{cam_scale_html()}', answer
+
+
+def _where(row: int, col: int, rows: int, cols: int) -> str:
+    vertical = ("top", "middle", "bottom")[min(3 * row // max(rows, 1), 2)]
+    horizontal = ("left", "centre", "right")[min(3 * col // max(cols, 1), 2)]
+    return "the centre" if (vertical, horizontal) == ("middle", "centre") else f"the {vertical} {horizontal}"
+
+
+def block(pictures: dict | None, where: str) -> tuple[str, str]:
+    answer = (
+        "A correction. Both halves end with <b>add (residual)</b>: Y = X + ls1·Mixer(Norm(X)), then "
+        "Z = Y + ls2·MLP(Norm(Y)). The input always passes through unchanged, and each branch adds to it."
+    )
+    return diagram_html(pictures, where), answer
+
+
+def _step_figures(pictures: dict, names: Sequence[str], where: str) -> str:
+    chosen = [s for s in pictures["steps"] if s["name"] in names]
+    return "".join(
+        f'<figure class="pf-step"><img class="pf-cells" alt="{html.escape(s["title"])}, {html.escape(where)}" '
+        f'src="{s["picture"]}"><figcaption><b>{html.escape(STEP_NAMES.get(s["name"], s["name"]))}</b>'
+        f"<code>{html.escape(s['title'])}</code><span>{html.escape(s['caption'])}</span></figcaption></figure>"
+        for s in chosen
+    )
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a.ravel() - a.mean(), b.ravel() - b.mean()
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm > 0 else 0.0
+
+
+def anatomy(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, str]:
+    channel = pictures["channel"]
+    similar = _correlation(anatomy.input[channel], anatomy.output[channel])
+    names = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
+    reading = (
+        "The block refines its input rather than replacing it."
+        if similar >= 0.7
+        else "Less alike than the formula suggests: in this model the channel MLP's correction is large in some "
+        "blocks (step 7), so a block can change a channel a lot even though it only adds to it."
+    )
+    answer = (
+        f"Measured on this channel: the output's correlation with the input is {similar:.2f} (1 = the same map, "
+        f"0 = unrelated). {reading}"
+    )
+    view = (
+        f'<p class="pf-note">{html.escape(where)}</p><div class="pf-steps pf-lesson-steps">'
+        f"{_step_figures(pictures, names, where)}</div>"
+        '<p class="pf-legend"><span class="pf-diverging-bar" aria-hidden="true"></span>'
+        "Signed steps (mixer, MLP): blue below 0, white 0, red above.</p>"
+    )
+    return view, answer
+
+
+def highpass(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, str]:
+    channel = pictures["channel"]
+    normed, mixer = anatomy.normed[channel], np.abs(anatomy.mixer[channel])
+    # The map's own local contrast: how far each position is from its 3×3 neighbours' mean.
+    edges = np.abs(normed - anatomy.pooled[channel])
+    flat = edges <= np.quantile(edges, 0.5)
+    ratio = float(mixer[~flat].mean() / max(mixer[flat].mean(), 1e-12)) if (~flat).any() else float("nan")
+    answer = (
+        f"At edges. On this channel the mixer's output is on average {ratio:.1f}× larger at the half of the "
+        "positions that differ most from their neighbours than at the flatter half: subtracting the blur removes "
+        "what the neighbourhood shares and keeps what stands out, a high-pass filter."
+    )
+    names = ("normed", "pooled", "mixer")
+    view = f'<div class="pf-steps pf-lesson-steps pf-three">{_step_figures(pictures, names, where)}</div>'
+    return view, answer
+
+
+def branches(anatomy: BlockAnatomy) -> tuple[str, str]:
+    mixer = [b.mixer_ratio for b in anatomy.branches]
+    mlp = [b.mlp_ratio for b in anatomy.branches]
+    # Larger type than the Inside tab's copy: the lesson is read from the back of a room.
+    plot = render.data_uri(plots.branch_ratio_plot(anatomy.branches, (anatomy.stage, anatomy.block), LESSON_PLOT_SCALE))
+    size = "Smaller" if np.median(mixer) < 1 else "Larger"
+    answer = (
+        f"{size}. Over the {len(mixer)} blocks of this model the token mixer's branch is a median "
+        f"{np.median(mixer):.2f} of the stream it joins (largest {max(mixer):.2f}), the channel MLP's "
+        f"{np.median(mlp):.2f} (largest {max(mlp):.2f})."
+    )
+    view = (
+        '<figure class="pf-branches"><img alt="plot: size of the token mixer and channel MLP branches relative '
+        f'to the stream, for every block" src="{plot}"><figcaption>Size of each branch '
+        "divided by the size of the stream it is added to, block by block (token mixer blue, channel MLP orange)."
+        "</figcaption></figure>"
+    )
+    return view, answer
+
+
+def knockout(before: Analysis, after: Analysis, compare_html: str) -> tuple[str, str]:
+    names = display_names(before.labels)
+    top_before, top_after = before.predictions[0], after.predictions[0]
+    target = names[before.target.index]
+    same = top_before.index == top_after.index
+    reliance = (
+        "Barely a change: the patch embeddings between stages (overlapping convolutions) and GroupNorm still "
+        "mix neighbouring positions. "
+        if same and abs(before.target.probability - after.target.probability) < 0.01
+        else ""
+    )
+    instead = "as before" if same else "instead of " + html.escape(names[top_before.index])
+    answer = (
+        f"Measured: with token mixing off in every stage, the top class is <b>{html.escape(names[top_after.index])}"
+        f"</b> ({top_after.probability:.1%}) {instead}; "
+        f"<b>{html.escape(target)}</b> goes from {before.target.probability:.1%} to {after.target.probability:.1%}. "
+        f"{reliance}This is a model trained with its mixer and then deprived of it, so it measures reliance, not "
+        "what a model trained without mixing could do (the last step)."
+    )
+    return compare_html, answer
+
+
+def field(fields: Sequence[ReceptiveField]) -> tuple[str, str]:
+    figures = "".join(
+        f'<figure class="pf-map"><img alt="effective receptive field of the centre position of stage {f.stage}, '
+        f'theoretical field as a box" src="{render.data_uri(render.receptive_field_view(f, "sqrt"), "jpeg")}">'
+        f"<figcaption>Stage {f.stage}: box {f.theoretical_size} px wide; "
+        f"{f.mass_inside:.0%} of the gradient inside it</figcaption></figure>"
+        for f in fields
+    )
+    first, last = fields[0], fields[-1]
+    side = last.crop_size[0]
+    answer = (
+        f"On this {side} px crop, a stage {first.stage} position can depend on a {first.theoretical_size} px "
+        f"square; a stage {last.stage} position on a {last.theoretical_size} px one"
+        f"{' — wider than the whole image' if last.theoretical_size >= side else ''}. The bright part (the "
+        "effective field) is smaller than the box and strongest in its centre."
+    )
+    note = (
+        "<p class='pf-note'>Brightness: how much the position's activation changes with each pixel (square root, "
+        "scaled to each picture's peak).</p>"
+    )
+    return f'<div class="pf-strip pf-two">{figures}</div>{note}', answer
+
+
+def lab(summaries: Sequence[ArmSummary]) -> tuple[str, str]:
+    rows = "".join(
+        f"<tr><td>{html.escape(s.title)}</td><td class='pf-num'>{s.accuracy_mean:.1%} ± {s.accuracy_std:.1%}</td>"
+        f"<td class='pf-num'>{s.paper_top1:g} %</td></tr>"
+        for s in summaries
+    )
+    by_arm = {s.arm: s for s in summaries}
+    pooling, identity = by_arm.get("pooling"), by_arm.get("identity")
+    if pooling and identity:
+        gap = pooling.accuracy_mean - identity.accuracy_mean
+        found = (
+            f"On ImageNet the paper lost {pooling.paper_top1 - identity.paper_top1:.1f} points (77.2 → 74.3 %). "
+            f"On the shapes task the lab found the opposite: identity scored {identity.accuracy_mean:.1%} and pooling "
+            f"{pooling.accuracy_mean:.1%} ({-gap:+.1%} for identity). A tiny model on 64 px shapes is not ImageNet; "
+            "the app reports what it measured rather than tuning it toward the paper."
+            if gap < 0
+            else f"Pooling beat identity by {gap:.1%} on the shapes task, as the paper found on ImageNet."
+        )
+    else:
+        found = "The reference run has no pooling or identity arm to compare."
+    table = (
+        '<table class="pf-lab-table"><caption>Held-out accuracy on the shapes task (mean ± spread over seeds) and '
+        "the paper's ImageNet top-1 for the same change at S12 size</caption>"
+        f"<thead><tr><th>token mixer</th><th>shapes accuracy</th><th>paper, ImageNet</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+    return table, found

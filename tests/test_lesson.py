@@ -1,0 +1,85 @@
+"""The lesson's handlers called directly on the bundled shapes model, and the block diagram."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from poolformer_demo.diagram import BOXES, FORMULAS, block_diagram_svg
+from poolformer_demo.shapes.lab_results import load_reference
+from poolformer_demo.ui.kit.diagram_view import diagram_html
+from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
+from poolformer_demo.ui.tabs.lesson import view
+from poolformer_demo.ui.tabs.lesson.page import LessonTab
+
+
+@pytest.fixture(scope="module")
+def lesson(shapes_model, one_torch_thread):
+    cache, _ = shapes_model
+    return LessonTab(cache, EXAMPLES_DIR)
+
+
+def answer_of(card: str) -> str:
+    return re.sub(r"<[^>]+>", "", re.search(r'<div class="pf-answer">(.*?)</div>', card, re.S).group(1))
+
+
+def test_the_lesson_has_ten_steps_each_a_claim_and_a_question():
+    assert view.STEP_COUNT == 10
+    assert len({s.key for s in view.STEPS}) == 10
+    assert all(s.question.endswith("?") for s in view.STEPS)
+
+
+@pytest.mark.parametrize("number", range(1, view.STEP_COUNT + 1))
+def test_every_step_shows_its_view_and_a_measured_answer_without_an_analysis_yet(lesson, number):
+    progress, card, shown = lesson.show_step(None, number)
+    assert shown == number and f"Step {number} of 10" in progress
+    assert f'data-step="{view.STEPS[number - 1].key}"' in card
+    assert "⚠️" not in card
+    assert "bundled example" in card and "shapes_star.png" in card
+    view_html = card.split('<div class="pf-lesson-view">', 1)[1]
+    assert re.search(r"<img |<table|<svg", view_html)
+    assert all('alt="' in tag for tag in re.findall(r"<img [^>]*>", card))
+    # Every answer but the diagram's states a number measured on this image or read from the lab.
+    if view.STEPS[number - 1].key != "block":
+        assert re.search(r"\d", answer_of(card)), number
+
+
+def test_steps_out_of_range_are_clamped(lesson):
+    assert lesson.show_step(None, 0)[2] == 1
+    assert lesson.forward(None, view.STEP_COUNT)[2] == view.STEP_COUNT
+    assert lesson.back(None, "not a number")[2] == 1
+
+
+def test_the_lab_step_reads_the_shipped_reference_and_says_where_it_disagrees_with_the_paper():
+    _, summaries = load_reference()
+    table, answer = view.lab(summaries)
+    by_arm = {s.arm: s for s in summaries}
+    assert f"{by_arm['pooling'].accuracy_mean:.1%}" in table
+    if by_arm["identity"].accuracy_mean > by_arm["pooling"].accuracy_mean:
+        assert "the lab found the opposite" in answer
+
+
+def test_the_diagram_is_svg_with_one_focusable_button_per_step_plain_names_first():
+    svg = block_diagram_svg("norm1")
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    buttons = [g for g in root.iter(f"{ns}g") if g.get("role") == "button"]
+    assert len(buttons) == len(BOXES)
+    assert all(g.get("tabindex") == "0" for g in buttons)
+    assert [g.get("aria-pressed") for g in buttons].count("true") == 1
+    first_lines = [[t.text for t in g.iter(f"{ns}text")] for g in buttons]
+    assert ["normalise", "before_norm"] in first_lines and ["scale each channel", "layer_scale_1"] in first_lines
+    assert root.find(f"{ns}title").text and "skip connections" in root.find(f"{ns}desc").text
+    page = diagram_html()
+    assert all(f in page.replace("&#x27;", "'") for f in FORMULAS)
+
+
+def test_the_branch_plot_takes_a_scale_for_a_projector():
+    from poolformer_demo import plots
+    from poolformer_demo.anatomy import BranchRatio
+
+    branches = tuple(BranchRatio(stage, block, 0.05 * block, 0.5) for stage in range(1, 5) for block in (1, 2))
+    small, large = plots.branch_ratio_plot(branches), plots.branch_ratio_plot(branches, scale=1.6)
+    assert large.shape[0] > small.shape[0] and large.shape[1] == small.shape[1]
