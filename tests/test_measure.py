@@ -20,22 +20,25 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def test_macs_are_counted_from_the_convolutions_and_the_classifier():
     config = lab_architecture(LAB_CONFIGS["pairs"])
     model = PoolFormerForImageClassification(config)
-    # Patch embeddings: output positions x output channels x (input channels x kernel area).
-    embeddings = 16 * 16 * 16 * (3 * 64) + 8 * 8 * 32 * (16 * 4) + 4 * 4 * 48 * (32 * 4) + 2 * 2 * 64 * (48 * 4)
+    # Patch embeddings (7x7 stride 4, then 3x3 stride 2): output positions x output channels x
+    # (input channels x kernel area).
+    embeddings = 32 * 32 * 16 * (3 * 49) + 16 * 16 * 32 * (16 * 9) + 8 * 8 * 48 * (32 * 9) + 4 * 4 * 64 * (48 * 9)
     mlps = sum(
         depth * side * side * 2 * width * 4 * width
-        for depth, side, width in zip(config.depths, (16, 8, 4, 2), config.hidden_sizes)
+        for depth, side, width in zip(config.depths, (32, 16, 8, 4), config.hidden_sizes)
     )
     assert count_macs(model, 128) == embeddings + mlps + 64 * 2
 
 
-def test_without_mixers_a_lab_stage4_position_sees_its_quarter_of_the_image():
+def test_without_mixers_a_lab_stage4_position_sees_under_half_the_image():
     config = LAB_CONFIGS["pairs"]
     model = build_arm_model("pooling", lab_architecture(config), config.image_size, seed=0)
     images = make_dataset(4, TEST_SEED_START).images
     field = mixerless_field(model, images)
-    assert field.theoretical_px == 64 and field.image_size == 128
-    assert field.half_mass_px <= 64 < field.image_size
+    # 7 px stem, then each 3x3 embedding adds 2 steps of the stride before it (4, 8, 16).
+    assert field.theoretical_px == 7 + 2 * (4 + 8 + 16) == 63 and field.image_size == 128
+    assert field.half_mass_px <= 63
+    assert field.share_within_theoretical > 0.9
 
 
 def test_switching_the_token_mixer_off_everywhere_barely_changes_the_shapes_models_answers():

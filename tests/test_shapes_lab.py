@@ -19,6 +19,7 @@ from poolformer_demo.shapes import TEST_SEED_START, make_dataset, tasks
 from poolformer_demo.shapes.arms import (
     ARM_NAMES,
     ARMS,
+    MAX_RANDOM_TOKENS,
     NoResidualLayer,
     RandomMixing,
     build_arm_model,
@@ -141,8 +142,9 @@ def test_random_arm_matrix_is_frozen_and_unchanged_by_training():
     model = build_arm_model("random", lab_architecture(SMALL), SMALL.image_size, seed=0)
     mixers = [layer.pooling for layer in _layers(model)]
     assert all(isinstance(m, RandomMixing) for m in mixers)
-    # 64 px: stages of 8x8, 4x4, 2x2 and 1x1 tokens, S12's depths 2, 2, 6, 2.
-    assert [m.matrix.shape[0] for m in mixers] == [64] * 2 + [16] * 2 + [4] * 6 + [1] * 2
+    # 64 px through a 7x7 stride-4 stem (padding 2), then stride 2: stages of 16x16, 8x8, 4x4 and
+    # 2x2 tokens, S12's depths 2, 2, 6, 2.
+    assert [m.matrix.shape[0] for m in mixers] == [256] * 2 + [64] * 2 + [16] * 6 + [4] * 2
     assert all(torch.allclose(m.matrix.sum(dim=1), torch.ones(m.matrix.shape[0])) for m in mixers)
     assert not any("matrix" in name for name, _ in model.named_parameters())
     before = [m.matrix.clone() for m in mixers]
@@ -164,8 +166,11 @@ def test_random_mixing_averages_tokens_with_its_matrix():
 
 
 def test_random_arm_mixes_every_stage_up_to_the_token_limit_of_its_task(models):
+    # 128 px: stages of 32x32, 16x16, 8x8 and 4x4 tokens; the largest (1024) is within the limit,
+    # so every block of the random arm mixes with its frozen matrix.
     sides = [m.height for m in models["random"].modules() if isinstance(m, RandomMixing)]
-    assert sides == [16] * 2 + [8] * 2 + [4] * 6 + [2] * 2
+    assert MAX_RANDOM_TOKENS >= 32 * 32
+    assert sides == [32] * 2 + [16] * 2 + [8] * 6 + [4] * 2
 
 
 def test_no_mlp_arm_blocks_add_only_the_token_mixer(models):

@@ -54,10 +54,10 @@ class LabConfig:
     The architecture is transformers' PoolFormer at S12's depths (2, 2, 6, 2) with small widths and
     PoolFormer's own patch embeddings (7x7 stride 4, then 3x3 stride 2).  At 128 px its stages are
     32x32, 16x16, 8x8 and 4x4 tokens; through its patch embeddings alone (no token mixing) a
-    stage-4 position sees about 93 px of the image, so two discs near opposite edges (at least
-    52 px apart) are seen together only by the positions between them.  The budget (600 steps) is
-    where the pooling arm of the pairs task has learned it (one seed, one thread: 100 % held-out
-    accuracy, about 2 minutes); every arm gets the same.
+    stage-4 position sees a 63 px square of the image (7 + 2 * (4 + 8 + 16)), so no position sees
+    the whole of two discs near opposite edges (at least 52 px apart); at most the edges of both.
+    The budget (600 steps) is where the pooling arm of the pairs task has learned it (one seed, one
+    thread: 100 % held-out accuracy, about 2 minutes); every arm gets the same.
     """
 
     task: str = "shapes"

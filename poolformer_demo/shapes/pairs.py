@@ -7,13 +7,13 @@ discs have the same colour.  The pair lies left-right or top-bottom; along that 
 centre lies within 24 px of its edge, so one disc lies within 38 px of one edge and the other
 within 38 px of the opposite edge (at least 52 px between them).
 
-Why this task: no single position of the deepest stage can see both discs through the patch
-embeddings alone (a stage-4 position of the lab's architecture sees exactly its 64 px quarter of
-the image, and no quarter holds a pixel of both discs).  The answer
-depends on both colours together, and for each colour of one disc the other is as likely to
-match as not, so a sum of local evidence (global average pool, then a linear classifier) cannot
-express it: the network has to move information between positions, by token mixing (or through
-a global statistic such as GroupNorm's).
+Why this task: through the patch embeddings alone no position of the deepest stage sees both
+discs whole (a stage-4 position of the lab's architecture sees a 63 px square of the image; its
+neighbours' squares overlap it, so in about one image in eight a position between the discs
+reaches an edge of each, never all of both).  The answer depends on both colours together, and
+for each colour of one disc the other is as likely to match as not, so a sum of local evidence
+(global average pool, then a linear classifier) cannot express it: the network has to move
+information between positions, by token mixing (or through a global statistic such as GroupNorm's).
 
 Generation is fully determined by an integer seed; the label is the seed's parity, so any run of
 consecutive seeds is balanced.  Seed ranges are those of :mod:`.data` (training from
