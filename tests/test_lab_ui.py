@@ -19,7 +19,14 @@ from serving import serving
 
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from poolformer_demo.shapes.lab import LabConfig, LabProgress
-from poolformer_demo.shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
+from poolformer_demo.shapes.lab_results import (
+    REFERENCE_COMMAND,
+    REFERENCE_PATH,
+    load_reference,
+    plot_curves,
+    reference_command,
+    reference_path,
+)
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
@@ -246,3 +253,60 @@ def test_time_left_counts_the_pace_of_training_not_the_image_generation_before_i
     first, later = at(2, 10.0), at(12, 20.0)  # 10 s of images, then 10 steps in 10 s
     assert present_lab.progress_text(later, first).endswith("about 188 s of training left")
     assert "left" not in present_lab.progress_text(first, first)
+
+
+# ---------------------------------------------------------------------------------------------
+# Both tasks
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_pairs_reference_page_shows_the_pairs_results_with_two_class_chance():
+    page = LabSection().reference_page_of("pairs")
+    data = json.loads(reference_path("pairs").read_text())
+    assert data["config"]["task"] == "pairs"
+    for arm, (accuracy, pointing) in expected_means(data).items():
+        assert row_cells(page, arm)[1:3] == [accuracy, pointing]
+    assert "Chance accuracy: 50.0 %" in page and "near opposite edges" in page
+    assert "Chance accuracy: 16.7 %" in LabSection().reference_page
+
+
+def test_lab_reference_endpoint_takes_a_task(client):
+    pairs = client.predict("pairs", api_name="/lab_reference")
+    assert pairs["task"] == "pairs" and pairs["chance"] == 0.5
+    assert pairs["command"] == reference_command("pairs")
+    assert client.predict(api_name="/lab_reference")["task"] == "shapes"
+
+
+def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference():
+    section = LabSection(steps=TINY_STEPS, config=replace(TINY, task="pairs"), refresh_s=0.02, curves_every_s=0.0)
+    outputs = list(section.run_on_page(["pooling"], "pairs"))
+    result = section.last_run.result
+    assert result.task == "pairs" and result.config.train_size == TINY.train_size
+    reference, rows = section.reference_of("pairs")
+    pooling = next(r for r in rows if r.arm == "pooling")
+    _, table = outputs[-1]
+    assert row_cells(table, "pooling")[3] == present_lab.mean_spread(
+        pooling.accuracy_mean, pooling.accuracy_std, pooling.seeds
+    )
+    assert "Dashed and lighter: the reference runs" in table
+    wait_for_end(section.last_run.thread)
+
+
+def test_live_curves_are_drawn_on_the_references_steps_beside_its_curves_of_the_same_arms():
+    reference, _ = load_reference(reference_path("pairs"))
+    pooling = next(r for r in reference.runs if r.arm == "pooling")
+    partial = replace(pooling, curve=pooling.curve[:3])
+    figure = plot_curves([partial], reference=reference)
+    loss_ax, acc_ax = figure.axes[:2]
+    assert acc_ax.get_xlim() == (0, reference.steps)
+    # One reference line (dashed) and one live line for the one arm, on each axis.
+    assert [line.get_linestyle() for line in loss_ax.get_lines()] == ["--", "-"]
+    assert len(acc_ax.get_lines()[1].get_xdata()) == 3
+
+
+def test_arms_not_finished_before_a_stop_say_stopped():
+    reference, rows = load_reference()
+    stopped = replace(reference, arms=("pooling", "identity"), runs=reference.runs_of("pooling")[:1], stopped=True)
+    table = present_lab.live_table(stopped, reference, rows)
+    assert row_cells(table, "identity")[1] == "stopped"
+    assert row_cells(table, "pooling")[1] != "stopped"

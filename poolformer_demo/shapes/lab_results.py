@@ -214,15 +214,23 @@ def markdown_table(result: LabResult) -> str:
     return "\n".join(lines).replace("%", " %").replace("  %", " %")
 
 
-def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: float | None = None) -> Figure:
+def plot_curves(
+    runs: LabResult | Sequence[ArmRun],
+    title: str = "",
+    chance: float | None = None,
+    reference: LabResult | None = None,
+) -> Figure:
     """Training loss and accuracy over steps, one line per arm (mean over seeds, band from min to max).
 
     Accepts a finished result or the runs finished so far; returns a matplotlib ``Figure``
     (drawn without pyplot, so it is safe in a server thread).  ``chance`` (a dotted line) defaults to
-    one over the task's classes for a result, and to the shapes task's otherwise.
+    one over the task's classes for a result, and to the shapes task's otherwise.  With a
+    ``reference``, the reference's curves of the same arms are drawn dashed and lighter beside
+    them, on the reference's whole range of steps, so that a run in progress is compared step for
+    step with the runs it repeats.
     """
     if chance is None:
-        task = runs.task if isinstance(runs, LabResult) else "shapes"
+        task = runs.task if isinstance(runs, LabResult) else (reference.task if reference else "shapes")
         chance = 1 / len(TASKS[task].class_names)
     runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
     from matplotlib.figure import Figure
@@ -230,18 +238,16 @@ def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: flo
     figure = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
     loss_ax, acc_ax = figure.subplots(1, 2)
     colours = dict(zip(ARMS, ("#4C72B0", "#DD8452", "#55A868", "#8172B3", "#C44E52", "#937860")))
-    for name in dict.fromkeys(r.arm for r in runs):
-        curves = [r.curve for r in runs if r.arm == name and r.curve]
-        length = min((len(c) for c in curves), default=0)
-        if not length:
-            continue
-        steps = [p.step for p in curves[0][:length]]
-        for ax, field in ((loss_ax, "loss"), (acc_ax, "accuracy")):
-            values = np.array([[getattr(p, field) for p in c[:length]] for c in curves])
-            colour = colours.get(name)
-            ax.plot(steps, values.mean(axis=0), color=colour, label=ARMS[name].title if name in ARMS else name)
-            if len(curves) > 1:
-                ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2, linewidth=0)
+    names = tuple(dict.fromkeys(r.arm for r in runs))
+    if reference is not None:
+        for name in names:
+            _plot_arm(loss_ax, acc_ax, reference.runs, name, colours.get(name), reference=True)
+        last = max((r.curve[-1].step for r in reference.runs if r.curve), default=0)
+        if last:
+            for ax in (loss_ax, acc_ax):
+                ax.set_xlim(0, last)
+    for name in names:
+        _plot_arm(loss_ax, acc_ax, runs, name, colours.get(name))
     loss_ax.set(xlabel="step", ylabel="training loss")
     acc_ax.set(xlabel="step", ylabel="training accuracy", ylim=(0, 1))
     acc_ax.axhline(chance, color="grey", linestyle=":", linewidth=1)
@@ -252,6 +258,26 @@ def plot_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: flo
     return figure
 
 
-def render_curves(runs: LabResult | Sequence[ArmRun], title: str = "", chance: float | None = None) -> np.ndarray:
+def _plot_arm(loss_ax, acc_ax, runs: Sequence[ArmRun], name: str, colour: str | None, reference: bool = False):
+    curves = [r.curve for r in runs if r.arm == name and r.curve]
+    length = min((len(c) for c in curves), default=0)
+    if not length:
+        return
+    steps = [p.step for p in curves[0][:length]]
+    label = ARMS[name].title if name in ARMS else name
+    style = {"linestyle": "--", "alpha": 0.55, "label": f"{label}, reference"} if reference else {"label": label}
+    for ax, field in ((loss_ax, "loss"), (acc_ax, "accuracy")):
+        values = np.array([[getattr(p, field) for p in c[:length]] for c in curves])
+        ax.plot(steps, values.mean(axis=0), color=colour, **style)
+        if len(curves) > 1 and not reference:
+            ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2, linewidth=0)
+
+
+def render_curves(
+    runs: LabResult | Sequence[ArmRun],
+    title: str = "",
+    chance: float | None = None,
+    reference: LabResult | None = None,
+) -> np.ndarray:
     """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    return figure_to_rgb(plot_curves(runs, title, chance))
+    return figure_to_rgb(plot_curves(runs, title, chance, reference))

@@ -1,10 +1,12 @@
-"""Section 4 of the "Inside the block" tab: the ablation lab on the offline shapes task.
+"""Section 4 of the "Inside the block" tab: the ablation lab on the offline generated tasks.
 
-The shipped reference results are read once and shown at once. A live run trains the chosen arms
+The shipped reference results of the chosen task are read once and shown at once. A live run trains the chosen arms
 with `run_lab` in a thread of its own, while the page's handler polls it and redraws the progress
 line and the curves; one run at a time for the whole server (the `lab` concurrency group, and a
-lock held by the training thread until it has really ended). `/lab_reference` gives programs the
-reference results, `/lab_run` a live run bounded to LIVE_STEPS steps per arm.
+lock held by the training thread until it has really ended). A live run uses its task's
+LAB_CONFIGS entry, the reference's own data and budget, so its curves are drawn over the reference's.
+`/lab_reference` gives programs the reference results, `/lab_run` a live run bounded to LIVE_STEPS
+steps per arm; both take a `task` (default "shapes").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -21,8 +23,10 @@ import gradio as gr
 import torch
 
 from ....shapes.arms import ARM_NAMES, ARMS
-from ....shapes.lab import LAB_IMAGE_SIZE, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
-from ....shapes.lab_results import REFERENCE_COMMAND, REFERENCE_PATH, load_reference
+from ....shapes.lab import LAB_CONFIGS, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
+from ....shapes.lab_results import load_reference, reference_command
+from ....shapes.lab_results import reference_path as task_reference_path
+from ....shapes.tasks import TASKS
 from ...kit.errors import failure_message, user_error
 from ...kit.view import message_html, status_html
 from . import lab_view as view
@@ -34,6 +38,10 @@ CURVES_EVERY_S = 2.0
 LAB_EVENTS = {"concurrency_id": "lab", "concurrency_limit": 1}
 # The arms as a type: gr.api lists them to API and MCP clients as the values `arms` may take.
 ArmName = Literal[ARM_NAMES]
+TaskName = Literal[tuple(TASKS)]
+STOP_JS = (
+    "() => { document.querySelectorAll('#lab-live .pf-pending').forEach((cell) => { cell.textContent = 'stopped'; }); }"
+)
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +73,7 @@ class LiveRun:
     The thread releases `busy` (acquired by whoever started it) when it has ended, stopped or not.
     """
 
-    def __init__(self, arms: Sequence[str], steps: int, config: LabConfig | None, busy: threading.Lock):
+    def __init__(self, arms: Sequence[str], steps: int, config: LabConfig, busy: threading.Lock):
         self.arms, self.steps, self.config = tuple(arms), int(steps), config
         self.stop = threading.Event()
         self.latest: LabProgress | None = None
@@ -84,7 +92,7 @@ class LiveRun:
                 self.arms,
                 self.steps,
                 LIVE_SEEDS,
-                LAB_IMAGE_SIZE,
+                self.config.image_size,
                 config=self.config,
                 progress=self._progress,
                 should_stop=self.stop,
@@ -103,8 +111,8 @@ class LiveRun:
             arms=self.arms,
             seeds=LIVE_SEEDS,
             steps=self.steps,
-            image_size=LAB_IMAGE_SIZE,
-            config=self.config or LabConfig(),
+            image_size=self.config.image_size,
+            config=self.config,
             runs=progress.finished,
             stopped=False,
             seconds=progress.seconds,
@@ -113,49 +121,70 @@ class LiveRun:
 
 
 class LabSection:
-    """The lab's page section and endpoints. `steps` and `config` set a live run's budget (tests pass
-    small ones); one LabSection per app, since its lock is what keeps runs one at a time."""
+    """The lab's page section and endpoints. `steps` bounds a live run; `config` replaces its task's
+    LAB_CONFIGS entry and `reference_path` the shapes task's reference (tests pass small ones); one
+    LabSection per app, since its lock is what keeps runs one at a time."""
 
     def __init__(
         self,
         steps: int = LIVE_STEPS,
         config: LabConfig | None = None,
-        reference_path: Path = REFERENCE_PATH,
+        reference_path: Path | None = None,
         refresh_s: float = REFRESH_S,
         curves_every_s: float = CURVES_EVERY_S,
     ):
         self.steps = steps
-        self.config = config
-        self.reference_path = Path(reference_path)
+        self.configs = dict(LAB_CONFIGS)
+        if config is not None:
+            self.configs[config.task] = config
+        self.reference_paths = {task: task_reference_path(task) for task in TASKS}
+        if reference_path is not None:
+            self.reference_paths["shapes"] = Path(reference_path)
         self.refresh_s = refresh_s
         self.curves_every_s = curves_every_s
         self._busy = threading.Lock()
+        self._references: dict[str, tuple] = {}
+        self._pages: dict[str, str] = {}
+        self._apis: dict[str, dict] = {}
         self.last_run: LiveRun | None = None
 
     # -----------------------------------------------------------------------------------------
     # The reference results: read and drawn once
     # -----------------------------------------------------------------------------------------
 
-    @cached_property
-    def reference(self):
-        """(LabResult, its ArmSummary rows) of the shipped reference run."""
-        return load_reference(self.reference_path)
+    def _task(self, task: str | None) -> str:
+        task = task or "shapes"
+        if task not in TASKS:
+            raise gr.Error(f"Unknown task {task!r}; choose from {', '.join(TASKS)}.", print_exception=False)
+        return task
 
-    @cached_property
-    def _reference_curves(self) -> str:
-        result, _ = self.reference
+    def reference_of(self, task: str = "shapes"):
+        """(LabResult, its ArmSummary rows) of the task's shipped reference run."""
+        if task not in self._references:
+            self._references[task] = load_reference(self.reference_paths[task])
+        return self._references[task]
+
+    @property
+    def reference(self):
+        return self.reference_of("shapes")
+
+    def _reference_curves(self, task: str) -> str:
+        result, _ = self.reference_of(task)
         return view.curves_uri(result, f"{result.steps:,} steps, seeds {', '.join(map(str, result.seeds))}")
 
-    @cached_property
+    def reference_page_of(self, task: str = "shapes") -> str:
+        if task not in self._pages:
+            curves = self._reference_curves(task)
+            self._pages[task] = view.reference_html(*self.reference_of(task), curves, reference_command(task))
+        return self._pages[task]
+
+    @property
     def reference_page(self) -> str:
-        return view.reference_html(*self.reference, self._reference_curves, REFERENCE_COMMAND)
+        return self.reference_page_of("shapes")
 
-    @cached_property
-    def _reference_json(self) -> dict:
-        return view.reference_api(*self.reference, self._reference_curves, REFERENCE_COMMAND)
-
-    def ablation_lab_reference(self) -> dict:
-        """The ablation lab's shipped results: tiny MetaFormers trained on the shapes task with one part of the
+    def ablation_lab_reference(self, task: TaskName = "shapes") -> dict:
+        """The ablation lab's shipped results for one task ("shapes": which of six shapes; "pairs": two
+        far-apart discs, same colour or not): tiny MetaFormers trained with one part of the
         PoolFormer block swapped (token mixer: pooling, identity, frozen random matrix, depthwise conv; or no
         channel MLP; or no residuals).
 
@@ -164,7 +193,12 @@ class LabSection:
         the same change; the centre baseline of the pointing game, the budget, the command that reproduces the
         results, what they show in words, and the training curves as a picture.
         """
-        return self._reference_json
+        task = self._task(task)
+        if task not in self._apis:
+            curves = self._reference_curves(task)
+            result = view.reference_api(*self.reference_of(task), curves, reference_command(task))
+            self._apis[task] = {"task": task, **result}
+        return self._apis[task]
 
     # -----------------------------------------------------------------------------------------
     # A live run
@@ -183,14 +217,14 @@ class LabSection:
             raise gr.Error(f"Steps per arm must be between 1 and {self.steps}.", print_exception=False)
         return tuple(a for a in ARM_NAMES if a in arms), int(steps)
 
-    def _live(self, arms: tuple[str, ...], steps: int) -> Iterator[tuple[str, object]]:
+    def _live(self, arms: tuple[str, ...], steps: int, task: str = "shapes") -> Iterator[tuple[str, object]]:
         """A live run as events: ("waiting", None) while another run holds the lab, ("started", LiveRun),
         ("progress", LabProgress) at most every `refresh_s`, and last ("done", LabResult).
 
         Closing the generator (a stop on the page, a client gone) tells the training thread to stop
         before its next step; it then ends on its own and frees the lab.
         """
-        run = LiveRun(arms, steps, self.config, self._busy)
+        run = LiveRun(arms, steps, self.configs[task], self._busy)
         try:
             # Only if a stopped run is still finishing its current step or its data; the queue
             # already keeps other runs out.
@@ -216,17 +250,19 @@ class LabSection:
         finally:
             run.stop.set()
 
-    def run_on_page(self, arms: list[str]):
-        """The page's live run: (progress line, curves and table), redrawn as it trains."""
+    def run_on_page(self, arms: list[str], task: str = "shapes"):
+        """The page's live run on `task`: (progress line, curves and table), redrawn as it trains, its
+        curves drawn over the reference's of the same arms."""
         try:
             arms, steps = self._checked(arms, self.steps)
+            task = self._task(task)
         except gr.Error as exc:
             yield message_html(exc.message), gr.skip()
             return
-        reference, reference_rows = self.reference
+        reference, reference_rows = self.reference_of(task)
         drawn_at, drawn, run, first = 0.0, None, None, None
         try:
-            with closing(self._live(arms, steps)) as events:
+            with closing(self._live(arms, steps, task)) as events:
                 for kind, value in events:
                     if kind == "waiting":
                         yield status_html(view.WAITING), gr.skip()
@@ -242,7 +278,7 @@ class LabSection:
                             drawn_at, drawn = now, state
                             # Before the first point of the first run there is nothing to draw.
                             drawable = [r for r in (*value.finished, view.partial_run(value)) if r.curve]
-                            curves = view.curves_uri(drawable) if drawable else None
+                            curves = view.curves_uri(drawable, reference=reference) if drawable else None
                             partial = run.provisional(value)
                             table = view.live_html(partial, reference, reference_rows, curves, value)
                             yield view.progress_html(value, first), table
@@ -250,7 +286,7 @@ class LabSection:
                             yield view.progress_html(value, first), gr.skip()
                     else:
                         result = value
-                        curves = view.curves_uri(result) if result.runs else None
+                        curves = view.curves_uri(result, reference=reference) if result.runs else None
                         yield (
                             message_html(view.finished_text(result, len(arms) * len(result.seeds))),
                             view.live_html(result, reference, reference_rows, curves),
@@ -262,13 +298,21 @@ class LabSection:
     def stopped() -> str:
         return message_html(view.STOPPED)
 
-    def run_ablation_lab(self, arms: list[ArmName] | None = None, steps: int = LIVE_STEPS) -> Iterator[dict]:
-        """Train tiny MetaFormers that differ from PoolFormer in one part on the shapes task, and score them.
+    def switch_task(self, task: str) -> tuple[str, str, str]:
+        """Another task: its reference, and a clean slate for a run (one on the old task is stopped)."""
+        return self.reference_page_of(self._task(task)), view.idle_html(), view.empty_live_html()
+
+    def run_ablation_lab(
+        self, arms: list[ArmName] | None = None, steps: int = LIVE_STEPS, task: TaskName = "shapes"
+    ) -> Iterator[dict]:
+        """Train tiny MetaFormers that differ from PoolFormer in one part on a task, and score them.
         One run at a time for the whole server: a call waits in the queue while another runs.
 
         Args:
             arms: any of pooling, identity, random, conv, no_mlp, no_residual (empty means all).
-            steps: training steps per arm, at most 800 (about 2 minutes for all six arms on 2 CPU cores).
+            steps: training steps per arm, at most 600 (the reference's budget; a few minutes for all six arms
+                on 2 CPU cores).
+            task: "shapes" (which of six shapes) or "pairs" (two far-apart discs, same colour or not).
 
         Yields JSON progress while training; the last value is the result: per arm, held-out accuracy, the
         pointing game of the deepest Grad-CAM, parameters and training seconds, beside the paper's ImageNet
@@ -276,7 +320,8 @@ class LabSection:
         """
         try:
             arms, steps = self._checked(arms or ARM_NAMES, steps)
-            with closing(self._live(arms, steps)) as events:
+            task = self._task(task)
+            with closing(self._live(arms, steps, task)) as events:
                 for kind, value in events:
                     if kind == "progress":
                         yield view.progress_api(value)
@@ -295,7 +340,8 @@ class LabSection:
         """Lay the section out inside the current Blocks and wire its events and endpoints."""
         with gr.Accordion("4 · The ablation lab", open=True, elem_id="inside-lab"):
             gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
-            gr.HTML(self.reference_page, elem_id="lab-reference")
+            task = gr.Radio(view.TASK_CHOICES, value="shapes", label="Task", elem_id="lab-task")
+            reference = gr.HTML(self.reference_page_of("shapes"), elem_id="lab-reference")
             gr.Markdown(view.live_markdown(self.steps), elem_id="lab-live-intro")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 arms = gr.CheckboxGroup(
@@ -312,13 +358,29 @@ class LabSection:
 
         run_event = start.click(
             self.run_on_page,
-            inputs=arms,
+            inputs=[arms, task],
             outputs=[progress, live],
             api_visibility="private",
             show_progress_on=[progress],
             **LAB_EVENTS,
         )
-        stop.click(self.stopped, outputs=progress, cancels=[run_event], queue=False, api_visibility="private")
+        # The rows still waiting say so at once, in the browser: the server's last table is what it was.
+        stop.click(
+            self.stopped,
+            outputs=progress,
+            cancels=[run_event],
+            queue=False,
+            api_visibility="private",
+            js=STOP_JS,
+        )
+        task.change(
+            self.switch_task,
+            inputs=task,
+            outputs=[reference, progress, live],
+            cancels=[run_event],
+            queue=False,
+            api_visibility="private",
+        )
 
         # Endpoints without components: gr.api types them from the handlers' hints (no image among them).
         gr.api(self.ablation_lab_reference, api_name="lab_reference", queue=False)

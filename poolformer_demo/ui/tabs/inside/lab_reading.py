@@ -7,14 +7,18 @@ import re
 from collections.abc import Sequence
 
 from ....shapes.arms import ARMS
-from ....shapes.data import CLASS_NAMES
 from ....shapes.lab import LabResult
 from ....shapes.lab_results import ArmSummary
+from ....shapes.tasks import TASKS
 from ....variants import get_variant
 
-CHANCE = 1 / len(CLASS_NAMES)
 MIXER_ARMS = ("pooling", "identity", "random", "conv")
 PAPER_BLOCKS = sum(get_variant("s12").depths)
+
+
+def chance(task: str) -> float:
+    """Accuracy of a guess: one over the task's classes."""
+    return 1 / len(TASKS[task].class_names)
 
 
 def pct(value: float) -> str:
@@ -54,13 +58,13 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
         if mlp_lowest:
             sentences.append(
                 f"The channel MLP carries the model: without it, accuracy stays at {pct(mlp.accuracy_mean)} "
-                f"(chance: {pct(CHANCE)}) against {pct(pool.accuracy_mean)} with it, and the paper's S12 falls to "
-                f"{mlp.paper_top1:g} % on ImageNet."
+                f"(chance: {pct(chance(result.task))}) against {pct(pool.accuracy_mean)} with it, and the paper's "
+                f"S12 falls to {mlp.paper_top1:g} % on ImageNet."
             )
         else:
             sentences.append(
-                f"Without the channel MLP, accuracy is {pct(mlp.accuracy_mean)} against {pct(pool.accuracy_mean)} "
-                f"with it (the paper's S12: {mlp.paper_top1:g} %)."
+                f"Without the channel MLP, accuracy is {pct(mlp.accuracy_mean)} (chance: {pct(chance(result.task))}) "
+                f"against {pct(pool.accuracy_mean)} with it (the paper's S12: {mlp.paper_top1:g} %)."
             )
     mixers = [by[a] for a in MIXER_ARMS[1:] if a in by]
     if pool is not None and mixers:

@@ -17,9 +17,10 @@ from .... import render
 from ....shapes.arms import ARMS
 from ....shapes.lab import LAB_IMAGE_SIZE, ArmRun, LabProgress, LabResult
 from ....shapes.lab_results import ArmSummary, render_curves, summarize
+from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
 from ...kit.view import message_html, status_html
-from .lab_reading import CHANCE, by_arm, pct, reading
+from .lab_reading import by_arm, chance, pct, reading
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
@@ -29,8 +30,10 @@ LIVE_MINUTES = 2
 CURVE_COLOURS = 128
 
 LAB_INTRO = (
-    "Six tiny MetaFormers — transformers' PoolFormer with one part of every block swapped — trained alike on the "
-    "shapes task and scored on held-out images: the token mixer is pooling (PoolFormer), the identity "
+    "Six tiny MetaFormers — transformers' PoolFormer with one part of every block swapped — trained alike on a "
+    "generated task and scored on held-out images. Two tasks: **one shape** (which of six shapes is in the image) "
+    "and **pairs** (two discs near opposite edges: same colour or not; no position sees both discs whole without "
+    "token mixing). In the arms, the token mixer is pooling (PoolFormer), the identity "
     "(IdentityFormer), a frozen random mixing matrix (RandFormer) or a depthwise 3×3 convolution; or the block "
     "loses its channel MLP, or its residual connections. Besides accuracy, the **pointing game** asks whether the "
     "deepest stage's Grad-CAM for the true class peaks on the object: does the mixer change where the model looks?"
@@ -42,6 +45,13 @@ WAITING = (
 PREPARING = "Generating the training and held-out images…"
 STOPPED = "Stopped. The runs that finished before the stop are in the table; press “Start a run” for a new one."
 NO_ARMS = "Tick at least one arm to train."
+TASK_LABELS = {"shapes": "one shape", "pairs": "pairs"}
+TASK_CHOICES = [(f"{TASK_LABELS.get(name, name)}: {task.title}", name) for name, task in TASKS.items()]
+# Why a map that always peaks at the centre scores what it does, per task.
+CENTRE_NOTES = {
+    "shapes": "the objects always overlap the middle of the image",
+    "pairs": "the two discs lie near opposite edges, away from the middle",
+}
 
 
 def mean_spread(mean: float, std: float, seeds: int) -> str:
@@ -91,14 +101,15 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
         f"<tbody>{rows}</tbody></table>"
         f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
         f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
-        f"{pct(CHANCE)}. Pointing game of a map that always peaks at the image centre: "
-        f"<b>{pct(result.centre_baseline)}</b> (the objects always overlap the middle of the image).</p>"
+        f"{pct(chance(result.task))}. Pointing game of a map that always peaks at the image centre: "
+        f"<b>{pct(result.centre_baseline)}</b> ({CENTRE_NOTES.get(result.task, 'on the same images')}).</p>"
     )
 
 
-def curves_uri(runs: LabResult | Sequence[ArmRun], title: str = "") -> str:
-    """The training curves (loss and accuracy per arm) as an inlined PNG."""
-    picture = Image.fromarray(render_curves(runs, title)).quantize(CURVE_COLOURS)
+def curves_uri(runs: LabResult | Sequence[ArmRun], title: str = "", reference: LabResult | None = None) -> str:
+    """The training curves (loss and accuracy per arm) as an inlined PNG; with a ``reference``, its
+    curves of the same arms dashed beside them."""
+    picture = Image.fromarray(render_curves(runs, title, reference=reference)).quantize(CURVE_COLOURS)
     return render.data_uri(picture)
 
 
@@ -169,7 +180,7 @@ def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: st
         "config": asdict(result.config),
         "wall_seconds": round(result.seconds, 1),
         "centre_baseline": result.centre_baseline,
-        "chance": CHANCE,
+        "chance": chance(result.task),
         "arms": summaries_api(result, summaries),
         "reading": " ".join(reading(result, summaries)),
         "curves_picture": curves,
@@ -240,7 +251,10 @@ def live_table(
                 f'<td class="pf-num pf-pointing">{mean_spread(s.pointing_mean, s.pointing_std, s.seeds)}</td>'
             )
         else:
-            state = "training…" if current is not None and current.arm == arm else "to do"
+            if result.stopped:
+                state = "stopped"
+            else:
+                state = "training…" if current is not None and current.arm == arm else "to do"
             scores = f'<td colspan="2" class="pf-pending">{state}</td>'
         r = ref.get(arm)
         reference_cell = mean_spread(r.accuracy_mean, r.accuracy_std, r.seeds) if r else "–"
@@ -269,7 +283,8 @@ def live_html(
         '<figure class="pf-lab-curves">'
         f'<img alt="training curves of this run" src="{curves}">'
         f"<figcaption>This run: {result.steps:,} steps per arm, seed {', '.join(map(str, result.seeds))}"
-        "; the curve of the arm in training grows as it learns.</figcaption></figure>"
+        "; the curve of the arm in training grows as it learns. Dashed and lighter: the reference runs of the "
+        "same arms (mean over their seeds) at the same steps.</figcaption></figure>"
         if curves
         else '<div class="pf-lab-curves pf-empty"></div>'
     )
@@ -307,11 +322,12 @@ def live_api(result: LabResult) -> dict:
     """A finished (or stopped) live run for programs."""
     return {
         "status": "stopped" if result.stopped else "finished",
+        "task": result.task,
         "steps": result.steps,
         "seeds": list(result.seeds),
         "image_size": result.image_size,
         "seconds": round(result.seconds, 2),
         "centre_baseline": result.centre_baseline,
-        "chance": CHANCE,
+        "chance": chance(result.task),
         "arms": summaries_api(result, summarize(result)),
     }
