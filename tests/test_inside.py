@@ -98,6 +98,30 @@ def test_the_block_menu_follows_the_models_depth_in_the_chosen_stage(star, cat):
     assert InsideTab.follow(None, 1, 1)[0] == present_inside.NO_SESSION
 
 
+def test_knockout_presets_tick_every_stage_of_one_part_and_none_of_the_other():
+    every = ["1", "2", "3", "4"]
+    assert [value for _, value in present_inside.knockout_stage_choices()] == every
+    presets = {label: present_inside.preset_stages(mixer, mlp) for label, mixer, mlp in present_inside.KNOCKOUT_PRESETS}
+    assert presets == {
+        "Token mixer off everywhere": (every, []),
+        "Channel MLP off everywhere": ([], every),
+        "Nothing off": ([], []),
+    }
+
+
+def test_only_the_shapes_model_says_why_mixer_off_changes_nothing_with_its_cards_numbers():
+    def on(variant: str) -> Session:
+        return Session(image="x.png", image_key="", variant=variant, labels=(), target=0)
+
+    note = present_inside.knockout_note(on("shapes"))
+    assert present_inside.knockout_note(on("s12")) == "" and present_inside.knockout_note(None) == ""
+    card = (Path(__file__).parents[1] / "assets" / "demo_shapes" / "README.md").read_text()
+    # The sentence repeats the model card's measurements; if the card changes, so must the sentence.
+    assert "none of 300 test answers" in note and "0 of 300 answers change" in card
+    assert "79 px across" in note and "54-79 px across" in card
+    assert "about 92 px" in note and "92 px of the 128 px side" in card
+
+
 def test_failures_say_why_and_keep_the_last_pictures(tab, star, tmp_path):
     gone = Session(image=str(tmp_path / "gone.png"), image_key="", variant="shapes", labels=star.labels, target=3)
     cases = [

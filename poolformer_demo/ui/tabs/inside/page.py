@@ -8,6 +8,7 @@ get JSON with the pictures as data URIs, so no file is written that several requ
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import gradio as gr
@@ -216,6 +217,12 @@ class InsideTab:
                 mlp_off = gr.CheckboxGroup(
                     view.knockout_stage_choices(), value=[], label="Channel MLP off in", elem_id="knockout-mlp"
                 )
+                with gr.Row(elem_id="knockout-presets"):
+                    presets = [
+                        (gr.Button(label, size="sm", elem_id=f"knockout-preset-{i}"), mixer, mlp)
+                        for i, (label, mixer, mlp) in enumerate(view.KNOCKOUT_PRESETS)
+                    ]
+                note = gr.Markdown("", elem_id="knockout-note")
                 run = gr.Button("Re-run with the knockout", variant="primary", elem_id="knockout-button")
                 gr.Markdown(view.KNOCKOUT_WHY, elem_id="knockout-why")
                 gr.Markdown(view.paper_table_markdown(), elem_id="paper-ablations")
@@ -261,6 +268,9 @@ class InsideTab:
         private = {"api_visibility": "private", **model_events}
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(self.follow, inputs=[session, stage, block], outputs=[source, block], **format_only)
+        session.change(view.knockout_note, inputs=session, outputs=note, **format_only)
+        for button, mixer, mlp in presets:
+            button.click(partial(view.preset_stages, mixer, mlp), outputs=[mixer_off, mlp_off], **format_only)
 
         anatomy_event = {
             "fn": self.show_anatomy,

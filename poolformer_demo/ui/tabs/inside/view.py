@@ -17,7 +17,7 @@ from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
 from ....comparison import KnockoutComparison
 from ....receptive_field import ReceptiveField
-from ....variants import PAPER_S12_ABLATIONS, get_variant
+from ....variants import PAPER_S12_ABLATIONS, SHAPES_VARIANT_NAME, get_variant
 from ...kit.view import Session, display_names, md, prediction_json, stage_choices
 
 # How the effective receptive field's tail is drawn: sqrt keeps the weak edges visible.
@@ -39,6 +39,19 @@ KNOCKOUT_WHY = (
     "A knockout removes a part from a model that was trained with it, so the other parts never learned to work "
     "without it: the drop measures how much this trained model relies on the part. The paper's numbers come "
     "from models trained from scratch without it."
+)
+# Measured in assets/demo_shapes/README.md ("Why switching the token mixer off changes nothing here").
+SHAPES_MIXER_NOTE = (
+    "On the shapes model, switching the token mixer off everywhere changes none of 300 test answers. "
+    "That is not because mixing is useless: every shape sits near the middle of the image and is at most "
+    "79 px across, and a middle position of stage 4 already sees about 92 px through the patch embeddings "
+    "alone, so the whole shape is in view without any mixing."
+)
+# The preset buttons: (label, token mixer off, channel MLP off).
+KNOCKOUT_PRESETS = (
+    ("Token mixer off everywhere", True, False),
+    ("Channel MLP off everywhere", False, True),
+    ("Nothing off", False, False),
 )
 FIELD_TEXT = (
     "Fields grow from stage 1 to 4: every patch embedding and every 3×3 pool widens the theoretical field "
@@ -182,6 +195,17 @@ def knockout_stage_choices() -> list[tuple[str, str]]:
     # String values: Gradio describes a check-box group's values to API clients as strings, and
     # would refuse the strings its own API page tells them to send if the values were numbers.
     return [(label, str(stage)) for label, stage in stage_choices()]
+
+
+def preset_stages(mixer: bool, mlp: bool) -> tuple[list[str], list[str]]:
+    """The boxes a preset ticks: every stage of each part it switches off, none of the other."""
+    every = [value for _, value in knockout_stage_choices()]
+    return (every if mixer else []), (every if mlp else [])
+
+
+def knockout_note(session: Session | None) -> str:
+    """A sentence beside the knockouts where the model's knockouts need one (the shapes model's)."""
+    return SHAPES_MIXER_NOTE if session is not None and session.variant == SHAPES_VARIANT_NAME else ""
 
 
 def paper_table_markdown() -> str:
