@@ -310,3 +310,12 @@ def test_arms_not_finished_before_a_stop_say_stopped():
     table = present_lab.live_table(stopped, reference, rows)
     assert row_cells(table, "identity")[1] == "stopped"
     assert row_cells(table, "pooling")[1] != "stopped"
+
+
+def test_the_live_runs_length_is_estimated_from_the_references_measured_pace():
+    reference, _ = load_reference()
+    # Every reference run trained at 0.1 s a step, except pooling's at 0.3 s.
+    runs = tuple(replace(r, seconds=r.steps * (0.3 if r.arm == "pooling" else 0.1)) for r in reference.runs)
+    paced = replace(reference, runs=runs)
+    assert present_lab.run_minutes(paced, 600) == pytest.approx((0.3 + 5 * 0.1) * 600 / 60)
+    assert "about 8 minutes for all six arms" in present_lab.live_markdown(600, paced)

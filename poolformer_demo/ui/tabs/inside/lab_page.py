@@ -298,9 +298,12 @@ class LabSection:
     def stopped() -> str:
         return message_html(view.STOPPED)
 
-    def switch_task(self, task: str) -> tuple[str, str, str]:
+    def switch_task(self, task: str) -> tuple[str, str, str, str]:
         """Another task: its reference, and a clean slate for a run (one on the old task is stopped)."""
-        return self.reference_page_of(self._task(task)), view.idle_html(), view.empty_live_html()
+        task = self._task(task)
+        reference, _ = self.reference_of(task)
+        intro = view.live_markdown(self.steps, reference)
+        return self.reference_page_of(task), intro, view.idle_html(), view.empty_live_html()
 
     def run_ablation_lab(
         self, arms: list[ArmName] | None = None, steps: int = LIVE_STEPS, task: TaskName = "shapes"
@@ -342,7 +345,7 @@ class LabSection:
             gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
             task = gr.Radio(view.TASK_CHOICES, value="shapes", label="Task", elem_id="lab-task")
             reference = gr.HTML(self.reference_page_of("shapes"), elem_id="lab-reference")
-            gr.Markdown(view.live_markdown(self.steps), elem_id="lab-live-intro")
+            live_intro = gr.Markdown(view.live_markdown(self.steps, self.reference[0]), elem_id="lab-live-intro")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 arms = gr.CheckboxGroup(
                     [(ARMS[a].title, a) for a in ARM_NAMES],
@@ -376,7 +379,7 @@ class LabSection:
         task.change(
             self.switch_task,
             inputs=task,
-            outputs=[reference, progress, live],
+            outputs=[reference, live_intro, progress, live],
             cancels=[run_event],
             queue=False,
             api_visibility="private",

@@ -15,7 +15,7 @@ from PIL import Image
 
 from .... import render
 from ....shapes.arms import ARMS
-from ....shapes.lab import LAB_IMAGE_SIZE, ArmRun, LabProgress, LabResult
+from ....shapes.lab import ArmRun, LabProgress, LabResult
 from ....shapes.lab_results import ArmSummary, render_curves, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
@@ -24,8 +24,6 @@ from .lab_reading import by_arm, chance, pct, reading
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
-# Measured for all six arms at LIVE_STEPS on two busy CPU cores.
-LIVE_MINUTES = 2
 # The curves are flat colours on white: a 128-colour palette keeps them exact at a fifth of the bytes.
 CURVE_COLOURS = 128
 
@@ -192,12 +190,21 @@ def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: st
 # ---------------------------------------------------------------------------------------------
 
 
-def live_markdown(steps: int) -> str:
-    """What a live run is, before one is started."""
+def run_minutes(reference: LabResult, steps: int) -> float:
+    """Minutes one seed of every arm takes at ``steps`` steps, at the reference's measured pace (its
+    runs' mean training seconds per arm, one CPU thread each)."""
+    per_arm = [np.mean([r.seconds / max(1, r.steps) for r in reference.runs_of(a)]) for a in reference.arms]
+    return float(np.sum([p for p in per_arm if np.isfinite(p)]) * steps / 60)
+
+
+def live_markdown(steps: int, reference: LabResult) -> str:
+    """What a live run is, before one is started; its length from the reference's measured pace."""
     return (
-        f"#### Run it yourself\n{steps:,} steps per arm, one seed, {LAB_IMAGE_SIZE} px: about {LIVE_MINUTES} "
-        "minutes for all six arms on two CPU cores (the first seconds generate the images), so one "
-        "seed is noisier than the reference's three. **One run at a time for the whole server**: if someone "
+        f"#### Run it yourself\n{steps:,} steps per arm, one seed, on the same images as the reference "
+        f"({reference.config.train_size:,} at {reference.image_size} px): about "
+        f"{run_minutes(reference, steps):.0f} minutes for all six arms at the reference's pace (the first seconds "
+        "generate the images, or read them from the cache). One seed is noisier than the reference's three. "
+        "**One run at a time for the whole server**: if someone "
         "else's run is going, yours waits in the queue (its place shows on the progress line) and starts when "
         "theirs ends or is stopped. *Stop* ends a run after the current training step."
     )
