@@ -319,3 +319,16 @@ def test_the_live_runs_length_is_estimated_from_the_references_measured_pace():
     paced = replace(reference, runs=runs)
     assert present_lab.run_minutes(paced, 600) == pytest.approx((0.3 + 5 * 0.1) * 600 / 60)
     assert "about 8 minutes for all six arms" in present_lab.live_markdown(600, paced)
+
+
+def test_reading_of_pairs_like_numbers_names_the_paper_agreement_the_discs_and_the_random_pixel_bar():
+    result, _ = load_reference(reference_path("pairs"))
+    # Only the learned convolution ahead of pooling; the frozen random matrix and no MLP at chance.
+    accuracy = {"pooling": 0.93, "identity": 0.80, "random": 0.50, "conv": 0.99, "no_mlp": 0.50, "no_residual": 0.48}
+    runs = tuple(replace(r, accuracy=accuracy[r.arm] + 0.005 * r.seed, pointing_game=0.05) for r in result.runs)
+    changed = replace(result, runs=runs, centre_baseline=0.0, chance_pointing=0.10)
+    text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
+    assert "As in the paper, only the learned depthwise convolution gets ahead of pooling" in text
+    assert "frozen random matrix (50.5 %)" in text and "fall behind it" in text
+    assert "(chance: 50.0 %)" in text
+    assert "No arm's Grad-CAM points at a disc more often than a map that peaks at a random pixel (10.0 %" in text

@@ -13,6 +13,8 @@ from ....shapes.tasks import TASKS
 from ....variants import get_variant
 
 MIXER_ARMS = ("pooling", "identity", "random", "conv")
+# What the pointing game asks Grad-CAM to point at, per task.
+TARGETS = {"shapes": "the object", "pairs": "a disc"}
 PAPER_BLOCKS = sum(get_variant("s12").depths)
 
 
@@ -78,8 +80,13 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
             clauses.append(f"{_named(ties)} tie{'s' if len(ties) == 1 else ''} with it within the spread over seeds")
         if worse:
             clauses.append(f"{_named(worse)} fall{'s' if len(worse) == 1 else ''} behind it")
-        if better:
+        # The paper's comparison is pooling against the mixers without weights; a learned depthwise
+        # convolution is ahead of pooling there too (78.1 against 77.2 %).
+        free_better = [m for m in better if m.arm != "conv"]
+        if free_better:
             lead = "Pooling does not win at this tiny scale"
+        elif better:
+            lead = "As in the paper, only the learned depthwise convolution gets ahead of pooling"
         elif worse:
             lead = "Pooling wins at this scale"
         else:
@@ -104,18 +111,23 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
             )
     if summaries:
         best = max(summaries, key=lambda s: s.pointing_mean)
-        if best.pointing_mean < result.centre_baseline:
+        target = TARGETS.get(result.task, "the object")
+        # The stronger of the two maps that know nothing is the bar: the centre on the shapes task
+        # (objects are central), a random pixel on the pairs task (discs lie near the edges).
+        if result.chance_pointing > result.centre_baseline:
+            bar, baseline = "a map that peaks at a random pixel", result.chance_pointing
+        else:
+            bar, baseline = "a map that always peaks at the image centre", result.centre_baseline
+        if best.pointing_mean < baseline:
             sentences.append(
-                "No arm's Grad-CAM points at the object more often than a map that always peaks at the image "
-                f"centre ({pct(result.centre_baseline)}; the best arm, {_short(best.title)}, "
-                f"{pct(best.pointing_mean)}): trained on labels alone, none of these models shows where the "
-                "object is, whichever mixer it has."
+                f"No arm's Grad-CAM points at {target} more often than {bar} ({pct(baseline)}; the best arm, "
+                f"{_short(best.title)}, {pct(best.pointing_mean)}): trained on labels alone, none of these models "
+                f"shows where {target} is, whichever mixer it has."
             )
         else:
             sentences.append(
-                f"The {_short(best.title)} arm's Grad-CAM points at the object more often "
-                f"({pct(best.pointing_mean)}) than a map that always peaks at the image centre "
-                f"({pct(result.centre_baseline)})."
+                f"The {_short(best.title)} arm's Grad-CAM points at {target} more often "
+                f"({pct(best.pointing_mean)}) than {bar} ({pct(baseline)})."
             )
     # The paper's claim holds here only if no other mixer falls behind pooling.
     mixers_hold = pool is not None and bool(mixers) and not any(_beats(pool, m) for m in mixers)
