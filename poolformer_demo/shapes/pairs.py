@@ -9,8 +9,8 @@ within 38 px of the opposite edge (at least 52 px between them).
 
 Why this task: through the patch embeddings alone no position of the deepest stage sees both
 discs whole (a stage-4 position of the lab's architecture sees a 63 px square of the image; its
-neighbours' squares overlap it, so in about one image in eight a position between the discs
-reaches an edge of each, never all of both).  The answer depends on both colours together, and
+neighbours' squares overlap it, so a position between the discs may reach the edge of each,
+never all of both).  The answer depends on both colours together, and
 for each colour of one disc the other is as likely to match as not, so a sum of local evidence
 (global average pool, then a linear classifier) cannot express it: the network has to move
 information between positions, by token mixing (or through a global statistic such as GroupNorm's).
