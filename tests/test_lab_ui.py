@@ -253,6 +253,9 @@ def test_time_left_counts_the_pace_of_training_not_the_image_generation_before_i
     first, later = at(2, 10.0), at(12, 20.0)  # 10 s of images, then 10 steps in 10 s
     assert present_lab.progress_text(later, first).endswith("about 188 s of training left")
     assert "left" not in present_lab.progress_text(first, first)
+    # Before the run has a pace of its own: the reference's, 0.5 s a step for the 198 steps to go.
+    estimate = present_lab.progress_text(first, first, pace=0.5)
+    assert estimate.endswith("about 99 s of training left at the reference's pace")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -260,6 +260,7 @@ class LabSection:
             yield message_html(exc.message), gr.skip()
             return
         reference, reference_rows = self.reference_of(task)
+        pace = view.reference_pace(reference, arms)
         drawn_at, drawn, run, first = 0.0, None, None, None
         try:
             with closing(self._live(arms, steps, task)) as events:
@@ -281,9 +282,9 @@ class LabSection:
                             curves = view.curves_uri(drawable, reference=reference) if drawable else None
                             partial = run.provisional(value)
                             table = view.live_html(partial, reference, reference_rows, curves, value)
-                            yield view.progress_html(value, first), table
+                            yield view.progress_html(value, first, pace), table
                         else:
-                            yield view.progress_html(value, first), gr.skip()
+                            yield view.progress_html(value, first, pace), gr.skip()
                     else:
                         result = value
                         curves = view.curves_uri(result, reference=reference) if result.runs else None

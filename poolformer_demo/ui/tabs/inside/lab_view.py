@@ -214,22 +214,31 @@ def idle_html() -> str:
     return message_html(LIVE_HINT)
 
 
-def progress_text(p: LabProgress, first: LabProgress | None = None) -> str:
+def reference_pace(reference: LabResult, arms: Sequence[str]) -> float | None:
+    """Seconds per training step of the reference's runs of ``arms``, as measured when it was made."""
+    paces = [r.seconds / r.steps for r in reference.runs if r.arm in arms and r.steps > 0]
+    return float(np.mean(paces)) if paces else None
+
+
+def progress_text(p: LabProgress, first: LabProgress | None = None, pace: float | None = None) -> str:
     """Where the run is; the time left is estimated from the pace since `first` (the first step seen),
-    so that the time spent generating the images does not count as training."""
+    so that the time spent generating the images does not count as training; until this run has a
+    pace of its own, from ``pace`` (seconds per step, the reference's)."""
     first = first or p
-    left = None
+    left, source = None, ""
     if p.fraction > first.fraction:
         left = (p.seconds - first.seconds) * (1 - p.fraction) / (p.fraction - first.fraction)
-    eta = f", about {left:.0f} s of training left" if left is not None else ""
+    elif pace is not None:
+        left, source = pace * (1 - p.fraction) * p.runs * p.steps, " at the reference's pace"
+    eta = f", about {left:.0f} s of training left{source}" if left is not None else ""
     return (
         f"Run {p.run + 1} of {p.runs}: {ARMS[p.arm].title}, seed {p.seed} · step {p.step} of {p.steps} · "
         f"loss {p.loss:.3f} · {p.seconds:.0f} s{eta}"
     )
 
 
-def progress_html(p: LabProgress, first: LabProgress | None = None) -> str:
-    return status_html(progress_text(p, first), p.fraction)
+def progress_html(p: LabProgress, first: LabProgress | None = None, pace: float | None = None) -> str:
+    return status_html(progress_text(p, first, pace), p.fraction)
 
 
 def finished_text(result: LabResult, planned: int) -> str:
