@@ -43,3 +43,13 @@ def assert_no_error_toast(page, when: str = "") -> None:
 def images_loaded(selector: str, count: int) -> str:
     images = f"Array.from(document.querySelectorAll('{selector} img'))"
     return f"{images}.filter(i => i.complete && i.naturalWidth > 0).length >= {count}"
+
+
+# The enlarged Grad-CAM, the four-stage strip, and three feature views of four stages.
+RESULT_IMAGES = 1 + 4 + 3 * 4
+TOP5 = "document.querySelectorAll('#predictions button.confidence-set').length === 5"
+
+
+def wait_for_result(page, what: str = "the result") -> None:
+    """Until the Explore tab shows a whole result: the top-5 and every picture decoded."""
+    wait_until(page, f"{TOP5} && {images_loaded('#explore-results', RESULT_IMAGES)}", what)

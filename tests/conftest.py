@@ -144,6 +144,12 @@ def browser():
             browser.close()
 
 
+@pytest.fixture(scope="module")
+def app_url(served):
+    """The address of the served app, for the browser tests."""
+    return served[1]
+
+
 STAR = ASSETS / "examples" / "shapes_star.png"
 
 

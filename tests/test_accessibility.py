@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
-from test_browser import TIMEOUT_MS, app_url, assert_no_error_toast, browser, in_ci, wait_for_result  # noqa: F401
+from browsing import TIMEOUT_MS, assert_no_error_toast, in_ci, wait_for_result
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browsing import TIMEOUT_MS, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
+from browsing import (
+    TIMEOUT_MS,
+    VIEWPORT,
+    assert_no_error_toast,
+    images_loaded,
+    wait_for_result,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -22,24 +29,12 @@ PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
 SCREENSHOT = ROOT / "assets" / "screenshot.png"
 
 
-@pytest.fixture(scope="module")
-def app_url(served):
-    return served[1]
-
-
-# The enlarged Grad-CAM, the four-stage strip, and three feature views of four stages.
-RESULT_IMAGES = 1 + 4 + 3 * 4
-TOP5 = "document.querySelectorAll('#predictions button.confidence-set').length === 5"
 S12_CAPTIONS = [
     "Stage 1 · 64x56x56 · stride 4",
     "Stage 2 · 128x28x28 · stride 8",
     "Stage 3 · 320x14x14 · stride 16",
     "Stage 4 · 512x7x7 · stride 32",
 ]
-
-
-def wait_for_result(page, what: str = "the result") -> None:
-    wait_until(page, f"{TOP5} && {images_loaded('#explore-results', RESULT_IMAGES)}", what)
 
 
 def broken_images(page) -> int:

@@ -223,20 +223,20 @@ class ShareSection:
         lesson_number = self.lesson.number
         parts = self.parts
         private = {"api_visibility": "private"}
+        # The controls a link carries, in the order make_link reads and restore returns them.
+        shared_controls = [
+            inside["stage"],
+            inside["block"],
+            inside["mixer_off"],
+            inside["mlp_off"],
+            self.explain.controls["method"],
+        ]
         # Plain values the browser's half reads (a State's value stays on the server).
         link_query_text = gr.Textbox("", visible=False)
         link_note = gr.Textbox("", visible=False)
         parts["copy"].click(
             self.make_link,
-            inputs=[
-                session,
-                lesson_number,
-                inside["stage"],
-                inside["block"],
-                inside["mixer_off"],
-                inside["mlp_off"],
-                self.explain.controls["method"],
-            ],
+            inputs=[session, lesson_number, *shared_controls],
             outputs=[link_query_text, link_note],
             queue=False,
             **private,
@@ -259,11 +259,7 @@ class ShareSection:
                 explore["image"],
                 explore["variant"],
                 lesson_number,
-                inside["stage"],
-                inside["block"],
-                inside["mixer_off"],
-                inside["mlp_off"],
-                self.explain.controls["method"],
+                *shared_controls,
                 parts["present"],
             ],
             queue=False,
