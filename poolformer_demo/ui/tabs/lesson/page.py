@@ -13,11 +13,11 @@ import gradio as gr
 
 from ....analysis import analyze
 from ....anatomy import block_anatomy
-from ....images import prepare_image
+from ....comparison import compare_knockout
 from ....knockouts import Knockouts
 from ....receptive_field import receptive_field
 from ....shapes.lab_results import load_reference
-from ....variants import SHAPES_VARIANT_NAME, STAGE_COUNT, get_variant
+from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit.errors import failure_message
 from ...kit.view import Session
@@ -49,7 +49,7 @@ class LessonTab:
         name = get_variant(variant).name
         key = view.STEPS[number - 1].key
         if key in ("predict", "stages", "gradcam"):
-            analysis = analyze(image, name, target=target, cache=self.cache, feature_views=key == "stages")
+            analysis = analyze(image, name, target=target, cache=self.cache)
             return getattr(view, key)(analysis)
         if key in ("block", "anatomy", "highpass", "branches"):
             anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
@@ -61,17 +61,12 @@ class LessonTab:
                 return view.block(pictures, where)
             return getattr(view, key)(anatomy, pictures, where)
         if key == "knockout":
-            prepared = prepare_image(image)
-            before = analyze(prepared, name, target=target, cache=self.cache, feature_views=False)
-            everywhere = Knockouts(mixer=tuple(range(1, STAGE_COUNT + 1)))
-            after = analyze(
-                prepared, name, target=before.target.index, cache=self.cache, feature_views=False, knockouts=everywhere
-            )
-            return view.knockout(before, after, inside_view.knockout_html(before, after))
+            everywhere = Knockouts(mixer=tuple(range(1, len(get_variant(name).depths) + 1)))
+            knocked = compare_knockout(image, name, everywhere, target=target, cache=self.cache)
+            return view.knockout(knocked.before, knocked.after, inside_view.knockout_html(knocked))
         if key == "field":
-            fields = [
-                receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, STAGE_COUNT)
-            ]
+            deepest = len(get_variant(name).depths)
+            fields = [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
             return view.field(fields)
         _, summaries = load_reference()
         return view.lab(summaries)

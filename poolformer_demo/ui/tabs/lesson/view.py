@@ -200,11 +200,11 @@ def predict(analysis: Analysis) -> tuple[str, str]:
 def stages(analysis: Analysis) -> tuple[str, str]:
     figures = "".join(
         f'<figure class="pf-map"><img class="pf-cells" alt="feature map of stage {s.index}, first three principal '
-        f'components as colour, {s.shape[1]}×{s.shape[2]} positions" src="{render.data_uri(s.views.pca)}">'
+        f'components as colour, {s.shape[1]}×{s.shape[2]} positions" '
+        f'src="{render.data_uri(render.pca_view(s.activation))}">'
         f"<figcaption>Stage {s.index}: {s.shape[0]} channels × {s.shape[1]}×{s.shape[2]} positions "
         f"(stride {s.stride})</figcaption></figure>"
         for s in analysis.stages
-        if s.views is not None
     )
     first, last = analysis.stages[0], analysis.stages[-1]
     answer = (
