@@ -43,8 +43,8 @@ WAITING = (
 PREPARING = "Generating the training and held-out images…"
 STOPPED = "Stopped. The runs that finished before the stop are in the table; press “Start a run” for a new one."
 NO_ARMS = "Tick at least one arm to train."
-TASK_LABELS = {"shapes": "one shape", "pairs": "pairs"}
-TASK_CHOICES = [(f"{TASK_LABELS.get(name, name)}: {task.title}", name) for name, task in TASKS.items()]
+TASK_LABELS = {"shapes": "one shape: which of six", "pairs": "pairs: two far-apart discs, same colour or not"}
+TASK_CHOICES = [(TASK_LABELS.get(name, task.title), name) for name, task in TASKS.items()]
 # Why a map that always peaks at the centre scores what it does, per task.
 CENTRE_NOTES = {
     "shapes": "the objects always overlap the middle of the image",
