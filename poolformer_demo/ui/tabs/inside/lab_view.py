@@ -126,7 +126,7 @@ def budget_text(result: LabResult) -> str:
 def reference_html(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> str:
     """The shipped results: the table, the curves, the budget with its command, and what they show."""
     task = TASK_LABELS.get(result.task, result.task)
-    title = f"Shipped reference results, {task}: {len(result.arms)} arms × {len(result.seeds)} seeds"
+    title = f"Shipped reference results — {task} ({len(result.arms)} arms × {len(result.seeds)} seeds)"
     return (
         '<div class="pf-lab-reference">'
         f"<h4>{html.escape(title)}</h4>"
