@@ -293,6 +293,12 @@ def test_the_tab_shows_a_block_and_a_knockout_in_the_browser(browser, served):  
     wait_until(page, "document.querySelectorAll('#predictions button.confidence-set').length === 5", "the analysis")
     page.get_by_role("tab", name="Inside the block").click()
     wait_until(page, "document.querySelector('#inside-source').innerText.includes('shapes_star')", "the source line")
+    wait_until(page, "document.querySelector('#knockout-note').innerText.includes('none of 300')", "the model's note")
+    boxes = "Array.from(document.querySelectorAll('#knockout-mixer input'))"
+    page.locator("#knockout-preset-0").click()
+    wait_until(page, f"{boxes}.every(i => i.checked)", "the token-mixer-off preset")
+    page.locator("#knockout-preset-2").click()
+    wait_until(page, f"!{boxes}.some(i => i.checked)", "the nothing-off preset")
 
     page.locator("#anatomy-button").click()
     wait_until(page, images_loaded("#anatomy-view", 1 + len(STEPS) + 1), "the block's pictures")
