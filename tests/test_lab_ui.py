@@ -15,6 +15,7 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch
+from browsing import TIMEOUT_MS, VIEWPORT, wait_until
 from serving import serving
 
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
@@ -335,3 +336,17 @@ def test_reading_of_pairs_like_numbers_names_the_paper_agreement_the_discs_and_t
     assert "frozen random matrix (50.5 %)" in text and "fall behind it" in text
     assert "(chance: 50.0 %)" in text
     assert "No arm's Grad-CAM points at a disc more often than a map that peaks at a random pixel (10.0 %" in text
+
+
+@pytest.mark.browser
+def test_choosing_the_pairs_task_shows_its_reference_in_the_browser(browser, served):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(served[1])
+    page.get_by_role("tab", name="Inside the block").click()
+    heading = page.locator("#lab-reference h4")
+    heading.wait_for(timeout=TIMEOUT_MS)
+    assert "one shape" in heading.inner_text()
+    page.locator("#lab-task").get_by_label(present_lab.TASK_LABELS["pairs"]).check()
+    wait_until(page, "document.querySelector('#lab-reference h4').innerText.includes('pairs')", "the pairs reference")
+    assert "Chance accuracy: 50.0 %" in page.locator("#lab-reference").inner_text()
+    page.close()
