@@ -19,7 +19,7 @@ from browsing import TIMEOUT_MS, VIEWPORT, wait_until
 from serving import serving
 
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
-from poolformer_demo.shapes.lab import LabConfig, LabProgress
+from poolformer_demo.shapes.lab import CurvePoint, LabConfig, LabProgress
 from poolformer_demo.shapes.lab_results import (
     REFERENCE_COMMAND,
     REFERENCE_PATH,
@@ -306,6 +306,9 @@ def test_live_curves_are_drawn_on_the_references_steps_beside_its_curves_of_the_
     # One reference line (dashed) and one live line for the one arm, on each axis.
     assert [line.get_linestyle() for line in loss_ax.get_lines()] == ["--", "-"]
     assert len(acc_ax.get_lines()[1].get_xdata()) == 3
+    # A run longer than the reference is drawn whole.
+    longer = replace(pooling, curve=(*pooling.curve, CurvePoint(2 * reference.steps, 0.1, 0.9)))
+    assert plot_curves([longer], reference=reference).axes[1].get_xlim() == (0, 2 * reference.steps)
 
 
 def test_arms_not_finished_before_a_stop_say_stopped():

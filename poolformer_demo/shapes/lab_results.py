@@ -242,7 +242,8 @@ def plot_curves(
     if reference is not None:
         for name in names:
             _plot_arm(loss_ax, acc_ax, reference.runs, name, colours.get(name), reference=True)
-        last = max((r.curve[-1].step for r in reference.runs if r.curve), default=0)
+        # A run longer than the reference (it is then not comparable) is still drawn whole.
+        last = max((r.curve[-1].step for r in (*reference.runs, *runs) if r.curve), default=0)
         if last:
             for ax in (loss_ax, acc_ax):
                 ax.set_xlim(0, last)
