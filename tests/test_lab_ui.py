@@ -353,3 +353,17 @@ def test_choosing_the_pairs_task_shows_its_reference_in_the_browser(browser, ser
     wait_until(page, "document.querySelector('#lab-reference h4').innerText.includes('pairs')", "the pairs reference")
     assert "Chance accuracy: 50.0 %" in page.locator("#lab-reference").inner_text()
     page.close()
+
+
+def test_reading_names_seeds_that_never_leave_chance_beside_seeds_that_learn():
+    result, _ = load_reference(reference_path("pairs"))
+    # Pooling learns with seeds 0 and 1 and stays at chance with seed 2; identity learns with every seed.
+    accuracy = {"pooling": (1.0, 0.92, 0.5), "identity": (0.92, 0.99, 0.95), "random": (0.5,) * 3}
+    accuracy |= {"conv": (1.0, 0.99, 0.91), "no_mlp": (0.5,) * 3, "no_residual": (0.49,) * 3}
+    runs = tuple(replace(r, accuracy=accuracy[r.arm][r.seed]) for r in result.runs)
+    changed = replace(result, runs=runs)
+    text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
+    assert "Some seeds never leave chance" in text and "pooling (seed 2: 50.0 %)." in text
+    assert "identity (seed" not in text
+    # Identity's mean is above pooling's and within the spread: pooling is not called the winner.
+    assert "Pooling is not clearly ahead at this scale" in text and "Pooling wins" not in text

@@ -87,12 +87,27 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
             lead = "Pooling does not win at this tiny scale"
         elif better:
             lead = "As in the paper, only the learned depthwise convolution gets ahead of pooling"
+        elif worse and any(t.accuracy_mean > pool.accuracy_mean for t in ties):
+            lead = "Pooling is not clearly ahead at this scale"
         elif worse:
             lead = "Pooling wins at this scale"
         else:
             lead = "The token mixers tie at this scale"
         sentences.append(
             f"{lead}: with pooling at {pct(pool.accuracy_mean)} after {result.steps:,} steps, {joined(clauses)}."
+        )
+    # Seeds that never leave chance within the budget beside seeds that learn: the spread is that.
+    level = chance(result.task)
+    stuck = []
+    for s in summaries:
+        runs = result.runs_of(s.arm)
+        if any(r.accuracy < level + 0.05 for r in runs) and any(r.accuracy > level + 0.2 for r in runs):
+            low = min(runs, key=lambda r: r.accuracy)
+            stuck.append(f"{_short(s.title)} (seed {low.seed}: {pct(low.accuracy)})")
+    if stuck:
+        sentences.append(
+            f"Some seeds never leave chance within {result.steps:,} steps while others of the same arm learn: "
+            f"{joined(stuck)}. Their spread over seeds is that, not noise around one value."
         )
     no_residual = by.get("no_residual")
     if no_residual is not None and pool is not None:
