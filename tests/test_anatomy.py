@@ -405,7 +405,7 @@ def test_cli_receptive_field_writes_the_map_and_the_theoretical_box(tmp_path, ca
 
 
 def test_the_field_says_where_its_peak_is_not_that_it_peaks_at_its_centre(shapes_model):
-    from poolformer_demo.ui.tabs.inside import view as inside_view
+    from poolformer_demo.ui.tabs.inside import field_view as field_present
 
     cache, _ = shapes_model
     star = Path(__file__).resolve().parent.parent / "assets" / "examples" / "shapes_star.png"
@@ -413,7 +413,7 @@ def test_the_field_says_where_its_peak_is_not_that_it_peaks_at_its_centre(shapes
     row, col = field.peak
     assert field.erf[row, col] == field.erf.max()
     assert field.centre == (16.0, 16.0)  # a 4x4 grid on a 128 px crop
-    said = inside_view.peak_text(field)
+    said = field_present.peak_text(field)
     assert said.startswith(f"Its peak is at pixel (y={row}, x={col}), ")
     print(f"\nstage 4 corner cell: peak at {field.peak}, {field.peak_distance:.0f} px from its centre")
     # On the trained shapes model this corner cell peaks on the star, far from its own cell.
@@ -421,4 +421,4 @@ def test_the_field_says_where_its_peak_is_not_that_it_peaks_at_its_centre(shapes
         assert said.endswith(f"{field.peak_distance:.0f} px from the centre of the position's cell.")
     else:
         assert said.endswith("in the position's own cell.")
-    assert "strongest at its centre" not in inside_view.FIELD_TEXT
+    assert "strongest at its centre" not in field_present.FIELD_TEXT

@@ -22,7 +22,7 @@ from transformers import PoolFormerConfig, PoolFormerForImageClassification
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer
 
 from ..variants import PAPER_S12_ABLATIONS, PaperResult
-from .checkpoint import shapes_config
+from .architecture import shapes_config
 from .tasks import TASKS
 from .train import init_weights
 

@@ -23,6 +23,7 @@ from ...kit.diagram_view import diagram_html
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.view import Session, stage_choices
+from . import field_view as field_present
 from . import view
 from .lab_page import LabSection
 
@@ -116,7 +117,7 @@ class InsideTab:
         field inside the box, and the theoretical size of every stage.
         """
         try:
-            return view.field_api(self._field(image, variant, stage, y, x))
+            return field_present.field_api(self._field(image, variant, stage, y, x))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
 
@@ -164,7 +165,7 @@ class InsideTab:
             field = self._field(image, variant, stage, at=point)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return self._failed(exc, 3)
-        return "", view.field_html(field), list(point)
+        return "", field_present.field_html(field), list(point)
 
     def show_field_at(self, session: Session | None, stage: int, evt: gr.SelectData):
         """A click on the picture: the field of the cell under it, at the same stage."""
@@ -235,10 +236,12 @@ class InsideTab:
             with gr.Column(scale=2, min_width=300):
                 field_stage = gr.Radio(stage_choices(), value=1, label="Stage", elem_id="field-stage")
                 field_button = gr.Button("Show the field", variant="primary", elem_id="field-button")
-                gr.Markdown(view.FIELD_TEXT, elem_id="field-text")
+                gr.Markdown(field_present.FIELD_TEXT, elem_id="field-text")
             with gr.Column(scale=3, min_width=340):
                 field_status = gr.Markdown("", elem_id="field-status")
-                field_view = gr.HTML(view.field_html(), js_on_load=view.FIELD_JS, elem_id="field-view")
+                field_view = gr.HTML(
+                    field_present.field_html(), js_on_load=field_present.FIELD_JS, elem_id="field-view"
+                )
         # What a shared link sets (ui/share.py).
         self.controls = {"stage": stage, "block": block, "mixer_off": mixer_off, "mlp_off": mlp_off}
         # Where on the crop the last field was asked for, so a new stage looks at the same place.

@@ -1,0 +1,138 @@
+"""The receptive field as the "Inside the block" tab shows it: the effective field of one position
+as a picture over the crop, with the theoretical field as a box, and where the field peaks.
+Nothing here imports Gradio."""
+
+from __future__ import annotations
+
+from .... import render
+from ....receptive_field import ReceptiveField
+
+# How the effective receptive field's tail is drawn: sqrt keeps the weak edges visible.
+ERF_SCALE = "sqrt"
+
+
+FIELD_TEXT = (
+    "Fields grow from stage 1 to 4: every patch embedding and every 3×3 pool widens the theoretical field "
+    "(the box), and each stage sees a larger part of the image. The effective field, where the gradient is "
+    "large, is smaller than the box; where it is strongest depends on the position and the image, and the "
+    "caption says where its peak lies. GroupNorm's statistics (one mean and variance "
+    "over all channels and positions) reach every pixel, so the effective field is never exactly zero outside "
+    "the box."
+)
+
+
+FIELD_HINT = "Press <b>Show the field</b>, then click any position on the picture."
+
+
+def peak_text(field: ReceptiveField) -> str:
+    """Where the effective field is strongest, against the position's own cell."""
+    (row, col), cell = field.peak, field.crop_size[0] / field.grid_size[0]
+    where = f"Its peak is at pixel (y={row}, x={col}), "
+    if field.peak_distance <= cell / 2:
+        return where + "in the position's own cell."
+    return where + f"{field.peak_distance:.0f} px from the centre of the position's cell."
+
+
+def field_html(field: ReceptiveField | None = None) -> str:
+    """The effective field over the crop with the theoretical box, clickable: the page's script
+    turns a click into a point (fractions down and across) and a cell of the stage's grid."""
+    if field is None:
+        return (
+            '<div class="pf-field pf-empty"><span class="pf-field-frame">'
+            f'<p class="pf-hint"><span>{FIELD_HINT}</span></p></span></div>'
+        )
+    rows, cols = field.grid_size
+    height, width = field.crop_size
+    picture = render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg")
+    chosen = (
+        f"top: {100 * field.y / rows:.4f}%; left: {100 * field.x / cols:.4f}%; "
+        f"height: {100 / rows:.4f}%; width: {100 / cols:.4f}%"
+    )
+    sizes, stage_sizes = "", field.stage_sizes
+    if stage_sizes:
+        growth = " → ".join(f"{size} px" for size in stage_sizes)
+        sizes = f"<br>Theoretical field of stages 1 to {len(stage_sizes)}: {growth}."
+    caption = (
+        f"<b>Stage {field.stage}</b>, position (y={field.y}, x={field.x}) of its {rows}×{cols} grid: "
+        f"theoretical field {field.theoretical_size} px (the box, stride {field.geometry.jump} px), "
+        f"{field.mass_inside:.1%} of the effective field inside it. {peak_text(field)} Brighter: larger |gradient| "
+        f"({ERF_SCALE} scale). Click any cell, or focus the picture and use the arrow keys and Enter, to move the "
+        f"position.{sizes}"
+    )
+    return (
+        '<div class="pf-field">'
+        f'<span class="pf-field-frame" data-stage="{field.stage}" data-rows="{rows}" data-cols="{cols}" '
+        f'data-y="{field.y}" data-x="{field.x}" tabindex="0" role="group" '
+        f'aria-label="Position picker: arrow keys move the outline, Enter shows its field" '
+        f'style="aspect-ratio: {width} / {height}">'
+        f'<img class="pf-erf" alt="effective receptive field of position (y={field.y}, x={field.x}) of stage '
+        f'{field.stage}, theoretical field as a box" src="{picture}">'
+        f'<span class="pf-cell pf-cell-chosen" style="{chosen}"></span>'
+        '<span class="pf-cell pf-cell-hover"></span></span>'
+        f'<p class="pf-note">{caption}</p></div>'
+    )
+
+
+def field_api(field: ReceptiveField) -> dict:
+    """The receptive field for programs: the picture as a data URI and the numbers behind it."""
+    return {
+        **field.summary(),
+        "erf_peak": float(field.erf.max()),
+        "theoretical_size_px_by_stage": list(field.stage_sizes),
+        "picture": render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg"),
+        "seconds": round(field.seconds, 4),
+    }
+
+
+# The browser's half of the receptive field: the cell under the pointer is outlined, and a click
+# sends the point as fractions (down, across) of the picture, which the server maps to the grid.
+FIELD_JS = """
+const clamp = (v) => Math.min(Math.max(v, 0), 1);
+const frameOf = (event) => event.target.closest && event.target.closest('.pf-field-frame[data-rows]');
+const pointOf = (event, frame) => {
+  const box = frame.getBoundingClientRect();
+  return [clamp((event.clientY - box.top) / box.height), clamp((event.clientX - box.left) / box.width)];
+};
+element.addEventListener('mousemove', (event) => {
+  const frame = frameOf(event);
+  const hover = element.querySelector('.pf-cell-hover');
+  if (!hover) return;
+  if (!frame) { hover.style.display = 'none'; return; }
+  const [down, across] = pointOf(event, frame);
+  const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
+  hover.style.top = `${100 * Math.min(Math.floor(down * rows), rows - 1) / rows}%`;
+  hover.style.left = `${100 * Math.min(Math.floor(across * cols), cols - 1) / cols}%`;
+  hover.style.height = `${100 / rows}%`;
+  hover.style.width = `${100 / cols}%`;
+  hover.style.display = 'block';
+});
+element.addEventListener('mouseleave', () => {
+  const hover = element.querySelector('.pf-cell-hover');
+  if (hover) hover.style.display = 'none';
+});
+element.addEventListener('click', (event) => {
+  const frame = frameOf(event);
+  if (!frame) return;
+  trigger('select', {index: pointOf(event, frame), value: Number(frame.dataset.stage)});
+});
+// The keyboard's way: arrows move the outline a cell at a time, Enter asks for that cell's field.
+const moves = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
+element.addEventListener('keydown', (event) => {
+  const frame = frameOf(event);
+  const hover = element.querySelector('.pf-cell-hover');
+  if (!frame || !hover) return;
+  const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
+  let y = Number(frame.dataset.ky ?? frame.dataset.y), x = Number(frame.dataset.kx ?? frame.dataset.x);
+  if (event.key in moves) {
+    event.preventDefault();
+    y = Math.min(Math.max(y + moves[event.key][0], 0), rows - 1);
+    x = Math.min(Math.max(x + moves[event.key][1], 0), cols - 1);
+    frame.dataset.ky = y; frame.dataset.kx = x;
+    Object.assign(hover.style, {top: `${100 * y / rows}%`, left: `${100 * x / cols}%`,
+      height: `${100 / rows}%`, width: `${100 / cols}%`, display: 'block'});
+  } else if (event.key === 'Enter' || event.key === ' ') {
+    event.preventDefault();
+    trigger('select', {index: [(y + 0.5) / rows, (x + 0.5) / cols], value: Number(frame.dataset.stage)});
+  }
+});
+"""
