@@ -119,7 +119,7 @@ def budget_text(result: LabResult) -> str:
         f"Each arm: {result.steps:,} steps of batch {config.batch_size} on {config.train_size:,} training images "
         f"at {result.image_size} px, seeds {seeds}; depths {' · '.join(map(str, config.depths))}, widths "
         f"{' · '.join(map(str, config.hidden_sizes))}. All {len(result.runs)} runs took "
-        f"{result.seconds / 60:.1f} minutes of wall time."
+        f"{result.seconds / 60:.1f} minutes of compute, each run on one CPU thread."
     )
 
 
