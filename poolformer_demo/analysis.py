@@ -130,10 +130,11 @@ def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
     names one of its few classes for any picture."""
     if variant.top1 is not None:
         return ()
-    return (
+    known = (
         f"The {variant.name} model only knows {len(labels)} classes ({', '.join(labels)}) and names one of "
-        "them for any picture. For photos, pick an ImageNet model (S12 … M48).",
+        "them for any picture. For photos, pick an ImageNet model (S12 … M48)."
     )
+    return (known, variant.training) if variant.training else (known,)
 
 
 def model_inputs(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:

@@ -28,6 +28,8 @@ class Variant:
     # A folder shipped with the project; variants with one never touch the hub.
     bundled_dir: Path | None = None
     description: str = ""
+    training: str = ""
+    """How a bundled model was trained, said wherever its answers and maps appear."""
 
     @property
     def title(self) -> str:
@@ -81,7 +83,15 @@ PAIRS_DIR = ASSETS_DIR / "demo_pairs"
 _ALIASES = {"demo": SHAPES_VARIANT_NAME}
 
 
-def _bundled_variant(name: str, folder: Path, description: str) -> Variant:
+# From the model card (assets/demo_shapes/README.md), measured on 300 held-out images.
+SHAPES_TRAINING = (
+    "It was trained with an auxiliary loss that taught its deepest stage where the object is, so its stage-4 "
+    "Grad-CAM is tidier than a model trained on labels alone: its peak lies on the object for 91.0 % of held-out "
+    "images, against 88.7 % for a map that always peaks at the image centre (the shapes are always central)."
+)
+
+
+def _bundled_variant(name: str, folder: Path, description: str, training: str = "") -> Variant:
     """A model bundled in ``folder``; its architecture is read from its own files."""
     import json
 
@@ -99,6 +109,7 @@ def _bundled_variant(name: str, folder: Path, description: str) -> Variant:
         crop_pct=processor.get("crop_pct", 1.0),
         bundled_dir=folder,
         description=description,
+        training=training,
     )
 
 
@@ -120,7 +131,7 @@ def _count_params(weights_file: Path) -> int:
 
 VARIANTS: dict[str, Variant] = {
     **HUB_VARIANTS,
-    SHAPES_VARIANT_NAME: _bundled_variant(SHAPES_VARIANT_NAME, SHAPES_DIR, "six shapes, offline"),
+    SHAPES_VARIANT_NAME: _bundled_variant(SHAPES_VARIANT_NAME, SHAPES_DIR, "six shapes, offline", SHAPES_TRAINING),
 }
 DEFAULT_VARIANT = "s12"
 # Every PoolFormer has as many stages as its depths say (four); the deepest is the one shown large and

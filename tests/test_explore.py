@@ -208,9 +208,10 @@ def test_the_shapes_model_says_it_only_knows_six_shapes(tab):
 def test_programs_get_the_notes_the_page_shows(tab):
     status = view(tab.show(str(PHOTO), "shapes", None, None)).status
     _, result = tab.analyze_image(str(PHOTO), "shapes")
-    (note,) = result["notes"]
-    assert note.startswith("The shapes model only knows 6 classes")
-    assert status == f"ℹ️ {present.md(note)}"
+    known, training = result["notes"]
+    assert known.startswith("The shapes model only knows 6 classes")
+    assert "auxiliary loss" in training and "88.7 %" in training
+    assert status == "\n\n".join(f"ℹ️ {present.md(note)}" for note in (known, training))
     assert tab.analyze_image(str(PHOTO), "s12")[1]["notes"] == []
 
 
