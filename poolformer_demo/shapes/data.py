@@ -308,19 +308,25 @@ def iter_samples(seeds: Iterable[int]) -> Iterable[ShapeSample]:
         yield make_sample(s)
 
 
-def make_dataset(count: int, seed: int = 0) -> ShapeArrays:
-    """Samples for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays."""
+def stack_samples(make, count: int, seed: int = 0) -> ShapeArrays:
+    """``make(seed)`` for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays; each sample
+    has an ``image``, a ``mask`` (all its objects) and a ``label``."""
     count = int(count)
     images = np.empty((count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
     masks = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
     labels = np.empty((count,), dtype=np.int64)
     seeds = np.arange(seed, seed + count, dtype=np.int64)
     for i, s in enumerate(seeds):
-        sample = make_sample(int(s))
+        sample = make(int(s))
         images[i] = np.asarray(sample.image)
         masks[i] = sample.mask
         labels[i] = sample.label
     return ShapeArrays(images=images, masks=masks, labels=labels, seeds=seeds)
+
+
+def make_dataset(count: int, seed: int = 0) -> ShapeArrays:
+    """Samples for seeds ``seed, seed + 1, ..., seed + count - 1`` as stacked arrays."""
+    return stack_samples(make_sample, count, seed)
 
 
 def pointing_game(cams: np.ndarray, masks: np.ndarray, tolerance_px: int = 3) -> np.ndarray:

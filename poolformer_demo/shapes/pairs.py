@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import colorsys
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from .data import (
     ShapeArrays,
     _draw_clutter,
     _smooth_field,
+    stack_samples,
 )
 
 __all__ = [
@@ -127,24 +127,9 @@ def make_pair_sample(seed: int, label: int | None = None, size: int = IMAGE_SIZE
     return PairSample(image=image, masks=masks, colours=(first, second), label=label, seed=seed)
 
 
-def iter_pair_samples(seeds: Iterable[int]) -> Iterable[PairSample]:
-    for s in seeds:
-        yield make_pair_sample(s)
-
-
 def make_pair_dataset(count: int, seed: int = 0) -> ShapeArrays:
     """Samples for seeds ``seed .. seed + count - 1`` as stacked arrays; ``masks`` holds both discs."""
-    count = int(count)
-    images = np.empty((count, IMAGE_SIZE, IMAGE_SIZE, 3), dtype=np.uint8)
-    masks = np.empty((count, IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
-    labels = np.empty((count,), dtype=np.int64)
-    seeds = np.arange(seed, seed + count, dtype=np.int64)
-    for i, s in enumerate(seeds):
-        sample = make_pair_sample(int(s))
-        images[i] = np.asarray(sample.image)
-        masks[i] = sample.mask
-        labels[i] = sample.label
-    return ShapeArrays(images=images, masks=masks, labels=labels, seeds=seeds)
+    return stack_samples(make_pair_sample, count, seed)
 
 
 def write_pair_examples(out: str | Path = EXAMPLES_DIR, per_label: int = 2) -> list[Path]:
