@@ -15,6 +15,106 @@ ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
 
 @dataclass(frozen=True)
+class BundledFacts:
+    """A bundled model's training and measurements, read from ``training.json`` (written by
+    ``python -m poolformer_demo.shapes train``) and ``measurement.json`` (written by ``... measure
+    --write``) in its folder, so the pages quote the numbers of the model that is shipped."""
+
+    task: str
+    steps: int
+    batch_size: int
+    train_images: int
+    aid_weight: float
+    """Weight of the auxiliary loss that taught the deepest stage where the object is; 0: labels only."""
+    seed: int
+    held_out_images: int
+    accuracy: float
+    pointing_game: float
+    """How often the deepest stage's Grad-CAM for the true class peaks on an object (3 px tolerance)."""
+    centre_baseline: float
+    """The same for a map that always peaks at the image centre."""
+    chance_pointing: float
+    """The same for a map that peaks at a random pixel."""
+    macs: int
+    """Multiply-accumulates of one forward pass at ``image_px``."""
+    image_px: int
+    mixer_off_changed: float
+    """The share of held-out answers that change with the token mixer off in every stage."""
+    mixer_off_accuracy: float
+    mlp_off_changed: float
+    mlp_off_accuracy: float
+    fixed_norm_changed: float
+    """The share of held-out answers that change when every norm's mean and variance are fixed to
+    their averages over other images: what the model passes between positions through its norms."""
+    fixed_norm_accuracy: float
+    theoretical_field_px: int
+    """How far a central stage-4 position sees through the patch embeddings alone."""
+    half_field_px: int
+    """The side of the square that holds half of that position's effective field with every mixer off."""
+
+    @property
+    def labels_only(self) -> bool:
+        return self.aid_weight == 0
+
+    @property
+    def training_note(self) -> str:
+        """How the model was trained and what that does to its maps, with its pointing game."""
+        baseline, bar = max(
+            (self.centre_baseline, "a map that always peaks at the image centre"),
+            (self.chance_pointing, "a map that peaks at a random pixel"),
+        )
+        target = "a disc" if self.task == "pairs" else "the object"
+        score = (
+            f"{100 * self.pointing_game:.1f} % of {self.held_out_images} held-out images, against "
+            f"{100 * baseline:.1f} % for {bar}"
+        )
+        if self.labels_only:
+            return (
+                f"It was trained on class labels alone (no training aid): its stage-4 Grad-CAM peaks on {target} "
+                f"for {score}."
+            )
+        return (
+            "It was trained with an auxiliary loss that taught its deepest stage where the object is, so its "
+            f"stage-4 Grad-CAM is tidier than a model trained on labels alone: its peak lies on {target} for {score}."
+        )
+
+    @classmethod
+    def read(cls, folder: Path) -> BundledFacts | None:
+        """The facts in ``folder``, or None when either file is missing."""
+        import json
+
+        try:
+            trained = json.loads((folder / "training.json").read_text())
+            measured = json.loads((folder / "measurement.json").read_text())
+        except FileNotFoundError:
+            return None
+        field = measured["field"]
+        return cls(
+            task=trained["task"],
+            steps=trained["steps"],
+            batch_size=trained["batch_size"],
+            train_images=trained["train_images"],
+            aid_weight=trained["seg_weight"],
+            seed=trained["seed"],
+            held_out_images=measured["images"],
+            accuracy=measured["accuracy"],
+            pointing_game=measured["pointing_game"],
+            centre_baseline=measured["centre_baseline"],
+            chance_pointing=measured["chance_pointing"],
+            macs=measured["macs"],
+            image_px=field["image_size"],
+            mixer_off_changed=measured["mixer_off_changed"],
+            mixer_off_accuracy=measured["mixer_off_accuracy"],
+            mlp_off_changed=measured["mlp_off_changed"],
+            mlp_off_accuracy=measured["mlp_off_accuracy"],
+            fixed_norm_changed=measured["fixed_norm_changed"],
+            fixed_norm_accuracy=measured["fixed_norm_accuracy"],
+            theoretical_field_px=field["theoretical_px"],
+            half_field_px=field["half_mass_px"],
+        )
+
+
+@dataclass(frozen=True)
 class Variant:
     name: str
     depths: tuple[int, int, int, int]
@@ -28,8 +128,13 @@ class Variant:
     # A folder shipped with the project; variants with one never touch the hub.
     bundled_dir: Path | None = None
     description: str = ""
-    training: str = ""
-    """How a bundled model was trained, said wherever its answers and maps appear."""
+    bundled: BundledFacts | None = None
+    """How a bundled model was trained and how it measures on held-out images."""
+
+    @property
+    def training(self) -> str:
+        """How a bundled model was trained, said wherever its answers and maps appear ("" for hub models)."""
+        return self.bundled.training_note if self.bundled is not None else ""
 
     @property
     def title(self) -> str:
@@ -76,22 +181,13 @@ HUB_VARIANTS: dict[str, Variant] = {
 
 SHAPES_VARIANT_NAME = "shapes"
 SHAPES_DIR = ASSETS_DIR / "demo_shapes"
-# Where `python -m poolformer_demo.shapes train --task pairs` writes; no pairs model is bundled yet
-# (see assets/lab/README.md: no arm learned the pairs task within the lab's budget).
+PAIRS_VARIANT_NAME = "pairs"
 PAIRS_DIR = ASSETS_DIR / "demo_pairs"
 # Earlier releases called the bundled model "demo"; API callers that still do keep working.
 _ALIASES = {"demo": SHAPES_VARIANT_NAME}
 
 
-# From the model card (assets/demo_shapes/README.md), measured on 300 held-out images.
-SHAPES_TRAINING = (
-    "It was trained with an auxiliary loss that taught its deepest stage where the object is, so its stage-4 "
-    "Grad-CAM is tidier than a model trained on labels alone: its peak lies on the object for 91.0 % of held-out "
-    "images, against 88.7 % for a map that always peaks at the image centre (the shapes are always central)."
-)
-
-
-def _bundled_variant(name: str, folder: Path, description: str, training: str = "") -> Variant:
+def _bundled_variant(name: str, folder: Path, description: str) -> Variant:
     """A model bundled in ``folder``; its architecture is read from its own files."""
     import json
 
@@ -109,7 +205,7 @@ def _bundled_variant(name: str, folder: Path, description: str, training: str = 
         crop_pct=processor.get("crop_pct", 1.0),
         bundled_dir=folder,
         description=description,
-        training=training,
+        bundled=BundledFacts.read(folder),
     )
 
 
@@ -131,8 +227,11 @@ def _count_params(weights_file: Path) -> int:
 
 VARIANTS: dict[str, Variant] = {
     **HUB_VARIANTS,
-    SHAPES_VARIANT_NAME: _bundled_variant(SHAPES_VARIANT_NAME, SHAPES_DIR, "six shapes, offline", SHAPES_TRAINING),
+    SHAPES_VARIANT_NAME: _bundled_variant(SHAPES_VARIANT_NAME, SHAPES_DIR, "six shapes, offline"),
+    PAIRS_VARIANT_NAME: _bundled_variant(PAIRS_VARIANT_NAME, PAIRS_DIR, "two discs, same colour or not, offline"),
 }
+# The bundled models by the task they were trained on (the folder's name says it too).
+TASK_VARIANTS: dict[str, str] = {"shapes": SHAPES_VARIANT_NAME, "pairs": PAIRS_VARIANT_NAME}
 DEFAULT_VARIANT = "s12"
 # Every PoolFormer has as many stages as its depths say (four); the deepest is the one shown large and
 # explained by default. Menus and defaults are built before any model is loaded, so they read it here.

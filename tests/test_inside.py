@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -25,7 +27,7 @@ from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 from poolformer_demo.ui.tabs.inside import view as present_inside
 from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, InsideTab
 from poolformer_demo.ui.tabs.learn.page import learn_markdown
-from poolformer_demo.variants import VARIANTS
+from poolformer_demo.variants import VARIANTS, get_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
@@ -109,17 +111,41 @@ def test_knockout_presets_tick_every_stage_of_one_part_and_none_of_the_other():
     }
 
 
-def test_only_the_shapes_model_says_why_mixer_off_changes_nothing_with_its_cards_numbers():
+def test_bundled_models_say_what_mixer_off_does_with_their_measured_numbers():
     def on(variant: str) -> Session:
         return Session(image="x.png", image_key="", variant=variant, labels=(), target=0)
 
-    note = present_inside.knockout_note(on("shapes"))
     assert present_inside.knockout_note(on("s12")) == "" and present_inside.knockout_note(None) == ""
-    card = (Path(__file__).parents[1] / "assets" / "demo_shapes" / "README.md").read_text()
-    # The sentence repeats the model card's measurements; if the card changes, so must the sentence.
-    assert "none of 300 test answers" in note and "0 of 300 answers change" in card
-    assert "79 px across" in note and "54-79 px across" in card
-    assert "about 92 px" in note and "92 px of the 128 px side" in card
+    for name, chance in (("shapes", 1 / 6), ("pairs", 1 / 2)):
+        measured = json.loads((Path(__file__).parents[1] / "assets" / f"demo_{name}" / "measurement.json").read_text())
+        note = present_inside.knockout_note(on(name))
+        changed = round(measured["mixer_off_changed"] * measured["images"])
+        assert f"changes {changed or 'none'} of {measured['images']} test answers" in note
+        assert f"{100 * measured['mixer_off_accuracy']:.1f} % without" in note
+        assert f"{measured['field']['theoretical_px']} px of the 128 px image" in note
+        # The framing follows the numbers: a knockout the model relies on, its norms instead, or neither.
+        relies_on_mixer = measured["mixer_off_changed"] >= 0.1
+        relies_on_norms = not relies_on_mixer and measured["fixed_norm_accuracy"] <= chance + 0.1
+        assert ("The task needs it" in note) == relies_on_mixer
+        assert ("mixes through its norms instead" in note) == relies_on_norms
+        assert ("not because mixing is useless" in note) == (not relies_on_mixer and not relies_on_norms)
+        if relies_on_norms:
+            fixed = round(measured["fixed_norm_changed"] * measured["images"])
+            assert f"{fixed} of {measured['images']} answers change" in note
+
+
+def test_the_mixer_off_note_turns_round_when_the_measurement_does():
+    facts = get_variant("shapes").bundled
+    assert "not because mixing is useless" in present_inside.mixer_off_note("shapes", facts)
+    changed = replace(facts, mixer_off_changed=0.8, mixer_off_accuracy=0.2)
+    note = present_inside.mixer_off_note("shapes", changed)
+    assert "changes 240 of 300 test answers" in note and "The task needs it" in note
+    assert "not because" not in note
+    through_norms = replace(facts, fixed_norm_changed=0.83, fixed_norm_accuracy=0.17)
+    note = present_inside.mixer_off_note("shapes", through_norms)
+    assert (
+        "mixes through its norms instead" in note and "249 of 300 answers change (accuracy 17.0 %; chance 17 %)" in note
+    )
 
 
 def test_failures_say_why_and_keep_the_last_pictures(tab, star, tmp_path):

@@ -122,6 +122,17 @@ def test_reading_follows_the_numbers_when_they_change():
     assert "That is the paper's point too" not in text
 
 
+def test_reading_never_says_no_residuals_trains_fine_when_the_best_block_is_far_above_it():
+    result, _ = load_reference()
+    # Pooling's seeds spread too widely to tell it from no residuals; the convolution does not.
+    accuracy = {"pooling": 0.45, "identity": 0.75, "random": 0.55, "conv": 0.87, "no_mlp": 0.25, "no_residual": 0.38}
+    spread = {"pooling": 0.13}
+    runs = tuple(replace(r, accuracy=accuracy[r.arm] + spread.get(r.arm, 0.01) * (r.seed - 1)) for r in result.runs)
+    text = " ".join(present_lab.reading(replace(result, runs=runs), present_lab.summarize(replace(result, runs=runs))))
+    assert "trains fine" not in text
+    assert "Without residual connections accuracy is 38.0 %, below depthwise 3x3 conv with them (87.0 %)" in text
+
+
 def test_lab_reference_endpoint_gives_programs_the_reference_results(client):
     result = client.predict(api_name="/lab_reference")
     data = reference_json()
@@ -314,7 +325,7 @@ def test_live_curves_are_drawn_on_the_references_steps_beside_its_curves_of_the_
 def test_arms_not_finished_before_a_stop_say_stopped():
     reference, rows = load_reference()
     stopped = replace(reference, arms=("pooling", "identity"), runs=reference.runs_of("pooling")[:1], stopped=True)
-    table = present_lab.live_table(stopped, reference, rows)
+    table = present_lab.live_table(stopped, reference)
     assert row_cells(table, "identity")[1] == "stopped"
     assert row_cells(table, "pooling")[1] != "stopped"
 

@@ -1,6 +1,6 @@
 """The pairs task: its generator (deterministic, masks, balanced labels, far-apart discs), the
 seed split, the dataset cache, and why it needs token mixing (through the patch embeddings alone,
-no stage-4 position of the lab's architecture sees the whole of both discs)."""
+no stage-4 position of the lab's architecture sees any part of both discs)."""
 
 import numpy as np
 import pytest
@@ -12,6 +12,7 @@ from poolformer_demo.shapes.arms import build_arm_model, lab_architecture
 from poolformer_demo.shapes.lab import LAB_CONFIGS
 from poolformer_demo.shapes.pairs import (
     COLOUR_NAMES,
+    MIN_EDGE_GAP,
     PAIR_CLASS_NAMES,
     edge_gap,
     make_pair_dataset,
@@ -41,8 +42,8 @@ def test_every_sample_has_two_disjoint_disc_masks_of_disc_size(samples):
         assert sample.masks.shape == (2, 128, 128) and sample.masks.dtype == bool
         assert not (sample.masks[0] & sample.masks[1]).any()
         areas = sample.masks.sum(axis=(1, 2))
-        # radius 11-14 px; the rasteriser adds about half a pixel all round
-        assert np.all((areas > np.pi * 10.5**2) & (areas < np.pi * 14.5**2))
+        # radius 8-10 px; the rasteriser adds about half a pixel all round
+        assert np.all((areas > np.pi * 7.5**2) & (areas < np.pi * 10.5**2))
         assert np.array_equal(sample.mask, sample.masks[0] | sample.masks[1])
 
 
@@ -66,8 +67,9 @@ def test_labels_are_balanced_over_any_run_of_consecutive_seeds():
         assert abs(int(labels.sum()) - 25) <= 1
 
 
-def test_discs_are_far_apart(samples):
-    assert min(edge_gap(s) for s in samples) >= 50
+def test_discs_are_further_apart_than_a_mixer_free_field_reaches(samples):
+    assert MIN_EDGE_GAP == 72
+    assert min(edge_gap(s) for s in samples) >= MIN_EDGE_GAP
 
 
 def test_seed_ranges_do_not_overlap():
@@ -100,7 +102,7 @@ def _stage4_field(model, size: int) -> np.ndarray:
     return fields
 
 
-def test_without_token_mixing_no_stage4_position_sees_the_whole_of_both_discs(samples):
+def test_without_token_mixing_no_stage4_position_sees_any_part_of_both_discs(samples):
     config = LAB_CONFIGS["pairs"]
     model = build_arm_model("identity", lab_architecture(config), config.image_size, seed=0)
     # GroupNorm over all positions would make every position depend on every pixel; its statistics
@@ -112,15 +114,10 @@ def test_without_token_mixing_no_stage4_position_sees_the_whole_of_both_discs(sa
     # The patch embeddings alone: 7 + 2 * (4 + 8 + 16) = 63 px, under half the 128 px image.
     rows, cols = fields.any(axis=3), fields.any(axis=2)
     assert rows.sum(axis=-1).max() <= 63 and cols.sum(axis=-1).max() <= 63
-    both = []
     for sample in samples:
-        whole = [(fields | ~m).all(axis=(2, 3)) for m in sample.masks]
-        assert not (whole[0] & whole[1]).any(), sample.seed
         sees = [(fields & m).any(axis=(2, 3)) for m in sample.masks]
-        both.append((sees[0] & sees[1]).mean())
-    # Neighbouring fields overlap, so a position between the discs may reach an edge of each;
-    # measured with discs of radius 11-14 px: about 1 % of (image, position) pairs on these 60 images.
-    assert float(np.mean(both)) < 0.05
+        assert sees[0].any() and sees[1].any(), sample.seed
+        assert not (sees[0] & sees[1]).any(), sample.seed
 
 
 def test_cache_generates_once_and_returns_the_same_arrays(tmp_path, monkeypatch):

@@ -296,8 +296,27 @@ def test_reference_results_hold_every_arm_with_three_seeds_in_the_live_configura
     assert json.loads(reference_path(task).read_text())["command"] == reference_command(task)
 
 
-def test_a_live_run_is_one_seed_of_the_shapes_reference_step_for_step():
-    assert LAB_CONFIGS["shapes"].steps == LIVE_STEPS
+@pytest.mark.parametrize("task", TASK_NAMES)
+def test_a_live_runs_budget_is_a_measured_step_of_the_reference(task):
+    config = LAB_CONFIGS[task]
+    assert LIVE_STEPS == config.live_steps <= config.steps
+    assert LIVE_STEPS % config.eval_every == 0 and config.steps % config.eval_every == 0
+    result, _ = load_reference(reference_path(task))
+    for run in result.runs:
+        assert [step for step, _ in run.held_out] == list(range(config.eval_every, config.steps + 1, config.eval_every))
+        assert run.held_out_at(LIVE_STEPS) is not None and run.held_out_at(config.steps) == run.accuracy
+
+
+def test_a_shorter_run_is_the_first_steps_of_the_full_run_step_for_step():
+    config = dataclasses.replace(SMALL, steps=8, eval_every=4, curve_points=4, train_size=32, eval_size=8)
+    (full,) = run_lab(("pooling",), config=config).runs
+    short = run_lab(("pooling",), steps=4, config=config)
+    assert short.steps == 4 and short.config.steps == 8
+    (part,) = short.runs
+    # The same learning rate at every step, so the same losses and the same model after step 4.
+    assert list(part.curve) == [p for p in full.curve if p.step <= 4] and len(part.curve) == 2
+    assert part.held_out == ((4, full.held_out_at(4)),) and part.accuracy == full.held_out_at(4)
+    assert full.held_out_at(8) == full.accuracy
 
 
 def test_a_run_uses_its_configurations_steps_and_size(lab):

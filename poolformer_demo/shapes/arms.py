@@ -10,6 +10,12 @@ CVPR 2022, Table 5) and "MetaFormer Baselines for Vision" (Yu et al., 2022):
 * the channel MLP in ``PoolFormerLayer.output``: kept, or replaced by a branch that adds nothing;
 * the residual connections: kept, or dropped by :class:`NoResidualLayer`, a ``PoolFormerLayer``
   whose ``forward`` omits the two additions but uses the same submodules.
+
+Apart from the arms, every norm can be swapped (``norm="position"``), as a control: PoolFormer's
+``GroupNorm`` with one group normalises each image by the mean and variance of all its positions,
+so even a network whose token mixer is the identity passes a little information between
+positions through them; :class:`PositionNorm` normalises each position over its channels alone
+(the LayerNorm of the later MetaFormer baselines), so that only the token mixer moves information.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ __all__ = [
     "Arm",
     "NoBranch",
     "NoResidualLayer",
+    "NORMS",
+    "PositionNorm",
     "RandomMixing",
     "build_arm_model",
     "lab_architecture",
@@ -107,6 +115,28 @@ class NoBranch(nn.Module):
         return torch.zeros_like(hidden_states)
 
 
+class PositionNorm(nn.Module):
+    """LayerNorm over the channels of each position of a (batch, channels, height, width) map, with a
+    weight and bias per channel: no statistic spans more than one position."""
+
+    def __init__(self, channels: int, eps: float = 1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(channels))
+        self.bias = nn.Parameter(torch.zeros(channels))
+        self.eps = eps
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        mean = hidden_states.mean(dim=1, keepdim=True)
+        variance = hidden_states.var(dim=1, keepdim=True, unbiased=False)
+        normalised = (hidden_states - mean) / torch.sqrt(variance + self.eps)
+        return normalised * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+# "group": PoolFormer's own GroupNorm (one group: statistics over all positions and channels);
+# "position": PositionNorm in its place, in every block and before the classifier.
+NORMS: tuple[str, ...] = ("group", "position")
+
+
 class NoResidualLayer(PoolFormerLayer):
     """``PoolFormerLayer`` without its two residual additions: the same submodules, chained.
 
@@ -130,8 +160,9 @@ def stage_grids(config: PoolFormerConfig, image_size: int) -> tuple[int, ...]:
     return tuple(sides)
 
 
-def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, seed: int = 0):
-    """A freshly initialised ``PoolFormerForImageClassification`` for ``config`` with ``arm``'s part swapped.
+def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, seed: int = 0, norm: str = "group"):
+    """A freshly initialised ``PoolFormerForImageClassification`` for ``config`` with ``arm``'s part
+    swapped, and with every norm a :class:`PositionNorm` when ``norm`` is "position".
 
     Initialisation depends on ``seed`` only (the global torch generator is left alone): He-normal
     convolutions as for the bundled model, a normal(0, ``initializer_range``) classifier, and the
@@ -140,6 +171,8 @@ def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, s
     arm = ARMS[arm] if isinstance(arm, str) else arm
     if arm.mixer not in ("pooling", "identity", "random", "conv"):
         raise ValueError(f"unknown token mixer {arm.mixer!r}")
+    if norm not in NORMS:
+        raise ValueError(f"unknown norm {norm!r}; choose from {', '.join(NORMS)}")
     model = PoolFormerForImageClassification(config)
     generator = torch.Generator().manual_seed(seed)
     for stage, (layers, side) in enumerate(zip(model.poolformer.encoder.block, stage_grids(config, image_size))):
@@ -158,6 +191,10 @@ def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, s
                 layer.pooling = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
             if not arm.mlp:
                 layer.output = NoBranch()
+            if norm == "position":
+                layer.before_norm, layer.after_norm = PositionNorm(channels), PositionNorm(channels)
+    if norm == "position":
+        model.norm = PositionNorm(config.hidden_sizes[-1])
     init_weights(model, seed)
     with torch.no_grad():
         model.classifier.weight.copy_(

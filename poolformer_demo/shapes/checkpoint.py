@@ -62,7 +62,18 @@ from .data import (
 )
 from .train import StepReport, TrainSettings, accuracy, fit, init_weights
 
-__all__ = ["check_processor_identity", "make_image_processor", "shapes_config", "train_checkpoint"]
+__all__ = [
+    "TRAINING_FILE",
+    "check_processor_identity",
+    "make_image_processor",
+    "shapes_config",
+    "train_checkpoint",
+    "write_training_record",
+]
+
+
+# Beside the weights: how they were trained, read by poolformer_demo.variants.BundledFacts.
+TRAINING_FILE = "training.json"
 
 
 def make_image_processor():
@@ -117,12 +128,33 @@ def task_config(task: str):
     return lambda layer_scale_init_value: lab_architecture(LAB_CONFIGS[task])
 
 
+def write_training_record(out: Path, task: str, settings: TrainSettings, val_acc: float) -> Path:
+    """Write ``out/training.json``: the task, the recipe and the validation accuracy of the model in ``out``."""
+    steps = settings.train_size // settings.batch_size * settings.epochs
+    record = {
+        "task": task,
+        "steps": steps,
+        "train_images": settings.train_size,
+        "train_seeds": [TRAIN_SEED_START, TRAIN_SEED_START + settings.train_size - 1],
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "seg_weight": settings.seg_weight,
+        "seed": settings.seed,
+        "val_acc": val_acc,
+        "val_images": settings.val_size,
+    }
+    path = Path(out) / TRAINING_FILE
+    path.write_text(json.dumps(record, indent=1) + "\n")
+    return path
+
+
 def train_checkpoint(
     out: str | Path = SHAPES_DIR, settings: TrainSettings | None = None, progress: bool = True, task: str = "shapes"
 ) -> dict:
     """Train ``task``'s bundled model from scratch with ``settings`` and save it (model + image processor) to ``out``.
 
-    Returns the final metrics (also written to stdout).
+    Returns the final metrics (also written to stdout); the recipe and the validation accuracy
+    are also written to ``out/training.json``.
     """
     from .tasks import TASKS, cached_dataset
 
@@ -185,6 +217,7 @@ def train_checkpoint(
     reloaded = PoolFormerForImageClassification.from_pretrained(out).eval()
     reload_acc = accuracy(reloaded, val_data.images, val_data.labels)
 
+    write_training_record(out, task, settings, reload_acc)
     metrics = {
         "train_loss": history[-1]["train_loss"],
         "train_acc": history[-1]["train_acc"],

@@ -7,6 +7,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..variants import PAIRS_DIR, SHAPES_DIR
@@ -16,9 +17,9 @@ PROG = "python -m poolformer_demo.shapes"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .arms import ARM_NAMES
+    from .arms import ARM_NAMES, NORMS
     from .lab import LAB_CONFIGS, LIVE_SEEDS, REFERENCE_SEEDS
-    from .lab_results import reference_command, reference_path
+    from .lab_results import CONTROL_ARMS, reference_command, reference_path
     from .tasks import TASK_NAMES
     from .train import TrainSettings
 
@@ -63,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_measure.add_argument("--task", choices=TASK_NAMES, default="shapes", help="default: %(default)s")
     p_measure.add_argument("--images", type=int, default=500, help="held-out images (default: %(default)s)")
     p_measure.add_argument("--threads", type=int, default=1, help="torch threads (default: %(default)s)")
+    p_measure.add_argument(
+        "--write", action="store_true", help="also write the figures to measurement.json beside the model"
+    )
 
     p_ex = sub.add_parser("examples", help="write example images of both tasks")
     p_ex.add_argument("--out", type=Path, default=EXAMPLES_DIR, help="output folder (default: %(default)s)")
@@ -74,6 +78,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help=f"every arm with seeds {','.join(map(str, REFERENCE_SEEDS))}, written to the task's reference file "
         f"({reference_path('shapes').name}, {reference_path('pairs').name})",
+    )
+    p_lab.add_argument(
+        "--norm",
+        choices=NORMS,
+        default="group",
+        help="group: PoolFormer's GroupNorm over all positions; position: each position over its channels, "
+        f"the control (with --reference: arms {','.join(CONTROL_ARMS)}) (default: %(default)s)",
     )
     p_lab.add_argument("--arms", default=",".join(ARM_NAMES), help="comma-separated (default: %(default)s)")
     p_lab.add_argument(
@@ -113,12 +124,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         import torch
         from transformers import PoolFormerForImageClassification
 
-        from .measure import measure_model
+        from .measure import MEASUREMENT_FILE, measure_model
 
         torch.set_num_threads(args.threads)
         folder = SHAPES_DIR if args.task == "shapes" else PAIRS_DIR
         model = PoolFormerForImageClassification.from_pretrained(folder)
-        print(json.dumps(measure_model(model, args.task, args.images).as_dict(), indent=1))
+        text = json.dumps(measure_model(model, args.task, args.images).as_dict(), indent=1)
+        print(text)
+        if args.write:
+            (folder / MEASUREMENT_FILE).write_text(text + "\n")
     elif args.command == "examples":
         from .pairs import write_pair_examples
 
@@ -135,14 +149,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         unknown = sorted(set(args.arms.split(",")) - set(ARM_NAMES))
         if unknown:
             parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}")
-        config = LAB_CONFIGS[args.task]
+        config = replace(LAB_CONFIGS[args.task], norm=args.norm)
         steps = args.steps or config.steps
         image_size = args.image_size or config.image_size
         seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
-        out = reference_path(args.task) if args.reference and args.out is None else args.out
+        arms = CONTROL_ARMS if args.reference and args.norm != "group" else tuple(args.arms.split(","))
+        out = reference_path(args.task, args.norm) if args.reference and args.out is None else args.out
         given = sys.argv[1:] if argv is None else list(argv)
-        command = reference_command(args.task) if args.reference else f"{PROG} {shlex.join(given)}"
-        _run_lab(args.arms.split(","), steps, seeds, image_size, config, args.threads, out, args.plot, command)
+        command = reference_command(args.task, args.norm) if args.reference else f"{PROG} {shlex.join(given)}"
+        _run_lab(arms, steps, seeds, image_size, config, args.threads, out, args.plot, command)
     return 0
 
 

@@ -21,11 +21,14 @@ if TYPE_CHECKING:  # matplotlib loads with the first plot, not with the app
     from matplotlib.figure import Figure
 
 __all__ = [
+    "CONTROL_ARMS",
     "REFERENCE_COMMAND",
     "REFERENCE_PATH",
     "reference_command",
     "reference_path",
     "ArmSummary",
+    "HeldOutAt",
+    "held_out_at",
     "load_reference",
     "markdown_table",
     "merge_results",
@@ -37,14 +40,20 @@ __all__ = [
 ]
 
 
-def reference_path(task: str = "shapes") -> Path:
-    """Where the shipped reference run of ``task`` lives."""
-    return ASSETS_DIR / "lab" / ("reference.json" if task == "shapes" else f"reference_{task}.json")
+# The arms of the norm control (see poolformer_demo.shapes.arms): a token mixer and none.
+CONTROL_ARMS: tuple[str, ...] = ("pooling", "identity")
 
 
-def reference_command(task: str = "shapes") -> str:
-    """The command that reproduces :func:`reference_path` of ``task``."""
-    return f"python -m poolformer_demo.shapes lab --reference --task {task}"
+def reference_path(task: str = "shapes", norm: str = "group") -> Path:
+    """Where the shipped reference run of ``task`` lives; with ``norm="position"``, its norm control."""
+    stem = "reference" if task == "shapes" else f"reference_{task}"
+    return ASSETS_DIR / "lab" / (f"{stem}.json" if norm == "group" else f"{stem}_{norm}_norm.json")
+
+
+def reference_command(task: str = "shapes", norm: str = "group") -> str:
+    """The command that reproduces :func:`reference_path` of ``task`` (and ``norm``)."""
+    command = f"python -m poolformer_demo.shapes lab --reference --task {task}"
+    return command if norm == "group" else f"{command} --norm {norm}"
 
 
 REFERENCE_PATH = reference_path("shapes")
@@ -90,6 +99,26 @@ def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
     return tuple(rows)
 
 
+@dataclass(frozen=True)
+class HeldOutAt:
+    """One arm's held-out accuracy after a given step, over the seeds that measured it."""
+
+    step: int
+    mean: float
+    std: float
+    seeds: int
+
+
+def held_out_at(result: LabResult, arm: str, step: int) -> HeldOutAt | None:
+    """``arm``'s held-out accuracy after ``step`` steps in ``result`` (mean and spread over its
+    seeds), or None when no run of it was measured there."""
+    values = [a for a in (r.held_out_at(step) for r in result.runs_of(arm)) if a is not None]
+    if not values:
+        return None
+    spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return HeldOutAt(step, float(np.mean(values)), spread, len(values))
+
+
 def save_result(result: LabResult, path: str | Path, command: str) -> Path:
     """Write ``result`` as JSON with the ``command`` that reproduces it (written to a temporary name, then renamed)."""
     import torch
@@ -127,6 +156,7 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
                     "loss": [p.loss for p in r.curve],
                     "accuracy": [p.accuracy for p in r.curve],
                 },
+                "held_out": {"step": [step for step, _ in r.held_out], "accuracy": [a for _, a in r.held_out]},
             }
             for r in result.runs
         ],
@@ -159,6 +189,7 @@ def load_result(path: str | Path) -> LabResult:
                 curve=tuple(
                     CurvePoint(*p) for p in zip(r["curve"]["step"], r["curve"]["loss"], r["curve"]["accuracy"])
                 ),
+                held_out=tuple(zip(r.get("held_out", {}).get("step", ()), r.get("held_out", {}).get("accuracy", ()))),
             )
             for r in data["runs"]
         ),
@@ -219,6 +250,7 @@ def plot_curves(
     title: str = "",
     chance: float | None = None,
     reference: LabResult | None = None,
+    until: int | None = None,
 ) -> Figure:
     """Training loss and accuracy over steps, one line per arm (mean over seeds, band from min to max).
 
@@ -226,8 +258,8 @@ def plot_curves(
     (drawn without pyplot, so it is safe in a server thread).  ``chance`` (a dotted line) defaults to
     one over the task's classes for a result, and to the shapes task's otherwise.  With a
     ``reference``, the reference's curves of the same arms are drawn dashed and lighter beside
-    them, on the reference's whole range of steps, so that a run in progress is compared step for
-    step with the runs it repeats.
+    them, up to step ``until`` (the run's budget; by default the reference's whole range), so that
+    a run in progress is compared step for step with the runs it repeats.
     """
     if chance is None:
         task = runs.task if isinstance(runs, LabResult) else (reference.task if reference else "shapes")
@@ -241,9 +273,10 @@ def plot_curves(
     names = tuple(dict.fromkeys(r.arm for r in runs))
     if reference is not None:
         for name in names:
-            _plot_arm(loss_ax, acc_ax, reference.runs, name, colours.get(name), reference=True)
+            _plot_arm(loss_ax, acc_ax, reference.runs, name, colours.get(name), reference=True, until=until)
         # A run longer than the reference (it is then not comparable) is still drawn whole.
         last = max((r.curve[-1].step for r in (*reference.runs, *runs) if r.curve), default=0)
+        last = max(until or 0, max((r.curve[-1].step for r in runs if r.curve), default=0)) if until else last
         if last:
             for ax in (loss_ax, acc_ax):
                 ax.set_xlim(0, last)
@@ -259,8 +292,17 @@ def plot_curves(
     return figure
 
 
-def _plot_arm(loss_ax, acc_ax, runs: Sequence[ArmRun], name: str, colour: str | None, reference: bool = False):
-    curves = [r.curve for r in runs if r.arm == name and r.curve]
+def _plot_arm(
+    loss_ax,
+    acc_ax,
+    runs: Sequence[ArmRun],
+    name: str,
+    colour: str | None,
+    reference: bool = False,
+    until: int | None = None,
+):
+    curves = [tuple(p for p in r.curve if until is None or p.step <= until) for r in runs if r.arm == name]
+    curves = [c for c in curves if c]
     length = min((len(c) for c in curves), default=0)
     if not length:
         return
@@ -279,6 +321,7 @@ def render_curves(
     title: str = "",
     chance: float | None = None,
     reference: LabResult | None = None,
+    until: int | None = None,
 ) -> np.ndarray:
     """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    return figure_to_rgb(plot_curves(runs, title, chance, reference))
+    return figure_to_rgb(plot_curves(runs, title, chance, reference, until))

@@ -3,15 +3,20 @@
 * accuracy, and the pointing game of the deepest stage's Grad-CAM for the true class against the
   objects' masks, beside two maps that know nothing: one peaking at the image centre, one at a
   random pixel (its score is the objects' mean share of the image);
-* knockouts (:mod:`poolformer_demo.knockouts`): with the token mixer off in every stage, how many
-  answers change and what accuracy is left;
+* knockouts (:mod:`poolformer_demo.knockouts`): with the token mixer off in every stage, and with
+  the channel MLP off in every stage, how many answers change and what accuracy is left;
+* the norms' path between positions: GroupNorm with one group normalises each image by the mean
+  and variance of all its positions, so a network can pass information between far-apart
+  positions through it; with those statistics fixed to their averages over validation images,
+  how many answers change (token mixers on, and off);
 * the effective receptive field of a stage-4 position with every token mixer off (the mean
   absolute gradient of its activation with respect to the pixels, over held-out images) beside
   the theoretical field of the patch embeddings and the image size: how far a position can see
   without token mixing;
 * parameters and multiply-accumulates of one forward pass.
 
-``python -m poolformer_demo.shapes measure --task pairs`` prints these as JSON.
+``python -m poolformer_demo.shapes measure --task pairs`` prints these as JSON; with ``--write`` it
+also writes them to ``measurement.json`` beside the model, where the app's pages read them.
 """
 
 from __future__ import annotations
@@ -24,14 +29,31 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..blocks import shared_copy
 from ..knockouts import Knockouts, knocked_out
 from ..receptive_field import field_geometry
-from .data import IMAGE_SIZE, TEST_SEED_START, dilate, pointing_game
+from .data import IMAGE_SIZE, TEST_SEED_START, VAL_SEED_START, dilate, pointing_game
 from .lab import deepest_cams
 from .tasks import TASKS
 from .train import to_pixel_values
 
-__all__ = ["FieldMeasurement", "ModelMeasurement", "count_macs", "mixerless_field", "measure_model", "predictions"]
+__all__ = [
+    "MEASUREMENT_FILE",
+    "FieldMeasurement",
+    "FixedStatisticsNorm",
+    "ModelMeasurement",
+    "count_macs",
+    "mixerless_field",
+    "measure_model",
+    "predictions",
+    "with_fixed_norm_statistics",
+]
+
+
+# Validation images whose average norm statistics replace each image's own.
+CALIBRATION_IMAGES = 100
+# Beside the weights: what the pages quote, read by poolformer_demo.variants.BundledFacts.
+MEASUREMENT_FILE = "measurement.json"
 
 
 @dataclass(frozen=True)
@@ -63,12 +85,64 @@ class ModelMeasurement:
     mixer_off_accuracy: float
     mixer_off_changed: float
     """The share of held-out images whose predicted class changes with the token mixer off in every stage."""
+    mlp_off_accuracy: float
+    mlp_off_changed: float
+    """The same with the channel MLP off in every stage."""
+    fixed_norm_accuracy: float
+    fixed_norm_changed: float
+    """The same with every norm's mean and variance fixed to their averages over validation images
+    (:func:`with_fixed_norm_statistics`), the token mixers on: GroupNorm's path between positions cut."""
+    fixed_norm_mixer_off_accuracy: float
+    """Accuracy with that path cut and every token mixer off: nothing moves between positions in the blocks."""
     parameters: int
     macs: int
     field: FieldMeasurement
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+class FixedStatisticsNorm(nn.Module):
+    """A one-group GroupNorm whose mean and variance are constants (their averages over a set of
+    images) instead of each image's own, with the norm's learned scale and shift: a norm through
+    which nothing passes from one position to another."""
+
+    def __init__(self, norm: nn.GroupNorm, mean: float, variance: float):
+        super().__init__()
+        self.weight, self.bias, self.eps = norm.weight, norm.bias, norm.eps
+        self.mean, self.variance = mean, variance
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        normalised = (hidden_states - self.mean) / math.sqrt(self.variance + self.eps)
+        return normalised * self.weight[:, None, None] + self.bias[:, None, None]
+
+
+def with_fixed_norm_statistics(model: nn.Module, images_uint8: np.ndarray) -> nn.Module:
+    """A parameter-sharing copy of ``model`` whose one-group GroupNorms use the mean and variance
+    they see on average over ``images_uint8`` (the model itself is not changed)."""
+    norms = {name: m for name, m in model.named_modules() if isinstance(m, nn.GroupNorm) and m.num_groups == 1}
+    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in norms}
+
+    def record(name):
+        def hook(_module, inputs, _output):
+            flat = inputs[0].flatten(1)
+            seen[name].append((float(flat.mean(1).mean()), float(flat.var(1, unbiased=False).mean())))
+
+        return hook
+
+    handles = [m.register_forward_hook(record(name)) for name, m in norms.items()]
+    try:
+        predictions(model, images_uint8)
+    finally:
+        for handle in handles:
+            handle.remove()
+    fixed = shared_copy(model)
+    for name, norm in norms.items():
+        parent_name, _, attribute = name.rpartition(".")
+        parent = fixed.get_submodule(parent_name) if parent_name else fixed
+        mean, variance = np.mean(seen[name], axis=0)
+        setattr(parent, attribute, FixedStatisticsNorm(norm, float(mean), float(variance)))
+    return fixed
 
 
 def predictions(model: nn.Module, images_uint8: np.ndarray, batch_size: int = 100) -> np.ndarray:
@@ -160,6 +234,10 @@ def measure_model(model: nn.Module, task: str, count: int = 500, tolerance_px: i
     predicted = predictions(model, data.images)
     stages = tuple(range(1, len(model.config.depths) + 1))
     predicted_off = predictions(knocked_out(model, Knockouts(mixer=stages)), data.images)
+    predicted_no_mlp = predictions(knocked_out(model, Knockouts(mlp=stages)), data.images)
+    fixed = with_fixed_norm_statistics(model, TASKS[task].generate(CALIBRATION_IMAGES, VAL_SEED_START).images)
+    predicted_fixed = predictions(fixed, data.images)
+    predicted_fixed_off = predictions(knocked_out(fixed, Knockouts(mixer=stages)), data.images)
     cams = deepest_cams(model, data.images, data.labels, IMAGE_SIZE)
     grown = [dilate(m, tolerance_px) for m in data.masks]
     centre = IMAGE_SIZE // 2
@@ -172,6 +250,11 @@ def measure_model(model: nn.Module, task: str, count: int = 500, tolerance_px: i
         chance_pointing=float(np.mean([g.mean() for g in grown])),
         mixer_off_accuracy=float((predicted_off == data.labels).mean()),
         mixer_off_changed=float((predicted_off != predicted).mean()),
+        mlp_off_accuracy=float((predicted_no_mlp == data.labels).mean()),
+        mlp_off_changed=float((predicted_no_mlp != predicted).mean()),
+        fixed_norm_accuracy=float((predicted_fixed == data.labels).mean()),
+        fixed_norm_changed=float((predicted_fixed != predicted).mean()),
+        fixed_norm_mixer_off_accuracy=float((predicted_fixed_off == data.labels).mean()),
         parameters=sum(p.numel() for p in model.parameters()),
         macs=count_macs(model, data.images.shape[1]),
         field=mixerless_field(model, data.images[:50]),

@@ -5,8 +5,8 @@ object masks, labels, seeds) and one seed split:
 
 * ``shapes``: one of six shapes, large and central (:mod:`.data`); every deep position of a
   small PoolFormer sees the whole object through its patch embeddings alone;
-* ``pairs``: two far-apart discs, same colour or not (:mod:`.pairs`); no single deep position
-  sees both, so the answer needs token mixing.
+* ``pairs``: two far-apart discs, same colour or not (:mod:`.pairs`); no deep position sees
+  any part of both through the patch embeddings, so the answer needs token mixing.
 
 Generating a few thousand images costs tens of seconds on a busy CPU, so :func:`cached_dataset`
 keeps each (task, generator version, size, seed range) on disk under :func:`cache_dir` and only
@@ -57,7 +57,7 @@ TASKS: dict[str, Task] = {
     task.name: task
     for task in (
         Task("shapes", "one shape, which of six", CLASS_NAMES, make_dataset, 1),
-        Task("pairs", "two far-apart discs, same colour or not", PAIR_CLASS_NAMES, make_pair_dataset, 1),
+        Task("pairs", "two far-apart discs, same colour or not", PAIR_CLASS_NAMES, make_pair_dataset, 3),
     )
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)

@@ -116,11 +116,13 @@ def fit(
     *,
     progress: Callable[[StepReport], None] | None = None,
     should_stop: StopSignal | None = None,
+    schedule_steps: int | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``data`` for ``steps`` optimiser steps, or until ``should_stop()``.
 
     Uses the optimisation fields of ``settings`` (batch size, AdamW lr and weight decay, warmup then
-    cosine decay over ``steps``, gradient clipping, the auxiliary ``seg_weight`` loss and the
+    cosine decay over ``schedule_steps``, by default ``steps``: a shorter run is then the first
+    ``steps`` of that longer run, step for step), gradient clipping, the auxiliary ``seg_weight`` loss and the
     ``seed`` of batch order and augmentation); parameters that do not require gradients stay as
     they are.  ``progress`` is called after every step; ``should_stop`` (a callable, or a flag with
     ``is_set`` such as ``threading.Event``) is checked before every step.  The model is left in
@@ -152,7 +154,8 @@ def fit(
         seg_head = torch.nn.Conv2d(model.config.hidden_sizes[-1], 1 + len(CLASS_NAMES), 1).to(device)
         optimizer.add_param_group({"params": list(seg_head.parameters()), "weight_decay": settings.weight_decay})
         params = params + list(seg_head.parameters())
-    warmup = max(1, int(settings.warmup_fraction * steps))
+    schedule_steps = max(steps, schedule_steps or steps)
+    warmup = max(1, int(settings.warmup_fraction * schedule_steps))
     generator = torch.Generator().manual_seed(settings.seed)
 
     model.train()
@@ -171,7 +174,7 @@ def fit(
         x, cov = _augment(to_pixel_values(images[idx]), None if coverage is None else coverage[idx], generator)
         x, y = x.to(device), labels[idx].to(device)
         cov = None if cov is None else cov.to(device)
-        lr = _lr_at(step, steps, warmup, settings.lr)
+        lr = _lr_at(step, schedule_steps, warmup, settings.lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
         outputs = model(pixel_values=x, labels=y, output_hidden_states=use_seg)

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import gradio as gr
 
 from ..cams import CAM_METHODS
-from ..variants import SHAPES_VARIANT_NAME, STAGE_COUNT, VARIANTS, get_variant
+from ..variants import SHAPES_VARIANT_NAME, STAGE_COUNT, TASK_VARIANTS, VARIANTS, get_variant
 from .kit.pictures import image_key
 from .kit.view import Session
 
@@ -60,7 +60,8 @@ def parse_query(query: Mapping[str, str], examples: set[str]) -> dict:
     stage = _whole(query.get("stage"), 1, STAGE_COUNT)
     if stage is not None:
         state["stage"] = stage
-        depth = get_variant(state.get("model", SHAPES_VARIANT_NAME)).depths[stage - 1]
+        model = state.get("model") or example_model(state.get("example")) or SHAPES_VARIANT_NAME
+        depth = get_variant(model).depths[stage - 1]
         block = _whole(query.get("block"), 1, depth)
         if block is not None:
             state["block"] = block
@@ -85,6 +86,13 @@ def example_of(session: Session | None, examples_dir: Path) -> str | None:
         if path.is_file() and image_key(path) == session.image_key:
             return path.name
     return None
+
+
+def example_model(example: str | None) -> str | None:
+    """The bundled model an example of a generated task runs on ("shapes_star.png" -> shapes); None for photos."""
+    if not example:
+        return None
+    return TASK_VARIANTS.get(example.split("_", 1)[0])
 
 
 def link_query(
@@ -184,7 +192,7 @@ class ShareSection:
         """The controls a link sets, and the state the later steps of the load read."""
         state = parse_query(dict(request.query_params) if request else {}, self.examples)
         example = state.get("example")
-        model = state.get("model") or (SHAPES_VARIANT_NAME if example and example.startswith("shapes") else None)
+        model = state.get("model") or example_model(example)
         stage = state.get("stage")
         skip = gr.skip()
         block_update = skip

@@ -15,7 +15,15 @@ import gradio as gr
 from .... import weights
 from ....analysis import Analysis, analyze
 from ....control import cores
-from ....variants import ASSETS_DIR, DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, VARIANTS, get_variant
+from ....variants import (
+    ASSETS_DIR,
+    DEFAULT_VARIANT,
+    HUB_VARIANTS,
+    PAIRS_VARIANT_NAME,
+    SHAPES_VARIANT_NAME,
+    VARIANTS,
+    get_variant,
+)
 from ....weights import ModelCache
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import accept_any_text, hand_over_undecoded
@@ -87,6 +95,7 @@ class ExploreTab:
         if shapes_available is None:
             shapes_available = weights.weights_obtainable(VARIANTS[SHAPES_VARIANT_NAME])
         self.shapes_available = shapes_available
+        self.pairs_available = weights.weights_obtainable(VARIANTS[PAIRS_VARIANT_NAME])
 
     # -----------------------------------------------------------------------------------------
     # The one computation behind the page and the API
@@ -174,6 +183,10 @@ class ExploreTab:
         """A shapes example: it runs on the shapes model."""
         return self._show(image, SHAPES_VARIANT_NAME, None, session)
 
+    def show_pairs_example(self, image: str | None, session: Session | None):
+        """A pairs example: it runs on the pairs model."""
+        return self._show(image, PAIRS_VARIANT_NAME, None, session)
+
     def imagenet_variant(self, current: str) -> str | None:
         """The chosen ImageNet variant if it can run here, else the first that can, else None."""
         runnable = [name for name in self.cache.runnable_variants() if name in HUB_VARIANTS]
@@ -234,6 +247,11 @@ class ExploreTab:
             return []
         return [str(p) for p in sorted(self.examples_dir.glob("shapes_*.png"))]
 
+    def example_pairs(self) -> list[str]:
+        if not self.pairs_available:
+            return []
+        return [str(p) for p in sorted(self.examples_dir.glob("pairs_*.png"))]
+
     def render(self, model_events: dict, journey: gr.Markdown) -> gr.State:
         """Lay the tab out inside the current Blocks and wire its events.
 
@@ -270,6 +288,11 @@ class ExploreTab:
                 if self.example_shapes():
                     shapes_examples = _thumbnails(
                         self.example_shapes(), image, "Shapes (the offline shapes model)", "shapes-examples"
+                    )
+                pairs_examples = None
+                if self.example_pairs():
+                    pairs_examples = _thumbnails(
+                        self.example_pairs(), image, "Pairs of discs (the offline pairs model)", "pairs-examples"
                     )
             with gr.Column(scale=8), gr.Row(equal_height=False):
                 with gr.Column(scale=4, min_width=300):
@@ -337,6 +360,10 @@ class ExploreTab:
         if shapes_examples is not None:
             shown.append(
                 shapes_examples.load_input_event.then(self.show_shapes_example, inputs=[image, session], **page_event)
+            )
+        if pairs_examples is not None:
+            shown.append(
+                pairs_examples.load_input_event.then(self.show_pairs_example, inputs=[image, session], **page_event)
             )
         label.select(self.retarget_from_label, inputs=[session], **page_event)
         target.input(self.retarget, inputs=[session, target], **page_event)

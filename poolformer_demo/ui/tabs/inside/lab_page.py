@@ -1,12 +1,13 @@
 """Section 4 of the "Inside the block" tab: the ablation lab on the offline generated tasks.
 
-The shipped reference results of the chosen task are read once and shown at once. A live run trains the chosen arms
-with `run_lab` in a thread of its own, while the page's handler polls it and redraws the progress
-line and the curves; one run at a time for the whole server (the `lab` concurrency group, and a
-lock held by the training thread until it has really ended). A live run uses its task's
-LAB_CONFIGS entry, the reference's own data and budget, so its curves are drawn over the reference's.
-`/lab_reference` gives programs the reference results, `/lab_run` a live run bounded to LIVE_STEPS
-steps per arm; both take a `task` (default "shapes").
+The shipped reference results of the chosen task are read once and shown at once. A live run trains
+the chosen arms with `run_lab` in a thread of its own, while the page's handler polls it and redraws
+the progress line and the curves; one run at a time for the whole server (the `lab` concurrency
+group, and a lock held by the training thread until it has really ended). A live run uses its task's
+LAB_CONFIGS entry, the reference's own data and learning-rate schedule, for its first LIVE_STEPS
+steps, so its curves are drawn over the reference's and its scores set beside the reference's at
+the same step. `/lab_reference` gives programs the reference results, `/lab_run` a live run of at
+most LIVE_STEPS steps per arm; both take a `task` (default "shapes").
 """
 
 from __future__ import annotations
@@ -145,6 +146,7 @@ class LabSection:
         self._busy = threading.Lock()
         self._references: dict[str, tuple] = {}
         self._pages: dict[str, str] = {}
+        self._controls: dict[str, tuple | None] = {}
         self._apis: dict[str, dict] = {}
         self.last_run: LiveRun | None = None
 
@@ -172,10 +174,20 @@ class LabSection:
         result, _ = self.reference_of(task)
         return view.curves_uri(result, f"{result.steps:,} steps, seeds {', '.join(map(str, result.seeds))}")
 
+    def control_of(self, task: str = "shapes"):
+        """(LabResult, its ArmSummary rows) of the task's norm control, or None where none is shipped."""
+        path = task_reference_path(task, "position")
+        if task not in self._controls:
+            self._controls[task] = load_reference(path) if path.is_file() else None
+        return self._controls[task]
+
     def reference_page_of(self, task: str = "shapes") -> str:
         if task not in self._pages:
             curves = self._reference_curves(task)
-            self._pages[task] = view.reference_html(*self.reference_of(task), curves, reference_command(task))
+            result, rows = self.reference_of(task)
+            control = self.control_of(task)
+            control_section = view.control_html(*control, rows, reference_command(task, "position")) if control else ""
+            self._pages[task] = view.reference_html(result, rows, curves, reference_command(task), control_section)
         return self._pages[task]
 
     @property
@@ -197,6 +209,10 @@ class LabSection:
         if task not in self._apis:
             curves = self._reference_curves(task)
             result = view.reference_api(*self.reference_of(task), curves, reference_command(task))
+            control = self.control_of(task)
+            if control is not None:
+                rows = self.reference_of(task)[1]
+                result["control"] = view.control_api(*control, rows, reference_command(task, "position"))
             self._apis[task] = {"task": task, **result}
         return self._apis[task]
 
@@ -259,7 +275,7 @@ class LabSection:
         except gr.Error as exc:
             yield message_html(exc.message), gr.skip()
             return
-        reference, reference_rows = self.reference_of(task)
+        reference, _ = self.reference_of(task)
         pace = view.reference_pace(reference, arms)
         drawn_at, drawn, run, first = 0.0, None, None, None
         try:
@@ -279,18 +295,18 @@ class LabSection:
                             drawn_at, drawn = now, state
                             # Before the first point of the first run there is nothing to draw.
                             drawable = [r for r in (*value.finished, view.partial_run(value)) if r.curve]
-                            curves = view.curves_uri(drawable, reference=reference) if drawable else None
+                            curves = view.curves_uri(drawable, reference=reference, until=steps) if drawable else None
                             partial = run.provisional(value)
-                            table = view.live_html(partial, reference, reference_rows, curves, value)
+                            table = view.live_html(partial, reference, curves, value)
                             yield view.progress_html(value, first, pace), table
                         else:
                             yield view.progress_html(value, first, pace), gr.skip()
                     else:
                         result = value
-                        curves = view.curves_uri(result, reference=reference) if result.runs else None
+                        curves = view.curves_uri(result, reference=reference, until=steps) if result.runs else None
                         yield (
                             message_html(view.finished_text(result, len(arms) * len(result.seeds))),
-                            view.live_html(result, reference, reference_rows, curves),
+                            view.live_html(result, reference, curves),
                         )
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield message_html(failure_message(exc)), gr.skip()
@@ -314,8 +330,9 @@ class LabSection:
 
         Args:
             arms: any of pooling, identity, random, conv, no_mlp, no_residual (empty means all).
-            steps: training steps per arm, at most 600 (the reference's budget; a few minutes for all six arms
-                on 2 CPU cores).
+            steps: training steps per arm, at most 300: the first steps of the reference's schedule (about two
+                minutes for two arms on 2 CPU cores), compared with the reference's held-out accuracy at the same
+                step ("reference_at_step").
             task: "shapes" (which of six shapes) or "pairs" (two far-apart discs, same colour or not).
 
         Yields JSON progress while training; the last value is the result: per arm, held-out accuracy, the
@@ -330,7 +347,7 @@ class LabSection:
                     if kind == "progress":
                         yield view.progress_api(value)
                     elif kind == "done":
-                        yield view.live_api(value)
+                        yield view.live_api(value, self.reference_of(task)[0])
                     else:
                         yield {"status": kind}
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on

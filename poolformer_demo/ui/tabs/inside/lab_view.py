@@ -16,11 +16,11 @@ from PIL import Image
 from .... import render
 from ....shapes.arms import ARMS
 from ....shapes.lab import ArmRun, LabProgress, LabResult
-from ....shapes.lab_results import ArmSummary, render_curves, summarize
+from ....shapes.lab_results import ArmSummary, held_out_at, render_curves, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
 from ...kit.view import message_html, status_html
-from .lab_reading import by_arm, chance, pct, reading
+from .lab_reading import by_arm, chance, control_reading, pct, reading
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
@@ -104,10 +104,12 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
     )
 
 
-def curves_uri(runs: LabResult | Sequence[ArmRun], title: str = "", reference: LabResult | None = None) -> str:
+def curves_uri(
+    runs: LabResult | Sequence[ArmRun], title: str = "", reference: LabResult | None = None, until: int | None = None
+) -> str:
     """The training curves (loss and accuracy per arm) as an inlined PNG; with a ``reference``, its
-    curves of the same arms dashed beside them."""
-    picture = Image.fromarray(render_curves(runs, title, reference=reference)).quantize(CURVE_COLOURS)
+    curves of the same arms dashed beside them, up to step ``until`` (a live run's budget)."""
+    picture = Image.fromarray(render_curves(runs, title, reference=reference, until=until)).quantize(CURVE_COLOURS)
     return render.data_uri(picture)
 
 
@@ -123,8 +125,36 @@ def budget_text(result: LabResult) -> str:
     )
 
 
-def reference_html(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> str:
-    """The shipped results: the table, the curves, the budget with its command, and what they show."""
+def control_html(control: LabResult, summaries: Sequence[ArmSummary], main: Sequence[ArmSummary], command: str) -> str:
+    """The norm control beside the main results: each of its arms with both norms, and what that shows."""
+    grouped = by_arm(main)
+    rows = "".join(
+        f'<tr data-arm="{s.arm}"><td>{html.escape(s.title)}</td>'
+        f'<td class="pf-num pf-accuracy">{mean_spread(s.accuracy_mean, s.accuracy_std, s.seeds)}</td>'
+        f'<td class="pf-num">{mean_spread(g.accuracy_mean, g.accuracy_std, g.seeds) if g else "–"}</td></tr>'
+        for s, g in ((s, grouped.get(s.arm)) for s in summaries)
+    )
+    seeds = ", ".join(map(str, control.seeds))
+    return (
+        '<div class="pf-lab-control">'
+        "<h4>Control: the same blocks with a per-position norm</h4>"
+        '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy, per-position norm</th>'
+        "<th>with PoolFormer's GroupNorm (above)</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f'<p class="pf-note">Every norm (two per block and the one before the classifier) normalises each position '
+        f"over its channels instead of the whole image over all positions; the rest as above, {control.steps:,} "
+        f"steps, seeds {seeds}. Reproduce it with <code>{html.escape(command)}</code>.</p>"
+        f'<p class="pf-lab-reading"><b>What it shows.</b> '
+        f"{html.escape(' '.join(control_reading(main, summaries, control.steps)))}</p>"
+        "</div>"
+    )
+
+
+def reference_html(
+    result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str, control: str = ""
+) -> str:
+    """The shipped results: the table, the curves, the budget with its command, what they show, and
+    the norm control's section (``control``, HTML) where the task has one."""
     task = TASK_LABELS.get(result.task, result.task)
     title = f"Shipped reference results — {task} ({len(result.arms)} arms × {len(result.seeds)} seeds)"
     return (
@@ -139,7 +169,7 @@ def reference_html(result: LabResult, summaries: Sequence[ArmSummary], curves: s
         f'<p class="pf-note">{html.escape(budget_text(result))} Reproduce them with '
         f"<code>{html.escape(command)}</code>.</p>"
         f'<p class="pf-lab-reading"><b>What it shows.</b> {html.escape(" ".join(reading(result, summaries)))}</p>'
-        "</div>"
+        f"{control}</div>"
     )
 
 
@@ -167,6 +197,18 @@ def summaries_api(result: LabResult, summaries: Sequence[ArmSummary]) -> list[di
             }
         )
     return arms
+
+
+def control_api(control: LabResult, summaries: Sequence[ArmSummary], main: Sequence[ArmSummary], command: str) -> dict:
+    """The norm control for programs."""
+    return {
+        "norm": control.config.norm,
+        "command": command,
+        "steps": control.steps,
+        "seeds": list(control.seeds),
+        "arms": summaries_api(control, summaries),
+        "reading": " ".join(control_reading(main, summaries, control.steps)),
+    }
 
 
 def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> dict:
@@ -200,11 +242,14 @@ def run_minutes(reference: LabResult, steps: int) -> float:
 
 def live_markdown(steps: int, reference: LabResult) -> str:
     """What a live run is, before one is started; its length from the reference's measured pace."""
+    two = run_minutes(reference, steps) * 2 / max(1, len(reference.arms))
     return (
-        f"#### Run it yourself\n{steps:,} steps per arm, one seed, on the same images as the reference "
-        f"({reference.config.train_size:,} at {reference.image_size} px): about "
-        f"{run_minutes(reference, steps):.0f} minutes for all six arms at the reference's pace (the first seconds "
-        "generate the images, or read them from the cache). One seed is noisier than the reference's three. "
+        f"#### Run it yourself\nThe first {steps:,} of the reference's {reference.steps:,} steps per arm (the same "
+        f"learning-rate schedule), one seed, on the same images ({reference.config.train_size:,} at "
+        f"{reference.image_size} px), scored beside the reference's runs at step {steps:,}: about "
+        f"{two:.1f} minutes for two arms, {run_minutes(reference, steps):.0f} for all six, at the reference's pace "
+        "(the first run on a server also generates the images; later runs read them from the cache). One seed is "
+        "noisier than the reference's three. "
         "**One run at a time for the whole server**: if someone "
         "else's run is going, yours waits in the queue (its place shows on the progress line) and starts when "
         "theirs ends or is stopped. *Stop* ends a run after the current training step."
@@ -253,12 +298,9 @@ def partial_run(p: LabProgress) -> ArmRun:
     return ArmRun(p.arm, p.seed, p.step, float("nan"), float("nan"), p.curve, 0, p.seconds)
 
 
-def live_table(
-    result: LabResult, reference: LabResult, reference_rows: Sequence[ArmSummary], current: LabProgress | None = None
-) -> str:
+def live_table(result: LabResult, reference: LabResult, current: LabProgress | None = None) -> str:
     """One row per chosen arm: its held-out scores once trained, beside the reference and the paper."""
     done = by_arm(summarize(result))
-    ref = by_arm(reference_rows)
     rows = []
     for arm in result.arms:
         s = done.get(arm)
@@ -273,8 +315,8 @@ def live_table(
             else:
                 state = "training…" if current is not None and current.arm == arm else "to do"
             scores = f'<td colspan="2" class="pf-pending">{state}</td>'
-        r = ref.get(arm)
-        reference_cell = mean_spread(r.accuracy_mean, r.accuracy_std, r.seeds) if r else "–"
+        at = held_out_at(reference, arm, result.steps)
+        reference_cell = mean_spread(at.mean, at.std, at.seeds) if at else "–"
         rows.append(
             f'<tr data-arm="{arm}"><td>{html.escape(ARMS[arm].title)}</td>{scores}'
             f'<td class="pf-num">{reference_cell}</td>'
@@ -282,7 +324,7 @@ def live_table(
         )
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
-        f"<th>reference accuracy ({reference.steps:,} steps, {len(reference.seeds)} seeds)</th>"
+        f"<th>reference at step {result.steps:,} ({len(reference.seeds)} seeds)</th>"
         "<th>paper: S12, ImageNet top-1</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
@@ -291,7 +333,6 @@ def live_table(
 def live_html(
     result: LabResult,
     reference: LabResult,
-    reference_rows: Sequence[ArmSummary],
     curves: str | None,
     current: LabProgress | None = None,
 ) -> str:
@@ -311,7 +352,7 @@ def live_html(
         if np.isfinite(result.centre_baseline)
         else ""
     )
-    table = live_table(result, reference, reference_rows, current)
+    table = live_table(result, reference, current)
     return f'<div class="pf-lab-live"><div class="pf-lab-row"><div>{table}{baseline}</div>{figure}</div></div>'
 
 
@@ -335,8 +376,10 @@ def progress_api(p: LabProgress) -> dict:
     }
 
 
-def live_api(result: LabResult) -> dict:
-    """A finished (or stopped) live run for programs."""
+def live_api(result: LabResult, reference: LabResult) -> dict:
+    """A finished (or stopped) live run for programs, with the reference's held-out accuracy of each
+    arm at the same step."""
+    beside = {arm: held_out_at(reference, arm, result.steps) for arm in result.arms}
     return {
         "status": "stopped" if result.stopped else "finished",
         "task": result.task,
@@ -347,4 +390,5 @@ def live_api(result: LabResult) -> dict:
         "centre_baseline": result.centre_baseline,
         "chance": chance(result.task),
         "arms": summaries_api(result, summarize(result)),
+        "reference_at_step": {arm: asdict(at) if at else None for arm, at in beside.items()},
     }

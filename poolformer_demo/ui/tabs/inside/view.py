@@ -16,7 +16,10 @@ from .... import plots, render
 from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
 from ....comparison import KnockoutComparison
-from ....variants import PAPER_S12_ABLATIONS, SHAPES_VARIANT_NAME, get_variant
+from ....shapes.data import IMAGE_SIZE, MAX_OBJECT_FRACTION
+from ....shapes.pairs import MIN_EDGE_GAP
+from ....shapes.tasks import TASKS
+from ....variants import PAPER_S12_ABLATIONS, BundledFacts, get_variant
 from ...kit.view import Session, display_names, md, prediction_json, stage_choices
 
 INTRO = (
@@ -36,13 +39,10 @@ KNOCKOUT_WHY = (
     "without it: the drop measures how much this trained model relies on the part. The paper's numbers come "
     "from models trained from scratch without it."
 )
-# Measured in assets/demo_shapes/README.md ("Why switching the token mixer off changes nothing here").
-SHAPES_MIXER_NOTE = (
-    "On the shapes model, switching the token mixer off everywhere changes none of 300 test answers. "
-    "That is not because mixing is useless: every shape sits near the middle of the image and is at most "
-    "79 px across, and a middle position of stage 4 already sees about 92 px through the patch embeddings "
-    "alone, so the whole shape is in view without any mixing."
-)
+# A knockout that changes at least this share of answers is one the model relies on; one that
+# leaves accuracy within NEAR_CHANCE of chance takes away all the model knows.
+MANY_CHANGED = 0.1
+NEAR_CHANCE = 0.1
 # The preset buttons: (label, token mixer off, channel MLP off).
 KNOCKOUT_PRESETS = (
     ("Token mixer off everywhere", True, False),
@@ -191,8 +191,50 @@ def preset_stages(mixer: bool, mlp: bool) -> tuple[list[str], list[str]]:
 
 
 def knockout_note(session: Session | None) -> str:
-    """A sentence beside the knockouts where the model's knockouts need one (the shapes model's)."""
-    return SHAPES_MIXER_NOTE if session is not None and session.variant == SHAPES_VARIANT_NAME else ""
+    """Beside the knockouts of a bundled model: what switching its token mixer off did to its test
+    answers, and why, from its measurement file."""
+    if session is None:
+        return ""
+    variant = get_variant(session.variant)
+    return mixer_off_note(variant.name, variant.bundled) if variant.bundled is not None else ""
+
+
+def mixer_off_note(name: str, facts: BundledFacts) -> str:
+    """What the token mixer off in every stage does to a bundled model, what its task asks of it, and,
+    where the model relies on them, what its norms carry between positions instead."""
+    changed = round(facts.mixer_off_changed * facts.held_out_images)
+    changes = "none" if changed == 0 else f"{changed}"
+    measured = (
+        f"On the {name} model, switching the token mixer off everywhere changes {changes} of "
+        f"{facts.held_out_images} test answers (accuracy {100 * facts.accuracy:.1f} % with it, "
+        f"{100 * facts.mixer_off_accuracy:.1f} % without)."
+    )
+    seen = f"{facts.theoretical_field_px} px of the {facts.image_px} px image"
+    if facts.task == "shapes":
+        largest = round(MAX_OBJECT_FRACTION * IMAGE_SIZE)
+        geometry = (
+            f"every shape sits near the middle of the image and is at most {largest} px across, and a middle "
+            f"position of stage 4 sees about {seen} through the patch embeddings alone, so the whole shape is in "
+            "view without any mixing"
+        )
+    else:
+        geometry = (
+            f"its two discs lie at least {MIN_EDGE_GAP:g} px apart, farther than the {seen} a position of stage 4 "
+            "sees through the patch embeddings alone"
+        )
+    chance = 1 / len(TASKS[facts.task].class_names)
+    if facts.mixer_off_changed >= MANY_CHANGED:
+        return f"{measured} The task needs it: {geometry}."
+    if facts.fixed_norm_accuracy <= chance + NEAR_CHANCE:
+        fixed = round(facts.fixed_norm_changed * facts.held_out_images)
+        return (
+            f"{measured} That is not because the task needs no mixing: {geometry}. This model mixes through its "
+            "norms instead: PoolFormer's GroupNorm normalises each image by one mean and one variance taken over "
+            f"all positions. Fix those to their average over other images and {fixed} of "
+            f"{facts.held_out_images} answers change (accuracy {100 * facts.fixed_norm_accuracy:.1f} %; chance "
+            f"{100 * chance:.0f} %), with the token mixers still on."
+        )
+    return f"{measured} That is not because mixing is useless: {geometry}."
 
 
 def paper_table_markdown() -> str:
