@@ -7,6 +7,7 @@ Targets: analyze <= 1.3x forward+backward, and >= 4x faster than the four captum
 
     python -m benchmarks.bench_analyze            # s12 (run from the repository root)
     python -m benchmarks.bench_analyze --m48      # also m48
+    python -m benchmarks.bench_analyze --bundled  # the bundled pairs model against the shapes model
 Architectures are the real ones with seeded random weights: the cost does not depend on the values.
 """
 
@@ -50,11 +51,35 @@ def bench_variant(name: str, image: Image.Image, repeats: int) -> dict[str, floa
     return {name: wall for name, (wall, _) in medians.items()}
 
 
+def bench_bundled(repeats: int) -> None:
+    """analyze() on the bundled pairs model against the bundled shapes model, each on its own example."""
+    examples = Path(__file__).resolve().parent.parent / "assets" / "examples"
+    cache = ModelCache(capacity=2)
+    shapes = Image.open(examples / "shapes_star.png").convert("RGB")
+    pairs = Image.open(examples / "pairs_same_0.png").convert("RGB")
+    medians = interleaved_medians(
+        {
+            "shapes model": lambda: analyze(shapes, "shapes", cache=cache),
+            "pairs model": lambda: analyze(pairs, "pairs", cache=cache),
+        },
+        repeats,
+    )
+    for label, (wall, cpu) in medians.items():
+        print(f"  analyze, {label:14} {wall * 1000:8.1f} ms wall  {cpu * 1000:8.1f} ms CPU")
+    ratio = medians["pairs model"][0] / medians["shapes model"][0]
+    print(f"  pairs / shapes               {ratio:5.2f}x  (target <= 1.00x)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--m48", action="store_true", help="also benchmark m48")
+    parser.add_argument("--bundled", action="store_true", help="only the bundled pairs model against the shapes model")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
+    if args.bundled:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats} runs")
+        bench_bundled(args.repeats)
+        return
 
     variants = ["s12", "m48"] if args.m48 else ["s12"]
     image = Image.open(Path(__file__).resolve().parent.parent / "assets" / "examples" / "chelsea.jpg").convert("RGB")

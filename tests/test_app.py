@@ -32,9 +32,10 @@ def test_default_variant_is_s12_when_its_weights_can_be_had_else_shapes(monkeypa
 
 def test_variant_menu_and_learn_tab():
     choices = {value: title for title, value in present.variant_choices()}
-    assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes"]
+    assert list(choices) == ["s12", "s24", "s36", "m36", "m48", "shapes", "pairs"]
     assert choices["m48"] == "M48 · 73M · 82.5% top-1"
     assert choices["shapes"] == "shapes · offline, six shapes"
+    assert choices["pairs"] == "pairs · offline, two discs"
     marked = {value: title for title, value in present.variant_choices(runnable=("s12", "shapes"))}
     assert marked["s12"] == "S12 · 12M · 77.2% top-1"
     assert marked["s24"] == "S24 · 80.3% · weights not on this server"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from poolformer_demo import ModelCache, analyze, render
+from poolformer_demo import ModelCache, analyze, get_variant, render
 from poolformer_demo.errors import WeightsUnavailableError
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
@@ -181,7 +181,7 @@ def test_a_failed_request_says_why_and_keeps_the_last_result(tab, first, calls):
     out = tab.show(str(PHOTO), "s99", None, first.session)
     assert skipped(out) == OUTPUTS[1:]
     assert out[0] == (
-        "⚠️ Unknown variant 's99'. Choose one of: s12, s24, s36, m36, m48, shapes. "
+        "⚠️ Unknown variant 's99'. Choose one of: s12, s24, s36, m36, m48, shapes, pairs. "
         "The result below is still the previous one."
     )
     before_any = tab.show(None, "s12", None, None)
@@ -235,7 +235,7 @@ def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp
 
 def test_user_errors_through_the_api_are_short_messages(tab):
     cases = [
-        ((str(PHOTO), "s99", None), "Unknown variant 's99'. Choose one of: s12, s24, s36, m36, m48, shapes."),
+        ((str(PHOTO), "s99", None), "Unknown variant 's99'. Choose one of: s12, s24, s36, m36, m48, shapes, pairs."),
         ((None, "s12", None), "No image given"),
         ((str(PHOTO), "s12", "zebra crossing"), "no class called"),
         ((str(PHOTO), "s12", "<b>bold</b>"), "&lt;b&gt;bold&lt;/b&gt;"),
@@ -294,6 +294,19 @@ def test_the_facts_table_follows_the_model_menu_and_says_whose_result_is_shown(f
     assert "| 8 · 8 · 24 · 8 |" in other and "the result shown is PoolFormer-S12's" in other
     assert "result shown" not in ExploreTab.facts_for("s12", first.session)
     assert ExploreTab.facts_for("s99") == gr.skip()
+
+
+def test_a_bundled_models_facts_say_how_it_was_trained_and_measured():
+    for name in ("shapes", "pairs"):
+        facts = get_variant(name).bundled
+        table = ExploreTab.facts_for(name)
+        assert f"{facts.macs / 1e6:.1f} M at 128 px" in table
+        assert f"the {name} task: {facts.train_images:,} generated images, {facts.steps:,} steps" in table
+        assert f"| Held-out accuracy | {100 * facts.accuracy:.1f} % of {facts.held_out_images} test images |" in table
+        assert f"| Pointing game (stage-4 Grad-CAM) | {100 * facts.pointing_game:.1f} %" in table
+    assert "class labels only" in ExploreTab.facts_for("pairs")
+    assert "auxiliary loss on where the object is (weight 0.5)" in ExploreTab.facts_for("shapes")
+    assert "Trained on" not in ExploreTab.facts_for("s12") and "1.8 G at 224 px" in ExploreTab.facts_for("s12")
 
 
 def test_duplicate_class_names_stay_distinct():

@@ -19,10 +19,12 @@ from browsing import TIMEOUT_MS, VIEWPORT, wait_until
 from serving import serving
 
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
-from poolformer_demo.shapes.lab import CurvePoint, LabConfig, LabProgress
+from poolformer_demo.shapes.lab import LIVE_STEPS, CurvePoint, LabConfig, LabProgress
 from poolformer_demo.shapes.lab_results import (
     REFERENCE_COMMAND,
     REFERENCE_PATH,
+    ArmSummary,
+    held_out_at,
     load_reference,
     plot_curves,
     reference_command,
@@ -297,14 +299,40 @@ def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference():
     outputs = list(section.run_on_page(["pooling"], "pairs"))
     result = section.last_run.result
     assert result.task == "pairs" and result.config.train_size == TINY.train_size
-    reference, rows = section.reference_of("pairs")
-    pooling = next(r for r in rows if r.arm == "pooling")
+    reference, _ = section.reference_of("pairs")
     _, table = outputs[-1]
-    assert row_cells(table, "pooling")[3] == present_lab.mean_spread(
-        pooling.accuracy_mean, pooling.accuracy_std, pooling.seeds
-    )
+    at = held_out_at(reference, "pooling", result.steps)
+    expected = "–" if at is None else present_lab.mean_spread(at.mean, at.std, at.seeds)
+    assert row_cells(table, "pooling")[3] == expected
+    assert f"reference at step {result.steps:,}" in table
     assert "Dashed and lighter: the reference runs" in table
     wait_for_end(section.last_run.thread)
+
+
+def test_a_live_run_is_scored_beside_the_reference_at_the_same_step():
+    reference, _ = load_reference(reference_path("pairs"))
+    step = LIVE_STEPS
+    runs = tuple(replace(r, steps=step, accuracy=0.5, held_out=((step, 0.5),)) for r in reference.runs_of("identity"))
+    live = replace(reference, arms=("identity",), seeds=(0,), steps=step, runs=runs[:1])
+    table = present_lab.live_table(live, reference)
+    values = [r.held_out_at(step) for r in reference.runs_of("identity")]
+    expected = present_lab.mean_spread(float(np.mean(values)), float(np.std(values, ddof=1)), len(values))
+    assert row_cells(table, "identity")[1] == "50.0 %" and row_cells(table, "identity")[3] == expected
+    assert f"reference at step {step:,} (3 seeds)" in table
+    api = present_lab.live_api(live, reference)
+    assert api["reference_at_step"]["identity"]["mean"] == pytest.approx(np.mean(values))
+    assert api["reference_at_step"]["identity"]["step"] == step
+
+
+def test_live_curves_stop_at_the_live_budget_with_the_references_curves_cut_there_too():
+    reference, _ = load_reference(reference_path("pairs"))
+    pooling = next(r for r in reference.runs if r.arm == "pooling")
+    partial = replace(pooling, curve=tuple(p for p in pooling.curve if p.step <= 100))
+    figure = plot_curves([partial], reference=reference, until=LIVE_STEPS)
+    loss_ax, _ = figure.axes[:2]
+    assert loss_ax.get_xlim() == (0, LIVE_STEPS)
+    reference_line = next(line for line in loss_ax.get_lines() if "reference" in str(line.get_label()))
+    assert max(reference_line.get_xdata()) <= LIVE_STEPS
 
 
 def test_live_curves_are_drawn_on_the_references_steps_beside_its_curves_of_the_same_arms():
@@ -336,7 +364,9 @@ def test_the_live_runs_length_is_estimated_from_the_references_measured_pace():
     runs = tuple(replace(r, seconds=r.steps * (0.3 if r.arm == "pooling" else 0.1)) for r in reference.runs)
     paced = replace(reference, runs=runs)
     assert present_lab.run_minutes(paced, 600) == pytest.approx((0.3 + 5 * 0.1) * 600 / 60)
-    assert "about 8 minutes for all six arms" in present_lab.live_markdown(600, paced)
+    text = present_lab.live_markdown(300, paced)
+    assert "about 1.3 minutes for two arms, 4 for all six" in text
+    assert f"The first 300 of the reference's {reference.steps:,} steps per arm" in text
 
 
 def test_reading_of_pairs_like_numbers_names_the_paper_agreement_the_discs_and_the_random_pixel_bar():
@@ -378,3 +408,26 @@ def test_reading_names_seeds_that_never_leave_chance_beside_seeds_that_learn():
     assert "identity (seed" not in text
     # Identity's mean is above pooling's and within the spread: pooling is not called the winner.
     assert "Pooling is not clearly ahead at this scale" in text and "Pooling wins" not in text
+
+
+def _rows(**accuracy):
+    return tuple(
+        ArmSummary(arm, ARMS[arm].title, 3, value, 0.01, 0.1, 0.01, ARMS[arm].paper.top1)
+        for arm, value in accuracy.items()
+    )
+
+
+def test_the_norm_controls_reading_follows_its_numbers():
+    grouped = _rows(pooling=1.0, identity=1.0)
+    needed = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.97, identity=0.5), 600, 0.5))
+    assert "still learned this task with PoolFormer's own norm (identity 100.0 %, pooling 100.0 %)" in needed
+    assert (
+        "Take that path away and the token mixer is needed: with a per-position norm, identity reaches 50.0 %" in needed
+    )
+    neither = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.51, identity=0.5), 600, 0.5))
+    assert "neither learns the task" in neither and "the token mixer is needed" not in neither
+    level = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.9, identity=0.895), 600, 0.5))
+    assert "identity is not clearly behind pooling" in level
+    # With GroupNorm too identity falling behind: no claim about the norm's path.
+    behind = present_lab.control_reading(_rows(pooling=1.0, identity=0.5), _rows(pooling=0.97, identity=0.5), 600, 0.5)
+    assert not any("still learned" in s for s in behind)

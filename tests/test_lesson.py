@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from poolformer_demo.diagram import BOXES, FORMULAS, block_diagram_svg
-from poolformer_demo.shapes.lab_results import load_reference
+from poolformer_demo.shapes.lab_results import load_reference, reference_path
 from poolformer_demo.ui.kit.diagram_view import diagram_html
 from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
 from poolformer_demo.ui.tabs.lesson import view
@@ -52,13 +52,18 @@ def test_steps_out_of_range_are_clamped(lesson):
     assert lesson.back(None, "not a number")[2] == 1
 
 
-def test_the_lab_step_reads_the_shipped_reference_and_says_where_it_disagrees_with_the_paper():
-    _, summaries = load_reference()
-    table, answer = view.lab(summaries)
-    by_arm = {s.arm: s for s in summaries}
-    assert f"{by_arm['pooling'].accuracy_mean:.1%}" in table
-    if by_arm["identity"].accuracy_mean > by_arm["pooling"].accuracy_mean:
-        assert "the lab found the opposite" in answer
+def test_the_lab_step_reads_both_tasks_and_the_norm_control_from_the_shipped_references():
+    _, shapes = load_reference(reference_path("shapes"))
+    _, pairs = load_reference(reference_path("pairs"))
+    control, control_rows = load_reference(reference_path("pairs", "position"))
+    table, answer = view.lab(shapes, pairs, control_rows, control.steps)
+    for rows in (shapes, pairs, control_rows):
+        for row in rows:
+            assert f"{100 * row.accuracy_mean:.1f} % ± {100 * row.accuracy_std:.1f}" in table
+    by_arm = {s.arm: s for s in shapes}
+    assert f"identity scored {100 * by_arm['identity'].accuracy_mean:.1f} %" in answer
+    local = {s.arm: s for s in control_rows}
+    assert f"with a per-position norm, identity reaches {100 * local['identity'].accuracy_mean:.1f} %" in answer
 
 
 def test_the_diagram_is_svg_with_one_focusable_button_per_step_plain_names_first():

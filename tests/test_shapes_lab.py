@@ -21,6 +21,7 @@ from poolformer_demo.shapes.arms import (
     ARMS,
     MAX_RANDOM_TOKENS,
     NoResidualLayer,
+    PositionNorm,
     RandomMixing,
     build_arm_model,
     lab_architecture,
@@ -368,3 +369,29 @@ def test_results_of_one_seed_each_merge_into_one_result_in_seed_order(lab):
     assert merged.seconds == pytest.approx(result.seconds + 5.0)
     with pytest.raises(ValueError, match="same configuration"):
         merge_results([result, dataclasses.replace(second, steps=STEPS + 1)])
+
+
+def test_the_per_position_norm_control_swaps_every_norm_and_nothing_else():
+    config = lab_architecture(LAB_CONFIGS["pairs"])
+    grouped = build_arm_model("identity", config, 128, seed=3)
+    local = build_arm_model("identity", config, 128, seed=3, norm="position")
+    assert _shapes(grouped) == _shapes(local)
+    norms = [m for m in local.modules() if isinstance(m, PositionNorm)]
+    assert len(norms) == 2 * sum(config.depths) + 1
+    assert not any(isinstance(m, torch.nn.GroupNorm) for m in local.modules())
+    # Same initialisation for everything else.
+    for (name, a), (_, b) in zip(grouped.named_parameters(), local.named_parameters()):
+        assert torch.equal(a, b), name
+    with pytest.raises(ValueError, match="unknown norm"):
+        build_arm_model("identity", config, 128, norm="batch")
+
+
+def test_a_per_position_norm_normalises_each_position_over_its_channels():
+    norm = PositionNorm(6)
+    x = torch.randn(2, 6, 4, 5) * 4 + 2
+    expected = torch.nn.functional.layer_norm(x.permute(0, 2, 3, 1), (6,)).permute(0, 3, 1, 2)
+    torch.testing.assert_close(norm(x), expected, rtol=1e-5, atol=1e-5)
+    # Changing one position changes no other.
+    y = x.clone()
+    y[:, :, 0, 0] += 10
+    assert torch.equal(norm(y)[:, :, 1:, :], norm(x)[:, :, 1:, :])

@@ -33,7 +33,7 @@ def test_missing_weights_error_names_variant_sources_and_fix(use_weights_dir):
         "The weights of PoolFormer-S24 are not available on this server right now: "
         "they were never downloaded here, and the model hub cannot be reached; whoever runs this server can "
         "add them as the README's “Where the weights come from” says. These models run here: PoolFormer-S12, "
-        "PoolFormer-M36, the shapes model (try a shapes example)."
+        "PoolFormer-M36, the shapes model (try a shapes example), the pairs model (try a pairs example)."
     )
     # The details, for whoever runs the server.
     message = info.value.details
@@ -141,8 +141,8 @@ def test_a_failed_load_evicts_nothing(use_weights_dir):
 
 def test_runnable_variants_are_the_loaded_ones_and_those_whose_weights_are_here(use_weights_dir, monkeypatch):
     cache = ModelCache(loader=lambda variant: variant.name)
-    assert cache.runnable_variants() == ("s12", "m36", "shapes")
+    assert cache.runnable_variants() == ("s12", "m36", "shapes", "pairs")
     cache.get("s24")  # a model loaded once still runs when its files are gone
     monkeypatch.delenv("POOLFORMER_WEIGHTS_DIR")
     runnable = cache.runnable_variants()
-    assert "s24" in runnable and "m36" not in runnable and runnable[-1] == "shapes"
+    assert "s24" in runnable and "m36" not in runnable and runnable[-2:] == ("shapes", "pairs")

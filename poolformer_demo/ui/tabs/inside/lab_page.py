@@ -203,7 +203,8 @@ class LabSection:
         Returns JSON: per arm, held-out accuracy and pointing game (does the deepest Grad-CAM peak on the object)
         as mean and spread over the seeds, each seed's run, and the paper's ImageNet top-1 for S12 trained with
         the same change; the centre baseline of the pointing game, the budget, the command that reproduces the
-        results, what they show in words, and the training curves as a picture.
+        results, what they show in words, and the training curves as a picture. Where the task has one (pairs),
+        "control" holds the same for pooling and identity with every norm working per position.
         """
         task = self._task(task)
         if task not in self._apis:

@@ -30,8 +30,8 @@ CURVE_COLOURS = 128
 LAB_INTRO = (
     "Six tiny MetaFormers — transformers' PoolFormer with one part of every block swapped — trained alike on a "
     "generated task and scored on held-out images. Two tasks: **one shape** (which of six shapes is in the image) "
-    "and **pairs** (two discs near opposite edges: same colour or not; no position sees both discs whole without "
-    "token mixing). In the arms, the token mixer is pooling (PoolFormer), the identity "
+    "and **pairs** (two discs near opposite edges: same colour or not; through the patch embeddings no position "
+    "sees both discs). In the arms, the token mixer is pooling (PoolFormer), the identity "
     "(IdentityFormer), a frozen random mixing matrix (RandFormer) or a depthwise 3×3 convolution; or the block "
     "loses its channel MLP, or its residual connections. Besides accuracy, the **pointing game** asks whether the "
     "deepest stage's Grad-CAM for the true class peaks on the object: does the mixer change where the model looks?"
@@ -145,7 +145,7 @@ def control_html(control: LabResult, summaries: Sequence[ArmSummary], main: Sequ
         f"over its channels instead of the whole image over all positions; the rest as above, {control.steps:,} "
         f"steps, seeds {seeds}. Reproduce it with <code>{html.escape(command)}</code>.</p>"
         f'<p class="pf-lab-reading"><b>What it shows.</b> '
-        f"{html.escape(' '.join(control_reading(main, summaries, control.steps)))}</p>"
+        f"{html.escape(' '.join(control_reading(main, summaries, control.steps, chance(control.task))))}</p>"
         "</div>"
     )
 
@@ -207,7 +207,7 @@ def control_api(control: LabResult, summaries: Sequence[ArmSummary], main: Seque
         "steps": control.steps,
         "seeds": list(control.seeds),
         "arms": summaries_api(control, summaries),
-        "reading": " ".join(control_reading(main, summaries, control.steps)),
+        "reading": " ".join(control_reading(main, summaries, control.steps, chance(control.task))),
     }
 
 

@@ -16,7 +16,7 @@ from ....anatomy import block_anatomy
 from ....comparison import compare_knockout
 from ....knockouts import Knockouts
 from ....receptive_field import receptive_field
-from ....shapes.lab_results import load_reference
+from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit.errors import failure_message
@@ -68,8 +68,10 @@ class LessonTab:
             deepest = len(get_variant(name).depths)
             fields = [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
             return view.field(fields)
-        _, summaries = load_reference()
-        return view.lab(summaries)
+        _, shapes = load_reference(reference_path("shapes"))
+        _, pairs = load_reference(reference_path("pairs"))
+        control, control_rows = load_reference(reference_path("pairs", "position"))
+        return view.lab(shapes, pairs, control_rows, control.steps)
 
     def show_step(self, session: Session | None, number) -> tuple[str, str, int]:
         """(progress, card, step number) for step `number`; a failure is said in the card."""

@@ -23,6 +23,7 @@ from ....receptive_field import ReceptiveField
 from ....shapes.lab_results import ArmSummary
 from ...kit.diagram_view import diagram_html
 from ...kit.view import cam_scale_html, display_names
+from ..inside.lab_reading import by_arm, chance, control_reading, pct
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,8 @@ STEPS = (
         "lab",
         "Trained without pooling: the lab's result",
         "The paper trained the same architecture with other token mixers, and with none. The app's lab did the "
-        "same on a small task (shapes), three seeds each; its reference run ships with the app.",
+        "same on two small tasks, three seeds each: one shape, and two far-apart discs of the same colour or not; "
+        "its reference runs ship with the app.",
         "If the token mixer is replaced by the identity (no mixing at all) and the model is trained that way, "
         "how much accuracy is lost?",
     ),
@@ -371,30 +373,36 @@ def field(fields: Sequence[ReceptiveField]) -> tuple[str, str]:
     return f'<div class="pf-strip pf-two">{figures}</div>{note}', answer
 
 
-def lab(summaries: Sequence[ArmSummary]) -> tuple[str, str]:
-    rows = "".join(
-        f"<tr><td>{html.escape(s.title)}</td><td class='pf-num'>{s.accuracy_mean:.1%} ± {s.accuracy_std:.1%}</td>"
-        f"<td class='pf-num'>{s.paper_top1:g} %</td></tr>"
-        for s in summaries
-    )
-    by_arm = {s.arm: s for s in summaries}
-    pooling, identity = by_arm.get("pooling"), by_arm.get("identity")
-    if pooling and identity:
-        gap = pooling.accuracy_mean - identity.accuracy_mean
-        found = (
-            f"On ImageNet the paper lost {pooling.paper_top1 - identity.paper_top1:.1f} points (77.2 → 74.3 %). "
-            f"On the shapes task the lab found the opposite: identity scored {identity.accuracy_mean:.1%} and pooling "
-            f"{pooling.accuracy_mean:.1%} ({-gap:+.1%} for identity). A tiny model on 64 px shapes is not ImageNet; "
-            "the app reports what it measured rather than tuning it toward the paper."
-            if gap < 0
-            else f"Pooling beat identity by {gap:.1%} on the shapes task, as the paper found on ImageNet."
+def lab(
+    shapes: Sequence[ArmSummary], pairs: Sequence[ArmSummary], control: Sequence[ArmSummary], control_steps: int
+) -> tuple[str, str]:
+    """The lab's references on both tasks and the pairs task's norm control, beside the paper, and
+    what they say about training without a token mixer."""
+    tasks = {"shapes": by_arm(shapes), "pairs": by_arm(pairs), "control": by_arm(control)}
+    rows = []
+    for s in shapes:
+        cells = "".join(
+            f"<td class='pf-num'>{_scores(tasks[t].get(s.arm))}</td>" for t in ("shapes", "pairs", "control")
         )
-    else:
-        found = "The reference run has no pooling or identity arm to compare."
+        rows.append(f"<tr><td>{html.escape(s.title)}</td>{cells}<td class='pf-num'>{s.paper_top1:g} %</td></tr>")
     table = (
-        '<table class="pf-lab-table"><caption>Held-out accuracy on the shapes task (mean ± spread over seeds) and '
-        "the paper's ImageNet top-1 for the same change at S12 size</caption>"
-        f"<thead><tr><th>token mixer</th><th>shapes accuracy</th><th>paper, ImageNet</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        '<table class="pf-lab-table"><caption>Held-out accuracy of the lab\'s tiny MetaFormers (mean ± spread over '
+        "seeds) and the paper's ImageNet top-1 for the same change at S12 size</caption>"
+        "<thead><tr><th>arm</th><th>one shape</th><th>pairs of discs</th><th>pairs, per-position norm</th>"
+        "<th>paper, ImageNet</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
-    return table, found
+    sentences = []
+    pooling, identity = tasks["shapes"].get("pooling"), tasks["shapes"].get("identity")
+    if pooling and identity:
+        sentences.append(
+            f"On ImageNet the paper lost {pooling.paper_top1 - identity.paper_top1:.1f} points with no token mixer "
+            f"({pooling.paper_top1:g} → {identity.paper_top1:g} %). On one shape, which every position already sees "
+            f"whole, identity scored {pct(identity.accuracy_mean)} and pooling {pct(pooling.accuracy_mean)}."
+        )
+    sentences.extend(control_reading(pairs, control, control_steps, chance("pairs")))
+    return table, " ".join(sentences) or "The reference runs have no pooling or identity arm to compare."
+
+
+def _scores(summary: ArmSummary | None) -> str:
+    return "–" if summary is None else f"{pct(summary.accuracy_mean)} ± {100 * summary.accuracy_std:.1f}"
