@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from browsing import (
+    RESULT_IMAGES,
     TIMEOUT_MS,
     VIEWPORT,
     assert_no_error_toast,
@@ -135,6 +136,23 @@ def test_the_offline_shapes_model_names_a_shape_and_looks_at_it(browser, app_url
     page.screenshot(path=str(shot))
     if os.environ.get("UPDATE_SCREENSHOT") == "1":
         shutil.copyfile(shot, SCREENSHOT)
+    assert_no_error_toast(page)
+    page.close()
+
+
+def test_a_pairs_example_runs_on_the_pairs_model_and_the_inside_tab_says_what_mixes_its_discs(browser, app_url):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(app_url)
+    page.locator("#pairs-examples img[src$='pairs_different_0.png']").first.click(timeout=TIMEOUT_MS)
+    # Two classes, so two rows in the top-5; then every picture decoded.
+    two = "document.querySelectorAll('#predictions button.confidence-set').length === 2"
+    wait_until(page, f"{two} && {images_loaded('#explore-results', RESULT_IMAGES)}", "the pairs model's result")
+    assert page.locator("#target-info").inner_text().startswith("Grad-CAM for different colour · class 1 ")
+    assert page.locator("#variant input").input_value().startswith("pairs")
+    assert "class labels only" in page.locator("#facts").inner_text()
+    page.get_by_role("tab", name="Inside the block").click()
+    note = "document.querySelector('#knockout-note').innerText"
+    wait_until(page, f"{note}.includes('mixes through its norms instead')", "the pairs model's knockout note")
     assert_no_error_toast(page)
     page.close()
 

@@ -88,7 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p_lab.add_argument("--arms", default=",".join(ARM_NAMES), help="comma-separated (default: %(default)s)")
     p_lab.add_argument(
-        "--steps", type=int, default=None, help="training steps per run (default: the task's, as in the reference)"
+        "--steps",
+        type=int,
+        default=None,
+        help="training steps per run (default: the task's, as in the reference; fewer train the first steps of "
+        "the reference's schedule, more stretch it)",
     )
     p_lab.add_argument("--seeds", default=None, help=f"comma-separated (default: {','.join(map(str, LIVE_SEEDS))})")
     p_lab.add_argument("--image-size", type=int, default=None, help="default: the task's, as in the reference")
