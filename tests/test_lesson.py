@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as ET
 
@@ -11,8 +12,10 @@ from poolformer_demo.diagram import BOXES, FORMULAS, block_diagram_svg
 from poolformer_demo.shapes.lab_results import load_reference, reference_path
 from poolformer_demo.ui.kit.diagram_view import diagram_html
 from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
+from poolformer_demo.ui.tabs.inside import view as inside_view
 from poolformer_demo.ui.tabs.lesson import view
 from poolformer_demo.ui.tabs.lesson.page import LessonTab
+from poolformer_demo.variants import get_variant
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +91,9 @@ def test_the_branch_plot_takes_a_scale_for_a_projector():
     branches = tuple(BranchRatio(stage, block, 0.05 * block, 0.5) for stage in range(1, 5) for block in (1, 2))
     small, large = plots.branch_ratio_plot(branches), plots.branch_ratio_plot(branches, scale=1.6)
     assert large.shape[0] > small.shape[0] and large.shape[1] == small.shape[1]
+
+
+def test_the_knockout_step_on_a_bundled_model_adds_its_measured_note(lesson):
+    _, card, _ = lesson.show_step(None, next(i + 1 for i, s in enumerate(view.STEPS) if s.key == "knockout"))
+    measured = inside_view.mixer_off_note("shapes", get_variant("shapes").bundled)
+    assert html.escape(measured) in card

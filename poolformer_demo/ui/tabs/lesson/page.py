@@ -63,7 +63,9 @@ class LessonTab:
         if key == "knockout":
             everywhere = Knockouts(mixer=tuple(range(1, len(get_variant(name).depths) + 1)))
             knocked = compare_knockout(image, name, everywhere, target=target, cache=self.cache)
-            return view.knockout(knocked.before, knocked.after, inside_view.knockout_html(knocked))
+            facts = get_variant(name).bundled
+            note = inside_view.mixer_off_note(name, facts) if facts is not None else ""
+            return view.knockout(knocked.before, knocked.after, inside_view.knockout_html(knocked), note)
         if key == "field":
             deepest = len(get_variant(name).depths)
             fields = [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]

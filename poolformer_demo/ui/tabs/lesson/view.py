@@ -328,7 +328,9 @@ def branches(anatomy: BlockAnatomy) -> tuple[str, str]:
     return view, answer
 
 
-def knockout(before: Analysis, after: Analysis, compare_html: str) -> tuple[str, str]:
+def knockout(before: Analysis, after: Analysis, compare_html: str, model_note: str = "") -> tuple[str, str]:
+    """The knockout step; ``model_note`` is what a bundled model's measurement says about the same
+    knockout on its held-out images."""
     names = display_names(before.labels)
     top_before, top_after = before.predictions[0], after.predictions[0]
     target = names[before.target.index]
@@ -347,6 +349,8 @@ def knockout(before: Analysis, after: Analysis, compare_html: str) -> tuple[str,
         f"{reliance}This is a model trained with its mixer and then deprived of it, so it measures reliance, not "
         "what a model trained without mixing could do (the last step)."
     )
+    if model_note:
+        answer += f" {html.escape(model_note)}"
     return compare_html, answer
 
 
