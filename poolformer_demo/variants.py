@@ -41,16 +41,12 @@ class BundledFacts:
     mixer_off_changed: float
     """The share of held-out answers that change with the token mixer off in every stage."""
     mixer_off_accuracy: float
-    mlp_off_changed: float
-    mlp_off_accuracy: float
     fixed_norm_changed: float
     """The share of held-out answers that change when every norm's mean and variance are fixed to
     their averages over other images: what the model passes between positions through its norms."""
     fixed_norm_accuracy: float
     theoretical_field_px: int
     """How far a central stage-4 position sees through the patch embeddings alone."""
-    half_field_px: int
-    """The side of the square that holds half of that position's effective field with every mixer off."""
 
     @property
     def labels_only(self) -> bool:
@@ -86,8 +82,13 @@ class BundledFacts:
         try:
             trained = json.loads((folder / "training.json").read_text())
             measured = json.loads((folder / "measurement.json").read_text())
-        except FileNotFoundError:
+            return cls._from(trained, measured)
+        except (OSError, ValueError, KeyError, TypeError):
+            # Missing, unreadable or from an older version: the model still runs, without its facts.
             return None
+
+    @classmethod
+    def _from(cls, trained: dict, measured: dict) -> BundledFacts:
         field = measured["field"]
         return cls(
             task=trained["task"],
@@ -105,12 +106,9 @@ class BundledFacts:
             image_px=field["image_size"],
             mixer_off_changed=measured["mixer_off_changed"],
             mixer_off_accuracy=measured["mixer_off_accuracy"],
-            mlp_off_changed=measured["mlp_off_changed"],
-            mlp_off_accuracy=measured["mlp_off_accuracy"],
             fixed_norm_changed=measured["fixed_norm_changed"],
             fixed_norm_accuracy=measured["fixed_norm_accuracy"],
             theoretical_field_px=field["theoretical_px"],
-            half_field_px=field["half_mass_px"],
         )
 
 

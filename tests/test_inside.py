@@ -126,9 +126,11 @@ def test_bundled_models_say_what_mixer_off_does_with_their_measured_numbers():
         # The framing follows the numbers: a knockout the model relies on, its norms instead, or neither.
         relies_on_mixer = measured["mixer_off_changed"] >= 0.1
         relies_on_norms = not relies_on_mixer and measured["fixed_norm_accuracy"] <= chance + 0.1
-        assert ("The task needs it" in note) == relies_on_mixer
+        assert ("relies on its token mixers" in note) == relies_on_mixer
         assert ("mixes through its norms instead" in note) == relies_on_norms
-        assert ("not because mixing is useless" in note) == (not relies_on_mixer and not relies_on_norms)
+        # What the task asks is said either way, from the task's own geometry.
+        assert ("The task needs mixing: its two discs lie at least 72 px apart" in note) == (name == "pairs")
+        assert ("whole shape is in view without any mixing" in note) == (name == "shapes")
         if relies_on_norms:
             fixed = round(measured["fixed_norm_changed"] * measured["images"])
             assert f"{fixed} of {measured['images']} answers change" in note
@@ -136,11 +138,11 @@ def test_bundled_models_say_what_mixer_off_does_with_their_measured_numbers():
 
 def test_the_mixer_off_note_turns_round_when_the_measurement_does():
     facts = get_variant("shapes").bundled
-    assert "not because mixing is useless" in present_inside.mixer_off_note("shapes", facts)
+    note = present_inside.mixer_off_note("shapes", facts)
+    assert "relies on" not in note and "through its norms" not in note
     changed = replace(facts, mixer_off_changed=0.8, mixer_off_accuracy=0.2)
     note = present_inside.mixer_off_note("shapes", changed)
-    assert "changes 240 of 300 test answers" in note and "The task needs it" in note
-    assert "not because" not in note
+    assert "changes 240 of 300 test answers" in note and "This model relies on its token mixers" in note
     through_norms = replace(facts, fixed_norm_changed=0.83, fixed_norm_accuracy=0.17)
     note = present_inside.mixer_off_note("shapes", through_norms)
     assert (

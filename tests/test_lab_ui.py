@@ -24,8 +24,8 @@ from poolformer_demo.shapes.lab_results import (
     REFERENCE_COMMAND,
     REFERENCE_PATH,
     ArmSummary,
-    held_out_at,
     load_reference,
+    measured_step,
     plot_curves,
     reference_command,
     reference_path,
@@ -301,10 +301,9 @@ def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference():
     assert result.task == "pairs" and result.config.train_size == TINY.train_size
     reference, _ = section.reference_of("pairs")
     _, table = outputs[-1]
-    at = held_out_at(reference, "pooling", result.steps)
-    expected = "–" if at is None else present_lab.mean_spread(at.mean, at.std, at.seeds)
-    assert row_cells(table, "pooling")[3] == expected
-    assert f"reference at step {result.steps:,}" in table
+    # Twelve steps: before the reference's first held-out measurement (step 100).
+    assert measured_step(reference, result.steps) is None
+    assert row_cells(table, "pooling")[3] == "–" and "reference (not measured this early)" in table
     assert "Dashed and lighter: the reference runs" in table
     wait_for_end(section.last_run.thread)
 
@@ -319,6 +318,9 @@ def test_a_live_run_is_scored_beside_the_reference_at_the_same_step():
     expected = present_lab.mean_spread(float(np.mean(values)), float(np.std(values, ddof=1)), len(values))
     assert row_cells(table, "identity")[1] == "50.0 %" and row_cells(table, "identity")[3] == expected
     assert f"reference at step {step:,} (3 seeds)" in table
+    # A run that stops between measurements is set beside the latest one before it.
+    later = replace(live, steps=step + 40, runs=tuple(replace(r, steps=step + 40) for r in live.runs))
+    assert f"reference at step {step:,} (3 seeds)" in present_lab.live_table(later, reference)
     api = present_lab.live_api(live, reference)
     assert api["reference_at_step"]["identity"]["mean"] == pytest.approx(np.mean(values))
     assert api["reference_at_step"]["identity"]["step"] == step

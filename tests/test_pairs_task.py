@@ -133,7 +133,7 @@ def test_cache_generates_once_and_returns_the_same_arrays(tmp_path, monkeypatch)
         calls.append((count, first_seed))
         return make_pair_dataset(count, first_seed)
 
-    task = Task("pairs", "test", PAIR_CLASS_NAMES, counting, 1)
+    task = Task("pairs", "test", PAIR_CLASS_NAMES, counting, 1, needs_mixing=True)
     first = cached_dataset(task, 6, TEST_SEED_START, 64)
     second = cached_dataset(task, 6, TEST_SEED_START, 64)
     assert calls == [(6, TEST_SEED_START)]

@@ -130,10 +130,9 @@ def task_config(task: str):
 
 def write_training_record(out: Path, task: str, settings: TrainSettings, val_acc: float) -> Path:
     """Write ``out/training.json``: the task, the recipe and the validation accuracy of the model in ``out``."""
-    steps = settings.train_size // settings.batch_size * settings.epochs
     record = {
         "task": task,
-        "steps": steps,
+        "steps": settings.train_size // settings.batch_size * settings.epochs,
         "train_images": settings.train_size,
         "train_seeds": [TRAIN_SEED_START, TRAIN_SEED_START + settings.train_size - 1],
         "epochs": settings.epochs,
@@ -154,7 +153,8 @@ def train_checkpoint(
     """Train ``task``'s bundled model from scratch with ``settings`` and save it (model + image processor) to ``out``.
 
     Returns the final metrics (also written to stdout); the recipe and the validation accuracy
-    are also written to ``out/training.json``.
+    are also written to ``out/training.json``, and an older ``measurement.json`` is removed (run
+    ``python -m poolformer_demo.shapes measure --write`` for the new weights).
     """
     from .tasks import TASKS, cached_dataset
 
@@ -218,6 +218,8 @@ def train_checkpoint(
     reload_acc = accuracy(reloaded, val_data.images, val_data.labels)
 
     write_training_record(out, task, settings, reload_acc)
+    # Measurements of the weights this run replaced would be read as this model's.
+    (out / "measurement.json").unlink(missing_ok=True)
     metrics = {
         "train_loss": history[-1]["train_loss"],
         "train_acc": history[-1]["train_acc"],

@@ -55,9 +55,9 @@ class LabConfig:
     PoolFormer's own patch embeddings (7x7 stride 4, then 3x3 stride 2).  At 128 px its stages are
     32x32, 16x16, 8x8 and 4x4 tokens; through its patch embeddings alone (no token mixing) a
     stage-4 position sees a 63 px square of the image (7 + 2 * (4 + 8 + 16)), so no position sees
-    the whole of two discs near opposite edges (at least 52 px apart); at most the edges of both.
-    Every arm gets the same budget, ``steps`` (600: about 2 minutes a run on one CPU thread), with
-    the learning rate's warmup and cosine decay spread over it.  A live run trains the first
+    any part of both discs of the pairs task (at least 72 px apart).  Every arm of a task gets the
+    same budget, ``steps`` (about 2 minutes per 600 steps on one CPU thread), with the learning
+    rate's warmup and cosine decay spread over it.  A live run trains the first
     ``live_steps`` of that same schedule, so that it is compared step for step with the reference:
     every run's held-out accuracy is measured every ``eval_every`` steps as well as at its end.
     """

@@ -29,6 +29,7 @@ __all__ = [
     "ArmSummary",
     "HeldOutAt",
     "held_out_at",
+    "measured_step",
     "load_reference",
     "markdown_table",
     "merge_results",
@@ -117,6 +118,12 @@ def held_out_at(result: LabResult, arm: str, step: int) -> HeldOutAt | None:
         return None
     spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
     return HeldOutAt(step, float(np.mean(values)), spread, len(values))
+
+
+def measured_step(result: LabResult, step: int) -> int | None:
+    """The latest step at or before ``step`` at which ``result``'s runs measured held-out accuracy."""
+    steps = [s for run in result.runs for s, _ in run.held_out if s <= step]
+    return max(steps, default=None)
 
 
 def save_result(result: LabResult, path: str | Path, command: str) -> Path:
@@ -275,8 +282,8 @@ def plot_curves(
         for name in names:
             _plot_arm(loss_ax, acc_ax, reference.runs, name, colours.get(name), reference=True, until=until)
         # A run longer than the reference (it is then not comparable) is still drawn whole.
-        last = max((r.curve[-1].step for r in (*reference.runs, *runs) if r.curve), default=0)
-        last = max(until or 0, max((r.curve[-1].step for r in runs if r.curve), default=0)) if until else last
+        drawn = (*runs, *(() if until else reference.runs))
+        last = max([until or 0, *(r.curve[-1].step for r in drawn if r.curve)])
         if last:
             for ax in (loss_ax, acc_ax):
                 ax.set_xlim(0, last)

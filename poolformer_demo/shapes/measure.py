@@ -8,7 +8,8 @@
 * the norms' path between positions: GroupNorm with one group normalises each image by the mean
   and variance of all its positions, so a network can pass information between far-apart
   positions through it; with those statistics fixed to their averages over validation images,
-  how many answers change (token mixers on, and off);
+  how many answers change and what accuracy is left (token mixers on), and the accuracy with
+  the token mixers off as well;
 * the effective receptive field of a stage-4 position with every token mixer off (the mean
   absolute gradient of its activation with respect to the pixels, over held-out images) beside
   the theoretical field of the patch embeddings and the image size: how far a position can see

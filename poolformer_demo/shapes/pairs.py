@@ -13,12 +13,12 @@ likely to match as not, so a sum of local evidence (global average pool, then a 
 classifier) cannot express it: the network has to move information between positions, by token
 mixing (or through a global statistic such as GroupNorm's).
 
-Two earlier designs taught less.  With the discs 52 px or more apart (radius 11-14 px),
-neighbouring fields reach an edge of both discs, and a network without token mixing learned the
-task (the lab's identity arm: 92 % and 100 % on two of three seeds).  On the shapes task's
-background (a smooth random colour field, with or without its clutter), the pooling arm stayed at
-chance for hundreds of steps before it found the task, if it did at all within 1,200 steps; on a
-flat grey background it learns it within about 150 steps.
+Two earlier designs were dropped.  With the discs 52 px or more apart (radius 11-14 px),
+neighbouring fields reach an edge of both discs, so a network without token mixing could compare
+them without any help (the lab's identity arm learned it on two of three seeds).  On the shapes
+task's background (a smooth random colour field, with or without its clutter) the pooling arm
+stayed at chance for hundreds of steps, on one seed for all of 1,200; on the flat grey
+background its held-out accuracy is above 90 % by step 300 on every seed of the lab's reference.
 
 Generation is fully determined by an integer seed; the label is the seed's parity, so any run of
 consecutive seeds is balanced.  Seed ranges are those of :mod:`.data` (training from

@@ -43,6 +43,8 @@ class Task:
     """``generate(count, first_seed)``: the samples for consecutive seeds at 128 px."""
     version: int
     """Bumped whenever the generator's pixels change, so that stale cache files are not read."""
+    needs_mixing: bool
+    """Whether the answer depends on positions further apart than the lab's patch embeddings reach."""
 
     @property
     def id2label(self) -> dict[int, str]:
@@ -56,8 +58,15 @@ class Task:
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
-        Task("shapes", "one shape, which of six", CLASS_NAMES, make_dataset, 1),
-        Task("pairs", "two far-apart discs, same colour or not", PAIR_CLASS_NAMES, make_pair_dataset, 3),
+        Task("shapes", "one shape, which of six", CLASS_NAMES, make_dataset, 1, needs_mixing=False),
+        Task(
+            "pairs",
+            "two far-apart discs, same colour or not",
+            PAIR_CLASS_NAMES,
+            make_pair_dataset,
+            3,
+            needs_mixing=True,
+        ),
     )
 }
 TASK_NAMES: tuple[str, ...] = tuple(TASKS)

@@ -290,9 +290,9 @@ class ExploreTab:
                         self.example_shapes(), image, "Shapes (the offline shapes model)", "shapes-examples"
                     )
                 pairs_examples = None
-                if self.example_pairs():
+                if pair_paths := self.example_pairs():
                     pairs_examples = _thumbnails(
-                        self.example_pairs(), image, "Pairs of discs (the offline pairs model)", "pairs-examples"
+                        pair_paths, image, "Pairs of discs (the offline pairs model)", "pairs-examples"
                     )
             with gr.Column(scale=8), gr.Row(equal_height=False):
                 with gr.Column(scale=4, min_width=300):

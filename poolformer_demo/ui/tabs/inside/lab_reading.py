@@ -120,12 +120,13 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
                 f"S12 does ({no_residual.paper_top1:g} %)."
             )
         elif _beats(best, no_residual):
-            # Pooling's own seeds may spread too widely to tell it apart; the best block with
+            # Pooling may be too close, or its seeds too spread, to tell apart; the best block with
             # residuals still shows what they are worth.
+            spread = ", whose seeds spread widely" if pool.accuracy_std > best.accuracy_std else ""
             sentences.append(
                 f"Without residual connections accuracy is {pct(no_residual.accuracy_mean)}, below "
-                f"{_short(best.title)} with them ({pct(best.accuracy_mean)}), though not clearly below pooling, "
-                f"whose seeds spread widely; the paper's S12 falls to {no_residual.paper_top1:g} %."
+                f"{_short(best.title)} with them ({pct(best.accuracy_mean)}), though not clearly below pooling"
+                f"{spread}; the paper's S12 falls to {no_residual.paper_top1:g} %."
             )
         else:
             sentences.append(
@@ -191,13 +192,18 @@ def control_reading(
             "between positions, and a network can learn to compare two far-apart discs through it."
         )
     learned = level + 0.05
+    # Said in full unless the sentence before named the path.
+    path = "that path" if sentences else "the norm's path between positions (every norm per position)"
     if _beats(pool_p, ident_p) and pool_p.accuracy_mean >= learned:
-        sentences.append(f"Take that path away and the token mixer is needed: {figures}.")
+        sentences.append(f"Take {path} away and the token mixer is needed: {figures}.")
     elif max(pool_p.accuracy_mean, ident_p.accuracy_mean) < learned:
-        sentences.append(
-            f"Take that path away and neither learns the task: {figures} (chance: {pct(level)}). In these small, "
-            "briefly trained networks the norm, not the token mixer, carried one disc's colour to the other."
+        carried = (
+            " In these small, briefly trained networks the norm, not the token mixer, carried one disc's colour to "
+            "the other."
+            if sentences
+            else ""
         )
+        sentences.append(f"Take {path} away and neither learns the task: {figures} (chance: {pct(level)}).{carried}")
     else:
         sentences.append(
             f"Even without the norm's path between positions, identity is not clearly behind pooling: {figures}."

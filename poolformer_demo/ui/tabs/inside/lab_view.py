@@ -16,7 +16,7 @@ from PIL import Image
 from .... import render
 from ....shapes.arms import ARMS
 from ....shapes.lab import ArmRun, LabProgress, LabResult
-from ....shapes.lab_results import ArmSummary, held_out_at, render_curves, summarize
+from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, render_curves, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
 from ...kit.view import message_html, status_html
@@ -301,6 +301,8 @@ def partial_run(p: LabProgress) -> ArmRun:
 def live_table(result: LabResult, reference: LabResult, current: LabProgress | None = None) -> str:
     """One row per chosen arm: its held-out scores once trained, beside the reference and the paper."""
     done = by_arm(summarize(result))
+    # The reference measured its held-out accuracy every few steps: the latest at or before this run's.
+    compared = measured_step(reference, result.steps)
     rows = []
     for arm in result.arms:
         s = done.get(arm)
@@ -315,7 +317,7 @@ def live_table(result: LabResult, reference: LabResult, current: LabProgress | N
             else:
                 state = "training…" if current is not None and current.arm == arm else "to do"
             scores = f'<td colspan="2" class="pf-pending">{state}</td>'
-        at = held_out_at(reference, arm, result.steps)
+        at = held_out_at(reference, arm, compared) if compared else None
         reference_cell = mean_spread(at.mean, at.std, at.seeds) if at else "–"
         rows.append(
             f'<tr data-arm="{arm}"><td>{html.escape(ARMS[arm].title)}</td>{scores}'
@@ -324,7 +326,8 @@ def live_table(result: LabResult, reference: LabResult, current: LabProgress | N
         )
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
-        f"<th>reference at step {result.steps:,} ({len(reference.seeds)} seeds)</th>"
+        f"<th>{f'reference at step {compared:,}' if compared else 'reference (not measured this early)'} "
+        f"({len(reference.seeds)} seeds)</th>"
         "<th>paper: S12, ImageNet top-1</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
@@ -378,8 +381,9 @@ def progress_api(p: LabProgress) -> dict:
 
 def live_api(result: LabResult, reference: LabResult) -> dict:
     """A finished (or stopped) live run for programs, with the reference's held-out accuracy of each
-    arm at the same step."""
-    beside = {arm: held_out_at(reference, arm, result.steps) for arm in result.arms}
+    arm at the same step (or the latest it measured before it)."""
+    compared = measured_step(reference, result.steps)
+    beside = {arm: held_out_at(reference, arm, compared) if compared else None for arm in result.arms}
     return {
         "status": "stopped" if result.stopped else "finished",
         "task": result.task,

@@ -210,31 +210,31 @@ def mixer_off_note(name: str, facts: BundledFacts) -> str:
         f"{100 * facts.mixer_off_accuracy:.1f} % without)."
     )
     seen = f"{facts.theoretical_field_px} px of the {facts.image_px} px image"
-    if facts.task == "shapes":
-        largest = round(MAX_OBJECT_FRACTION * IMAGE_SIZE)
+    task = TASKS[facts.task]
+    if task.needs_mixing:
         geometry = (
-            f"every shape sits near the middle of the image and is at most {largest} px across, and a middle "
-            f"position of stage 4 sees about {seen} through the patch embeddings alone, so the whole shape is in "
-            "view without any mixing"
+            f"The task needs mixing: its two discs lie at least {MIN_EDGE_GAP:g} px apart, farther than the {seen} a "
+            "position of stage 4 sees through the patch embeddings alone."
         )
     else:
+        largest = round(MAX_OBJECT_FRACTION * IMAGE_SIZE)
         geometry = (
-            f"its two discs lie at least {MIN_EDGE_GAP:g} px apart, farther than the {seen} a position of stage 4 "
-            "sees through the patch embeddings alone"
+            f"The task needs little mixing: every shape sits near the middle of the image and is at most {largest} px "
+            f"across, and a middle position of stage 4 sees about {seen} through the patch embeddings alone, so the "
+            "whole shape is in view without any mixing."
         )
-    chance = 1 / len(TASKS[facts.task].class_names)
+    chance = 1 / len(task.class_names)
     if facts.mixer_off_changed >= MANY_CHANGED:
-        return f"{measured} The task needs it: {geometry}."
+        return f"{measured} This model relies on its token mixers. {geometry}"
     if facts.fixed_norm_accuracy <= chance + NEAR_CHANCE:
         fixed = round(facts.fixed_norm_changed * facts.held_out_images)
         return (
-            f"{measured} That is not because the task needs no mixing: {geometry}. This model mixes through its "
-            "norms instead: PoolFormer's GroupNorm normalises each image by one mean and one variance taken over "
-            f"all positions. Fix those to their average over other images and {fixed} of "
-            f"{facts.held_out_images} answers change (accuracy {100 * facts.fixed_norm_accuracy:.1f} %; chance "
-            f"{100 * chance:.0f} %), with the token mixers still on."
+            f"{measured} {geometry} This model mixes through its norms instead: PoolFormer's GroupNorm normalises "
+            f"each image by one mean and one variance taken over all positions. Fix those to their average over "
+            f"other images and {fixed} of {facts.held_out_images} answers change (accuracy "
+            f"{100 * facts.fixed_norm_accuracy:.1f} %; chance {100 * chance:.0f} %), with the token mixers still on."
         )
-    return f"{measured} That is not because mixing is useless: {geometry}."
+    return f"{measured} {geometry}"
 
 
 def paper_table_markdown() -> str:

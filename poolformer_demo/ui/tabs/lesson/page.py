@@ -72,8 +72,9 @@ class LessonTab:
             return view.field(fields)
         _, shapes = load_reference(reference_path("shapes"))
         _, pairs = load_reference(reference_path("pairs"))
-        control, control_rows = load_reference(reference_path("pairs", "position"))
-        return view.lab(shapes, pairs, control_rows, control.steps)
+        control_path = reference_path("pairs", "position")
+        control, control_rows = load_reference(control_path) if control_path.is_file() else (None, ())
+        return view.lab(shapes, pairs, control_rows, control.steps if control else 0)
 
     def show_step(self, session: Session | None, number) -> tuple[str, str, int]:
         """(progress, card, step number) for step `number`; a failure is said in the card."""

@@ -401,8 +401,8 @@ def lab(
     if pooling and identity:
         sentences.append(
             f"On ImageNet the paper lost {pooling.paper_top1 - identity.paper_top1:.1f} points with no token mixer "
-            f"({pooling.paper_top1:g} → {identity.paper_top1:g} %). On one shape, which every position already sees "
-            f"whole, identity scored {pct(identity.accuracy_mean)} and pooling {pct(pooling.accuracy_mean)}."
+            f"({pooling.paper_top1:g} → {identity.paper_top1:g} %). On one central shape identity scored "
+            f"{pct(identity.accuracy_mean)} and pooling {pct(pooling.accuracy_mean)}."
         )
     sentences.extend(control_reading(pairs, control, control_steps, chance("pairs")))
     return table, " ".join(sentences) or "The reference runs have no pooling or identity arm to compare."
