@@ -116,7 +116,7 @@ def test_reading_follows_the_numbers_when_they_change():
     changed = replace(result, runs=runs, centre_baseline=0.40)
     text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
     assert "Pooling does not win" not in text
-    assert "Pooling wins at this scale" in text
+    assert "Pooling shares the lead at this scale" in text
     assert "depthwise 3x3 conv (96.0 %) ties with it within the spread over seeds" in text
     assert "identity (62.0 %) and frozen random matrix (64.0 %) fall behind it" in text
     assert "Without residual connections accuracy falls to 37.0 %" in text
@@ -433,3 +433,14 @@ def test_the_norm_controls_reading_follows_its_numbers():
     # With GroupNorm too identity falling behind: no claim about the norm's path.
     behind = present_lab.control_reading(_rows(pooling=1.0, identity=0.5), _rows(pooling=0.97, identity=0.5), 600, 0.5)
     assert not any("still learned" in s for s in behind)
+
+
+def test_reading_says_pooling_wins_only_when_no_other_mixer_ties_with_it():
+    result, _ = load_reference()
+    accuracy = {"pooling": 0.95, "identity": 0.60, "random": 0.62, "conv": 0.80, "no_mlp": 0.30, "no_residual": 0.35}
+    runs = tuple(replace(r, accuracy=accuracy[r.arm] + 0.01 * r.seed) for r in result.runs)
+    alone = replace(result, runs=runs)
+    assert "Pooling wins at this scale" in " ".join(present_lab.reading(alone, present_lab.summarize(alone)))
+    tied = replace(alone, runs=tuple(replace(r, accuracy=0.95 + 0.01 * r.seed) if r.arm == "conv" else r for r in runs))
+    text = " ".join(present_lab.reading(tied, present_lab.summarize(tied)))
+    assert "Pooling shares the lead at this scale" in text and "Pooling wins" not in text

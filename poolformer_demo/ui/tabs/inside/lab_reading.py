@@ -89,6 +89,8 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
             lead = "As in the paper, only the learned depthwise convolution gets ahead of pooling"
         elif worse and any(t.accuracy_mean > pool.accuracy_mean for t in ties):
             lead = "Pooling is not clearly ahead at this scale"
+        elif worse and ties:
+            lead = "Pooling shares the lead at this scale"
         elif worse:
             lead = "Pooling wins at this scale"
         else:
