@@ -29,6 +29,7 @@ from poolformer_demo.shapes.arms import (
 from poolformer_demo.shapes.cli import main
 from poolformer_demo.shapes.lab import LAB_CONFIGS, LIVE_STEPS, REFERENCE_SEEDS, LabConfig, deepest_cams, run_lab
 from poolformer_demo.shapes.lab_results import (
+    CONTROL_ARMS,
     load_reference,
     load_result,
     merge_results,
@@ -395,3 +396,30 @@ def test_a_per_position_norm_normalises_each_position_over_its_channels():
     y = x.clone()
     y[:, :, 0, 0] += 10
     assert torch.equal(norm(y)[:, :, 1:, :], norm(x)[:, :, 1:, :])
+
+
+def test_the_norm_control_reference_holds_its_arms_with_three_seeds_in_the_pairs_configuration():
+    result, rows = load_reference(reference_path("pairs", "position"))
+    assert result.config == dataclasses.replace(LAB_CONFIGS["pairs"], norm="position")
+    assert result.seeds == REFERENCE_SEEDS and not result.stopped
+    assert [row.arm for row in rows] == list(CONTROL_ARMS) and all(row.seeds == 3 for row in rows)
+    data = json.loads(reference_path("pairs", "position").read_text())
+    assert (
+        data["command"]
+        == reference_command("pairs", "position")
+        == ("python -m poolformer_demo.shapes lab --reference --task pairs --norm position")
+    )
+
+
+def test_the_reference_cli_with_a_per_position_norm_runs_the_control_arms(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_run(arms, steps, seeds, image_size, config, threads, out, plot, command):
+        seen.update(arms=arms, config=config, out=out, command=command, seeds=seeds)
+
+    monkeypatch.setattr("poolformer_demo.shapes.cli._run_lab", fake_run)
+    main(["lab", "--reference", "--task", "pairs", "--norm", "position"])
+    assert seen["arms"] == CONTROL_ARMS and seen["config"].norm == "position" and seen["seeds"] == REFERENCE_SEEDS
+    assert seen["out"] == reference_path("pairs", "position") and seen["command"] == reference_command(
+        "pairs", "position"
+    )
