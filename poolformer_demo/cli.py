@@ -57,6 +57,9 @@ from .render import (
 from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS
 
+# Every registered model, so a new bundled model appears in the help without an edit here.
+VARIANT_HELP = ", ".join(VARIANTS)
+
 
 def run_analyze(args: argparse.Namespace) -> int:
     images = [Path(p) for p in args.images]
@@ -257,9 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze_parser = commands.add_parser("analyze", help="Write predictions, feature maps and Grad-CAM for images.")
     analyze_parser.add_argument("images", nargs="+", help="image files")
-    analyze_parser.add_argument(
-        "--variant", default=DEFAULT_VARIANT, type=variant_name, help="s12, s24, s36, m36, m48 or demo"
-    )
+    analyze_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=VARIANT_HELP)
     analyze_parser.add_argument(
         "--target", default=None, help="class to explain, by index or name (default: the top-1 class)"
     )
@@ -329,12 +330,11 @@ def build_parser() -> argparse.ArgumentParser:
     sanity_parser.add_argument("--out", required=True, help="output folder")
     sanity_parser.set_defaults(run=run_sanity)
 
-    variant_help = "s12, s24, s36, m36, m48 or shapes"
     anatomy_parser = commands.add_parser(
         "anatomy", help="Write every step of one block and the branch ratios of all blocks."
     )
     anatomy_parser.add_argument("image", help="image file")
-    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=variant_help)
+    anatomy_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=VARIANT_HELP)
     anatomy_parser.add_argument("--stage", type=positive_int, default=1, help="stage, numbered from 1")
     anatomy_parser.add_argument("--block", type=positive_int, default=1, help="block of the stage, numbered from 1")
     anatomy_parser.add_argument(
@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
         "receptive-field", help="Write the effective and theoretical receptive field of one position."
     )
     field_parser.add_argument("image", help="image file")
-    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=variant_help)
+    field_parser.add_argument("--variant", default=DEFAULT_VARIANT, type=variant_name, help=VARIANT_HELP)
     field_parser.add_argument("--stage", type=positive_int, default=1, help="stage, numbered from 1")
     field_parser.add_argument("--y", type=natural_int, required=True, help="row on the stage's grid, from 0")
     field_parser.add_argument("--x", type=natural_int, required=True, help="column on the stage's grid, from 0")
@@ -362,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = knockout_parser.add_argument
     add("image", help="image file")
-    add("--variant", default=DEFAULT_VARIANT, type=variant_name, help=variant_help)
+    add("--variant", default=DEFAULT_VARIANT, type=variant_name, help=VARIANT_HELP)
     add("--knockout", action="append", required=True, type=knockout_spec, metavar="PART[:STAGES]", help=knockout_help)
     add("--target", default=None, help="class explained in both (default: the top-1 class as trained)")
     add("--opacity", type=unit_float, default=0.5)

@@ -240,28 +240,16 @@ def run_lab(
     # Windows of the schedule's length, so that a shorter run's points fall on the reference's steps.
     window = max(1, config.steps // config.curve_points)
     finished: list[ArmRun] = []
-    stopped = False
-    for index, (arm, seed) in enumerate(plan):
-        if stop():
-            stopped = True
-            break
+
+    def train_one(index: int, arm: str, seed: int) -> ArmRun | None:
+        """One arm with one seed, scored; None when the lab was stopped during its training."""
         model = build_arm_model(arm, architecture, image_size, seed, config.norm).to(compute_device())
         losses: list[float] = []
         accuracies: list[float] = []
         curve: list[CurvePoint] = []
         held_out: list[tuple[int, float]] = []
 
-        def report(
-            r,
-            arm=arm,
-            seed=seed,
-            index=index,
-            losses=losses,
-            accuracies=accuracies,
-            curve=curve,
-            model=model,
-            held_out=held_out,
-        ):
+        def report(r) -> None:
             losses.append(r.loss)
             accuracies.append(r.accuracy)
             if r.step % window == 0 or r.step == r.total_steps:
@@ -295,27 +283,27 @@ def run_lab(
             schedule_steps=config.steps,
         )
         if fitted.stopped:
+            return None
+        cams = deepest_cams(model, test_data.images, test_data.labels, IMAGE_SIZE)
+        return ArmRun(
+            arm=arm,
+            seed=seed,
+            steps=fitted.steps,
+            accuracy=held_out[-1][1],
+            pointing_game=float(pointing_game(cams, test_data.masks, config.tolerance_px).mean()),
+            curve=tuple(curve),
+            parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
+            seconds=fitted.seconds,
+            held_out=tuple(held_out),
+        )
+
+    stopped = False
+    for index, (arm, seed) in enumerate(plan):
+        run = None if stop() else train_one(index, arm, seed)
+        if run is None:
             stopped = True
             break
-        finished.append(
-            ArmRun(
-                arm=arm,
-                seed=seed,
-                steps=fitted.steps,
-                accuracy=held_out[-1][1],
-                pointing_game=float(
-                    pointing_game(
-                        deepest_cams(model, test_data.images, test_data.labels, IMAGE_SIZE),
-                        test_data.masks,
-                        config.tolerance_px,
-                    ).mean()
-                ),
-                curve=tuple(curve),
-                parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
-                seconds=fitted.seconds,
-                held_out=tuple(held_out),
-            )
-        )
+        finished.append(run)
     centre = IMAGE_SIZE // 2
     grown = [dilate(m, config.tolerance_px) for m in test_data.masks]
     return LabResult(

@@ -55,7 +55,7 @@ class CompareTab:
 
         Args:
             image: the picture to classify.
-            variants: two or more of s12, s24, s36, m36, m48, shapes.
+            variants: two or more of s12, s24, s36, m36, m48, shapes, pairs.
             target: the class every variant explains (a name or an index); empty means each one's own top class.
 
         Returns JSON: per variant in the order given, its top-5, the class explained, the deepest stage's Grad-CAM

@@ -71,7 +71,7 @@ class ExplainEndpoints:
 
         Args:
             image: the picture to explain.
-            variant: s12, s24, s36, m36, m48 or shapes.
+            variant: s12, s24, s36, m36, m48, shapes or pairs.
             target: the class to explain (a name or an index); empty means the top prediction.
             methods: any of gradcam, hirescam, gradcampp, xgradcam, layercam (CAMs at `stage`), ig (Integrated
                 Gradients), smoothgrad, occlusion; empty means gradcam, ig, smoothgrad, occlusion.
@@ -128,7 +128,7 @@ class ExplainEndpoints:
 
         Args:
             image: the picture to explain.
-            variant: s12, s24, s36, m36, m48 or shapes.
+            variant: s12, s24, s36, m36, m48, shapes or pairs.
             target: the class to explain (a name or an index); empty means the top prediction.
             method: gradcam, hirescam, gradcampp, xgradcam or layercam (one step per block), or ig, smoothgrad or
                 occlusion (one step per stage, a full attribution each: slow).

@@ -127,7 +127,7 @@ class ExploreTab:
 
         Args:
             image: the picture to analyse.
-            variant: s12, s24, s36, m36, m48 or shapes.
+            variant: s12, s24, s36, m36, m48, shapes or pairs.
             target: the class to explain (a name or an index); empty means the top prediction.
 
         Returns the top-5 as a label, and the whole analysis as JSON: target, top_k, each stage's
@@ -243,14 +243,14 @@ class ExploreTab:
         return [str(p) for p in sorted(self.examples_dir.glob("*.jpg"))]
 
     def example_shapes(self) -> list[str]:
-        if not self.shapes_available:
-            return []
-        return [str(p) for p in sorted(self.examples_dir.glob("shapes_*.png"))]
+        return self._task_examples(SHAPES_VARIANT_NAME) if self.shapes_available else []
 
     def example_pairs(self) -> list[str]:
-        if not self.pairs_available:
-            return []
-        return [str(p) for p in sorted(self.examples_dir.glob("pairs_*.png"))]
+        return self._task_examples(PAIRS_VARIANT_NAME) if self.pairs_available else []
+
+    def _task_examples(self, task: str) -> list[str]:
+        """A generated task's example pictures, named after the task (shapes_star.png, pairs_same_0.png)."""
+        return [str(p) for p in sorted(self.examples_dir.glob(f"{task}_*.png"))]
 
     def render(self, model_events: dict, journey: gr.Markdown) -> gr.State:
         """Lay the tab out inside the current Blocks and wire its events.
@@ -284,16 +284,25 @@ class ExploreTab:
                 )
                 run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
                 photos = _thumbnails(self.example_photos(), image, photo_examples_label(runnable), "photo-examples")
-                shapes_examples = None
-                if self.example_shapes():
-                    shapes_examples = _thumbnails(
-                        self.example_shapes(), image, "Shapes (the offline shapes model)", "shapes-examples"
+                # Each bundled model's examples run on that model, whatever the menu says.
+                bundled_examples = [
+                    (_thumbnails(paths, image, label, elem_id), handler)
+                    for paths, label, elem_id, handler in (
+                        (
+                            self.example_shapes(),
+                            "Shapes (the offline shapes model)",
+                            "shapes-examples",
+                            self.show_shapes_example,
+                        ),
+                        (
+                            self.example_pairs(),
+                            "Pairs of discs (the offline pairs model)",
+                            "pairs-examples",
+                            self.show_pairs_example,
+                        ),
                     )
-                pairs_examples = None
-                if pair_paths := self.example_pairs():
-                    pairs_examples = _thumbnails(
-                        pair_paths, image, "Pairs of discs (the offline pairs model)", "pairs-examples"
-                    )
+                    if paths
+                ]
             with gr.Column(scale=8), gr.Row(equal_height=False):
                 with gr.Column(scale=4, min_width=300):
                     # Above the predictions, so a long message never moves the pictures.
@@ -357,14 +366,8 @@ class ExploreTab:
             run.click(self.show, inputs=[image, variant, target, session], **page_event),
             photos.load_input_event.then(self.show_photo_example, inputs=[image, variant, session], **page_event),
         ]
-        if shapes_examples is not None:
-            shown.append(
-                shapes_examples.load_input_event.then(self.show_shapes_example, inputs=[image, session], **page_event)
-            )
-        if pairs_examples is not None:
-            shown.append(
-                pairs_examples.load_input_event.then(self.show_pairs_example, inputs=[image, session], **page_event)
-            )
+        for examples, handler in bundled_examples:
+            shown.append(examples.load_input_event.then(handler, inputs=[image, session], **page_event))
         label.select(self.retarget_from_label, inputs=[session], **page_event)
         target.input(self.retarget, inputs=[session, target], **page_event)
         # A new analysis may come from another model: offer its classes (retargeting keeps the model).

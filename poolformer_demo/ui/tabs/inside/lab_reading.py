@@ -27,6 +27,11 @@ def pct(value: float) -> str:
     return f"{100 * value:.1f} %"
 
 
+def mean_spread(mean: float, std: float, seeds: int) -> str:
+    """79.0 % ± 0.5 (the spread in percentage points); no spread for one seed."""
+    return pct(mean) if seeds < 2 else f"{pct(mean)} ± {100 * std:.1f}"
+
+
 def by_arm(summaries: Sequence[ArmSummary]) -> dict[str, ArmSummary]:
     return {s.arm: s for s in summaries}
 

@@ -20,7 +20,7 @@ from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, rende
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
 from ...kit.view import message_html, status_html
-from .lab_reading import by_arm, chance, control_reading, pct, reading
+from .lab_reading import by_arm, chance, control_reading, mean_spread, pct, reading
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
@@ -50,11 +50,6 @@ CENTRE_NOTES = {
     "shapes": "the objects always overlap the middle of the image",
     "pairs": "the two discs lie near opposite edges, away from the middle",
 }
-
-
-def mean_spread(mean: float, std: float, seeds: int) -> str:
-    """79.0 % ± 0.5 (the spread in percentage points); no spread for one seed."""
-    return pct(mean) if seeds < 2 else f"{pct(mean)} ± {100 * std:.1f}"
 
 
 def _later_paper(arm: str):

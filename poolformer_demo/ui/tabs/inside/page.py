@@ -62,7 +62,7 @@ class InsideTab:
 
         Args:
             image: the picture to look at.
-            variant: s12, s24, s36, m36, m48 or shapes.
+            variant: s12, s24, s36, m36, m48, shapes or pairs.
             stage: the stage, numbered from 1.
             block: the block of that stage, numbered from 1.
 
@@ -87,7 +87,7 @@ class InsideTab:
 
         Args:
             image: the picture to classify.
-            variant: s12, s24, s36, m36, m48 or shapes.
+            variant: s12, s24, s36, m36, m48, shapes or pairs.
             mixer_stages: stages (1-4) whose token mixer outputs zeros.
             mlp_stages: stages (1-4) whose channel MLP adds nothing.
             target: the class Grad-CAM explains in both (a name or an index); empty means the top class as trained.
@@ -107,7 +107,7 @@ class InsideTab:
 
         Args:
             image: the picture to look at.
-            variant: s12, s24, s36, m36, m48 or shapes.
+            variant: s12, s24, s36, m36, m48, shapes or pairs.
             stage: the stage, numbered from 1.
             y: the row on the stage's grid, from 0.
             x: the column on the stage's grid, from 0.

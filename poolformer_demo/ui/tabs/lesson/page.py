@@ -7,6 +7,7 @@ Without an analysis yet, the lesson runs on a bundled shapes example with the of
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import gradio as gr
@@ -70,6 +71,11 @@ class LessonTab:
             deepest = len(get_variant(name).depths)
             fields = [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
             return view.field(fields)
+        return self.lab_step
+
+    @functools.cached_property
+    def lab_step(self) -> tuple[str, str]:
+        """The lab step: the same for every student, read from the shipped reference files once."""
         _, shapes = load_reference(reference_path("shapes"))
         _, pairs = load_reference(reference_path("pairs"))
         control_path = reference_path("pairs", "position")

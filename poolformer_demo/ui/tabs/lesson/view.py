@@ -23,7 +23,7 @@ from ....receptive_field import ReceptiveField
 from ....shapes.lab_results import ArmSummary
 from ...kit.diagram_view import diagram_html
 from ...kit.view import cam_scale_html, display_names
-from ..inside.lab_reading import by_arm, chance, control_reading, pct
+from ..inside.lab_reading import by_arm, chance, control_reading, mean_spread, pct
 
 
 @dataclass(frozen=True)
@@ -386,7 +386,8 @@ def lab(
     rows = []
     for s in shapes:
         cells = "".join(
-            f"<td class='pf-num'>{_scores(tasks[t].get(s.arm))}</td>" for t in ("shapes", "pairs", "control")
+            f"<td class='pf-num'>{mean_spread(r.accuracy_mean, r.accuracy_std, r.seeds) if r else '–'}</td>"
+            for r in (tasks[t].get(s.arm) for t in ("shapes", "pairs", "control"))
         )
         rows.append(f"<tr><td>{html.escape(s.title)}</td>{cells}<td class='pf-num'>{s.paper_top1:g} %</td></tr>")
     table = (
@@ -406,7 +407,3 @@ def lab(
         )
     sentences.extend(control_reading(pairs, control, control_steps, chance("pairs")))
     return table, " ".join(sentences) or "The reference runs have no pooling or identity arm to compare."
-
-
-def _scores(summary: ArmSummary | None) -> str:
-    return "–" if summary is None else f"{pct(summary.accuracy_mean)} ± {100 * summary.accuracy_std:.1f}"
