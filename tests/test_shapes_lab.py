@@ -226,7 +226,7 @@ def test_arms_differ_only_in_their_part():
     assert [(a.mixer, a.mlp, a.residual) != ("pooling", True, True) for a in ARMS.values()] == [
         name != "pooling" for name in ARMS
     ]
-    assert sum(1 for a in ARMS.values() if not a.mlp or not a.residual or a.mixer != "pooling") == 5
+    assert sum(1 for a in ARMS.values() if not a.mlp or not a.residual or a.mixer != "pooling") == 6
     assert all((a.mixer != "pooling") + (not a.mlp) + (not a.residual) <= 1 for a in ARMS.values())
 
 
@@ -423,3 +423,50 @@ def test_the_reference_cli_with_a_per_position_norm_runs_the_control_arms(monkey
     assert seen["out"] == reference_path("pairs", "position") and seen["command"] == reference_command(
         "pairs", "position"
     )
+
+
+def test_the_global_mixer_is_the_mean_of_all_positions_minus_the_token():
+    from poolformer_demo.shapes.arms import GlobalMeanMixing
+
+    x = torch.randn(2, 3, 4, 5)
+    out = GlobalMeanMixing()(x)
+    assert torch.allclose(out[0, 1, 2, 3], x[0, 1].mean() - x[0, 1, 2, 3], atol=1e-6)
+    model = build_arm_model("global", lab_architecture(SMALL), SMALL.image_size, seed=0)
+    assert all(isinstance(layer.pooling, GlobalMeanMixing) for layer in _layers(model))
+    assert ARMS["global"].paper is None and "global" not in ARM_NAMES
+
+
+def test_a_grid_is_written_after_every_run_resumes_and_merges_split_seeds(tmp_path):
+    from poolformer_demo.shapes.lab_grid import load_grid, merge_grids, run_grid
+
+    small = dataclasses.replace(SMALL, task="pairs", steps=4, eval_every=2)
+    reported = []
+    whole = run_grid(
+        "pairs",
+        ("identity", "global"),
+        (0, 1),
+        steps=4,
+        config=small,
+        out=tmp_path / "whole.json",
+        report=lambda *r: reported.append(r[:3]),
+    )
+    assert whole.complete and len(reported) == 8
+    assert load_grid(tmp_path / "whole.json") == whole
+    # A second call with the same file trains nothing again.
+    again = run_grid(
+        "pairs",
+        ("identity", "global"),
+        (0, 1),
+        steps=4,
+        config=small,
+        out=tmp_path / "whole.json",
+        report=lambda *r: reported.append(r),
+    )
+    assert len(reported) == 8 and again == whole
+    for seed in (0, 1):
+        run_grid("pairs", ("identity", "global"), (seed,), steps=4, config=small, out=tmp_path / f"part{seed}.json")
+    merged = merge_grids([load_grid(tmp_path / f"part{seed}.json") for seed in (0, 1)])
+    for norm in ("group", "position"):
+        for mixer in ("identity", "global"):
+            assert [r.accuracy for r in merged.runs(norm, mixer)] == [r.accuracy for r in whole.runs(norm, mixer)]
+            assert [r.curve for r in merged.runs(norm, mixer)] == [r.curve for r in whole.runs(norm, mixer)]

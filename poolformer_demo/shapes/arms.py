@@ -37,6 +37,7 @@ __all__ = [
     "ARM_NAMES",
     "MAX_RANDOM_TOKENS",
     "Arm",
+    "GlobalMeanMixing",
     "NoBranch",
     "NoResidualLayer",
     "NORMS",
@@ -59,16 +60,17 @@ class Arm:
     name: str
     title: str
     mixer: str = "pooling"
-    """``pooling``, ``identity``, ``random`` or ``conv``."""
+    """``pooling``, ``identity``, ``random``, ``conv`` or ``global``."""
     mlp: bool = True
     residual: bool = True
-    paper_setting: str = "pooling (PoolFormer-S12)"
-    """The same change in :data:`~poolformer_demo.variants.PAPER_S12_ABLATIONS` (Table 5)."""
+    paper_setting: str | None = "pooling (PoolFormer-S12)"
+    """The same change in :data:`~poolformer_demo.variants.PAPER_S12_ABLATIONS` (Table 5); None where
+    the papers trained no such model."""
 
     @property
-    def paper(self) -> PaperResult:
-        """The same change trained on ImageNet-1k at S12 size (MetaFormer, Table 5)."""
-        return next(r for r in PAPER_S12_ABLATIONS if r.setting == self.paper_setting)
+    def paper(self) -> PaperResult | None:
+        """The same change trained on ImageNet-1k at S12 size (MetaFormer, Table 5), if it was."""
+        return next((r for r in PAPER_S12_ABLATIONS if r.setting == self.paper_setting), None)
 
 
 ARMS: dict[str, Arm] = {
@@ -80,9 +82,12 @@ ARMS: dict[str, Arm] = {
         Arm("conv", "depthwise 3x3 conv", mixer="conv", paper_setting="depthwise convolution"),
         Arm("no_mlp", "pooling, no channel MLP", mlp=False, paper_setting="no channel MLP"),
         Arm("no_residual", "pooling, no residuals", residual=False, paper_setting="no residual connection"),
+        Arm("global", "global mean (mean of all positions − x)", mixer="global", paper_setting=None),
     )
 }
-ARM_NAMES: tuple[str, ...] = tuple(ARMS)
+# The ablation lab's arms, each one of Table 5's changes; ARMS also holds the global-mean mixer, which
+# the papers did not train and only the norm x mixer grid (lab_grid.py) uses.
+ARM_NAMES: tuple[str, ...] = tuple(name for name, arm in ARMS.items() if arm.paper_setting is not None)
 
 
 class RandomMixing(nn.Module):
@@ -106,6 +111,14 @@ class RandomMixing(nn.Module):
 
     def extra_repr(self) -> str:
         return f"tokens={self.height}x{self.width}, frozen"
+
+
+class GlobalMeanMixing(nn.Module):
+    """``mean over all positions - x``: PoolFormer's mixer with the pooling window grown to the whole
+    stage, so that every position reaches every other in one block whatever the norm."""
+
+    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        return hidden_states.mean(dim=(2, 3), keepdim=True) - hidden_states
 
 
 class NoBranch(nn.Module):
@@ -169,7 +182,7 @@ def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, s
     random mixing matrices.
     """
     arm = ARMS[arm] if isinstance(arm, str) else arm
-    if arm.mixer not in ("pooling", "identity", "random", "conv"):
+    if arm.mixer not in ("pooling", "identity", "random", "conv", "global"):
         raise ValueError(f"unknown token mixer {arm.mixer!r}")
     if norm not in NORMS:
         raise ValueError(f"unknown norm {norm!r}; choose from {', '.join(NORMS)}")
@@ -187,6 +200,8 @@ def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, s
                 layer.pooling = nn.Identity()
             elif arm.mixer == "random":
                 layer.pooling = RandomMixing(side, side, generator)
+            elif arm.mixer == "global":
+                layer.pooling = GlobalMeanMixing()
             elif arm.mixer == "conv":
                 layer.pooling = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
             if not arm.mlp:

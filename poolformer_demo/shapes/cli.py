@@ -17,7 +17,7 @@ PROG = "python -m poolformer_demo.shapes"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .arms import ARM_NAMES, NORMS
+    from .arms import ARM_NAMES, ARMS, NORMS
     from .lab import LAB_CONFIGS, LIVE_SEEDS, REFERENCE_SEEDS
     from .lab_results import CONTROL_ARMS, reference_command, reference_path
     from .tasks import TASK_NAMES
@@ -78,6 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help=f"every arm with seeds {','.join(map(str, REFERENCE_SEEDS))}, written to the task's reference file "
         f"({reference_path('shapes').name}, {reference_path('pairs').name})",
+    )
+    p_lab.add_argument(
+        "--grid",
+        action="store_true",
+        help="the norm x mixer grid: every norm with every grid mixer, 10 seeds, written after every run and "
+        "resumed from --out (default: the task's shipped grid file); --seeds splits it over processes",
+    )
+    p_lab.add_argument(
+        "--merge-grids",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="merge grid files written by processes that ran different seeds into --out",
     )
     p_lab.add_argument(
         "--norm",
@@ -142,6 +156,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         for path in write_examples(args.out) + write_pair_examples(args.out):
             print(path)
+    elif args.merge_grids:
+        from .lab_grid import grid_command, grid_path, load_grid, merge_grids, save_grid
+
+        grid = merge_grids([load_grid(path) for path in args.merge_grids])
+        print(f"written: {save_grid(grid, args.out or grid_path(grid.task), grid_command(grid.task))}")
+    elif args.grid:
+        import torch
+
+        from .lab_grid import GRID_SEEDS, grid_command, grid_path, run_grid
+
+        torch.set_num_threads(args.threads)
+
+        def report(norm, mixer, seed, run) -> None:
+            print(
+                f"[{time.strftime('%H:%M:%S')}] {norm} norm, {mixer}, seed {seed}: held-out {run.accuracy:.1%} "
+                f"after {run.steps} steps, {run.seconds:.0f} s",
+                flush=True,
+            )
+
+        seeds = _ints(args.seeds) if args.seeds else GRID_SEEDS
+        run_grid(
+            args.task,
+            seeds=seeds,
+            steps=args.steps,
+            out=args.out or grid_path(args.task),
+            command=grid_command(args.task),
+            report=report,
+        )
     else:
         if args.reference and (
             args.steps is not None
@@ -150,9 +192,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             or args.image_size is not None
         ):
             parser.error("--reference fixes arms, steps, seeds and image size; leave them out")
-        unknown = sorted(set(args.arms.split(",")) - set(ARM_NAMES))
+        unknown = sorted(set(args.arms.split(",")) - set(ARMS))
         if unknown:
-            parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}")
+            parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARMS)}")
         config = replace(LAB_CONFIGS[args.task], norm=args.norm)
         steps = args.steps or config.steps
         image_size = args.image_size or config.image_size

@@ -72,8 +72,9 @@ class ArmSummary:
     accuracy_std: float
     pointing_mean: float
     pointing_std: float
-    paper_top1: float
-    """ImageNet-1k top-1 (%) of the same change trained at S12 size (MetaFormer, Table 5)."""
+    paper_top1: float | None
+    """ImageNet-1k top-1 (%) of the same change trained at S12 size (MetaFormer, Table 5); None where
+    the papers trained no such model."""
 
 
 def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
@@ -94,7 +95,7 @@ def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
                 accuracy_std=float(acc.std(ddof=1)) if len(runs) > 1 else 0.0,
                 pointing_mean=float(pg.mean()),
                 pointing_std=float(pg.std(ddof=1)) if len(runs) > 1 else 0.0,
-                paper_top1=ARMS[name].paper.top1,
+                paper_top1=ARMS[name].paper.top1 if ARMS[name].paper else None,
             )
         )
     return tuple(rows)
@@ -131,8 +132,6 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
     import torch
     import transformers
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {
         "command": command,
         "environment": {
@@ -140,6 +139,23 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
             "torch": torch.__version__,
             "transformers": transformers.__version__,
         },
+        **result_json(result),
+    }
+    return _write_json(data, path)
+
+
+def _write_json(data: dict, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps(data, indent=1) + "\n")
+    partial.replace(path)
+    return path
+
+
+def result_json(result: LabResult) -> dict:
+    """``result`` as plain JSON data, every run with its curve and held-out measurements."""
+    return {
         "arms": list(result.arms),
         "seeds": list(result.seeds),
         "steps": result.steps,
@@ -168,15 +184,15 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
             for r in result.runs
         ],
     }
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=1) + "\n")
-    partial.replace(path)
-    return path
 
 
 def load_result(path: str | Path) -> LabResult:
     """A :class:`LabResult` from a file written by :func:`save_result`."""
-    data = json.loads(Path(path).read_text())
+    return result_from_json(json.loads(Path(path).read_text()))
+
+
+def result_from_json(data: dict) -> LabResult:
+    """The inverse of :func:`result_json`."""
     config = data["config"]
     return LabResult(
         arms=tuple(data["arms"]),
