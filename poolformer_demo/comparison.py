@@ -12,9 +12,8 @@ import numpy as np
 from PIL import Image
 
 from .analysis import Analysis, Prediction, analyze
-from .control import ProgressCallback, StopCheck
+from .control import ProgressCallback, StopCheck, check_stop
 from .errors import (
-    ComputationCancelled,
     InvalidSettingError,
     KnockoutSpecError,
     UnknownTargetError,
@@ -99,8 +98,7 @@ def compare(
     cache = cache or shared_cache()
     runs, failures = [], []
     for index, name in enumerate(names):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The comparison was stopped.")
+        check_stop(should_stop, "The comparison was stopped.")
         if progress is not None:
             progress(index / len(names), f"PoolFormer-{name.upper()}")
         started = time.perf_counter()

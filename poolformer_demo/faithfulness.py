@@ -34,8 +34,8 @@ import torch
 from torchvision.transforms.functional import gaussian_blur
 
 from .blocks import LogitsOnly
-from .control import ProgressCallback, StopCheck
-from .errors import ComputationCancelled, InvalidSettingError
+from .control import ProgressCallback, StopCheck, check_stop
+from .errors import InvalidSettingError
 
 RANDOM = "random"
 
@@ -178,8 +178,7 @@ class _Runner:
     def probabilities(self, images: torch.Tensor) -> np.ndarray:
         out = []
         for start in range(0, images.shape[0], self.batch_size):
-            if self.should_stop is not None and self.should_stop():
-                raise ComputationCancelled("The faithfulness check was stopped.")
+            check_stop(self.should_stop, "The faithfulness check was stopped.")
             batch = images[start : start + self.batch_size]
             with torch.no_grad():
                 logits = self.model(pixel_values=batch).logits

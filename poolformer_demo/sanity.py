@@ -33,8 +33,8 @@ from PIL import Image
 from .analysis import Prediction, labels_of, model_inputs, resolve_target, stage_gradients
 from .blocks import shared_copy
 from .cams import CAM_METHODS, to_crop
-from .control import ProgressCallback, StopCheck, seeded
-from .errors import ComputationCancelled, InvalidSettingError
+from .control import ProgressCallback, StopCheck, check_stop, seeded
+from .errors import InvalidSettingError
 from .images import PreparedImage, prepare_image
 from .variants import STAGE_COUNT
 from .weights import LoadedModel, ModelCache, shared_cache
@@ -241,8 +241,7 @@ def cascading_randomization(
     work = len(order) + draws - 1
     steps = []
     for index, (label, paths) in enumerate(order):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The sanity check was stopped.")
+        check_stop(should_stop, "The sanity check was stopped.")
         with seeded(seed + index):
             for path in paths:
                 reinitialize(randomized.model, path)
@@ -262,8 +261,7 @@ def cascading_randomization(
 
     random_maps = [compared(steps[-1].map)]
     for draw in range(1, draws):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The sanity check was stopped.")
+        check_stop(should_stop, "The sanity check was stopped.")
         other = LoadedModel(loaded.variant, shared_copy(loaded.model), loaded.processor, "randomised copy")
         # Seeds apart from the cascade's, so each draw is independent of it and of the others.
         with seeded(seed + 1_000 * draw):

@@ -40,24 +40,24 @@ def sources(html: str, css_class: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def tab(app_cache):
-    return InsideTab(app_cache)
+def tab(app_cache, runner):
+    return InsideTab(app_cache, runner)
 
 
-def _session(app_cache, image: Path, variant: str) -> Session:
+def _session(app_cache, runner, image: Path, variant: str) -> Session:
     """The session an analysis on the Explore tab leaves behind."""
-    values = ExploreTab(app_cache, shapes_available=True).show(str(image), variant, None, None)
+    values = ExploreTab(app_cache, runner, shapes_available=True).show(str(image), variant, None, None)
     return dict(zip(ExploreView.names(), values))["session"]
 
 
 @pytest.fixture(scope="module")
-def star(app_cache) -> Session:
-    return _session(app_cache, STAR, "shapes")
+def star(app_cache, runner) -> Session:
+    return _session(app_cache, runner, STAR, "shapes")
 
 
 @pytest.fixture(scope="module")
-def cat(app_cache) -> Session:
-    return _session(app_cache, PHOTO, "s12")
+def cat(app_cache, runner) -> Session:
+    return _session(app_cache, runner, PHOTO, "s12")
 
 
 @pytest.fixture(scope="module")

@@ -24,11 +24,12 @@ import torch
 import torch.nn.functional as F
 
 from ..analysis import grad_cam
+from ..control import StopCheck, stop_requested
 from ..device import compute_device, on_device
 from .arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from .data import IMAGE_SIZE, TEST_SEED_START, TRAIN_SEED_START, dilate, pointing_game
 from .tasks import TASKS, cached_dataset
-from .train import StopSignal, TrainSettings, accuracy, fit, stop_check, to_pixel_values
+from .train import TrainSettings, accuracy, fit, to_pixel_values
 
 __all__ = [
     "LAB_CONFIGS",
@@ -198,7 +199,7 @@ def run_lab(
     *,
     config: LabConfig | None = None,
     progress: Callable[[LabProgress], None] | None = None,
-    should_stop: StopSignal | None = None,
+    should_stop: StopCheck | None = None,
 ) -> LabResult:
     """Train every arm in ``arms`` once per seed on ``config``'s task and score it.
 
@@ -223,7 +224,6 @@ def run_lab(
         )
     if config.task not in TASKS:
         raise ValueError(f"unknown task {config.task!r}; choose from {', '.join(TASKS)}")
-    stop = stop_check(should_stop)
     started = time.perf_counter()
     train_data = cached_dataset(config.task, config.train_size, TRAIN_SEED_START, image_size)
     test_data = cached_dataset(config.task, config.eval_size, TEST_SEED_START, image_size)
@@ -279,7 +279,7 @@ def run_lab(
             steps,
             replace(settings, seed=seed),
             progress=report,
-            should_stop=stop,
+            should_stop=should_stop,
             schedule_steps=config.steps,
         )
         if fitted.stopped:
@@ -299,7 +299,7 @@ def run_lab(
 
     stopped = False
     for index, (arm, seed) in enumerate(plan):
-        run = None if stop() else train_one(index, arm, seed)
+        run = None if stop_requested(should_stop) else train_one(index, arm, seed)
         if run is None:
             stopped = True
             break
