@@ -32,6 +32,7 @@ from .blocks import (
 )
 from .errors import SelectionError
 from .images import PreparedImage, crop_image, prepare_image
+from .json_data import rounded_seconds
 from .variants import Variant
 from .weights import ModelCache, shared_cache
 
@@ -86,6 +87,27 @@ class BlockAnatomy:
         if name not in STEPS:
             raise KeyError(f"unknown step {name!r}; steps are {', '.join(STEPS)}")
         return getattr(self, name)
+
+    def to_json(self) -> dict:
+        """The block as plain JSON data: where it is, its maps' shape [C, H, W], the pool size and
+        every block's branch ratios. The step maps are arrays for the exports' npz."""
+        return {
+            "variant": self.variant.name,
+            "stage": self.stage,
+            "block": self.block,
+            "shape": list(self.input.shape),
+            "pool_size": self.pool_size,
+            "branches": [
+                {
+                    "stage": b.stage,
+                    "block": b.block,
+                    "mixer_ratio": float(b.mixer_ratio),
+                    "mlp_ratio": float(b.mlp_ratio),
+                }
+                for b in self.branches
+            ],
+            "seconds": rounded_seconds(self.seconds),
+        }
 
 
 class BlockRecorder:

@@ -28,6 +28,7 @@ from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError, UnknownMethodError
+from .json_data import rounded_seconds
 from .variants import STAGE_COUNT
 from .weights import LoadedModel
 
@@ -92,6 +93,29 @@ class Attribution:
     diagnostics: dict = field(default_factory=dict)
     """Checks on the result, e.g. IG's convergence delta (sum of attributions minus the logit
     difference between input and baseline)."""
+
+    def to_json(self) -> dict:
+        """The attribution as plain JSON data: every setting, the time, the checks and a summary of
+        the map (its shape, range, mean, sum, share of positive pixels and peak pixel as [row, column])."""
+        values = np.asarray(self.map, dtype=np.float64)
+        peak = np.unravel_index(int(np.argmax(values)), values.shape)
+        return {
+            "method": self.method,
+            "title": self.title,
+            "signed": self.signed,
+            "settings": dict(self.settings),
+            "seconds": rounded_seconds(self.seconds),
+            "diagnostics": dict(self.diagnostics),
+            "summary": {
+                "shape": list(values.shape),
+                "min": float(values.min()),
+                "max": float(values.max()),
+                "mean": float(values.mean()),
+                "sum": float(values.sum()),
+                "positive_share": float((values > 0).mean()),
+                "peak": [int(peak[0]), int(peak[1])],
+            },
+        }
 
 
 class _ProgressForward:

@@ -22,6 +22,7 @@ from .control import ProgressCallback, StopCheck, check_stop, part_progress
 from .errors import InvalidSettingError
 from .faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
 from .images import PreparedImage, prepare_image
+from .json_data import rounded_seconds
 from .variants import STAGE_COUNT
 from .weights import ModelCache, shared_cache
 
@@ -38,6 +39,18 @@ class Explanation:
     faithfulness: FaithfulnessReport | None
     """Deletion/insertion (and ROAD) scores when asked for, else None."""
     seconds: float
+
+    def to_json(self, arrays: bool = False) -> dict:
+        """The explanation as plain JSON data: the analysis's (Analysis.to_json) with the whole
+        explanation's time, each method's attribution (Attribution.to_json) and, when measured, the
+        faithfulness report (FaithfulnessReport.to_json). With `arrays`, every stage's raw CAMs; the
+        attribution maps themselves are arrays too large for JSON text (the exports write them as npz)."""
+        data = self.analysis.to_json(arrays=arrays, every_cam=True)
+        data["methods"] = {name: attribution.to_json() for name, attribution in self.attributions.items()}
+        data["seconds"] = rounded_seconds(self.seconds)
+        if self.faithfulness is not None:
+            data["faithfulness"] = self.faithfulness.to_json()
+        return data
 
 
 def explain(

@@ -19,6 +19,7 @@ from transformers import PoolFormerConfig
 from .blocks import as_float32, check_stage, pixel_values_for, whole_number
 from .errors import SelectionError
 from .images import PreparedImage, crop_image, prepare_image
+from .json_data import rounded_seconds
 from .variants import Variant
 from .weights import ModelCache, shared_cache
 
@@ -147,8 +148,9 @@ class ReceptiveField:
         """How far (in crop pixels) the effective field's peak lies from the position's centre."""
         return math.dist(self.peak, self.centre)
 
-    def summary(self) -> dict:
-        """The numbers behind the field, as JSON-ready data (the CLI's erf.json, the API's answer)."""
+    def to_json(self) -> dict:
+        """The numbers behind the field as plain JSON data (the CLI's erf.json, the API's answer);
+        the field itself is an array for the exports' erf.npy."""
         top, left, bottom, right = self.box
         return {
             "variant": self.variant.name,
@@ -157,12 +159,14 @@ class ReceptiveField:
             "grid_size": list(self.grid_size),
             "crop_size": list(self.crop_size),
             "theoretical_size_px": self.theoretical_size,
+            "theoretical_size_px_by_stage": list(self.stage_sizes),
             "stride_px": self.geometry.jump,
             "box": {"top": top, "left": left, "bottom": bottom, "right": right},
-            "erf_share_inside_box": self.mass_inside,
+            "erf_share_inside_box": float(self.mass_inside),
+            "erf_peak": float(self.erf.max()),
             "erf_peak_px": {"y": self.peak[0], "x": self.peak[1]},
             "erf_peak_distance_px": round(self.peak_distance, 1),
-            "seconds": round(self.seconds, 3),
+            "seconds": rounded_seconds(self.seconds),
         }
 
 

@@ -275,7 +275,10 @@ def test_knockout_endpoint_gives_before_and_after(client):
 
     # Stages as the API page describes them: strings.
     result = client.predict(handle_file(str(PHOTO)), "s12", ["1", "2", "3", "4"], [], "tiger cat", api_name="/knockout")
-    assert result["target"] == {"index": 282, "label": "tiger cat"}
+    # The one prediction JSON: the class as trained, with its probability then.
+    target = result["target"]
+    assert (target["index"], target["label"]) == (282, "tiger cat")
+    assert target["probability"] == result["before"]["target_probability"]
     assert result["knockouts"]["mixer"] == [1, 2, 3, 4] and result["knockouts"]["mlp"] == []
     for side in ("before", "after"):
         assert len(result[side]["top_k"]) == 5

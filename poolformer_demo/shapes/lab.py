@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -139,6 +139,24 @@ class ArmRun:
         """The held-out accuracy measured after ``step`` steps, if it was."""
         return dict(self.held_out).get(step)
 
+    def to_json(self) -> dict:
+        """The run as plain JSON data, its curve and held-out measurements as columns."""
+        return {
+            "arm": self.arm,
+            "seed": self.seed,
+            "steps": self.steps,
+            "accuracy": self.accuracy,
+            "pointing_game": self.pointing_game,
+            "parameters": self.parameters,
+            "seconds": self.seconds,
+            "curve": {
+                "step": [p.step for p in self.curve],
+                "loss": [p.loss for p in self.curve],
+                "accuracy": [p.accuracy for p in self.curve],
+            },
+            "held_out": {"step": [step for step, _ in self.held_out], "accuracy": [a for _, a in self.held_out]},
+        }
+
 
 @dataclass(frozen=True)
 class LabProgress:
@@ -189,6 +207,23 @@ class LabResult:
 
     def runs_of(self, arm: str) -> tuple[ArmRun, ...]:
         return tuple(r for r in self.runs if r.arm == arm)
+
+    def to_json(self) -> dict:
+        """The lab as plain JSON data, every run (ArmRun.to_json) with its curve and held-out
+        measurements: what the reference files hold (lab_results.save_result, read back by
+        lab_results.result_from_json) and what the lab's endpoints give."""
+        return {
+            "arms": list(self.arms),
+            "seeds": list(self.seeds),
+            "steps": self.steps,
+            "image_size": self.image_size,
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.config).items()},
+            "stopped": self.stopped,
+            "wall_seconds": self.seconds,
+            "centre_baseline": self.centre_baseline,
+            "chance_pointing": self.chance_pointing,
+            "runs": [run.to_json() for run in self.runs],
+        }
 
 
 def run_lab(

@@ -20,7 +20,7 @@ from ....shapes.data import IMAGE_SIZE, MAX_OBJECT_FRACTION
 from ....shapes.pairs import MIN_EDGE_GAP
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS, BundledFacts, get_variant
-from ...kit.view import Session, display_names, md, prediction_json, stage_choices
+from ...kit.view import Session, display_names, md, stage_choices
 
 INTRO = (
     "MetaFormer's claim is that the block — norm, token mixer, residual, channel MLP, residual — carries the "
@@ -157,20 +157,9 @@ def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = No
 
 
 def anatomy_api(anatomy: BlockAnatomy, pictures: dict) -> dict:
-    """The block's steps for programs: pictures as data URIs, branch ratios of every block."""
-    return {
-        "variant": anatomy.variant.name,
-        "stage": anatomy.stage,
-        "block": anatomy.block,
-        "shape": list(anatomy.input.shape),
-        "pool_size": anatomy.pool_size,
-        **pictures,
-        "branches": [
-            {"stage": b.stage, "block": b.block, "mixer_ratio": b.mixer_ratio, "mlp_ratio": b.mlp_ratio}
-            for b in anatomy.branches
-        ],
-        "seconds": round(anatomy.seconds, 4),
-    }
+    """The block for programs: BlockAnatomy.to_json with the pictures of anatomy_pictures (every step
+    with its title and caption, the channel they show, the crop and the branch plot, as data URIs)."""
+    return {**anatomy.to_json(), **pictures}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,29 +283,14 @@ def knockout_html(comparison: KnockoutComparison | None = None) -> str:
     return f'<div class="pf-knockout"><div class="pf-knockout-row">{compare}<div>{table}</div></div></div>'
 
 
-def _side(analysis: Analysis) -> dict:
-    deepest = analysis.stages[-1]
-    return {
-        "top_k": [prediction_json(p) for p in analysis.predictions],
-        "target_probability": analysis.target.probability,
-        "gradcam_stage": deepest.index,
-        "gradcam": [[round(float(v), 6) for v in row] for row in deepest.cam_raw],
-        "gradcam_picture": _deepest_cam(analysis),
-        "seconds": round(analysis.seconds, 4),
-    }
-
-
 def knockout_api(comparison: KnockoutComparison) -> dict:
-    """Both analyses for programs: top-5 and the deepest Grad-CAM, as trained and knocked out."""
-    before, after = comparison.before, comparison.after
-    return {
-        "variant": before.variant.name,
-        "knockouts": {**after.knockouts.as_dict(), "description": after.knockouts.describe()},
-        "target": {"index": before.target.index, "label": before.target.name},
-        "crop": render.data_uri(before.input_image, "jpeg"),
-        "before": _side(before),
-        "after": _side(after),
-    }
+    """Both analyses for programs: KnockoutComparison.to_json with the crop and each side's deepest
+    Grad-CAM as pictures (data URIs)."""
+    data = comparison.to_json()
+    data["crop"] = render.data_uri(comparison.before.input_image, "jpeg")
+    data["before"]["gradcam_picture"] = _deepest_cam(comparison.before)
+    data["after"]["gradcam_picture"] = _deepest_cam(comparison.after)
+    return data
 
 
 # The browser's half of the knockout view: the slider moves the line between before and after.
