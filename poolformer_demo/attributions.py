@@ -219,7 +219,7 @@ def _smoothgrad(
         shape = (pixel_values.shape[0] * count, *pixel_values.shape[1:])
         noise = torch.normal(0, torch.full(shape, stdev), generator=generator)
         noisy = pixel_values.repeat_interleave(count, dim=0) + noise.to(pixel_values.device, pixel_values.dtype)
-        gradients = saliency.attribute(noisy, target=target, abs=False)
+        gradients = saliency.attribute(noisy.requires_grad_(True), target=target, abs=False)
         total += gradients.view(pixel_values.shape[0], count, *pixel_values.shape[1:]).sum(dim=1)
     return total / samples
 
