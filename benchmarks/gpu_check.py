@@ -28,8 +28,8 @@ import torch
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, block_anatomy, receptive_field
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import DEFAULT_SETTINGS, PIXEL_METHODS
+from poolformer_demo.blocks import model_inputs
 from poolformer_demo.device import DEVICE_ENV, compute_device
 from poolformer_demo.explanation import explain
 from poolformer_demo.faithfulness import FaithfulnessSettings, evaluate_faithfulness, road_scores

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .blocks import model_inputs
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
-from .device import on_device
 from .images import PreparedImage, crop_image, prepare_image
 from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts, knocked_out
@@ -30,8 +30,8 @@ from .labels import (  # noqa: F401 - importable from here
     prediction_json,
     resolve_target,
 )
-from .variants import Variant
-from .weights import LoadedModel, ModelCache, shared_cache
+from .variants import DEFAULT_VARIANT, Variant
+from .weights import ModelCache, shared_cache
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class Analysis:
 
 def analyze(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
@@ -169,12 +169,6 @@ def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
         "them for any picture. For photos, pick an ImageNet model (S12 … M48)."
     )
     return (known, variant.training) if variant.training else (known,)
-
-
-def model_inputs(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
-    """The [1, 3, H, W] `pixel_values` the variant's own processor makes of an RGB image."""
-    inputs = loaded.processor(images=image, return_tensors="pt")
-    return on_device(inputs["pixel_values"], loaded.model)
 
 
 def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None):

@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 from transformers import PoolFormerConfig
 
@@ -82,9 +83,11 @@ def check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
     return number
 
 
-def pixel_values_for(loaded: LoadedModel, prepared: PreparedImage) -> torch.Tensor:
-    """The image as the checkpoint's processor prepares it: [1, 3, H, W] in the model's dtype."""
-    inputs = loaded.processor(images=prepared.image, return_tensors="pt")
+def model_inputs(loaded: LoadedModel, image: Image.Image | PreparedImage) -> torch.Tensor:
+    """The image as the checkpoint's own processor prepares it: [1, 3, H, W] `pixel_values` on the
+    model's device, in its dtype."""
+    image = image.image if isinstance(image, PreparedImage) else image
+    inputs = loaded.processor(images=image, return_tensors="pt")
     return on_device(inputs["pixel_values"], loaded.model)
 
 
@@ -98,7 +101,7 @@ __all__ = [
     "check_block",
     "check_stage",
     "layer_scales",
-    "pixel_values_for",
+    "model_inputs",
     "shared_copy",
     "stage_layers",
     "whole_number",

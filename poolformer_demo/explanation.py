@@ -15,15 +15,16 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .analysis import Analysis, analyze, model_inputs
+from .analysis import Analysis, analyze
 from .attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, PIXEL_METHODS, Attribution, cam_attribution, parse_methods
+from .blocks import model_inputs
 from .cams import CAM_METHODS
 from .control import ProgressCallback, StopCheck, check_stop, part_progress
 from .errors import InvalidSettingError
 from .faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
 from .images import PreparedImage, prepare_image
 from .json_data import rounded_seconds
-from .variants import STAGE_COUNT
+from .variants import DEFAULT_VARIANT, STAGE_COUNT
 from .weights import ModelCache, shared_cache
 
 __all__ = ["Explanation", "explain", "score_faithfulness"]
@@ -55,7 +56,7 @@ class Explanation:
 
 def explain(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     target: int | str | None = None,
     methods: str | Sequence[str] = DEFAULT_METHODS,
     stage: int = STAGE_COUNT,

@@ -16,11 +16,11 @@ import torch
 from PIL import Image
 from transformers import PoolFormerConfig
 
-from .blocks import as_float32, check_stage, pixel_values_for, whole_number
+from .blocks import as_float32, check_stage, model_inputs, whole_number
 from .errors import SelectionError
 from .images import PreparedImage, crop_image, prepare_image
 from .json_data import rounded_seconds
-from .variants import Variant
+from .variants import DEFAULT_VARIANT, Variant
 from .weights import ModelCache, shared_cache
 
 
@@ -172,7 +172,7 @@ class ReceptiveField:
 
 def receptive_field(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     stage: int = 1,
     y: int = 0,
     x: int = 0,
@@ -197,7 +197,7 @@ def receptive_field(
     started = time.perf_counter()
     config = loaded.model.config
     stage = check_stage(config, stage)
-    pixel_values = pixel_values_for(loaded, prepared)
+    pixel_values = model_inputs(loaded, prepared)
     crop_size = tuple(pixel_values.shape[-2:])
     grid = stage_grid_size(config, crop_size, stage)
     if at is not None:

@@ -34,18 +34,17 @@ from .analysis import (
     Prediction,
     display_names,
     labels_of,
-    model_inputs,
     prediction_json,
     resolve_target,
     stage_gradients,
 )
-from .blocks import shared_copy
+from .blocks import model_inputs, shared_copy
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop, seeded
 from .errors import InvalidSettingError
 from .images import PreparedImage, prepare_image
 from .json_data import rounded_seconds
-from .variants import STAGE_COUNT
+from .variants import DEFAULT_VARIANT, STAGE_COUNT
 from .weights import LoadedModel, ModelCache, shared_cache
 
 GRANULARITIES = ("block", "stage")
@@ -239,7 +238,7 @@ def verdict(to_original, between) -> str:
 
 def cascading_randomization(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     method: str = "gradcam",
     stage: int = STAGE_COUNT,
     target: int | str | None = None,

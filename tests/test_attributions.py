@@ -10,7 +10,6 @@ import torch
 from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
 from poolformer_demo import ModelCache
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
@@ -21,6 +20,7 @@ from poolformer_demo.attributions import (
     occlusion_geometry,
     smoothgrad,
 )
+from poolformer_demo.blocks import model_inputs
 from poolformer_demo.cams import to_crop
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
 from poolformer_demo.explanation import explain

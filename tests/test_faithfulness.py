@@ -9,9 +9,8 @@ import torch
 from torchvision.transforms.functional import gaussian_blur
 
 from poolformer_demo import analyze
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
-from poolformer_demo.blocks import LogitsOnly
+from poolformer_demo.blocks import LogitsOnly, model_inputs
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
 from poolformer_demo.faithfulness import (
     FaithfulnessSettings,

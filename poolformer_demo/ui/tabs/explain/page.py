@@ -17,8 +17,9 @@ from pathlib import Path
 import gradio as gr
 
 from .... import render
-from ....analysis import analyze, model_inputs
+from ....analysis import analyze
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
+from ....blocks import model_inputs
 from ....cams import DEFAULT_CAM
 from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
