@@ -122,3 +122,10 @@ def test_the_lab_readme_lists_the_papers_normalisation_rows_and_what_they_are_wo
         assert f"| {row.setting} | {row.norm} | {row.top1:g} % |" in lab_readme
     assert f"worth {norm_path_points():g} points" in lab_readme
     assert "<!-- grid:pairs -->" in lab_readme and "grid_pairs.json" in lab_readme
+
+
+def test_the_shapes_card_sets_the_aided_models_pointing_game_beside_the_centre_map():
+    m, card = _measured(SHAPES_DIR), _text(SHAPES_DIR / "README.md")
+    pointing, centre = 100 * m["pointing_game"], 100 * m["centre_baseline"]
+    assert f"pointing game ({pointing:.1f} %) is {pointing - centre:.1f} points above" in card
+    assert f"peaks at the image centre ({centre:.1f} %): no evidence" in card
