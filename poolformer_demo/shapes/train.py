@@ -29,6 +29,7 @@ __all__ = [
     "accuracy",
     "fit",
     "init_weights",
+    "predictions",
     "to_pixel_values",
 ]
 
@@ -198,19 +199,24 @@ def fit(
     )
 
 
-def accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, batch_size: int = 200) -> float:
-    """The fraction of ``images_uint8`` (N, H, W, 3) that ``model`` classifies as ``labels``."""
+def predictions(model, images_uint8: np.ndarray, batch_size: int = 100) -> np.ndarray:
+    """The class ``model`` predicts for each of ``images_uint8`` (N, H, W, 3), as an (N,) array."""
     was_training = model.training
     model.eval()
-    correct = 0
+    out = []
     with torch.no_grad():
-        for i in range(0, len(labels), batch_size):
+        for i in range(0, len(images_uint8), batch_size):
             pixel_values = on_device(to_pixel_values(images_uint8[i : i + batch_size]), model)
-            correct += int(
-                (model(pixel_values=pixel_values).logits.argmax(-1).cpu().numpy() == labels[i : i + batch_size]).sum()
-            )
+            out.append(model(pixel_values=pixel_values).logits.argmax(-1).cpu())
     model.train(was_training)
-    return correct / max(1, len(labels))
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
+
+
+def accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, batch_size: int = 200) -> float:
+    """The fraction of ``images_uint8`` (N, H, W, 3) that ``model`` classifies as ``labels``."""
+    if len(labels) == 0:
+        return 0.0
+    return float((predictions(model, images_uint8, batch_size) == np.asarray(labels)).mean())
 
 
 def _lr_at(step: int, total: int, warmup: int, base_lr: float) -> float:
