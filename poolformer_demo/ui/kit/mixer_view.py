@@ -238,8 +238,9 @@ MIXER_CSS = f"""
 .pf-mixer-grid [role="gridcell"]:focus-visible {{
   outline: 3px solid var(--color-accent, #4338ca); outline-offset: 0; position: relative; z-index: 2;
 }}
-.pf-mixer-scroll {{ max-width: 100%; overflow-x: auto; }}
-.pf-mixer-table {{ border-collapse: collapse; font-size: 14px; }}
+/* The numbers scroll sideways on a phone; their width never widens the page (inline-size containment). */
+.pf-mixer-scroll {{ max-width: 100%; overflow-x: auto; contain: inline-size; }}
+.pf-mixer-table {{ display: table; overflow: visible; max-width: none; border-collapse: collapse; font-size: 14px; }}
 .pf-mixer-table caption {{ text-align: left; font-size: 13px; padding-bottom: 4px; }}
 .pf-mixer-table th, .pf-mixer-table td {{
   padding: 3px 6px; white-space: nowrap; vertical-align: middle;
@@ -251,7 +252,7 @@ MIXER_CSS = f"""
 .pf-mixer-self {{ outline: 2px solid {_rgb(render.TOKEN_EDGE)}; outline-offset: -2px; font-weight: 700; }}
 .pf-mixer-off {{ text-align: center; color: var(--body-text-color-subdued, #6b7280); }}
 .pf-mixer-maps {{
-  display: grid; grid-template-columns: repeat(auto-fill, minmax(88px, 1fr)); gap: 8px; max-width: 720px;
+  display: grid; grid-template-columns: repeat(auto-fill, minmax(72px, 1fr)); gap: 8px; max-width: min(720px, 100%);
 }}
 .pf-mixer-maps figure, .pf-mixer-figure {{ margin: 0; }}
 .pf-mixer-maps figcaption {{ font-size: 13px; text-align: center; }}
