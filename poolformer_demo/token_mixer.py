@@ -173,16 +173,7 @@ class TokenMixing:
                 "outside_window": self.attention_outside_window,
                 "effective_tokens": self.attention_effective_tokens,
             },
-            "costs": [
-                {
-                    "stage": c.stage,
-                    "grid_size": list(c.grid_size),
-                    "tokens": c.tokens,
-                    "pooling_reads": c.pooling_reads,
-                    "attention_reads": c.attention_reads,
-                }
-                for c in self.costs
-            ],
+            "costs": [_cost_json(c) for c in self.costs],
             "seconds": round(self.seconds, 4),
         }
 
@@ -227,24 +218,65 @@ def attention_weights(features: torch.Tensor, y: int, x: int) -> np.ndarray:
     return as_float32(weights.reshape(height, width))
 
 
-def token_mixing(
+@dataclass(frozen=True)
+class MixerMaps:
+    """What one block's token mixer received and returned for every token of one image: one forward
+    pass, from which any token is read in milliseconds (`token_at`). Keep it in a store to answer a
+    student's clicks without running the model again."""
+
+    variant: Variant
+    stage: int
+    block: int
+    pool_size: int
+    normed: np.ndarray
+    """float32 [C, H, W]: n = before_norm(x), the map the block's `pooling` module received."""
+    mixer: np.ndarray
+    """float32 [C, H, W]: what the module returned, AvgPool(n) - n."""
+    costs: tuple[StageCost, ...]
+    input_image: Image.Image
+    seconds: float
+    """Preprocessing and the forward pass; model loading excluded."""
+
+    @property
+    def grid_size(self) -> tuple[int, int]:
+        return int(self.normed.shape[1]), int(self.normed.shape[2])
+
+    def to_json(self) -> dict:
+        return {
+            "variant": self.variant.name,
+            "stage": self.stage,
+            "block": self.block,
+            "pool_size": self.pool_size,
+            "grid_size": list(self.grid_size),
+            "channels": int(self.normed.shape[0]),
+            "costs": [_cost_json(c) for c in self.costs],
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def _cost_json(cost: StageCost) -> dict:
+    return {
+        "stage": cost.stage,
+        "grid_size": list(cost.grid_size),
+        "tokens": cost.tokens,
+        "pooling_reads": cost.pooling_reads,
+        "attention_reads": cost.attention_reads,
+    }
+
+
+def mixer_maps(
     image: Image.Image | PreparedImage | str,
     variant: str,
     stage: int,
-    y: int,
-    x: int,
     block: int = 1,
-    channels: Sequence[int] | None = None,
     cache: ModelCache | None = None,
-) -> TokenMixing:
-    """What block `block` of stage `stage` (both numbered from 1) mixes into token (y, x) (numbered
-    from 0 at the top left) of `image`, for `channels` (default: the CHANNEL_COUNT channels where
-    the mixer's output at the token is largest in size), beside the illustrative attention of the
-    same token and the cost of both at every stage. One forward pass.
+) -> MixerMaps:
+    """The token mixer of block `block` of stage `stage` (both numbered from 1) on `image`, for every
+    token, and the stages' grids for this crop. One forward pass; the module's input and output are
+    recorded by a forward hook on a shared copy of the cached model.
 
-    Raises UnknownVariantError for a variant the registry does not have, SelectionError for a
-    stage, block, position or channel the model does not have at this crop, and the errors of
-    `analyze` for a bad image or missing weights.
+    Raises UnknownVariantError for a variant the registry does not have, SelectionError for a stage
+    or block the model does not have, and the errors of `analyze` for a bad image or missing weights.
     """
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     loaded = (cache or shared_cache()).get(variant)
@@ -258,48 +290,80 @@ def token_mixing(
     model = shared_copy(loaded.model)
     with watching_pooling(stage_layers(model)[stage - 1][block - 1]) as seen, torch.inference_mode():
         hidden_states = model.poolformer(pixel_values, output_hidden_states=True).hidden_states
-    normed, mixer = seen["input"].float(), seen["output"].float()
-    grid_size = (int(normed.shape[1]), int(normed.shape[2]))
-    y, x = check_position(grid_size, stage, y, x)
-    chosen, choice = _channels(mixer[:, y, x], channels)
-    window = pooling_window(grid_size, pool_size, y, x)
-    top, left, bottom, right = window
-
-    windows = []
-    for channel in chosen:
-        values = as_float32(normed[channel, top:bottom, left:right])
-        mean = float(values.mean(dtype=np.float64))
-        token = float(normed[channel, y, x])
-        windows.append(ChannelWindow(channel, values, mean, token, mean - token, float(mixer[channel, y, x])))
-
     costs = []
     for number, hidden in enumerate(hidden_states, start=1):
         rows, cols = int(hidden.shape[-2]), int(hidden.shape[-1])
         costs.append(StageCost(number, (rows, cols), rows * cols, pool_size * pool_size, rows * cols))
-    return TokenMixing(
+    return MixerMaps(
         variant=loaded.variant,
         stage=stage,
         block=block,
-        y=y,
-        x=x,
-        grid_size=grid_size,
         pool_size=pool_size,
-        window=window,
-        channels=tuple(windows),
-        channel_choice=choice,
-        channel_maps=as_float32(normed[list(chosen)]),
-        attention=attention_weights(normed, y, x),
-        attention_method=ATTENTION_METHOD.format(channels=normed.shape[0]),
+        normed=as_float32(seen["input"]),
+        mixer=as_float32(seen["output"]),
         costs=tuple(costs),
         input_image=crop_image(pixel_values[0], loaded.processor),
         seconds=time.perf_counter() - started,
     )
 
 
-def _channels(mixer_at_token: torch.Tensor, channels: Sequence[int] | None) -> tuple[tuple[int, ...], str]:
+def token_at(maps: MixerMaps, y: int, x: int, channels: Sequence[int] | None = None) -> TokenMixing:
+    """Token (y, x) (numbered from 0 at the top left) of `maps`, for `channels` (default: the
+    CHANNEL_COUNT channels where the mixer's output at the token is largest in size), beside the
+    illustrative attention of the same token. Raises SelectionError for a position off the grid or
+    a channel the stage does not have."""
+    started = time.perf_counter()
+    grid_size = maps.grid_size
+    y, x = check_position(grid_size, maps.stage, y, x)
+    chosen, choice = _channels(maps.mixer[:, y, x], channels)
+    window = pooling_window(grid_size, maps.pool_size, y, x)
+    top, left, bottom, right = window
+    windows = []
+    for channel in chosen:
+        values = maps.normed[channel, top:bottom, left:right].copy()
+        mean = float(values.mean(dtype=np.float64))
+        token = float(maps.normed[channel, y, x])
+        windows.append(ChannelWindow(channel, values, mean, token, mean - token, float(maps.mixer[channel, y, x])))
+    return TokenMixing(
+        variant=maps.variant,
+        stage=maps.stage,
+        block=maps.block,
+        y=y,
+        x=x,
+        grid_size=grid_size,
+        pool_size=maps.pool_size,
+        window=window,
+        channels=tuple(windows),
+        channel_choice=choice,
+        channel_maps=maps.normed[list(chosen)],
+        attention=attention_weights(torch.from_numpy(maps.normed), y, x),
+        attention_method=ATTENTION_METHOD.format(channels=maps.normed.shape[0]),
+        costs=maps.costs,
+        input_image=maps.input_image,
+        seconds=maps.seconds + time.perf_counter() - started,
+    )
+
+
+def token_mixing(
+    image: Image.Image | PreparedImage | str,
+    variant: str,
+    stage: int,
+    y: int,
+    x: int,
+    block: int = 1,
+    channels: Sequence[int] | None = None,
+    cache: ModelCache | None = None,
+) -> TokenMixing:
+    """What block `block` of stage `stage` (both numbered from 1) mixes into token (y, x) (numbered
+    from 0 at the top left) of `image`: `mixer_maps` then `token_at`, with the errors of both."""
+    return token_at(mixer_maps(image, variant, stage, block, cache), y, x, channels)
+
+
+def _channels(mixer_at_token: np.ndarray, channels: Sequence[int] | None) -> tuple[tuple[int, ...], str]:
     count = int(mixer_at_token.shape[0])
     if channels is None or len(channels) == 0:
-        order = torch.argsort(mixer_at_token.abs(), descending=True)[:CHANNEL_COUNT]
+        # A stable sort, so channels of equal size keep their order from one run to the next.
+        order = np.argsort(-np.abs(mixer_at_token), kind="stable")[:CHANNEL_COUNT]
         chosen = tuple(int(c) for c in order)
         return chosen, CHANNEL_CHOICE_DEFAULT.format(count=len(chosen))
     chosen = []
@@ -314,10 +378,13 @@ def _channels(mixer_at_token: torch.Tensor, channels: Sequence[int] | None) -> t
 __all__ = [
     "CHANNEL_COUNT",
     "ChannelWindow",
+    "MixerMaps",
     "StageCost",
     "TokenMixing",
     "attention_weights",
+    "mixer_maps",
     "pooling_window",
+    "token_at",
     "token_mixing",
     "uncut_window",
     "watching_pooling",

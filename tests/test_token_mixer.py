@@ -25,7 +25,14 @@ from poolformer_demo.images import prepare_image
 from poolformer_demo.mixer_reading import channel_sentence, mixer_reading, where_on_grid
 from poolformer_demo.receptive_field import stage_grid_size
 from poolformer_demo.testing import id2label
-from poolformer_demo.token_mixer import CHANNEL_COUNT, StageCost, attention_weights, token_mixing
+from poolformer_demo.token_mixer import (
+    CHANNEL_COUNT,
+    StageCost,
+    attention_weights,
+    mixer_maps,
+    token_at,
+    token_mixing,
+)
 from poolformer_demo.ui.kit.mixer_view import MIXER_CSS, MIXER_JS, mixer_html
 from poolformer_demo.weights import LoadedModel
 
@@ -110,6 +117,22 @@ def test_s12_token_equals_avgpool_minus_n_and_the_models_pooling_module(s12_cach
     result = token_mixing(photo, "s12", 2, y, x, block=2, cache=s12_cache)
     assert result.grid_size == (28, 28)
     assert_matches_the_module(result, *pooling_of(s12_cache.get("s12"), photo, 2, 2))
+
+
+def test_one_forward_pass_answers_every_token_as_the_module_does(shapes):
+    cache, loaded = shapes
+    maps = mixer_maps(STAR, "shapes", 3, block=2, cache=cache)
+    n = torch.from_numpy(maps.normed)
+    by_hand = F.avg_pool2d(n[None], 3, stride=1, padding=1, count_include_pad=False)[0] - n
+    np.testing.assert_allclose(maps.mixer, by_hand.numpy(), atol=1e-5)
+    n_module, out_module = pooling_of(loaded, STAR, 3, 2)
+    np.testing.assert_allclose(maps.normed, n_module.numpy(), atol=1e-6)
+    np.testing.assert_allclose(maps.mixer, out_module.numpy(), atol=1e-6)
+    for y, x in [(0, 7), (4, 4)]:
+        touched = token_at(maps, y, x)
+        again = token_mixing(STAR, "shapes", 3, y, x, block=2, cache=cache)
+        assert [c.output for c in touched.channels] == pytest.approx([c.output for c in again.channels], abs=1e-6)
+    assert json.loads(json.dumps(maps.to_json()))["grid_size"] == [8, 8]
 
 
 def _pool_five_loader(variant):
@@ -306,22 +329,25 @@ def test_css_and_js_are_safe_in_gradios_templates():
 
 @pytest.fixture(scope="module")
 def mixer_app(shapes):
-    """The view alone in a Gradio page, wired as a tab would wire it: its select event, index [y, x]
-    and value the stage, answered with the view of that token."""
+    """The view alone in a Gradio page, wired as a tab would wire it: one forward pass per stage kept,
+    and the view's select event (index [y, x], value the stage) answered with that token's view."""
     cache, _ = shapes
+    stored = {}
+
+    def maps_for(stage: int):
+        if stage not in stored:
+            stored[stage] = mixer_maps(STAR, "shapes", stage, cache=cache)
+        return stored[stage]
 
     def pick(evt: gr.SelectData):
         y, x = evt.index
-        return mixer_html(token_mixing(STAR, "shapes", evt.value, y, x, cache=cache))
+        return mixer_html(token_at(maps_for(evt.value), y, x))
 
     with gr.Blocks() as demo:
         view = gr.HTML(
-            mixer_html(token_mixing(STAR, "shapes", 2, 0, 0, cache=cache)),
-            js_on_load=MIXER_JS,
-            css_template=MIXER_CSS,
-            elem_id="mixer-view",
+            mixer_html(token_at(maps_for(2), 0, 0)), js_on_load=MIXER_JS, css_template=MIXER_CSS, elem_id="mixer-view"
         )
-        view.select(pick, outputs=view)
+        view.select(pick, outputs=view, trigger_mode="always_last")
     with serving(demo) as served:
         yield served[1]
 
