@@ -26,8 +26,8 @@ WINDOW_SAME = (
 )
 WINDOW_FULL = "The {size}×{size} window holds all {positions} positions around the token."
 WINDOW_CUT = (
-    "The token is {where}, so its {size}×{size} window holds {positions} of {full} positions, and the "
-    "average is over those {positions} only (positions beyond the border are not counted as zeros)."
+    "At the border its {size}×{size} window holds {positions} of {full} positions, and the average is over "
+    "those {positions} only (positions beyond the border are not counted as zeros)."
 )
 ATTENTION_OUTSIDE = (
     "Attention, on the same features, spreads this token's weight over about {effective:.0f} of the stage's "
@@ -100,7 +100,7 @@ def mixer_reading(result: TokenMixing) -> MixerReading:
     where = where_on_grid(result.y, result.x, rows, cols)
     size, full = result.pool_size, result.pool_size**2
     if result.window_positions < full:
-        window = WINDOW_CUT.format(where=where, size=size, positions=result.window_positions, full=full)
+        window = WINDOW_CUT.format(size=size, positions=result.window_positions, full=full)
     else:
         window = WINDOW_FULL.format(size=size, positions=result.window_positions)
     outside = result.attention_outside_window

@@ -386,8 +386,11 @@ def window_view(cells: np.ndarray, window, token, size: int = 2 * VIEW_SIZE) -> 
 
 def diverging_cells(values: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
     """Table cells on the diverging scale (red at +limit, white at 0, blue at -limit): each value's
-    background and a text colour that reads on it (white on the dark ends), both RGB uint8."""
+    background, and black or white text, whichever contrasts more with it (WCAG; at least 4.5:1 on any
+    colour). Both RGB uint8."""
     unit = 0.5 + 0.5 * np.asarray(values, dtype=np.float32) / limit if limit > 0 else np.full(np.shape(values), 0.5)
     background = apply_colormap(np.clip(unit, 0.0, 1.0), DIVERGING_CMAP)
-    dark = background.astype(np.float32) @ np.float32([0.2126, 0.7152, 0.0722]) < 128
-    return background, np.where(dark[..., None], 255, 17).astype(np.uint8).repeat(3, axis=-1)
+    srgb = background / 255.0
+    luminance = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722]
+    white = 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05
+    return background, np.where(white[..., None], 255, 0).astype(np.uint8).repeat(3, axis=-1)

@@ -262,7 +262,7 @@ def test_channel_sentence_turns_round_with_the_sign_of_the_output(shapes):
 def test_reading_follows_the_window_the_attention_and_the_cost(shapes):
     cache, _ = shapes
     corner = mixer_reading(token_mixing(STAR, "shapes", 1, 0, 0, cache=cache))
-    assert "in the top-left corner" in corner.window and "holds 4 of 9 positions" in corner.window
+    assert "in the top-left corner" in corner.position and "holds 4 of 9 positions" in corner.window
     result = token_mixing(STAR, "shapes", 4, 1, 2, cache=cache)
     reading = mixer_reading(result)
     assert "holds all 9 positions" in reading.window
@@ -293,11 +293,22 @@ def test_window_view_outlines_the_window_in_white_and_the_token_in_black():
     assert (picture[0, 0] == 0).all() and (picture[45, 45] == 0).all()
 
 
-def test_diverging_cells_are_white_at_zero_and_text_reads_on_the_dark_ends():
-    background, text = render.diverging_cells(np.array([-2.0, 0.0, 2.0]), 2.0)
-    assert background[1].min() > 240
-    assert background[0][2] > background[0][0] and background[2][0] > background[2][2]
-    assert (text[0] == 255).all() and (text[2] == 255).all() and (text[1] == 17).all()
+def _contrast(first: np.ndarray, second: np.ndarray) -> float:
+    def luminance(rgb):
+        c = rgb / 255.0
+        return float(np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722])
+
+    high, low = sorted((luminance(first), luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_diverging_cells_are_white_at_zero_and_their_text_reads_on_every_colour():
+    values = np.linspace(-2.0, 2.0, 81)
+    background, text = render.diverging_cells(values, 2.0)
+    assert background[40].min() > 240
+    assert background[0][2] > background[0][0] and background[-1][0] > background[-1][2]
+    assert (text[0] == 255).all() and (text[40] == 0).all() and (text[-1] == 255).all()
+    assert min(_contrast(b, t) for b, t in zip(background, text)) >= 4.5
 
 
 def test_view_has_the_table_the_alt_texts_and_focusable_tokens(shapes):

@@ -108,7 +108,7 @@ def numbers_table(result: TokenMixing) -> str:
         "<tr><th scope='col'>Channel</th>"
         f"<th scope='col'>Window n ({k}×{k}; · off the grid)</th>"
         "<th scope='col'>Average</th><th scope='col'>Token</th>"
-        "<th scope='col'>Mixer output: average − token</th>"
+        "<th scope='col'>Mixer output (average − token)</th>"
         "<th scope='col'>The model's pooling module</th></tr>"
     )
     rows = []
@@ -221,7 +221,7 @@ def _rgb(colour: tuple[int, int, int]) -> str:
 MIXER_CSS = f"""
 .pf-mixer {{ font-size: 15px; line-height: 1.45; }}
 .pf-mixer-row {{ display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; margin: 8px 0; }}
-.pf-mixer-pick {{ flex: 0 1 420px; min-width: 0; margin: 0; }}
+.pf-mixer-pick {{ flex: 0 1 380px; min-width: 0; margin: 0; }}
 .pf-mixer-pick figcaption, .pf-mixer-figure figcaption {{ font-size: 13px; margin-top: 4px; }}
 .pf-mixer-side {{ flex: 1 1 320px; min-width: 0; }}
 .pf-mixer-reading, .pf-mixer-note {{ margin: 0 0 8px; max-width: 70ch; }}
@@ -247,6 +247,8 @@ MIXER_CSS = f"""
   border-bottom: 1px solid var(--border-color-primary, #e5e7eb);
 }}
 .pf-mixer-table .pf-num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+/* Headings wrap between words so the table fits beside the picture; numbers never wrap. */
+.pf-mixer-table thead th {{ white-space: normal; min-width: 5em; text-align: left; vertical-align: bottom; }}
 .pf-mixer-window-grid {{ border-collapse: collapse; font-size: 12px; }}
 .pf-mixer-window-grid td {{ padding: 1px 4px; border: 1px solid var(--background-fill-primary, #fff); }}
 .pf-mixer-self {{ outline: 2px solid {_rgb(render.TOKEN_EDGE)}; outline-offset: -2px; font-weight: 700; }}
