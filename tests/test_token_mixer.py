@@ -1,9 +1,9 @@
 """The token mixer you can touch: one token's window, average and output against AvgPool(n) - n
-and the model's own pooling module; the illustrative attention; the costs; the words; the view."""
+and the model's own pooling module; the illustrative attention; the costs; the view (its words are
+tested in test_mixer_reading.py)."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from pathlib import Path
@@ -22,12 +22,10 @@ from poolformer_demo import ModelCache, render
 from poolformer_demo.blocks import pixel_values_for, shared_copy, stage_layers
 from poolformer_demo.errors import SelectionError, UnknownVariantError
 from poolformer_demo.images import prepare_image
-from poolformer_demo.mixer_reading import channel_sentence, mixer_reading, where_on_grid
 from poolformer_demo.receptive_field import stage_grid_size
 from poolformer_demo.testing import id2label
 from poolformer_demo.token_mixer import (
     CHANNEL_COUNT,
-    StageCost,
     attention_weights,
     mixer_maps,
     token_at,
@@ -228,58 +226,6 @@ def test_to_json_is_plain_json_with_the_numbers(shapes):
     assert np.asarray(data["channels"][0]["window"]).shape == (2, 2)
     assert np.asarray(data["attention"]["weights"]).shape == (32, 32)
     assert [c["attention_reads"] for c in data["costs"]] == [1024, 256, 64, 16]
-
-
-# --- the words ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "y, x, rows, cols, words",
-    [
-        (0, 0, 4, 4, "in the top-left corner"),
-        (3, 3, 4, 4, "in the bottom-right corner"),
-        (0, 2, 4, 4, "on the top edge"),
-        (1, 1, 4, 4, "in the middle"),
-        (1, 1, 8, 8, "towards the top left"),
-        (4, 6, 8, 8, "towards the right"),
-    ],
-)
-def test_positions_are_named_as_the_picture_shows_them(y, x, rows, cols, words):
-    assert where_on_grid(y, x, rows, cols) == words
-
-
-def test_channel_sentence_turns_round_with_the_sign_of_the_output(shapes):
-    cache, _ = shapes
-    window = token_mixing(STAR, "shapes", 1, 16, 16, cache=cache).channels[0]
-    below = dataclasses.replace(window, mean=0.5, token=-0.25, output=0.75)
-    above = dataclasses.replace(window, mean=-0.5, token=0.25, output=-0.75)
-    same = dataclasses.replace(window, mean=0.25, token=0.248, output=0.002)
-    assert "-0.25, below it" in channel_sentence(below) and "+0.75, which lifts" in channel_sentence(below)
-    assert "0.25, above it" in channel_sentence(above) and "-0.75, which pulls" in channel_sentence(above)
-    assert "the same" in channel_sentence(same)
-
-
-def test_reading_follows_the_window_the_attention_and_the_cost(shapes):
-    cache, _ = shapes
-    corner = mixer_reading(token_mixing(STAR, "shapes", 1, 0, 0, cache=cache))
-    assert "in the top-left corner" in corner.position and "holds 4 of 9 positions" in corner.window
-    result = token_mixing(STAR, "shapes", 4, 1, 2, cache=cache)
-    reading = mixer_reading(result)
-    assert "holds all 9 positions" in reading.window
-    assert "16 tokens" in reading.attention and "at stage 4, 2× as many" in reading.cost
-
-    on_token = np.zeros_like(result.attention)
-    on_token[1, 2] = 1.0
-    inside = mixer_reading(dataclasses.replace(result, attention=on_token))
-    assert "keeps most of it (100%) inside the window" in inside.attention
-    far = np.zeros_like(result.attention)
-    far[3, 0] = 1.0
-    assert (
-        "puts most of it (100%) on tokens the window never reads"
-        in mixer_reading(dataclasses.replace(result, attention=far)).attention
-    )
-    small = tuple(StageCost(s, (2, 2), 4, 9, 4) for s in (1, 2, 3, 4))
-    assert "no more than pooling" in mixer_reading(dataclasses.replace(result, costs=small)).cost
 
 
 # --- the pictures and the view --------------------------------------------------------------------
