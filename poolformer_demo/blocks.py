@@ -83,6 +83,22 @@ def check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
     return number
 
 
+def check_position(grid_size: tuple[int, int], stage: int, y, x) -> tuple[int, int]:
+    """(y, x) as ints if they lie on a stage's grid of `grid_size` (rows, columns; numbered from 0),
+    else a SelectionError that says the grid's extent."""
+    rows, cols = grid_size
+    position = []
+    for name, value, length in (("y", y, rows), ("x", x, cols)):
+        number = whole_number(value)
+        if number is None or not 0 <= number < length:
+            raise SelectionError(
+                f"Position {name}={value!r} is outside stage {stage}'s {rows}x{cols} grid: "
+                f"y runs from 0 to {rows - 1} and x from 0 to {cols - 1}."
+            )
+        position.append(number)
+    return position[0], position[1]
+
+
 def model_inputs(loaded: LoadedModel, image: Image.Image | PreparedImage) -> torch.Tensor:
     """The image as the checkpoint's own processor prepares it: [1, 3, H, W] `pixel_values` on the
     model's device, in its dtype."""
@@ -99,6 +115,7 @@ def as_float32(tensor: torch.Tensor) -> np.ndarray:
 __all__ = [
     "as_float32",
     "check_block",
+    "check_position",
     "check_stage",
     "layer_scales",
     "model_inputs",

@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 from transformers import PoolFormerConfig
 
-from .blocks import as_float32, check_stage, model_inputs, whole_number
+from .blocks import as_float32, check_position, check_stage, model_inputs
 from .errors import SelectionError
 from .images import PreparedImage, crop_image, prepare_image
 from .json_data import rounded_seconds
@@ -202,16 +202,7 @@ def receptive_field(
     grid = stage_grid_size(config, crop_size, stage)
     if at is not None:
         y, x = grid_cell(grid, at)
-    position = []
-    for name, value, length in (("y", y, grid[0]), ("x", x, grid[1])):
-        number = whole_number(value)
-        if number is None or not 0 <= number < length:
-            raise SelectionError(
-                f"Position {name}={value!r} is outside stage {stage}'s {grid[0]}x{grid[1]} grid: "
-                f"y runs from 0 to {grid[0] - 1} and x from 0 to {grid[1] - 1}."
-            )
-        position.append(number)
-    y, x = position
+    y, x = check_position(grid, stage, y, x)
 
     def activation(pixels: torch.Tensor) -> torch.Tensor:
         hidden = loaded.model.poolformer(pixels, output_hidden_states=True).hidden_states[stage - 1]
