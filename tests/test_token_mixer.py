@@ -19,7 +19,7 @@ from transformers import PoolFormerConfig, PoolFormerForImageClassification, Poo
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
 from poolformer_demo import ModelCache, render
-from poolformer_demo.blocks import pixel_values_for, shared_copy, stage_layers
+from poolformer_demo.blocks import model_inputs, shared_copy, stage_layers
 from poolformer_demo.errors import SelectionError, UnknownVariantError
 from poolformer_demo.images import prepare_image
 from poolformer_demo.receptive_field import stage_grid_size
@@ -50,7 +50,7 @@ def pooling_of(loaded: LoadedModel, image, stage: int, block: int) -> tuple[torc
     handle = stage_layers(model)[stage - 1][block - 1].pooling.register_forward_hook(hook)
     try:
         with torch.no_grad():
-            model(pixel_values=pixel_values_for(loaded, prepare_image(image)))
+            model(pixel_values=model_inputs(loaded, prepare_image(image)))
     finally:
         handle.remove()
     return seen["n"].float(), seen["out"].float()
