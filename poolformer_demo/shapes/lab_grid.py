@@ -25,11 +25,15 @@ from ..variants import ASSETS_DIR
 from .arms import ARMS, NORMS
 from .lab import LAB_CONFIGS, ArmRun, LabConfig, LabResult, run_lab
 from .lab_results import _write_json, merge_results, result_from_json
+from .tasks import TASKS
 
 __all__ = [
     "GRID_MIXERS",
     "GRID_SEEDS",
+    "LEARNED_ACCURACY",
+    "GridCell",
     "LabGrid",
+    "paired_differences",
     "grid_command",
     "grid_path",
     "load_grid",
@@ -86,6 +90,109 @@ class LabGrid:
         return bool(self.norms) and all(
             len(self.runs(norm, mixer)) == len(self.seeds) for norm in self.norms for mixer in self.mixers
         )
+
+    @property
+    def chance(self) -> float:
+        return 1 / len(TASKS[self.task].class_names)
+
+    def cell(self, norm: str, mixer: str) -> GridCell | None:
+        """One cell's numbers, or None where it has no run."""
+        runs = self.runs(norm, mixer)
+        if not runs:
+            return None
+        return GridCell(
+            norm=norm,
+            mixer=mixer,
+            steps=runs[0].steps,
+            seeds=tuple(r.seed for r in runs),
+            accuracies=tuple(r.accuracy for r in runs),
+            learned_at=tuple(_first_step_at(r, LEARNED_ACCURACY) for r in runs),
+            rising=tuple(_still_rising(r, self.chance) for r in runs),
+        )
+
+    def all_cells(self) -> tuple[GridCell, ...]:
+        """Every cell that has runs, norm by norm in the grid's mixer order."""
+        cells = (self.cell(norm, mixer) for norm in self.norms for mixer in self.mixers)
+        return tuple(cell for cell in cells if cell is not None)
+
+    def to_json(self) -> dict:
+        """The grid as plain JSON data: every cell's per-seed numbers, and every run (ArmRun.to_json)."""
+        return {
+            "task": self.task,
+            "mixers": list(self.mixers),
+            "seeds": list(self.seeds),
+            "steps": self.steps,
+            "chance": self.chance,
+            "learned_accuracy": LEARNED_ACCURACY,
+            "cells": [
+                cell.to_json() for norm in self.norms for mixer in self.mixers if (cell := self.cell(norm, mixer))
+            ],
+            "norms": {norm: result.to_json() for norm, result in self.cells},
+        }
+
+
+# A seed counts as having learned the task when its held-out accuracy reaches this (chance is 50 %
+# on pairs): runs that learn end at 99-100 %, the others at 50 %, so any cut between says the same.
+LEARNED_ACCURACY = 0.9
+# A run whose last held-out measurement is this far above its previous one, without having
+# learned, was still learning when its budget ended.
+RISING_POINTS = 0.02
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One (norm, mixer) cell of a grid, seed by seed."""
+
+    norm: str
+    mixer: str
+    steps: int
+    seeds: tuple[int, ...]
+    accuracies: tuple[float, ...]
+    """Held-out accuracy at the end of each seed's run."""
+    learned_at: tuple[int | None, ...]
+    """The first step at which each seed's held-out accuracy reached LEARNED_ACCURACY (None: never)."""
+    rising: tuple[bool, ...]
+    """Whether each seed had not learned but was still rising at its last measurement."""
+
+    @property
+    def learned(self) -> int:
+        """How many seeds learned the task within the budget."""
+        return sum(step is not None for step in self.learned_at)
+
+    @property
+    def still_rising(self) -> int:
+        return sum(self.rising)
+
+    def to_json(self) -> dict:
+        return {
+            "norm": self.norm,
+            "mixer": self.mixer,
+            "steps": self.steps,
+            "seeds": list(self.seeds),
+            "accuracies": list(self.accuracies),
+            "learned": self.learned,
+            "learned_at": list(self.learned_at),
+            "still_rising": self.still_rising,
+        }
+
+
+def _first_step_at(run: ArmRun, accuracy: float) -> int | None:
+    return next((step for step, value in run.held_out if value >= accuracy), None)
+
+
+def _still_rising(run: ArmRun, chance: float) -> bool:
+    values = [value for _, value in run.held_out]
+    if len(values) < 2 or values[-1] >= LEARNED_ACCURACY:
+        return False
+    return values[-1] - values[-2] >= RISING_POINTS and values[-1] > chance + RISING_POINTS
+
+
+def paired_differences(grid: LabGrid, norm: str, mixer: str, other: str) -> tuple[float, ...]:
+    """``mixer``'s held-out accuracy minus ``other``'s, seed by seed (seeds share their data order,
+    so each seed is a pair), over the seeds both have."""
+    mine = {r.seed: r.accuracy for r in grid.runs(norm, mixer)}
+    theirs = {r.seed: r.accuracy for r in grid.runs(norm, other)}
+    return tuple(mine[seed] - theirs[seed] for seed in sorted(mine) if seed in theirs)
 
 
 def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
