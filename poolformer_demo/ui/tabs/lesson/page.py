@@ -20,9 +20,9 @@ from ....receptive_field import receptive_field
 from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
+from ...kit import block_views as inside_view
 from ...kit.errors import failure_message
 from ...kit.view import Session
-from ..inside import view as inside_view
 from . import view
 
 FALLBACK_IMAGE = "shapes_star.png"
