@@ -48,10 +48,11 @@ class MixerAtEdges:
 
     @property
     def ratio(self) -> float:
-        """edge_mixer / flat_mixer (nan where there is no edgier half to compare)."""
-        if self.positions == 0 or self.flat_mixer <= 0:
+        """edge_mixer / flat_mixer (nan where there is nothing to compare; inf where the mixer's
+        output is zero at every flat position and not at the edges)."""
+        if self.positions == 0 or (self.flat_mixer <= 0 and self.edge_mixer <= 0):
             return float("nan")
-        return self.edge_mixer / self.flat_mixer
+        return self.edge_mixer / self.flat_mixer if self.flat_mixer > 0 else float("inf")
 
 
 def mixer_at_edges(anatomy: BlockAnatomy) -> MixerAtEdges:

@@ -130,7 +130,7 @@ class HighPass(Reading):
 def high_pass(measured: MixerAtEdges, channels: int) -> HighPass:
     """Whether the mixer's output is larger where the image has edges, from ``mixer_at_edges``."""
     ratio = measured.ratio
-    if measured.positions == 0 or measured.edge_strength < FLAT_IMAGE or not math.isfinite(ratio):
+    if measured.positions == 0 or measured.edge_strength < FLAT_IMAGE or math.isnan(ratio):
         kind = "no_edges"
     elif ratio > 1 + EDGE_MARGIN:
         kind = "at_edges"

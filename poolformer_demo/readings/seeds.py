@@ -143,7 +143,8 @@ def seed_scores(summary: ArmSummary) -> dict[int, float]:
 def paired(arm: ArmSummary, other: ArmSummary) -> Paired:
     """``arm`` against ``other`` on the seeds both ran."""
     mine, theirs = seed_scores(arm), seed_scores(other)
-    differences = tuple(mine[s] - theirs[s] for s in sorted(set(mine) & set(theirs)))
+    # Rounded so that a difference of exactly SAME_WITHIN (6 of 300 images) counts as within it.
+    differences = tuple(round(mine[s] - theirs[s], 9) for s in sorted(set(mine) & set(theirs)))
     higher = sum(d > SAME_WITHIN for d in differences)
     lower = sum(d < -SAME_WITHIN for d in differences)
     alike = len(differences) - higher - lower
