@@ -63,7 +63,7 @@ def test_the_lab_step_reads_both_tasks_and_the_norm_control_from_the_shipped_ref
     for rows in (shapes, pairs, control_rows):
         for row in rows:
             assert f"{100 * row.accuracy_mean:.1f} % ± {100 * row.accuracy_std:.1f}" in table
-    assert "chance (a guess)</td><td class='pf-num'>16.7 %</td><td class='pf-num'>50.0 %</td>" in table
+    assert 'chance (a guess)</td><td class="pf-num">16.7 %</td><td class="pf-num">50.0 %</td>' in table
     # Identity against pooling, seed by seed, from the shipped runs themselves.
     accuracy = {(r.arm, r.seed): r.accuracy for r in shapes_result.runs}
     gaps = [accuracy["identity", seed] - accuracy["pooling", seed] for seed in shapes_result.seeds]

@@ -58,6 +58,12 @@ def mean_spread(mean: float, std: float, seeds: int) -> str:
     return f"{100 * mean:.1f} %" if seeds < 2 else f"{100 * mean:.1f} % ± {100 * std:.1f}"
 
 
+def chance_row(*cells: str) -> str:
+    """The row under a table of accuracies that says what a guess scores, column by column."""
+    scores = "".join(f'<td class="pf-num">{c}</td>' if c else "<td></td>" for c in cells)
+    return f'<tr data-arm="chance" class="pf-chance"><td>chance (a guess)</td>{scores}</tr>'
+
+
 def more_html(sentences, shown: int = 2) -> str:
     """Sentences for a class to read: the first ``shown`` in full, the rest behind a "more"
     disclosure. The sentences are plain text; they are escaped here."""

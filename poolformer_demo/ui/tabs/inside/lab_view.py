@@ -1,7 +1,6 @@
 """What the ablation lab's section shows, as plain values: HTML tables with the curves inlined, the
 reading of the results in words (from the core's readings), and JSON for programs, from a LabResult
-and its ArmSummary rows. Nothing here imports Gradio, so the formatting is tested without a server.
-"""
+and its ArmSummary rows. Nothing here imports Gradio, so the formatting is tested without a server."""
 
 from __future__ import annotations
 
@@ -14,17 +13,15 @@ import numpy as np
 from PIL import Image
 
 from .... import render
-from ....readings.lab import reading
-from ....readings.lab_arms import chance
+from ....readings.lab import by_arm, chance, reading
 from ....readings.norm import control_reading
-from ....readings.seeds import by_arm
 from ....readings.sentences import pct
 from ....shapes.arms import ARMS
 from ....shapes.lab import ArmRun, LabProgress, LabResult
 from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, render_curves, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
-from ...kit.view import mean_spread, message_html, more_html, status_html
+from ...kit.view import chance_row, mean_spread, message_html, more_html, status_html
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
@@ -91,16 +88,12 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
         f'<td class="pf-num pf-paper">{html.escape(paper_text(s.arm))}</td></tr>'
         for s in summaries
     )
-    chance_row = (
-        f'<tr data-arm="chance" class="pf-chance"><td>chance (a guess)</td>'
-        f'<td class="pf-num">{pct(chance(result.task))}</td><td class="pf-num">{pct(result.chance_pointing)}</td>'
-        "<td></td><td></td></tr>"
-    )
+    guess = chance_row(pct(chance(result.task)), pct(result.chance_pointing), "", "")
     seeds = len(result.seeds)
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
         "<th>parameters</th><th>paper: S12 trained this way, ImageNet top-1</th></tr></thead>"
-        f"<tbody>{rows}{chance_row}</tbody></table>"
+        f"<tbody>{rows}{guess}</tbody></table>"
         f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
         f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
         f"{pct(chance(result.task))}. Pointing game of a map that always peaks at the image centre: "
@@ -138,9 +131,7 @@ def control_html(control: LabResult, summaries: Sequence[ArmSummary], main: Sequ
         f'<td class="pf-num">{mean_spread(g.accuracy_mean, g.accuracy_std, g.seeds) if g else "–"}</td></tr>'
         for s, g in ((s, grouped.get(s.arm)) for s in summaries)
     )
-    level = pct(chance(control.task))
-    rows += f'<tr data-arm="chance" class="pf-chance"><td>chance (a guess)</td><td class="pf-num">{level}</td>'
-    rows += f'<td class="pf-num">{level}</td></tr>'
+    rows += chance_row(pct(chance(control.task)), pct(chance(control.task)))
     seeds = ", ".join(map(str, control.seeds))
     return (
         '<div class="pf-lab-control">'
@@ -331,6 +322,8 @@ def live_table(result: LabResult, reference: LabResult, current: LabProgress | N
             f'<td class="pf-num">{reference_cell}</td>'
             f'<td class="pf-num pf-paper">{html.escape(paper_text(arm))}</td></tr>'
         )
+    level = pct(chance(result.task))
+    rows.append(chance_row(level, "", level, ""))
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
         f"<th>{f'reference at step {compared:,}' if compared else 'reference (not measured this early)'} "

@@ -31,7 +31,7 @@ from ....shapes.lab import LAB_CONFIGS
 from ....shapes.lab_results import ArmSummary
 from ....variants import get_variant
 from ...kit.diagram_view import diagram_html
-from ...kit.view import cam_scale_html, display_names, mean_spread, more_html
+from ...kit.view import cam_scale_html, chance_row, display_names, mean_spread, more_html
 
 
 @dataclass(frozen=True)
@@ -359,9 +359,7 @@ def lab(
             for r in (tasks[t].get(s.arm) for t in LAB_TASKS)
         )
         rows.append(f"<tr><td>{html.escape(s.title)}</td>{cells}<td class='pf-num'>{s.paper_top1:g} %</td></tr>")
-    levels = "".join(f"<td class='pf-num'>{pct(chance(t))}</td>" for t in ("shapes", "pairs", "pairs"))
-    imagenet = pct(1 / IMAGENET_CLASSES)
-    rows.append(f"<tr class='pf-chance'><td>chance (a guess)</td>{levels}<td class='pf-num'>{imagenet}</td></tr>")
+    rows.append(chance_row(*(pct(chance(t)) for t in ("shapes", "pairs", "pairs")), pct(1 / IMAGENET_CLASSES)))
     parameters = max((s.parameters for s in shapes), default=0)
     config = LAB_CONFIGS["shapes"]
     steps = sorted({c.steps for c in LAB_CONFIGS.values()} | ({control_steps} if control_steps else set()))
