@@ -267,11 +267,21 @@ def test_the_mixer_branch_is_the_product_of_layer_scale_high_pass_and_norm(star_
     assert factors.scale_low <= factors.scale_high
 
 
+def _block(stream: float, normed: float, mixer: float, scale: float):
+    ones = np.ones((2, 4, 4))
+    return SimpleNamespace(
+        stage=1, block=1, input=stream * ones, normed=normed * ones, mixer=mixer * ones, layer_scale_1=np.full(2, scale)
+    )
+
+
 def test_the_factor_named_smallest_turns_round_with_the_numbers():
-    said = {
-        kind: block.MixerFactors(kind, 1, 1, 0.1, 0.05, 0.2, 0.5, 0.9).sentences()[-1] for kind in ("scale", "norm")
-    }
-    assert "layer scale is the smallest" in said["scale"] and "norm's factor is the smallest" in said["norm"]
+    norm = block.mixer_factors(_block(stream=10.0, normed=1.0, mixer=0.5, scale=1.0))
+    assert norm.kind == "norm" and "the normalised map the mixer reads is 0.10 of the stream" in norm.text()
+    high_pass = block.mixer_factors(_block(stream=1.0, normed=1.0, mixer=0.05, scale=1.0))
+    assert high_pass.kind == "high_pass" and "the mixer's own (0.05 of the normalised map" in high_pass.text()
+    scale = block.mixer_factors(_block(stream=1.0, normed=1.0, mixer=0.5, scale=0.02))
+    assert scale.kind == "scale" and "the layer scale (0.02)" in scale.text()
+    assert "The branch (0.01 of the stream)" in scale.text()
 
 
 def test_the_branch_answer_says_smaller_or_larger_from_the_median_ratio():

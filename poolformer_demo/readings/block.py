@@ -198,20 +198,25 @@ class MixerFactors(Reading):
     """||normed|| / ||input||."""
 
     _PRODUCT = (
-        "In block {stage}.{block} the token mixer's branch is {branch:.2f} of the stream, the product of three "
-        "factors: the layer scale ({scale:.2f}; its values run from {scale_low:.2f} to {scale_high:.2f}), the "
-        "mixer's output against the normalised map it reads ({own:.2f}) and that map against the stream ({norm:.2f})."
+        "The branch ({branch:.2f} of the stream) is the product of three factors: the layer scale ({scale:.2f}; its "
+        "values run from {scale_low:.2f} to {scale_high:.2f}), the mixer's output against the normalised map it "
+        "reads ({own:.2f}) and that map against the stream ({norm:.2f})."
     )
     TEMPLATES = {
-        "scale": (_PRODUCT, "The layer scale is the smallest: the model learned to turn this branch down."),
-        "high_pass": (
+        "scale": (
+            "In block {stage}.{block} the smallest factor is the layer scale ({scale:.2f}): the model learned to turn "
+            "this branch down.",
             _PRODUCT,
-            "The mixer's own factor is the smallest: a blur minus the map is near zero wherever the map is flat.",
+        ),
+        "high_pass": (
+            "In block {stage}.{block} the smallest factor is the mixer's own ({own:.2f} of the normalised map it "
+            "reads): a blur minus the map is near zero wherever the map is flat.",
+            _PRODUCT,
         ),
         "norm": (
+            "In block {stage}.{block} the smallest factor is the norm's: the normalised map the mixer reads is "
+            "{norm:.2f} of the stream, so even a full-sized mixer output is a small correction.",
             _PRODUCT,
-            "The norm's factor is the smallest: the normalised map the mixer reads is much smaller than the stream "
-            "itself, so even a full-sized mixer output is a small correction.",
         ),
     }
 
