@@ -133,8 +133,12 @@ def test_the_lesson_walks_its_steps_in_order_each_with_its_view(browser, app_url
         assert card.locator(".pf-question").inner_text().startswith("Think first:")
         answer = card.locator(".pf-answer")
         assert not answer.is_visible(), f"step {number} shows its answer before it is asked for"
-        card.locator("summary").press("Enter")  # the answer opens from the keyboard
+        card.locator(".pf-reveal > summary").press("Enter")  # the answer opens from the keyboard
         assert answer.is_visible() and len(answer.inner_text()) > 40
+        more = answer.locator(".pf-more")
+        if more.count():  # a long answer keeps all but two sentences behind "more", opened from the keyboard too
+            more.locator("summary").press("Enter")
+            assert more.get_attribute("open") is not None
         views = card.locator(".pf-lesson-view img, .pf-lesson-view table, .pf-lesson-view svg")
         assert views.count() >= 1, f"step {number} ({key}) shows no view"
         assert card.locator("img:not([alt])").count() == 0
@@ -162,7 +166,7 @@ def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser,
 
     for number in range(5, 9):
         next_step(page, number)
-    card.locator("summary").press("Enter")
+    card.locator(".pf-reveal > summary").press("Enter")
     split = card.locator(".pf-split")
     split.focus()
     for _ in range(5):
