@@ -3,7 +3,8 @@
 PoolFormer's token mixer, AvgPool(n) - n, is a high-pass filter: near zero where its input is flat.
 To see whether that holds on a trained model, the edges must be found without the mixer (its own
 output would call every place it is large an edge): here they are the gradient magnitude (Sobel) of
-the crop the model saw, in grey, averaged over the pixels each position of a stage stands for.
+the crop the model saw, in its most changing colour channel, averaged over the pixels each position
+of a stage stands for.
 """
 
 from __future__ import annotations
@@ -17,15 +18,21 @@ from scipy import ndimage
 from .anatomy import BlockAnatomy
 
 # The Sobel kernels weigh a pixel's neighbours 1-2-1 across and -1/+1 along: divided by 8, a ramp
-# of one grey level per pixel reads as one.
+# of the full range per pixel reads as one.
 SOBEL_SCALE = 8.0
 
 
 def edge_strength(image: Image.Image, grid: tuple[int, int]) -> np.ndarray:
-    """[H, W] for a grid of ``grid`` positions over ``image``: the mean gradient magnitude of the
-    grey image (0 to 1 per pixel) over the pixels each position covers."""
-    grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    magnitude = np.hypot(ndimage.sobel(grey, axis=0), ndimage.sobel(grey, axis=1)) / SOBEL_SCALE
+    """[H, W] for a grid of ``grid`` positions over ``image``: the gradient magnitude (0 to 1 per
+    pixel) of the colour channel that changes most, averaged over the pixels each position covers.
+
+    The strongest channel, not the grey image: a green disc on a grey ground of the same brightness
+    has edges that grey would not show."""
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    magnitude = (
+        np.max([np.hypot(ndimage.sobel(c, axis=0), ndimage.sobel(c, axis=1)) for c in np.moveaxis(rgb, -1, 0)], axis=0)
+        / SOBEL_SCALE
+    )
     height, width = grid
     # A box filter averages every pixel a position stands for, whatever the ratio of the sizes.
     pooled = Image.fromarray(magnitude, mode="F").resize((width, height), Image.Resampling.BOX)
@@ -41,7 +48,7 @@ class MixerAtEdges:
     flat_mixer: float
     """The same at or below the median."""
     edge_strength: float
-    """Mean edge strength of the edgier half (grey levels per pixel, 0 to 1)."""
+    """Mean edge strength of the edgier half (change per pixel of a colour channel, 0 to 1)."""
     flat_strength: float
     positions: int
     """How many positions the edgier half holds (fewer than half where many are equally flat)."""

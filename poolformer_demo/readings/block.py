@@ -84,8 +84,8 @@ def block_likeness(anatomy: BlockAnatomy, channel: int) -> Likeness:
 # half (or a fifth smaller) before the answer takes a side: one image's halves differ by a few
 # percent by chance.
 EDGE_MARGIN = 0.2
-# An image whose edgier half averages under 0.01 grey levels per pixel (about 2.5 of 255) has no
-# edges to compare: what remains is noise.
+# An image whose edgier half changes by under 0.01 of a colour channel's range per pixel (about 2.5
+# of 255 levels) has no edges to compare: what remains is noise.
 FLAT_IMAGE = 0.01
 
 
@@ -118,8 +118,8 @@ class HighPass(Reading):
             "the crop): within {margin_pct} of even."
         ),
         "no_edges": (
-            "This image has no edges to compare: its edgier half of positions averages {edge_strength:.3f} grey "
-            "levels per pixel, no more than noise. Try a picture with an object on a plain background."
+            "This image has no edges to compare: its edgier half of positions changes by {edge_strength:.3f} of a "
+            "colour channel's range per pixel, no more than noise. Try a picture with an object on a plain background."
         ),
     }
 
