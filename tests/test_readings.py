@@ -213,6 +213,14 @@ def test_edges_are_found_on_the_image_where_a_square_has_its_border_and_nowhere_
     assert (edge_strength(Image.new("RGB", (64, 64), (90, 90, 90)), (16, 16)) == 0).all()
 
 
+def test_a_colour_edge_of_equal_brightness_is_an_edge():
+    picture = np.full((64, 64, 3), 120, dtype=np.uint8)
+    picture[16:48, 16:48] = (0, 204, 0)  # as bright as the grey around it
+    image = Image.fromarray(picture)
+    assert np.asarray(image.convert("L"))[20, 20] == np.asarray(image.convert("L"))[0, 0]
+    assert edge_strength(image, (16, 16))[4, 8] > 0.05
+
+
 def test_the_mixers_size_at_edges_is_compared_on_edges_the_mixer_did_not_choose():
     image = _square()
     edges = edge_strength(image, (16, 16))
