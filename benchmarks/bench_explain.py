@@ -38,8 +38,8 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import DEFAULT_SETTINGS, PIXEL_METHODS, occlusion_geometry
+from poolformer_demo.blocks import model_inputs
 from poolformer_demo.comparison import compare
 from poolformer_demo.control import cores
 from poolformer_demo.faithfulness import FaithfulnessSettings, evaluate_faithfulness, road_scores

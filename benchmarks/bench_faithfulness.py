@@ -35,10 +35,10 @@ def main() -> None:
         result = explain(
             sample.image, "shapes", target=sample.label, methods=args.methods, faithfulness=True, cache=cache
         )
-        for name, scores in result.faithfulness.summary().items():
+        for name, scores in result.faithfulness.to_json().items():
             if isinstance(scores, dict) and "deletion_auc" in scores:
                 rows.setdefault(name, []).append((scores["deletion_auc"], scores["insertion_auc"]))
-    summary = result.faithfulness.summary()
+    summary = result.faithfulness.to_json()
     print(
         f"{args.images} held-out shapes (seeds from {TEST_SEED_START}), target = true class, "
         f"{summary['steps']} steps, {summary['random']['orders']} random orders, {time.perf_counter() - started:.0f} s"

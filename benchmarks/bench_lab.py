@@ -24,6 +24,8 @@ from poolformer_demo import ModelCache, analyze
 from poolformer_demo.shapes.arms import ARM_NAMES
 from poolformer_demo.shapes.lab import LIVE_STEPS
 from poolformer_demo.testing import build_checkpoint
+from poolformer_demo.ui.kit.runs import app_runner
+from poolformer_demo.ui.tabs.inside import lab_page
 from poolformer_demo.ui.tabs.inside.lab_page import LabSection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,18 +37,29 @@ TARGET_SECONDS = 120
 
 
 def live_run(section: LabSection, arms, task: str = "shapes") -> dict:
+    results = []
+    run_lab = lab_page.run_lab
+
+    def recording(*args, **kwargs):
+        results.append(run_lab(*args, **kwargs))
+        return results[-1]
+
+    lab_page.run_lab = recording
     started = time.perf_counter()
     updates = redraws = 0
     status = ""
-    for update in section.run_on_page(list(arms), task):
-        status, live = update
-        updates += 1
-        redraws += isinstance(live, str) and "training curves of this run" in live
+    try:
+        for update in section.run_on_page(list(arms), task):
+            status, live = update
+            updates += 1
+            redraws += isinstance(live, str) and "training curves of this run" in live
+    finally:
+        lab_page.run_lab = run_lab
     return {
         "wall": time.perf_counter() - started,
         "updates": updates,
         "redraws": redraws,
-        "result": section.last_run.result,
+        "result": results[-1],
         "status": status,
     }
 
@@ -72,7 +85,8 @@ def main() -> None:
     arms = args.arms.split(",")
 
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
-    run = live_run(LabSection(steps=args.steps), arms, args.task)
+    runner = app_runner(2)
+    run = live_run(LabSection(runner, steps=args.steps), arms, args.task)
     result = run["result"]
     print(
         f"live run on {args.task}, {len(arms)} arms x {args.steps} steps: {run['wall']:.1f} s wall through the "
@@ -92,7 +106,7 @@ def main() -> None:
             analysis_seconds(cache, 1)  # load and warm up
             alone = analysis_seconds(cache, args.analyses)
             done = threading.Event()
-            section = LabSection(steps=args.steps)
+            section = LabSection(runner, steps=args.steps)
             lab = threading.Thread(target=lambda: (live_run(section, arms), done.set()))
             lab.start()
             time.sleep(15)  # past the data generation: the lab is training

@@ -185,11 +185,13 @@ def click_to_loaded(url: str, clicks: int) -> float | None:
 
 
 def profile_one_request(demo_cache: ModelCache) -> str:
+    from poolformer_demo.ui.kit.runs import app_runner
     from poolformer_demo.ui.tabs.explore.page import ExploreTab
 
-    tab = ExploreTab(demo_cache, shapes_available=False)
-    tab.analyze_image(str(PHOTO), "s12")  # warm
-    tab.pictures = type(tab.pictures)()  # a first request for this image: nothing reused
+    runner = app_runner(1)
+    ExploreTab(demo_cache, runner, shapes_available=False).analyze_image(str(PHOTO), "s12")  # warm the model
+    # A tab of its own: a first request for this image, with nothing stored to reuse.
+    tab = ExploreTab(demo_cache, runner, shapes_available=False)
     profiler = cProfile.Profile()
     profiler.enable()
     tab.analyze_image(str(PHOTO), "s12")

@@ -4,7 +4,7 @@ For a machine with a CUDA GPU (it refuses to run without one). Prints, per entry
 largest absolute difference between its CUDA and CPU results (maps, curves, probabilities), then
 a table of median seconds on each device for s12 and m48: analyze, each captum method with its
 default settings, deletion/insertion, the sanity check of Grad-CAM, and a short lab run. The
-ZeroGPU durations in the app (`ui.app.ANALYZE_GPU_S`, `ui.kit.background.LONG_GPU_S`) are meant to
+ZeroGPU durations in the app (`ui.kit.runs.GPU_SECONDS`, one per lane) are meant to
 be set from the m48 column.
 
     python -m benchmarks.gpu_check               # from the repository root
@@ -28,8 +28,8 @@ import torch
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, block_anatomy, receptive_field
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import DEFAULT_SETTINGS, PIXEL_METHODS
+from poolformer_demo.blocks import model_inputs
 from poolformer_demo.device import DEVICE_ENV, compute_device
 from poolformer_demo.explanation import explain
 from poolformer_demo.faithfulness import FaithfulnessSettings, evaluate_faithfulness, road_scores

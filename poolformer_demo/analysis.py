@@ -17,13 +17,21 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .blocks import model_inputs
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
-from .device import on_device
 from .images import PreparedImage, crop_image, prepare_image
+from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts, knocked_out
-from .labels import FEW_CLASSES, Prediction, display_names, labels_of, resolve_target  # noqa: F401 - importable from here
-from .variants import Variant
-from .weights import LoadedModel, ModelCache, shared_cache
+from .labels import (  # noqa: F401 - importable from here
+    FEW_CLASSES,
+    Prediction,
+    display_names,
+    labels_of,
+    prediction_json,
+    resolve_target,
+)
+from .variants import DEFAULT_VARIANT, Variant
+from .weights import ModelCache, shared_cache
 
 
 @dataclass(frozen=True)
@@ -53,6 +61,16 @@ class StageResult:
         channels, height, width = self.shape
         return f"Stage {self.index} · {channels}x{height}x{width} · stride {self.stride}"
 
+    def to_json(self, arrays: bool = True, every_cam: bool = False) -> dict:
+        """The stage as plain JSON data: with `arrays` its raw Grad-CAM (`gradcam`, at the stage's
+        resolution), and with `every_cam` as well every CAM method's raw map (`cams`)."""
+        data = {"index": self.index, "shape": list(self.shape), "stride": self.stride, "caption": self.caption}
+        if arrays:
+            data["gradcam"] = nested_list(self.cam_raw)
+            if every_cam:
+                data["cams"] = {name: nested_list(values) for name, values in self.cams.items()}
+        return data
+
 
 @dataclass(frozen=True)
 class Analysis:
@@ -70,10 +88,26 @@ class Analysis:
     knockouts: Knockouts = field(default_factory=Knockouts)
     """The parts switched off in the model that made these predictions (none: the model as trained)."""
 
+    def to_json(self, arrays: bool = True, every_cam: bool = False) -> dict:
+        """The analysis as plain JSON data, the one the API, the command line and the exports give:
+        the model, the target and the top-k (by display name), the crop's size, the knockouts and
+        every stage (see StageResult.to_json for `arrays` and `every_cam`). No pictures."""
+        return {
+            "variant": self.variant.name,
+            "weights_source": self.weights_source,
+            "target": prediction_json(self.target),
+            "top_k": [prediction_json(p) for p in self.predictions],
+            "crop_size": [self.input_image.height, self.input_image.width],
+            "knockouts": self.knockouts.to_json(),
+            "stages": [stage.to_json(arrays, every_cam) for stage in self.stages],
+            "notes": list(self.notes),
+            "seconds": rounded_seconds(self.seconds),
+        }
+
 
 def analyze(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     target: int | str | None = None,
     top_k: int = 5,
     cache: ModelCache | None = None,
@@ -135,12 +169,6 @@ def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
         "them for any picture. For photos, pick an ImageNet model (S12 … M48)."
     )
     return (known, variant.training) if variant.training else (known,)
-
-
-def model_inputs(loaded: LoadedModel, image: Image.Image) -> torch.Tensor:
-    """The [1, 3, H, W] `pixel_values` the variant's own processor makes of an RGB image."""
-    inputs = loaded.processor(images=image, return_tensors="pt")
-    return on_device(inputs["pixel_values"], loaded.model)
 
 
 def stage_gradients(model, pixel_values: torch.Tensor, target: int | None = None):

@@ -26,13 +26,14 @@ from .blocks import (
     check_block,
     check_stage,
     layer_scales,
-    pixel_values_for,
+    model_inputs,
     shared_copy,
     stage_layers,
 )
 from .errors import SelectionError
 from .images import PreparedImage, crop_image, prepare_image
-from .variants import Variant
+from .json_data import rounded_seconds
+from .variants import DEFAULT_VARIANT, Variant
 from .weights import ModelCache, shared_cache
 
 # The steps of one block, in the order the block computes them.
@@ -86,6 +87,27 @@ class BlockAnatomy:
         if name not in STEPS:
             raise KeyError(f"unknown step {name!r}; steps are {', '.join(STEPS)}")
         return getattr(self, name)
+
+    def to_json(self) -> dict:
+        """The block as plain JSON data: where it is, its maps' shape [C, H, W], the pool size and
+        every block's branch ratios. The step maps are arrays for the exports' npz."""
+        return {
+            "variant": self.variant.name,
+            "stage": self.stage,
+            "block": self.block,
+            "shape": list(self.input.shape),
+            "pool_size": self.pool_size,
+            "branches": [
+                {
+                    "stage": b.stage,
+                    "block": b.block,
+                    "mixer_ratio": float(b.mixer_ratio),
+                    "mlp_ratio": float(b.mlp_ratio),
+                }
+                for b in self.branches
+            ],
+            "seconds": rounded_seconds(self.seconds),
+        }
 
 
 class BlockRecorder:
@@ -203,7 +225,7 @@ def _ratio(numerator: torch.Tensor, denominator: torch.Tensor) -> float:
 
 def block_anatomy(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     stage: int = 1,
     block: int = 1,
     cache: ModelCache | None = None,
@@ -220,7 +242,7 @@ def block_anatomy(
     config = loaded.model.config
     stage = check_stage(config, stage)
     block = check_block(config, stage, block)
-    pixel_values = pixel_values_for(loaded, prepared)
+    pixel_values = model_inputs(loaded, prepared)
 
     model = shared_copy(loaded.model)
     with BlockRecorder(model, stage, block) as recorder, torch.inference_mode():

@@ -16,7 +16,6 @@ and checks `should_stop` before each one.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Sequence
@@ -29,6 +28,7 @@ from .analysis import Analysis
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError, UnknownMethodError
+from .json_data import rounded_seconds
 from .variants import STAGE_COUNT
 from .weights import LoadedModel
 
@@ -94,26 +94,28 @@ class Attribution:
     """Checks on the result, e.g. IG's convergence delta (sum of attributions minus the logit
     difference between input and baseline)."""
 
-
-@functools.cache
-def _generator_noise_tunnel() -> type:
-    """captum's NoiseTunnel drawing its noise from a generator of its own instead of torch's global
-    one, so concurrent requests need no lock and each gets the noise its seed names. The draws are
-    the ones NoiseTunnel makes (one `torch.normal` per batch, in the same order), taken on the CPU
-    so a map does not depend on the device it is computed on. Made on first use, as captum is loaded."""
-    from captum.attr import NoiseTunnel
-
-    class GeneratorNoiseTunnel(NoiseTunnel):
-        def __init__(self, attribution_method, generator: torch.Generator):
-            super().__init__(attribution_method)
-            self.generator = generator
-
-        def _add_noise_to_input(self, input: torch.Tensor, stdev: float, nt_samples_partition: int) -> torch.Tensor:
-            size = (input.shape[0] * nt_samples_partition, *input.shape[1:])
-            noise = torch.normal(0, torch.full(size, stdev), generator=self.generator)
-            return input.repeat_interleave(nt_samples_partition, dim=0) + noise.to(input.device, input.dtype)
-
-    return GeneratorNoiseTunnel
+    def to_json(self) -> dict:
+        """The attribution as plain JSON data: every setting, the time, the checks and a summary of
+        the map (its shape, range, mean, sum, share of positive pixels and peak pixel as [row, column])."""
+        values = np.asarray(self.map, dtype=np.float64)
+        peak = np.unravel_index(int(np.argmax(values)), values.shape)
+        return {
+            "method": self.method,
+            "title": self.title,
+            "signed": self.signed,
+            "settings": dict(self.settings),
+            "seconds": rounded_seconds(self.seconds),
+            "diagnostics": dict(self.diagnostics),
+            "summary": {
+                "shape": list(values.shape),
+                "min": float(values.min()),
+                "max": float(values.max()),
+                "mean": float(values.mean()),
+                "sum": float(values.sum()),
+                "positive_share": float((values > 0).mean()),
+                "peak": [int(peak[0]), int(peak[1])],
+            },
+        }
 
 
 class _ProgressForward:
@@ -201,6 +203,27 @@ def integrated_gradients(
     )
 
 
+def _smoothgrad(
+    saliency, pixel_values: torch.Tensor, target: int, samples: int, batch: int, stdev: float, seed: int
+) -> torch.Tensor:
+    """captum's ``NoiseTunnel(saliency).attribute(nt_type="smoothgrad", abs=False)``: the mean of the
+    saliency of ``samples`` noisy copies of the input, in batches of ``batch``, with the noise drawn
+    as NoiseTunnel draws it (one ``torch.normal`` per batch, full batches first) but from a generator
+    of its own rather than torch's global one, so that concurrent requests need no lock and each
+    gets the noise its seed names (taken on the CPU, so a map does not depend on the device).
+    tests/test_attributions.py proves it equal to NoiseTunnel with the global generator so seeded."""
+    generator = torch.Generator().manual_seed(seed)
+    total = torch.zeros_like(pixel_values)
+    sizes = [batch] * (samples // batch) + ([samples % batch] if samples % batch else [])
+    for count in sizes:
+        shape = (pixel_values.shape[0] * count, *pixel_values.shape[1:])
+        noise = torch.normal(0, torch.full(shape, stdev), generator=generator)
+        noisy = pixel_values.repeat_interleave(count, dim=0) + noise.to(pixel_values.device, pixel_values.dtype)
+        gradients = saliency.attribute(noisy.requires_grad_(True), target=target, abs=False)
+        total += gradients.view(pixel_values.shape[0], count, *pixel_values.shape[1:]).sum(dim=1)
+    return total / samples
+
+
 def smoothgrad(
     loaded: LoadedModel,
     pixel_values: torch.Tensor,
@@ -220,16 +243,7 @@ def smoothgrad(
     forward = _ProgressForward(loaded.model, title, math.ceil(settings.nt_samples / batch), progress, should_stop)
     from captum.attr import Saliency  # loaded with the first attribution, not with the app
 
-    generator = torch.Generator().manual_seed(settings.seed)
-    attribution = _generator_noise_tunnel()(Saliency(forward), generator).attribute(
-        pixel_values,
-        nt_type="smoothgrad",
-        nt_samples=settings.nt_samples,
-        nt_samples_batch_size=batch,
-        stdevs=stdev,
-        target=target,
-        abs=False,
-    )
+    attribution = _smoothgrad(Saliency(forward), pixel_values, target, settings.nt_samples, batch, stdev, settings.seed)
     return Attribution(
         method="smoothgrad",
         title=title,

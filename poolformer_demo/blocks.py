@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 import torch
+from PIL import Image
 from torch import nn
 from transformers import PoolFormerConfig
 
@@ -82,9 +83,27 @@ def check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
     return number
 
 
-def pixel_values_for(loaded: LoadedModel, prepared: PreparedImage) -> torch.Tensor:
-    """The image as the checkpoint's processor prepares it: [1, 3, H, W] in the model's dtype."""
-    inputs = loaded.processor(images=prepared.image, return_tensors="pt")
+def check_position(grid_size: tuple[int, int], stage: int, y, x) -> tuple[int, int]:
+    """(y, x) as ints if they lie on a stage's grid of `grid_size` (rows, columns; numbered from 0),
+    else a SelectionError that says the grid's extent."""
+    rows, cols = grid_size
+    position = []
+    for name, value, length in (("y", y, rows), ("x", x, cols)):
+        number = whole_number(value)
+        if number is None or not 0 <= number < length:
+            raise SelectionError(
+                f"Position {name}={value!r} is outside stage {stage}'s {rows}x{cols} grid: "
+                f"y runs from 0 to {rows - 1} and x from 0 to {cols - 1}."
+            )
+        position.append(number)
+    return position[0], position[1]
+
+
+def model_inputs(loaded: LoadedModel, image: Image.Image | PreparedImage) -> torch.Tensor:
+    """The image as the checkpoint's own processor prepares it: [1, 3, H, W] `pixel_values` on the
+    model's device, in its dtype."""
+    image = image.image if isinstance(image, PreparedImage) else image
+    inputs = loaded.processor(images=image, return_tensors="pt")
     return on_device(inputs["pixel_values"], loaded.model)
 
 
@@ -96,9 +115,10 @@ def as_float32(tensor: torch.Tensor) -> np.ndarray:
 __all__ = [
     "as_float32",
     "check_block",
+    "check_position",
     "check_stage",
     "layer_scales",
-    "pixel_values_for",
+    "model_inputs",
     "shared_copy",
     "stage_layers",
     "whole_number",

@@ -11,12 +11,9 @@ python -m poolformer_demo anatomy / receptive-field: one block's steps, one posi
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from .analysis import analyze
@@ -45,15 +42,18 @@ from .cli_support import (
 from .comparison import compare, compare_knockout
 from .errors import PoolFormerDemoError
 from .explanation import explain
-from .exports import write_analysis, write_anatomy, write_explanation, write_knockout, write_receptive_field
+from .exports import (
+    write_analysis,
+    write_anatomy,
+    write_comparison,
+    write_explanation,
+    write_knockout,
+    write_receptive_field,
+    write_sanity,
+)
 from .faithfulness import FaithfulnessSettings
 from .knockouts import Knockouts
-from .labels import prediction_json
 from .receptive_field import receptive_field
-from .render import (
-    overlay,
-    with_caption,
-)
 from .sanity import GRANULARITIES, cascading_randomization
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS
 
@@ -123,37 +123,18 @@ def run_compare(args: argparse.Namespace) -> int:
     bar = ProgressBar("Comparing")
     try:
         result = compare(args.image, args.variants, target=args.target, top_k=args.top_k, progress=bar)
-        out.mkdir(parents=True, exist_ok=True)
-        runs = []
-        for run in result.runs:
-            caption = f"PoolFormer-{run.variant.name.upper()} · Grad-CAM: {run.target.label}"
-            picture = with_caption(overlay(run.input_image, run.cam, args.opacity), caption)
-            picture.save(out / f"{run.variant.name}_gradcam.png")
-            runs.append(
-                {
-                    "variant": run.variant.name,
-                    "weights_source": run.weights_source,
-                    "target": prediction_json(run.target),
-                    "top_k": [prediction_json(p) for p in run.predictions],
-                    "seconds": round(run.seconds, 3),
-                    "load_seconds": round(run.load_seconds, 3),
-                }
-            )
-        np.savez_compressed(out / "cams.npz", **{run.variant.name: run.cam_raw for run in result.runs})
-        unavailable = {failure.variant.name: str(failure.error) for failure in result.failures}
-        summary = {"variants": runs, "unavailable": unavailable, "notes": list(result.notes)}
-        (out / "compare.json").write_text(json.dumps(summary, indent=2))
+        write_comparison(result, out, args.opacity)
     except (PoolFormerDemoError, OSError) as exc:
         bar.close()
         print(f"error: {args.image}: {exc}", file=sys.stderr)
         return 1
     bar.close()
-    for run in runs:
-        top = run["top_k"][0]
-        print(f"{run['variant']:6} {top['label']} ({top['probability']:.1%}) in {run['seconds']:.2f} s")
-    for name, message in unavailable.items():
-        print(f"error: {name}: {message}", file=sys.stderr)
-    return 1 if unavailable else 0
+    for run in result.runs:
+        top = run.predictions[0]
+        print(f"{run.variant.name:6} {top.name} ({top.probability:.1%}) in {run.seconds:.2f} s")
+    for failure in result.failures:
+        print(f"error: {failure.variant.name}: {failure.error}", file=sys.stderr)
+    return 1 if result.failures else 0
 
 
 def run_sanity(args: argparse.Namespace) -> int:
@@ -170,29 +151,7 @@ def run_sanity(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=bar,
         )
-        out.mkdir(parents=True, exist_ok=True)
-        steps = {f"step{i}": s.map for i, s in enumerate(check.steps, 1)}
-        np.savez_compressed(out / "sanity.npz", original=check.original, **steps)
-        summary = {
-            "method": check.method,
-            "stage": check.stage,
-            "target": prediction_json(check.target),
-            "granularity": check.granularity,
-            "seed": check.seed,
-            "baseline": asdict(check.baseline),
-            "steps": [
-                {
-                    "step": i,
-                    "label": s.label,
-                    "layers": list(s.layers),
-                    "spearman": s.spearman,
-                    "top_class": prediction_json(s.top_class),
-                }
-                for i, s in enumerate(check.steps, 1)
-            ],
-            "seconds": round(check.seconds, 3),
-        }
-        (out / "sanity.json").write_text(json.dumps(summary, indent=2))
+        write_sanity(check, out)
     except (PoolFormerDemoError, OSError) as exc:
         bar.close()
         print(f"error: {args.image}: {exc}", file=sys.stderr)

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .analysis import Analysis, Prediction, analyze
-from .control import ProgressCallback, StopCheck
+from .analysis import Analysis, Prediction, analyze, prediction_json
+from .control import ProgressCallback, StopCheck, check_stop
 from .errors import (
-    ComputationCancelled,
     InvalidSettingError,
     KnockoutSpecError,
     UnknownTargetError,
     WeightsUnavailableError,
 )
 from .images import PreparedImage, prepare_image
+from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts
 from .variants import Variant, get_variant
 from .weights import ModelCache, shared_cache
@@ -43,6 +43,19 @@ class VariantRun:
     load_seconds: float
     """Time to get the model from the cache (about 0 when it was already loaded)."""
 
+    def to_json(self) -> dict:
+        """The run as plain JSON data: top-k and target by display name, the deepest stage's raw
+        Grad-CAM (`gradcam`, at the stage's resolution) and both times."""
+        return {
+            "variant": self.variant.name,
+            "weights_source": self.weights_source,
+            "target": prediction_json(self.target),
+            "top_k": [prediction_json(p) for p in self.predictions],
+            "gradcam": nested_list(self.cam_raw),
+            "seconds": rounded_seconds(self.seconds),
+            "load_seconds": rounded_seconds(self.load_seconds),
+        }
+
 
 @dataclass(frozen=True)
 class VariantFailure:
@@ -50,6 +63,9 @@ class VariantFailure:
     error: WeightsUnavailableError | UnknownTargetError
     """Why it could not run: its weights are not available here, or it has no such class. The
     message is one sentence for the person who asked."""
+
+    def to_json(self) -> dict:
+        return {"variant": self.variant.name, "error": str(self.error)}
 
 
 @dataclass(frozen=True)
@@ -67,6 +83,12 @@ class Comparison:
             if item.variant.name == name:
                 return item
         raise KeyError(name)
+
+    def to_json(self) -> dict:
+        """The comparison as plain JSON data: per variant, in the order asked, its run
+        (VariantRun.to_json) or why it could not run (`variant` and `error`); the notes on the image."""
+        names = self.requested or tuple(run.variant.name for run in self.runs)
+        return {"variants": [self.outcome(name).to_json() for name in names], "notes": list(self.notes)}
 
 
 def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:
@@ -99,8 +121,7 @@ def compare(
     cache = cache or shared_cache()
     runs, failures = [], []
     for index, name in enumerate(names):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The comparison was stopped.")
+        check_stop(should_stop, "The comparison was stopped.")
         if progress is not None:
             progress(index / len(names), f"PoolFormer-{name.upper()}")
         started = time.perf_counter()
@@ -143,6 +164,29 @@ class KnockoutComparison:
     @property
     def knockouts(self) -> Knockouts:
         return self.after.knockouts
+
+    def to_json(self) -> dict:
+        """Both analyses as plain JSON data: the knockouts, the target class (as trained), and per
+        side (`before`: as trained, `after`: knocked out) the top-k, the target's probability and
+        the deepest stage's raw Grad-CAM."""
+        return {
+            "variant": self.before.variant.name,
+            "knockouts": self.knockouts.to_json(),
+            "target": prediction_json(self.before.target),
+            "before": _knockout_side(self.before),
+            "after": _knockout_side(self.after),
+        }
+
+
+def _knockout_side(analysis: Analysis) -> dict:
+    deepest = analysis.stages[-1]
+    return {
+        "top_k": [prediction_json(p) for p in analysis.predictions],
+        "target_probability": analysis.target.probability,
+        "gradcam_stage": deepest.index,
+        "gradcam": nested_list(deepest.cam_raw),
+        "seconds": rounded_seconds(analysis.seconds),
+    }
 
 
 def compare_knockout(

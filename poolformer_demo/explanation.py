@@ -15,14 +15,16 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .analysis import Analysis, analyze, model_inputs
+from .analysis import Analysis, analyze
 from .attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, PIXEL_METHODS, Attribution, cam_attribution, parse_methods
+from .blocks import model_inputs
 from .cams import CAM_METHODS
 from .control import ProgressCallback, StopCheck, check_stop, part_progress
 from .errors import InvalidSettingError
 from .faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
 from .images import PreparedImage, prepare_image
-from .variants import STAGE_COUNT
+from .json_data import rounded_seconds
+from .variants import DEFAULT_VARIANT, STAGE_COUNT
 from .weights import ModelCache, shared_cache
 
 __all__ = ["Explanation", "explain", "score_faithfulness"]
@@ -39,10 +41,22 @@ class Explanation:
     """Deletion/insertion (and ROAD) scores when asked for, else None."""
     seconds: float
 
+    def to_json(self, arrays: bool = False) -> dict:
+        """The explanation as plain JSON data: the analysis's (Analysis.to_json) with the whole
+        explanation's time, each method's attribution (Attribution.to_json) and, when measured, the
+        faithfulness report (FaithfulnessReport.to_json). With `arrays`, every stage's raw CAMs; the
+        attribution maps themselves are arrays too large for JSON text (the exports write them as npz)."""
+        data = self.analysis.to_json(arrays=arrays, every_cam=True)
+        data["methods"] = {name: attribution.to_json() for name, attribution in self.attributions.items()}
+        data["seconds"] = rounded_seconds(self.seconds)
+        if self.faithfulness is not None:
+            data["faithfulness"] = self.faithfulness.to_json()
+        return data
+
 
 def explain(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     target: int | str | None = None,
     methods: str | Sequence[str] = DEFAULT_METHODS,
     stage: int = STAGE_COUNT,

@@ -12,8 +12,8 @@ from PIL import Image
 from .analysis import Analysis
 from .anatomy import BlockAnatomy
 from .cams import CAM_METHODS
-from .comparison import KnockoutComparison
-from .labels import prediction_json
+from .comparison import Comparison, KnockoutComparison
+from .explanation import Explanation
 from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
 from .render import (
@@ -25,6 +25,7 @@ from .render import (
     upscale,
     with_caption,
 )
+from .sanity import SanityCheck
 
 FEATURE_VIEWS = ("mean", "pca", "channels")
 
@@ -42,18 +43,8 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
         for view in FEATURE_VIEWS:
             picture = upscale(getattr(views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
-    summary = {
-        "variant": analysis.variant.name,
-        "weights_source": analysis.weights_source,
-        "target": prediction_json(analysis.target),
-        "top_k": [prediction_json(p) for p in analysis.predictions],
-        "knockouts": {**analysis.knockouts.as_dict(), "description": analysis.knockouts.describe()},
-        "stages": [{"index": s.index, "shape": list(s.shape), "stride": s.stride} for s in analysis.stages],
-        "crop_size": list(analysis.input_image.size[::-1]),
-        "notes": list(analysis.notes),
-        "seconds": round(analysis.seconds, 3),
-    }
-    (folder / "predictions.json").write_text(json.dumps(summary, indent=2))
+    # The raw maps go to cams.npz, exactly; the JSON says what they are.
+    _write_json(folder / "predictions.json", analysis.to_json(arrays=False))
     arrays = {f"stage{s.index}": s.cam_raw for s in analysis.stages}
     arrays.update({f"{name}_stage{s.index}": s.cams[name] for s in analysis.stages for name in CAM_METHODS})
     np.savez_compressed(folder / "cams.npz", **arrays)
@@ -61,22 +52,17 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
 
 def write_knockout(comparison: KnockoutComparison, folder: Path, opacity: float = 0.5) -> None:
     """Write both analyses of a knockout comparison (as_trained/, knocked_out/, each as write_analysis
-    writes one) and knockout.json: the knockouts and the target's probability before and after."""
+    writes one) and knockout.json (KnockoutComparison.to_json): the knockouts, and as trained and
+    knocked out the top-k, the target's probability and the deepest Grad-CAM."""
     write_analysis(comparison.before, folder / "as_trained", opacity)
     write_analysis(comparison.after, folder / "knocked_out", opacity)
-    summary = {
-        "variant": comparison.before.variant.name,
-        "knockouts": {**comparison.knockouts.as_dict(), "description": comparison.knockouts.describe()},
-        "target": prediction_json(comparison.before.target),
-        "target_probability_knocked_out": comparison.after.target.probability,
-        "top_k_knocked_out": [prediction_json(p) for p in comparison.after.predictions],
-    }
-    (folder / "knockout.json").write_text(json.dumps(summary, indent=2))
+    _write_json(folder / "knockout.json", comparison.to_json())
 
 
-def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:
-    """Write attributions.npz (one float32 crop-size map per method), explain.json (every
-    setting, and the faithfulness scores when computed) and one overlay PNG per method."""
+def write_explanation(result: Explanation, folder: Path, opacity: float = 0.5) -> None:
+    """Write attributions.npz (one float32 crop-size map per method), explain.json
+    (Explanation.to_json: every setting, and the faithfulness scores when computed) and one overlay
+    PNG per method."""
     folder.mkdir(parents=True, exist_ok=True)
     analysis = result.analysis
     analysis.input_image.save(folder / "input.png")
@@ -85,45 +71,23 @@ def write_explanation(result, folder: Path, opacity: float = 0.5) -> None:
     for name, attribution in result.attributions.items():
         picture = attribution_overlay(analysis.input_image, attribution.map, attribution.signed, opacity)
         with_caption(picture, f"{attribution.title} · {analysis.target.label}").save(folder / f"{name}.png")
-    summary = {
-        "variant": analysis.variant.name,
-        "weights_source": analysis.weights_source,
-        "target": prediction_json(analysis.target),
-        "top_k": [prediction_json(p) for p in analysis.predictions],
-        "crop_size": list(analysis.input_image.size[::-1]),
-        "methods": {
-            name: {
-                "title": a.title,
-                "signed": a.signed,
-                "settings": a.settings,
-                "seconds": round(a.seconds, 3),
-                **({"diagnostics": a.diagnostics} if a.diagnostics else {}),
-            }
-            for name, a in result.attributions.items()
-        },
-        "notes": list(analysis.notes),
-        "seconds": round(result.seconds, 3),
-    }
     if result.faithfulness is not None:
-        summary["faithfulness"] = result.faithfulness.summary()
         titles = {name: a.title for name, a in result.attributions.items()}
         Image.fromarray(faithfulness_plot(result.faithfulness, titles)).save(folder / "faithfulness.png")
-    (folder / "explain.json").write_text(json.dumps(summary, indent=2))
+    _write_json(folder / "explain.json", result.to_json())
 
 
 def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = None) -> None:
-    """Write one block's steps as anatomy.npz, the branch ratios of every block as branches.json,
-    and every step and the branch plot as captioned PNGs."""
+    """Write one block's steps as anatomy.npz, anatomy.json (BlockAnatomy.to_json), the branch ratios
+    of every block alone as branches.json, and every step and the branch plot as captioned PNGs."""
     folder.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         folder / "anatomy.npz",
         **{name: anatomy.step(name) for name in ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")},
     )
-    branches = [
-        {"stage": b.stage, "block": b.block, "mixer_ratio": b.mixer_ratio, "mlp_ratio": b.mlp_ratio}
-        for b in anatomy.branches
-    ]
-    (folder / "branches.json").write_text(json.dumps(branches, indent=2))
+    data = anatomy.to_json()
+    _write_json(folder / "anatomy.json", data)
+    _write_json(folder / "branches.json", data["branches"])
     anatomy.input_image.save(folder / "input.png")
     for number, view in enumerate(anatomy_views(anatomy, channel), start=1):
         with_caption(view.picture, f"{view.title}: {view.caption}").save(folder / f"step{number}_{view.name}.png")
@@ -133,12 +97,37 @@ def write_anatomy(anatomy: BlockAnatomy, folder: Path, channel: int | None = Non
 
 def write_receptive_field(field: ReceptiveField, folder: Path, scale: str = "sqrt") -> None:
     """Write the effective receptive field as erf.npy, the theoretical one and the position as
-    erf.json, and both drawn over the crop as erf.png."""
+    erf.json (ReceptiveField.to_json), and both drawn over the crop as erf.png."""
     folder.mkdir(parents=True, exist_ok=True)
     np.save(folder / "erf.npy", field.erf)
-    (folder / "erf.json").write_text(json.dumps(field.summary(), indent=2))
+    _write_json(folder / "erf.json", field.to_json())
     caption = (
         f"Stage {field.stage} at (y={field.y}, x={field.x}): effective receptive field ({scale} scale); "
         f"box: theoretical field, {field.theoretical_size} px"
     )
     with_caption(receptive_field_view(field, scale), caption).save(folder / "erf.png")
+
+
+def write_comparison(comparison: Comparison, folder: Path, opacity: float = 0.5) -> None:
+    """Write each variant's deepest Grad-CAM over its crop as a captioned PNG, the raw maps as cams.npz
+    (one per variant that ran) and compare.json (Comparison.to_json)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for run in comparison.runs:
+        caption = f"PoolFormer-{run.variant.name.upper()} · Grad-CAM: {run.target.name}"
+        with_caption(overlay(run.input_image, run.cam, opacity), caption).save(
+            folder / f"{run.variant.name}_gradcam.png"
+        )
+    np.savez_compressed(folder / "cams.npz", **{run.variant.name: run.cam_raw for run in comparison.runs})
+    _write_json(folder / "compare.json", comparison.to_json())
+
+
+def write_sanity(check: SanityCheck, folder: Path) -> None:
+    """Write the trained model's map and every step's as sanity.npz and sanity.json (SanityCheck.to_json)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    steps = {f"step{i}": step.map for i, step in enumerate(check.steps, 1)}
+    np.savez_compressed(folder / "sanity.npz", original=check.original, **steps)
+    _write_json(folder / "sanity.json", check.to_json())
+
+
+def _write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=2))

@@ -34,8 +34,9 @@ import torch
 from torchvision.transforms.functional import gaussian_blur
 
 from .blocks import LogitsOnly
-from .control import ProgressCallback, StopCheck
-from .errors import ComputationCancelled, InvalidSettingError
+from .control import ProgressCallback, StopCheck, check_stop
+from .errors import InvalidSettingError
+from .json_data import nested_list, rounded_seconds
 
 RANDOM = "random"
 
@@ -109,14 +110,18 @@ class FaithfulnessReport:
             "insertion": f"gaussian blur of the image (kernel {kernel} px, sigma {sigma:g} px)",
         }
 
-    def summary(self) -> dict:
-        """JSON-ready: {method: {"deletion_auc", "insertion_auc"[, "road"]}, "random": {... with
-        the spread over orders}, "steps", "substrate", "settings"}."""
+    def to_json(self) -> dict:
+        """The report as plain JSON data: per method {"deletion_auc", "insertion_auc"[, "road"],
+        "deletion_curve", "insertion_curve"}; "random": the baseline's mean AUCs with their spread
+        over the orders; "fractions" (the curves' x), "steps", "substrate", "settings", "target",
+        "seconds"."""
         out: dict = {}
         for name, curves in self.methods.items():
-            out[name] = {"deletion_auc": curves.deletion_auc, "insertion_auc": curves.insertion_auc}
+            out[name] = {"deletion_auc": float(curves.deletion_auc), "insertion_auc": float(curves.insertion_auc)}
             if self.road is not None:
-                out[name]["road"] = self.road[name]
+                out[name]["road"] = float(self.road[name])
+            out[name]["deletion_curve"] = nested_list(curves.deletion)
+            out[name]["insertion_curve"] = nested_list(curves.insertion)
         mean = self.random.mean
         out[RANDOM] = {
             "deletion_auc": mean.deletion_auc,
@@ -126,10 +131,13 @@ class FaithfulnessReport:
             "orders": int(self.random.deletion_auc.shape[0]),
         }
         if self.road is not None:
-            out[RANDOM]["road"] = self.road[RANDOM]
+            out[RANDOM]["road"] = float(self.road[RANDOM])
+        out["fractions"] = nested_list(self.fractions)
         out["steps"] = self.steps
         out["substrate"] = self.substrate
         out["settings"] = {**asdict(self.settings), "road_percentiles": list(self.settings.road_percentiles)}
+        out["target"] = int(self.target)
+        out["seconds"] = rounded_seconds(self.seconds)
         return out
 
 
@@ -183,8 +191,7 @@ class _Runner:
     def probabilities(self, images: torch.Tensor) -> np.ndarray:
         out = []
         for start in range(0, images.shape[0], self.batch_size):
-            if self.should_stop is not None and self.should_stop():
-                raise ComputationCancelled("The faithfulness check was stopped.")
+            check_stop(self.should_stop, "The faithfulness check was stopped.")
             batch = images[start : start + self.batch_size]
             with torch.no_grad():
                 logits = self.model(pixel_values=batch).logits

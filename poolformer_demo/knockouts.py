@@ -94,6 +94,10 @@ class Knockouts:
                 parts.append(f"{words} off in {noun} {', '.join(map(str, stages))}")
         return "; ".join(parts) if parts else "nothing knocked out"
 
+    def to_json(self) -> dict:
+        """The stages of each part switched off, and the same in words."""
+        return {**self.as_dict(), "description": self.describe()}
+
 
 def parse_knockout_spec(spec: str, stage_count: int = STAGE_COUNT) -> tuple[str, tuple[int, ...]]:
     """("mixer", (1, 2)) from "mixer:1,2"; every stage when none are given."""

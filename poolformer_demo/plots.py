@@ -10,6 +10,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from .anatomy import BranchRatio
+    from .token_mixer import StageCost
 
 
 def branch_ratio_plot(
@@ -117,3 +118,40 @@ def faithfulness_figure(report, titles: dict[str, str] | None = None):
 def faithfulness_plot(report, titles: dict[str, str] | None = None) -> np.ndarray:
     """faithfulness_figure as an RGB array."""
     return figure_to_rgb(faithfulness_figure(report, titles))
+
+
+def mixing_cost_plot(costs: tuple[StageCost, ...], highlight: int | None = None, scale: float = 1.0) -> np.ndarray:
+    """Reads per token at each stage: pooling's pool_size² (flat) against attention's N (the stage's
+    token count), on a log scale, each point labelled with its number; `highlight` marks a stage.
+    Type is 11 pt and up at `scale` 1 (1.6 reads from the back of a room). An RGB array."""
+    from matplotlib.figure import Figure
+
+    stages = np.arange(len(costs))
+    figure = Figure(figsize=(5.2 * min(scale, 1.6), 3.4 * min(scale, 1.6)), dpi=100, layout="constrained")
+    axes = figure.add_subplot()
+    # Attention's numbers above its points, pooling's below, so the two never overlap where they meet.
+    for values, style, colour, label, offset in (
+        ([c.attention_reads for c in costs], "s-", "tab:orange", "self-attention: N, every token", 7),
+        ([c.pooling_reads for c in costs], "o-", "tab:blue", "pooling: pool_size², its window", -9),
+    ):
+        axes.plot(stages, values, style, color=colour, markersize=6 * scale, linewidth=2, label=label)
+        for stage, value in zip(stages, values):
+            axes.annotate(
+                f"{value:,}",
+                (stage, value),
+                textcoords="offset points",
+                xytext=(0, offset * scale),
+                ha="center",
+                va="bottom" if offset > 0 else "top",
+                fontsize=10 * scale,
+                color=colour,
+            )
+    if highlight is not None:
+        axes.axvline(highlight - 1, color="0.5", linestyle=":", linewidth=1.5)
+    axes.set_yscale("log")
+    axes.set_ylim(1, max(c.attention_reads for c in costs) * 6)
+    axes.set_xticks(stages, [f"stage {c.stage}\n{c.grid_size[0]}×{c.grid_size[1]}" for c in costs], fontsize=11 * scale)
+    axes.tick_params(axis="y", labelsize=11 * scale)
+    axes.set_ylabel("reads per token", fontsize=12 * scale)
+    axes.legend(fontsize=11 * scale, loc="upper right", frameon=False)
+    return figure_to_rgb(figure)

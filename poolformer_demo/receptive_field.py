@@ -16,10 +16,11 @@ import torch
 from PIL import Image
 from transformers import PoolFormerConfig
 
-from .blocks import as_float32, check_stage, pixel_values_for, whole_number
+from .blocks import as_float32, check_position, check_stage, model_inputs
 from .errors import SelectionError
 from .images import PreparedImage, crop_image, prepare_image
-from .variants import Variant
+from .json_data import rounded_seconds
+from .variants import DEFAULT_VARIANT, Variant
 from .weights import ModelCache, shared_cache
 
 
@@ -147,8 +148,9 @@ class ReceptiveField:
         """How far (in crop pixels) the effective field's peak lies from the position's centre."""
         return math.dist(self.peak, self.centre)
 
-    def summary(self) -> dict:
-        """The numbers behind the field, as JSON-ready data (the CLI's erf.json, the API's answer)."""
+    def to_json(self) -> dict:
+        """The numbers behind the field as plain JSON data (the CLI's erf.json, the API's answer);
+        the field itself is an array for the exports' erf.npy."""
         top, left, bottom, right = self.box
         return {
             "variant": self.variant.name,
@@ -157,18 +159,20 @@ class ReceptiveField:
             "grid_size": list(self.grid_size),
             "crop_size": list(self.crop_size),
             "theoretical_size_px": self.theoretical_size,
+            "theoretical_size_px_by_stage": list(self.stage_sizes),
             "stride_px": self.geometry.jump,
             "box": {"top": top, "left": left, "bottom": bottom, "right": right},
-            "erf_share_inside_box": self.mass_inside,
+            "erf_share_inside_box": float(self.mass_inside),
+            "erf_peak": float(self.erf.max()),
             "erf_peak_px": {"y": self.peak[0], "x": self.peak[1]},
             "erf_peak_distance_px": round(self.peak_distance, 1),
-            "seconds": round(self.seconds, 3),
+            "seconds": rounded_seconds(self.seconds),
         }
 
 
 def receptive_field(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     stage: int = 1,
     y: int = 0,
     x: int = 0,
@@ -193,21 +197,12 @@ def receptive_field(
     started = time.perf_counter()
     config = loaded.model.config
     stage = check_stage(config, stage)
-    pixel_values = pixel_values_for(loaded, prepared)
+    pixel_values = model_inputs(loaded, prepared)
     crop_size = tuple(pixel_values.shape[-2:])
     grid = stage_grid_size(config, crop_size, stage)
     if at is not None:
         y, x = grid_cell(grid, at)
-    position = []
-    for name, value, length in (("y", y, grid[0]), ("x", x, grid[1])):
-        number = whole_number(value)
-        if number is None or not 0 <= number < length:
-            raise SelectionError(
-                f"Position {name}={value!r} is outside stage {stage}'s {grid[0]}x{grid[1]} grid: "
-                f"y runs from 0 to {grid[0] - 1} and x from 0 to {grid[1] - 1}."
-            )
-        position.append(number)
-    y, x = position
+    y, x = check_position(grid, stage, y, x)
 
     def activation(pixels: torch.Tensor) -> torch.Tensor:
         hidden = loaded.model.poolformer(pixels, output_hidden_states=True).hidden_states[stage - 1]

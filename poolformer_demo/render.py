@@ -362,3 +362,35 @@ def attribution_overlay(
     heat = apply_colormap(unit, DIVERGING_CMAP).astype(np.float32)
     opacity = float(np.clip(opacity, 0.0, 1.0))
     return np.rint((1.0 - opacity) * base + opacity * heat).astype(np.uint8)
+
+
+# The token mixer you can touch: the pooling window outlined in white and the token in black, each
+# over a thin edge of the other colour, so both show on any map.
+WINDOW_EDGE, TOKEN_EDGE = (255, 255, 255), (0, 0, 0)
+
+
+def window_view(cells: np.ndarray, window, token, size: int = 2 * VIEW_SIZE) -> np.ndarray:
+    """A stage's map coloured one pixel per position (by `apply_colormap`, `heatmap`), enlarged to at
+    least `size`, with the pooling window (top, left, bottom, right in grid cells, ends exclusive)
+    outlined in white and the token (y, x) in black."""
+    canvas = Image.fromarray(upscale(cells, size))
+    draw = ImageDraw.Draw(canvas)
+    factor = canvas.width // cells.shape[1]
+    y, x = token
+    for cell_box, colour, edge in ((window, WINDOW_EDGE, TOKEN_EDGE), ((y, x, y + 1, x + 1), TOKEN_EDGE, WINDOW_EDGE)):
+        top, left, bottom, right = (factor * side for side in cell_box)
+        draw.rectangle((left, top, right - 1, bottom - 1), outline=edge, width=3)
+        draw.rectangle((left, top, right - 1, bottom - 1), outline=colour, width=2)
+    return np.asarray(canvas)
+
+
+def diverging_cells(values: np.ndarray, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """Table cells on the diverging scale (red at +limit, white at 0, blue at -limit): each value's
+    background, and black or white text, whichever contrasts more with it (WCAG; at least 4.5:1 on any
+    colour). Both RGB uint8."""
+    unit = 0.5 + 0.5 * np.asarray(values, dtype=np.float32) / limit if limit > 0 else np.full(np.shape(values), 0.5)
+    background = apply_colormap(np.clip(unit, 0.0, 1.0), DIVERGING_CMAP)
+    srgb = background / 255.0
+    luminance = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4) @ [0.2126, 0.7152, 0.0722]
+    white = 1.05 / (luminance + 0.05) > (luminance + 0.05) / 0.05
+    return background, np.where(white[..., None], 255, 0).astype(np.uint8).repeat(3, axis=-1)

@@ -30,13 +30,21 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .analysis import Prediction, labels_of, model_inputs, resolve_target, stage_gradients
-from .blocks import shared_copy
+from .analysis import (
+    Prediction,
+    display_names,
+    labels_of,
+    prediction_json,
+    resolve_target,
+    stage_gradients,
+)
+from .blocks import model_inputs, shared_copy
 from .cams import CAM_METHODS, to_crop
-from .control import ProgressCallback, StopCheck, seeded
-from .errors import ComputationCancelled, InvalidSettingError
+from .control import ProgressCallback, StopCheck, check_stop, seeded
+from .errors import InvalidSettingError
 from .images import PreparedImage, prepare_image
-from .variants import STAGE_COUNT
+from .json_data import rounded_seconds
+from .variants import DEFAULT_VARIANT, STAGE_COUNT
 from .weights import LoadedModel, ModelCache, shared_cache
 
 GRANULARITIES = ("block", "stage")
@@ -120,6 +128,38 @@ class SanityCheck:
     seconds: float
     baseline: RandomModelBaseline
 
+    def to_json(self) -> dict:
+        """The check as plain JSON data: what was explained, the baseline with its verdict, and per
+        step what was re-initialised, the rank correlation with the trained map and what the model
+        predicts then (classes by display name). The maps are arrays for the exports' npz."""
+        base = self.baseline
+        return {
+            "method": self.method,
+            "stage": self.stage,
+            "granularity": self.granularity,
+            "signed": self.signed,
+            "seed": self.seed,
+            "target": prediction_json(self.target),
+            "baseline": {
+                "to_original": [float(v) for v in base.to_original],
+                "between": [float(v) for v in base.between],
+                "ssim_to_original": [float(v) for v in base.ssim_to_original],
+                "ssim_between": [float(v) for v in base.ssim_between],
+                "verdict": base.verdict,
+            },
+            "steps": [
+                {
+                    "step": number,
+                    "label": step.label,
+                    "layers": list(step.layers),
+                    "spearman": float(step.spearman),
+                    "top_class": prediction_json(step.top_class),
+                }
+                for number, step in enumerate(self.steps, start=1)
+            ],
+            "seconds": rounded_seconds(self.seconds),
+        }
+
 
 def randomization_order(model, granularity: str = "block") -> list[tuple[str, tuple[str, ...]]]:
     """(label, module paths) from the top of a PoolFormerForImageClassification down: the head
@@ -198,7 +238,7 @@ def verdict(to_original, between) -> str:
 
 def cascading_randomization(
     image: Image.Image | PreparedImage | str,
-    variant: str = "s12",
+    variant: str = DEFAULT_VARIANT,
     method: str = "gradcam",
     stage: int = STAGE_COUNT,
     target: int | str | None = None,
@@ -227,6 +267,7 @@ def cascading_randomization(
     loaded = (cache or shared_cache()).get(variant)
     started = time.perf_counter()
     labels = labels_of(loaded)
+    names = display_names(labels)
     target_index = None if target is None else resolve_target(target, labels)
     pixel_values = model_inputs(loaded, prepared.image)
     explain_with = _explainer(method, stage, dict(settings or {}))
@@ -241,8 +282,7 @@ def cascading_randomization(
     work = len(order) + draws - 1
     steps = []
     for index, (label, paths) in enumerate(order):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The sanity check was stopped.")
+        check_stop(should_stop, "The sanity check was stopped.")
         with seeded(seed + index):
             for path in paths:
                 reinitialize(randomized.model, path)
@@ -254,7 +294,7 @@ def cascading_randomization(
                 label=label,
                 map=values,
                 spearman=rank_correlation(compared(original), compared(values)),
-                top_class=Prediction(top, labels[top], float(logits.softmax(dim=-1)[top])),
+                top_class=Prediction(top, labels[top], float(logits.softmax(dim=-1)[top]), names[top]),
             )
         )
         if progress is not None:
@@ -262,8 +302,7 @@ def cascading_randomization(
 
     random_maps = [compared(steps[-1].map)]
     for draw in range(1, draws):
-        if should_stop is not None and should_stop():
-            raise ComputationCancelled("The sanity check was stopped.")
+        check_stop(should_stop, "The sanity check was stopped.")
         other = LoadedModel(loaded.variant, shared_copy(loaded.model), loaded.processor, "randomised copy")
         # Seeds apart from the cascade's, so each draw is independent of it and of the others.
         with seeded(seed + 1_000 * draw):
@@ -277,7 +316,12 @@ def cascading_randomization(
     return SanityCheck(
         method=method,
         stage=stage,
-        target=Prediction(target_index, labels[target_index], float(original_logits.softmax(dim=-1)[target_index])),
+        target=Prediction(
+            target_index,
+            labels[target_index],
+            float(original_logits.softmax(dim=-1)[target_index]),
+            names[target_index],
+        ),
         original=original,
         signed=signed,
         steps=tuple(steps),

@@ -117,3 +117,14 @@ def decode_data_uri(uri: str):
     if header not in ("data:image/png;base64", "data:image/jpeg;base64", "data:image/webp;base64"):
         raise ValueError(f"not an inlined PNG, JPEG or WebP: {header!r}")
     return Image.open(io.BytesIO(base64.b64decode(payload)))
+
+
+def wait_until(condition, timeout_s: float, poll_s: float = 0.01) -> bool:
+    """Poll `condition` until it holds or `timeout_s` passes; whether it held (tests wait on a
+    condition rather than for a fixed time)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(poll_s)
+    return bool(condition())

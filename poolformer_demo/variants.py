@@ -1,7 +1,9 @@
 """The PoolFormer variants as data.
 
 Figures are from "MetaFormer is Actually What You Need for Vision" (Yu et al., CVPR 2022),
-Table 1: ImageNet-1k top-1 at 224 px, parameters and MACs of the released checkpoints.
+Table 1: ImageNet-1k top-1 at 224 px, parameters and MACs of the released checkpoints. The S12
+ablations are its Table 5 and two rows of "MetaFormer Baselines for Vision" (Yu et al., TPAMI 2024),
+each with what its norms normalise over.
 """
 
 from __future__ import annotations
@@ -47,6 +49,24 @@ class BundledFacts:
     fixed_norm_accuracy: float
     theoretical_field_px: int
     """How far a central stage-4 position sees through the patch embeddings alone."""
+    # Measured since the norms' path was found; None where an older measurement.json lacks them.
+    fixed_norm_answer: str | None = None
+    """The answer given most often with the norms' statistics fixed."""
+    fixed_norm_answer_share: float | None = None
+    """The share of held-out images given that answer (1.0: one answer for every image)."""
+    swap_other_to_donor: float | None = None
+    """With each image's norm statistics taken from an image of another label: the share of answers
+    that become the donor's label."""
+    swap_other_stage_to_donor: tuple[float, ...] | None = None
+    """The same with one stage's norms swapped at a time, stage 1 first."""
+    swap_same_kept: float | None = None
+    """With the statistics from an image of the same label: the share of answers kept."""
+    shuffled_changed: tuple[float, ...] | None = None
+    """The share of answers that change with the positions shuffled after each patch embedding."""
+    object_in_middle_window: float | None = None
+    """The share of held-out images whose whole object lies in a middle stage-4 position's window."""
+    object_in_some_window: float | None = None
+    """The share whose whole object lies in some stage-4 position's window."""
 
     @property
     def labels_only(self) -> bool:
@@ -54,24 +74,29 @@ class BundledFacts:
 
     @property
     def training_note(self) -> str:
-        """How the model was trained and what that does to its maps, with its pointing game."""
-        baseline, bar = max(
-            (self.centre_baseline, "a map that always peaks at the image centre"),
-            (self.chance_pointing, "a map that peaks at a random pixel"),
+        """How the model was trained, and its stage-4 pointing game beside two maps that know nothing."""
+        baselines = sorted(
+            (
+                (self.centre_baseline, "a map that always peaks at the image centre"),
+                (self.chance_pointing, "a map that peaks at a random pixel"),
+            ),
+            reverse=True,
         )
         target = "a disc" if self.task == "pairs" else "the object"
+        against = " and ".join(f"{100 * share:.1f} % for {bar}" for share, bar in baselines)
         score = (
-            f"{100 * self.pointing_game:.1f} % of {self.held_out_images} held-out images, against "
-            f"{100 * baseline:.1f} % for {bar}"
+            f"its stage-4 Grad-CAM peaks on {target} for {100 * self.pointing_game:.1f} % of "
+            f"{self.held_out_images} held-out images, against {against}"
+        )
+        trained = (
+            f"It was trained for {self.steps:,} steps (batch {self.batch_size}) on {self.train_images:,} "
+            "generated images"
         )
         if self.labels_only:
-            return (
-                f"It was trained on class labels alone (no training aid): its stage-4 Grad-CAM peaks on {target} "
-                f"for {score}."
-            )
+            return f"{trained}, on class labels alone (no training aid): {score}."
         return (
-            "It was trained with an auxiliary loss that taught its deepest stage where the object is, so its "
-            f"stage-4 Grad-CAM is tidier than a model trained on labels alone: its peak lies on {target} for {score}."
+            f"{trained}, with an auxiliary loss (weight {self.aid_weight:g}) that taught its deepest stage where "
+            f"the object is, a training aid discarded afterwards: {score}."
         )
 
     @classmethod
@@ -90,6 +115,7 @@ class BundledFacts:
     @classmethod
     def _from(cls, trained: dict, measured: dict) -> BundledFacts:
         field = measured["field"]
+        other, same = measured.get("swap_other_label") or {}, measured.get("swap_same_label") or {}
         return cls(
             task=trained["task"],
             steps=trained["steps"],
@@ -109,7 +135,19 @@ class BundledFacts:
             fixed_norm_changed=measured["fixed_norm_changed"],
             fixed_norm_accuracy=measured["fixed_norm_accuracy"],
             theoretical_field_px=field["theoretical_px"],
+            fixed_norm_answer=measured.get("fixed_norm_answer"),
+            fixed_norm_answer_share=measured.get("fixed_norm_answer_share"),
+            swap_other_to_donor=other.get("to_donor_label"),
+            swap_other_stage_to_donor=_tuple(other.get("stage_to_donor_label")),
+            swap_same_kept=same.get("kept"),
+            shuffled_changed=_tuple(measured.get("shuffled_changed")),
+            object_in_middle_window=measured.get("object_in_middle_window"),
+            object_in_some_window=measured.get("object_in_some_window"),
         )
+
+
+def _tuple(values) -> tuple | None:
+    return None if values is None else tuple(values)
 
 
 @dataclass(frozen=True)
@@ -249,31 +287,78 @@ def get_variant(name: str) -> Variant:
 
 @dataclass(frozen=True)
 class PaperResult:
-    """One ImageNet-1k top-1 accuracy (%) of a PoolFormer-S12 trained with one part changed."""
+    """One ImageNet-1k top-1 accuracy (%) of an S12-sized MetaFormer trained with one part changed."""
 
     group: str
-    """What was changed: "token mixer", "pool size" or "block"."""
+    """What was changed: "token mixer", "pool size", "normalisation", "activation" or "block"."""
     setting: str
     top1: float
     source: str
+    norm: str = ""
+    """What its norms normalise over, and so whether they carry anything between positions."""
+    note: str = ""
+    """Anything else in which the model differs from PoolFormer-S12 with that one change."""
 
 
 _TABLE5 = "MetaFormer (Yu et al., CVPR 2022), Table 5"
 _BASELINES = "MetaFormer Baselines for Vision (Yu et al., TPAMI 2024)"
+# Table 5's normalisation rows: PoolFormer's own norm, and LayerNorm over each position's channels.
+GROUP_NORM_SETTING = "GroupNorm, one group (PoolFormer-S12)"
+POSITION_NORM_SETTING = "LayerNorm"
+# PoolFormer's GroupNorm with one group: one mean and one variance per image over all its positions and
+# channels, so every normalised value depends on the whole image.
+ONE_GROUP_NORM = "one mean and variance per image over (H, W, C): every position depends on the whole image"
+_LAYER_NORM = "per position over its channels (C): nothing passes between positions"
+# How the later paper's S12 models differ from PoolFormer-S12 besides their token mixer.
+_LATER_BLOCK = "StarReLU, residual scaling in stages 3-4, norms without bias, and the later paper's training recipe"
+_BATCH_NORM = "per channel over the batch and positions (B, H, W) in training; fixed running statistics at test time"
 
 # Each model was trained from scratch without (or with another) part: what the architecture can
 # learn, not what a trained PoolFormer does when the part is switched off afterwards.
 PAPER_S12_ABLATIONS: tuple[PaperResult, ...] = (
-    PaperResult("token mixer", "pooling (PoolFormer-S12)", 77.2, _TABLE5),
-    PaperResult("token mixer", "identity mapping", 74.3, _TABLE5),
-    PaperResult("token mixer", "global random matrix", 75.8, _TABLE5),
-    PaperResult("token mixer", "depthwise convolution", 78.1, _TABLE5),
-    PaperResult("pool size", "3 (PoolFormer-S12)", 77.2, _TABLE5),
-    PaperResult("pool size", "5", 77.2, _TABLE5),
-    PaperResult("pool size", "7", 77.1, _TABLE5),
-    PaperResult("pool size", "9", 76.8, _TABLE5),
-    PaperResult("block", "no residual connection", 0.1, _TABLE5),
-    PaperResult("block", "no channel MLP", 5.7, _TABLE5),
-    PaperResult("token mixer", "identity (IdentityFormer-S12)", 74.6, _BASELINES),
-    PaperResult("token mixer", "random mixing (RandFormer-S12)", 76.6, _BASELINES),
+    PaperResult("token mixer", "pooling (PoolFormer-S12)", 77.2, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("token mixer", "identity mapping", 74.3, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("token mixer", "global random matrix", 75.8, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("token mixer", "depthwise convolution", 78.1, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("pool size", "3 (PoolFormer-S12)", 77.2, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("pool size", "5", 77.2, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("pool size", "7", 77.1, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("pool size", "9", 76.8, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("normalisation", GROUP_NORM_SETTING, 77.2, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("normalisation", POSITION_NORM_SETTING, 76.5, _TABLE5, _LAYER_NORM),
+    PaperResult("normalisation", "BatchNorm", 76.4, _TABLE5, _BATCH_NORM),
+    PaperResult("activation", "GELU (PoolFormer-S12)", 77.2, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("activation", "ReLU", 76.4, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("block", "no residual connection", 0.1, _TABLE5, ONE_GROUP_NORM),
+    PaperResult("block", "no channel MLP", 5.7, _TABLE5, ONE_GROUP_NORM),
+    PaperResult(
+        "token mixer",
+        "identity (IdentityFormer-S12)",
+        74.6,
+        _BASELINES,
+        ONE_GROUP_NORM,
+        f"no token mixer in any stage; {_LATER_BLOCK}",
+    ),
+    PaperResult(
+        "token mixer",
+        "random mixing (RandFormer-S12)",
+        76.6,
+        _BASELINES,
+        ONE_GROUP_NORM,
+        f"the identity in stages 1-2, a frozen random matrix in stages 3-4 only; {_LATER_BLOCK}",
+    ),
 )
+
+
+def paper_result(setting: str) -> PaperResult:
+    """The row of :data:`PAPER_S12_ABLATIONS` for ``setting``."""
+    try:
+        return next(r for r in PAPER_S12_ABLATIONS if r.setting == setting)
+    except StopIteration:
+        raise KeyError(f"no paper row for {setting!r}") from None
+
+
+def norm_path_points() -> float:
+    """On ImageNet, what PoolFormer-S12 gains from its norm's path between positions: Table 5's
+    one-group GroupNorm against its per-position LayerNorm, in points of top-1."""
+    return round(paper_result(GROUP_NORM_SETTING).top1 - paper_result(POSITION_NORM_SETTING).top1, 1)

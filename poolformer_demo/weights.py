@@ -46,12 +46,18 @@ class LoadedModel:
 
 class _HubProbe:
     """Finds out once (per TTL) whether the hub answers, instead of letting every
-    `from_pretrained` call spend its own retries on an unreachable network."""
+    `from_pretrained` call spend its own retries on an unreachable network.
+
+    One caller probes at a time, without holding the lock through the network check: while a
+    later probe runs, others get the last answer at once; before the first answer, they wait for
+    it (at most the probe's timeout)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._checked_at: float | None = None
         self._reachable = False
+        self._answered = threading.Event()
+        self._probing = False
         self.probe_count = 0
 
     def reachable(self) -> bool:
@@ -61,10 +67,23 @@ class _HubProbe:
             return False
         with self._lock:
             now = time.monotonic()
-            if self._checked_at is None or now - self._checked_at > HUB_PROBE_TTL_S:
-                self._reachable = self._probe(constants.ENDPOINT)
-                self._checked_at = now
-                self.probe_count += 1
+            expired = self._checked_at is None or now - self._checked_at > HUB_PROBE_TTL_S
+            probe = expired and not self._probing
+            self._probing = self._probing or probe
+            known = self._checked_at is not None
+        if probe:
+            reachable = False
+            try:
+                reachable = self._probe(constants.ENDPOINT)
+            finally:
+                with self._lock:
+                    self._reachable, self._checked_at, self._probing = reachable, time.monotonic(), False
+                    self.probe_count += 1
+                self._answered.set()
+            return reachable
+        if not known:
+            self._answered.wait(HUB_PROBE_TIMEOUT_S + 1)
+        with self._lock:
             return self._reachable
 
     @staticmethod
@@ -201,11 +220,12 @@ def what_runs_here(runnable: tuple[str, ...]) -> str:
 class ModelCache:
     """A least-recently-used cache of loaded models.
 
-    Loads are serialised, so two requests for the same variant load it once and at most one
-    model beyond `capacity` is ever in memory (while it loads). The least recently used model
-    is evicted only once a load has succeeded: a request for missing weights costs nobody a
-    working model. Each model is moved to `device` (default: `device.compute_device()`, from
-    $POOLFORMER_DEVICE) once, when it is loaded.
+    Requests for a variant being loaded wait for that one load, so it happens once; a request for
+    a loaded variant, or for another one, never waits behind it (a download of M48 does not hold
+    up the shapes model). At most one model per load in progress is in memory beyond
+    `capacity`. The least recently used model is evicted only once a load has succeeded: a
+    request for missing weights costs nobody a working model. Each model is moved to `device`
+    (default: `device.compute_device()`, from $POOLFORMER_DEVICE) once, when it is loaded.
     """
 
     def __init__(self, capacity: int = 2, loader=load_model, device: torch.device | str | None = None) -> None:
@@ -216,7 +236,7 @@ class ModelCache:
         self._loader = loader
         self._models: OrderedDict[str, LoadedModel] = OrderedDict()
         self._lock = threading.Lock()
-        self._load_lock = threading.Lock()
+        self._loading: dict[str, threading.Lock] = {}
         self.load_counts: dict[str, int] = {}
 
     def get(self, variant: Variant | str) -> LoadedModel:
@@ -224,7 +244,9 @@ class ModelCache:
         hit = self._lookup(variant.name)
         if hit is not None:
             return hit
-        with self._load_lock:
+        with self._lock:
+            load_lock = self._loading.setdefault(variant.name, threading.Lock())
+        with load_lock:
             hit = self._lookup(variant.name)
             if hit is not None:
                 return hit

@@ -113,6 +113,16 @@ def client(served, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def runner():
+    """The app's lanes on a runner of the module's own, following its computations every 20 ms."""
+    from poolformer_demo.ui.kit.runs import app_runner
+
+    runner = app_runner(2, refresh_s=0.02)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture(scope="module")
 def one_torch_thread():
     """For modules that mostly run the tiny shapes models: on a busy machine a second intra-op
     thread makes them many times slower."""

@@ -10,7 +10,6 @@ import torch
 from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
 from poolformer_demo import ModelCache
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
@@ -21,6 +20,7 @@ from poolformer_demo.attributions import (
     occlusion_geometry,
     smoothgrad,
 )
+from poolformer_demo.blocks import model_inputs
 from poolformer_demo.cams import to_crop
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
 from poolformer_demo.explanation import explain
@@ -110,6 +110,24 @@ def test_smoothgrad_is_captums_noise_tunnel_and_reproducible(shapes):
     np.testing.assert_array_equal(smoothgrad(loaded, x, TARGET, SMOOTH).map, result.map)
     other_seed = smoothgrad(loaded, x, TARGET, SmoothGradSettings(nt_samples=4, nt_samples_batch_size=2, seed=4))
     assert not np.allclose(other_seed.map, result.map)
+
+
+def test_smoothgrad_with_a_last_smaller_batch_draws_its_noise_in_captums_order(shapes):
+    _, loaded, x = shapes
+    settings = SmoothGradSettings(nt_samples=5, nt_samples_batch_size=2, seed=7)
+    result = smoothgrad(loaded, x, TARGET, settings)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(7)
+        expected = NoiseTunnel(Saliency(_logits(loaded.model))).attribute(
+            x,
+            nt_type="smoothgrad",
+            nt_samples=5,
+            nt_samples_batch_size=2,
+            stdevs=result.settings["stdev"],
+            target=TARGET,
+            abs=False,
+        )
+    np.testing.assert_allclose(result.map, expected[0].sum(0).numpy(), rtol=1e-6, atol=1e-9)
 
 
 def test_smoothgrads_in_two_threads_give_the_maps_they_give_one_after_the_other(shapes):

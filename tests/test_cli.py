@@ -103,5 +103,6 @@ def test_cli_knockout_writes_both_analyses_for_the_same_class(use_weights_dir, t
     before = json.loads((out / "as_trained" / "predictions.json").read_text())
     after = json.loads((out / "knocked_out" / "predictions.json").read_text())
     assert before["target"]["index"] == after["target"]["index"] == summary["target"]["index"]
-    assert after["target"]["probability"] == summary["target_probability_knocked_out"]
+    assert after["target"]["probability"] == summary["after"]["target_probability"]
+    assert after["top_k"] == summary["after"]["top_k"] and before["top_k"] == summary["before"]["top_k"]
     assert after["knockouts"]["mixer"] == [1, 2] and before["knockouts"]["mixer"] == []

@@ -23,7 +23,7 @@ from poolformer_demo.ui.tabs.compare.page import CompareTab
 STAR = Path(__file__).resolve().parent.parent / "assets" / "examples" / "shapes_star.png"
 
 
-def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_cache, star_session, monkeypatch):
+def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_cache, runner, star_session, monkeypatch):
     made = []
 
     def recording(*args, **kwargs):
@@ -31,7 +31,7 @@ def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_ca
         return made[-1]
 
     monkeypatch.setattr(compare_module, "compare", recording)
-    outputs = list(CompareTab(app_cache, refresh_s=0.02).run_compare(star_session, None, ["shapes", "s24", "s12"]))
+    outputs = list(CompareTab(app_cache, runner).run_compare(star_session, None, ["shapes", "s24", "s12"]))
     status, page = outputs[-1]
     assert "Done: 2 of 3 models" in status
     # The menu's order, whichever order the boxes were ticked in.
@@ -51,8 +51,8 @@ def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_ca
         assert f"Analysis took {run.seconds:.2f} s" in text_of(column)
 
 
-def test_compare_without_an_image_says_so(app_cache):
-    status, page = list(CompareTab(app_cache).run_compare(None, None, ["s12", "shapes"]))[-1]
+def test_compare_without_an_image_says_so(app_cache, runner):
+    status, page = list(CompareTab(app_cache, runner).run_compare(None, None, ["s12", "shapes"]))[-1]
     assert present_compare.NO_IMAGE in html.unescape(status) and skipped(page)
 
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from poolformer_demo import ModelCache
-from poolformer_demo.analysis import model_inputs
+from poolformer_demo.blocks import model_inputs
 from poolformer_demo.device import choose_device, gpu_task
 from poolformer_demo.errors import DeviceUnavailableError, PoolFormerDemoError
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import re
-import threading
 import time
 from pathlib import Path
 
@@ -42,8 +41,8 @@ from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, Sanit
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui.kit.background import SharedRuns, run_in_background
 from poolformer_demo.ui.kit.pictures import layer_uri
+from poolformer_demo.ui.kit.runs import JOINED
 from poolformer_demo.ui.kit.view import Session
 from poolformer_demo.ui.tabs.explain import api as explain_api
 from poolformer_demo.ui.tabs.explain import page as explain_module
@@ -51,7 +50,6 @@ from poolformer_demo.ui.tabs.explain import timing as explain_timing
 from poolformer_demo.ui.tabs.explain import trust as present_trust
 from poolformer_demo.ui.tabs.explain import view as present_explain
 from poolformer_demo.ui.tabs.explain.page import ExplainTab
-from poolformer_demo.ui.tabs.explain.running import JOINED
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
@@ -74,8 +72,8 @@ IMPLIED_VERDICT = {
 
 
 @pytest.fixture(scope="module")
-def tab(app_cache) -> ExplainTab:
-    return ExplainTab(app_cache, settings=SMALL, faithfulness=FAITH, refresh_s=0.02)
+def tab(app_cache, runner) -> ExplainTab:
+    return ExplainTab(app_cache, runner, settings=SMALL, faithfulness=FAITH)
 
 
 @pytest.fixture(scope="module")
@@ -195,102 +193,7 @@ def test_sanity_reading_reads_the_trained_map_against_random_models_maps():
     assert "Inconclusive: the trained map resembles the random models' maps more" in above_chance
 
 
-def test_closing_a_background_run_stops_its_computation():
-    seen = threading.Event()
-
-    def compute(progress, should_stop):
-        while not should_stop():
-            progress(0.5, "waiting")
-            time.sleep(0.01)
-        seen.set()
-
-    events = run_in_background(compute, refresh_s=0.01)
-    kind, value = next(events)
-    while kind != "progress":
-        kind, value = next(events)
-    assert value == (0.5, "waiting")
-    events.close()
-    assert seen.wait(5)
-
-
-class Gate:
-    """A computation that reports progress and waits until it is let go or told to stop."""
-
-    def __init__(self, answer="the answer"):
-        self.answer = answer
-        self.go = threading.Event()
-        self.calls = 0
-        self.stopped = threading.Event()
-
-    def __call__(self, progress, should_stop):
-        self.calls += 1
-        while not self.go.is_set():
-            if should_stop():
-                self.stopped.set()
-                raise ComputationCancelled("stopped")
-            progress(0.5, "working")
-            time.sleep(0.01)
-        return self.answer
-
-
-def until(events, wanted: str):
-    for kind, value in events:
-        if kind == wanted:
-            return value
-    raise AssertionError(f"no {wanted!r} event")
-
-
-def test_identical_requests_arriving_together_share_one_computation_and_later_ones_the_store():
-    runs, gate = SharedRuns(4), Gate()
-    first = runs.follow("key", gate, refresh_s=0.01)
-    until(first, "progress")
-    second = runs.follow("key", gate, refresh_s=0.01)
-    assert next(second) == ("joined", None)
-    gate.go.set()
-    assert until(first, "done") == until(second, "done") == "the answer"
-    assert list(runs.follow("key", gate, refresh_s=0.01)) == [("done", "the answer")]
-    assert gate.calls == 1 and runs.started == 1
-
-
-def test_a_request_that_leaves_does_not_stop_the_computation_others_follow():
-    runs, gate = SharedRuns(4), Gate()
-    first = runs.follow("key", gate, refresh_s=0.01)
-    until(first, "progress")
-    second = runs.follow("key", gate, refresh_s=0.01)
-    next(second)
-    first.close()  # the first visitor's Stop
-    time.sleep(0.05)
-    assert not gate.stopped.is_set()
-    gate.go.set()
-    assert until(second, "done") == "the answer"
-    assert gate.calls == 1
-
-
-def test_a_computation_everybody_left_stops_and_is_not_stored():
-    runs, gate = SharedRuns(4), Gate()
-    first = runs.follow("key", gate, refresh_s=0.01)
-    until(first, "progress")
-    first.close()
-    assert gate.stopped.wait(5)
-    assert runs.answers.get("key") is None
-    again = Gate("computed again")
-    again.go.set()
-    assert until(runs.follow("key", again, refresh_s=0.01), "done") == "computed again"
-    assert runs.started == 2
-
-
-def test_a_failure_reaches_every_follower_and_the_next_request_tries_again():
-    runs = SharedRuns(4)
-
-    def broken(progress, should_stop):
-        raise ValueError("broken")
-
-    with pytest.raises(ValueError, match="broken"):
-        runs.answer("key", broken)
-    assert runs.answer("key", lambda progress, should_stop: "fine") == "fine"
-
-
-def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, star_session, monkeypatch):
+def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, runner, star_session, monkeypatch):
     calls = []
 
     def recording(*args, **kwargs):
@@ -300,7 +203,7 @@ def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, sta
     monkeypatch.setattr(explain_api, "explain", recording)
     # Long enough that the second page arrives while the first one's computation runs.
     slower = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=60, internal_batch_size=1)}
-    tab = ExplainTab(app_cache, settings=slower, refresh_s=0.02)
+    tab = ExplainTab(app_cache, runner, settings=slower)
     pages = [tab.run_attributions(star_session, ["gradcam", "ig"], 4) for _ in range(2)]
     next(pages[0]), next(pages[0])
     statuses = [status for status, _ in pages[1]]
@@ -315,7 +218,7 @@ def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, sta
 # ---------------------------------------------------------------------------------------------
 
 
-def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cache, photo_session, monkeypatch):
+def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cache, runner, photo_session, monkeypatch):
     made = []
 
     def recording(*args, **kwargs):
@@ -323,7 +226,7 @@ def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cach
         return made[-1][1]
 
     monkeypatch.setattr(explain_module, "analyze", recording)
-    tab = ExplainTab(app_cache)
+    tab = ExplainTab(app_cache, runner)
     status, page, shown = tab.show_cams(photo_session, None)
     assert status == "" and shown == photo_session
     ((options, analysis),) = made
@@ -343,8 +246,8 @@ def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cach
     assert len(made) == 1
 
 
-def test_cam_family_before_an_analysis_and_after_the_image_is_gone(app_cache, star_session, tmp_path):
-    tab = ExplainTab(app_cache)
+def test_cam_family_before_an_analysis_and_after_the_image_is_gone(app_cache, runner, star_session, tmp_path):
+    tab = ExplainTab(app_cache, runner)
     assert all(skipped(v) for v in tab.show_cams(None, None))
     gone = Session(str(tmp_path / "deleted.png"), "x", "shapes", star_session.labels, 3)
     status, page, shown = tab.show_cams(gone, None)
@@ -377,7 +280,7 @@ def test_attributions_show_progress_then_every_map_on_one_scale(tab, attributed,
     assert present_explain.SCALE_NOTE in html.unescape(page)
 
 
-def test_stopping_the_attributions_ends_their_computation(app_cache, star_session, monkeypatch):
+def test_stopping_the_attributions_ends_their_computation(app_cache, runner, star_session, monkeypatch):
     ended = []
 
     def recording(*args, **kwargs):
@@ -389,7 +292,7 @@ def test_stopping_the_attributions_ends_their_computation(app_cache, star_sessio
 
     monkeypatch.setattr(explain_api, "explain", recording)
     slow = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=300, internal_batch_size=1)}
-    tab = ExplainTab(app_cache, settings=slow, refresh_s=0.02)
+    tab = ExplainTab(app_cache, runner, settings=slow)
     run = tab.run_attributions(star_session, ["ig"], 4)
     status, _ = next(run)
     while skipped(status) or "Integrated Gradients…" not in status:

@@ -17,6 +17,7 @@ from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
 from poolformer_demo.ui.kit.errors import GENERIC_ERROR
+from poolformer_demo.ui.kit.runs import app_runner
 from poolformer_demo.ui.tabs.explore import page as explore
 from poolformer_demo.ui.tabs.explore import view as explore_view
 from poolformer_demo.ui.tabs.explore.page import ExploreTab
@@ -61,8 +62,8 @@ class RecordingAnalyze:
 
 
 @pytest.fixture(scope="module")
-def tab(app_cache):
-    return ExploreTab(ModelCache(capacity=2), shapes_available=True, analyze=RecordingAnalyze())
+def tab(app_cache, runner):
+    return ExploreTab(ModelCache(capacity=2), runner, shapes_available=True, analyze=RecordingAnalyze())
 
 
 @pytest.fixture(scope="module")
@@ -221,13 +222,13 @@ def test_a_photo_example_runs_on_an_imagenet_model(tab):
     assert "only knows" not in out.status
 
 
-def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp_path):
+def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp_path, runner):
     import huggingface_hub
 
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # empty; the hub is offline in tests
     # Nothing in the Hugging Face cache either, whatever other tests have put there.
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: None)
-    lonely = ExploreTab(ModelCache(), shapes_available=True)
+    lonely = ExploreTab(ModelCache(), runner, shapes_available=True)
     out = lonely.show_photo_example(str(PHOTO), "shapes", None)
     assert out[0] == f"⚠️ {explore.NO_IMAGENET_MODEL}"
     assert skipped(out) == OUTPUTS[1:]
@@ -251,7 +252,7 @@ def _failing_tab(error: Exception) -> ExploreTab:
     def loader(variant):
         raise error
 
-    return ExploreTab(ModelCache(loader=loader), shapes_available=True)
+    return ExploreTab(ModelCache(loader=loader), app_runner(1), shapes_available=True)
 
 
 def test_missing_weights_are_one_sentence_on_the_page_and_details_in_the_log(caplog):

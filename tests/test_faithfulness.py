@@ -9,9 +9,8 @@ import torch
 from torchvision.transforms.functional import gaussian_blur
 
 from poolformer_demo import analyze
-from poolformer_demo.analysis import model_inputs
 from poolformer_demo.attributions import IntegratedGradientsSettings, integrated_gradients
-from poolformer_demo.blocks import LogitsOnly
+from poolformer_demo.blocks import LogitsOnly, model_inputs
 from poolformer_demo.errors import ComputationCancelled, InvalidSettingError
 from poolformer_demo.faithfulness import (
     FaithfulnessSettings,
@@ -52,7 +51,7 @@ def held_out(shapes_model):
 def table(held_out):
     columns = {}
     for *_, report in held_out:
-        for name, scores in report.summary().items():
+        for name, scores in report.to_json().items():
             if isinstance(scores, dict) and "deletion_auc" in scores:
                 columns.setdefault(name, []).append((scores["deletion_auc"], scores["insertion_auc"]))
     table = {name: np.array(rows) for name, rows in columns.items()}
@@ -128,7 +127,7 @@ def test_method_beats_random_orders_on_insertion(table, method):
 
 @pytest.mark.slow
 def test_random_baseline_spread_is_reported_over_its_orders(held_out):
-    summary = held_out[0][3].summary()
+    summary = held_out[0][3].to_json()
     assert summary["random"]["orders"] == SETTINGS.random_orders
     assert summary["random"]["deletion_auc_std"] > 0
     assert summary["steps"] == SETTINGS.steps

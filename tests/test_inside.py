@@ -41,24 +41,24 @@ def sources(html: str, css_class: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def tab(app_cache):
-    return InsideTab(app_cache)
+def tab(app_cache, runner):
+    return InsideTab(app_cache, runner)
 
 
-def _session(app_cache, image: Path, variant: str) -> Session:
+def _session(app_cache, runner, image: Path, variant: str) -> Session:
     """The session an analysis on the Explore tab leaves behind."""
-    values = ExploreTab(app_cache, shapes_available=True).show(str(image), variant, None, None)
+    values = ExploreTab(app_cache, runner, shapes_available=True).show(str(image), variant, None, None)
     return dict(zip(ExploreView.names(), values))["session"]
 
 
 @pytest.fixture(scope="module")
-def star(app_cache) -> Session:
-    return _session(app_cache, STAR, "shapes")
+def star(app_cache, runner) -> Session:
+    return _session(app_cache, runner, STAR, "shapes")
 
 
 @pytest.fixture(scope="module")
-def cat(app_cache) -> Session:
-    return _session(app_cache, PHOTO, "s12")
+def cat(app_cache, runner) -> Session:
+    return _session(app_cache, runner, PHOTO, "s12")
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +263,10 @@ def test_knockout_endpoint_gives_before_and_after(client):
 
     # Stages as the API page describes them: strings.
     result = client.predict(handle_file(str(PHOTO)), "s12", ["1", "2", "3", "4"], [], "tiger cat", api_name="/knockout")
-    assert result["target"] == {"index": 282, "label": "tiger cat"}
+    # The one prediction JSON: the class as trained, with its probability then.
+    target = result["target"]
+    assert (target["index"], target["label"]) == (282, "tiger cat")
+    assert target["probability"] == result["before"]["target_probability"]
     assert result["knockouts"]["mixer"] == [1, 2, 3, 4] and result["knockouts"]["mlp"] == []
     for side in ("before", "after"):
         assert len(result[side]["top_k"]) == 5

@@ -32,6 +32,7 @@ from poolformer_demo.shapes.lab_results import (
     reference_path,
 )
 from poolformer_demo.testing import decode_data_uri as decode
+from poolformer_demo.testing import wait_until as wait_until_true
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
 from poolformer_demo.ui.tabs.inside import lab_view as present_lab
@@ -44,8 +45,16 @@ TINY_STEPS = 12
 THREAD_END_S = 20
 
 
-def tiny_section(**options) -> LabSection:
-    return LabSection(steps=TINY_STEPS, config=TINY, refresh_s=0.02, curves_every_s=0.0, **options)
+def tiny_section(runner, **options) -> LabSection:
+    return LabSection(runner, steps=TINY_STEPS, config=TINY, curves_every_s=0.0, **options)
+
+
+def finished_result(section: LabSection, arms, task: str = "shapes"):
+    """A live run's result, through the same events the page follows."""
+    for kind, value in section.live_events(tuple(arms), section.steps, task):
+        if kind == "done":
+            return value
+    raise AssertionError("the run ended without a result")
 
 
 def row_cells(page: str, arm: str) -> list[str]:
@@ -69,9 +78,8 @@ def expected_means(data: dict) -> dict[str, tuple[str, str]]:
     return out
 
 
-def wait_for_end(thread: threading.Thread) -> None:
-    thread.join(THREAD_END_S)
-    assert not thread.is_alive(), "the training thread is still running"
+def wait_for_end(runner) -> None:
+    assert wait_until_true(lambda: runner.active == 0, THREAD_END_S), "the training thread is still running"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,8 +87,8 @@ def wait_for_end(thread: threading.Thread) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_reference_table_shows_each_arms_mean_and_spread_from_the_json_beside_the_paper():
-    page = LabSection().reference_page
+def test_reference_table_shows_each_arms_mean_and_spread_from_the_json_beside_the_paper(runner):
+    page = LabSection(runner).reference_page
     data = reference_json()
     for arm, (accuracy, pointing) in expected_means(data).items():
         cells = row_cells(page, arm)
@@ -164,8 +172,8 @@ def test_lab_reference_endpoint_gives_programs_the_reference_results(client):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_a_live_run_yields_progress_then_the_final_table():
-    section = tiny_section()
+def test_a_live_run_yields_progress_then_the_final_table(runner):
+    section = tiny_section(runner)
     outputs = list(section.run_on_page(["identity", "pooling"]))
 
     progress = [o[0] for o in outputs if "<progress max=" in o[0]]
@@ -175,19 +183,21 @@ def test_a_live_run_yields_progress_then_the_final_table():
     assert drawn and "training…" in drawn[0]
     status, table = outputs[-1]
     assert "Done: 2 runs of 12 steps each" in status
-    result = section.last_run.result
+    result = finished_result(section, ["pooling", "identity"])
     assert not result.stopped and [r.arm for r in result.runs] == ["pooling", "identity"]
     for run in result.runs:
         cells = row_cells(table, run.arm)
         assert cells[1] == f"{100 * run.accuracy:.1f} %" and cells[2] == f"{100 * run.pointing_game:.1f} %"
     assert "random" not in table
-    wait_for_end(section.last_run.thread)
-    assert section._busy.acquire(blocking=False)
+    wait_for_end(runner)
 
 
-def test_the_training_thread_uses_one_torch_thread_and_leaves_other_threads_alone():
+def test_the_lab_trains_on_one_torch_thread_and_leaves_other_threads_alone(runner):
+    from poolformer_demo.ui.kit.runs import LAB, app_lanes
+
+    assert {lane.name: lane.threads for lane in app_lanes(2)}[LAB] == 1
     default = torch.get_num_threads()
-    section = tiny_section()
+    section = tiny_section(runner)
     seen = {}
     for status, _ in section.run_on_page(["pooling"]):
         if "<progress max=" in status and "later" not in seen:
@@ -196,25 +206,27 @@ def test_the_training_thread_uses_one_torch_thread_and_leaves_other_threads_alon
             later.start()
             later.join()
             seen["here"] = torch.get_num_threads()
-    assert section.last_run.threads == (1 if "OpenMP" in torch.__config__.parallel_info() else default)
     assert seen == {"later": default, "here": default}
 
 
-def test_stopping_ends_the_run_early_and_the_training_thread_ends():
-    section = LabSection(steps=400, config=TINY, refresh_s=0.02)
+def test_stopping_ends_the_run_early_and_the_training_thread_ends(runner):
+    section = LabSection(runner, steps=400, config=TINY)
     run = section.run_on_page(list(ARM_NAMES))
     status, _ = next(run)
     while "<progress max=" not in status:
         status, _ = next(run)
     run.close()  # what Gradio does when the Stop button cancels the event
-    wait_for_end(section.last_run.thread)
-    result = section.last_run.result
-    assert result.stopped and len(result.runs) < len(ARM_NAMES)
-    assert section._busy.acquire(blocking=False)
+    # 400 steps of six arms take minutes; stopped, the training thread ends within its current step.
+    wait_for_end(runner)
+    # The lab lane is free again: a new run starts at once instead of waiting.
+    again = tiny_section(runner).run_on_page(["pooling"])
+    assert next(again)[0] != present.status_html(present_lab.WAITING)
+    again.close()
+    wait_for_end(runner)
 
 
-def test_a_second_run_waits_until_the_first_has_ended():
-    section = LabSection(steps=400, config=TINY, refresh_s=0.02)
+def test_a_second_run_waits_until_the_first_has_ended(runner):
+    section = LabSection(runner, steps=400, config=TINY)
     first = section.run_on_page(["pooling"])
     while "<progress max=" not in next(first)[0]:
         pass
@@ -227,13 +239,14 @@ def test_a_second_run_waits_until_the_first_has_ended():
         status = next(second)[0]
     assert status == present.status_html(present_lab.PREPARING)
     second.close()
-    wait_for_end(section.last_run.thread)
+    wait_for_end(runner)
 
 
-def test_a_run_with_no_arms_says_so_without_training():
-    section = tiny_section()
+def test_a_run_with_no_arms_says_so_without_training(runner):
+    started = runner.started
+    section = tiny_section(runner)
     assert list(section.run_on_page([])) == [(present.message_html(present_lab.NO_ARMS), gr.skip())]
-    assert section.last_run is None
+    assert runner.started == started
 
 
 def test_the_lab_runs_one_at_a_time_in_its_own_concurrency_group_and_stop_cancels_it(app_cache):
@@ -249,11 +262,11 @@ def test_the_lab_runs_one_at_a_time_in_its_own_concurrency_group_and_stop_cancel
     assert {"lab-reference", "lab-arms", "lab-start", "lab-stop", "lab-progress", "lab-live"} <= ids
 
 
-def test_lab_run_endpoint_trains_a_bounded_run_for_programs():
+def test_lab_run_endpoint_trains_a_bounded_run_for_programs(runner):
     from gradio_client import Client
 
     with gr.Blocks() as demo:
-        tiny_section().render()
+        tiny_section(runner).render()
     with serving(demo) as (_, url):
         client = Client(url, verbose=False)
         result = client.predict(["conv"], TINY_STEPS, api_name="/lab_run")
@@ -284,14 +297,14 @@ def test_time_left_counts_the_pace_of_training_not_the_image_generation_before_i
 # ---------------------------------------------------------------------------------------------
 
 
-def test_the_pairs_reference_page_shows_the_pairs_results_with_two_class_chance():
-    page = LabSection().reference_page_of("pairs")
+def test_the_pairs_reference_page_shows_the_pairs_results_with_two_class_chance(runner):
+    page = LabSection(runner).reference_page_of("pairs")
     data = json.loads(reference_path("pairs").read_text())
     assert data["config"]["task"] == "pairs"
     for arm, (accuracy, pointing) in expected_means(data).items():
         assert row_cells(page, arm)[1:3] == [accuracy, pointing]
     assert "Chance accuracy: 50.0 %" in page and "near opposite edges" in page
-    assert "Chance accuracy: 16.7 %" in LabSection().reference_page
+    assert "Chance accuracy: 16.7 %" in LabSection(runner).reference_page
 
 
 def test_lab_reference_endpoint_takes_a_task(client):
@@ -301,10 +314,10 @@ def test_lab_reference_endpoint_takes_a_task(client):
     assert client.predict(api_name="/lab_reference")["task"] == "shapes"
 
 
-def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference():
-    section = LabSection(steps=TINY_STEPS, config=replace(TINY, task="pairs"), refresh_s=0.02, curves_every_s=0.0)
+def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference(runner):
+    section = LabSection(runner, steps=TINY_STEPS, config=replace(TINY, task="pairs"), curves_every_s=0.0)
     outputs = list(section.run_on_page(["pooling"], "pairs"))
-    result = section.last_run.result
+    result = finished_result(section, ["pooling"], "pairs")
     assert result.task == "pairs" and result.config.train_size == TINY.train_size
     reference, _ = section.reference_of("pairs")
     _, table = outputs[-1]
@@ -312,7 +325,7 @@ def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference():
     assert measured_step(reference, result.steps) is None
     assert row_cells(table, "pooling")[3] == "–" and "reference (not measured this early)" in table
     assert "Dashed and lighter: the reference runs" in table
-    wait_for_end(section.last_run.thread)
+    wait_for_end(runner)
 
 
 def test_a_live_run_is_scored_beside_the_reference_at_the_same_step():

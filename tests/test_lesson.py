@@ -19,9 +19,9 @@ from poolformer_demo.variants import get_variant
 
 
 @pytest.fixture(scope="module")
-def lesson(shapes_model, one_torch_thread):
+def lesson(shapes_model, runner, one_torch_thread):
     cache, _ = shapes_model
-    return LessonTab(cache, EXAMPLES_DIR)
+    return LessonTab(cache, runner, EXAMPLES_DIR)
 
 
 def answer_of(card: str) -> str:

@@ -83,3 +83,18 @@ def test_hub_variants_have_no_bundled_facts_and_no_training_note():
 
 def test_a_bundled_folder_without_its_facts_files_has_no_facts(tmp_path):
     assert BundledFacts.read(tmp_path) is None
+
+
+def test_the_training_note_says_how_the_model_was_trained_and_sets_its_pointing_beside_both_baselines():
+    from dataclasses import replace
+
+    facts = get_variant("shapes").bundled
+    note = facts.training_note
+    assert f"{facts.steps:,} steps" in note and f"{facts.train_images:,} generated images" in note
+    assert f"weight {facts.aid_weight:g}" in note and "discarded afterwards" in note
+    for share in (facts.pointing_game, facts.centre_baseline, facts.chance_pointing):
+        assert f"{100 * share:.1f} %" in note
+    # The note says what was measured and claims no better localisation from the aid.
+    assert "tidier" not in note and "better" not in note
+    altered = replace(facts, steps=40, pointing_game=0.5).training_note
+    assert "40 steps" in altered and "50.0 % of" in altered

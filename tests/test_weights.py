@@ -1,5 +1,6 @@
 import threading
 import time
+import types
 
 import pytest
 import torch
@@ -84,6 +85,54 @@ def test_cache_loads_each_variant_once_under_concurrent_requests(use_weights_dir
         thread.join()
     assert loads == ["s12"]
     assert len({id(r) for r in results}) == 1
+
+
+def test_a_variant_that_loads_does_not_hold_up_another_variants_load():
+    slow_started, slow_may_finish = threading.Event(), threading.Event()
+
+    def loader(variant):
+        if variant.name == "m48":
+            slow_started.set()
+            slow_may_finish.wait(10)  # a 300 MB download
+        return types.SimpleNamespace(model=None, variant=variant)
+
+    cache = ModelCache(capacity=2, loader=loader)
+    slow = threading.Thread(target=cache.get, args=("m48",))
+    slow.start()
+    assert slow_started.wait(5)
+    started = time.monotonic()
+    assert cache.get("shapes").variant.name == "shapes"
+    assert time.monotonic() - started < 5 and slow.is_alive()
+    slow_may_finish.set()
+    slow.join(5)
+    assert cache.cached_variants() == ["shapes", "m48"]
+
+
+def test_callers_get_the_last_hub_answer_while_a_new_probe_is_in_flight(monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    probe = weights_module._HubProbe()
+    answers, in_flight, may_answer = [True, False], threading.Event(), threading.Event()
+
+    def slow_probe(endpoint):
+        if probe.probe_count == 1:
+            in_flight.set()
+            may_answer.wait(10)
+        return answers[probe.probe_count]
+
+    monkeypatch.setattr(probe, "_probe", slow_probe)
+    assert probe.reachable() is True
+    monkeypatch.setattr(weights_module, "HUB_PROBE_TTL_S", 0.0)
+    refresh = threading.Thread(target=probe.reachable)
+    refresh.start()
+    assert in_flight.wait(5)
+    started = time.monotonic()
+    assert probe.reachable() is True  # the last answer, at once, not after the probe's timeout
+    assert time.monotonic() - started < 1
+    may_answer.set()
+    refresh.join(5)
+    assert probe.probe_count == 2
 
 
 def test_cache_evicts_least_recently_used_and_stays_within_capacity(use_weights_dir):

@@ -12,10 +12,12 @@ CVPR 2022, Table 5) and "MetaFormer Baselines for Vision" (Yu et al., 2022):
   whose ``forward`` omits the two additions but uses the same submodules.
 
 Apart from the arms, every norm can be swapped (``norm="position"``), as a control: PoolFormer's
-``GroupNorm`` with one group normalises each image by the mean and variance of all its positions,
-so even a network whose token mixer is the identity passes a little information between
-positions through them; :class:`PositionNorm` normalises each position over its channels alone
-(the LayerNorm of the later MetaFormer baselines), so that only the token mixer moves information.
+``GroupNorm`` with one group normalises each image by one mean and one variance over all its
+positions and channels, so even a network whose token mixer is the identity can pass information
+between positions through them (IdentityFormer, RandFormer and PoolFormerV2 of the later paper keep
+that norm); :class:`PositionNorm` normalises each position over its channels alone (the LayerNorm
+row of Table 5, and the norm of the later paper's ConvFormer and CAFormer), so that only the token
+mixer moves information.
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ __all__ = [
     "stage_grids",
 ]
 
-# A stage with more tokens keeps the identity instead of a random matrix, as RandFormer does in its
-# first stages: the matrix grows with the square of the token count.
+# A stage with more tokens keeps the identity instead of a random matrix: the matrix grows with the
+# square of the token count. At the lab's 128 px the first stage has 32x32 = 1024 tokens, so every
+# stage gets a random matrix; RandFormer keeps the identity in stages 1-2 whatever the image size.
 MAX_RANDOM_TOKENS = 1024
 
 
@@ -66,6 +69,9 @@ class Arm:
     paper_setting: str | None = "pooling (PoolFormer-S12)"
     """The same change in :data:`~poolformer_demo.variants.PAPER_S12_ABLATIONS` (Table 5); None where
     the papers trained no such model."""
+    paper_difference: str = "none in the block: PoolFormer-S12's one-group GroupNorm and 3x3 pooling"
+    """How this arm's block differs from the models the papers trained with the same change (every arm
+    also differs in size, images, budget and a layer scale starting at 1.0 instead of 1e-5)."""
 
     @property
     def paper(self) -> PaperResult | None:
@@ -77,12 +83,57 @@ ARMS: dict[str, Arm] = {
     arm.name: arm
     for arm in (
         Arm("pooling", "pooling (PoolFormer)"),
-        Arm("identity", "identity (IdentityFormer)", mixer="identity", paper_setting="identity mapping"),
-        Arm("random", "frozen random matrix (RandFormer)", mixer="random", paper_setting="global random matrix"),
-        Arm("conv", "depthwise 3x3 conv", mixer="conv", paper_setting="depthwise convolution"),
-        Arm("no_mlp", "pooling, no channel MLP", mlp=False, paper_setting="no channel MLP"),
-        Arm("no_residual", "pooling, no residuals", residual=False, paper_setting="no residual connection"),
-        Arm("global", "global mean (mean of all positions − x)", mixer="global", paper_setting=None),
+        Arm(
+            "identity",
+            "identity (IdentityFormer)",
+            mixer="identity",
+            paper_setting="identity mapping",
+            paper_difference=(
+                "keeps PoolFormer's one-group GroupNorm, as Table 5's identity row and IdentityFormer-S12 do "
+                "(its norm also spans (H, W, C)), so information still passes between positions through the norms"
+            ),
+        ),
+        Arm(
+            "random",
+            "frozen random matrix (RandFormer)",
+            mixer="random",
+            paper_setting="global random matrix",
+            paper_difference=(
+                "a frozen random matrix in all four stages at 128 px; RandFormer-S12 keeps the identity in "
+                "stages 1-2 and mixes randomly in stages 3-4 only"
+            ),
+        ),
+        Arm(
+            "conv",
+            "depthwise 3x3 conv",
+            mixer="conv",
+            paper_setting="depthwise convolution",
+            paper_difference="a depthwise 3x3 convolution, as Table 5's row; ConvFormer uses 7x7 separable ones",
+        ),
+        Arm(
+            "no_mlp",
+            "pooling, no channel MLP",
+            mlp=False,
+            paper_setting="no channel MLP",
+            paper_difference="none in the block: the channel MLP removed from every block, as Table 5's row",
+        ),
+        Arm(
+            "no_residual",
+            "pooling, no residuals",
+            residual=False,
+            paper_setting="no residual connection",
+            paper_difference=(
+                "layer scale starts at 1.0: at S12's 1e-5 the chain without residuals shrinks its signal to "
+                "exactly zero within the first three stages, so every image gets the same answer before training"
+            ),
+        ),
+        Arm(
+            "global",
+            "global mean (mean of all positions − x)",
+            mixer="global",
+            paper_setting=None,
+            paper_difference="no paper trained it: PoolFormer's pooling window grown to the whole stage",
+        ),
     )
 }
 # The ablation lab's arms, each one of Table 5's changes; ARMS also holds the global-mean mixer, which
@@ -223,9 +274,11 @@ def lab_architecture(config) -> PoolFormerConfig:
     """The lab's ``PoolFormerConfig`` for a :class:`~poolformer_demo.shapes.lab.LabConfig`: its depths,
     widths and patch embeddings, with its task's labels.
 
-    Layer scale starts at 1.0 in every arm, as in the bundled models: at transformers' default
-    (1e-5) a block without residuals would multiply its input by 1e-10 and the no-residual arm
-    would be dead before training, which is not the paper's point.
+    Layer scale starts at 1.0 in every arm, as in the bundled models. At transformers' default
+    (1e-5) a block without residuals shrinks its input about 1e-5 times once its values are below the
+    norms' eps (each norm then divides by the square root of eps, not by the spread, undoing one of
+    the two layer scales); in float32 the no-residual arm's map is exactly zero before the end of
+    stage 3 and every image gets the same logits before training, which is not the paper's point.
     """
     task = TASKS[config.task]
     return shapes_config(

@@ -86,6 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "resumed from --out (default: the task's shipped grid file); --seeds splits it over processes",
     )
     p_lab.add_argument(
+        "--grid-norms",
+        default=None,
+        help=f"with --grid: only these norms, comma-separated (default: {','.join(NORMS)})",
+    )
+    p_lab.add_argument(
         "--merge-grids",
         nargs="+",
         type=Path,
@@ -176,12 +181,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
 
         seeds = _ints(args.seeds) if args.seeds else GRID_SEEDS
+        norms = tuple(args.grid_norms.split(",")) if args.grid_norms else NORMS
+        command = grid_command(args.task)
+        if args.steps is not None:
+            command += f" --steps {args.steps}"
+        if args.grid_norms:
+            command += f" --grid-norms {args.grid_norms}"
         run_grid(
             args.task,
             seeds=seeds,
+            norms=norms,
             steps=args.steps,
             out=args.out or grid_path(args.task),
-            command=grid_command(args.task),
+            command=command,
             report=report,
         )
     else:

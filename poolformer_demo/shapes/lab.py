@@ -17,18 +17,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..analysis import grad_cam
+from ..control import StopCheck, stop_requested
 from ..device import compute_device, on_device
 from .arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from .data import IMAGE_SIZE, TEST_SEED_START, TRAIN_SEED_START, dilate, pointing_game
 from .tasks import TASKS, cached_dataset
-from .train import StopSignal, TrainSettings, accuracy, fit, stop_check, to_pixel_values
+from .train import TrainSettings, accuracy, fit, to_pixel_values
 
 __all__ = [
     "LAB_CONFIGS",
@@ -138,6 +139,24 @@ class ArmRun:
         """The held-out accuracy measured after ``step`` steps, if it was."""
         return dict(self.held_out).get(step)
 
+    def to_json(self) -> dict:
+        """The run as plain JSON data, its curve and held-out measurements as columns."""
+        return {
+            "arm": self.arm,
+            "seed": self.seed,
+            "steps": self.steps,
+            "accuracy": self.accuracy,
+            "pointing_game": self.pointing_game,
+            "parameters": self.parameters,
+            "seconds": self.seconds,
+            "curve": {
+                "step": [p.step for p in self.curve],
+                "loss": [p.loss for p in self.curve],
+                "accuracy": [p.accuracy for p in self.curve],
+            },
+            "held_out": {"step": [step for step, _ in self.held_out], "accuracy": [a for _, a in self.held_out]},
+        }
+
 
 @dataclass(frozen=True)
 class LabProgress:
@@ -189,6 +208,23 @@ class LabResult:
     def runs_of(self, arm: str) -> tuple[ArmRun, ...]:
         return tuple(r for r in self.runs if r.arm == arm)
 
+    def to_json(self) -> dict:
+        """The lab as plain JSON data, every run (ArmRun.to_json) with its curve and held-out
+        measurements: what the reference files hold (lab_results.save_result, read back by
+        lab_results.result_from_json) and what the lab's endpoints give."""
+        return {
+            "arms": list(self.arms),
+            "seeds": list(self.seeds),
+            "steps": self.steps,
+            "image_size": self.image_size,
+            "config": {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self.config).items()},
+            "stopped": self.stopped,
+            "wall_seconds": self.seconds,
+            "centre_baseline": self.centre_baseline,
+            "chance_pointing": self.chance_pointing,
+            "runs": [run.to_json() for run in self.runs],
+        }
+
 
 def run_lab(
     arms: Sequence[str] = ARM_NAMES,
@@ -198,7 +234,7 @@ def run_lab(
     *,
     config: LabConfig | None = None,
     progress: Callable[[LabProgress], None] | None = None,
-    should_stop: StopSignal | None = None,
+    should_stop: StopCheck | None = None,
 ) -> LabResult:
     """Train every arm in ``arms`` once per seed on ``config``'s task and score it.
 
@@ -223,7 +259,6 @@ def run_lab(
         )
     if config.task not in TASKS:
         raise ValueError(f"unknown task {config.task!r}; choose from {', '.join(TASKS)}")
-    stop = stop_check(should_stop)
     started = time.perf_counter()
     train_data = cached_dataset(config.task, config.train_size, TRAIN_SEED_START, image_size)
     test_data = cached_dataset(config.task, config.eval_size, TEST_SEED_START, image_size)
@@ -279,7 +314,7 @@ def run_lab(
             steps,
             replace(settings, seed=seed),
             progress=report,
-            should_stop=stop,
+            should_stop=should_stop,
             schedule_steps=config.steps,
         )
         if fitted.stopped:
@@ -299,7 +334,7 @@ def run_lab(
 
     stopped = False
     for index, (arm, seed) in enumerate(plan):
-        run = None if stop() else train_one(index, arm, seed)
+        run = None if stop_requested(should_stop) else train_one(index, arm, seed)
         if run is None:
             stopped = True
             break

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..variants import ASSETS_DIR
 from .arms import ARMS, NORMS
 from .lab import LAB_CONFIGS, ArmRun, LabConfig, LabResult, run_lab
-from .lab_results import _write_json, merge_results, result_from_json, result_json
+from .lab_results import _write_json, merge_results, result_from_json
 
 __all__ = [
     "GRID_MIXERS",
@@ -82,10 +82,10 @@ class LabGrid:
 
     @property
     def complete(self) -> bool:
-        """Whether every cell has a run for every seed."""
-        return all(
+        """Whether every cell of its norms has a run for every seed."""
+        return bool(self.norms) and all(
             len(self.runs(norm, mixer)) == len(self.seeds) for norm in self.norms for mixer in self.mixers
-        ) and len(self.norms) == len(NORMS)
+        )
 
 
 def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
@@ -103,7 +103,7 @@ def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
         "task": grid.task,
         "mixers": list(grid.mixers),
         "seeds": list(grid.seeds),
-        "norms": {norm: result_json(result) for norm, result in grid.cells},
+        "norms": {norm: result.to_json() for norm, result in grid.cells},
     }
     return _write_json(data, path)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import platform
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -172,7 +172,7 @@ def save_result(result: LabResult, path: str | Path, command: str) -> Path:
             "torch": torch.__version__,
             "transformers": transformers.__version__,
         },
-        **result_json(result),
+        **result.to_json(),
     }
     return _write_json(data, path)
 
@@ -186,46 +186,13 @@ def _write_json(data: dict, path: str | Path) -> Path:
     return path
 
 
-def result_json(result: LabResult) -> dict:
-    """``result`` as plain JSON data, every run with its curve and held-out measurements."""
-    return {
-        "arms": list(result.arms),
-        "seeds": list(result.seeds),
-        "steps": result.steps,
-        "image_size": result.image_size,
-        "config": asdict(result.config),
-        "stopped": result.stopped,
-        "wall_seconds": result.seconds,
-        "centre_baseline": result.centre_baseline,
-        "chance_pointing": result.chance_pointing,
-        "runs": [
-            {
-                "arm": r.arm,
-                "seed": r.seed,
-                "steps": r.steps,
-                "accuracy": r.accuracy,
-                "pointing_game": r.pointing_game,
-                "parameters": r.parameters,
-                "seconds": r.seconds,
-                "curve": {
-                    "step": [p.step for p in r.curve],
-                    "loss": [p.loss for p in r.curve],
-                    "accuracy": [p.accuracy for p in r.curve],
-                },
-                "held_out": {"step": [step for step, _ in r.held_out], "accuracy": [a for _, a in r.held_out]},
-            }
-            for r in result.runs
-        ],
-    }
-
-
 def load_result(path: str | Path) -> LabResult:
     """A :class:`LabResult` from a file written by :func:`save_result`."""
     return result_from_json(json.loads(Path(path).read_text()))
 
 
 def result_from_json(data: dict) -> LabResult:
-    """The inverse of :func:`result_json`."""
+    """The inverse of :meth:`LabResult.to_json`."""
     config = data["config"]
     return LabResult(
         arms=tuple(data["arms"]),

@@ -5,11 +5,17 @@
   random pixel (its score is the objects' mean share of the image);
 * knockouts (:mod:`poolformer_demo.knockouts`): with the token mixer off in every stage, and with
   the channel MLP off in every stage, how many answers change and what accuracy is left;
-* the norms' path between positions: GroupNorm with one group normalises each image by the mean
-  and variance of all its positions, so a network can pass information between far-apart
-  positions through it; with those statistics fixed to their averages over validation images,
-  how many answers change and what accuracy is left (token mixers on), and the accuracy with
-  the token mixers off as well;
+* the norms' path between positions (:mod:`.position_paths`): GroupNorm with one group normalises
+  each image by the mean and variance of all its positions, so a network can pass information
+  between far-apart positions through it. With those statistics fixed to their averages over
+  validation images: how many answers change, what accuracy is left (token mixers on, and off as
+  well), and which answer the model then gives most often. With each image's statistics swapped for
+  those of a donor image of the other label, and of the same label: how many answers follow the
+  donor's label and how many are kept, every norm at once and one stage at a time;
+* the arrangement of positions: how many answers change when the positions leaving each stage's
+  patch embedding are put in a fixed random order;
+* how many images have the whole object inside the window a middle stage-4 position sees through the
+  patch embeddings alone, and inside some stage-4 position's window;
 * the effective receptive field of a stage-4 position with every token mixer off (the mean
   absolute gradient of its activation with respect to the pixels, over held-out images) beside
   the theoretical field of the patch embeddings and the image size: how far a position can see
@@ -22,7 +28,6 @@ also writes them to ``measurement.json`` beside the model, where the app's pages
 
 from __future__ import annotations
 
-import copy
 import math
 from dataclasses import asdict, dataclass
 
@@ -30,19 +35,27 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..blocks import shared_copy
 from ..knockouts import Knockouts, knocked_out
-from ..receptive_field import field_geometry
 from .data import IMAGE_SIZE, TEST_SEED_START, VAL_SEED_START, dilate, pointing_game
 from .lab import deepest_cams
+from .position_paths import (
+    FixedStatisticsNorm,
+    StatisticsSwap,
+    object_windows,
+    patch_embedding_geometry,
+    shuffled_predictions,
+    statistics_swap,
+    with_fixed_norm_statistics,
+)
 from .tasks import TASKS
-from .train import to_pixel_values
+from .train import predictions, to_pixel_values
 
 __all__ = [
     "MEASUREMENT_FILE",
     "FieldMeasurement",
     "FixedStatisticsNorm",
     "ModelMeasurement",
+    "StatisticsSwap",
     "count_macs",
     "mixerless_field",
     "measure_model",
@@ -95,67 +108,27 @@ class ModelMeasurement:
     (:func:`with_fixed_norm_statistics`), the token mixers on: GroupNorm's path between positions cut."""
     fixed_norm_mixer_off_accuracy: float
     """Accuracy with that path cut and every token mixer off: nothing moves between positions in the blocks."""
+    fixed_norm_answer: str
+    """The answer given most often with the norms' statistics fixed (token mixers on)."""
+    fixed_norm_answer_share: float
+    """The share of held-out images given that answer: 1.0 when the model answers it for every image."""
+    swap_other_label: StatisticsSwap
+    """Each image's norm statistics from an image of another label: do the answers follow the donor?"""
+    swap_same_label: StatisticsSwap
+    """The same from an image of the same label: the control (answers should be kept)."""
+    shuffled_changed: tuple[float, ...]
+    """The share of answers that change with the positions shuffled after each patch embedding, stage 1 first."""
+    object_in_middle_window: float
+    """The share of held-out images whose whole object lies in the window the middle stage-4 position
+    (``field.position``) sees through the patch embeddings alone."""
+    object_in_some_window: float
+    """The share whose whole object lies in the window of some stage-4 position."""
     parameters: int
     macs: int
     field: FieldMeasurement
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-class FixedStatisticsNorm(nn.Module):
-    """A one-group GroupNorm whose mean and variance are constants (their averages over a set of
-    images) instead of each image's own, with the norm's learned scale and shift: a norm through
-    which nothing passes from one position to another."""
-
-    def __init__(self, norm: nn.GroupNorm, mean: float, variance: float):
-        super().__init__()
-        self.weight, self.bias, self.eps = norm.weight, norm.bias, norm.eps
-        self.mean, self.variance = mean, variance
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        normalised = (hidden_states - self.mean) / math.sqrt(self.variance + self.eps)
-        return normalised * self.weight[:, None, None] + self.bias[:, None, None]
-
-
-def with_fixed_norm_statistics(model: nn.Module, images_uint8: np.ndarray) -> nn.Module:
-    """A parameter-sharing copy of ``model`` whose one-group GroupNorms use the mean and variance
-    they see on average over ``images_uint8`` (the model itself is not changed)."""
-    norms = {name: m for name, m in model.named_modules() if isinstance(m, nn.GroupNorm) and m.num_groups == 1}
-    seen: dict[str, list[tuple[float, float]]] = {name: [] for name in norms}
-
-    def record(name):
-        def hook(_module, inputs, _output):
-            flat = inputs[0].flatten(1)
-            seen[name].append((float(flat.mean(1).mean()), float(flat.var(1, unbiased=False).mean())))
-
-        return hook
-
-    handles = [m.register_forward_hook(record(name)) for name, m in norms.items()]
-    try:
-        predictions(model, images_uint8)
-    finally:
-        for handle in handles:
-            handle.remove()
-    fixed = shared_copy(model)
-    for name, norm in norms.items():
-        parent_name, _, attribute = name.rpartition(".")
-        parent = fixed.get_submodule(parent_name) if parent_name else fixed
-        mean, variance = np.mean(seen[name], axis=0)
-        setattr(parent, attribute, FixedStatisticsNorm(norm, float(mean), float(variance)))
-    return fixed
-
-
-def predictions(model: nn.Module, images_uint8: np.ndarray, batch_size: int = 100) -> np.ndarray:
-    """The predicted class of each image (N,)."""
-    was_training = model.training
-    model.eval()
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(images_uint8), batch_size):
-            out.append(model(pixel_values=to_pixel_values(images_uint8[i : i + batch_size])).logits.argmax(-1))
-    model.train(was_training)
-    return torch.cat(out).numpy()
 
 
 def count_macs(model: nn.Module, image_size: int) -> int:
@@ -200,9 +173,7 @@ def mixerless_field(model: nn.Module, images_uint8: np.ndarray, stage: int | Non
     size = erf.shape[0]
     total = erf.sum()
     # With the mixers off only the patch embeddings widen the field: the geometry without pools.
-    patches_only = copy.deepcopy(config)
-    patches_only.depths = [0] * len(config.depths)
-    geometry = field_geometry(patches_only, stage)
+    geometry = patch_embedding_geometry(config, stage)
     top, bottom = geometry.span(y, size)
     left, right = geometry.span(x, size)
     theory_share = float(erf[top:bottom, left:right].sum() / total) if total > 0 else 0.0
@@ -239,6 +210,8 @@ def measure_model(model: nn.Module, task: str, count: int = 500, tolerance_px: i
     fixed = with_fixed_norm_statistics(model, TASKS[task].generate(CALIBRATION_IMAGES, VAL_SEED_START).images)
     predicted_fixed = predictions(fixed, data.images)
     predicted_fixed_off = predictions(knocked_out(fixed, Knockouts(mixer=stages)), data.images)
+    answer_counts = np.bincount(predicted_fixed, minlength=len(TASKS[task].class_names))
+    middle_window, some_window = object_windows(data.masks, model.config)
     cams = deepest_cams(model, data.images, data.labels, IMAGE_SIZE)
     grown = [dilate(m, tolerance_px) for m in data.masks]
     centre = IMAGE_SIZE // 2
@@ -256,6 +229,15 @@ def measure_model(model: nn.Module, task: str, count: int = 500, tolerance_px: i
         fixed_norm_accuracy=float((predicted_fixed == data.labels).mean()),
         fixed_norm_changed=float((predicted_fixed != predicted).mean()),
         fixed_norm_mixer_off_accuracy=float((predicted_fixed_off == data.labels).mean()),
+        fixed_norm_answer=TASKS[task].class_names[int(answer_counts.argmax())],
+        fixed_norm_answer_share=float(answer_counts.max() / count),
+        swap_other_label=statistics_swap(model, data.images, data.labels, same_label=False, answers=predicted),
+        swap_same_label=statistics_swap(model, data.images, data.labels, same_label=True, answers=predicted),
+        shuffled_changed=tuple(
+            float((shuffled_predictions(model, data.images, s) != predicted).mean()) for s in stages
+        ),
+        object_in_middle_window=middle_window,
+        object_in_some_window=some_window,
         parameters=sum(p.numel() for p in model.parameters()),
         macs=count_macs(model, data.images.shape[1]),
         field=mixerless_field(model, data.images[:50]),

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 
+from ..control import StopCheck, stop_requested
 from ..device import on_device
 from .data import CLASS_NAMES, ShapeArrays
 
@@ -28,12 +29,9 @@ __all__ = [
     "accuracy",
     "fit",
     "init_weights",
-    "stop_check",
+    "predictions",
     "to_pixel_values",
 ]
-
-# Anything that says whether to stop: a callable, or a flag such as threading.Event (its is_set is used).
-StopSignal = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -115,7 +113,7 @@ def fit(
     settings: TrainSettings | None = None,
     *,
     progress: Callable[[StepReport], None] | None = None,
-    should_stop: StopSignal | None = None,
+    should_stop: StopCheck | None = None,
     schedule_steps: int | None = None,
 ) -> FitResult:
     """Train ``model`` in place on ``data`` for ``steps`` optimiser steps, or until ``should_stop()``.
@@ -129,7 +127,6 @@ def fit(
     training mode.
     """
     settings = settings or TrainSettings()
-    stop = stop_check(should_stop)
     batch_size = settings.batch_size
     steps_per_epoch = len(data.labels) // batch_size
     if steps_per_epoch < 1:
@@ -164,7 +161,7 @@ def fit(
     started = time.perf_counter()
     stopped = False
     for step in range(steps):
-        if stop():
+        if stop_requested(should_stop):
             stopped = True
             break
         if step % steps_per_epoch == 0:
@@ -202,28 +199,24 @@ def fit(
     )
 
 
-def accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, batch_size: int = 200) -> float:
-    """The fraction of ``images_uint8`` (N, H, W, 3) that ``model`` classifies as ``labels``."""
+def predictions(model, images_uint8: np.ndarray, batch_size: int = 100) -> np.ndarray:
+    """The class ``model`` predicts for each of ``images_uint8`` (N, H, W, 3), as an (N,) array."""
     was_training = model.training
     model.eval()
-    correct = 0
+    out = []
     with torch.no_grad():
-        for i in range(0, len(labels), batch_size):
+        for i in range(0, len(images_uint8), batch_size):
             pixel_values = on_device(to_pixel_values(images_uint8[i : i + batch_size]), model)
-            correct += int(
-                (model(pixel_values=pixel_values).logits.argmax(-1).cpu().numpy() == labels[i : i + batch_size]).sum()
-            )
+            out.append(model(pixel_values=pixel_values).logits.argmax(-1).cpu())
     model.train(was_training)
-    return correct / max(1, len(labels))
+    return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.int64)
 
 
-def stop_check(should_stop: StopSignal | None) -> StopSignal:
-    """``should_stop`` as a callable: itself, a flag's ``is_set``, or "never" for None."""
-    if should_stop is None:
-        return lambda: False
-    if hasattr(should_stop, "is_set"):
-        return should_stop.is_set
-    return should_stop
+def accuracy(model, images_uint8: np.ndarray, labels: np.ndarray, batch_size: int = 200) -> float:
+    """The fraction of ``images_uint8`` (N, H, W, 3) that ``model`` classifies as ``labels``."""
+    if len(labels) == 0:
+        return 0.0
+    return float((predictions(model, images_uint8, batch_size) == np.asarray(labels)).mean())
 
 
 def _lr_at(step: int, total: int, warmup: int, base_lr: float) -> float:

@@ -10,8 +10,9 @@ import gradio as gr
 import torch
 
 from ..analysis import analyze
-from ..device import gpu_task
+from ..runner import Runner
 from ..weights import ModelCache, cache_from_environment
+from .kit.runs import EXPLORE, LONG, MODEL, app_runner
 from .share import ShareSection
 from .tabs.compare.page import CompareTab
 from .tabs.explain.page import ExplainTab
@@ -33,10 +34,9 @@ DELETE_CACHE = (3600, 3600)
 # Each session keeps one Analysis (a few MB); this bounds the memory all sessions can hold.
 STATE_SESSION_CAPACITY = 200
 # Explore handlers at once: most answer from the store in milliseconds; the few that must compute
-# wait for one of `concurrency` compute slots inside the handler, not in the queue behind others.
+# wait for one of the runner's `concurrency` Explore workers inside the handler, not in the queue
+# behind others.
 EXPLORE_LANE_LIMIT = 8
-# What a ZeroGPU Space lends one Explore analysis (a second on CPU for m48; the first call loads the model).
-ANALYZE_GPU_S = 20
 
 
 def concurrency_from_environment() -> int:
@@ -81,27 +81,28 @@ def build_demo(
     examples_dir: Path = EXAMPLES_DIR,
     shapes_available: bool | None = None,
     analyze=analyze,
+    runner: Runner | None = None,
 ) -> gr.Blocks:
     """The app, with its queue configured. Launch it with `demo.launch(**launch_kwargs())`.
 
     Settings left as None are read from the environment now, when the app is built. `analyze`
-    is the analysis entry point the handlers call (tests pass one that records its calls).
+    is the analysis entry point Explore's handlers call (tests pass one that records its calls);
+    `runner` runs every computation (by default one with the app's lanes, `kit.runs`).
     """
     cache = cache if cache is not None else cache_from_environment()
-    analyze = gpu_task(ANALYZE_GPU_S)(analyze)
     concurrency = concurrency if concurrency is not None else concurrency_from_environment()
-    explore = ExploreTab(
-        cache, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze, compute_slots=concurrency
-    )
-    explain = ExplainTab(cache)
-    compare = CompareTab(cache)
-    inside = InsideTab(cache)
-    lesson = LessonTab(cache, examples_dir)
-    # Three lanes, so a short answer never queues behind a long one: Explore (mostly stored answers),
-    # the long explanations (seconds to minutes each), and the other model events.
-    model_events = {"concurrency_id": "model", "concurrency_limit": concurrency}
-    explore_events = {"concurrency_id": "explore", "concurrency_limit": max(EXPLORE_LANE_LIMIT, concurrency)}
-    long_events = {"concurrency_id": "long", "concurrency_limit": concurrency}
+    runner = runner if runner is not None else app_runner(concurrency)
+    explore = ExploreTab(cache, runner, examples_dir=examples_dir, shapes_available=shapes_available, analyze=analyze)
+    explain = ExplainTab(cache, runner)
+    compare = CompareTab(cache, runner)
+    inside = InsideTab(cache, runner)
+    lesson = LessonTab(cache, runner, examples_dir)
+    # The queue's lanes match the runner's, so a short answer never queues behind a long one:
+    # Explore (mostly stored answers), the long explanations (seconds to minutes each), and the
+    # other model events; the lab has its own (inside/lab_page.py).
+    model_events = {"concurrency_id": MODEL, "concurrency_limit": concurrency}
+    explore_events = {"concurrency_id": EXPLORE, "concurrency_limit": max(EXPLORE_LANE_LIMIT, concurrency)}
+    long_events = {"concurrency_id": LONG, "concurrency_limit": concurrency}
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:

@@ -9,8 +9,6 @@ shows the same picture as a bilinear upscale for a fraction of the bytes.
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +40,13 @@ def image_key(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def content_key(image):
+    """What names an image in a runner's key: its content's hash for a file (every upload is a new
+    file, and the same picture uploaded twice is one question), else the value itself (a page
+    passes the hash it already has)."""
+    return image_key(image) if isinstance(image, str) and Path(image).is_file() else image
+
+
 def feature_pictures(analysis: Analysis) -> FeaturePictures:
     views = [render.feature_views(stage.activation) for stage in analysis.stages]
     return FeaturePictures(
@@ -56,33 +61,6 @@ def feature_pictures(analysis: Analysis) -> FeaturePictures:
 def heatmap_pictures(analysis: Analysis) -> tuple[str, ...]:
     """One PNG data URI per stage: Grad-CAM at the stage's resolution, coloured."""
     return tuple(render.data_uri(render.heatmap(stage.cam_raw)) for stage in analysis.stages)
-
-
-class LruStore:
-    """A thread-safe least-recently-used map that keeps at most `capacity` entries."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
 
 
 # Layers over a photograph: WebP keeps the alpha channel at a fraction of PNG's bytes.

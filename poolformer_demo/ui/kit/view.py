@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ...errors import without_paths
-from ...labels import display_names, prediction_json  # noqa: F401 - the tabs name classes as the core does
+from ...labels import display_names  # noqa: F401 - the tabs name classes as the core does
 from ...variants import STAGE_COUNT, VARIANTS
 
 DEEPEST_STAGE = STAGE_COUNT

@@ -1,8 +1,8 @@
 """The Compare tab: one image through two or more variants, side by side.
 
 The page's run and the `/compare` endpoint share one computation (`comparison.compare`, one model
-at a time through the cache). The page runs it in the background so it shows which model is
-running and its Stop button ends the comparison before the next model.
+at a time through the cache), run by the app's runner. The page follows it so it shows which model
+is running, and its Stop button ends the comparison before the next model.
 """
 
 from __future__ import annotations
@@ -14,21 +14,13 @@ from pathlib import Path
 import gradio as gr
 
 from ....comparison import Comparison, compare
+from ....runner import Runner
 from ....variants import VARIANTS, get_variant
 from ....weights import ModelCache
-from ...kit.background import REFRESH_S, run_in_background
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.view import (
-    STOPPED,
-    Session,
-    counted,
-    failure_html,
-    message_html,
-    progress_html,
-    status_html,
-    variant_choices,
-)
+from ...kit.runs import MODEL, follow_with_status
+from ...kit.view import STOPPED, Session, counted, failure_html, message_html, variant_choices
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
@@ -37,9 +29,9 @@ IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one her
 class CompareTab:
     """The tab's handlers, bound to the model cache the app was built with."""
 
-    def __init__(self, cache: ModelCache, refresh_s: float = REFRESH_S):
+    def __init__(self, cache: ModelCache, runner: Runner):
         self.cache = cache
-        self.refresh_s = refresh_s
+        self.runner = runner
 
     @staticmethod
     def messages(comparison: Comparison) -> dict[str, str]:
@@ -63,7 +55,11 @@ class CompareTab:
         cannot run here has `error` instead, and the others still run.
         """
         try:
-            comparison = compare(image, variants or [], target=target or None, cache=self.cache)
+
+            def compute(progress, should_stop):
+                return compare(image, variants or [], target=target or None, should_stop=should_stop, cache=self.cache)
+
+            comparison = self.runner.run(compute, MODEL)
             return view.compare_api(comparison, self.messages(comparison))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
@@ -90,18 +86,14 @@ class CompareTab:
             # In the menu's order, whichever order the boxes were ticked in.
             names = [name for name in VARIANTS if name in chosen]
             started = time.monotonic()
-            yield status_html("Starting…"), gr.skip()
 
             def compute(progress, should_stop):
                 return compare(image, names, progress=progress, should_stop=should_stop, cache=self.cache)
 
-            with closing(run_in_background(compute, self.refresh_s)) as events:
+            with closing(follow_with_status(self.runner, compute, MODEL, "Starting…")) as events:
                 for kind, value in events:
-                    if kind == "progress":
-                        fraction, title = value
-                        yield progress_html(fraction, title, time.monotonic() - started), gr.skip()
-                    elif kind == "idle":
-                        yield gr.skip(), gr.skip()
+                    if kind == "status":
+                        yield (gr.skip() if value is None else value), gr.skip()
                     else:
                         seconds = time.monotonic() - started
                         done = f"Done: {len(value.runs)} of {counted(len(names), 'model')} in {seconds:.1f} s."

@@ -13,7 +13,6 @@ from pathlib import Path
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
 from ....errors import WeightsUnavailableError
-from ....labels import prediction_json
 from ....weights import WEIGHTS_HELP
 from ...kit.view import Session, cam_scale_html, md
 
@@ -41,7 +40,7 @@ def _heat_figure(run: VariantRun) -> str:
     crop = render.data_uri(run.input_image, "jpeg")
     heat = render.data_uri(render.heatmap(run.cam_raw))
     height, width = run.cam_raw.shape
-    target = run.target.label
+    target = run.target.name
     return (
         f'<figure class="pf-map" style="--pf-crop: url({crop})"><span class="pf-cam">'
         f'<img class="pf-heat" alt="Grad-CAM for {html.escape(target)}, PoolFormer-'
@@ -56,8 +55,7 @@ def _top_table(run: VariantRun) -> str:
     for rank, p in enumerate(run.predictions, start=1):
         chosen = ' class="pf-target"' if p.index == run.target.index else ""
         rows.append(
-            f"<tr{chosen}><td>{rank}</td><td>{html.escape(p.label)}</td>"
-            f'<td class="pf-num">{p.probability:.1%}</td></tr>'
+            f'<tr{chosen}><td>{rank}</td><td>{html.escape(p.name)}</td><td class="pf-num">{p.probability:.1%}</td></tr>'
         )
     head = "<thead><tr><th>#</th><th>class</th><th>p</th></tr></thead>"
     return f'<table class="pf-topk">{head}<tbody>{"".join(rows)}</tbody></table>'
@@ -103,12 +101,12 @@ def agreement(comparison: Comparison) -> str:
     runs = comparison.runs
     if not runs:
         return "No model could run."
-    tops = {run.predictions[0].label for run in runs}
+    tops = {run.predictions[0].name for run in runs}
     if len(runs) == 1:
         return f"Only PoolFormer-{runs[0].variant.name.upper()} could run."
     if len(tops) == 1:
         return f"All {len(runs)} models name the same top class: {tops.pop()}."
-    said = "; ".join(f"{run.variant.name.upper()}: {run.predictions[0].label}" for run in runs)
+    said = "; ".join(f"{run.variant.name.upper()}: {run.predictions[0].name}" for run in runs)
     return f"The models disagree on the top class ({said})."
 
 
@@ -139,29 +137,20 @@ def compare_html(comparison: Comparison | None = None, messages: Mapping[str, st
 
 
 def compare_api(comparison: Comparison, messages: Mapping[str, str] | None = None) -> dict:
-    """The comparison for programs: per variant its top-k, target, deepest Grad-CAM (raw array at
-    the stage's resolution and picture), crop and seconds, or `error` when it could not run."""
+    """The comparison for programs: Comparison.to_json with, per variant that ran, the crop it saw
+    and its Grad-CAM as pictures (data URIs); a variant that could not run has the page's sentence
+    (`messages`) as its `error`; and whether the models agree, in words."""
     messages = messages or {}
-    variants = []
-    for name in comparison.requested or [run.variant.name for run in comparison.runs]:
-        outcome = comparison.outcome(name)
+    data = comparison.to_json()
+    for entry in data["variants"]:
+        outcome = comparison.outcome(entry["variant"])
         if isinstance(outcome, VariantFailure):
-            variants.append({"variant": name, "error": messages.get(name, str(outcome.error))})
+            entry["error"] = messages.get(entry["variant"], entry["error"])
             continue
-        variants.append(
-            {
-                "variant": name,
-                "weights_source": outcome.weights_source,
-                "target": prediction_json(outcome.target),
-                "top_k": [prediction_json(p) for p in outcome.predictions],
-                "crop": render.data_uri(outcome.input_image, "jpeg"),
-                "gradcam": [[round(float(v), 6) for v in row] for row in outcome.cam_raw],
-                "gradcam_picture": render.data_uri(render.heatmap(outcome.cam_raw)),
-                "seconds": round(outcome.seconds, 4),
-                "load_seconds": round(outcome.load_seconds, 4),
-            }
-        )
-    return {"variants": variants, "agreement": agreement(comparison), "notes": list(comparison.notes)}
+        entry["crop"] = render.data_uri(outcome.input_image, "jpeg")
+        entry["gradcam_picture"] = render.data_uri(render.heatmap(outcome.cam_raw))
+    data["agreement"] = agreement(comparison)
+    return data
 
 
 def default_variants(available: Sequence[str]) -> list[str]:

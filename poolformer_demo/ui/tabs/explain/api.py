@@ -4,18 +4,17 @@ data URIs, from the same computations as the page."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from ....attributions import DEFAULT_METHODS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
-from ....control import cores
 from ....explanation import explain
 from ....faithfulness import FaithfulnessSettings
+from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.background import SharedRuns
 from ...kit.errors import user_error
-from ...kit.pictures import LruStore, image_key
+from ...kit.pictures import content_key
+from ...kit.runs import LONG
 from . import trust, view
 
 
@@ -24,9 +23,11 @@ class ExplainEndpoints:
     built with (ExplainTab sets them)."""
 
     cache: ModelCache
+    runner: Runner
     settings: Mapping[str, object]
     faithfulness: FaithfulnessSettings
-    shared: SharedRuns
+    shared_answers: LruStore
+    """Answers shared by the page and the endpoints: explanations and sanity checks."""
     api_answers: LruStore
 
     # -----------------------------------------------------------------------------------------
@@ -50,8 +51,11 @@ class ExplainEndpoints:
     @staticmethod
     def _explain_key(image, variant: str, target, names: tuple[str, ...], stage: int, faithfulness: bool) -> tuple:
         """What names one explanation: the image's content, not its file (every upload is a new file)."""
-        content = image_key(image) if isinstance(image, str) and Path(image).is_file() else image
-        return (content, variant, target, names, stage, faithfulness)
+        return ("explain", content_key(image), variant, target, names, stage, faithfulness)
+
+    @staticmethod
+    def _sanity_key(image, variant: str, target, method: str, stage: int) -> tuple:
+        return ("sanity", content_key(image), variant, target, method, stage)
 
     # -----------------------------------------------------------------------------------------
     # The named endpoint for programs
@@ -99,7 +103,7 @@ class ExplainEndpoints:
             def compute(progress, should_stop):
                 return self._explain(image, name, target, names, stage, faithfulness, should_stop=should_stop)
 
-            explanation = self.shared.answer(key, compute)
+            explanation = self.runner.run(compute, LONG, key=key, store=self.shared_answers)
             report = None
             if explanation.faithfulness is not None:
                 plot = trust.faithfulness_plot_uri(explanation.faithfulness, METHOD_TITLES)
@@ -143,16 +147,22 @@ class ExplainEndpoints:
 
         try:
             (method,) = parse_methods([method or DEFAULT_CAM])
-            with cores.lease():
-                check = cascading_randomization(
+            name, target = get_variant(variant).name, target or None
+
+            def compute(progress, should_stop):
+                return cascading_randomization(
                     image,
-                    get_variant(variant).name,
+                    name,
                     method=method,
                     stage=int(stage),
-                    target=target or None,
+                    target=target,
                     settings=self.settings,
+                    should_stop=should_stop,
                     cache=self.cache,
                 )
+
+            key = self._sanity_key(image, name, target, method, int(stage))
+            check = self.runner.run(compute, LONG, key=key, store=self.shared_answers)
             return trust.sanity_api(check, trust.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None

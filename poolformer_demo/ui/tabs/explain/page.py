@@ -2,40 +2,43 @@
 
 Four sections: the CAM family at every stage (from one analysis; the method is switched in the
 browser), pixel attributions side by side (captum), their faithfulness against random maps, and
-the cascading-randomisation sanity check. The long ones run in a thread of their own
-(`background.run_in_background`) so the page shows their progress and its Stop button ends them.
+the cascading-randomisation sanity check. Every computation goes through the app's runner; the
+long ones are followed (`kit.runs.follow_with_status`) so the page shows their progress and its
+Stop button ends them.
 The `/explain` and `/sanity` endpoints (api.py) give programs the same explanations of any image as JSON.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing
 from pathlib import Path
 
 import gradio as gr
 
 from .... import render
-from ....analysis import analyze, model_inputs
+from ....analysis import analyze
 from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
+from ....blocks import model_inputs
 from ....cams import DEFAULT_CAM
-from ....control import cores
 from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
 from ....images import crop_image, prepare_image
+from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.background import REFRESH_S, SharedRuns
 from ...kit.errors import failure_message
 from ...kit.gradio_patches import hand_over_undecoded
-from ...kit.pictures import LruStore
+from ...kit.pictures import image_key
+from ...kit.runs import LONG, MODEL, follow_with_status
 from ...kit.view import STOPPED, Session, counted, failure_html, message_html, stage_choices
 from . import trust, view
 from .api import ExplainEndpoints
-from .running import follow
 
 # Explanations kept for the faithfulness button to reuse (each a few MB at 224 px).
 EXPLANATIONS_KEPT = 16
-# Explanations computed once for every request that asks the same (image, model, class, methods, stage).
+# Answers computed once for every request that asks the same question (image, model, class,
+# methods, stage): explanations, sanity checks and the CAM family's analyses.
 SHARED_KEPT = 16
 # The JSON answers of /explain, pictures encoded (each a few hundred KB).
 API_ANSWERS_KEPT = 16
@@ -53,16 +56,16 @@ class ExplainTab(ExplainEndpoints):
     def __init__(
         self,
         cache: ModelCache,
+        runner: Runner,
         settings: Mapping[str, object] | None = None,
         faithfulness: FaithfulnessSettings | None = None,
-        refresh_s: float = REFRESH_S,
     ):
         self.cache = cache
+        self.runner = runner
         self.settings = {**DEFAULT_SETTINGS, **dict(settings or {})}
         self.faithfulness = faithfulness or FaithfulnessSettings()
-        self.refresh_s = refresh_s
         self.explanations = LruStore(EXPLANATIONS_KEPT)
-        self.shared = SharedRuns(SHARED_KEPT)
+        self.shared_answers = LruStore(SHARED_KEPT)
         self.api_answers = LruStore(API_ANSWERS_KEPT)
 
     # -----------------------------------------------------------------------------------------
@@ -96,14 +99,19 @@ class ExplainTab(ExplainEndpoints):
             return gr.skip(), gr.skip(), gr.skip()
         try:
             image, variant, target = self._session_inputs(session)
-            with cores.lease():
-                analysis = analyze(image, variant, target=target, cache=self.cache)
+
+            def compute(progress, should_stop):
+                return analyze(image, variant, target=target, cache=self.cache)
+
+            key = ("cams", session.image_key or image_key(image), variant, target)
+            analysis = self.runner.run(compute, MODEL, key=key, store=self.shared_answers)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             return failure_html(failure_message(exc)), gr.skip(), gr.skip()
         return "", view.cam_family_html(analysis, view.cam_family_pictures(analysis)), session
 
     def _follow(self, compute: Callable, started_text: str, key=None) -> Iterator[tuple[str, object]]:
-        return follow(compute, started_text, self.refresh_s, self.shared, key)
+        store = self.shared_answers if key is not None else None
+        return closing(follow_with_status(self.runner, compute, LONG, started_text, key, store))
 
     @staticmethod
     def _status(value) -> object:
@@ -123,13 +131,14 @@ class ExplainTab(ExplainEndpoints):
                 )
 
             key = self._explain_key(session.image_key or image, variant, target, names, int(stage), False)
-            for kind, value in self._follow(compute, "Loading the model and analysing the image…", key):
-                if kind == "status":
-                    yield self._status(value), gr.skip()
-                else:
-                    self.explanations.put(self._key(session, stage), value)
-                    done = f"Done: {counted(len(value.attributions), 'map')} in {value.seconds:.1f} s."
-                    yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
+            with self._follow(compute, "Loading the model and analysing the image…", key) as events:
+                for kind, value in events:
+                    if kind == "status":
+                        yield self._status(value), gr.skip()
+                    else:
+                        self.explanations.put(self._key(session, stage), value)
+                        done = f"Done: {counted(len(value.attributions), 'map')} in {value.seconds:.1f} s."
+                        yield message_html(done), view.attributions_html(value, view.attribution_pictures(value))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
 
@@ -168,23 +177,24 @@ class ExplainTab(ExplainEndpoints):
                 if reuse
                 else self._explain_key(session.image_key or image, variant, target, names, int(stage), True)
             )
-            for kind, value in self._follow(compute, first, shared):
-                if kind == "status":
-                    yield self._status(value), gr.skip(), gr.skip()
-                    continue
-                attributions = gr.skip()
-                if reuse:
-                    report = value
-                else:
-                    self.explanations.put(key, value)
-                    report = value.faithfulness
-                    attributions = view.attributions_html(value, view.attribution_pictures(value))
-                plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
-                done = (
-                    f"Done: {counted(len(report.methods), 'map')} and "
-                    f"{counted(report.random.deletion.shape[0], 'random order')}."
-                )
-                yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
+            with self._follow(compute, first, shared) as events:
+                for kind, value in events:
+                    if kind == "status":
+                        yield self._status(value), gr.skip(), gr.skip()
+                        continue
+                    attributions = gr.skip()
+                    if reuse:
+                        report = value
+                    else:
+                        self.explanations.put(key, value)
+                        report = value.faithfulness
+                        attributions = view.attributions_html(value, view.attribution_pictures(value))
+                    plot = trust.faithfulness_plot_uri(report, METHOD_TITLES)
+                    done = (
+                        f"Done: {counted(len(report.methods), 'map')} and "
+                        f"{counted(report.random.deletion.shape[0], 'random order')}."
+                    )
+                    yield message_html(done), trust.faithfulness_html(report, METHOD_TITLES, plot), attributions
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip(), gr.skip()
 
@@ -210,13 +220,15 @@ class ExplainTab(ExplainEndpoints):
                     cache=self.cache,
                 )
 
-            for kind, value in self._follow(compute, "Explaining the trained model…"):
-                if kind == "status":
-                    yield self._status(value), gr.skip()
-                else:
-                    crop = render.data_uri(self._crop(image, variant), "jpeg")
-                    done = f"Done: {len(value.steps)} steps in {value.seconds:.1f} s."
-                    yield message_html(done), trust.sanity_html(value, trust.sanity_pictures(value), crop)
+            key = self._sanity_key(session.image_key or image, variant, target, method, int(stage))
+            with self._follow(compute, "Explaining the trained model…", key) as events:
+                for kind, value in events:
+                    if kind == "status":
+                        yield self._status(value), gr.skip()
+                    else:
+                        crop = render.data_uri(self._crop(image, variant), "jpeg")
+                        done = f"Done: {len(value.steps)} steps in {value.seconds:.1f} s."
+                        yield message_html(done), trust.sanity_html(value, trust.sanity_pictures(value), crop)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
 

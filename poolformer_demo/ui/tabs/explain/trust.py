@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import asdict
 
 from .... import plots, render
 from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES
@@ -104,18 +103,14 @@ def faithfulness_html(
 
 
 def faithfulness_api(report: FaithfulnessReport, plot: str | None = None) -> dict:
-    """report.summary() (AUCs, the random baseline with its spread, steps, substrate, settings), each
-    method's verdict against random, the curves and their plot."""
-    summary = report.summary()
+    """The report for programs: FaithfulnessReport.to_json (AUCs and curves, the random baseline with
+    its spread, steps, substrate, settings) with each method's verdict against random and the plot."""
+    data = report.to_json()
     for name in report.methods:
-        summary[name]["verdict"] = verdict(report, name)
-        summary[name]["deletion_curve"] = [round(float(v), 6) for v in report.methods[name].deletion]
-        summary[name]["insertion_curve"] = [round(float(v), 6) for v in report.methods[name].insertion]
-    summary["fractions"] = [round(float(v), 6) for v in report.fractions]
-    summary["seconds"] = round(report.seconds, 4)
+        data[name]["verdict"] = verdict(report, name)
     if plot is not None:
-        summary["plot"] = plot
-    return summary
+        data["plot"] = plot
+    return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -181,7 +176,7 @@ def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, 
     original = (
         '<figure class="pf-attr pf-original"><span class="pf-cam">'
         f'<img class="pf-heat" alt="{html.escape(title)} of the trained model" src="{pictures["original"]}"></span>'
-        f"<figcaption><b>trained model</b> · ρ = +1<br>p({html.escape(check.target.label)}) = "
+        f"<figcaption><b>trained model</b> · ρ = +1<br>p({html.escape(check.target.name)}) = "
         f"{check.target.probability:.1%}</figcaption>"
         "</figure>"
     )
@@ -191,12 +186,12 @@ def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, 
             f'<figure class="pf-attr" data-step="{index}"><span class="pf-cam">'
             f'<img class="pf-heat" alt="after re-initialising up to {html.escape(step.label)}" src="{uri}"></span>'
             f"<figcaption><b>+ {html.escape(step.label)}</b> · ρ = {step.spearman:+.2f}<br>"
-            f"predicts {html.escape(step.top_class.label)} ({step.top_class.probability:.0%})</figcaption></figure>"
+            f"predicts {html.escape(step.top_class.name)} ({step.top_class.probability:.0%})</figcaption></figure>"
         )
     style = f' style="--pf-crop: url({crop})"' if crop else ""
     return (
         f'<div class="pf-explain pf-sanity"{style}>'
-        f'<p class="pf-note"><b>{html.escape(title)}{where}</b> for <b>{html.escape(check.target.label)}</b>, '
+        f'<p class="pf-note"><b>{html.escape(title)}{where}</b> for <b>{html.escape(check.target.name)}</b>, '
         f"{len(check.steps)} steps from the top ({check.granularity} by {check.granularity}), "
         f"{check.seconds:.1f} s. ρ is Spearman's rank correlation with the trained model's map"
         f"{' (of |value|)' if check.signed else ''}.</p>"
@@ -207,31 +202,12 @@ def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, 
 
 
 def sanity_api(check: SanityCheck, pictures: dict) -> dict:
-    """The sanity check for programs: per step what was re-initialised, the rank correlation with the
-    original map, what the model predicts then, and the map as a picture; the reading in words."""
-    base = check.baseline
-    return {
-        "method": check.method,
-        "stage": check.stage,
-        "granularity": check.granularity,
-        "baseline": asdict(base),
-        "seed": check.seed,
-        "target": {"index": check.target.index, "label": check.target.label, "probability": check.target.probability},
-        "original_picture": pictures["original"],
-        "steps": [
-            {
-                "label": step.label,
-                "layers": list(step.layers),
-                "spearman": step.spearman,
-                "top_class": {
-                    "index": step.top_class.index,
-                    "label": step.top_class.label,
-                    "probability": step.top_class.probability,
-                },
-                "picture": picture,
-            }
-            for step, picture in zip(check.steps, pictures["steps"])
-        ],
-        "reading": sanity_reading(check),
-        "seconds": round(check.seconds, 4),
-    }
+    """The sanity check for programs: SanityCheck.to_json (per step what was re-initialised, the rank
+    correlation with the original map, what the model predicts then; the baseline and its verdict)
+    with the maps as pictures and the reading in words."""
+    data = check.to_json()
+    data["original_picture"] = pictures["original"]
+    for step, picture in zip(data["steps"], pictures["steps"]):
+        step["picture"] = picture
+    data["reading"] = sanity_reading(check)
+    return data

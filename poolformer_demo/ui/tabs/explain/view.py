@@ -32,7 +32,7 @@ from ....attributions import (
 from ....cams import CAM_METHODS, DEFAULT_CAM
 from ....explanation import Explanation
 from ...kit.pictures import layer_uri
-from ...kit.view import STAGES, Session, cam_scale_html, display_names, legend_html, md, prediction_json
+from ...kit.view import STAGES, Session, cam_scale_html, display_names, legend_html, md
 from .timing import BUSY_NOTE, expected_seconds, seconds_text, slowdown_text, timings
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
@@ -245,20 +245,6 @@ def attributions_html(explanation: Explanation | None = None, pictures: dict | N
     )
 
 
-def _summary(values: np.ndarray) -> dict:
-    values = np.asarray(values, dtype=np.float64)
-    peak = np.unravel_index(int(np.argmax(values)), values.shape)
-    return {
-        "shape": list(values.shape),
-        "min": float(values.min()),
-        "max": float(values.max()),
-        "mean": float(values.mean()),
-        "sum": float(values.sum()),
-        "positive_share": float((values > 0).mean()),
-        "peak": [int(peak[0]), int(peak[1])],
-    }
-
-
 def npy_uri(values: np.ndarray) -> str:
     """A float32 array as a data URI of its .npy file: exact, and half the size of a JSON list."""
     buffer = io.BytesIO()
@@ -277,51 +263,24 @@ def read_npy_uri(uri: str) -> np.ndarray:
 def explain_api(
     explanation: Explanation, pictures: dict, cam_pictures: dict, arrays: bool = False, faithfulness: dict | None = None
 ) -> dict:
-    """The explanation for programs: per method its settings, time, colour-scale limit, summary and
-    picture (data URI), and with `arrays` the map itself (.npy data URI, float32, crop size); the CAM
-    family at every stage (pictures; with `arrays` the raw stage maps); `faithfulness` (trust.faithfulness_api's
-    JSON) when computed."""
-    analysis = explanation.analysis
-    methods = {}
-    for name, attribution in explanation.attributions.items():
-        entry = {
-            "title": attribution.title,
-            "signed": attribution.signed,
-            "settings": attribution.settings,
-            "seconds": round(attribution.seconds, 4),
-            "diagnostics": attribution.diagnostics,
-            "limit": pictures["methods"][name]["limit"],
-            "picture": pictures["methods"][name]["picture"],
-            "summary": _summary(attribution.map),
-        }
+    """The explanation for programs: Explanation.to_json (with `arrays`, the raw CAMs of every stage)
+    with the pictures the page shows: the crop, per method its picture (data URI) with its
+    colour-scale limit and, with `arrays`, the map itself (.npy data URI, float32, crop size), and
+    the CAM family of every stage as pictures; `faithfulness` (trust.faithfulness_api's JSON: the
+    report with its verdicts and plot) in place of the bare report, when computed."""
+    data = explanation.to_json(arrays=arrays)
+    data["crop"] = pictures["crop"]
+    data["colour_scale"] = SCALE_NOTE
+    for name, entry in data["methods"].items():
+        entry["limit"] = pictures["methods"][name]["limit"]
+        entry["picture"] = pictures["methods"][name]["picture"]
         if arrays:
-            entry["array"] = npy_uri(attribution.map)
-        methods[name] = entry
-    stages = []
-    for stage, drawn in zip(analysis.stages, cam_pictures["stages"]):
-        entry = {key: drawn[key] for key in ("index", "caption", "shape", "stride")}
+            entry["array"] = npy_uri(explanation.attributions[name].map)
+    for entry, drawn in zip(data["stages"], cam_pictures["stages"]):
         entry["cam_pictures"] = drawn["cams"]
-        if arrays:
-            entry["cams"] = {
-                name: [[round(float(v), 6) for v in row] for row in stage.cams[name]] for name in CAM_METHODS
-            }
-        stages.append(entry)
-    result = {
-        "variant": analysis.variant.name,
-        "weights_source": analysis.weights_source,
-        "target": prediction_json(analysis.target),
-        "top_k": [prediction_json(p) for p in analysis.predictions],
-        "crop_size": [analysis.input_image.height, analysis.input_image.width],
-        "crop": pictures["crop"],
-        "colour_scale": SCALE_NOTE,
-        "methods": methods,
-        "stages": stages,
-        "notes": list(analysis.notes),
-        "seconds": round(explanation.seconds, 4),
-    }
     if faithfulness is not None:
-        result["faithfulness"] = faithfulness
-    return result
+        data["faithfulness"] = faithfulness
+    return data
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,14 +7,13 @@ heatmap's opacity, the feature-map view, which stage is enlarged) happens in the
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import gradio as gr
 
 from .... import weights
 from ....analysis import Analysis, analyze
-from ....control import cores
+from ....runner import LruStore, Runner
 from ....variants import (
     ASSETS_DIR,
     DEFAULT_VARIANT,
@@ -27,7 +26,8 @@ from ....variants import (
 from ....weights import ModelCache
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import accept_any_text, hand_over_undecoded
-from ...kit.pictures import FeaturePictures, LruStore, feature_pictures, heatmap_pictures, image_key
+from ...kit.pictures import FeaturePictures, feature_pictures, heatmap_pictures, image_key
+from ...kit.runs import EXPLORE
 from ...kit.view import Session, variant_choices
 from . import view as present
 from .view import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView
@@ -79,16 +79,14 @@ class ExploreTab:
     def __init__(
         self,
         cache: ModelCache,
+        runner: Runner,
         examples_dir: Path = EXAMPLES_DIR,
         shapes_available: bool | None = None,
         analyze=analyze,
-        compute_slots: int = 2,
     ):
         self.cache = cache
+        self.runner = runner
         self.analyze = analyze
-        # Stored answers are served by as many handlers as the page's lane allows; only questions
-        # not asked before take one of these slots (and their share of the cores).
-        self.computing = threading.BoundedSemaphore(max(1, compute_slots))
         self.pictures = LruStore(FEATURE_PICTURES_KEPT)
         self.answers = LruStore(ANSWERS_KEPT)
         self.examples_dir = Path(examples_dir)
@@ -104,23 +102,20 @@ class ExploreTab:
     def _compute(self, image: str | None, variant: str, target) -> tuple[Analysis, FeaturePictures, tuple, str]:
         name = get_variant(variant).name
         key = image_key(image) if image and Path(image).is_file() else ""
-        # A class clicking the same example asks the same question many times: the answer is the
-        # same (the model is deterministic and never changes), so it is computed once.
-        answer = self.answers.get((key, name, target)) if key else None
-        if answer is not None:
-            return answer
-        # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
-        features = self.pictures.get((key, name)) if key else None
-        with self.computing, cores.lease():
+
+        def compute(progress, should_stop):
             analysis = self.analyze(image, name, target=target, cache=self.cache)
-        if features is None:
-            features = feature_pictures(analysis)
-            if key:
-                self.pictures.put((key, name), features)
-        answer = (analysis, features, heatmap_pictures(analysis), key)
-        if key:
-            self.answers.put((key, name, target), answer)
-        return answer
+            # Feature maps do not depend on the target: a re-target reuses the ones already encoded.
+            features = self.pictures.get((key, name)) if key else None
+            if features is None:
+                features = feature_pictures(analysis)
+                if key:
+                    self.pictures.put((key, name), features)
+            return analysis, features, heatmap_pictures(analysis), key
+
+        # A class clicking the same example asks the same question many times: the answer is the
+        # same (the model is deterministic and never changes), so it is computed once and kept.
+        return self.runner.run(compute, EXPLORE, key=(key, name, target) if key else None, store=self.answers)
 
     def analyze_image(self, image: str | None, variant: str = DEFAULT_VARIANT, target: str | None = None):
         """Classify an image with a PoolFormer variant and explain one class with Grad-CAM at every stage.

@@ -10,7 +10,7 @@ from ....analysis import Analysis
 from ....variants import BundledFacts, Variant, get_variant
 from ...kit.journey import journey_markdown
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
-from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, joined, md, prediction_json
+from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, joined, md
 
 # How the feature maps are drawn: (label on the page, name in FeatureViews).
 VIEW_CHOICES = (("PCA (RGB)", "pca"), ("mean activation", "mean"), ("top channels", "channels"))
@@ -250,26 +250,11 @@ VIEW_JS = "(view) => { document.documentElement.dataset.pfView = view; return []
 
 
 def api_result(analysis: Analysis, features: FeaturePictures, heatmaps: tuple[str, ...]) -> dict:
-    """The analysis for programs: everything the page shows, as JSON (pictures as data URIs)."""
-    return {
-        "variant": analysis.variant.name,
-        "weights_source": analysis.weights_source,
-        "target": prediction_json(analysis.target),
-        "top_k": [prediction_json(p) for p in analysis.predictions],
-        "crop_size": [analysis.input_image.height, analysis.input_image.width],
-        "crop": features.crop,
-        "stages": [
-            {
-                "index": stage.index,
-                "shape": list(stage.shape),
-                "stride": stage.stride,
-                "caption": stage.caption,
-                "gradcam": [[round(float(v), 6) for v in row] for row in stage.cam_raw],
-                "gradcam_picture": heatmaps[stage.index - 1],
-                "feature_pictures": {view: features.views[view][stage.index - 1] for view in FEATURE_VIEWS},
-            }
-            for stage in analysis.stages
-        ],
-        "notes": list(analysis.notes),
-        "seconds": round(analysis.seconds, 4),
-    }
+    """The analysis for programs: Analysis.to_json with the pictures the page shows, as data URIs:
+    the crop, and per stage its Grad-CAM coloured at the stage's resolution and its feature views."""
+    data = analysis.to_json()
+    data["crop"] = features.crop
+    for stage in data["stages"]:
+        stage["gradcam_picture"] = heatmaps[stage["index"] - 1]
+        stage["feature_pictures"] = {view: features.views[view][stage["index"] - 1] for view in FEATURE_VIEWS}
+    return data

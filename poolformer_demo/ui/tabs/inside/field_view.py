@@ -74,14 +74,8 @@ def field_html(field: ReceptiveField | None = None) -> str:
 
 
 def field_api(field: ReceptiveField) -> dict:
-    """The receptive field for programs: the picture as a data URI and the numbers behind it."""
-    return {
-        **field.summary(),
-        "erf_peak": float(field.erf.max()),
-        "theoretical_size_px_by_stage": list(field.stage_sizes),
-        "picture": render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg"),
-        "seconds": round(field.seconds, 4),
-    }
+    """The receptive field for programs: ReceptiveField.to_json with the picture as a data URI."""
+    return {**field.to_json(), "picture": render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg")}
 
 
 # The browser's half of the receptive field: the cell under the pointer is outlined, and a click

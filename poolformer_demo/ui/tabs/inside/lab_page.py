@@ -1,9 +1,11 @@
 """Section 4 of the "Inside the block" tab: the ablation lab on the offline generated tasks.
 
 The shipped reference results of the chosen task are read once and shown at once. A live run trains
-the chosen arms with `run_lab` in a thread of its own, while the page's handler polls it and redraws
-the progress line and the curves; one run at a time for the whole server (the `lab` concurrency
-group, and a lock held by the training thread until it has really ended). A live run uses its task's
+the chosen arms with `run_lab` on the runner's lab lane, while the page's handler follows it and
+redraws the progress line and the curves; one run at a time for the whole server (the `lab`
+concurrency group, and the lane's one worker, held until a stopped run has really ended), on one
+torch thread (these tiny models train several times faster on one thread than on two when the
+cores are busy). A live run uses its task's
 LAB_CONFIGS entry, the reference's own data and learning-rate schedule, for its first LIVE_STEPS
 steps, so its curves are drawn over the reference's and its scores set beside the reference's at
 the same step. `/lab_reference` gives programs the reference results, `/lab_run` a live run of at
@@ -12,31 +14,29 @@ most LIVE_STEPS steps per arm; both take a `task` (default "shapes").
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import closing
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 import gradio as gr
-import torch
 
+from ....runner import Runner
 from ....shapes.arms import ARM_NAMES, ARMS
 from ....shapes.lab import LAB_CONFIGS, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
 from ....shapes.lab_results import load_reference, reference_command
 from ....shapes.lab_results import reference_path as task_reference_path
 from ....shapes.tasks import TASKS
 from ...kit.errors import failure_message, user_error
+from ...kit.runs import LAB
 from ...kit.view import message_html, status_html
 from . import lab_view as view
 
-# How often the page hears from a run: the progress line at most twice a second, the curves (a
-# matplotlib figure, ~0.1 s to draw) at most every two seconds, and only when a point was added.
-REFRESH_S = 0.5
+# How often the page redraws the curves (a matplotlib figure, ~0.1 s to draw): at most every two
+# seconds, and only when a point was added.
 CURVES_EVERY_S = 2.0
-LAB_EVENTS = {"concurrency_id": "lab", "concurrency_limit": 1}
+LAB_EVENTS = {"concurrency_id": LAB, "concurrency_limit": 1}
 # The arms as a type: gr.api lists them to API and MCP clients as the values `arms` may take.
 ArmName = Literal[ARM_NAMES]
 TaskName = Literal[tuple(TASKS)]
@@ -45,95 +45,35 @@ STOP_JS = (
 )
 
 
-@lru_cache(maxsize=1)
-def _openmp_backend() -> bool:
-    return "parallel backend: OpenMP" in torch.__config__.parallel_info()
-
-
-def use_one_torch_thread() -> None:
-    """Make torch run the calling thread's operations on one intra-op thread, leaving other threads alone.
-
-    These tiny models train several times faster on one thread than on two when the cores are busy.
-    With torch's OpenMP backend a thread keeps the count it was given, but `set_num_threads` also
-    changes the default that threads starting later take, so the default is put back at once from
-    a helper thread. Other backends share one pool across threads: there the count is left alone, as
-    changing it would slow the server's analyses too.
-    """
-    if not _openmp_backend():
-        return
-    default = torch.get_num_threads()
-    torch.set_num_threads(1)
-    helper = threading.Thread(target=torch.set_num_threads, args=(default,), name="torch-threads-default")
-    helper.start()
-    helper.join()
-
-
-class LiveRun:
-    """One `run_lab` in a daemon thread: the latest progress and the result, for a handler to poll.
-
-    The thread releases `busy` (acquired by whoever started it) when it has ended, stopped or not.
-    """
-
-    def __init__(self, arms: Sequence[str], steps: int, config: LabConfig, busy: threading.Lock):
-        self.arms, self.steps, self.config = tuple(arms), int(steps), config
-        self.stop = threading.Event()
-        self.latest: LabProgress | None = None
-        self.result: LabResult | None = None
-        self.error: BaseException | None = None
-        self.threads: int | None = None
-        """Torch's intra-op threads in the training thread."""
-        self._busy = busy
-        self.thread = threading.Thread(target=self._train, name="lab-run", daemon=True)
-
-    def _train(self) -> None:
-        try:
-            use_one_torch_thread()
-            self.threads = torch.get_num_threads()
-            self.result = run_lab(
-                self.arms,
-                self.steps,
-                LIVE_SEEDS,
-                self.config.image_size,
-                config=self.config,
-                progress=self._progress,
-                should_stop=self.stop,
-            )
-        except BaseException as exc:  # noqa: BLE001 - handed to the handler, which reports it
-            self.error = exc
-        finally:
-            self._busy.release()
-
-    def _progress(self, progress: LabProgress) -> None:
-        self.latest = progress
-
-    def provisional(self, progress: LabProgress) -> LabResult:
-        """The runs finished so far, as a result the page can lay out (no centre baseline yet)."""
-        return LabResult(
-            arms=self.arms,
-            seeds=LIVE_SEEDS,
-            steps=self.steps,
-            image_size=self.config.image_size,
-            config=self.config,
-            runs=progress.finished,
-            stopped=False,
-            seconds=progress.seconds,
-            centre_baseline=float("nan"),
-        )
+def provisional(arms: tuple[str, ...], steps: int, config: LabConfig, progress: LabProgress) -> LabResult:
+    """The runs of a live run finished so far, as a result the page can lay out (no centre baseline yet)."""
+    return LabResult(
+        arms=arms,
+        seeds=LIVE_SEEDS,
+        steps=steps,
+        image_size=config.image_size,
+        config=config,
+        runs=progress.finished,
+        stopped=False,
+        seconds=progress.seconds,
+        centre_baseline=float("nan"),
+    )
 
 
 class LabSection:
-    """The lab's page section and endpoints. `steps` bounds a live run; `config` replaces its task's
-    LAB_CONFIGS entry and `reference_path` the shapes task's reference (tests pass small ones); one
-    LabSection per app, since its lock is what keeps runs one at a time."""
+    """The lab's page section and endpoints, running on `runner`'s lab lane. `steps` bounds a live
+    run; `config` replaces its task's LAB_CONFIGS entry and `reference_path` the shapes task's
+    reference (tests pass small ones)."""
 
     def __init__(
         self,
+        runner: Runner,
         steps: int = LIVE_STEPS,
         config: LabConfig | None = None,
         reference_path: Path | None = None,
-        refresh_s: float = REFRESH_S,
         curves_every_s: float = CURVES_EVERY_S,
     ):
+        self.runner = runner
         self.steps = steps
         self.configs = dict(LAB_CONFIGS)
         if config is not None:
@@ -141,14 +81,11 @@ class LabSection:
         self.reference_paths = {task: task_reference_path(task) for task in TASKS}
         if reference_path is not None:
             self.reference_paths["shapes"] = Path(reference_path)
-        self.refresh_s = refresh_s
         self.curves_every_s = curves_every_s
-        self._busy = threading.Lock()
         self._references: dict[str, tuple] = {}
         self._pages: dict[str, str] = {}
         self._controls: dict[str, tuple | None] = {}
         self._apis: dict[str, dict] = {}
-        self.last_run: LiveRun | None = None
 
     # -----------------------------------------------------------------------------------------
     # The reference results: read and drawn once
@@ -234,38 +171,36 @@ class LabSection:
             raise gr.Error(f"Steps per arm must be between 1 and {self.steps}.", print_exception=False)
         return tuple(a for a in ARM_NAMES if a in arms), int(steps)
 
-    def _live(self, arms: tuple[str, ...], steps: int, task: str = "shapes") -> Iterator[tuple[str, object]]:
-        """A live run as events: ("waiting", None) while another run holds the lab, ("started", LiveRun),
-        ("progress", LabProgress) at most every `refresh_s`, and last ("done", LabResult).
+    def live_events(self, arms: tuple[str, ...], steps: int, task: str = "shapes") -> Iterator[tuple[str, object]]:
+        """A live run as events: ("waiting", None) while another run holds the lab, ("started", None)
+        once it trains, ("progress", LabProgress) as it reports, and last ("done", LabResult).
 
-        Closing the generator (a stop on the page, a client gone) tells the training thread to stop
-        before its next step; it then ends on its own and frees the lab.
+        Closing the generator (a stop on the page, a client gone) tells the training to stop before
+        its next step; it then ends on its own and frees the lab.
         """
-        run = LiveRun(arms, steps, self.configs[task], self._busy)
-        try:
-            # Only if a stopped run is still finishing its current step or its data; the queue
-            # already keeps other runs out.
-            while not self._busy.acquire(timeout=self.refresh_s):
-                yield "waiting", None
-            try:
-                run.thread.start()
-            except BaseException:
-                self._busy.release()
-                raise
-            self.last_run = run
-            yield "started", run
-            shown = None
-            while run.thread.is_alive():
-                run.thread.join(self.refresh_s)
-                latest = run.latest
-                if latest is not None and latest is not shown and run.thread.is_alive():
-                    shown = latest
-                    yield "progress", latest
-            if run.error is not None:
-                raise run.error
-            yield "done", run.result
-        finally:
-            run.stop.set()
+        config = self.configs[task]
+
+        def compute(progress, should_stop):
+            def report(state: LabProgress) -> None:
+                progress(state.fraction, state)
+
+            return run_lab(
+                arms, steps, LIVE_SEEDS, config.image_size, config=config, progress=report, should_stop=should_stop
+            )
+
+        started = False
+        with closing(self.runner.follow(compute, LAB)) as events:
+            for kind, value in events:
+                if kind == "queued":
+                    yield "waiting", None
+                    continue
+                if not started:
+                    started = True
+                    yield "started", None
+                if kind == "progress":
+                    yield "progress", value[1]
+                elif kind == "done":
+                    yield "done", value
 
     def run_on_page(self, arms: list[str], task: str = "shapes"):
         """The page's live run on `task`: (progress line, curves and table), redrawn as it trains, its
@@ -278,14 +213,13 @@ class LabSection:
             return
         reference, _ = self.reference_of(task)
         pace = view.reference_pace(reference, arms)
-        drawn_at, drawn, run, first = 0.0, None, None, None
+        drawn_at, drawn, first = 0.0, None, None
         try:
-            with closing(self._live(arms, steps, task)) as events:
+            with closing(self.live_events(arms, steps, task)) as events:
                 for kind, value in events:
                     if kind == "waiting":
                         yield status_html(view.WAITING), gr.skip()
                     elif kind == "started":
-                        run = value
                         yield status_html(view.PREPARING), view.empty_live_html()
                     elif kind == "progress":
                         first = first or value
@@ -297,7 +231,7 @@ class LabSection:
                             # Before the first point of the first run there is nothing to draw.
                             drawable = [r for r in (*value.finished, view.partial_run(value)) if r.curve]
                             curves = view.curves_uri(drawable, reference=reference, until=steps) if drawable else None
-                            partial = run.provisional(value)
+                            partial = provisional(arms, steps, self.configs[task], value)
                             table = view.live_html(partial, reference, curves, value)
                             yield view.progress_html(value, first, pace), table
                         else:
@@ -343,7 +277,7 @@ class LabSection:
         try:
             arms, steps = self._checked(arms or ARM_NAMES, steps)
             task = self._task(task)
-            with closing(self._live(arms, steps, task)) as events:
+            with closing(self.live_events(arms, steps, task)) as events:
                 for kind, value in events:
                     if kind == "progress":
                         yield view.progress_api(value)

@@ -171,8 +171,11 @@ def reference_html(
     )
 
 
-def summaries_api(result: LabResult, summaries: Sequence[ArmSummary]) -> list[dict]:
-    """Per arm, for programs: mean and spread over the seeds, each seed's run, the paper's number."""
+def lab_api(result: LabResult, summaries: Sequence[ArmSummary]) -> dict:
+    """LabResult.to_json for programs, its runs grouped by arm: `arms` holds, per arm that has runs,
+    its mean and spread over the seeds, the paper's numbers and its runs (ArmRun.to_json)."""
+    data = result.to_json()
+    runs = data.pop("runs")
     arms = []
     for s in summaries:
         later = _later_paper(s.arm)
@@ -181,46 +184,30 @@ def summaries_api(result: LabResult, summaries: Sequence[ArmSummary]) -> list[di
                 **asdict(s),
                 "paper_setting": ARMS[s.arm].paper.setting,
                 "paper_later": None if later is None else {"setting": later.setting, "top1": later.top1},
-                "runs": [
-                    {
-                        "seed": r.seed,
-                        "steps": r.steps,
-                        "accuracy": r.accuracy,
-                        "pointing_game": r.pointing_game,
-                        "parameters": r.parameters,
-                        "seconds": round(r.seconds, 2),
-                    }
-                    for r in result.runs_of(s.arm)
-                ],
+                "runs": [run for run in runs if run["arm"] == s.arm],
             }
         )
-    return arms
+    data["arms"] = arms
+    return data
 
 
 def control_api(control: LabResult, summaries: Sequence[ArmSummary], main: Sequence[ArmSummary], command: str) -> dict:
-    """The norm control for programs."""
+    """The norm control for programs (lab_api), with the command that makes it again and its reading."""
     return {
+        **lab_api(control, summaries),
         "norm": control.config.norm,
         "command": command,
-        "steps": control.steps,
-        "seeds": list(control.seeds),
-        "arms": summaries_api(control, summaries),
         "reading": " ".join(control_reading(main, summaries, control.steps, chance(control.task))),
     }
 
 
 def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> dict:
-    """The shipped results for programs, with the command that makes them again."""
+    """The shipped results for programs (lab_api), with the command that makes them again, chance, their
+    reading and the curves' picture."""
     return {
+        **lab_api(result, summaries),
         "command": command,
-        "steps": result.steps,
-        "seeds": list(result.seeds),
-        "image_size": result.image_size,
-        "config": asdict(result.config),
-        "wall_seconds": round(result.seconds, 1),
-        "centre_baseline": result.centre_baseline,
         "chance": chance(result.task),
-        "arms": summaries_api(result, summaries),
         "reading": " ".join(reading(result, summaries)),
         "curves_picture": curves,
     }
@@ -380,19 +367,14 @@ def progress_api(p: LabProgress) -> dict:
 
 
 def live_api(result: LabResult, reference: LabResult) -> dict:
-    """A finished (or stopped) live run for programs, with the reference's held-out accuracy of each
-    arm at the same step (or the latest it measured before it)."""
+    """A finished (or stopped) live run for programs (lab_api), with the reference's held-out accuracy
+    of each arm at the same step (or the latest it measured before it)."""
     compared = measured_step(reference, result.steps)
     beside = {arm: held_out_at(reference, arm, compared) if compared else None for arm in result.arms}
     return {
+        **lab_api(result, summarize(result)),
         "status": "stopped" if result.stopped else "finished",
         "task": result.task,
-        "steps": result.steps,
-        "seeds": list(result.seeds),
-        "image_size": result.image_size,
-        "seconds": round(result.seconds, 2),
-        "centre_baseline": result.centre_baseline,
         "chance": chance(result.task),
-        "arms": summaries_api(result, summarize(result)),
         "reference_at_step": {arm: asdict(at) if at else None for arm, at in beside.items()},
     }

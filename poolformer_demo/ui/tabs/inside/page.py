@@ -17,11 +17,14 @@ from ....anatomy import BlockAnatomy, block_anatomy
 from ....comparison import KnockoutComparison, compare_knockout
 from ....knockouts import Knockouts
 from ....receptive_field import ReceptiveField, receptive_field
+from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, get_variant
 from ....weights import ModelCache
 from ...kit.diagram_view import diagram_html
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
+from ...kit.pictures import content_key
+from ...kit.runs import MODEL
 from ...kit.view import Session, stage_choices
 from . import field_view as field_present
 from . import view
@@ -30,28 +33,50 @@ from .lab_page import LabSection
 IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
 # A point in the middle of the picture: where the receptive field starts before any click.
 CENTRE = (0.5, 0.5)
+# Answers kept for a class that asks the same: block anatomies (with their pictures), knockouts, fields.
+ANSWERS_KEPT = 32
 
 
 class InsideTab:
     """The tab's handlers, bound to the model cache the app was built with."""
 
-    def __init__(self, cache: ModelCache):
+    def __init__(self, cache: ModelCache, runner: Runner):
         self.cache = cache
+        self.runner = runner
+        self.answers = LruStore(ANSWERS_KEPT)
 
     # -----------------------------------------------------------------------------------------
-    # The computations behind the page and the API
+    # The computations behind the page and the API, through the runner
     # -----------------------------------------------------------------------------------------
+
+    def _run(self, compute, key: tuple):
+        return self.runner.run(lambda progress, should_stop: compute(), MODEL, key=key, store=self.answers)
 
     def _anatomy(self, image, variant: str, stage, block) -> tuple[BlockAnatomy, dict]:
-        anatomy = block_anatomy(image, get_variant(variant).name, stage=stage, block=block, cache=self.cache)
-        return anatomy, view.anatomy_pictures(anatomy)
+        name = get_variant(variant).name
+
+        def compute():
+            anatomy = block_anatomy(image, name, stage=stage, block=block, cache=self.cache)
+            return anatomy, view.anatomy_pictures(anatomy)
+
+        return self._run(compute, ("anatomy", content_key(image), name, stage, block))
 
     def _knockout(self, image, variant: str, mixer_stages, mlp_stages, target=None) -> KnockoutComparison:
         knockouts = Knockouts.from_stages(mixer_stages, mlp_stages)
-        return compare_knockout(image, variant, knockouts, target=target, cache=self.cache)
+        name = get_variant(variant).name
+
+        def compute():
+            return compare_knockout(image, name, knockouts, target=target, cache=self.cache)
+
+        return self._run(compute, ("knockout", content_key(image), name, knockouts, target))
 
     def _field(self, image, variant: str, stage, y=0, x=0, at=None) -> ReceptiveField:
-        return receptive_field(image, get_variant(variant).name, stage=stage, y=y, x=x, cache=self.cache, at=at)
+        name = get_variant(variant).name
+
+        def compute():
+            return receptive_field(image, name, stage=stage, y=y, x=x, cache=self.cache, at=at)
+
+        return self._run(compute, ("field", content_key(image), name, stage, y, x, at))
 
     # -----------------------------------------------------------------------------------------
     # Named endpoints for programs: JSON, pictures as data URIs
@@ -247,7 +272,7 @@ class InsideTab:
         # Where on the crop the last field was asked for, so a new stage looks at the same place.
         field_point = gr.State(None)
 
-        LabSection().render()
+        LabSection(self.runner).render()
 
         # The endpoints for programs: inputs of their own, the result as JSON (never shown;
         # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).

@@ -11,18 +11,17 @@ import html
 from pathlib import Path
 
 from .... import render
-from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
 from ....comparison import KnockoutComparison
 from ....variants import PAPER_S12_ABLATIONS, get_variant
 from ...kit.block_views import (  # noqa: F401 - the page shows them as this tab's own
     KNOCKOUT_HINT,
     anatomy_pictures,
-    deepest_cam_uri,
     knockout_html,
     mixer_off_note,
 )
-from ...kit.view import Session, display_names, md, prediction_json, stage_choices
+from ...kit.block_views import deepest_cam_uri as _deepest_cam
+from ...kit.view import Session, display_names, md, stage_choices
 
 INTRO = (
     "MetaFormer's claim is that the block — norm, token mixer, residual, channel MLP, residual — carries the "
@@ -124,20 +123,9 @@ def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = No
 
 
 def anatomy_api(anatomy: BlockAnatomy, pictures: dict) -> dict:
-    """The block's steps for programs: pictures as data URIs, branch ratios of every block."""
-    return {
-        "variant": anatomy.variant.name,
-        "stage": anatomy.stage,
-        "block": anatomy.block,
-        "shape": list(anatomy.input.shape),
-        "pool_size": anatomy.pool_size,
-        **pictures,
-        "branches": [
-            {"stage": b.stage, "block": b.block, "mixer_ratio": b.mixer_ratio, "mlp_ratio": b.mlp_ratio}
-            for b in anatomy.branches
-        ],
-        "seconds": round(anatomy.seconds, 4),
-    }
+    """The block for programs: BlockAnatomy.to_json with the pictures of anatomy_pictures (every step
+    with its title and caption, the channel they show, the crop and the branch plot, as data URIs)."""
+    return {**anatomy.to_json(), **pictures}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,29 +163,14 @@ def paper_table_markdown() -> str:
     return "\n".join(lines) + f"\n\n*{source}: each model trained from scratch with that part changed.*"
 
 
-def _side(analysis: Analysis) -> dict:
-    deepest = analysis.stages[-1]
-    return {
-        "top_k": [prediction_json(p) for p in analysis.predictions],
-        "target_probability": analysis.target.probability,
-        "gradcam_stage": deepest.index,
-        "gradcam": [[round(float(v), 6) for v in row] for row in deepest.cam_raw],
-        "gradcam_picture": deepest_cam_uri(analysis),
-        "seconds": round(analysis.seconds, 4),
-    }
-
-
 def knockout_api(comparison: KnockoutComparison) -> dict:
-    """Both analyses for programs: top-5 and the deepest Grad-CAM, as trained and knocked out."""
-    before, after = comparison.before, comparison.after
-    return {
-        "variant": before.variant.name,
-        "knockouts": {**after.knockouts.as_dict(), "description": after.knockouts.describe()},
-        "target": {"index": before.target.index, "label": before.target.name},
-        "crop": render.data_uri(before.input_image, "jpeg"),
-        "before": _side(before),
-        "after": _side(after),
-    }
+    """Both analyses for programs: KnockoutComparison.to_json with the crop and each side's deepest
+    Grad-CAM as pictures (data URIs)."""
+    data = comparison.to_json()
+    data["crop"] = render.data_uri(comparison.before.input_image, "jpeg")
+    data["before"]["gradcam_picture"] = _deepest_cam(comparison.before)
+    data["after"]["gradcam_picture"] = _deepest_cam(comparison.after)
+    return data
 
 
 # The browser's half of the knockout view: the slider moves the line between before and after.

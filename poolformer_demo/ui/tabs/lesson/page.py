@@ -1,7 +1,9 @@
 """The "Lesson" tab: ten guided steps through MetaFormer on the image analysed last.
 
 Each step's view is measured when the step is shown, by the core's own entry points (analyze,
-block_anatomy, knockouts, receptive_field, the lab's reference run); view.py formats it.
+block_anatomy, knockouts, receptive_field, the lab's reference run) through the app's runner;
+view.py formats it. Steps that show the same measurement share it (steps 1-3 one analysis, steps
+4-7 one block anatomy), and measurements are kept for the next student who opens the same step.
 Without an analysis yet, the lesson runs on a bundled shapes example with the offline model.
 """
 
@@ -17,11 +19,14 @@ from ....anatomy import block_anatomy
 from ....comparison import compare_knockout
 from ....knockouts import Knockouts
 from ....receptive_field import receptive_field
+from ....runner import LruStore, Runner
 from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit import block_views as inside_view
 from ...kit.errors import failure_message
+from ...kit.pictures import content_key
+from ...kit.runs import MODEL
 from ...kit.view import Session
 from . import view
 
@@ -29,14 +34,31 @@ FALLBACK_IMAGE = "shapes_star.png"
 # The block the lesson opens: the first of stage 1, where the maps are largest.
 LESSON_STAGE, LESSON_BLOCK = 1, 1
 CENTRE = (0.5, 0.5)
+# Measurements kept (an analysis, a block anatomy, a knockout or two receptive fields each) for a
+# class that walks the same lesson on the same image.
+MEASUREMENTS_KEPT = 64
+# Which measurement each step shows.
+STEP_MEASUREMENTS = {
+    "predict": "analysis",
+    "stages": "analysis",
+    "gradcam": "analysis",
+    "block": "anatomy",
+    "anatomy": "anatomy",
+    "highpass": "anatomy",
+    "branches": "anatomy",
+    "knockout": "knockout",
+    "field": "fields",
+}
 
 
 class LessonTab:
     """The lesson's handlers, bound to the model cache the app was built with."""
 
-    def __init__(self, cache: ModelCache, examples_dir: Path):
+    def __init__(self, cache: ModelCache, runner: Runner, examples_dir: Path):
         self.cache = cache
+        self.runner = runner
         self.fallback = Path(examples_dir) / FALLBACK_IMAGE
+        self.measurements = LruStore(MEASUREMENTS_KEPT)
 
     def _subject(self, session: Session | None) -> tuple[str, str, int | None, bool]:
         """(image path, variant, target, whether this is the bundled example)."""
@@ -44,34 +66,47 @@ class LessonTab:
             return session.image, session.variant, session.target, False
         return str(self.fallback), SHAPES_VARIANT_NAME, None, True
 
+    def measure(self, kind: str, image: str, name: str, target: int | None):
+        """One of the lesson's measurements of `image` on model `name`, through the runner."""
+
+        def compute(progress, should_stop):
+            if kind == "analysis":
+                return analyze(image, name, target=target, cache=self.cache)
+            if kind == "anatomy":
+                anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
+                return anatomy, inside_view.anatomy_pictures(anatomy)
+            if kind == "knockout":
+                everywhere = Knockouts(mixer=tuple(range(1, len(get_variant(name).depths) + 1)))
+                return compare_knockout(image, name, everywhere, target=target, cache=self.cache)
+            deepest = len(get_variant(name).depths)
+            return [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
+
+        key = (kind, content_key(image), name, target)
+        return self.runner.run(compute, MODEL, key=key, store=self.measurements)
+
     def step_parts(self, session: Session | None, number: int) -> tuple[str, str]:
         """The measured view and answer of step `number` (from 1)."""
         image, variant, target, _ = self._subject(session)
         name = get_variant(variant).name
         key = view.STEPS[number - 1].key
+        if key not in STEP_MEASUREMENTS:
+            return self.lab_step
+        measured = self.measure(STEP_MEASUREMENTS[key], image, name, target)
         if key in ("predict", "stages", "gradcam"):
-            analysis = analyze(image, name, target=target, cache=self.cache)
-            return getattr(view, key)(analysis)
+            return getattr(view, key)(measured)
         if key in ("block", "anatomy", "highpass", "branches"):
-            anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
+            anatomy, pictures = measured
             if key == "branches":
                 return view.branches(anatomy)
-            pictures = inside_view.anatomy_pictures(anatomy)
             where = f"stage {anatomy.stage}, block {anatomy.block}, channel {pictures['channel']}"
             if key == "block":
                 return view.block(pictures, where)
             return getattr(view, key)(anatomy, pictures, where)
         if key == "knockout":
-            everywhere = Knockouts(mixer=tuple(range(1, len(get_variant(name).depths) + 1)))
-            knocked = compare_knockout(image, name, everywhere, target=target, cache=self.cache)
             facts = get_variant(name).bundled
             note = inside_view.mixer_off_note(name, facts) if facts is not None else ""
-            return view.knockout(knocked.before, knocked.after, inside_view.knockout_html(knocked), note)
-        if key == "field":
-            deepest = len(get_variant(name).depths)
-            fields = [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
-            return view.field(fields)
-        return self.lab_step
+            return view.knockout(measured.before, measured.after, inside_view.knockout_html(measured), note)
+        return view.field(measured)
 
     @functools.cached_property
     def lab_step(self) -> tuple[str, str]:
