@@ -91,6 +91,30 @@ def test_the_task_geometry_compares_the_object_or_the_gap_with_what_a_position_s
     assert wide.kind == "within_view" and "so one position can see both" in wide.text()
 
 
+def test_the_fixed_statistics_answer_and_the_swap_are_said_from_their_numbers():
+    pairs = get_variant("pairs").bundled
+    one = replace(pairs, fixed_norm_answer="different colour", fixed_norm_answer_share=knockout.ONE_ANSWER)
+    assert knockout.fixed_norm_answer(one).kind == "one_answer"
+    assert "gives one answer, “different colour”, for 99.0 % of the images" in knockout.mixer_off_note("pairs", one)
+    assert knockout.fixed_norm_answer(replace(one, fixed_norm_answer_share=0.6)).kind == "leans"
+    assert knockout.fixed_norm_answer(replace(one, fixed_norm_answer_share=0.5)).kind == "spread"
+    decides = replace(pairs, swap_other_to_donor=knockout.DONOR_DECIDES + 0.01, swap_same_kept=0.99)
+    assert "the norms' two numbers per image decide the answer" in knockout.mixer_off_note("pairs", decides)
+    partly = replace(decides, swap_other_to_donor=knockout.DONOR_DECIDES)
+    assert knockout.norm_swap(partly).kind == "partly" and "decide the answer" not in knockout.norm_swap(partly).text()
+    unmeasured = replace(pairs, fixed_norm_answer=None, swap_other_to_donor=None, object_in_middle_window=None)
+    assert "With those statistics fixed" not in knockout.mixer_off_note("pairs", unmeasured)
+    assert "from a test image of another label" not in knockout.mixer_off_note("pairs", unmeasured)
+
+
+def test_the_shapes_note_says_how_often_a_whole_shape_lies_in_one_positions_window():
+    windows = replace(SHAPES_FACTS, object_in_middle_window=0.28, object_in_some_window=0.87)
+    note = knockout.mixer_off_note("shapes", windows)
+    assert "inside a middle stage-4 position's window in 28.0 % of them, and inside some" in note
+    assert "87.0 %" in note
+    assert "window" not in knockout.mixer_off_note("shapes", replace(windows, object_in_middle_window=None))
+
+
 def _analysis(top: int, top_p: float, target_p: float, target: int = 1):
     labels = ("circle", "star", "square")
     return SimpleNamespace(

@@ -140,13 +140,113 @@ def task_reach(facts: BundledFacts) -> TaskReach:
     return TaskReach(kind=kind, distance_px=distance, field_px=field, image_px=facts.image_px)
 
 
+@dataclass(frozen=True)
+class ObjectWindows(Reading):
+    """How often a whole object lies inside one stage-4 position's window, over the test images."""
+
+    kind: str
+    """"measured"."""
+    middle: float
+    """The share of test images whose object lies inside a middle position's window."""
+    some: float
+    """The share whose object lies inside some position's window."""
+
+    TEMPLATES = {
+        "measured": (
+            "Measured on the test images: the whole shape lies inside a middle stage-4 position's window in "
+            "{middle_pct} of them, and inside some stage-4 position's window in {some_pct}."
+        )
+    }
+
+    def values(self) -> dict[str, object]:
+        return {**super().values(), "middle_pct": pct(self.middle), "some_pct": pct(self.some)}
+
+
+# With the norms' statistics fixed, a model that gives the same answer for 99 % of the test images or
+# more gives one answer for every image (3 of 300 are within what a few borderline images change).
+ONE_ANSWER = 0.99
+
+
+@dataclass(frozen=True)
+class FixedNormAnswer(Reading):
+    """What the model answers with every norm's mean and variance fixed to their average."""
+
+    kind: str
+    """"one_answer" (ONE_ANSWER of the images or more), "leans" (most of them) or "spread"."""
+    answer: str
+    share: float
+
+    TEMPLATES = {
+        "one_answer": "With those statistics fixed it gives one answer, “{answer}”, for {share_pct} of the images.",
+        "leans": "With those statistics fixed it answers “{answer}” for most images ({share_pct}).",
+        "spread": (
+            "With those statistics fixed its answers stay spread over the classes (the most frequent, “{answer}”, "
+            "for {share_pct} of the images)."
+        ),
+    }
+
+    def values(self) -> dict[str, object]:
+        return {**super().values(), "share_pct": pct(self.share)}
+
+
+def fixed_norm_answer(facts: BundledFacts) -> FixedNormAnswer | None:
+    if facts.fixed_norm_answer is None or facts.fixed_norm_answer_share is None:
+        return None
+    share = facts.fixed_norm_answer_share
+    kind = "one_answer" if share >= ONE_ANSWER else "leans" if share > 0.5 else "spread"
+    return FixedNormAnswer(kind, facts.fixed_norm_answer, share)
+
+
+# When more than half of the answers follow the image whose norm statistics were swapped in, the
+# norms' two numbers per image decide the answer, not the image's own positions.
+DONOR_DECIDES = 0.5
+
+
+@dataclass(frozen=True)
+class NormSwap(Reading):
+    """Every norm's statistics taken from another test image: how many answers follow that image."""
+
+    kind: str
+    """"decides" (more than DONOR_DECIDES of the answers become the other image's label) or "partly"."""
+    to_donor: float
+    kept: float
+
+    TEMPLATES = {
+        "decides": (
+            "Take every norm's mean and variance from a test image of another label instead, and {to_donor_pct} of "
+            "the answers become that image's label ({kept_pct} are kept with an image of the same label): the "
+            "norms' two numbers per image decide the answer."
+        ),
+        "partly": (
+            "Take every norm's mean and variance from a test image of another label instead, and {to_donor_pct} of "
+            "the answers become that image's label ({kept_pct} are kept with an image of the same label)."
+        ),
+    }
+
+    def values(self) -> dict[str, object]:
+        return {**super().values(), "to_donor_pct": pct(self.to_donor), "kept_pct": pct(self.kept)}
+
+
+def norm_swap(facts: BundledFacts) -> NormSwap | None:
+    if facts.swap_other_to_donor is None or facts.swap_same_kept is None:
+        return None
+    kind = "decides" if facts.swap_other_to_donor > DONOR_DECIDES else "partly"
+    return NormSwap(kind, facts.swap_other_to_donor, facts.swap_same_kept)
+
+
 def mixer_off_note(model: str, facts: BundledFacts) -> str:
-    """The bundled model's knockout in words: what it changed, then what its task asks of it."""
+    """The bundled model's knockout in words: what it changed, what its task asks of it, and, where
+    they were measured, what the norms' statistics carry."""
     reading, reach = mixer_off(model, facts), task_reach(facts)
     first, *rest = reading.sentences()
+    windows = None
+    if reach.kind in ("fits_view", "exceeds_view") and facts.object_in_middle_window is not None:
+        windows = ObjectWindows("measured", facts.object_in_middle_window, facts.object_in_some_window or 0.0)
+    geometry = [r.text() for r in (reach, windows) if r is not None]
+    norms = [r.text() for r in (fixed_norm_answer(facts), norm_swap(facts)) if r is not None]
     if reading.kind == "relies_on_mixer":
-        return " ".join((first, *rest, reach.text()))
-    return " ".join((first, reach.text(), *rest))
+        return " ".join((first, *rest, *geometry))
+    return " ".join((first, *geometry, *rest, *norms))
 
 
 @dataclass(frozen=True)
