@@ -455,8 +455,8 @@ def test_the_norm_controls_reading_follows_its_numbers():
     grouped = _rows(pooling=1.0, identity=1.0)
     needed = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.97, identity=0.5), 600, 0.5))
     assert (
-        "still learned this task with PoolFormer's own norm (identity 100.0 %, pooling 100.0 %; identity learned on 3 "
-        "of 3 seeds)" in needed
+        "still learned the pairs task with PoolFormer's own norm (identity 100.0 %, pooling 100.0 %; identity "
+        "learned on 3 of 3 seeds)" in needed
     )
     assert (
         "(every norm per position) and the token mixer is needed: with a per-position norm, identity reaches 50.0 %"

@@ -14,7 +14,7 @@ from ..shapes.lab_results import ArmSummary
 from .lab import against_paper
 from .lab_arms import chance
 from .norm import norm_control
-from .seeds import still_rising
+from .seeds import Paired, still_rising
 from .sentences import Reading
 
 # ---------------------------------------------------------------------------------------------
@@ -161,7 +161,8 @@ def lab_step(
     steps = LAB_CONFIGS["shapes"].steps
     paper = against_paper(shapes, "shapes", steps)
     readings: list[Reading] = [] if paper is None else [paper]
-    readings += norm_control(pairs, control, control_steps, chance("pairs"))[:2]
+    control_readings = norm_control(pairs, control, control_steps, chance("pairs"))
+    readings += [r for r in control_readings if not isinstance(r, Paired)]
     rising = still_rising([s for s in shapes if s.arm in ("pooling", "identity")], steps)
     if rising.kind == "still_learning":
         readings.insert(1, rising)

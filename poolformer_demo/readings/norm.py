@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..shapes.lab_results import ArmSummary
+from ..variants import GROUP_NORM_SETTING, PAPER_S12_ABLATIONS, POSITION_NORM_SETTING
 from .seeds import AT_CHANCE, LEARNED, by_arm, paired
 from .sentences import Reading, pct, plural
 
@@ -25,7 +26,7 @@ class NormPath(Reading):
 
     TEMPLATES = {
         "learned": (
-            "Without a token mixer the network still learned this task with PoolFormer's own norm (identity "
+            "Without a token mixer the network still learned the pairs task with PoolFormer's own norm (identity "
             "{identity_pct}, pooling {pooling_pct}; identity learned on {learned} of {seeds} {seed_word}): that "
             "GroupNorm takes one mean and one variance over every position of the image, two numbers per norm that "
             "reach every position, and a network can learn to compare two far-apart discs through them."
@@ -91,6 +92,37 @@ class PerPositionNorm(Reading):
         }
 
 
+@dataclass(frozen=True)
+class NormWorth(Reading):
+    """The norm's path between positions on ImageNet (the paper's normalisation rows) beside the pairs task."""
+
+    kind: str
+    """"everything" (with a per-position norm no seed learned the task, with GroupNorm identity did)
+    or "part"."""
+    group: float
+    position: float
+    steps: int
+
+    TEMPLATES = {
+        "everything": (
+            "On ImageNet the paper's S12 scored {position:g} % with a per-position LayerNorm against {group:g} % with "
+            "PoolFormer's one-group GroupNorm: the norm's path between positions was worth {worth} points there; on "
+            "the pairs task, within {steps:,} steps, it was all these small networks had."
+        ),
+        "part": (
+            "On ImageNet the paper's S12 scored {position:g} % with a per-position LayerNorm against {group:g} % with "
+            "PoolFormer's one-group GroupNorm: the norm's path between positions was worth {worth} points there."
+        ),
+    }
+
+    def values(self) -> dict[str, object]:
+        return {**super().values(), "worth": f"{self.group - self.position:.1f}"}
+
+
+def _paper_top1(setting: str) -> float | None:
+    return next((r.top1 for r in PAPER_S12_ABLATIONS if r.group == "normalisation" and r.setting == setting), None)
+
+
 def norm_control(
     main: Sequence[ArmSummary], control: Sequence[ArmSummary], steps: int, level: float
 ) -> tuple[Reading, ...]:
@@ -120,7 +152,11 @@ def norm_control(
     seeds = min(len(pool_p.per_seed), len(ident_p.per_seed))
     local_reading = PerPositionNorm(kind, ident_p.accuracy_mean, pool_p.accuracy_mean, steps, level, seeds)
     # Where no seed left chance, the seed-by-seed comparison adds nothing to the sentence.
-    return (path, local_reading) + (() if kind.startswith("neither") else (without_norm,))
+    said: tuple[Reading, ...] = (path, local_reading) + (() if kind.startswith("neither") else (without_norm,))
+    group, position = _paper_top1(GROUP_NORM_SETTING), _paper_top1(POSITION_NORM_SETTING)
+    if group is not None and position is not None:
+        said += (NormWorth("everything" if kind == "neither_after_norm" else "part", group, position, steps),)
+    return said
 
 
 def control_reading(
