@@ -63,11 +63,16 @@ def arrays(value) -> list[np.ndarray]:
     return []
 
 
-def largest_difference(a, b) -> float:
+def largest_difference(a, b) -> tuple[float, float]:
+    """(largest |a - b|, the largest of it relative to the size of that array of b): activations of
+    random-weight models reach 1e4 and more, so an absolute difference alone says little."""
     left, right = arrays(a), arrays(b)
     if len(left) != len(right):
-        return float("inf")
-    return max((float(np.max(np.abs(x - y))) if x.size else 0.0 for x, y in zip(left, right)), default=0.0)
+        return float("inf"), float("inf")
+    pairs = [(float(np.max(np.abs(x - y))), float(np.max(np.abs(y)))) for x, y in zip(left, right) if x.size]
+    absolute = max((d for d, _ in pairs), default=0.0)
+    relative = max((d / size if size else d for d, size in pairs), default=0.0)
+    return absolute, relative
 
 
 def entry_points(cache: ModelCache, image: Image.Image) -> dict:
@@ -78,19 +83,24 @@ def entry_points(cache: ModelCache, image: Image.Image) -> dict:
     maps = {"gradcam": analyze(image, "s12", target=target, cache=cache).stages[-1].cam}
     small = FaithfulnessSettings(steps=10, random_orders=2)
     return {
-        "analyze (CAM family, views)": lambda: analyze(image, "s12", cache=cache),
+        # The class is fixed: a random-weight model's near-tied logits may rank differently on each device.
+        "analyze (CAM family, views)": lambda: analyze(image, "s12", target=target, cache=cache).stages,
         **{
             f"attribution: {name}": (lambda m=method, s=DEFAULT_SETTINGS[name]: m(loaded, x, target, s).map)
             for name, method in PIXEL_METHODS.items()
         },
-        "explain (gradcam, ig)": lambda: explain(image, "s12", methods="gradcam,ig", cache=cache).attributions,
+        "explain (gradcam, ig)": lambda: (
+            explain(image, "s12", target=target, methods="gradcam,ig", cache=cache).attributions
+        ),
         "deletion + insertion": lambda: evaluate_faithfulness(loaded.model, x, target, maps, small),
         "ROAD": lambda: road_scores(loaded.model, x, target, maps, (20, 80)),
         "sanity (Grad-CAM, stages)": lambda: cascading_randomization(
             image, "s12", target=target, granularity="stage", cache=cache
         ),
         "anatomy (stage 2, block 1)": lambda: block_anatomy(image, "s12", stage=2, block=1, cache=cache),
-        "knockouts (mixer off in stage 4)": lambda: analyze(image, "s12", cache=cache, knockouts=Knockouts(mixer=(4,))),
+        "knockouts (mixer off in stage 4)": lambda: (
+            analyze(image, "s12", target=target, cache=cache, knockouts=Knockouts(mixer=(4,))).stages
+        ),
         "receptive field (stage 3)": lambda: receptive_field(image, "s12", stage=3, y=3, x=3, cache=cache).erf,
         "lab training (30 steps)": lambda: [run.curve for run in run_lab(**LAB).runs_of("pooling")],
     }
@@ -118,12 +128,19 @@ def use_device(device: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--differences-only", action="store_true", help="skip the timings")
+    parser.add_argument(
+        "--no-tf32", action="store_true", help="convolutions in full float32 on CUDA (cuDNN uses TF32 by default)"
+    )
     args = parser.parse_args()
     if not torch.cuda.is_available():
         sys.exit("No CUDA GPU here: this check compares CUDA with the CPU, so it needs one.")
     image = Image.open(PHOTO).convert("RGB")
+    if args.no_tf32:
+        torch.backends.cudnn.allow_tf32 = False
     print(
-        f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name()}, {os.cpu_count()} CPUs"
+        f"torch {torch.__version__}, CUDA {torch.version.cuda}, {torch.cuda.get_device_name()}, {os.cpu_count()} CPUs, "
+        f"cuDNN TF32 {'on' if torch.backends.cudnn.allow_tf32 else 'off'}"
     )
     with tempfile.TemporaryDirectory() as weights:
         os.environ["POOLFORMER_WEIGHTS_DIR"] = weights
@@ -131,13 +148,16 @@ def main() -> None:
             build_checkpoint(name, Path(weights) / f"poolformer_{name}")
         caches = {device: ModelCache(capacity=2, device=device) for device in DEVICES}
 
-        print("\nlargest |CUDA - CPU| per entry point (s12)")
+        print("\nlargest |CUDA - CPU| per entry point (s12), and relative to the largest |CPU value| of its array")
         results = {}
         for device in DEVICES:
             use_device(device)
             results[device] = {name: call() for name, call in entry_points(caches[device], image).items()}
         for name in results["cpu"]:
-            print(f"  {name:36} {largest_difference(results['cuda'][name], results['cpu'][name]):.3g}")
+            absolute, relative = largest_difference(results["cuda"][name], results["cpu"][name])
+            print(f"  {name:36} {absolute:10.3g} {relative:10.3g}")
+        if args.differences_only:
+            return
 
         print(f"\nmedian seconds of {args.repeats} (after one warm-up), 224 px")
         print(f"  {'':36} {'variant':>7} {'CPU':>9} {'CUDA':>9} {'speed-up':>9}")

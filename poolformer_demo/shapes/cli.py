@@ -91,6 +91,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"with --grid: only these norms, comma-separated (default: {','.join(NORMS)})",
     )
     p_lab.add_argument(
+        "--grid-mixers",
+        default=None,
+        help="with --grid: only these token mixers, comma-separated (default: identity,pooling,global,random); "
+        "the file keeps the runs of the others",
+    )
+    p_lab.add_argument(
         "--merge-grids",
         nargs="+",
         type=Path,
@@ -169,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.grid:
         import torch
 
-        from .lab_grid import GRID_SEEDS, grid_command, grid_path, run_grid
+        from .lab_grid import GRID_MIXERS, GRID_SEEDS, grid_command, grid_path, run_grid
 
         torch.set_num_threads(args.threads)
 
@@ -182,6 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         seeds = _ints(args.seeds) if args.seeds else GRID_SEEDS
         norms = tuple(args.grid_norms.split(",")) if args.grid_norms else NORMS
+        mixers = tuple(args.grid_mixers.split(",")) if args.grid_mixers else GRID_MIXERS
         command = grid_command(args.task)
         if args.steps is not None:
             command += f" --steps {args.steps}"
@@ -189,6 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             command += f" --grid-norms {args.grid_norms}"
         run_grid(
             args.task,
+            mixers,
             seeds=seeds,
             norms=norms,
             steps=args.steps,
