@@ -141,11 +141,16 @@ class FaithfulnessReport:
         return out
 
 
+def beats_random(report: FaithfulnessReport, name: str) -> tuple[bool, bool]:
+    """Whether a method beats the random baseline's mean on deletion (lower AUC) and on insertion
+    (higher AUC)."""
+    curves, random = report.methods[name], report.random.mean
+    return curves.deletion_auc < random.deletion_auc, curves.insertion_auc > random.insertion_auc
+
+
 def verdict(report: FaithfulnessReport, name: str) -> str:
     """Whether a method beats the random baseline's mean on deletion (lower) and insertion (higher)."""
-    curves, random = report.methods[name], report.random.mean
-    deletion = curves.deletion_auc < random.deletion_auc
-    insertion = curves.insertion_auc > random.insertion_auc
+    deletion, insertion = beats_random(report, name)
     if deletion and insertion:
         return "beats random on both"
     if deletion:

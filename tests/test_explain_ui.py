@@ -36,6 +36,7 @@ from poolformer_demo.faithfulness import (
     RandomBaseline,
     evaluate_faithfulness,
 )
+from poolformer_demo.readings.trust import method_verdict
 from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, SanityCheck, cascading_randomization, verdict
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
@@ -145,6 +146,15 @@ def test_faithfulness_verdicts_and_table_compare_each_method_with_random():
     page = text_of(present_trust.faithfulness_html(report, present_explain.METHOD_TITLES, "data:image/png;base64,"))
     assert "random (2 orders) 0.500 ± 0.010 0.500 ± 0.020" in page
     assert "Grad-CAM beats the random maps on both curves." in page
+    # The table's column says each method's verdict in words, from the same comparison.
+    for name, words in (("gradcam", "on both curves"), ("ig", "deletion only"), ("occlusion", "No better")):
+        row = text_of(
+            re.search(
+                rf'<tr data-method="{name}">(.*?)</tr>',
+                present_trust.faithfulness_html(report, present_explain.METHOD_TITLES, "data:image/png;base64,"),
+            ).group(1)
+        )
+        assert words in row
     assert "Lower deletion AUC and higher insertion AUC than random" in page
 
 
@@ -317,7 +327,7 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
     for name, curves in report.methods.items():
         row = text_of(re.search(rf'<tr data-method="{name}">(.*?)</tr>', page).group(1))
         assert f"{curves.deletion_auc:.3f}" in row and f"{curves.insertion_auc:.3f}" in row
-        assert present_trust.verdict(report, name) in row
+        assert method_verdict(report, name).text() in row
     random_row = text_of(re.search(r'<tr data-method="random"[^>]*>(.*?)</tr>', page).group(1))
     assert f"{report.random.deletion_auc.mean():.3f} ± {report.random.deletion_auc.std():.3f}" in random_row
     plot = re.search(r'<img alt="deletion and insertion curves" src="([^"]+)"', page).group(1)

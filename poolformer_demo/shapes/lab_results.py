@@ -28,6 +28,7 @@ __all__ = [
     "reference_path",
     "ArmSummary",
     "HeldOutAt",
+    "SeedScore",
     "held_out_at",
     "measured_step",
     "load_reference",
@@ -61,6 +62,32 @@ REFERENCE_PATH = reference_path("shapes")
 REFERENCE_COMMAND = reference_command("shapes")
 
 
+# A run still learning at its end has held-out accuracy rising over the budget's last stretch: from
+# its measurement at three quarters of the budget (or the latest one before) to its last.
+LATE_STRETCH = 0.25
+
+
+@dataclass(frozen=True)
+class SeedScore:
+    """One seed of one arm: its held-out accuracy, and how much that rose over the budget's last
+    quarter (None where the run measured it too rarely to tell)."""
+
+    seed: int
+    accuracy: float
+    late_gain: float | None = None
+
+
+def late_gain(run: ArmRun) -> float | None:
+    """Held-out accuracy at the run's last measurement minus at its latest measurement at or before
+    ``1 - LATE_STRETCH`` of its steps."""
+    measured = sorted(run.held_out)
+    if len(measured) < 2:
+        return None
+    cut = (1 - LATE_STRETCH) * measured[-1][0]
+    earlier = [accuracy for step, accuracy in measured[:-1] if step <= cut]
+    return measured[-1][1] - earlier[-1] if earlier else None
+
+
 @dataclass(frozen=True)
 class ArmSummary:
     """One arm over its seeds: mean and spread (sample standard deviation; 0 for one seed)."""
@@ -75,6 +102,10 @@ class ArmSummary:
     paper_top1: float | None
     """ImageNet-1k top-1 (%) of the same change trained at S12 size (MetaFormer, Table 5); None where
     the papers trained no such model."""
+    per_seed: tuple[SeedScore, ...] = ()
+    """Each seed's own score: arms share their seeds' data order, so they are compared seed by seed."""
+    parameters: int = 0
+    """Trainable parameters of the arm's network."""
 
 
 def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
@@ -96,6 +127,8 @@ def summarize(result: LabResult) -> tuple[ArmSummary, ...]:
                 pointing_mean=float(pg.mean()),
                 pointing_std=float(pg.std(ddof=1)) if len(runs) > 1 else 0.0,
                 paper_top1=ARMS[name].paper.top1 if ARMS[name].paper else None,
+                per_seed=tuple(SeedScore(r.seed, r.accuracy, late_gain(r)) for r in runs),
+                parameters=runs[0].parameters,
             )
         )
     return tuple(rows)

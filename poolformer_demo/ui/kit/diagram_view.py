@@ -1,6 +1,6 @@
 """The block diagram on a page: the SVG, its formulas, and the picture of the step chosen in it.
 
-Gradio-free. The pictures are the block anatomy's (`inside.view.anatomy_pictures`); choosing a box
+Gradio-free. The pictures are the block anatomy's (`kit.block_views.anatomy_pictures`); choosing a box
 (click, Enter or Space) shows its step's picture without a server round trip (static/page.js).
 """
 

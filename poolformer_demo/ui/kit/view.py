@@ -53,6 +53,27 @@ def variant_choices(runnable=None) -> list[tuple[str, str]]:
     return choices
 
 
+def mean_spread(mean: float, std: float, seeds: int) -> str:
+    """79.0 % ± 0.5 (the spread in percentage points); no spread for one seed."""
+    return f"{100 * mean:.1f} %" if seeds < 2 else f"{100 * mean:.1f} % ± {100 * std:.1f}"
+
+
+def chance_row(*cells: str) -> str:
+    """The row under a table of accuracies that says what a guess scores, column by column."""
+    scores = "".join(f'<td class="pf-num">{c}</td>' if c else "<td></td>" for c in cells)
+    return f'<tr data-arm="chance" class="pf-chance"><td>chance (a guess)</td>{scores}</tr>'
+
+
+def more_html(sentences, shown: int = 2) -> str:
+    """Sentences for a class to read: the first ``shown`` in full, the rest behind a "more"
+    disclosure. The sentences are plain text; they are escaped here."""
+    first, rest = list(sentences[:shown]), list(sentences[shown:])
+    head = html.escape(" ".join(first))
+    if not rest:
+        return head
+    return f'{head} <details class="pf-more"><summary>more</summary>{html.escape(" ".join(rest))}</details>'
+
+
 def counted(count: int, noun: str) -> str:
     """ "1 map", "2 maps": a count with its noun in the number it needs."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -11,7 +11,8 @@ from .... import plots, render
 from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES
 from ....cams import CAM_METHODS
 from ....faithfulness import RANDOM, FaithfulnessReport, FaithfulnessSettings, verdict
-from ....sanity import ALIKE, CHANCE_FLOOR, SanityCheck, default_granularity, null_models, step_count
+from ....readings import trust as readings
+from ....sanity import SanityCheck, default_granularity, null_models, step_count
 from ....variants import HUB_VARIANTS, Variant
 from ...kit.pictures import layer_uri
 from ...kit.view import legend_html
@@ -58,7 +59,7 @@ def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str
         rows.append(
             f'<tr data-method="{name}"><td>{html.escape(titles.get(name, name))}</td>'
             f'<td class="pf-num">{curves.deletion_auc:.3f}</td><td class="pf-num">{curves.insertion_auc:.3f}</td>'
-            f"{road_cell}<td>{verdict(report, name)}</td></tr>"
+            f"{road_cell}<td>{html.escape(readings.method_verdict(report, name).text())}</td></tr>"
         )
     random = report.random
     orders = random.deletion_auc.shape[0]
@@ -86,11 +87,7 @@ def faithfulness_html(
     if report is None or plot is None:
         return f'<div class="pf-faith pf-empty"><p class="pf-hint"><span>{FAITHFULNESS_HINT}</span></p></div>'
     titles = titles or {}
-    beating = [titles.get(n, n) for n in report.methods if verdict(report, n) == "beats random on both"]
-    if beating:
-        summary = f"{', '.join(beating)} beat{'s' if len(beating) == 1 else ''} the random maps on both curves."
-    else:
-        summary = "No method beats the random maps on both curves for this image."
+    summary = readings.faithfulness_summary(report, titles).text()
     substrate = report.substrate
     return (
         '<div class="pf-faith"><div class="pf-faith-row"><div>'
@@ -165,45 +162,9 @@ def sanity_pictures(check: SanityCheck) -> dict:
     }
 
 
-def _mean(values) -> float:
-    return sum(values) / len(values)
-
-
-def _spread(values) -> str:
-    return f"{_mean(values):+.2f} (from {min(values):+.2f} to {max(values):+.2f})"
-
-
 def sanity_reading(check: SanityCheck) -> str:
-    """What the numbers say, read against the baseline: do fully randomised models' maps resemble the
-    trained map more than they resemble each other?"""
-    title = METHOD_TITLES.get(check.method, check.method)
-    base = check.baseline
-    count = len(base.to_original)
-    said = (
-        f"With {count} fully randomised models, the trained map's ρ is {_spread(base.to_original)}; between "
-        f"those models' own maps it is {_spread(base.between)}. SSIM: {_mean(base.ssim_to_original):+.2f} with "
-        f"the trained map, {_mean(base.ssim_between):+.2f} between them. "
-    )
-    if base.verdict == "fails":
-        return said + (
-            f"Fails: the maps of destroyed models keep the trained map's ranking (mean ρ above {ALIKE:g}), so on "
-            f"this image {title} shows the image more than the model, and should not be trusted to explain it."
-        )
-    if base.verdict == "passes":
-        return said + (
-            f"Passes: the trained map is no more alike to the random models' maps than they are to each other, "
-            f"and those share little (mean ρ below {CHANCE_FLOOR:g}): {title} depends on what the model learned."
-        )
-    if _mean(base.between) >= CHANCE_FLOOR:
-        return said + (
-            f"Inconclusive: random models' maps already agree with each other (mean ρ at least {CHANCE_FLOOR:g}), "
-            f"so part of every {title} map is set by the image alone, and what the trained map shares with them "
-            "cannot be told apart from it."
-        )
-    return said + (
-        f"Inconclusive: the trained map resembles the random models' maps more than they resemble each other, "
-        f"though not enough to fail (mean ρ up to {ALIKE:g})."
-    )
+    """What the numbers say, read against the baseline (the core's reading, in words)."""
+    return readings.sanity_reading(check).text()
 
 
 def sanity_html(check: SanityCheck | None = None, pictures: dict | None = None, crop: str | None = None) -> str:

@@ -8,9 +8,9 @@ from dataclasses import dataclass, fields
 
 from ....analysis import Analysis
 from ....variants import BundledFacts, Variant, get_variant
+from ...kit.journey import journey_markdown
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
 from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, joined, md
-from ..learn.view import journey_markdown
 
 # How the feature maps are drawn: (label on the page, name in FeatureViews).
 VIEW_CHOICES = (("PCA (RGB)", "pca"), ("mean activation", "mean"), ("top channels", "channels"))

@@ -1,7 +1,6 @@
 """What the ablation lab's section shows, as plain values: HTML tables with the curves inlined, the
-reading of the results in words (from lab_reading.py), and JSON for programs, from a LabResult and
-its ArmSummary rows. Nothing here imports Gradio, so the formatting is tested without a server.
-"""
+reading of the results in words (from the core's readings), and JSON for programs, from a LabResult
+and its ArmSummary rows. Nothing here imports Gradio, so the formatting is tested without a server."""
 
 from __future__ import annotations
 
@@ -14,13 +13,15 @@ import numpy as np
 from PIL import Image
 
 from .... import render
+from ....readings.lab import by_arm, chance, reading
+from ....readings.norm import control_reading
+from ....readings.sentences import pct
 from ....shapes.arms import ARMS
 from ....shapes.lab import ArmRun, LabProgress, LabResult
 from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, render_curves, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
-from ...kit.view import message_html, status_html
-from .lab_reading import by_arm, chance, control_reading, mean_spread, pct, reading
+from ...kit.view import chance_row, mean_spread, message_html, more_html, status_html
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
@@ -87,11 +88,12 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
         f'<td class="pf-num pf-paper">{html.escape(paper_text(s.arm))}</td></tr>'
         for s in summaries
     )
+    guess = chance_row(pct(chance(result.task)), pct(result.chance_pointing), "", "")
     seeds = len(result.seeds)
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
         "<th>parameters</th><th>paper: S12 trained this way, ImageNet top-1</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}{guess}</tbody></table>"
         f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
         f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
         f"{pct(chance(result.task))}. Pointing game of a map that always peaks at the image centre: "
@@ -129,6 +131,7 @@ def control_html(control: LabResult, summaries: Sequence[ArmSummary], main: Sequ
         f'<td class="pf-num">{mean_spread(g.accuracy_mean, g.accuracy_std, g.seeds) if g else "–"}</td></tr>'
         for s, g in ((s, grouped.get(s.arm)) for s in summaries)
     )
+    rows += chance_row(pct(chance(control.task)), pct(chance(control.task)))
     seeds = ", ".join(map(str, control.seeds))
     return (
         '<div class="pf-lab-control">'
@@ -139,8 +142,8 @@ def control_html(control: LabResult, summaries: Sequence[ArmSummary], main: Sequ
         f'<p class="pf-note">Every norm (two per block and the one before the classifier) normalises each position '
         f"over its channels instead of the whole image over all positions; the rest as above, {control.steps:,} "
         f"steps, seeds {seeds}. Reproduce it with <code>{html.escape(command)}</code>.</p>"
-        f'<p class="pf-lab-reading"><b>What it shows.</b> '
-        f"{html.escape(' '.join(control_reading(main, summaries, control.steps, chance(control.task))))}</p>"
+        f'<div class="pf-lab-reading"><b>What it shows.</b> '
+        f"{more_html(control_reading(main, summaries, control.steps, chance(control.task)))}</div>"
         "</div>"
     )
 
@@ -163,7 +166,7 @@ def reference_html(
         "highest; the dotted line is chance.</figcaption></figure></div>"
         f'<p class="pf-note">{html.escape(budget_text(result))} Reproduce them with '
         f"<code>{html.escape(command)}</code>.</p>"
-        f'<p class="pf-lab-reading"><b>What it shows.</b> {html.escape(" ".join(reading(result, summaries)))}</p>'
+        f'<div class="pf-lab-reading"><b>What it shows.</b> {more_html(reading(result, summaries))}</div>'
         f"{control}</div>"
     )
 
@@ -306,6 +309,8 @@ def live_table(result: LabResult, reference: LabResult, current: LabProgress | N
             f'<td class="pf-num">{reference_cell}</td>'
             f'<td class="pf-num pf-paper">{html.escape(paper_text(arm))}</td></tr>'
         )
+    level = pct(chance(result.task))
+    rows.append(chance_row(level, "", level, ""))
     return (
         '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy</th><th>pointing game</th>'
         f"<th>{f'reference at step {compared:,}' if compared else 'reference (not measured this early)'} "

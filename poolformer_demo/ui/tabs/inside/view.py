@@ -10,16 +10,17 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-import numpy as np
-
-from .... import plots, render
-from ....analysis import Analysis
+from .... import render
 from ....anatomy import BlockAnatomy
 from ....comparison import KnockoutComparison
-from ....shapes.data import IMAGE_SIZE, MAX_OBJECT_FRACTION
-from ....shapes.pairs import MIN_EDGE_GAP
-from ....shapes.tasks import TASKS
-from ....variants import PAPER_S12_ABLATIONS, BundledFacts, get_variant
+from ....variants import PAPER_S12_ABLATIONS, get_variant
+from ...kit.block_views import (  # noqa: F401 - the page shows them as this tab's own
+    KNOCKOUT_HINT,
+    anatomy_pictures,
+    knockout_html,
+    mixer_off_note,
+)
+from ...kit.block_views import deepest_cam_uri as _deepest_cam
 from ...kit.view import Session, display_names, md, stage_choices
 
 INTRO = (
@@ -39,10 +40,6 @@ KNOCKOUT_WHY = (
     "without it: the drop measures how much this trained model relies on the part. The paper's numbers come "
     "from models trained from scratch without it."
 )
-# A knockout that changes at least this share of answers is one the model relies on; one that
-# leaves accuracy within NEAR_CHANCE of chance takes away all the model knows.
-MANY_CHANGED = 0.1
-NEAR_CHANCE = 0.1
 # The preset buttons: (label, token mixer off, channel MLP off).
 KNOCKOUT_PRESETS = (
     ("Token mixer off everywhere", True, False),
@@ -50,7 +47,6 @@ KNOCKOUT_PRESETS = (
     ("Nothing off", False, False),
 )
 ANATOMY_HINT = "Choose a stage and a block and press <b>Show the block</b>."
-KNOCKOUT_HINT = "Tick the parts to switch off and press <b>Re-run with the knockout</b>."
 
 
 def source_markdown(session: Session | None) -> str:
@@ -78,36 +74,6 @@ def section_failure(message: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # Block anatomy
 # ---------------------------------------------------------------------------------------------
-
-
-def _native(picture: np.ndarray, height: int, width: int) -> np.ndarray:
-    """A nearest-neighbour enlargement undone: one pixel per position again, for the browser to enlarge."""
-    factor = picture.shape[0] // height
-    if factor > 1 and picture.shape[1] // width == factor:
-        return np.ascontiguousarray(picture[::factor, ::factor])
-    return picture
-
-
-def anatomy_pictures(anatomy: BlockAnatomy) -> dict:
-    """Every step as a picture (data URIs at the map's own size), the channel shown, and the branch plot."""
-    channel = render.anatomy_channel(anatomy)
-    _, height, width = anatomy.input.shape
-    steps = [
-        {
-            "name": view.name,
-            "title": view.title,
-            "caption": view.caption,
-            "picture": render.data_uri(_native(view.picture, height, width)),
-        }
-        for view in render.anatomy_views(anatomy, channel)
-    ]
-    plot = plots.branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
-    return {
-        "channel": channel,
-        "steps": steps,
-        "crop": render.data_uri(anatomy.input_image, "jpeg"),
-        "branch_plot": render.data_uri(plot),
-    }
 
 
 def _strongest(anatomy: BlockAnatomy, key: str) -> str:
@@ -188,44 +154,6 @@ def knockout_note(session: Session | None) -> str:
     return mixer_off_note(variant.name, variant.bundled) if variant.bundled is not None else ""
 
 
-def mixer_off_note(name: str, facts: BundledFacts) -> str:
-    """What the token mixer off in every stage does to a bundled model, what its task asks of it, and,
-    where the model relies on them, what its norms carry between positions instead."""
-    changed = round(facts.mixer_off_changed * facts.held_out_images)
-    changes = "none" if changed == 0 else f"{changed}"
-    measured = (
-        f"On the {name} model, switching the token mixer off everywhere changes {changes} of "
-        f"{facts.held_out_images} test answers (accuracy {100 * facts.accuracy:.1f} % with it, "
-        f"{100 * facts.mixer_off_accuracy:.1f} % without)."
-    )
-    seen = f"{facts.theoretical_field_px} px of the {facts.image_px} px image"
-    task = TASKS[facts.task]
-    if task.needs_mixing:
-        geometry = (
-            f"The task needs mixing: its two discs lie at least {MIN_EDGE_GAP:g} px apart, farther than the {seen} a "
-            "position of stage 4 sees through the patch embeddings alone."
-        )
-    else:
-        largest = round(MAX_OBJECT_FRACTION * IMAGE_SIZE)
-        geometry = (
-            f"The task needs little mixing: every shape sits near the middle of the image and is at most {largest} px "
-            f"across, and a middle position of stage 4 sees about {seen} through the patch embeddings alone, so the "
-            "whole shape is in view without any mixing."
-        )
-    chance = 1 / len(task.class_names)
-    if facts.mixer_off_changed >= MANY_CHANGED:
-        return f"{measured} This model relies on its token mixers. {geometry}"
-    if facts.fixed_norm_accuracy <= chance + NEAR_CHANCE:
-        fixed = round(facts.fixed_norm_changed * facts.held_out_images)
-        return (
-            f"{measured} {geometry} This model mixes through its norms instead: PoolFormer's GroupNorm normalises "
-            f"each image by one mean and one variance taken over all positions. Fix those to their average over "
-            f"other images and {fixed} of {facts.held_out_images} answers change (accuracy "
-            f"{100 * facts.fixed_norm_accuracy:.1f} %; chance {100 * chance:.0f} %), with the token mixers still on."
-        )
-    return f"{measured} {geometry}"
-
-
 def paper_table_markdown() -> str:
     """The paper's own S12 ablations (Table 5): token mixers and the block without a part."""
     rows = [r for r in PAPER_S12_ABLATIONS if "Table 5" in r.source and r.group != "pool size"]
@@ -233,54 +161,6 @@ def paper_table_markdown() -> str:
     lines += [f"| {r.group}: {r.setting} | {r.top1:g} % |" for r in rows]
     source = rows[0].source if rows else ""
     return "\n".join(lines) + f"\n\n*{source}: each model trained from scratch with that part changed.*"
-
-
-def _deepest_cam(analysis: Analysis) -> str:
-    return render.data_uri(render.heatmap(analysis.stages[-1].cam_raw))
-
-
-def knockout_html(comparison: KnockoutComparison | None = None) -> str:
-    """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists."""
-    if comparison is None:
-        return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{KNOCKOUT_HINT}</span></p></div>'
-    before, after = comparison.before, comparison.after
-    names = display_names(before.labels)
-    target = names[before.target.index]
-    knocked = after.knockouts.describe()
-    deepest = before.stages[-1]
-    compare = (
-        f'<figure class="pf-compare" style="--pf-crop: url({render.data_uri(before.input_image, "jpeg")})">'
-        '<span class="pf-cam pf-compare-frame">'
-        f'<img class="pf-heat pf-before" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, as trained" '
-        f'src="{_deepest_cam(before)}">'
-        f'<img class="pf-heat pf-after" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, '
-        f'{html.escape(knocked)}" src="{_deepest_cam(after)}">'
-        '<span class="pf-divider" aria-hidden="true"></span>'
-        '<span class="pf-tag pf-tag-before">as trained</span><span class="pf-tag pf-tag-after">knocked out</span>'
-        "</span>"
-        '<input class="pf-split" type="range" min="0" max="100" value="50" '
-        'aria-label="Move the line between the Grad-CAM as trained and with the knockout">'
-        f"<figcaption>Grad-CAM for <b>{html.escape(target)}</b> at stage {deepest.index} "
-        f"({deepest.shape[1]}×{deepest.shape[2]}), each scaled to its own peak · left of the line: as trained; "
-        f"right: {html.escape(knocked)} · drag the slider to compare</figcaption></figure>"
-    )
-
-    def cell(analysis: Analysis, rank: int) -> str:
-        p = analysis.predictions[rank]
-        chosen = ' class="pf-target"' if p.index == before.target.index else ""
-        return f"<td{chosen}>{html.escape(names[p.index])}</td><td{chosen}>{p.probability:.1%}</td>"
-
-    rows = "".join(
-        f"<tr><td>{rank + 1}</td>{cell(before, rank)}{cell(after, rank)}</tr>"
-        for rank in range(min(len(before.predictions), len(after.predictions)))
-    )
-    table = (
-        '<table class="pf-topk"><thead><tr><th>#</th><th colspan="2">as trained</th>'
-        f'<th colspan="2">{html.escape(knocked)}</th></tr></thead><tbody>{rows}</tbody></table>'
-        f'<p class="pf-note">Target class <b>{html.escape(target)}</b>: p = {before.target.probability:.1%} '
-        f"as trained, {after.target.probability:.1%} with the knockout.</p>"
-    )
-    return f'<div class="pf-knockout"><div class="pf-knockout-row">{compare}<div>{table}</div></div></div>'
 
 
 def knockout_api(comparison: KnockoutComparison) -> dict:

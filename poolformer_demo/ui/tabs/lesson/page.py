@@ -23,11 +23,11 @@ from ....runner import LruStore, Runner
 from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
+from ...kit import block_views as inside_view
 from ...kit.errors import failure_message
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
 from ...kit.view import Session
-from ..inside import view as inside_view
 from . import view
 
 FALLBACK_IMAGE = "shapes_star.png"

@@ -2,9 +2,10 @@
 
 Each step makes one claim in plain words, asks a question to answer before the answer is shown
 (the answer is measured on the student's own image, or read from the lab's shipped reference
-run), and shows the view it talks about. Nothing here computes: the page hands in what the core
-measured (an Analysis, a BlockAnatomy, two Analyses around a knockout, receptive fields, the lab's
-summaries) and this module formats it. Nothing here imports Gradio.
+run), and shows the view it talks about. The page hands in what the core measured (an Analysis, a
+BlockAnatomy, two Analyses around a knockout, receptive fields, the lab's summaries); the core's
+readings (``poolformer_demo.readings``) turn the numbers into the answers, and this module formats
+them: two sentences for the class, the rest behind "more". Nothing here imports Gradio.
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ from .... import plots, render
 from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
 from ....diagram import STEP_NAMES
+from ....edges import edge_strength, mixer_at_edges
+from ....readings import block as block_readings
+from ....readings import lesson as readings
+from ....readings.knockout import knockout_answer
+from ....readings.lab_arms import chance
+from ....readings.sentences import pct
 from ....receptive_field import ReceptiveField
+from ....shapes.lab import LAB_CONFIGS
 from ....shapes.lab_results import ArmSummary
+from ....variants import get_variant
 from ...kit.diagram_view import diagram_html
-from ...kit.view import cam_scale_html, display_names
-from ..inside.lab_reading import by_arm, chance, control_reading, mean_spread, pct
+from ...kit.view import cam_scale_html, chance_row, display_names, mean_spread, more_html
 
 
 @dataclass(frozen=True)
@@ -80,30 +88,33 @@ STEPS = (
     ),
     Step(
         "branches",
-        "The corrections are small",
-        "Each branch is scaled by a learned number per channel (layer scale) before it is added back, so a block "
-        "nudges the stream rather than rewriting it.",
+        "How large the corrections are",
+        "A block adds each branch's output to the stream it read from, after a learned number per channel (layer "
+        "scale). How much a block changes the stream depends on how large that correction is.",
         "Is the token mixer's branch larger or smaller than the stream it is added to?",
     ),
     Step(
         "knockout",
         "Switch the token mixer off",
-        "We can zero the token mixer in every block of the trained model and classify the same image again.",
-        "What happens to the prediction if the tokens can no longer exchange information inside the blocks?",
+        "We can zero the token mixer in every block of the trained model and classify the same image again. The "
+        "other paths between positions stay: the patch embeddings' overlapping convolutions, and the norms, whose "
+        "mean and variance are taken over the whole image.",
+        "What happens to the prediction when the token mixer is switched off in every block?",
     ),
     Step(
         "field",
         "Each stage sees further",
-        "A position of stage 1 only sees a small patch of the image; every pooling and every downsampling widens "
-        "the part of the image it depends on (its receptive field).",
+        "Through the convolutions and pools, a position of stage 1 reads a small patch of the image; every pooling "
+        "and every downsampling widens that patch (its receptive field). The norms are one more path: each takes "
+        "its mean and variance over the whole image.",
         "How much of the image can one position of stage 4 depend on?",
     ),
     Step(
         "lab",
         "Trained without pooling: the lab's result",
-        "The paper trained the same architecture with other token mixers, and with none. The app's lab did the "
-        "same on two small tasks, three seeds each: one shape, and two far-apart discs of the same colour or not; "
-        "its reference runs ship with the app.",
+        "The paper trained PoolFormer-S12 on ImageNet with other token mixers, and with none. The app's lab trains "
+        "far smaller networks of the same design the same way, on two synthetic tasks: one shape, and two far-apart "
+        "discs of the same colour or not. Its reference runs ship with the app.",
         "If the token mixer is replaced by the identity (no mixing at all) and the model is trained that way, "
         "how much accuracy is lost?",
     ),
@@ -228,20 +239,8 @@ def gradcam(analysis: Analysis) -> tuple[str, str]:
         f"<figcaption>Stage {s.index} · {s.shape[1]}×{s.shape[2]}</figcaption></figure>"
         for s in analysis.stages
     )
-    deepest = analysis.stages[-1].cam_raw
-    row, col = np.unravel_index(int(np.argmax(deepest)), deepest.shape)
-    rows, cols = deepest.shape
-    answer = (
-        f"For <b>{html.escape(name)}</b> the deepest stage's map peaks at row {row + 1} of {rows}, column "
-        f"{col + 1} of {cols}: {_where(row, col, rows, cols)} of the picture. Is that on the object?"
-    )
-    return f'<div class="pf-strip">{figures}</div>{cam_scale_html()}', answer
-
-
-def _where(row: int, col: int, rows: int, cols: int) -> str:
-    vertical = ("top", "middle", "bottom")[min(3 * row // max(rows, 1), 2)]
-    horizontal = ("left", "centre", "right")[min(3 * col // max(cols, 1), 2)]
-    return "the centre" if (vertical, horizontal) == ("middle", "centre") else f"the {vertical} {horizontal}"
+    answer = readings.cam_peak(name, analysis.stages[-1].cam_raw).sentences()
+    return f'<div class="pf-strip">{figures}</div>{cam_scale_html()}', more_html(answer)
 
 
 def block(pictures: dict | None, where: str) -> tuple[str, str]:
@@ -262,96 +261,68 @@ def _step_figures(pictures: dict, names: Sequence[str], where: str) -> str:
     )
 
 
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a.ravel() - a.mean(), b.ravel() - b.mean()
-    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
-    return float(a @ b) / norm if norm > 0 else 0.0
-
-
 def anatomy(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, str]:
-    channel = pictures["channel"]
-    similar = _correlation(anatomy.input[channel], anatomy.output[channel])
+    answer = block_readings.block_likeness(anatomy, pictures["channel"]).sentences()
     names = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
-    reading = (
-        "The block refines its input rather than replacing it."
-        if similar >= 0.7
-        else "Less alike than the formula suggests: in this model the channel MLP's correction is large in some "
-        "blocks (step 7), so a block can change a channel a lot even though it only adds to it."
-    )
-    answer = (
-        f"Measured on this channel: the output's correlation with the input is {similar:.2f} (1 = the same map, "
-        f"0 = unrelated). {reading}"
-    )
     view = (
         f'<p class="pf-note">{html.escape(where)}</p><div class="pf-steps pf-lesson-steps">'
         f"{_step_figures(pictures, names, where)}</div>"
         '<p class="pf-legend"><span class="pf-diverging-bar" aria-hidden="true"></span>'
         "Signed steps (mixer, MLP): blue below 0, white 0, red above.</p>"
     )
-    return view, answer
+    return view, more_html(answer)
+
+
+def _map_figure(values: np.ndarray, title: str, caption: str, alt: str) -> str:
+    picture = render.sequential_view(values, 0.0, max(float(values.max()), 1e-12))
+    return (
+        f'<figure class="pf-step"><img class="pf-cells" alt="{html.escape(alt)}" src="{render.data_uri(picture)}">'
+        f"<figcaption><b>{html.escape(title)}</b><span>{html.escape(caption)}</span></figcaption></figure>"
+    )
 
 
 def highpass(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, str]:
-    channel = pictures["channel"]
-    normed, mixer = anatomy.normed[channel], np.abs(anatomy.mixer[channel])
-    # The map's own local contrast: how far each position is from its 3×3 neighbours' mean.
-    edges = np.abs(normed - anatomy.pooled[channel])
-    flat = edges <= np.quantile(edges, 0.5)
-    ratio = float(mixer[~flat].mean() / max(mixer[flat].mean(), 1e-12)) if (~flat).any() else float("nan")
-    answer = (
-        f"At edges. On this channel the mixer's output is on average {ratio:.1f}× larger at the half of the "
-        "positions that differ most from their neighbours than at the flatter half: subtracting the blur removes "
-        "what the neighbourhood shares and keeps what stands out, a high-pass filter."
+    """The mixer's output against edges found on the image itself, never by the mixer."""
+    channels, height, width = anatomy.mixer.shape
+    reading = block_readings.high_pass(mixer_at_edges(anatomy), channels)
+    edges = _map_figure(
+        edge_strength(anatomy.input_image, (height, width)),
+        "edges in the image",
+        "Sobel gradient of the crop, averaged over each position's pixels; from 0 (black) to its peak.",
+        f"edge strength of the crop on the {height}×{width} grid",
+    )
+    size = _map_figure(
+        np.abs(anatomy.mixer).mean(axis=0),
+        "|mixer output|",
+        f"Mean over the {channels} channels of the size of AvgPool(n) − n; from 0 to its peak.",
+        f"size of the token mixer's output on the {height}×{width} grid, mean over channels",
     )
     names = ("normed", "pooled", "mixer")
-    view = f'<div class="pf-steps pf-lesson-steps pf-three">{_step_figures(pictures, names, where)}</div>'
-    return view, answer
+    view = (
+        f'<div class="pf-steps pf-lesson-steps pf-three">{_step_figures(pictures, names, where)}</div>'
+        f'<div class="pf-steps pf-lesson-steps">{edges}{size}</div>'
+    )
+    return view, more_html(reading.sentences())
 
 
 def branches(anatomy: BlockAnatomy) -> tuple[str, str]:
-    mixer = [b.mixer_ratio for b in anatomy.branches]
-    mlp = [b.mlp_ratio for b in anatomy.branches]
     # Larger type than the Inside tab's copy: the lesson is read from the back of a room.
     plot = render.data_uri(plots.branch_ratio_plot(anatomy.branches, (anatomy.stage, anatomy.block), LESSON_PLOT_SCALE))
-    size = "Smaller" if np.median(mixer) < 1 else "Larger"
-    answer = (
-        f"{size}. Over the {len(mixer)} blocks of this model the token mixer's branch is a median "
-        f"{np.median(mixer):.2f} of the stream it joins (largest {max(mixer):.2f}), the channel MLP's "
-        f"{np.median(mlp):.2f} (largest {max(mlp):.2f})."
-    )
+    answer = (*block_readings.branch_sizes(anatomy).sentences(), *block_readings.mixer_factors(anatomy).sentences())
     view = (
         '<figure class="pf-branches"><img alt="plot: size of the token mixer and channel MLP branches relative '
         f'to the stream, for every block" src="{plot}"><figcaption>Size of each branch '
         "divided by the size of the stream it is added to, block by block (token mixer blue, channel MLP orange)."
         "</figcaption></figure>"
     )
-    return view, answer
+    return view, more_html(answer)
 
 
 def knockout(before: Analysis, after: Analysis, compare_html: str, model_note: str = "") -> tuple[str, str]:
     """The knockout step; ``model_note`` is what a bundled model's measurement says about the same
     knockout on its held-out images."""
-    names = display_names(before.labels)
-    top_before, top_after = before.predictions[0], after.predictions[0]
-    target = names[before.target.index]
-    same = top_before.index == top_after.index
-    reliance = (
-        "Barely a change: the patch embeddings between stages (overlapping convolutions) and GroupNorm still "
-        "mix neighbouring positions. "
-        if same and abs(before.target.probability - after.target.probability) < 0.01
-        else ""
-    )
-    instead = "as before" if same else "instead of " + html.escape(names[top_before.index])
-    answer = (
-        f"Measured: with token mixing off in every stage, the top class is <b>{html.escape(names[top_after.index])}"
-        f"</b> ({top_after.probability:.1%}) {instead}; "
-        f"<b>{html.escape(target)}</b> goes from {before.target.probability:.1%} to {after.target.probability:.1%}. "
-        f"{reliance}This is a model trained with its mixer and then deprived of it, so it measures reliance, not "
-        "what a model trained without mixing could do (the last step)."
-    )
-    if model_note:
-        answer += f" {html.escape(model_note)}"
-    return compare_html, answer
+    answer = knockout_answer(before, after).sentences()
+    return compare_html, more_html((*answer, model_note) if model_note else answer)
 
 
 def field(fields: Sequence[ReceptiveField]) -> tuple[str, str]:
@@ -362,19 +333,16 @@ def field(fields: Sequence[ReceptiveField]) -> tuple[str, str]:
         f"{f.mass_inside:.0%} of the gradient inside it</figcaption></figure>"
         for f in fields
     )
-    first, last = fields[0], fields[-1]
-    side = last.crop_size[0]
-    answer = (
-        f"On this {side} px crop, a stage {first.stage} position can depend on a {first.theoretical_size} px "
-        f"square; a stage {last.stage} position on a {last.theoretical_size} px one"
-        f"{' — wider than the whole image' if last.theoretical_size >= side else ''}. The bright part (the "
-        "effective field) is smaller than the box and strongest in its centre."
-    )
     note = (
         "<p class='pf-note'>Brightness: how much the position's activation changes with each pixel (square root, "
         "scaled to each picture's peak).</p>"
     )
-    return f'<div class="pf-strip pf-two">{figures}</div>{note}', answer
+    return f'<div class="pf-strip pf-two">{figures}</div>{note}', more_html(readings.field_reach(fields).sentences())
+
+
+LAB_TASKS = ("shapes", "pairs", "control")
+# The paper's ImageNet-1k has a thousand classes: its chance row.
+IMAGENET_CLASSES = 1000
 
 
 def lab(
@@ -382,28 +350,28 @@ def lab(
 ) -> tuple[str, str]:
     """The lab's references on both tasks and the pairs task's norm control, beside the paper, and
     what they say about training without a token mixer."""
-    tasks = {"shapes": by_arm(shapes), "pairs": by_arm(pairs), "control": by_arm(control)}
+    tasks = {"shapes": {s.arm: s for s in shapes}, "pairs": {s.arm: s for s in pairs}}
+    tasks["control"] = {s.arm: s for s in control}
     rows = []
     for s in shapes:
         cells = "".join(
             f"<td class='pf-num'>{mean_spread(r.accuracy_mean, r.accuracy_std, r.seeds) if r else '–'}</td>"
-            for r in (tasks[t].get(s.arm) for t in ("shapes", "pairs", "control"))
+            for r in (tasks[t].get(s.arm) for t in LAB_TASKS)
         )
         rows.append(f"<tr><td>{html.escape(s.title)}</td>{cells}<td class='pf-num'>{s.paper_top1:g} %</td></tr>")
+    rows.append(chance_row(*(pct(chance(t)) for t in ("shapes", "pairs", "pairs")), pct(1 / IMAGENET_CLASSES)))
+    parameters = max((s.parameters for s in shapes), default=0)
+    config = LAB_CONFIGS["shapes"]
+    steps = sorted({c.steps for c in LAB_CONFIGS.values()} | ({control_steps} if control_steps else set()))
+    budget = " or ".join(f"{n:,}" for n in steps)
     table = (
         '<table class="pf-lab-table"><caption>Held-out accuracy of the lab\'s tiny MetaFormers (mean ± spread over '
-        "seeds) and the paper's ImageNet top-1 for the same change at S12 size</caption>"
+        f"seeds; about {parameters / 1e6:.2f} M parameters, {budget} steps on {config.train_size:,} synthetic "
+        f"{config.image_size} px images) and the paper's ImageNet top-1 for the same change at S12 size "
+        f"({get_variant('s12').params_m:g} M parameters, 1.28 M photos)</caption>"
         "<thead><tr><th>arm</th><th>one shape</th><th>pairs of discs</th><th>pairs, per-position norm</th>"
         "<th>paper, ImageNet</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
-    sentences = []
-    pooling, identity = tasks["shapes"].get("pooling"), tasks["shapes"].get("identity")
-    if pooling and identity:
-        sentences.append(
-            f"On ImageNet the paper lost {pooling.paper_top1 - identity.paper_top1:.1f} points with no token mixer "
-            f"({pooling.paper_top1:g} → {identity.paper_top1:g} %). On one central shape identity scored "
-            f"{pct(identity.accuracy_mean)} and pooling {pct(pooling.accuracy_mean)}."
-        )
-    sentences.extend(control_reading(pairs, control, control_steps, chance("pairs")))
-    return table, " ".join(sentences) or "The reference runs have no pooling or identity arm to compare."
+    answer = readings.lab_step(shapes, pairs, control, control_steps)
+    return table, more_html(answer) if answer else "The reference runs have no pooling or identity arm to compare."

@@ -1,0 +1,169 @@
+"""The lesson's measured answers that are not the block's (:mod:`.block`): where a map peaks on
+the picture, how far a position sees, and the lab's result, each sentence chosen by the numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..receptive_field import ReceptiveField
+from ..shapes.lab import LAB_CONFIGS
+from ..shapes.lab_results import ArmSummary
+from .lab import against_paper
+from .lab_arms import chance
+from .norm import norm_control
+from .seeds import Paired, still_rising
+from .sentences import Reading
+
+# ---------------------------------------------------------------------------------------------
+# Where on the picture
+# ---------------------------------------------------------------------------------------------
+
+# A cell whose centre lies in the middle third of the picture's height is in its middle, and so on
+# across: the middle cells of an even grid (rows 2 and 3 of 4) then count as the centre, as a
+# student looking at the picture would say.
+MIDDLE_THIRD = (1 / 3, 2 / 3)
+PLACE_NAMES = {
+    ("top", "left"): "the top left",
+    ("top", "centre"): "the top centre",
+    ("top", "right"): "the top right",
+    ("middle", "left"): "the middle left",
+    ("middle", "centre"): "the centre",
+    ("middle", "right"): "the middle right",
+    ("bottom", "left"): "the bottom left",
+    ("bottom", "centre"): "the bottom centre",
+    ("bottom", "right"): "the bottom right",
+}
+
+
+def _third(index: int, length: int, names: tuple[str, str, str]) -> str:
+    centre = (index + 0.5) / max(length, 1)
+    low, high = MIDDLE_THIRD
+    return names[0] if centre < low else names[2] if centre > high else names[1]
+
+
+def place(row: int, col: int, rows: int, cols: int) -> tuple[str, str]:
+    """(vertical, horizontal) zone of the cell at ``row``, ``col`` (from 0) of a ``rows`` x ``cols``
+    map, by where the cell's centre lies on the picture."""
+    return _third(row, rows, ("top", "middle", "bottom")), _third(col, cols, ("left", "centre", "right"))
+
+
+@dataclass(frozen=True)
+class CamPeak(Reading):
+    """Where the deepest stage's Grad-CAM peaks, as a place on the picture."""
+
+    kind: str
+    """"peak"."""
+    target: str
+    row: int
+    col: int
+    rows: int
+    cols: int
+
+    TEMPLATES = {
+        "peak": (
+            "For {target} the deepest stage's map peaks at row {row_number} of {rows}, column {col_number} of {cols}: "
+            "{place} of the picture. Is that on the object?"
+        )
+    }
+
+    def values(self) -> dict[str, object]:
+        return {
+            **super().values(),
+            "row_number": self.row + 1,
+            "col_number": self.col + 1,
+            "place": PLACE_NAMES[place(self.row, self.col, self.rows, self.cols)],
+        }
+
+
+def cam_peak(target: str, cam: np.ndarray) -> CamPeak:
+    row, col = np.unravel_index(int(np.argmax(cam)), cam.shape)
+    return CamPeak("peak", target, int(row), int(col), *cam.shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Receptive fields
+# ---------------------------------------------------------------------------------------------
+
+# Less than half a percent of the gradient outside the box is none worth a sentence.
+NONE_OUTSIDE = 0.005
+
+
+@dataclass(frozen=True)
+class FieldReach(Reading):
+    """How far a first-stage and a last-stage position see, through the convolutions and pools
+    (the box) and through the norms (what lies outside it)."""
+
+    kind: str
+    """"wider" (the last stage's box is at least the image's side) or "within"; with "_sealed"
+    when (almost) none of the first stage's gradient lies outside its box."""
+    side: int
+    first_stage: int
+    first_box: int
+    last_stage: int
+    last_box: int
+    inside: float
+    """The share of the first stage's gradient inside its box."""
+
+    _OUTSIDE = (
+        "{inside_pct} of the stage-{first_stage} position's gradient lies inside its box; the {outside_pct} outside "
+        "it can only have come through the norms, whose mean and variance are taken over the whole image, so in "
+        "the strict sense every position depends on every pixel."
+    )
+    _SEALED = "All but {outside_pct} of the stage-{first_stage} position's gradient lies inside its box."
+    _BOXES = (
+        "On this {side} px crop, a stage-{first_stage} position reads a {first_box} px square through the "
+        "convolutions and pools; a stage-{last_stage} position a {last_box} px one."
+    )
+    _WIDER = (
+        "On this {side} px crop, a stage-{first_stage} position reads a {first_box} px square through the "
+        "convolutions and pools; a stage-{last_stage} position a {last_box} px one, wider than the whole image."
+    )
+    TEMPLATES = {
+        "wider": (_WIDER, _OUTSIDE),
+        "within": (_BOXES, _OUTSIDE),
+        "wider_sealed": (_WIDER, _SEALED),
+        "within_sealed": (_BOXES, _SEALED),
+    }
+
+    def values(self) -> dict[str, object]:
+        return {
+            **super().values(),
+            "inside_pct": f"{100 * self.inside:.1f} %",
+            "outside_pct": f"{100 * (1 - self.inside):.1f} %",
+        }
+
+
+def field_reach(fields: Sequence[ReceptiveField]) -> FieldReach:
+    first, last = fields[0], fields[-1]
+    side = last.crop_size[0]
+    kind = "wider" if last.theoretical_size >= side else "within"
+    if 1 - first.mass_inside < NONE_OUTSIDE:
+        kind += "_sealed"
+    return FieldReach(
+        kind, side, first.stage, first.theoretical_size, last.stage, last.theoretical_size, first.mass_inside
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The lab's result
+# ---------------------------------------------------------------------------------------------
+
+
+def lab_step(
+    shapes: Sequence[ArmSummary], pairs: Sequence[ArmSummary], control: Sequence[ArmSummary], control_steps: int
+) -> tuple[str, ...]:
+    """The lesson's answer from the lab's shipped references: identity against pooling on the
+    one-shape task beside the paper, whether that comparison is of speed, and what the norm control
+    on the pairs task shows."""
+    steps = LAB_CONFIGS["shapes"].steps
+    paper = against_paper(shapes, "shapes", steps)
+    readings: list[Reading] = [] if paper is None else [paper]
+    control_readings = norm_control(pairs, control, control_steps, chance("pairs"))
+    readings += [r for r in control_readings if not isinstance(r, Paired)]
+    rising = still_rising([s for s in shapes if s.arm in ("pooling", "identity")], steps)
+    if rising.kind == "still_learning":
+        readings.insert(1, rising)
+    return tuple(s for r in readings for s in r.sentences() if s)

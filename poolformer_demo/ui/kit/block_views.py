@@ -1,0 +1,96 @@
+"""Views of the block that the Inside and Lesson tabs share, as plain values: the block's steps as
+pictures, a knockout's before and after, and a bundled model's knockout note. Nothing here imports
+Gradio."""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from ... import plots, render
+from ...analysis import Analysis
+from ...anatomy import BlockAnatomy
+from ...comparison import KnockoutComparison
+from ...readings.knockout import mixer_off_note  # noqa: F401 - the note is the same on both tabs
+from .view import display_names
+
+KNOCKOUT_HINT = "Tick the parts to switch off and press <b>Re-run with the knockout</b>."
+
+
+def _native(picture: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A nearest-neighbour enlargement undone: one pixel per position again, for the browser to enlarge."""
+    factor = picture.shape[0] // height
+    if factor > 1 and picture.shape[1] // width == factor:
+        return np.ascontiguousarray(picture[::factor, ::factor])
+    return picture
+
+
+def anatomy_pictures(anatomy: BlockAnatomy) -> dict:
+    """Every step as a picture (data URIs at the map's own size), the channel shown, and the branch plot."""
+    channel = render.anatomy_channel(anatomy)
+    _, height, width = anatomy.input.shape
+    steps = [
+        {
+            "name": view.name,
+            "title": view.title,
+            "caption": view.caption,
+            "picture": render.data_uri(_native(view.picture, height, width)),
+        }
+        for view in render.anatomy_views(anatomy, channel)
+    ]
+    plot = plots.branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
+    return {
+        "channel": channel,
+        "steps": steps,
+        "crop": render.data_uri(anatomy.input_image, "jpeg"),
+        "branch_plot": render.data_uri(plot),
+    }
+
+
+def deepest_cam_uri(analysis: Analysis) -> str:
+    return render.data_uri(render.heatmap(analysis.stages[-1].cam_raw))
+
+
+def knockout_html(comparison: KnockoutComparison | None = None) -> str:
+    """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists."""
+    if comparison is None:
+        return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{KNOCKOUT_HINT}</span></p></div>'
+    before, after = comparison.before, comparison.after
+    names = display_names(before.labels)
+    target = names[before.target.index]
+    knocked = after.knockouts.describe()
+    deepest = before.stages[-1]
+    compare = (
+        f'<figure class="pf-compare" style="--pf-crop: url({render.data_uri(before.input_image, "jpeg")})">'
+        '<span class="pf-cam pf-compare-frame">'
+        f'<img class="pf-heat pf-before" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, as trained" '
+        f'src="{deepest_cam_uri(before)}">'
+        f'<img class="pf-heat pf-after" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, '
+        f'{html.escape(knocked)}" src="{deepest_cam_uri(after)}">'
+        '<span class="pf-divider" aria-hidden="true"></span>'
+        '<span class="pf-tag pf-tag-before">as trained</span><span class="pf-tag pf-tag-after">knocked out</span>'
+        "</span>"
+        '<input class="pf-split" type="range" min="0" max="100" value="50" '
+        'aria-label="Move the line between the Grad-CAM as trained and with the knockout">'
+        f"<figcaption>Grad-CAM for <b>{html.escape(target)}</b> at stage {deepest.index} "
+        f"({deepest.shape[1]}×{deepest.shape[2]}), each scaled to its own peak · left of the line: as trained; "
+        f"right: {html.escape(knocked)} · drag the slider to compare</figcaption></figure>"
+    )
+
+    def cell(analysis: Analysis, rank: int) -> str:
+        p = analysis.predictions[rank]
+        chosen = ' class="pf-target"' if p.index == before.target.index else ""
+        return f"<td{chosen}>{html.escape(names[p.index])}</td><td{chosen}>{p.probability:.1%}</td>"
+
+    rows = "".join(
+        f"<tr><td>{rank + 1}</td>{cell(before, rank)}{cell(after, rank)}</tr>"
+        for rank in range(min(len(before.predictions), len(after.predictions)))
+    )
+    table = (
+        '<table class="pf-topk"><thead><tr><th>#</th><th colspan="2">as trained</th>'
+        f'<th colspan="2">{html.escape(knocked)}</th></tr></thead><tbody>{rows}</tbody></table>'
+        f'<p class="pf-note">Target class <b>{html.escape(target)}</b>: p = {before.target.probability:.1%} '
+        f"as trained, {after.target.probability:.1%} with the knockout.</p>"
+    )
+    return f'<div class="pf-knockout"><div class="pf-knockout-row">{compare}<div>{table}</div></div></div>'
