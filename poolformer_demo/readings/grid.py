@@ -1,0 +1,209 @@
+"""The norm × mixer grid in words: which path carried the pairs task's answer between positions.
+
+Three readings, each a function of the grid's per-seed numbers (``shapes.lab_grid.GridCell``):
+
+* the norm's path: the same network without a token mixer, with PoolFormer's one-group norm and
+  with a per-position norm, on the same seeds;
+* the mixers without the norm's path: which mixer learned the task with per-position norms, on how
+  many seeds, within the budget;
+* the two scales: on ImageNet the paper's own normalisation rows put a price on the same path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..shapes.lab_grid import GridCell, LabGrid
+from ..variants import GROUP_NORM_SETTING, POSITION_NORM_SETTING, norm_path_points, paper_result
+from .seeds import arm_words
+from .sentences import Reading, listed, pct, plural
+
+# "Most seeds": more than half of them. A configuration that learns on most seeds is one a student
+# can expect to see learn; one that learns on a few is luck of the draw.
+MOST = 0.5
+
+
+def learned_on_most(cell: GridCell | None) -> bool:
+    return cell is not None and cell.learned > MOST * len(cell.seeds)
+
+
+@dataclass(frozen=True)
+class NormCarries(Reading):
+    """The network without a token mixer, with each norm, on the same seeds."""
+
+    kind: str
+    """"norm_carries" (learned on most seeds with the one-group norm, on none with per-position
+    norms), "norm_helps" (on more seeds with it), "no_difference" or "missing"."""
+    group_learned: int = 0
+    position_learned: int = 0
+    seeds: int = 0
+    steps: int = 0
+
+    TEMPLATES = {
+        "norm_carries": (
+            "Without a token mixer, the network learned the pairs task on {group_learned} of {seeds} {seed_word} "
+            "with PoolFormer's one-group norm, and on none of the same {seeds} within {steps:,} steps with every norm "
+            "working per position: the one-group norm's mean and variance, taken over the whole image, carried one "
+            "disc's colour to the other."
+        ),
+        "norm_helps": (
+            "Without a token mixer, the network learned the pairs task on {group_learned} of {seeds} {seed_word} with "
+            "PoolFormer's one-group norm, and on {position_learned} of the same {seeds} within {steps:,} steps with "
+            "every norm working per position."
+        ),
+        "no_difference": (
+            "Without a token mixer, the network learned the pairs task on {group_learned} of {seeds} {seed_word} with "
+            "PoolFormer's one-group norm and on {position_learned} with every norm working per position, within "
+            "{steps:,} steps: the norm made no difference here."
+        ),
+        "missing": "",
+    }
+
+    def values(self) -> dict[str, object]:
+        return {**super().values(), "seed_word": plural(self.seeds, "seed", "seeds")}
+
+
+def norm_carries(grid: LabGrid, mixer: str = "identity") -> NormCarries:
+    group, position = grid.cell("group", mixer), grid.cell("position", mixer)
+    if group is None or position is None:
+        return NormCarries("missing")
+    seeds = min(len(group.seeds), len(position.seeds))
+    if learned_on_most(group) and position.learned == 0:
+        kind = "norm_carries"
+    elif group.learned > position.learned:
+        kind = "norm_helps"
+    else:
+        kind = "no_difference"
+    return NormCarries(kind, group.learned, position.learned, seeds, position.steps)
+
+
+@dataclass(frozen=True)
+class WithoutNormPath(Reading):
+    """With every norm per position, only the token mixer can move information between positions:
+    which mixers learned the task, on how many seeds."""
+
+    kind: str
+    """"a_mixer_on_most" (some mixer learned on most seeds), "some_seeds" (some learned on a few),
+    "none" (no mixer on any seed) or "missing"."""
+    learned: tuple[tuple[str, int], ...] = ()
+    """(mixer, seeds that learned), in the grid's mixer order."""
+    seeds: int = 0
+    steps: int = 0
+    best: str = ""
+    rising: int = 0
+    """Seeds, over all the row's cells, that had not learned but were still rising at the end."""
+
+    TEMPLATES = {
+        "a_mixer_on_most": (
+            "With every norm working per position, only the token mixer can move information between positions: "
+            "{best_words} learned the task on {best_learned} of {seeds} {seed_word} within {steps:,} steps "
+            "({counts}).",
+        ),
+        "some_seeds": (
+            "With every norm working per position, only the token mixer can move information between positions, and "
+            "no mixer learned the task on most seeds within {steps:,} steps ({counts}, of {seeds} {seed_word}).",
+        ),
+        "none": (
+            "With every norm working per position, only the token mixer can move information between positions, and "
+            "no mixer learned the task on any of {seeds} {seed_word} within {steps:,} steps.",
+        ),
+        "missing": "",
+    }
+    RISING = (
+        "{rising} of those runs had not learned but were still rising at step {steps:,}: these figures compare how "
+        "fast the mixers learn, not what they can learn."
+    )
+
+    def values(self) -> dict[str, object]:
+        best_learned = dict(self.learned).get(self.best, 0)
+        counts = listed([f"{arm_words(mixer)} {count}" for mixer, count in self.learned])
+        return {
+            **super().values(),
+            "best_words": arm_words(self.best),
+            "best_learned": best_learned,
+            "counts": counts,
+            "seed_word": plural(self.seeds, "seed", "seeds"),
+        }
+
+    def sentences(self) -> tuple[str, ...]:
+        said = super().sentences()
+        if self.kind != "missing" and self.rising:
+            said += (self.RISING.format(**self.values()),)
+        return said
+
+
+def without_norm_path(grid: LabGrid) -> WithoutNormPath:
+    cells = [cell for mixer in grid.mixers if (cell := grid.cell("position", mixer)) is not None]
+    if not cells:
+        return WithoutNormPath("missing")
+    learned = tuple((cell.mixer, cell.learned) for cell in cells)
+    best = max(cells, key=lambda cell: cell.learned)
+    seeds = max(len(cell.seeds) for cell in cells)
+    rising = sum(cell.still_rising for cell in cells)
+    if learned_on_most(best):
+        kind = "a_mixer_on_most"
+    elif best.learned:
+        kind = "some_seeds"
+    else:
+        kind = "none"
+    return WithoutNormPath(kind, learned, seeds, best.steps, best.mixer, rising)
+
+
+@dataclass(frozen=True)
+class TwoScales(Reading):
+    """The same path on ImageNet (the paper's normalisation rows) and on pairs (the grid)."""
+
+    kind: str
+    """"decides" (on pairs the identity network learned with the one-group norm and did not without it),
+    "matters" (it learned on more seeds with it) or "missing"."""
+    points: float = 0.0
+    group_top1: float = 0.0
+    position_top1: float = 0.0
+    group_accuracy: float = 0.0
+    position_accuracy: float = 0.0
+
+    TEMPLATES = {
+        "decides": (
+            "On ImageNet the paper's own rows put a price on this path: PoolFormer-S12 with its one-group norm "
+            "reaches {group_top1:g} % and with a per-position LayerNorm {position_top1:g} %, {points:.1f} points "
+            "(Table 5). On the pairs task, without a token mixer, it is the whole answer: {group_pct} against "
+            "{position_pct} (chance: 50.0 %)."
+        ),
+        "matters": (
+            "On ImageNet the paper's own rows put a price on this path: PoolFormer-S12 with its one-group norm "
+            "reaches {group_top1:g} % and with a per-position LayerNorm {position_top1:g} %, {points:.1f} points "
+            "(Table 5). On the pairs task, without a token mixer, it is worth {group_pct} against {position_pct}."
+        ),
+        "missing": "",
+    }
+
+    def values(self) -> dict[str, object]:
+        return {
+            **super().values(),
+            "group_pct": pct(self.group_accuracy),
+            "position_pct": pct(self.position_accuracy),
+        }
+
+
+def two_scales(grid: LabGrid, mixer: str = "identity") -> TwoScales:
+    group, position = grid.cell("group", mixer), grid.cell("position", mixer)
+    if group is None or position is None or group.learned <= position.learned:
+        return TwoScales("missing")
+    kind = "decides" if learned_on_most(group) and position.learned == 0 else "matters"
+    return TwoScales(
+        kind,
+        norm_path_points(),
+        paper_result(GROUP_NORM_SETTING).top1,
+        paper_result(POSITION_NORM_SETTING).top1,
+        _mean(group.accuracies),
+        _mean(position.accuracies),
+    )
+
+
+def _mean(values) -> float:
+    return sum(values) / len(values)
+
+
+def grid_reading(grid: LabGrid) -> tuple[Reading, ...]:
+    """What the grid shows, in order: the norm's path, the mixers without it, the two scales."""
+    return (norm_carries(grid), without_norm_path(grid), two_scales(grid))
