@@ -117,3 +117,15 @@ def test_a_cell_counts_the_step_each_seed_first_reached_the_learned_level():
     cell = shown.cell("group", "pooling")
     assert cell.learned_at == (200, None, 300) and cell.learned == 2
     assert [r.kind for r in grid_reading(shown)] == ["missing", "missing", "missing"]
+
+
+def test_a_mixer_that_left_chance_without_learning_is_said_with_its_best_seed():
+    partly = grid({("position", "identity"): [CHANCE] * 3, ("position", "global"): [[0.5, 0.8, 0.84], CHANCE, CHANCE]})
+    reading = without_norm_path(partly)
+    assert reading.kind == "none"
+    assert "The global mean left chance without learning the task on 1 of 3 seeds (best 84.0 %)." in reading.text()
+
+
+def test_the_norms_path_is_read_on_the_seeds_both_norms_have():
+    uneven = grid({("group", "identity"): [LEARNS] * 5, ("position", "identity"): [CHANCE] * 2})
+    assert "on 2 of 2 seeds with PoolFormer's one-group norm, and on none of the same 2" in norm_carries(uneven).text()

@@ -63,11 +63,23 @@ class NormCarries(Reading):
         return {**super().values(), "seed_word": plural(self.seeds, "seed", "seeds")}
 
 
-def norm_carries(grid: LabGrid, mixer: str = "identity") -> NormCarries:
+def _common(grid: LabGrid, mixer: str) -> tuple[GridCell, GridCell] | None:
+    """The cell of ``mixer`` with each norm, on the seeds both have (each seed is a pair)."""
     group, position = grid.cell("group", mixer), grid.cell("position", mixer)
     if group is None or position is None:
+        return None
+    seeds = set(group.seeds) & set(position.seeds)
+    if not seeds:
+        return None
+    return group.on_seeds(seeds), position.on_seeds(seeds)
+
+
+def norm_carries(grid: LabGrid, mixer: str = "identity") -> NormCarries:
+    pair = _common(grid, mixer)
+    if pair is None:
         return NormCarries("missing")
-    seeds = min(len(group.seeds), len(position.seeds))
+    group, position = pair
+    seeds = len(group.seeds)
     if learned_on_most(group) and position.learned == 0:
         kind = "norm_carries"
     elif group.learned > position.learned:
@@ -92,6 +104,8 @@ class WithoutNormPath(Reading):
     best: str = ""
     rising: int = 0
     """Seeds, over all the row's cells, that had not learned but were still rising at the end."""
+    partly: tuple[tuple[str, int, float], ...] = ()
+    """(mixer, seeds that ended above chance without learning, the best such accuracy)."""
 
     TEMPLATES = {
         "a_mixer_on_most": (
@@ -113,6 +127,7 @@ class WithoutNormPath(Reading):
         "{rising} of those runs had not learned but were still rising at step {steps:,}: these figures compare how "
         "fast the mixers learn, not what they can learn."
     )
+    PARTLY = "{words} left chance without learning the task on {count} of {seeds} {seed_word} (best {best_pct})."
 
     def values(self) -> dict[str, object]:
         best_learned = dict(self.learned).get(self.best, 0)
@@ -127,8 +142,17 @@ class WithoutNormPath(Reading):
 
     def sentences(self) -> tuple[str, ...]:
         said = super().sentences()
-        if self.kind != "missing" and self.rising:
-            said += (self.RISING.format(**self.values()),)
+        if self.kind == "missing":
+            return said
+        values = self.values()
+        for mixer, count, best in self.partly:
+            said += (
+                self.PARTLY.format(
+                    **{**values, "words": arm_words(mixer).capitalize(), "count": count, "best_pct": pct(best)}
+                ),
+            )
+        if self.rising:
+            said += (self.RISING.format(**values),)
         return said
 
 
@@ -140,13 +164,18 @@ def without_norm_path(grid: LabGrid) -> WithoutNormPath:
     best = max(cells, key=lambda cell: cell.learned)
     seeds = max(len(cell.seeds) for cell in cells)
     rising = sum(cell.still_rising for cell in cells)
+    partly = tuple(
+        (cell.mixer, cell.partly_learned, max(a for a, p in zip(cell.accuracies, cell.partly) if p))
+        for cell in cells
+        if cell.partly_learned
+    )
     if learned_on_most(best):
         kind = "a_mixer_on_most"
     elif best.learned:
         kind = "some_seeds"
     else:
         kind = "none"
-    return WithoutNormPath(kind, learned, seeds, best.steps, best.mixer, rising)
+    return WithoutNormPath(kind, learned, seeds, best.steps, best.mixer, rising, partly)
 
 
 @dataclass(frozen=True)
@@ -186,9 +215,10 @@ class TwoScales(Reading):
 
 
 def two_scales(grid: LabGrid, mixer: str = "identity") -> TwoScales:
-    group, position = grid.cell("group", mixer), grid.cell("position", mixer)
-    if group is None or position is None or group.learned <= position.learned:
+    pair = _common(grid, mixer)
+    if pair is None or pair[0].learned <= pair[1].learned:
         return TwoScales("missing")
+    group, position = pair
     kind = "decides" if learned_on_most(group) and position.learned == 0 else "matters"
     return TwoScales(
         kind,
