@@ -129,3 +129,24 @@ def test_a_mixer_that_left_chance_without_learning_is_said_with_its_best_seed():
 def test_the_norms_path_is_read_on_the_seeds_both_norms_have():
     uneven = grid({("group", "identity"): [LEARNS] * 5, ("position", "identity"): [CHANCE] * 2})
     assert "on 2 of 2 seeds with PoolFormer's one-group norm, and on none of the same 2" in norm_carries(uneven).text()
+
+
+def test_the_grid_table_shows_each_cells_learned_seeds_and_every_seeds_accuracy_beside_the_paper():
+    from poolformer_demo.ui.tabs.inside.grid_view import grid_api, grid_html
+
+    shown = grid(
+        {
+            ("group", "identity"): [LEARNS, LEARNS],
+            ("group", "pooling"): [LEARNS, CHANCE],
+            ("position", "identity"): [CHANCE, CHANCE],
+            ("position", "pooling"): [CHANCE, [0.5, 0.7, 0.84]],
+        }
+    )
+    page = grid_html(shown, "python -m poolformer_demo.shapes lab --grid --task pairs")
+    row = page.split('data-norm="group"')[1].split("</tr>")[0]
+    assert '<b>2 of 2</b> learned<span class="pf-seeds"' in row and "100 · 100" in row and "77.2 %" in row
+    position = page.split('data-norm="position"')[1].split("</tr>")[0]
+    assert "50 · 84" in position and "76.5 %" in position
+    assert "on 2 of 2 seeds with PoolFormer's one-group norm, and on none of the same 2" in page
+    data = grid_api(shown, "cmd")
+    assert data["command"] == "cmd" and len(data["cells"]) == 4 and "one-group norm" in data["reading"]
