@@ -3,6 +3,7 @@ without it, the two scales, and the cells' own summaries."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 
 import pytest
@@ -147,6 +148,6 @@ def test_the_grid_table_shows_each_cells_learned_seeds_and_every_seeds_accuracy_
     assert '<b>2 of 2</b> learned<span class="pf-seeds"' in row and "100 · 100" in row and "77.2 %" in row
     position = page.split('data-norm="position"')[1].split("</tr>")[0]
     assert "50 · 84" in position and "76.5 %" in position
-    assert "on 2 of 2 seeds with PoolFormer's one-group norm, and on none of the same 2" in page
+    assert "on 2 of 2 seeds with PoolFormer's one-group norm, and on none of the same 2" in html.unescape(page)
     data = grid_api(shown, "cmd")
     assert data["command"] == "cmd" and len(data["cells"]) == 4 and "one-group norm" in data["reading"]
