@@ -320,8 +320,12 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
         assert present_trust.verdict(report, name) in row
     random_row = text_of(re.search(r'<tr data-method="random"[^>]*>(.*?)</tr>', page).group(1))
     assert f"{report.random.deletion_auc.mean():.3f} ± {report.random.deletion_auc.std():.3f}" in random_row
-    plot = re.search(r'<img alt="deletion and insertion curves" src="([^"]+)"', page).group(1)
-    assert decode(plot).size[0] == 900
+    # Drawn twice: for a screen, and with larger type for presenter mode (taller, as wide).
+    screen, room = (
+        decode(re.search(rf'<img class="pf-for-{look}" alt="deletion and insertion curves" src="([^"]+)"', page)[1])
+        for look in ("screen", "room")
+    )
+    assert screen.size[0] == room.size[0] == 900 and room.size[1] > screen.size[1]
 
 
 def test_faithfulness_runs_the_attributions_first_when_there_are_none(tab, star_session):

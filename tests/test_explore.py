@@ -174,8 +174,10 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
             if by_id.get(target_id) in ("opacity", "view"):
                 browser_only[(by_id[target_id], event)] = (dependency["backend_fn"], bool(dependency["js"]))
     assert browser_only == {("opacity", "input"): (False, True), ("view", "change"): (False, True)}
-    # Enlarging a stage is the results panel's own script, with no server event at all.
-    assert "element.dataset.stage" in explore_view.RESULTS_JS
+    # Enlarging a stage is the results panel's own script (static/page.js), with no server event at all.
+    assert explore_view.RESULTS_JS == "PoolFormer.results(element, watch)"
+    script = (Path(ui_app.__file__).parent / "static" / "page.js").read_text()
+    assert "const results = (element, watch)" in script and "element.dataset.stage" in script
 
 
 def test_a_failed_request_says_why_and_keeps_the_last_result(tab, first, calls):

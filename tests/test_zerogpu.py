@@ -111,11 +111,16 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "retarget": (star, "circle"),
         "retarget_from_label": None,  # needs a click's SelectData: the same handler as retarget
         "analyze_image": (str(STAR), "shapes", ""),
-        "analyse": ({"example": STAR.name}, str(STAR), "shapes", None),
+        "linked_analyse": ({"example": STAR.name}, str(STAR), "shapes", None),
         "show_step": [(star, number) for number in range(1, 11)],
         "back": (star, 2),
         "forward": (star, 1),
-        "open_step": ({"tab": "lesson"}, star, 6),
+        "pick": None,  # needs a click's SelectData: the same computation as show_step
+        "linked_show_step": ({"tab": "lesson"}, star, 6),
+        "linked_show_anatomy": ({"tab": "inside"}, star, 2, 1),
+        "linked_show_knockout": ({"mixer_off": ["1"]}, star, ["1"], []),
+        "linked_show_field": ({"tab": "inside"}, star, 1, None),
+        "linked_show_cams": ({"tab": "explain"}, star, None),
         "show_cams": (star, None),
         "run_attributions": (star, ["gradcam", "ig"], 4),
         "run_faithfulness": (star, ["smoothgrad"], 4),

@@ -17,6 +17,7 @@ from ....comparison import Comparison, compare
 from ....runner import Runner
 from ....variants import VARIANTS, get_variant
 from ....weights import ModelCache
+from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.runs import MODEL, follow_with_status
@@ -130,6 +131,7 @@ class CompareTab:
                     variant_choices(runnable),
                     value=view.default_variants(runnable),
                     label="Models",
+                    info=view.variants_info(runnable),
                     elem_id="compare-variants",
                 )
                 with gr.Row():
@@ -139,19 +141,9 @@ class CompareTab:
                 status = gr.HTML("", elem_id="compare-status")
                 columns = gr.HTML(view.compare_html(), elem_id="comparison")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
-        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
-        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
+        # The endpoint for programs: inputs of its own, the result as JSON.
         api_variants = gr.CheckboxGroup(list(VARIANTS), value=["s12", "m36"], visible=False)
-        api_target = gr.Textbox("", visible=False)
-        api_result = gr.JSON(visible=False)
-        gr.Button(visible=False).click(
-            self.compare_variants,
-            inputs=[api_image, api_variants, api_target],
-            outputs=api_result,
-            api_name="compare",
-            **model_events,
-        )
+        expose(self.compare_variants, "compare", [image_input(), api_variants, text_input()], **model_events)
 
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -26,8 +27,8 @@ from ....images import crop_image, prepare_image
 from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
+from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message
-from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import image_key
 from ...kit.runs import LONG, MODEL, follow_with_status
 from ...kit.view import STOPPED, Session, counted, failure_html, message_html, stage_choices
@@ -42,6 +43,15 @@ SHARED_KEPT = 16
 # The JSON answers of /explain, pictures encoded (each a few hundred KB).
 API_ANSWERS_KEPT = 16
 NO_METHOD = "Tick at least one method."
+
+
+@dataclass(frozen=True)
+class ExplainParts:
+    """What the rest of the page reads or sets: the CAM method (a link sets it), and the event that
+    draws the CAM family of the Explore tab's prediction (opening the tab, or a link, runs it)."""
+
+    method: gr.Radio
+    cams_event: dict
 
 
 class ExplainTab(ExplainEndpoints):
@@ -250,7 +260,7 @@ class ExplainTab(ExplainEndpoints):
 
     def render(
         self, model_events: dict, session: gr.State, tab: gr.Tab | None = None, long_events: dict | None = None
-    ) -> None:
+    ) -> ExplainParts:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `session` is the Explore tab's state (image, model, class); `tab` is this tab, whose opening
@@ -260,7 +270,7 @@ class ExplainTab(ExplainEndpoints):
         """
         long_events = long_events if long_events is not None else model_events
         gr.Markdown(view.INTRO, elem_id="explain-intro")
-        with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+        with gr.Row(equal_height=False):
             source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
             opacity = gr.Slider(
                 0.0,
@@ -281,8 +291,6 @@ class ExplainTab(ExplainEndpoints):
                 cam_status = gr.HTML("", elem_id="cam-status", scale=2)
             cams = gr.HTML(view.cam_family_html(), elem_id="cam-family")
         shown = gr.State(None)
-        # What a shared link sets (ui/share.py).
-        self.controls = {"method": cam_method}
 
         with gr.Accordion("2 · Attributions side by side", open=True, elem_id="attributions-section"):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
@@ -331,31 +339,16 @@ class ExplainTab(ExplainEndpoints):
             sanity_status = gr.HTML("", elem_id="sanity-status")
             sanity = gr.HTML(trust.sanity_html(), elem_id="sanity")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
-        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
-        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
-        api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
-        api_target = gr.Textbox("", visible=False)
-        api_methods = gr.CheckboxGroup(list(METHOD_TITLES), value=list(DEFAULT_METHODS), visible=False)
+        # The endpoints for programs: inputs of their own, the result as JSON.
+        api_image, api_variant, api_target = image_input(), text_input(DEFAULT_VARIANT), text_input()
         api_stage = gr.Number(STAGE_COUNT, precision=0, minimum=1, maximum=STAGE_COUNT, visible=False)
-        api_faithfulness = gr.Checkbox(False, visible=False)
-        api_arrays = gr.Checkbox(False, visible=False)
-        api_result = gr.JSON(visible=False)
+        api_methods = gr.CheckboxGroup(list(METHOD_TITLES), value=list(DEFAULT_METHODS), visible=False)
+        api_flags = [gr.Checkbox(False, visible=False) for _ in ("faithfulness", "arrays")]
         api_method = gr.Dropdown(list(METHOD_TITLES), value=DEFAULT_CAM, visible=False)
-        gr.Button(visible=False).click(
-            self.explain_prediction,
-            inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
-            outputs=api_result,
-            api_name="explain",
-            **long_events,
-        )
-        gr.Button(visible=False).click(
-            self.check_sanity,
-            inputs=[api_image, api_variant, api_target, api_method, api_stage],
-            outputs=api_result,
-            api_name="sanity",
-            **long_events,
-        )
+        explain_inputs = [api_image, api_variant, api_target, api_methods, api_stage, *api_flags]
+        expose(self.explain_prediction, "explain", explain_inputs, **long_events)
+        sanity_inputs = [api_image, api_variant, api_target, api_method, api_stage]
+        expose(self.check_sanity, "sanity", sanity_inputs, **long_events)
 
         private = {"api_visibility": "private", **model_events}
         long = {"api_visibility": "private", **long_events}
@@ -402,3 +395,4 @@ class ExplainTab(ExplainEndpoints):
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
         for changed in (sanity_method, session):
             changed.change(self.sanity_expected, inputs=[sanity_method, session], outputs=expected, **format_only)
+        return ExplainParts(method=cam_method, cams_event=cams_event)

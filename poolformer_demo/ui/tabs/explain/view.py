@@ -69,10 +69,10 @@ CAM_FAMILY_TEXT = (
     "its resizing). Each map is scaled to its own peak, coloured as on the Explore tab; switching the method "
     "happens in your browser."
 )
-# The browser's half: the chosen method is a page-wide setting, so it outlives new results.
-CAM_JS = "(method) => { document.documentElement.dataset.pfCam = method; return []; }"
+# The browser's half (static/page.js): the chosen method is a page-wide setting, so it outlives new results.
+CAM_JS = "(method) => PoolFormer.setCamMethod(method)"
 DEFAULT_OPACITY = 0.7
-OPACITY_JS = "(opacity) => { document.documentElement.style.setProperty('--pf-explain-opacity', opacity); return []; }"
+OPACITY_JS = "(opacity) => PoolFormer.setExplainOpacity(opacity)"
 
 
 def cam_choices() -> list[tuple[str, str]]:
@@ -91,8 +91,9 @@ def source_markdown(session: Session | None) -> str:
     target = display_names(session.labels)[session.target]
     return (
         f"**Explaining:** *{md(target)}* (class {session.target}) for {md(Path(session.image).name)} on "
-        f"**PoolFormer-{md(session.variant.upper())}**. Analyse another image or click another class on the "
-        "Explore tab to explain that one."
+        f"**PoolFormer-{md(session.variant.upper())}**. "
+        '<span class="pf-needs-controls">Analyse another image or click another class on the Explore tab to '
+        "explain that one.</span>"
     )
 
 

@@ -14,12 +14,13 @@ import numpy as np
 from PIL import Image
 
 from .... import render
+from ....plots import PRESENTER_SCALE
 from ....shapes.arms import ARMS
 from ....shapes.lab import ArmRun, LabProgress, LabResult
 from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, render_curves, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
-from ...kit.view import message_html, status_html
+from ...kit.view import message_html, plot_images, status_html
 from .lab_reading import by_arm, chance, control_reading, mean_spread, pct, reading
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
@@ -100,12 +101,21 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
 
 
 def curves_uri(
-    runs: LabResult | Sequence[ArmRun], title: str = "", reference: LabResult | None = None, until: int | None = None
+    runs: LabResult | Sequence[ArmRun],
+    title: str = "",
+    reference: LabResult | None = None,
+    until: int | None = None,
+    scale: float = 1.0,
 ) -> str:
     """The training curves (loss and accuracy per arm) as an inlined PNG; with a ``reference``, its
-    curves of the same arms dashed beside them, up to step ``until`` (a live run's budget)."""
-    picture = Image.fromarray(render_curves(runs, title, reference=reference, until=until)).quantize(CURVE_COLOURS)
-    return render.data_uri(picture)
+    curves of the same arms dashed beside them, up to step ``until`` (a live run's budget); ``scale``
+    enlarges the text (``plots.PRESENTER_SCALE`` for a projector)."""
+    curves = render_curves(runs, title, reference=reference, until=until, scale=scale)
+    return render.data_uri(Image.fromarray(curves).quantize(CURVE_COLOURS))
+
+
+def reference_title(result: LabResult) -> str:
+    return f"{result.steps:,} steps, seeds {', '.join(map(str, result.seeds))}"
 
 
 def budget_text(result: LabResult) -> str:
@@ -151,6 +161,8 @@ def reference_html(
     """The shipped results: the table, the curves, the budget with its command, what they show, and
     the norm control's section (``control``, HTML) where the task has one."""
     task = TASK_LABELS.get(result.task, result.task)
+    # Presenter mode's copy of the curves, with larger type.
+    room = curves_uri(result, reference_title(result), scale=PRESENTER_SCALE)
     title = f"Shipped reference results — {task} ({len(result.arms)} arms × {len(result.seeds)} seeds)"
     return (
         '<div class="pf-lab-reference">'
@@ -158,7 +170,7 @@ def reference_html(
         '<div class="pf-lab-row">'
         f"<div>{reference_table(result, summaries)}</div>"
         '<figure class="pf-lab-curves">'
-        f'<img alt="training curves of the reference runs" src="{curves}">'
+        f"{plot_images(curves, room, 'training curves of the reference runs')}"
         "<figcaption>Training loss and training-batch accuracy of each arm: mean over seeds, band from lowest to "
         "highest; the dotted line is chance.</figcaption></figure></div>"
         f'<p class="pf-note">{html.escape(budget_text(result))} Reproduce them with '
@@ -335,9 +347,12 @@ def live_html(
     current: LabProgress | None = None,
 ) -> str:
     """The live run so far (or finished): its curves and its table."""
+    drawn = [r for r in (*result.runs, *((partial_run(current),) if current else ())) if r.curve]
+    # Presenter mode's copy of the curves, with larger type: the runs the page drew, again.
+    room = curves_uri(drawn, reference=reference, until=result.steps, scale=PRESENTER_SCALE) if curves else None
     figure = (
         '<figure class="pf-lab-curves">'
-        f'<img alt="training curves of this run" src="{curves}">'
+        f"{plot_images(curves, room, 'training curves of this run')}"
         f"<figcaption>This run: {result.steps:,} steps per arm, seed {', '.join(map(str, result.seeds))}"
         "; the curve of the arm in training grows as it learns. Dashed and lighter: the reference runs of the "
         "same arms (mean over their seeds) at the same steps.</figcaption></figure>"
