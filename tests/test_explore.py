@@ -236,6 +236,22 @@ def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp
     assert skipped(out) == OUTPUTS[1:]
 
 
+def test_a_photo_no_model_here_can_classify_leaves_the_image_box_to_the_result_shown(
+    monkeypatch, tmp_path, runner, tab, first
+):
+    import huggingface_hub
+
+    # With an ImageNet model here the photo stays in the box, where it was put to be analysed.
+    assert tab.image_after_photo("shapes", first.session) == gr.skip()
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # empty; the hub is offline in tests
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: None)
+    lonely = ExploreTab(ModelCache(), runner, shapes_available=True)
+    # Without one, the box shows the image of the result still shown (none before any analysis), so
+    # Analyse never runs the shapes model on the photo.
+    assert lonely.image_after_photo("shapes", first.session) == first.session.image
+    assert lonely.image_after_photo("shapes", None) is None
+
+
 def test_user_errors_through_the_api_are_short_messages(tab):
     cases = [
         ((str(PHOTO), "s99", None), "Unknown variant 's99'. Choose one of: s12, s24, s36, m36, m48, shapes, pairs."),

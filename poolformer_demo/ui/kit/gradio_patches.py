@@ -2,8 +2,8 @@
 patches, the event after an example is loaded, and the CSS and script that reach Gradio's own markup
 (the app's own markup, the pf- classes, is styled and scripted by static/style.css and page.js).
 
-Endpoints that take an image stay hidden-button events (`gr.Button(visible=False).click(...,
-api_name=...)`) rather than `gr.api`: `gr.api` runs with preprocessing off and an untyped `Api`
+Endpoints that take an image stay the click events of hidden buttons (kit/endpoints.py) rather than
+`gr.api`: `gr.api` runs with preprocessing off and an untyped `Api`
 component, so an uploaded file reaches the handler as a FileData dict instead of a path, and the
 API page and the MCP server no longer describe that input as a file to upload (an MCP client
 could not send an image by URL).

@@ -245,6 +245,15 @@ class ExplainTab(ExplainEndpoints):
     def stopped() -> str:
         return message_html(STOPPED)
 
+    def first_variant(self):
+        """The model the page opens on: S12 where it can run, else the first model that can."""
+        runnable = self.cache.runnable_variants()
+        return get_variant(DEFAULT_VARIANT if DEFAULT_VARIANT in runnable or not runnable else runnable[0])
+
+    def settings_for(self, session: Session | None):
+        """The settings table with the expected times on the analysed model."""
+        return gr.skip() if session is None else view.settings_markdown(self.settings, get_variant(session.variant))
+
     def sanity_expected(self, method: str, session: Session | None = None) -> str:
         """What the chosen method's sanity check costs on the analysed model, said before it runs."""
         try:
@@ -306,7 +315,9 @@ class ExplainTab(ExplainEndpoints):
                 )
                 run = gr.Button("Run the attributions", variant="primary", elem_id="attributions-button", scale=1)
                 stop = gr.Button("Stop", variant="stop", elem_id="attributions-stop", scale=0, min_width=80)
-            gr.Markdown(view.settings_markdown(self.settings), elem_id="attribution-settings")
+            settings_table = gr.Markdown(
+                view.settings_markdown(self.settings, self.first_variant()), elem_id="attribution-settings"
+            )
             attr_status = gr.HTML("", elem_id="attributions-status")
             attributions = gr.HTML(view.attributions_html(), elem_id="attributions")
 
@@ -393,6 +404,7 @@ class ExplainTab(ExplainEndpoints):
             **long,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
+        session.change(self.settings_for, inputs=session, outputs=settings_table, **format_only)
         for changed in (sanity_method, session):
             changed.change(self.sanity_expected, inputs=[sanity_method, session], outputs=expected, **format_only)
         return ExplainParts(method=cam_method, cams_event=cams_event)

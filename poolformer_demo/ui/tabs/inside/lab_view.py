@@ -64,8 +64,15 @@ def paper_text(arm: str) -> str:
     later = _later_paper(arm)
     if later is not None:
         name = re.search(r"\(([^)]*)\)", later.setting)
-        text += f" ({name.group(1) if name else later.setting}: {later.top1:g} %)"
+        text += f" (MetaFormer Baselines' {name.group(1) if name else later.setting}: {later.top1:g} %)"
     return text
+
+
+def papers_note() -> str:
+    """Which paper each number of the paper column comes from."""
+    first = ARMS["pooling"].paper.source
+    later = _later_paper("identity")
+    return f"Paper column: {first}; in brackets, {later.source}, which trained two mixers again with a newer recipe."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,7 +103,8 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
         f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
         f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
         f"{pct(chance(result.task))}. Pointing game of a map that always peaks at the image centre: "
-        f"<b>{pct(result.centre_baseline)}</b> ({CENTRE_NOTES.get(result.task, 'on the same images')}).</p>"
+        f"<b>{pct(result.centre_baseline)}</b> ({CENTRE_NOTES.get(result.task, 'on the same images')}). "
+        f"{html.escape(papers_note())}</p>"
     )
 
 
