@@ -66,7 +66,16 @@ def test_every_script_of_the_page_is_a_one_line_call_to_a_function_of_page_js(de
         if call:
             called.add(call.group(1))
     assert called <= defined, f"called but not defined in page.js: {called - defined}"
-    assert {"results", "field", "lessonSteps", "setCamMethod", "copyLink", "present", "markStopped"} <= called
+    assert {
+        "results",
+        "field",
+        "lessonSteps",
+        "scrollable",
+        "setCamMethod",
+        "copyLink",
+        "present",
+        "markStopped",
+    } <= called
 
 
 def test_page_js_and_style_css_touch_only_the_apps_own_markup():

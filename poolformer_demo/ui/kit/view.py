@@ -124,3 +124,8 @@ def plot_images(screen: str, room: str | None, alt: str) -> str:
     if room is None:
         return f'<img alt="{alt}" src="{screen}">'
     return f'<img class="pf-for-screen" alt="{alt}" src="{screen}"><img class="pf-for-room" alt="{alt}" src="{room}">'
+
+
+# The browser's half of a view with tables (static/page.js): a table box that scrolls sideways is
+# reachable and scrollable from the keyboard.
+SCROLLABLE_JS = "PoolFormer.scrollable(element, watch)"

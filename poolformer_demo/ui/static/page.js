@@ -102,6 +102,26 @@ window.PoolFormer = (() => {
     });
   };
 
+  // A box that scrolls sideways (a wide table on a narrow screen) is a region the keyboard can reach
+  // and scroll; one that fits is left out of the tab order. Checked after each new value and resize.
+  const SCROLLERS = "table, .pf-lesson-view, .pf-lab-control, :is(.pf-lab-row, .pf-faith-row, .pf-knockout-row) > div";
+  const scrollable = (element, watch) => {
+    const mark = () => element.querySelectorAll(SCROLLERS).forEach((box) => {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0;
+        box.setAttribute("role", box.matches("table") ? "table" : "region");
+        box.setAttribute("aria-label", "Scrolls sideways");
+      } else if (box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("aria-label");
+        if (!box.matches("table")) box.removeAttribute("role");
+      }
+    });
+    watch("value", mark);
+    new ResizeObserver(mark).observe(element);
+    mark();
+  };
+
   // The lab's Stop: the rows still waiting say so at once; the server's last table is what it was.
   const markStopped = () => {
     document.querySelectorAll("#lab-live .pf-pending").forEach((cell) => { cell.textContent = "stopped"; });
@@ -148,6 +168,6 @@ window.PoolFormer = (() => {
 
   return {
     setHeatOpacity, setExplainOpacity, setFeatureView, setCamMethod, present,
-    results, field, lessonSteps, markStopped, copyLink,
+    results, field, lessonSteps, scrollable, markStopped, copyLink,
   };
 })();

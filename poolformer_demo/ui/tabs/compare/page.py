@@ -21,7 +21,7 @@ from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.runs import MODEL, follow_with_status
-from ...kit.view import STOPPED, Session, counted, failure_html, message_html, variant_choices
+from ...kit.view import SCROLLABLE_JS, STOPPED, Session, counted, failure_html, message_html, variant_choices
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
@@ -139,7 +139,7 @@ class CompareTab:
                     stop = gr.Button("Stop", variant="stop", elem_id="compare-stop", min_width=80)
             with gr.Column(scale=4):
                 status = gr.HTML("", elem_id="compare-status")
-                columns = gr.HTML(view.compare_html(), elem_id="comparison")
+                columns = gr.HTML(view.compare_html(), js_on_load=SCROLLABLE_JS, elem_id="comparison")
 
         # The endpoint for programs: inputs of its own, the result as JSON.
         api_variants = gr.CheckboxGroup(list(VARIANTS), value=["s12", "m36"], visible=False)

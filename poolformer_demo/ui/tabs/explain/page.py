@@ -31,7 +31,7 @@ from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message
 from ...kit.pictures import image_key
 from ...kit.runs import LONG, MODEL, follow_with_status
-from ...kit.view import STOPPED, Session, counted, failure_html, message_html, stage_choices
+from ...kit.view import SCROLLABLE_JS, STOPPED, Session, counted, failure_html, message_html, stage_choices
 from . import trust, view
 from .api import ExplainEndpoints
 
@@ -331,7 +331,7 @@ class ExplainTab(ExplainEndpoints):
                 )
                 faith_stop = gr.Button("Stop", variant="stop", elem_id="faithfulness-stop", scale=0, min_width=80)
             faith_status = gr.HTML("", elem_id="faithfulness-status")
-            faithfulness = gr.HTML(trust.faithfulness_html(), elem_id="faithfulness")
+            faithfulness = gr.HTML(trust.faithfulness_html(), js_on_load=SCROLLABLE_JS, elem_id="faithfulness")
 
         with gr.Accordion(
             "4 · The sanity check: destroy the model, watch the map", open=True, elem_id="sanity-section"

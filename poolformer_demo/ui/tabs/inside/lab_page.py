@@ -31,7 +31,7 @@ from ....shapes.tasks import TASKS
 from ...kit.endpoints import expose
 from ...kit.errors import failure_message, user_error
 from ...kit.runs import LAB
-from ...kit.view import message_html, status_html
+from ...kit.view import SCROLLABLE_JS, message_html, status_html
 from . import lab_view as view
 
 # How often the page redraws the curves (a matplotlib figure, ~0.1 s to draw): at most every two
@@ -296,7 +296,7 @@ class LabSection:
         with gr.Accordion("4 · The ablation lab", open=True, elem_id="inside-lab"):
             gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
             task = gr.Radio(view.TASK_CHOICES, value="shapes", label="Task", elem_id="lab-task")
-            reference = gr.HTML(self.reference_page_of("shapes"), elem_id="lab-reference")
+            reference = gr.HTML(self.reference_page_of("shapes"), js_on_load=SCROLLABLE_JS, elem_id="lab-reference")
             live_intro = gr.Markdown(view.live_markdown(self.steps, self.reference[0]), elem_id="lab-live-intro")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 arms = gr.CheckboxGroup(
@@ -309,7 +309,7 @@ class LabSection:
                 start = gr.Button("Start a run", variant="primary", elem_id="lab-start", scale=1)
                 stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=1)
             progress = gr.HTML(view.idle_html(), elem_id="lab-progress")
-            live = gr.HTML(view.empty_live_html(), elem_id="lab-live")
+            live = gr.HTML(view.empty_live_html(), js_on_load=SCROLLABLE_JS, elem_id="lab-live")
 
         run_event = start.click(
             self.run_on_page,

@@ -26,7 +26,7 @@ from ...kit.endpoints import expose, image_input, number_input, text_input
 from ...kit.errors import failure_message, user_error
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
-from ...kit.view import Session, stage_choices
+from ...kit.view import SCROLLABLE_JS, Session, stage_choices
 from . import field_view as field_present
 from . import view
 from .lab_page import LabSection
@@ -274,7 +274,7 @@ class InsideTab:
                 gr.Markdown(view.paper_table_markdown(), elem_id="paper-ablations")
             with gr.Column(scale=3, min_width=340):
                 knockout_status = gr.Markdown("", elem_id="knockout-status")
-                knockout_view = gr.HTML(view.knockout_html(), js_on_load=None, elem_id="knockout-view")
+                knockout_view = gr.HTML(view.knockout_html(), js_on_load=SCROLLABLE_JS, elem_id="knockout-view")
 
         fields = gr.Accordion("3 · Receptive fields", open=True, elem_id="field-section")
         with fields, gr.Row(equal_height=False):

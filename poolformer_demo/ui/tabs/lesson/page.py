@@ -27,7 +27,7 @@ from ....weights import ModelCache
 from ...kit.errors import failure_message
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
-from ...kit.view import Session
+from ...kit.view import SCROLLABLE_JS, Session
 from ..inside import view as inside_view
 from . import view
 
@@ -164,7 +164,7 @@ class LessonTab:
             elem_id="lesson-intro",
         )
         progress = gr.HTML(view.progress_html(1), js_on_load=STEPS_JS, elem_id="lesson-progress")
-        card = gr.HTML(view.card_html(1, "", view.PENDING), elem_id="lesson-card")
+        card = gr.HTML(view.card_html(1, "", view.PENDING), js_on_load=SCROLLABLE_JS, elem_id="lesson-card")
         with gr.Row(elem_id="lesson-nav"):
             back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120, interactive=False)
             forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)
