@@ -19,7 +19,7 @@ import gradio as gr
 
 from .... import render
 from ....analysis import analyze, model_inputs
-from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
+from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
 from ....explanation import score_faithfulness
 from ....faithfulness import FaithfulnessSettings
@@ -27,7 +27,6 @@ from ....images import crop_image, prepare_image
 from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
-from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message
 from ...kit.pictures import image_key
 from ...kit.runs import LONG, MODEL, follow_with_status
@@ -47,8 +46,7 @@ NO_METHOD = "Tick at least one method."
 
 @dataclass(frozen=True)
 class ExplainParts:
-    """What the rest of the page reads or sets: the CAM method (a link sets it), and the event that
-    draws the CAM family of the Explore tab's prediction (opening the tab, or a link, runs it)."""
+    """What the rest of the page reads or sets: the CAM method, and the event drawing the CAM family."""
 
     method: gr.Radio
     cams_event: dict
@@ -350,16 +348,7 @@ class ExplainTab(ExplainEndpoints):
             sanity_status = gr.HTML("", elem_id="sanity-status")
             sanity = gr.HTML(trust.sanity_html(), elem_id="sanity")
 
-        # The endpoints for programs: inputs of their own, the result as JSON.
-        api_image, api_variant, api_target = image_input(), text_input(DEFAULT_VARIANT), text_input()
-        api_stage = gr.Number(STAGE_COUNT, precision=0, minimum=1, maximum=STAGE_COUNT, visible=False)
-        api_methods = gr.CheckboxGroup(list(METHOD_TITLES), value=list(DEFAULT_METHODS), visible=False)
-        api_flags = [gr.Checkbox(False, visible=False) for _ in ("faithfulness", "arrays")]
-        api_method = gr.Dropdown(list(METHOD_TITLES), value=DEFAULT_CAM, visible=False)
-        explain_inputs = [api_image, api_variant, api_target, api_methods, api_stage, *api_flags]
-        expose(self.explain_prediction, "explain", explain_inputs, **long_events)
-        sanity_inputs = [api_image, api_variant, api_target, api_method, api_stage]
-        expose(self.check_sanity, "sanity", sanity_inputs, **long_events)
+        self.expose_endpoints(long_events)
 
         private = {"api_visibility": "private", **model_events}
         long = {"api_visibility": "private", **long_events}

@@ -70,9 +70,8 @@ def photo_examples_label(runnable: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class ExploreParts:
-    """What the rest of the page reads or sets: the session (image, model and class of the last
-    analysis, which the other tabs read), the inputs a link sets, and the page event's settings
-    (its outputs, lane and progress) for an analysis a link asks for."""
+    """What the rest of the page reads or sets: the session (the last analysis, which the other tabs
+    read), the inputs a link sets, and the page event's settings for an analysis a link asks for."""
 
     session: gr.State
     image: gr.Image

@@ -11,22 +11,19 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 import numpy as np
-from PIL import Image
 
-from .... import render
 from ....plots import PRESENTER_SCALE
 from ....shapes.arms import ARMS
-from ....shapes.lab import ArmRun, LabProgress, LabResult
-from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, render_curves, summarize
+from ....shapes.lab import LabProgress, LabResult
+from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
 from ...kit.view import message_html, plot_images, status_html
+from .lab_curves import curves_uri, partial_run, reference_title
 from .lab_reading import by_arm, chance, control_reading, mean_spread, pct, reading
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
-# The curves are flat colours on white: a 128-colour palette keeps them exact at a fifth of the bytes.
-CURVE_COLOURS = 128
 
 LAB_INTRO = (
     "Six tiny MetaFormers — transformers' PoolFormer with one part of every block swapped — trained alike on a "
@@ -106,24 +103,6 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
         f"<b>{pct(result.centre_baseline)}</b> ({CENTRE_NOTES.get(result.task, 'on the same images')}). "
         f"{html.escape(papers_note())}</p>"
     )
-
-
-def curves_uri(
-    runs: LabResult | Sequence[ArmRun],
-    title: str = "",
-    reference: LabResult | None = None,
-    until: int | None = None,
-    scale: float = 1.0,
-) -> str:
-    """The training curves (loss and accuracy per arm) as an inlined PNG; with a ``reference``, its
-    curves of the same arms dashed beside them, up to step ``until`` (a live run's budget); ``scale``
-    enlarges the text (``plots.PRESENTER_SCALE`` for a projector)."""
-    curves = render_curves(runs, title, reference=reference, until=until, scale=scale)
-    return render.data_uri(Image.fromarray(curves).quantize(CURVE_COLOURS))
-
-
-def reference_title(result: LabResult) -> str:
-    return f"{result.steps:,} steps, seeds {', '.join(map(str, result.seeds))}"
 
 
 def budget_text(result: LabResult) -> str:
@@ -306,11 +285,6 @@ def finished_text(result: LabResult, planned: int) -> str:
     runs = len(result.runs)
     done = f"Stopped after {runs} of {planned} runs" if result.stopped else f"Done: {runs} run{'s' * (runs != 1)}"
     return f"{done} of {result.steps:,} steps each, in {result.seconds:.0f} s."
-
-
-def partial_run(p: LabProgress) -> ArmRun:
-    """The run in progress, for its curve to be drawn beside the finished ones (it has no scores yet)."""
-    return ArmRun(p.arm, p.seed, p.step, float("nan"), float("nan"), p.curve, 0, p.seconds)
 
 
 def live_table(result: LabResult, reference: LabResult, current: LabProgress | None = None) -> str:

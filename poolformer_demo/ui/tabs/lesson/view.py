@@ -125,9 +125,8 @@ def step_index(value) -> int:
 def progress_html(number: int) -> str:
     """Where the student is: the steps as buttons that open them, the current one marked."""
     items = "".join(
-        f'<li><button type="button" data-step="{i}"{" aria-current=step" if i == number else ""}>'
-        f'<span class="pf-step-number">{i}</span> <span class="pf-step-title">{html.escape(s.title)}</span>'
-        "</button></li>"
+        f'<li><button type="button" data-step="{i}"{" aria-current=step" * (i == number)}><span class="pf-step-number">'
+        f'{i}</span> <span class="pf-step-title">{html.escape(s.title)}</span></button></li>'
         for i, s in enumerate(STEPS, start=1)
     )
     return (
