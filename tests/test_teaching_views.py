@@ -26,6 +26,8 @@ LINKS = {
         "document.documentElement.dataset.pfCam === 'layercam'"
         " && document.querySelector('#cam-family .pf-cam-family:not(.pf-empty) img.pf-m-layercam')",
     ),
+    # The app under test has two ImageNet models, which Compare ticks.
+    "compare": ("tab=compare", "document.querySelectorAll('#comparison .pf-variant').length === 2"),
     "inside": (
         "tab=inside&stage=2&block=1&mixer_off=1,2,3,4",
         "document.querySelector('#anatomy-view .pf-anatomy:not(.pf-empty)')"

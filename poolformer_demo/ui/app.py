@@ -125,7 +125,7 @@ def build_demo(
             with gr.Tab("Explain", id="explain") as explain_tab:
                 explain_parts = explain.render(model_events, session, explain_tab, long_events=long_events)
             with gr.Tab("Compare", id="compare") as compare_tab:
-                compare.render(model_events, session)
+                compare_parts = compare.render(model_events, session)
             with gr.Tab("Inside the block", id="inside") as inside_tab:
                 inside_parts = inside.render(model_events, session)
             with gr.Tab("Learn", id="learn") as learn_tab:
@@ -140,7 +140,13 @@ def build_demo(
             tabs,
             dict(zip(TABS, (explore_tab, lesson_tab, explain_tab, compare_tab, inside_tab, learn_tab), strict=True)),
             share.render(),
-            {"explore": explore_parts, "lesson": lesson_parts, "explain": explain_parts, "inside": inside_parts},
+            {
+                "explore": explore_parts,
+                "lesson": lesson_parts,
+                "explain": explain_parts,
+                "inside": inside_parts,
+                "compare": compare_parts,
+            },
         )
 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)

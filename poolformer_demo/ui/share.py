@@ -180,6 +180,7 @@ LINKED_VIEWS = {
     "knockout": lambda state: "mixer_off" in state or "mlp_off" in state,
     "field": lambda state: state.get("tab") == "inside",
     "cams": lambda state: "method" in state or state.get("tab") == "explain",
+    "compare": lambda state: state.get("tab") == "compare",
 }
 
 
@@ -249,9 +250,11 @@ class ShareSection:
         return self.explore.show(image, variant, None, session)
 
     def wire(self, demo: gr.Blocks, tabs: gr.Tabs, tab_items: dict[str, gr.Tab], share: ShareParts, parts) -> None:
-        """Wire the link's events. `parts` holds the tabs' parts (explore, lesson, explain, inside):
-        the controls a link sets and the events that show what it links to."""
-        explore, lesson, explain, inside = (parts[name] for name in ("explore", "lesson", "explain", "inside"))
+        """Wire the link's events. `parts` holds the tabs' parts (explore, lesson, explain, inside,
+        compare): the controls a link sets and the events that show what it links to."""
+        explore, lesson, explain, inside, compare = (
+            parts[name] for name in ("explore", "lesson", "explain", "inside", "compare")
+        )
         private = {"api_visibility": "private"}
         # The tab open now, as a plain value the link reads: each tab says so when it is opened.
         open_tab = gr.Textbox(TABS[0], visible=False)
@@ -293,13 +296,14 @@ class ShareSection:
             analyse, inputs=[linked, explore.image, explore.variant, explore.session], **explore.event
         )
         # Then every view the link asks for, finished: the knockout run with its ticks, the block
-        # shown, the CAM method's maps drawn, the lesson's step measured.
+        # shown, the CAM method's maps drawn, the lesson's step measured, the ticked models compared.
         for key, event in (
             ("lesson", lesson.show_event),
             ("anatomy", inside.anatomy_event),
             ("knockout", inside.knockout_event),
             ("field", inside.field_event),
             ("cams", explain.cams_event),
+            ("compare", compare.compare_event),
         ):
             event = dict(event)
             fn, inputs = event.pop("fn"), event.pop("inputs")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -25,6 +26,13 @@ from ...kit.view import SCROLLABLE_JS, STOPPED, Session, counted, failure_html, 
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
+
+
+@dataclass(frozen=True)
+class CompareParts:
+    """The event that compares the ticked models on the Explore tab's image (a link runs it)."""
+
+    compare_event: dict
 
 
 class CompareTab:
@@ -102,6 +110,13 @@ class CompareTab:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
 
+    def compare_ticked(self, session: Session | None, upload: str | None, variants: list[str]):
+        """The comparison a link shows: the ticked models, where two or more are ticked."""
+        if len(variants or []) < 2:
+            yield gr.skip(), gr.skip()
+            return
+        yield from self.run_compare(session, upload, variants)
+
     @staticmethod
     def stopped() -> str:
         return message_html(STOPPED)
@@ -110,7 +125,7 @@ class CompareTab:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self, model_events: dict, session: gr.State) -> None:
+    def render(self, model_events: dict, session: gr.State) -> CompareParts:
         """Lay the tab out inside the current Blocks and wire its events. `session` is the Explore
         tab's state, whose image is compared when none is uploaded here."""
         gr.Markdown(view.INTRO, elem_id="compare-intro")
@@ -147,12 +162,13 @@ class CompareTab:
 
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
-        event = run.click(
-            self.run_compare,
-            inputs=[session, upload, variants],
-            outputs=[status, columns],
-            show_progress_on=[status],
-            api_visibility="private",
+        compare_event = {
+            "inputs": [session, upload, variants],
+            "outputs": [status, columns],
+            "show_progress_on": [status],
+            "api_visibility": "private",
             **model_events,
-        )
+        }
+        event = run.click(self.run_compare, **compare_event)
         stop.click(self.stopped, outputs=status, cancels=[event], **format_only)
+        return CompareParts(compare_event={"fn": self.compare_ticked, **compare_event})
