@@ -1,6 +1,7 @@
 """Plots drawn with matplotlib, as pictures: the branch ratios of every block and the faithfulness
 curves. Each uses its own Figure on the Agg canvas, never pyplot's global state, so plots can be
-drawn by several server threads at once."""
+drawn by several server threads at once. Each takes a `scale` for its text: 1 for a screen,
+PRESENTER_SCALE for a projector (presenter mode draws the same plot again, not zoomed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import numpy as np
 if TYPE_CHECKING:
     from .anatomy import BranchRatio
     from .token_mixer import StageCost
+
+# Presenter mode's text scale: the smallest text of a plot drawn at 100 dpi (a legend's 8 pt) becomes
+# 8 × 1.7 pt = 18.9 px, the size a projected page needs at the back of a room.
+PRESENTER_SCALE = 1.7
 
 
 def branch_ratio_plot(
@@ -76,6 +81,26 @@ def branch_ratio_plot(
     return figure_to_rgb(figure)
 
 
+def enlarge_text(figure, scale: float) -> None:
+    """Every text of `figure` (titles, labels, tick labels, legends) drawn `scale` times larger; a
+    constrained layout then makes room for it."""
+    if scale == 1:
+        return
+    from matplotlib.text import Text
+
+    tick_sizes = [
+        (ax, axis, axis.get_majorticklabels()[0].get_fontsize() if axis.get_majorticklabels() else None)
+        for ax in figure.axes
+        for axis in (ax.xaxis, ax.yaxis)
+    ]
+    for text in figure.findobj(Text):
+        text.set_fontsize(text.get_fontsize() * scale)
+    # Tick labels are made again at drawing time, from the axis' own setting.
+    for ax, axis, size in tick_sizes:
+        if size is not None:
+            ax.tick_params(axis="x" if axis is ax.xaxis else "y", labelsize=size * scale)
+
+
 def figure_to_rgb(figure) -> np.ndarray:
     """A matplotlib Figure drawn with an Agg canvas of its own, as an HxWx3 uint8 array."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -85,14 +110,17 @@ def figure_to_rgb(figure) -> np.ndarray:
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
-def faithfulness_figure(report, titles: dict[str, str] | None = None):
+def faithfulness_figure(report, titles: dict[str, str] | None = None, scale: float = 1.0):
     """Deletion and insertion curves of a faithfulness.FaithfulnessReport side by side, each
     method with its AUC in the legend, the random baseline as a mean line and a band (min to max
     over the random orders). Returns a matplotlib Figure (no pyplot state, safe in threads)."""
     from matplotlib.figure import Figure
 
     titles = titles or {}
-    figure = Figure(figsize=(9, 3.2 + 0.18 * (len(report.methods) + 2)), dpi=100, layout="constrained")
+    # Larger text: one legend entry a row, so the entries stay under their own plot.
+    columns = 2 if scale < 1.3 else 1
+    rows = -(-(len(report.methods) + 1) // columns)
+    figure = Figure(figsize=(9, 3.2 + 0.18 * scale * (2 * rows + 1)), dpi=100, layout="constrained")
     axes = figure.subplots(1, 2, sharey=True)
     x = report.fractions
     random = report.random
@@ -110,14 +138,15 @@ def faithfulness_figure(report, titles: dict[str, str] | None = None):
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
         # Below the plot, so no curve is hidden behind it.
-        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=columns, frameon=False)
     axes[0].set_ylabel("target class probability")
+    enlarge_text(figure, scale)
     return figure
 
 
-def faithfulness_plot(report, titles: dict[str, str] | None = None) -> np.ndarray:
+def faithfulness_plot(report, titles: dict[str, str] | None = None, scale: float = 1.0) -> np.ndarray:
     """faithfulness_figure as an RGB array."""
-    return figure_to_rgb(faithfulness_figure(report, titles))
+    return figure_to_rgb(faithfulness_figure(report, titles, scale))
 
 
 def mixing_cost_plot(costs: tuple[StageCost, ...], highlight: int | None = None, scale: float = 1.0) -> np.ndarray:

@@ -173,6 +173,11 @@ def test_the_layout_does_not_move_when_the_first_result_arrives(browser, app_url
     page = browser.new_page(viewport=VIEWPORT)
     page.goto(app_url)
     page.wait_for_selector("#explore-results .pf-large", timeout=TIMEOUT_MS)
+    # The galleries' thumbnails decoded first: while they load, the example clicked below moves.
+    for gallery in ("#photo-examples", "#shapes-examples"):
+        thumbnails = f"Array.from(document.querySelectorAll('{gallery} img'))"
+        decoded = f"{thumbnails}.length > 0 && {thumbnails}.every(i => i.complete && i.naturalWidth > 0)"
+        wait_until(page, decoded, f"the thumbnails of {gallery}")
     assert "Results appear here" in page.locator("#explore-results").inner_text()
     empty = page.locator("#explore-results .pf-large").bounding_box()
     page.locator("#shapes-examples img[src$='shapes_star.png']").first.click(timeout=TIMEOUT_MS)

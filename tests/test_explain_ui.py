@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +51,7 @@ from poolformer_demo.ui.tabs.explain import timing as explain_timing
 from poolformer_demo.ui.tabs.explain import trust as present_trust
 from poolformer_demo.ui.tabs.explain import view as present_explain
 from poolformer_demo.ui.tabs.explain.page import ExplainTab
+from poolformer_demo.variants import get_variant
 
 ROOT = Path(__file__).resolve().parent.parent
 STAR = ROOT / "assets" / "examples" / "shapes_star.png"
@@ -113,7 +115,28 @@ def test_settings_table_states_each_methods_settings_and_its_expected_time():
         f"| Integrated Gradients | 64 steps (gausslegendre), from a black image, 8 images per pass | "
         f"{explain_timing.seconds_text(2 * ig)} |" in doubled
     )
-    assert "M48 ×6.4" in table and "nothing else running" in table
+    assert "Expected time on PoolFormer-S12 at 224 px" in table and "nothing else running" in table
+
+
+def test_settings_table_quotes_the_time_on_the_model_that_runs_from_its_measured_share(monkeypatch):
+    measured = explain_timing.timings()
+    shapes = get_variant("shapes")
+    table = present_explain.settings_markdown(None, shapes)
+    assert "Expected time on PoolFormer-SHAPES at 128 px" in table and "S12 at 224" not in table
+    share = measured.relative["shapes"]["ig"]
+    assert f"| {explain_timing.seconds_text(measured.seconds['ig'] * share)} |" in table
+    assert "18×18 px patch of the mean colour, stride 9 px (at 128 px)" in table
+    # The time follows the measured share; where none was measured, the table says so.
+    doubled = replace(measured, relative={"shapes": {k: 2 * v for k, v in measured.relative["shapes"].items()}})
+    monkeypatch.setattr(explain_timing, "timings", lambda: doubled)
+    monkeypatch.setattr(present_explain, "timings", lambda: doubled)
+    assert f"| {explain_timing.seconds_text(measured.seconds['ig'] * 2 * share)} |" in (
+        present_explain.settings_markdown(None, shapes)
+    )
+    unmeasured = replace(measured, relative={})
+    monkeypatch.setattr(explain_timing, "timings", lambda: unmeasured)
+    monkeypatch.setattr(present_explain, "timings", lambda: unmeasured)
+    assert present_explain.settings_markdown(None, shapes).count("| not measured |") == 3
 
 
 def _report(deletion: dict[str, float], insertion: dict[str, float]) -> FaithfulnessReport:
@@ -330,8 +353,12 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
         assert method_verdict(report, name).text() in row
     random_row = text_of(re.search(r'<tr data-method="random"[^>]*>(.*?)</tr>', page).group(1))
     assert f"{report.random.deletion_auc.mean():.3f} ± {report.random.deletion_auc.std():.3f}" in random_row
-    plot = re.search(r'<img alt="deletion and insertion curves" src="([^"]+)"', page).group(1)
-    assert decode(plot).size[0] == 900
+    # Drawn twice: for a screen, and with larger type for presenter mode (taller, as wide).
+    screen, room = (
+        decode(re.search(rf'<img class="pf-for-{look}" alt="deletion and insertion curves" src="([^"]+)"', page)[1])
+        for look in ("screen", "room")
+    )
+    assert screen.size[0] == room.size[0] == 900 and room.size[1] > screen.size[1]
 
 
 def test_faithfulness_runs_the_attributions_first_when_there_are_none(tab, star_session):

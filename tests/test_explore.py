@@ -174,8 +174,10 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
             if by_id.get(target_id) in ("opacity", "view"):
                 browser_only[(by_id[target_id], event)] = (dependency["backend_fn"], bool(dependency["js"]))
     assert browser_only == {("opacity", "input"): (False, True), ("view", "change"): (False, True)}
-    # Enlarging a stage is the results panel's own script, with no server event at all.
-    assert "element.dataset.stage" in explore_view.RESULTS_JS
+    # Enlarging a stage is the results panel's own script (static/page.js), with no server event at all.
+    assert explore_view.RESULTS_JS == "PoolFormer.results(element, watch)"
+    script = (Path(ui_app.__file__).parent / "static" / "page.js").read_text()
+    assert "const results = (element, watch)" in script and "element.dataset.stage" in script
 
 
 def test_a_failed_request_says_why_and_keeps_the_last_result(tab, first, calls):
@@ -232,6 +234,22 @@ def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp
     out = lonely.show_photo_example(str(PHOTO), "shapes", None)
     assert out[0] == f"⚠️ {explore.NO_IMAGENET_MODEL}"
     assert skipped(out) == OUTPUTS[1:]
+
+
+def test_a_photo_no_model_here_can_classify_leaves_the_image_box_to_the_result_shown(
+    monkeypatch, tmp_path, runner, tab, first
+):
+    import huggingface_hub
+
+    # With an ImageNet model here the photo stays in the box, where it was put to be analysed.
+    assert tab.image_after_photo("shapes", first.session) == gr.skip()
+    monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(tmp_path))  # empty; the hub is offline in tests
+    monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: None)
+    lonely = ExploreTab(ModelCache(), runner, shapes_available=True)
+    # Without one, the box shows the image of the result still shown (none before any analysis), so
+    # Analyse never runs the shapes model on the photo.
+    assert lonely.image_after_photo("shapes", first.session) == first.session.image
+    assert lonely.image_after_photo("shapes", None) is None
 
 
 def test_user_errors_through_the_api_are_short_messages(tab):

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..plots import figure_to_rgb
+from ..plots import enlarge_text, figure_to_rgb
 from ..variants import ASSETS_DIR
 from .arms import ARMS
 from .lab import ArmRun, CurvePoint, LabConfig, LabResult
@@ -274,6 +274,7 @@ def plot_curves(
     chance: float | None = None,
     reference: LabResult | None = None,
     until: int | None = None,
+    scale: float = 1.0,
 ) -> Figure:
     """Training loss and accuracy over steps, one line per arm (mean over seeds, band from min to max).
 
@@ -282,7 +283,8 @@ def plot_curves(
     one over the task's classes for a result, and to the shapes task's otherwise.  With a
     ``reference``, the reference's curves of the same arms are drawn dashed and lighter beside
     them, up to step ``until`` (the run's budget; by default the reference's whole range), so that
-    a run in progress is compared step for step with the runs it repeats.
+    a run in progress is compared step for step with the runs it repeats. ``scale`` enlarges the
+    text (``plots.PRESENTER_SCALE`` for a projector).
     """
     if chance is None:
         task = runs.task if isinstance(runs, LabResult) else (reference.task if reference else "shapes")
@@ -290,7 +292,14 @@ def plot_curves(
     runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(9, 3.4), dpi=100, layout="constrained")
+    arms = len(dict.fromkeys(r.arm for r in runs)) * (2 if reference is not None else 1)
+    # The legend sits below both plots, never over a curve; the figure grows by its rows, and with
+    # larger text (fewer entries a row) the plots grow too.
+    columns = 3 if scale < 1.3 else 2
+    legend_rows = -(-arms // columns)
+    figure = Figure(
+        figsize=(9, 3.0 * max(1.0, 0.8 * scale) + 0.22 * scale * legend_rows), dpi=100, layout="constrained"
+    )
     loss_ax, acc_ax = figure.subplots(1, 2)
     colours = dict(zip(ARMS, ("#4C72B0", "#DD8452", "#55A868", "#8172B3", "#C44E52", "#937860")))
     names = tuple(dict.fromkeys(r.arm for r in runs))
@@ -309,9 +318,12 @@ def plot_curves(
     acc_ax.set(xlabel="step", ylabel="training accuracy", ylim=(0, 1))
     acc_ax.axhline(chance, color="grey", linestyle=":", linewidth=1)
     if runs:
-        acc_ax.legend(fontsize=7, loc="lower right")
+        figure.legend(
+            *acc_ax.get_legend_handles_labels(), fontsize=8, loc="outside lower center", ncol=columns, frameon=False
+        )
     if title:
         figure.suptitle(title, fontsize=10)
+    enlarge_text(figure, scale)
     return figure
 
 
@@ -345,6 +357,7 @@ def render_curves(
     chance: float | None = None,
     reference: LabResult | None = None,
     until: int | None = None,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    return figure_to_rgb(plot_curves(runs, title, chance, reference, until))
+    return figure_to_rgb(plot_curves(runs, title, chance, reference, until, scale))

@@ -12,8 +12,9 @@ import torch
 from ..analysis import analyze
 from ..runner import Runner
 from ..weights import ModelCache, cache_from_environment
+from .kit.gradio_patches import GRADIO_CSS, GRADIO_JS
 from .kit.runs import EXPLORE, LONG, MODEL, app_runner
-from .share import ShareSection
+from .share import TABS, ShareSection
 from .tabs.compare.page import CompareTab
 from .tabs.explain.page import ExplainTab
 from .tabs.explore.page import EXAMPLES_DIR, ExploreTab
@@ -112,27 +113,41 @@ def build_demo(
             "explanations with numbers that say which to trust; and the block opened up.",
             elem_id="app-header",
         )
-        share = ShareSection(examples_dir, explore, lesson, inside, explain)
         journey = learn.journey_panel()
-        with gr.Tabs() as tabs:
-            with gr.Tab("Explore", id="explore"):
-                session = explore.render(explore_events, journey)
+        # Each tab's render returns what the rest of the page reads (its parts); nothing is read from
+        # a tab before it is rendered.
+        with gr.Tabs(overflow_behavior="wrap", elem_id="tabs") as tabs:
+            with gr.Tab("Explore", id="explore") as explore_tab:
+                explore_parts = explore.render(explore_events, journey)
+            session = explore_parts.session
             with gr.Tab("Lesson", id="lesson") as lesson_tab:
-                lesson.render(model_events, session)
+                lesson_parts = lesson.render(model_events, session)
             with gr.Tab("Explain", id="explain") as explain_tab:
-                explain.render(model_events, session, explain_tab, long_events=long_events)
-            with gr.Tab("Compare", id="compare"):
-                compare.render(model_events, session)
-            with gr.Tab("Inside the block", id="inside"):
-                inside.render(model_events, session)
-            with gr.Tab("Learn", id="learn"):
+                explain_parts = explain.render(model_events, session, explain_tab, long_events=long_events)
+            with gr.Tab("Compare", id="compare") as compare_tab:
+                compare_parts = compare.render(model_events, session)
+            with gr.Tab("Inside the block", id="inside") as inside_tab:
+                inside_parts = inside.render(model_events, session)
+            with gr.Tab("Learn", id="learn") as learn_tab:
                 learn.render(journey)
 
-        # Below the tabs, so the first screen of every tab stays as it was.
-        share.render()
         # The lesson measures its step when it is opened, on the image analysed last.
-        lesson_tab.select(**lesson.refresh)
-        share.wire(demo, tabs, session, model_events)
+        lesson_tab.select(**lesson_parts.show_event)
+        # Below the tabs, so the first screen of every tab stays as it was.
+        share = ShareSection(examples_dir, explore)
+        share.wire(
+            demo,
+            tabs,
+            dict(zip(TABS, (explore_tab, lesson_tab, explain_tab, compare_tab, inside_tab, learn_tab), strict=True)),
+            share.render(),
+            {
+                "explore": explore_parts,
+                "lesson": lesson_parts,
+                "explain": explain_parts,
+                "inside": inside_parts,
+                "compare": compare_parts,
+            },
+        )
 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)
     return demo
@@ -179,8 +194,8 @@ def launch_kwargs(**overrides) -> dict:
         "show_error": False,
         "enable_monitoring": False,
         "theme": _theme(),
-        "css": STYLE.read_text(encoding="utf-8"),
-        "head": f"<script>{SCRIPT.read_text(encoding='utf-8')}</script>",
+        "css": STYLE.read_text(encoding="utf-8") + GRADIO_CSS,
+        "head": f"<script>{SCRIPT.read_text(encoding='utf-8')}{GRADIO_JS}</script>",
     }
     kwargs.update(overrides)
     return kwargs

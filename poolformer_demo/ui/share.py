@@ -1,5 +1,6 @@
 """Shareable views: a link that reopens the page on the same example, model, tab, lesson step,
-block, knockouts and CAM method, and can hide the controls for a class.
+block, knockouts and CAM method, finished (what it restores is run), and can hide the controls and
+turn presenter mode on for a class.
 
 The state travels in the URL's query (`?example=shapes_star.png&model=shapes&tab=lesson&step=4`).
 Uploaded images never do: a link names a bundled example or no image at all, and the page says so.
@@ -9,7 +10,9 @@ them into the page.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -19,6 +22,7 @@ from ..cams import CAM_METHODS
 from ..variants import SHAPES_VARIANT_NAME, STAGE_COUNT, TASK_VARIANTS, VARIANTS, get_variant
 from .kit.pictures import image_key
 from .kit.view import Session
+from .tabs.inside.view import block_choices
 
 TABS = ("explore", "lesson", "explain", "compare", "inside", "learn")
 UPLOAD_NOTE = (
@@ -104,14 +108,19 @@ def link_query(
     mixer_off=(),
     mlp_off=(),
     method=None,
+    tab: str | None = None,
+    present: bool = False,
+    hide: bool = False,
 ) -> tuple[str, str]:
-    """(query string, a line for the page) for the view as it is now; the tab is added by the browser."""
+    """(query string, a line for the page) for the view as it is now; the browser adds its address."""
     params: dict[str, str] = {}
     example = example_of(session, examples_dir)
     if example:
         params["example"] = example
     if session is not None:
         params["model"] = session.variant
+    if tab in TABS:
+        params["tab"] = tab
     if step:
         params["step"] = str(int(step))
     if stage:
@@ -124,55 +133,75 @@ def link_query(
         params["mlp_off"] = ",".join(sorted(str(s) for s in mlp_off))
     if method:
         params["method"] = method
+    if present:
+        params["present"] = "on"
+    if hide:
+        params["controls"] = HIDDEN
     uploaded = session is not None and example is None
     note = f"Copied. {UPLOAD_NOTE}" if uploaded else "Copied: the link reopens this view."
     return urlencode(params, safe=","), note
 
 
-# The browser's half: the full link from the query the server made, the tab open now and whether the
-# controls are to be hidden; copied to the clipboard where the page may.
-COPY_JS = """
-(query, note, hide) => {
-  const params = new URLSearchParams(query);
-  if (document.documentElement.dataset.pfPresent === 'on') params.set('present', 'on');
-  const tab = document.querySelector('[role=tab][aria-selected=true]');
-  if (tab && tab.dataset.tabId) params.set('tab', tab.dataset.tabId);
-  if (hide) params.set('controls', 'hidden');
-  const url = `${location.origin}${location.pathname}?${params.toString().replaceAll('%2C', ',')}`;
-  if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
-  return [url, note];
+# The browser's halves (static/page.js): the link's address, copied where the page may; presenter mode.
+COPY_JS = "(query, note) => PoolFormer.copyLink(query, note)"
+PRESENT_JS = "(on) => PoolFormer.present(on)"
+
+
+def when_linked(wanted, fn, outputs: int, needs_session: bool = True):
+    """`fn(*inputs)` for a view the link asks for (`wanted(state)`), once its image is analysed
+    (`inputs[0]` is the session) unless the view has a fallback of its own; otherwise every output
+    is left as it is. Keeps `fn`'s kind (a generator stays a generator)."""
+
+    def linked(state, inputs) -> bool:
+        return bool(state) and wanted(state) and (inputs[0] is not None or not needs_session)
+
+    if inspect.isgeneratorfunction(fn):
+
+        def run(state, *inputs):
+            if not linked(state, inputs):
+                yield (gr.skip(),) * outputs
+                return
+            yield from fn(*inputs)
+
+    else:
+
+        def run(state, *inputs):
+            return fn(*inputs) if linked(state, inputs) else (gr.skip(),) * outputs
+
+    # Named after what it runs, for logs and for tests that find the app's handlers by name.
+    run.__name__ = run.__qualname__ = f"linked_{fn.__name__}"
+    return run
+
+
+# Which views a link shows finished: those it names, and those of the tab it opens.
+LINKED_VIEWS = {
+    "lesson": lambda state: "step" in state or state.get("tab") == "lesson",
+    "anatomy": lambda state: "stage" in state or state.get("tab") == "inside",
+    "knockout": lambda state: "mixer_off" in state or "mlp_off" in state,
+    "field": lambda state: state.get("tab") == "inside",
+    "cams": lambda state: "method" in state or state.get("tab") == "explain",
+    "compare": lambda state: state.get("tab") == "compare",
 }
-"""
-# Presenter mode is a look too: the whole page, plots included, drawn larger for the back of a room.
-PRESENT_JS = """
-(on) => {
-  if (on) document.documentElement.dataset.pfPresent = 'on';
-  else delete document.documentElement.dataset.pfPresent;
-  return [];
-}
-"""
-# Hidden controls are a look, set in the browser before anything else draws.
-CONTROLS_JS = """
-() => {
-  if (new URLSearchParams(location.search).get('controls') === 'hidden') {
-    document.documentElement.dataset.pfControls = 'hidden';
-  }
-  if (new URLSearchParams(location.search).get('present') === 'on') {
-    document.documentElement.dataset.pfPresent = 'on';
-  }
-}
-"""
+
+
+@dataclass(frozen=True)
+class ShareParts:
+    copy: gr.Button
+    hide: gr.Checkbox
+    present: gr.Checkbox
+    link: gr.Textbox
+    note: gr.Markdown
 
 
 class ShareSection:
-    """The "Copy link" row and the page-load event that restores a linked view."""
+    """The "Copy link" row, and the page-load events that restore a linked view and run what it shows."""
 
-    def __init__(self, examples_dir: Path, explore, lesson, inside, explain):
+    def __init__(self, examples_dir: Path, explore):
         self.examples_dir = Path(examples_dir)
         self.examples = {p.name for p in self.examples_dir.glob("*") if p.is_file()}
-        self.explore, self.lesson, self.inside, self.explain = explore, lesson, inside, explain
+        self.explore = explore
 
-    def render(self) -> None:
+    def render(self) -> ShareParts:
         with gr.Row(elem_id="share-row", equal_height=True):
             copy = gr.Button("Copy link to this view", elem_id="share-button", scale=0, min_width=200)
             hide = gr.Checkbox(False, label="Link hides the controls", elem_id="share-hide", scale=0, min_width=200)
@@ -183,10 +212,12 @@ class ShareSection:
                 "", label="Link", elem_id="share-link", interactive=False, buttons=["copy"], scale=3, min_width=220
             )
         note = gr.Markdown(UPLOAD_NOTE, elem_id="share-note")
-        self.parts = {"copy": copy, "hide": hide, "link": link, "note": note, "present": present}
+        return ShareParts(copy=copy, hide=hide, present=present, link=link, note=note)
 
-    def make_link(self, session, step, stage, block, mixer_off, mlp_off, method):
-        return link_query(session, self.examples_dir, step, stage, block, mixer_off, mlp_off, method)
+    def make_link(self, session, tab, present, hide, step, stage, block, mixer_off, mlp_off, method):
+        return link_query(
+            session, self.examples_dir, step, stage, block, mixer_off, mlp_off, method, tab, bool(present), bool(hide)
+        )
 
     def restore(self, request: gr.Request):
         """The controls a link sets, and the state the later steps of the load read."""
@@ -197,13 +228,12 @@ class ShareSection:
         skip = gr.skip()
         block_update = skip
         if stage is not None:
-            from .tabs.inside.view import block_choices
-
             choices = block_choices(model or SHAPES_VARIANT_NAME, stage)
             block_update = gr.update(choices=choices, value=state.get("block", 1))
         return (
             {**state, "model": model} if state else None,
             gr.Tabs(selected=state["tab"]) if "tab" in state else skip,
+            state.get("tab", skip),
             str(self.examples_dir / example) if example else skip,
             model or skip,
             state.get("step", skip),
@@ -215,67 +245,67 @@ class ShareSection:
             state.get("present", skip),
         )
 
-    def analyse(self, state, image, variant, session):
+    def analyse(self, image, variant, session):
         """Analyse the linked example, as a click on it would."""
-        if not state or "example" not in state:
-            return (gr.skip(),) * len(self.explore.controls["event"]["outputs"])
         return self.explore.show(image, variant, None, session)
 
-    def open_step(self, state, session, number):
-        if not state or state.get("tab") != "lesson":
-            return gr.skip(), gr.skip(), gr.skip()
-        return self.lesson.show_step(session, number)
-
-    def wire(self, demo: gr.Blocks, tabs: gr.Tabs, session: gr.State, model_events: dict) -> None:
-        explore, inside = self.explore.controls, self.inside.controls
-        lesson_number = self.lesson.number
-        parts = self.parts
+    def wire(self, demo: gr.Blocks, tabs: gr.Tabs, tab_items: dict[str, gr.Tab], share: ShareParts, parts) -> None:
+        """Wire the link's events. `parts` holds the tabs' parts (explore, lesson, explain, inside,
+        compare): the controls a link sets and the events that show what it links to."""
+        explore, lesson, explain, inside, compare = (
+            parts[name] for name in ("explore", "lesson", "explain", "inside", "compare")
+        )
         private = {"api_visibility": "private"}
+        # The tab open now, as a plain value the link reads: each tab says so when it is opened.
+        open_tab = gr.Textbox(TABS[0], visible=False)
+        for tab_id, item in tab_items.items():
+            item.select(None, outputs=open_tab, js=f"() => {tab_id!r}", **private)
         # The controls a link carries, in the order make_link reads and restore returns them.
-        shared_controls = [
-            inside["stage"],
-            inside["block"],
-            inside["mixer_off"],
-            inside["mlp_off"],
-            self.explain.controls["method"],
-        ]
+        shared_controls = [inside.stage, inside.block, inside.mixer_off, inside.mlp_off, explain.method]
         # Plain values the browser's half reads (a State's value stays on the server).
         link_query_text = gr.Textbox("", visible=False)
         link_note = gr.Textbox("", visible=False)
-        parts["copy"].click(
+        share.copy.click(
             self.make_link,
-            inputs=[session, lesson_number, *shared_controls],
+            inputs=[explore.session, open_tab, share.present, share.hide, lesson.number, *shared_controls],
             outputs=[link_query_text, link_note],
             queue=False,
             **private,
-        ).then(
-            None,
-            inputs=[link_query_text, link_note, parts["hide"]],
-            outputs=[parts["link"], parts["note"]],
-            js=COPY_JS,
-            **private,
-        )
-        parts["present"].change(None, inputs=parts["present"], js=PRESENT_JS, **private)
+        ).then(None, inputs=[link_query_text, link_note], outputs=[share.link, share.note], js=COPY_JS, **private)
+        share.present.change(None, inputs=share.present, js=PRESENT_JS, **private)
+
         linked = gr.State(None)
-        lesson_outputs = self.lesson.outputs
-        demo.load(None, js=CONTROLS_JS, **private)
-        demo.load(
+        restored = demo.load(
             self.restore,
             outputs=[
                 linked,
                 tabs,
-                explore["image"],
-                explore["variant"],
-                lesson_number,
+                open_tab,
+                explore.image,
+                explore.variant,
+                lesson.number,
                 *shared_controls,
-                parts["present"],
+                share.present,
             ],
             queue=False,
             **private,
-        ).then(self.analyse, inputs=[linked, explore["image"], explore["variant"], session], **explore["event"]).then(
-            self.open_step,
-            inputs=[linked, session, lesson_number],
-            outputs=lesson_outputs,
-            **private,
-            **model_events,
         )
+        # The linked example analysed, as a click on it would.
+        analyse = when_linked(lambda state: "example" in state, self.analyse, len(explore.event["outputs"]), False)
+        shown = restored.then(
+            analyse, inputs=[linked, explore.image, explore.variant, explore.session], **explore.event
+        )
+        # Then every view the link asks for, finished: the knockout run with its ticks, the block
+        # shown, the CAM method's maps drawn, the lesson's step measured, the ticked models compared.
+        for key, event in (
+            ("lesson", lesson.show_event),
+            ("anatomy", inside.anatomy_event),
+            ("knockout", inside.knockout_event),
+            ("field", inside.field_event),
+            ("cams", explain.cams_event),
+            ("compare", compare.compare_event),
+        ):
+            event = dict(event)
+            fn, inputs = event.pop("fn"), event.pop("inputs")
+            run = when_linked(LINKED_VIEWS[key], fn, len(event["outputs"]), needs_session=key != "lesson")
+            shown = shown.then(run, inputs=[linked, *inputs], **event)

@@ -136,3 +136,17 @@ def cam_scale_html(note: str = "each map is scaled to its own peak") -> str:
         '<span class="pf-jet-bar" aria-hidden="true"></span><span class="pf-legend-end">peak</span>'
         f"<span>{html.escape(note)}</span></p>"
     )
+
+
+def plot_images(screen: str, room: str | None, alt: str) -> str:
+    """A plot as drawn for a screen and, where given, as drawn again with larger type for a projector
+    (`plots.PRESENTER_SCALE`): presenter mode shows the second in place of the first (style.css)."""
+    alt = html.escape(alt)
+    if room is None:
+        return f'<img alt="{alt}" src="{screen}">'
+    return f'<img class="pf-for-screen" alt="{alt}" src="{screen}"><img class="pf-for-room" alt="{alt}" src="{room}">'
+
+
+# The browser's half of a view with tables (static/page.js): a table box that scrolls sideways is
+# reachable and scrollable from the keyboard.
+SCROLLABLE_JS = "PoolFormer.scrollable(element, watch)"

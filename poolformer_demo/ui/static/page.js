@@ -1,33 +1,142 @@
-// What the page needs from the browser on every tab: names for the controls Gradio draws
-// without one. Gradio re-renders its components, so this runs again whenever the page changes.
-(() => {
-  const fileTitle = (src) => decodeURIComponent((src || "").split("?")[0].split("/").pop() || "")
-    .replace(/\.[a-z0-9]+$/i, "").replace(/[_-]+/g, " ");
-  const name = () => {
-    // Example thumbnails are buttons holding only a picture.
-    document.querySelectorAll("button.gallery-item:not([aria-label])").forEach((button) => {
-      const img = button.querySelector("img");
-      if (!img) return;
-      button.setAttribute("aria-label", `Example image: ${fileTitle(img.getAttribute("src"))}`);
-      img.setAttribute("alt", "");
+// What the app's own markup (the pf- classes) does in the browser, and the looks that change
+// without asking the server. Python wires these by name: an event's `js="(v) => PoolFormer.setHeatOpacity(v)"`,
+// a gr.HTML's `js_on_load="PoolFormer.results(element, watch)"`. Functions used as an event's `js`
+// return the event's outputs (an empty list when it has none).
+window.PoolFormer = (() => {
+  const root = document.documentElement;
+  const query = new URLSearchParams(location.search);
+
+  // Hidden controls and presenter mode are looks a link asks for: set before anything else draws.
+  if (query.get("controls") === "hidden") root.dataset.pfControls = "hidden";
+  if (query.get("present") === "on") root.dataset.pfPresent = "on";
+
+  // Page-wide settings, so they outlive new results.
+  const setHeatOpacity = (opacity) => { root.style.setProperty("--pf-heat-opacity", opacity); return []; };
+  const setExplainOpacity = (opacity) => { root.style.setProperty("--pf-explain-opacity", opacity); return []; };
+  const setFeatureView = (view) => { root.dataset.pfView = view; return []; };
+  const setCamMethod = (method) => { root.dataset.pfCam = method; return []; };
+  const present = (on) => {
+    if (on) root.dataset.pfPresent = "on";
+    else delete root.dataset.pfPresent;
+    return [];
+  };
+
+  // Explore's results: a click on a stage enlarges it, and the choice outlives new results.
+  const results = (element, watch) => {
+    const show = () => {
+      const stage = element.dataset.stage || "4";
+      const chosen = element.querySelector(`.pf-stage[data-stage="${stage}"]`);
+      element.querySelectorAll(".pf-stage").forEach((b) => b.setAttribute("aria-pressed", String(b === chosen)));
+      const large = element.querySelector(".pf-large .pf-heat");
+      const heat = chosen && chosen.querySelector(".pf-heat");
+      if (large && heat) { large.src = heat.src; large.alt = heat.alt; }
+      const caption = element.querySelector(".pf-large-caption");
+      if (caption && chosen) caption.textContent = chosen.dataset.caption;
+    };
+    element.addEventListener("click", (event) => {
+      const button = event.target.closest(".pf-stage");
+      if (!button) return;
+      element.dataset.stage = button.dataset.stage;
+      show();
     });
-    // An empty upload area's spoken name must contain the words it shows.
-    document.querySelectorAll("button.upload-container[aria-label]").forEach((button) => {
-      const shown = button.innerText.replace(/\s+/g, " ").trim();
-      if (shown) button.removeAttribute("aria-label");
+    watch("value", show);
+    show();
+  };
+
+  // The receptive field: the cell under the pointer is outlined, and a click (or Enter on the
+  // focused picture) sends the point as fractions (down, across) of the picture, which the server
+  // maps to the stage's grid.
+  const field = (element, trigger) => {
+    const clamp = (v) => Math.min(Math.max(v, 0), 1);
+    const frameOf = (event) => event.target.closest && event.target.closest(".pf-field-frame[data-rows]");
+    const pointOf = (event, frame) => {
+      const box = frame.getBoundingClientRect();
+      return [clamp((event.clientY - box.top) / box.height), clamp((event.clientX - box.left) / box.width)];
+    };
+    const outline = (hover, y, x, rows, cols) => Object.assign(hover.style, {
+      top: `${(100 * y) / rows}%`, left: `${(100 * x) / cols}%`,
+      height: `${100 / rows}%`, width: `${100 / cols}%`, display: "block",
+    });
+    element.addEventListener("mousemove", (event) => {
+      const frame = frameOf(event);
+      const hover = element.querySelector(".pf-cell-hover");
+      if (!hover) return;
+      if (!frame) { hover.style.display = "none"; return; }
+      const [down, across] = pointOf(event, frame);
+      const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
+      outline(hover, Math.min(Math.floor(down * rows), rows - 1), Math.min(Math.floor(across * cols), cols - 1), rows, cols);
+    });
+    element.addEventListener("mouseleave", () => {
+      const hover = element.querySelector(".pf-cell-hover");
+      if (hover) hover.style.display = "none";
+    });
+    element.addEventListener("click", (event) => {
+      const frame = frameOf(event);
+      if (frame) trigger("select", { index: pointOf(event, frame), value: Number(frame.dataset.stage) });
+    });
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    element.addEventListener("keydown", (event) => {
+      const frame = frameOf(event);
+      const hover = element.querySelector(".pf-cell-hover");
+      if (!frame || !hover) return;
+      const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
+      let y = Number(frame.dataset.ky ?? frame.dataset.y), x = Number(frame.dataset.kx ?? frame.dataset.x);
+      if (event.key in moves) {
+        event.preventDefault();
+        y = Math.min(Math.max(y + moves[event.key][0], 0), rows - 1);
+        x = Math.min(Math.max(x + moves[event.key][1], 0), cols - 1);
+        frame.dataset.ky = y; frame.dataset.kx = x;
+        outline(hover, y, x, rows, cols);
+      } else if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        trigger("select", { index: [(y + 0.5) / rows, (x + 0.5) / cols], value: Number(frame.dataset.stage) });
+      }
     });
   };
-  let queued = false;
-  new MutationObserver(() => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => { queued = false; name(); });
-  }).observe(document.documentElement, { childList: true, subtree: true });
-})();
 
-// The block diagram: choosing a box shows its step's picture and says what the step does.
-(() => {
-  const choose = (chosen) => {
+  // The lesson's list of steps: each step is a button that opens it (a click, or Enter or Space).
+  const lessonSteps = (element, trigger) => {
+    element.addEventListener("click", (event) => {
+      const button = event.target.closest && event.target.closest("button[data-step]");
+      if (button) trigger("select", { index: Number(button.dataset.step), value: Number(button.dataset.step) });
+    });
+  };
+
+  // A box that scrolls sideways (a wide table on a narrow screen) is a region the keyboard can reach
+  // and scroll; one that fits is left out of the tab order. Checked after each new value and resize.
+  const SCROLLERS = "table, .pf-lesson-view, .pf-lab-control, :is(.pf-lab-row, .pf-faith-row, .pf-knockout-row) > div";
+  const scrollable = (element, watch) => {
+    const mark = () => element.querySelectorAll(SCROLLERS).forEach((box) => {
+      if (box.scrollWidth > box.clientWidth + 1) {
+        box.tabIndex = 0;
+        box.setAttribute("role", box.matches("table") ? "table" : "region");
+        box.setAttribute("aria-label", "Scrolls sideways");
+      } else if (box.hasAttribute("tabindex")) {
+        box.removeAttribute("tabindex");
+        box.removeAttribute("aria-label");
+        if (!box.matches("table")) box.removeAttribute("role");
+      }
+    });
+    watch("value", mark);
+    new ResizeObserver(mark).observe(element);
+    mark();
+  };
+
+  // The lab's Stop: the rows still waiting say so at once; the server's last table is what it was.
+  const markStopped = () => {
+    document.querySelectorAll("#lab-live .pf-pending").forEach((cell) => { cell.textContent = "stopped"; });
+    return [];
+  };
+
+  // The share link: the server made the query; the browser knows the address the page was served at.
+  const copyLink = (query, note) => {
+    const url = `${location.origin}${location.pathname}?${query}`;
+    if (navigator.clipboard) navigator.clipboard.writeText(url).catch(() => {});
+    return [url, note];
+  };
+
+  // The block diagram: choosing a box shows its step's picture and says what the step does.
+  const chooseBox = (chosen) => {
     const host = chosen.closest(".pf-diagram");
     if (!host) return;
     host.querySelectorAll(".pf-box").forEach((b) => b.setAttribute("aria-pressed", String(b === chosen)));
@@ -42,18 +151,23 @@
     }
   };
   const boxOf = (event) => event.target.closest && event.target.closest(".pf-box");
-  document.addEventListener("click", (event) => { const b = boxOf(event); if (b) choose(b); });
+  document.addEventListener("click", (event) => { const b = boxOf(event); if (b) chooseBox(b); });
   document.addEventListener("keydown", (event) => {
     const b = boxOf(event);
-    if (b && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); choose(b); }
+    if (b && (event.key === "Enter" || event.key === " ")) { event.preventDefault(); chooseBox(b); }
   });
-})();
 
-// A before/after comparison wherever it is shown (Inside the block, the lesson): the range input,
-// moved by pointer or arrow keys, moves the line between the two pictures.
-document.addEventListener("input", (event) => {
-  const range = event.target;
-  if (!range.matches || !range.matches(".pf-split")) return;
-  const frame = range.closest(".pf-compare")?.querySelector(".pf-compare-frame");
-  if (frame) frame.style.setProperty("--pf-split", `${range.value}%`);
-});
+  // A before/after comparison wherever it is shown (Inside the block, the lesson): the range input,
+  // moved by pointer or arrow keys, moves the line between the two pictures.
+  document.addEventListener("input", (event) => {
+    const range = event.target;
+    if (!range.matches || !range.matches(".pf-split")) return;
+    const frame = range.closest(".pf-compare")?.querySelector(".pf-compare-frame");
+    if (frame) frame.style.setProperty("--pf-split", `${range.value}%`);
+  });
+
+  return {
+    setHeatOpacity, setExplainOpacity, setFeatureView, setCamMethod, present,
+    results, field, lessonSteps, scrollable, markStopped, copyLink,
+  };
+})();

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -17,13 +18,21 @@ from ....comparison import Comparison, compare
 from ....runner import Runner
 from ....variants import VARIANTS, get_variant
 from ....weights import ModelCache
+from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message, user_error
 from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.runs import MODEL, follow_with_status
-from ...kit.view import STOPPED, Session, counted, failure_html, message_html, variant_choices
+from ...kit.view import SCROLLABLE_JS, STOPPED, Session, counted, failure_html, message_html, variant_choices
 from . import view
 
 IMAGE_GONE = "The Explore tab's image is no longer on the server. Upload one here, or analyse it again."
+
+
+@dataclass(frozen=True)
+class CompareParts:
+    """The event that compares the ticked models on the Explore tab's image (a link runs it)."""
+
+    compare_event: dict
 
 
 class CompareTab:
@@ -101,6 +110,13 @@ class CompareTab:
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             yield failure_html(failure_message(exc)), gr.skip()
 
+    def compare_ticked(self, session: Session | None, upload: str | None, variants: list[str]):
+        """The comparison a link shows: the ticked models, where two or more are ticked."""
+        if len(variants or []) < 2:
+            yield gr.skip(), gr.skip()
+            return
+        yield from self.run_compare(session, upload, variants)
+
     @staticmethod
     def stopped() -> str:
         return message_html(STOPPED)
@@ -109,7 +125,7 @@ class CompareTab:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self, model_events: dict, session: gr.State) -> None:
+    def render(self, model_events: dict, session: gr.State) -> CompareParts:
         """Lay the tab out inside the current Blocks and wire its events. `session` is the Explore
         tab's state, whose image is compared when none is uploaded here."""
         gr.Markdown(view.INTRO, elem_id="compare-intro")
@@ -130,6 +146,7 @@ class CompareTab:
                     variant_choices(runnable),
                     value=view.default_variants(runnable),
                     label="Models",
+                    info=view.variants_info(runnable),
                     elem_id="compare-variants",
                 )
                 with gr.Row():
@@ -137,30 +154,21 @@ class CompareTab:
                     stop = gr.Button("Stop", variant="stop", elem_id="compare-stop", min_width=80)
             with gr.Column(scale=4):
                 status = gr.HTML("", elem_id="compare-status")
-                columns = gr.HTML(view.compare_html(), elem_id="comparison")
+                columns = gr.HTML(view.compare_html(), js_on_load=SCROLLABLE_JS, elem_id="comparison")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
-        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
-        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
+        # The endpoint for programs: inputs of its own, the result as JSON.
         api_variants = gr.CheckboxGroup(list(VARIANTS), value=["s12", "m36"], visible=False)
-        api_target = gr.Textbox("", visible=False)
-        api_result = gr.JSON(visible=False)
-        gr.Button(visible=False).click(
-            self.compare_variants,
-            inputs=[api_image, api_variants, api_target],
-            outputs=api_result,
-            api_name="compare",
-            **model_events,
-        )
+        expose(self.compare_variants, "compare", [image_input(), api_variants, text_input()], **model_events)
 
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(view.source_markdown, inputs=session, outputs=source, **format_only)
-        event = run.click(
-            self.run_compare,
-            inputs=[session, upload, variants],
-            outputs=[status, columns],
-            show_progress_on=[status],
-            api_visibility="private",
+        compare_event = {
+            "inputs": [session, upload, variants],
+            "outputs": [status, columns],
+            "show_progress_on": [status],
+            "api_visibility": "private",
             **model_events,
-        )
+        }
+        event = run.click(self.run_compare, **compare_event)
         stop.click(self.stopped, outputs=status, cancels=[event], **format_only)
+        return CompareParts(compare_event={"fn": self.compare_ticked, **compare_event})

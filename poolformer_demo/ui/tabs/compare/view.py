@@ -13,6 +13,7 @@ from pathlib import Path
 from .... import render
 from ....comparison import Comparison, VariantFailure, VariantRun
 from ....errors import WeightsUnavailableError
+from ....variants import HUB_VARIANTS
 from ....weights import WEIGHTS_HELP
 from ...kit.view import Session, cam_scale_html, md
 
@@ -154,5 +155,18 @@ def compare_api(comparison: Comparison, messages: Mapping[str, str] | None = Non
 
 
 def default_variants(available: Sequence[str]) -> list[str]:
-    """The models ticked when the page opens: the first two that can run here (S12 and the next)."""
-    return list(available[:2])
+    """The models ticked when the page opens: the first two ImageNet models that can run here (S12 and
+    the next), which answer the same question; none where fewer than two can (the bundled models each
+    know their own task's classes, so two of them never answer the same picture)."""
+    imagenet = [name for name in available if name in HUB_VARIANTS]
+    return imagenet[:2] if len(imagenet) >= 2 else []
+
+
+def variants_info(available: Sequence[str]) -> str | None:
+    """Why no model is ticked, where fewer than two ImageNet models can run here."""
+    if default_variants(available):
+        return None
+    return (
+        "Fewer than two ImageNet models can run on this server, and the bundled models each know only their own "
+        "task's classes (shapes, or pairs of discs): two of them never answer the same picture."
+    )

@@ -1,9 +1,11 @@
 """The Explain tab's named endpoints for programs: `/explain` and `/sanity`, JSON with the pictures as
-data URIs, from the same computations as the page."""
+data URIs, from the same computations as the page, and their hidden inputs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+
+import gradio as gr
 
 from ....attributions import DEFAULT_METHODS, METHOD_TITLES, parse_methods
 from ....cams import DEFAULT_CAM
@@ -12,6 +14,7 @@ from ....faithfulness import FaithfulnessSettings
 from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
+from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import user_error
 from ...kit.pictures import content_key
 from ...kit.runs import LONG
@@ -166,3 +169,13 @@ class ExplainEndpoints:
             return trust.sanity_api(check, trust.sanity_pictures(check))
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
             raise user_error(exc) from None
+
+    def expose_endpoints(self, events: dict) -> None:
+        """Expose `/explain` and `/sanity`, with hidden inputs of their own, queued with `events`."""
+        image, variant, target = image_input(), text_input(DEFAULT_VARIANT), text_input()
+        stage = gr.Number(STAGE_COUNT, precision=0, minimum=1, maximum=STAGE_COUNT, visible=False)
+        methods = gr.CheckboxGroup(list(METHOD_TITLES), value=list(DEFAULT_METHODS), visible=False)
+        flags = [gr.Checkbox(False, visible=False) for _ in ("faithfulness", "arrays")]
+        method = gr.Dropdown(list(METHOD_TITLES), value=DEFAULT_CAM, visible=False)
+        expose(self.explain_prediction, "explain", [image, variant, target, methods, stage, *flags], **events)
+        expose(self.check_sanity, "sanity", [image, variant, target, method, stage], **events)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 
 from .... import render
 from ....analysis import analyze
-from ....attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
+from ....attributions import DEFAULT_SETTINGS, METHOD_TITLES, parse_methods
 from ....blocks import model_inputs
 from ....cams import DEFAULT_CAM
 from ....explanation import score_faithfulness
@@ -28,10 +29,9 @@ from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, STAGE_COUNT, get_variant
 from ....weights import ModelCache
 from ...kit.errors import failure_message
-from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import image_key
 from ...kit.runs import LONG, MODEL, follow_with_status
-from ...kit.view import STOPPED, Session, counted, failure_html, message_html, stage_choices
+from ...kit.view import SCROLLABLE_JS, STOPPED, Session, counted, failure_html, message_html, stage_choices
 from . import trust, view
 from .api import ExplainEndpoints
 
@@ -43,6 +43,14 @@ SHARED_KEPT = 16
 # The JSON answers of /explain, pictures encoded (each a few hundred KB).
 API_ANSWERS_KEPT = 16
 NO_METHOD = "Tick at least one method."
+
+
+@dataclass(frozen=True)
+class ExplainParts:
+    """What the rest of the page reads or sets: the CAM method, and the event drawing the CAM family."""
+
+    method: gr.Radio
+    cams_event: dict
 
 
 class ExplainTab(ExplainEndpoints):
@@ -236,6 +244,15 @@ class ExplainTab(ExplainEndpoints):
     def stopped() -> str:
         return message_html(STOPPED)
 
+    def first_variant(self):
+        """The model the page opens on: S12 where it can run, else the first model that can."""
+        runnable = self.cache.runnable_variants()
+        return get_variant(DEFAULT_VARIANT if DEFAULT_VARIANT in runnable or not runnable else runnable[0])
+
+    def settings_for(self, session: Session | None):
+        """The settings table with the expected times on the analysed model."""
+        return gr.skip() if session is None else view.settings_markdown(self.settings, get_variant(session.variant))
+
     def sanity_expected(self, method: str, session: Session | None = None) -> str:
         """What the chosen method's sanity check costs on the analysed model, said before it runs."""
         try:
@@ -251,7 +268,7 @@ class ExplainTab(ExplainEndpoints):
 
     def render(
         self, model_events: dict, session: gr.State, tab: gr.Tab | None = None, long_events: dict | None = None
-    ) -> None:
+    ) -> ExplainParts:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `session` is the Explore tab's state (image, model, class); `tab` is this tab, whose opening
@@ -261,7 +278,7 @@ class ExplainTab(ExplainEndpoints):
         """
         long_events = long_events if long_events is not None else model_events
         gr.Markdown(view.INTRO, elem_id="explain-intro")
-        with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+        with gr.Row(equal_height=False):
             source = gr.Markdown(view.source_markdown(None), elem_id="explain-source")
             opacity = gr.Slider(
                 0.0,
@@ -282,8 +299,6 @@ class ExplainTab(ExplainEndpoints):
                 cam_status = gr.HTML("", elem_id="cam-status", scale=2)
             cams = gr.HTML(view.cam_family_html(), elem_id="cam-family")
         shown = gr.State(None)
-        # What a shared link sets (ui/share.py).
-        self.controls = {"method": cam_method}
 
         with gr.Accordion("2 · Attributions side by side", open=True, elem_id="attributions-section"):
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
@@ -299,7 +314,9 @@ class ExplainTab(ExplainEndpoints):
                 )
                 run = gr.Button("Run the attributions", variant="primary", elem_id="attributions-button", scale=1)
                 stop = gr.Button("Stop", variant="stop", elem_id="attributions-stop", scale=0, min_width=80)
-            gr.Markdown(view.settings_markdown(self.settings), elem_id="attribution-settings")
+            settings_table = gr.Markdown(
+                view.settings_markdown(self.settings, self.first_variant()), elem_id="attribution-settings"
+            )
             attr_status = gr.HTML("", elem_id="attributions-status")
             attributions = gr.HTML(view.attributions_html(), elem_id="attributions")
 
@@ -313,7 +330,7 @@ class ExplainTab(ExplainEndpoints):
                 )
                 faith_stop = gr.Button("Stop", variant="stop", elem_id="faithfulness-stop", scale=0, min_width=80)
             faith_status = gr.HTML("", elem_id="faithfulness-status")
-            faithfulness = gr.HTML(trust.faithfulness_html(), elem_id="faithfulness")
+            faithfulness = gr.HTML(trust.faithfulness_html(), js_on_load=SCROLLABLE_JS, elem_id="faithfulness")
 
         with gr.Accordion(
             "4 · The sanity check: destroy the model, watch the map", open=True, elem_id="sanity-section"
@@ -332,31 +349,7 @@ class ExplainTab(ExplainEndpoints):
             sanity_status = gr.HTML("", elem_id="sanity-status")
             sanity = gr.HTML(trust.sanity_html(), elem_id="sanity")
 
-        # The endpoint for programs: inputs of its own, the result as JSON (never shown;
-        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
-        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
-        api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
-        api_target = gr.Textbox("", visible=False)
-        api_methods = gr.CheckboxGroup(list(METHOD_TITLES), value=list(DEFAULT_METHODS), visible=False)
-        api_stage = gr.Number(STAGE_COUNT, precision=0, minimum=1, maximum=STAGE_COUNT, visible=False)
-        api_faithfulness = gr.Checkbox(False, visible=False)
-        api_arrays = gr.Checkbox(False, visible=False)
-        api_result = gr.JSON(visible=False)
-        api_method = gr.Dropdown(list(METHOD_TITLES), value=DEFAULT_CAM, visible=False)
-        gr.Button(visible=False).click(
-            self.explain_prediction,
-            inputs=[api_image, api_variant, api_target, api_methods, api_stage, api_faithfulness, api_arrays],
-            outputs=api_result,
-            api_name="explain",
-            **long_events,
-        )
-        gr.Button(visible=False).click(
-            self.check_sanity,
-            inputs=[api_image, api_variant, api_target, api_method, api_stage],
-            outputs=api_result,
-            api_name="sanity",
-            **long_events,
-        )
+        self.expose_endpoints(long_events)
 
         private = {"api_visibility": "private", **model_events}
         long = {"api_visibility": "private", **long_events}
@@ -401,5 +394,7 @@ class ExplainTab(ExplainEndpoints):
             **long,
         )
         sanity_stop.click(self.stopped, outputs=sanity_status, cancels=[sanity_event], **format_only)
+        session.change(self.settings_for, inputs=session, outputs=settings_table, **format_only)
         for changed in (sanity_method, session):
             changed.change(self.sanity_expected, inputs=[sanity_method, session], outputs=expected, **format_only)
+        return ExplainParts(method=cam_method, cams_event=cams_event)

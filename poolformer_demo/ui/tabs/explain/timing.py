@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from ....attributions import (
     SmoothGradSettings,
     occlusion_geometry,
 )
-from ....variants import ASSETS_DIR, HUB_VARIANTS
+from ....variants import ASSETS_DIR, HUB_VARIANTS, Variant
 
 TIMINGS_PATH = ASSETS_DIR / "timings.json"
 
@@ -36,6 +36,9 @@ class Timings:
     """The work the faithfulness time was measured on: maps, steps, random_orders."""
     sanity_cam_steps: int
     """The steps of that sanity check, one forward and backward pass each."""
+    relative: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per bundled model, each pixel method's time as a share of its time on `variant`, measured in
+    one run (benchmarks/bench_relative_times.py)."""
 
 
 @lru_cache(maxsize=1)
@@ -64,18 +67,34 @@ def model_passes(method: str, settings, crop: int | None = None) -> int:
     raise ValueError(f"no pixel method {method!r}")
 
 
-def expected_seconds(method: str, settings) -> float:
-    """The time a pixel method with `settings` should take on the measured variant (S12) on two cores:
-    the measured time of its defaults, scaled by the number of images it sends through the model."""
+def crop_px(variant: Variant | None = None) -> int:
+    """The side of the crop a model sees: a bundled model's own size, else the measured model's."""
+    if variant is not None and variant.bundled is not None:
+        return variant.bundled.image_px
+    return timings().crop_px
+
+
+def time_share(method: str, variant: Variant | None = None) -> float | None:
+    """`method`'s time on `variant` as a share of its measured time on S12: measured for the bundled
+    models, from MACs for the ImageNet ones; None where neither is known."""
+    measured = timings()
+    if variant is None or variant.name == measured.variant:
+        return 1.0
+    if variant.name in measured.relative:
+        return measured.relative[variant.name][method]
+    reference = HUB_VARIANTS[measured.variant].macs_g
+    return variant.macs_g / reference if variant.macs_g is not None else None
+
+
+def expected_seconds(method: str, settings, variant: Variant | None = None) -> float | None:
+    """The time a pixel method with `settings` should take on `variant` (default: the measured S12)
+    on two cores: the measured time of its defaults on S12, times the model's share of it, scaled
+    by the number of images the settings send through the model; None where the share is unknown."""
+    share = time_share(method, variant)
+    if share is None:
+        return None
+    crop = crop_px(variant)
     default = DEFAULT_SETTINGS[method]
-    return timings().seconds[method] * model_passes(method, settings) / model_passes(method, default)
-
-
-def slowdown_text() -> str:
-    """How much longer than S12 the other models take, from their MACs."""
-    s12 = HUB_VARIANTS["s12"].macs_g
-    factors = ", ".join(f"{v.name.upper()} ×{v.macs_g / s12:.1f}" for v in HUB_VARIANTS.values() if v.name != "s12")
     return (
-        f"Other models take longer in proportion to their MACs: {factors}; the shapes model (128 px) a fraction "
-        "of S12's time."
+        timings().seconds[method] * share * model_passes(method, settings, crop) / model_passes(method, default, crop)
     )

@@ -15,7 +15,7 @@ from ....readings import trust as readings
 from ....sanity import SanityCheck, default_granularity, null_models, step_count
 from ....variants import HUB_VARIANTS, Variant
 from ...kit.pictures import layer_uri
-from ...kit.view import legend_html
+from ...kit.view import legend_html, plot_images
 from .timing import BUSY_NOTE, expected_seconds, seconds_text, timings
 
 # ---------------------------------------------------------------------------------------------
@@ -76,8 +76,8 @@ def faithfulness_table_html(report: FaithfulnessReport, titles: Mapping[str, str
     )
 
 
-def faithfulness_plot_uri(report: FaithfulnessReport, titles: Mapping[str, str]) -> str:
-    return render.data_uri(plots.faithfulness_plot(report, dict(titles)))
+def faithfulness_plot_uri(report: FaithfulnessReport, titles: Mapping[str, str], scale: float = 1.0) -> str:
+    return render.data_uri(plots.faithfulness_plot(report, dict(titles), scale))
 
 
 def faithfulness_html(
@@ -89,6 +89,8 @@ def faithfulness_html(
     titles = titles or {}
     summary = readings.faithfulness_summary(report, titles).text()
     substrate = report.substrate
+    # Presenter mode's copy of the curves, with larger type.
+    room = faithfulness_plot_uri(report, titles, plots.PRESENTER_SCALE)
     return (
         '<div class="pf-faith"><div class="pf-faith-row"><div>'
         f"{faithfulness_table_html(report, titles)}"
@@ -97,7 +99,7 @@ def faithfulness_html(
         "Grad-CAM at stage 4 and Integrated Gradients beat random on both curves (the project's tests check it).</p>"
         f'<p class="pf-note">{report.steps} steps; deletion fills with {html.escape(substrate["deletion"])}; '
         f"insertion starts from a {html.escape(substrate['insertion'])}; {report.seconds:.1f} s.</p></div>"
-        f'<figure class="pf-faith-plot"><img alt="deletion and insertion curves" src="{plot}"></figure>'
+        f'<figure class="pf-faith-plot">{plot_images(plot, room, "deletion and insertion curves")}</figure>'
         "</div></div>"
     )
 

@@ -31,9 +31,10 @@ from ....attributions import (
 )
 from ....cams import CAM_METHODS, DEFAULT_CAM
 from ....explanation import Explanation
+from ....variants import Variant
 from ...kit.pictures import layer_uri
 from ...kit.view import STAGES, Session, cam_scale_html, display_names, legend_html, md
-from .timing import BUSY_NOTE, expected_seconds, seconds_text, slowdown_text, timings
+from .timing import BUSY_NOTE, crop_px, expected_seconds, seconds_text, timings
 
 if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
     pass
@@ -69,10 +70,10 @@ CAM_FAMILY_TEXT = (
     "its resizing). Each map is scaled to its own peak, coloured as on the Explore tab; switching the method "
     "happens in your browser."
 )
-# The browser's half: the chosen method is a page-wide setting, so it outlives new results.
-CAM_JS = "(method) => { document.documentElement.dataset.pfCam = method; return []; }"
+# The browser's half (static/page.js): the chosen method is a page-wide setting, so it outlives new results.
+CAM_JS = "(method) => PoolFormer.setCamMethod(method)"
 DEFAULT_OPACITY = 0.7
-OPACITY_JS = "(opacity) => { document.documentElement.style.setProperty('--pf-explain-opacity', opacity); return []; }"
+OPACITY_JS = "(opacity) => PoolFormer.setExplainOpacity(opacity)"
 
 
 def cam_choices() -> list[tuple[str, str]]:
@@ -91,8 +92,9 @@ def source_markdown(session: Session | None) -> str:
     target = display_names(session.labels)[session.target]
     return (
         f"**Explaining:** *{md(target)}* (class {session.target}) for {md(Path(session.image).name)} on "
-        f"**PoolFormer-{md(session.variant.upper())}**. Analyse another image or click another class on the "
-        "Explore tab to explain that one."
+        f"**PoolFormer-{md(session.variant.upper())}**. "
+        '<span class="pf-needs-controls">Analyse another image or click another class on the Explore tab to '
+        "explain that one.</span>"
     )
 
 
@@ -153,7 +155,7 @@ def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = No
 # ---------------------------------------------------------------------------------------------
 
 
-def _settings_text(method: str, settings) -> str:
+def _settings_text(method: str, settings, crop: int | None = None) -> str:
     if isinstance(settings, IntegratedGradientsSettings):
         baseline = "a black image" if settings.baseline == "black" else "zeros (the mean colour)"
         return (
@@ -166,7 +168,7 @@ def _settings_text(method: str, settings) -> str:
             f"signed gradients, seed {settings.seed}"
         )
     if isinstance(settings, OcclusionSettings):
-        crop = timings().crop_px
+        crop = crop or timings().crop_px
         window, stride = occlusion_geometry(settings, (crop, crop))
         fill = "the mean colour" if settings.baseline == "zeros" else "black"
         return (
@@ -176,19 +178,31 @@ def _settings_text(method: str, settings) -> str:
     raise ValueError(f"no pixel method {method!r}")
 
 
-def settings_markdown(settings: Mapping[str, object] | None = None) -> str:
-    """The pixel methods' settings and the time each should take, as a table."""
+def settings_markdown(settings: Mapping[str, object] | None = None, variant: Variant | None = None) -> str:
+    """The pixel methods' settings and the time each should take on `variant` (default: S12, on
+    which the times were measured), as a table."""
     chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
+    crop = crop_px(variant)
+    name = f"PoolFormer-{(variant.name if variant is not None else timings().variant).upper()}"
     rows = [
-        "| Method | Settings (captum) | Expected time on S12 |",
+        f"| Method | Settings (captum) | Expected time on {name} at {crop} px |",
         "|---|---|---|",
         "| CAMs (any stage) | from the analysis's one forward and backward pass | under a second |",
     ]
-    for name, title in PIXEL_METHOD_TITLES.items():
-        rows.append(
-            f"| {title} | {_settings_text(name, chosen[name])} | {seconds_text(expected_seconds(name, chosen[name]))} |"
+    for method, title in PIXEL_METHOD_TITLES.items():
+        seconds = expected_seconds(method, chosen[method], variant)
+        expected = seconds_text(seconds) if seconds is not None else "not measured"
+        rows.append(f"| {title} | {_settings_text(method, chosen[method], crop)} | {expected} |")
+    measured = timings()
+    if variant is None or variant.name == measured.variant:
+        where = f"Times measured on {measured.variant.upper()} at {measured.crop_px} px {BUSY_NOTE}."
+    else:
+        how = "measured in one run" if variant.name in measured.relative else "from the models' MACs"
+        where = (
+            f"Times: this model's share of {measured.variant.upper()}'s time ({how}) times "
+            f"{measured.variant.upper()}'s measured time, {BUSY_NOTE}."
         )
-    return "\n".join(rows) + f"\n\nTimes {BUSY_NOTE}. " + slowdown_text()
+    return "\n".join(rows) + f"\n\n{where}"
 
 
 def attribution_pictures(explanation: Explanation) -> dict:

@@ -7,6 +7,7 @@ heatmap's opacity, the feature-map view, which stage is enlarged) happens in the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -24,8 +25,9 @@ from ....variants import (
     get_variant,
 )
 from ....weights import ModelCache
+from ...kit.endpoints import expose, image_input, text_input
 from ...kit.errors import failure_message, user_error
-from ...kit.gradio_patches import accept_any_text, hand_over_undecoded
+from ...kit.gradio_patches import accept_any_text, after_example_loads, hand_over_undecoded
 from ...kit.pictures import FeaturePictures, feature_pictures, heatmap_pictures, image_key
 from ...kit.runs import EXPLORE
 from ...kit.view import Session, variant_choices
@@ -64,6 +66,17 @@ def photo_examples_label(runnable: tuple[str, ...]) -> str:
     if any(name in HUB_VARIANTS for name in runnable):
         return "Photos (ImageNet models)"
     return "Photos (they need an ImageNet model's weights, not on this server)"
+
+
+@dataclass(frozen=True)
+class ExploreParts:
+    """What the rest of the page reads or sets: the session (the last analysis, which the other tabs
+    read), the inputs a link sets, and the page event's settings for an analysis a link asks for."""
+
+    session: gr.State
+    image: gr.Image
+    variant: gr.Dropdown
+    event: dict
 
 
 def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
@@ -174,6 +187,12 @@ class ExploreTab:
             return self._failed(NO_IMAGENET_MODEL, session)
         return self._show(image, chosen, None, session)
 
+    def image_after_photo(self, variant: str, session: Session | None):
+        """After a photo example: the image of the result still shown, when no ImageNet model could run it."""
+        if self.imagenet_variant(variant) is not None:
+            return gr.skip()
+        return session.image if session is not None and Path(session.image).is_file() else None
+
     def show_shapes_example(self, image: str | None, session: Session | None):
         """A shapes example: it runs on the shapes model."""
         return self._show(image, SHAPES_VARIANT_NAME, None, session)
@@ -247,12 +266,11 @@ class ExploreTab:
         """A generated task's example pictures, named after the task (shapes_star.png, pairs_same_0.png)."""
         return [str(p) for p in sorted(self.examples_dir.glob(f"{task}_*.png"))]
 
-    def render(self, model_events: dict, journey: gr.Markdown) -> gr.State:
+    def render(self, model_events: dict, journey: gr.Markdown) -> ExploreParts:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `journey` is the Learn tab's "your image through the network" panel, which follows each
-        analysis. Returns the session state (image, model, class of the last analysis), which
-        other tabs read.
+        analysis.
         """
         runnable = self.cache.runnable_variants()
         initial_variant = default_variant(runnable, self.shapes_available)
@@ -328,11 +346,14 @@ class ExploreTab:
                         0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
                     )
                     view = gr.Radio(list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
-        # The endpoint for programs: same inputs, the whole analysis as JSON (never shown; a hidden
-        # trigger rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
-        api_trigger = gr.Button(visible=False)
-        api_predictions = gr.Label(visible=False)
-        api_result = gr.JSON(visible=False)
+        # The endpoint for programs: the top-5 and the whole analysis as JSON.
+        expose(
+            self.analyze_image,
+            "analyze",
+            [image_input(), text_input(DEFAULT_VARIANT), text_input()],
+            [gr.Label(visible=False), gr.JSON(visible=False)],
+            **model_events,
+        )
 
         components = {
             "status": status,
@@ -347,22 +368,15 @@ class ExploreTab:
         }
         outputs = [components[name] for name in ExploreView.names()]
         page_event = {"outputs": outputs, "api_visibility": "private", "show_progress_on": [results], **model_events}
-        # What a shared link sets and how it runs an analysis (ui/share.py).
-        self.controls = {"image": image, "variant": variant, "target": target, "event": page_event}
-
-        api_trigger.click(
-            self.analyze_image,
-            inputs=[image, variant, target],
-            outputs=[api_predictions, api_result],
-            api_name="analyze",
-            **model_events,
+        format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
+        photo_shown = after_example_loads(photos).then(
+            self.show_photo_example, inputs=[image, variant, session], **page_event
         )
-        shown = [
-            run.click(self.show, inputs=[image, variant, target, session], **page_event),
-            photos.load_input_event.then(self.show_photo_example, inputs=[image, variant, session], **page_event),
-        ]
+        # A photo no model here can classify does not stay in the image box for Analyse to run on.
+        photo_shown.then(self.image_after_photo, inputs=[variant, session], outputs=image, **format_only)
+        shown = [run.click(self.show, inputs=[image, variant, target, session], **page_event), photo_shown]
         for examples, handler in bundled_examples:
-            shown.append(examples.load_input_event.then(handler, inputs=[image, session], **page_event))
+            shown.append(after_example_loads(examples).then(handler, inputs=[image, session], **page_event))
         label.select(self.retarget_from_label, inputs=[session], **page_event)
         target.input(self.retarget, inputs=[session, target], **page_event)
         # A new analysis may come from another model: offer its classes (retargeting keeps the model).
@@ -378,9 +392,8 @@ class ExploreTab:
         # Looks only: the browser does these, the server is not asked.
         opacity.input(None, inputs=opacity, js=present.OPACITY_JS, api_visibility="private")
         view.change(None, inputs=view, js=present.VIEW_JS, api_visibility="private")
-        format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         variant.input(self.facts_for, inputs=[variant, session], outputs=facts, **format_only)
         # A new picture or model starts from its own top class.
         image.input(self.clear_target, outputs=target, **format_only)
         variant.input(self.clear_target, outputs=target, **format_only)
-        return session
+        return ExploreParts(session=session, image=image, variant=variant, event=page_event)

@@ -218,35 +218,11 @@ def results_html(
     )
 
 
-# The browser's half of the results: a click on a stage enlarges it, and the choice outlives
-# new results. `element` and `watch` are provided by gr.HTML.
-RESULTS_JS = """
-const show = () => {
-  const stage = element.dataset.stage || "4";
-  const chosen = element.querySelector(`.pf-stage[data-stage="${stage}"]`);
-  element.querySelectorAll('.pf-stage').forEach(b => b.setAttribute('aria-pressed', String(b === chosen)));
-  const large = element.querySelector('.pf-large .pf-heat');
-  const heat = chosen && chosen.querySelector('.pf-heat');
-  if (large && heat) { large.src = heat.src; large.alt = heat.alt; }
-  const caption = element.querySelector('.pf-large-caption');
-  if (caption && chosen) caption.textContent = chosen.dataset.caption;
-};
-element.addEventListener('click', (event) => {
-  const button = event.target.closest('.pf-stage');
-  if (!button) return;
-  element.dataset.stage = button.dataset.stage;
-  show();
-});
-watch('value', show);
-show();
-"""
-
-
-# Page-wide settings the slider and the radio set without a server round trip.
-OPACITY_JS = "(opacity) => { document.documentElement.style.setProperty('--pf-heat-opacity', opacity); return []; }"
-
-
-VIEW_JS = "(view) => { document.documentElement.dataset.pfView = view; return []; }"
+# The browser's halves (static/page.js): a click on a stage enlarges it, and the choice outlives new
+# results; the opacity and the feature view are page-wide looks set without a server round trip.
+RESULTS_JS = "PoolFormer.results(element, watch)"
+OPACITY_JS = "(opacity) => PoolFormer.setHeatOpacity(opacity)"
+VIEW_JS = "(view) => PoolFormer.setFeatureView(view)"
 
 
 def api_result(analysis: Analysis, features: FeaturePictures, heatmaps: tuple[str, ...]) -> dict:

@@ -78,55 +78,6 @@ def field_api(field: ReceptiveField) -> dict:
     return {**field.to_json(), "picture": render.data_uri(render.receptive_field_view(field, ERF_SCALE), "jpeg")}
 
 
-# The browser's half of the receptive field: the cell under the pointer is outlined, and a click
-# sends the point as fractions (down, across) of the picture, which the server maps to the grid.
-FIELD_JS = """
-const clamp = (v) => Math.min(Math.max(v, 0), 1);
-const frameOf = (event) => event.target.closest && event.target.closest('.pf-field-frame[data-rows]');
-const pointOf = (event, frame) => {
-  const box = frame.getBoundingClientRect();
-  return [clamp((event.clientY - box.top) / box.height), clamp((event.clientX - box.left) / box.width)];
-};
-element.addEventListener('mousemove', (event) => {
-  const frame = frameOf(event);
-  const hover = element.querySelector('.pf-cell-hover');
-  if (!hover) return;
-  if (!frame) { hover.style.display = 'none'; return; }
-  const [down, across] = pointOf(event, frame);
-  const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
-  hover.style.top = `${100 * Math.min(Math.floor(down * rows), rows - 1) / rows}%`;
-  hover.style.left = `${100 * Math.min(Math.floor(across * cols), cols - 1) / cols}%`;
-  hover.style.height = `${100 / rows}%`;
-  hover.style.width = `${100 / cols}%`;
-  hover.style.display = 'block';
-});
-element.addEventListener('mouseleave', () => {
-  const hover = element.querySelector('.pf-cell-hover');
-  if (hover) hover.style.display = 'none';
-});
-element.addEventListener('click', (event) => {
-  const frame = frameOf(event);
-  if (!frame) return;
-  trigger('select', {index: pointOf(event, frame), value: Number(frame.dataset.stage)});
-});
-// The keyboard's way: arrows move the outline a cell at a time, Enter asks for that cell's field.
-const moves = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
-element.addEventListener('keydown', (event) => {
-  const frame = frameOf(event);
-  const hover = element.querySelector('.pf-cell-hover');
-  if (!frame || !hover) return;
-  const rows = Number(frame.dataset.rows), cols = Number(frame.dataset.cols);
-  let y = Number(frame.dataset.ky ?? frame.dataset.y), x = Number(frame.dataset.kx ?? frame.dataset.x);
-  if (event.key in moves) {
-    event.preventDefault();
-    y = Math.min(Math.max(y + moves[event.key][0], 0), rows - 1);
-    x = Math.min(Math.max(x + moves[event.key][1], 0), cols - 1);
-    frame.dataset.ky = y; frame.dataset.kx = x;
-    Object.assign(hover.style, {top: `${100 * y / rows}%`, left: `${100 * x / cols}%`,
-      height: `${100 / rows}%`, width: `${100 / cols}%`, display: 'block'});
-  } else if (event.key === 'Enter' || event.key === ' ') {
-    event.preventDefault();
-    trigger('select', {index: [(y + 0.5) / rows, (x + 0.5) / cols], value: Number(frame.dataset.stage)});
-  }
-});
-"""
+# The browser's half of the receptive field (static/page.js): the cell under the pointer is outlined,
+# and a click sends the point as fractions (down, across) of the picture, which the server maps to the grid.
+FIELD_JS = "PoolFormer.field(element, trigger)"

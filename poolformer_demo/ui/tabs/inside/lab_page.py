@@ -28,9 +28,10 @@ from ....shapes.lab import LAB_CONFIGS, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabPr
 from ....shapes.lab_results import load_reference, reference_command
 from ....shapes.lab_results import reference_path as task_reference_path
 from ....shapes.tasks import TASKS
+from ...kit.endpoints import expose
 from ...kit.errors import failure_message, user_error
 from ...kit.runs import LAB
-from ...kit.view import message_html, status_html
+from ...kit.view import SCROLLABLE_JS, message_html, status_html
 from . import lab_view as view
 
 # How often the page redraws the curves (a matplotlib figure, ~0.1 s to draw): at most every two
@@ -40,9 +41,7 @@ LAB_EVENTS = {"concurrency_id": LAB, "concurrency_limit": 1}
 # The arms as a type: gr.api lists them to API and MCP clients as the values `arms` may take.
 ArmName = Literal[ARM_NAMES]
 TaskName = Literal[tuple(TASKS)]
-STOP_JS = (
-    "() => { document.querySelectorAll('#lab-live .pf-pending').forEach((cell) => { cell.textContent = 'stopped'; }); }"
-)
+STOP_JS = "() => PoolFormer.markStopped()"
 
 
 def provisional(arms: tuple[str, ...], steps: int, config: LabConfig, progress: LabProgress) -> LabResult:
@@ -109,7 +108,7 @@ class LabSection:
 
     def _reference_curves(self, task: str) -> str:
         result, _ = self.reference_of(task)
-        return view.curves_uri(result, f"{result.steps:,} steps, seeds {', '.join(map(str, result.seeds))}")
+        return view.curves_uri(result, view.reference_title(result))
 
     def control_of(self, task: str = "shapes"):
         """(LabResult, its ArmSummary rows) of the task's norm control, or None where none is shipped."""
@@ -297,7 +296,7 @@ class LabSection:
         with gr.Accordion("4 · The ablation lab", open=True, elem_id="inside-lab"):
             gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
             task = gr.Radio(view.TASK_CHOICES, value="shapes", label="Task", elem_id="lab-task")
-            reference = gr.HTML(self.reference_page_of("shapes"), elem_id="lab-reference")
+            reference = gr.HTML(self.reference_page_of("shapes"), js_on_load=SCROLLABLE_JS, elem_id="lab-reference")
             live_intro = gr.Markdown(view.live_markdown(self.steps, self.reference[0]), elem_id="lab-live-intro")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 arms = gr.CheckboxGroup(
@@ -310,7 +309,7 @@ class LabSection:
                 start = gr.Button("Start a run", variant="primary", elem_id="lab-start", scale=1)
                 stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=1)
             progress = gr.HTML(view.idle_html(), elem_id="lab-progress")
-            live = gr.HTML(view.empty_live_html(), elem_id="lab-live")
+            live = gr.HTML(view.empty_live_html(), js_on_load=SCROLLABLE_JS, elem_id="lab-live")
 
         run_event = start.click(
             self.run_on_page,
@@ -338,6 +337,6 @@ class LabSection:
             api_visibility="private",
         )
 
-        # Endpoints without components: gr.api types them from the handlers' hints (no image among them).
-        gr.api(self.ablation_lab_reference, api_name="lab_reference", queue=False)
-        gr.api(self.run_ablation_lab, api_name="lab_run", **LAB_EVENTS)
+        # Endpoints without components (no image among their inputs): typed from the handlers' hints.
+        expose(self.ablation_lab_reference, "lab_reference", queue=False)
+        expose(self.run_ablation_lab, "lab_run", **LAB_EVENTS)

@@ -10,23 +10,21 @@ from collections.abc import Sequence
 from dataclasses import asdict
 
 import numpy as np
-from PIL import Image
 
-from .... import render
+from ....plots import PRESENTER_SCALE
 from ....readings.lab import by_arm, chance, reading
 from ....readings.norm import control_reading
 from ....readings.sentences import pct
 from ....shapes.arms import ARMS
-from ....shapes.lab import ArmRun, LabProgress, LabResult
-from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, render_curves, summarize
+from ....shapes.lab import LabProgress, LabResult
+from ....shapes.lab_results import ArmSummary, held_out_at, measured_step, summarize
 from ....shapes.tasks import TASKS
 from ....variants import PAPER_S12_ABLATIONS
-from ...kit.view import chance_row, mean_spread, message_html, more_html, status_html
+from ...kit.view import chance_row, mean_spread, message_html, more_html, plot_images, status_html
+from .lab_curves import curves_uri, partial_run, reference_title
 
 # MetaFormer Baselines trained these two mixers again at S12 size, with its newer recipe.
 LATER_PAPER_SETTINGS = {"identity": "identity (IdentityFormer-S12)", "random": "random mixing (RandFormer-S12)"}
-# The curves are flat colours on white: a 128-colour palette keeps them exact at a fifth of the bytes.
-CURVE_COLOURS = 128
 
 LAB_INTRO = (
     "Six tiny MetaFormers — transformers' PoolFormer with one part of every block swapped — trained alike on a "
@@ -64,8 +62,15 @@ def paper_text(arm: str) -> str:
     later = _later_paper(arm)
     if later is not None:
         name = re.search(r"\(([^)]*)\)", later.setting)
-        text += f" ({name.group(1) if name else later.setting}: {later.top1:g} %)"
+        text += f" (MetaFormer Baselines' {name.group(1) if name else later.setting}: {later.top1:g} %)"
     return text
+
+
+def papers_note() -> str:
+    """Which paper each number of the paper column comes from."""
+    first = ARMS["pooling"].paper.source
+    later = _later_paper("identity")
+    return f"Paper column: {first}; in brackets, {later.source}, which trained two mixers again with a newer recipe."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,17 +102,9 @@ def reference_table(result: LabResult, summaries: Sequence[ArmSummary]) -> str:
         f'<p class="pf-note">Mean ± spread (sample standard deviation, in points) over {seeds} seed'
         f"{'s' if seeds != 1 else ''} on {result.config.eval_size} held-out images. Chance accuracy: "
         f"{pct(chance(result.task))}. Pointing game of a map that always peaks at the image centre: "
-        f"<b>{pct(result.centre_baseline)}</b> ({CENTRE_NOTES.get(result.task, 'on the same images')}).</p>"
+        f"<b>{pct(result.centre_baseline)}</b> ({CENTRE_NOTES.get(result.task, 'on the same images')}). "
+        f"{html.escape(papers_note())}</p>"
     )
-
-
-def curves_uri(
-    runs: LabResult | Sequence[ArmRun], title: str = "", reference: LabResult | None = None, until: int | None = None
-) -> str:
-    """The training curves (loss and accuracy per arm) as an inlined PNG; with a ``reference``, its
-    curves of the same arms dashed beside them, up to step ``until`` (a live run's budget)."""
-    picture = Image.fromarray(render_curves(runs, title, reference=reference, until=until)).quantize(CURVE_COLOURS)
-    return render.data_uri(picture)
 
 
 def budget_text(result: LabResult) -> str:
@@ -154,6 +151,8 @@ def reference_html(
     """The shipped results: the table, the curves, the budget with its command, what they show, and
     the norm control's section (``control``, HTML) where the task has one."""
     task = TASK_LABELS.get(result.task, result.task)
+    # Presenter mode's copy of the curves, with larger type.
+    room = curves_uri(result, reference_title(result), scale=PRESENTER_SCALE)
     title = f"Shipped reference results — {task} ({len(result.arms)} arms × {len(result.seeds)} seeds)"
     return (
         '<div class="pf-lab-reference">'
@@ -161,7 +160,7 @@ def reference_html(
         '<div class="pf-lab-row">'
         f"<div>{reference_table(result, summaries)}</div>"
         '<figure class="pf-lab-curves">'
-        f'<img alt="training curves of the reference runs" src="{curves}">'
+        f"{plot_images(curves, room, 'training curves of the reference runs')}"
         "<figcaption>Training loss and training-batch accuracy of each arm: mean over seeds, band from lowest to "
         "highest; the dotted line is chance.</figcaption></figure></div>"
         f'<p class="pf-note">{html.escape(budget_text(result))} Reproduce them with '
@@ -278,11 +277,6 @@ def finished_text(result: LabResult, planned: int) -> str:
     return f"{done} of {result.steps:,} steps each, in {result.seconds:.0f} s."
 
 
-def partial_run(p: LabProgress) -> ArmRun:
-    """The run in progress, for its curve to be drawn beside the finished ones (it has no scores yet)."""
-    return ArmRun(p.arm, p.seed, p.step, float("nan"), float("nan"), p.curve, 0, p.seconds)
-
-
 def live_table(result: LabResult, reference: LabResult, current: LabProgress | None = None) -> str:
     """One row per chosen arm: its held-out scores once trained, beside the reference and the paper."""
     done = by_arm(summarize(result))
@@ -327,9 +321,12 @@ def live_html(
     current: LabProgress | None = None,
 ) -> str:
     """The live run so far (or finished): its curves and its table."""
+    drawn = [r for r in (*result.runs, *((partial_run(current),) if current else ())) if r.curve]
+    # Presenter mode's copy of the curves, with larger type: the runs the page drew, again.
+    room = curves_uri(drawn, reference=reference, until=result.steps, scale=PRESENTER_SCALE) if curves else None
     figure = (
         '<figure class="pf-lab-curves">'
-        f'<img alt="training curves of this run" src="{curves}">'
+        f"{plot_images(curves, room, 'training curves of this run')}"
         f"<figcaption>This run: {result.steps:,} steps per arm, seed {', '.join(map(str, result.seeds))}"
         "; the curve of the arm in training grows as it learns. Dashed and lighter: the reference runs of the "
         "same arms (mean over their seeds) at the same steps.</figcaption></figure>"

@@ -8,6 +8,7 @@ get JSON with the pictures as data URIs, so no file is written that several requ
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -21,11 +22,11 @@ from ....runner import LruStore, Runner
 from ....variants import DEFAULT_VARIANT, get_variant
 from ....weights import ModelCache
 from ...kit.diagram_view import diagram_html
+from ...kit.endpoints import expose, image_input, number_input, text_input
 from ...kit.errors import failure_message, user_error
-from ...kit.gradio_patches import hand_over_undecoded
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
-from ...kit.view import Session, stage_choices
+from ...kit.view import SCROLLABLE_JS, Session, stage_choices
 from . import field_view as field_present
 from . import view
 from .lab_page import LabSection
@@ -35,6 +36,20 @@ IMAGE_GONE = "The last image is no longer on the server. Upload it again on the 
 CENTRE = (0.5, 0.5)
 # Answers kept for a class that asks the same: block anatomies (with their pictures), knockouts, fields.
 ANSWERS_KEPT = 32
+
+
+@dataclass(frozen=True)
+class InsideParts:
+    """What the rest of the page reads or sets: the block and the knockouts a link sets, and the
+    events that show the block, the knockout and the receptive field (a link runs them)."""
+
+    stage: gr.Radio
+    block: gr.Dropdown
+    mixer_off: gr.CheckboxGroup
+    mlp_off: gr.CheckboxGroup
+    anatomy_event: dict
+    knockout_event: dict
+    field_event: dict
 
 
 class InsideTab:
@@ -197,6 +212,11 @@ class InsideTab:
         return self.show_field(session, stage, evt.index)
 
     @staticmethod
+    def knockout_note(session: Session | None, mixer_stages: list[str], mlp_stages: list[str]) -> str:
+        """The bundled model's measured note on the token mixer, unless only the channel MLP is ticked."""
+        return "" if mlp_stages and not mixer_stages else view.knockout_note(session)
+
+    @staticmethod
     def follow(session: Session | None, stage: int, block: int):
         """A new analysis on the Explore tab: say what the tab works on; the block menu follows the model."""
         return view.source_markdown(session), InsideTab.blocks_for(session, stage, block)
@@ -216,7 +236,7 @@ class InsideTab:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self, model_events: dict, session: gr.State) -> None:
+    def render(self, model_events: dict, session: gr.State) -> InsideParts:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `session` is the Explore tab's state: the image, model and class of its last analysis.
@@ -254,49 +274,42 @@ class InsideTab:
                 gr.Markdown(view.paper_table_markdown(), elem_id="paper-ablations")
             with gr.Column(scale=3, min_width=340):
                 knockout_status = gr.Markdown("", elem_id="knockout-status")
-                knockout_view = gr.HTML(view.knockout_html(), js_on_load=view.KNOCKOUT_JS, elem_id="knockout-view")
+                knockout_view = gr.HTML(view.knockout_html(), js_on_load=SCROLLABLE_JS, elem_id="knockout-view")
 
         fields = gr.Accordion("3 · Receptive fields", open=True, elem_id="field-section")
         with fields, gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                field_stage = gr.Radio(stage_choices(), value=1, label="Stage", elem_id="field-stage")
-                field_button = gr.Button("Show the field", variant="primary", elem_id="field-button")
+                with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
+                    field_stage = gr.Radio(stage_choices(), value=1, label="Stage", elem_id="field-stage")
+                    field_button = gr.Button("Show the field", variant="primary", elem_id="field-button")
                 gr.Markdown(field_present.FIELD_TEXT, elem_id="field-text")
             with gr.Column(scale=3, min_width=340):
                 field_status = gr.Markdown("", elem_id="field-status")
                 field_view = gr.HTML(
                     field_present.field_html(), js_on_load=field_present.FIELD_JS, elem_id="field-view"
                 )
-        # What a shared link sets (ui/share.py).
-        self.controls = {"stage": stage, "block": block, "mixer_off": mixer_off, "mlp_off": mlp_off}
         # Where on the crop the last field was asked for, so a new stage looks at the same place.
         field_point = gr.State(None)
 
         LabSection(self.runner).render()
 
-        # The endpoints for programs: inputs of their own, the result as JSON (never shown;
-        # hidden inputs rather than gr.api, which cannot take an image: see kit/gradio_patches.py).
-        api_image = hand_over_undecoded(gr.Image(type="filepath", image_mode=None, visible=False))
-        api_variant = gr.Textbox(DEFAULT_VARIANT, visible=False)
-        api_stage = gr.Number(1, precision=0, visible=False)
-        api_block = gr.Number(1, precision=0, visible=False)
-        api_mixer = gr.CheckboxGroup(view.knockout_stage_choices(), value=[], visible=False)
-        api_mlp = gr.CheckboxGroup(view.knockout_stage_choices(), value=[], visible=False)
-        api_target = gr.Textbox("", visible=False)
-        api_y = gr.Number(0, precision=0, visible=False)
-        api_x = gr.Number(0, precision=0, visible=False)
-        api_result = gr.JSON(visible=False)
+        # The endpoints for programs: inputs of their own, the result as JSON.
+        api_image, api_variant, api_target = image_input(), text_input(DEFAULT_VARIANT), text_input()
+        api_stage, api_block, api_y, api_x = number_input(1), number_input(1), number_input(0), number_input(0)
+        api_mixer, api_mlp = (gr.CheckboxGroup(view.knockout_stage_choices(), value=[], visible=False) for _ in "ab")
         for fn, inputs, name in (
             (self.inspect_block, [api_image, api_variant, api_stage, api_block], "anatomy"),
             (self.knock_out_parts, [api_image, api_variant, api_mixer, api_mlp, api_target], "knockout"),
             (self.find_receptive_field, [api_image, api_variant, api_stage, api_y, api_x], "receptive_field"),
         ):
-            gr.Button(visible=False).click(fn, inputs=inputs, outputs=api_result, api_name=name, **model_events)
+            expose(fn, name, inputs, **model_events)
 
         private = {"api_visibility": "private", **model_events}
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         session.change(self.follow, inputs=[session, stage, block], outputs=[source, block], **format_only)
-        session.change(view.knockout_note, inputs=session, outputs=note, **format_only)
+        # The note follows the model and the ticks (a preset ticks them too).
+        for changed in (session, mixer_off, mlp_off):
+            changed.change(self.knockout_note, inputs=[session, mixer_off, mlp_off], outputs=note, **format_only)
         for button, mixer, mlp in presets:
             button.click(partial(view.preset_stages, mixer, mlp), outputs=[mixer_off, mlp_off], **format_only)
 
@@ -311,17 +324,28 @@ class InsideTab:
         block.input(**anatomy_event)
         stage.input(self.blocks_for, inputs=[session, stage, block], outputs=block, **format_only).then(**anatomy_event)
 
-        run.click(
-            self.show_knockout,
-            inputs=[session, mixer_off, mlp_off],
-            outputs=[knockout_status, knockout_view],
-            show_progress_on=[knockout_view],
+        knockout_event = {
+            "fn": self.show_knockout,
+            "inputs": [session, mixer_off, mlp_off],
+            "outputs": [knockout_status, knockout_view],
+            "show_progress_on": [knockout_view],
             **private,
-        )
+        }
+        run.click(**knockout_event)
 
         field_outputs = [field_status, field_view, field_point]
         field_event = {"outputs": field_outputs, "show_progress_on": [field_view], **private}
-        field_button.click(self.show_field, inputs=[session, field_stage, field_point], **field_event)
-        field_stage.input(self.show_field, inputs=[session, field_stage, field_point], **field_event)
+        field_inputs = [session, field_stage, field_point]
+        field_button.click(self.show_field, inputs=field_inputs, **field_event)
+        field_stage.input(self.show_field, inputs=field_inputs, **field_event)
         # Clicks while a field is being computed: only the last one counts.
         field_view.select(self.show_field_at, inputs=[session, field_stage], trigger_mode="always_last", **field_event)
+        return InsideParts(
+            stage=stage,
+            block=block,
+            mixer_off=mixer_off,
+            mlp_off=mlp_off,
+            anatomy_event=anatomy_event,
+            knockout_event=knockout_event,
+            field_event={"fn": self.show_field, "inputs": field_inputs, **field_event},
+        )

@@ -56,7 +56,8 @@ def source_markdown(session: Session | None) -> str:
     target = display_names(session.labels)[session.target]
     return (
         f"**Your image:** {md(Path(session.image).name)} on **PoolFormer-{md(session.variant.upper())}**; "
-        f"Grad-CAM explains *{md(target)}*. Analyse another image on the Explore tab to look inside that one."
+        f"Grad-CAM explains *{md(target)}*. "
+        '<span class="pf-needs-controls">Analyse another image on the Explore tab to look inside that one.</span>'
     )
 
 
@@ -171,16 +172,3 @@ def knockout_api(comparison: KnockoutComparison) -> dict:
     data["before"]["gradcam_picture"] = _deepest_cam(comparison.before)
     data["after"]["gradcam_picture"] = _deepest_cam(comparison.after)
     return data
-
-
-# The browser's half of the knockout view: the slider moves the line between before and after.
-KNOCKOUT_JS = """
-const apply = () => {
-  const range = element.querySelector('.pf-split');
-  const frame = element.querySelector('.pf-compare-frame');
-  if (range && frame) frame.style.setProperty('--pf-split', `${range.value}%`);
-};
-element.addEventListener('input', (event) => { if (event.target.matches('.pf-split')) apply(); });
-watch('value', apply);
-apply();
-"""

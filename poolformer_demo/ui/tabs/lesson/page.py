@@ -10,6 +10,7 @@ Without an analysis yet, the lesson runs on a bundled shapes example with the of
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
@@ -27,13 +28,15 @@ from ...kit import block_views as inside_view
 from ...kit.errors import failure_message
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
-from ...kit.view import Session
+from ...kit.view import SCROLLABLE_JS, Session
 from . import view
 
 FALLBACK_IMAGE = "shapes_star.png"
 # The block the lesson opens: the first of stage 1, where the maps are largest.
 LESSON_STAGE, LESSON_BLOCK = 1, 1
 CENTRE = (0.5, 0.5)
+# The browser's half of the list of steps (static/page.js): a step's button opens it.
+STEPS_JS = "PoolFormer.lessonSteps(element, trigger)"
 # Measurements kept (an analysis, a block anatomy, a knockout or two receptive fields each) for a
 # class that walks the same lesson on the same image.
 MEASUREMENTS_KEPT = 64
@@ -49,6 +52,15 @@ STEP_MEASUREMENTS = {
     "knockout": "knockout",
     "field": "fields",
 }
+
+
+@dataclass(frozen=True)
+class LessonParts:
+    """What the rest of the page reads or sets: the step number (a link sets it), and the event that
+    measures and shows the step it holds (opening the tab, or a link, runs it)."""
+
+    number: gr.Number
+    show_event: dict
 
 
 class LessonTab:
@@ -134,17 +146,27 @@ class LessonTab:
     def forward(self, session: Session | None, number):
         return self.show_step(session, view.step_index(number) + 1)
 
-    def render(self, model_events: dict, session: gr.State) -> gr.Number:
-        """Lay the tab out inside the current Blocks and wire its events; returns the step number."""
+    def pick(self, session: Session | None, number, evt: gr.SelectData):
+        """A step chosen in the list of steps (by mouse or keyboard: each step is a button)."""
+        return self.show_step(session, evt.value)
+
+    @staticmethod
+    def nav_buttons(number):
+        """Back is off on the first step and Next on the last."""
+        number = view.step_index(number)
+        return gr.update(interactive=number > 1), gr.update(interactive=number < view.STEP_COUNT)
+
+    def render(self, model_events: dict, session: gr.State) -> LessonParts:
+        """Lay the tab out inside the current Blocks and wire its events."""
         gr.Markdown(
             "Ten short steps through MetaFormer on your own image. Each makes one claim, asks you to predict, "
             "then shows what this model measured.",
             elem_id="lesson-intro",
         )
-        progress = gr.HTML(view.progress_html(1), elem_id="lesson-progress")
-        card = gr.HTML(view.card_html(1, "", view.PENDING), elem_id="lesson-card")
+        progress = gr.HTML(view.progress_html(1), js_on_load=STEPS_JS, elem_id="lesson-progress")
+        card = gr.HTML(view.card_html(1, "", view.PENDING), js_on_load=SCROLLABLE_JS, elem_id="lesson-card")
         with gr.Row(elem_id="lesson-nav"):
-            back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120)
+            back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120, interactive=False)
             forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)
         number = gr.Number(1, precision=0, visible=False, elem_id="lesson-step")
         events = {
@@ -156,6 +178,13 @@ class LessonTab:
         }
         back.click(self.back, **events)
         forward.click(self.forward, **events)
-        self.refresh = {"fn": self.show_step, **events}
-        self.number, self.outputs = number, [progress, card, number]
-        return number
+        progress.select(self.pick, **events)
+        number.change(
+            self.nav_buttons,
+            inputs=number,
+            outputs=[back, forward],
+            queue=False,
+            api_visibility="private",
+            show_progress="hidden",
+        )
+        return LessonParts(number=number, show_event={"fn": self.show_step, **events})

@@ -134,10 +134,11 @@ def step_index(value) -> int:
 
 
 def progress_html(number: int) -> str:
-    """Where the student is: the steps' titles, the current one marked."""
-    current = ' aria-current="step" class="pf-current"'
+    """Where the student is: the steps as buttons that open them, the current one marked."""
     items = "".join(
-        "<li" + (current if i == number else "") + f">{html.escape(s.title)}</li>" for i, s in enumerate(STEPS, start=1)
+        f'<li><button type="button" data-step="{i}"{" aria-current=step" * (i == number)}><span class="pf-step-number">'
+        f'{i}</span> <span class="pf-step-title">{html.escape(s.title)}</span></button></li>'
+        for i, s in enumerate(STEPS, start=1)
     )
     return (
         f'<nav class="pf-lesson-progress" aria-label="Lesson steps"><p>Step {number} of {STEP_COUNT}</p>'
