@@ -26,6 +26,7 @@ from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit import block_views as inside_view
 from ...kit.errors import failure_message
+from ...kit.mixer_section import MixerSection
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
 from ...kit.view import SCROLLABLE_JS, Session
@@ -40,6 +41,8 @@ STEPS_JS = "PoolFormer.lessonSteps(element, trigger)"
 # Measurements kept (an analysis, a block anatomy, a knockout or two receptive fields each) for a
 # class that walks the same lesson on the same image.
 MEASUREMENTS_KEPT = 64
+# The step under whose card the student can touch the token mixer.
+MIXER_STEP = "highpass"
 # Which measurement each step shows.
 STEP_MEASUREMENTS = {
     "predict": "analysis",
@@ -71,6 +74,7 @@ class LessonTab:
         self.runner = runner
         self.fallback = Path(examples_dir) / FALLBACK_IMAGE
         self.measurements = LruStore(MEASUREMENTS_KEPT)
+        self.mixer = MixerSection(cache, runner, lambda session: self._subject(session)[:2])
 
     def _subject(self, session: Session | None) -> tuple[str, str, int | None, bool]:
         """(image path, variant, target, whether this is the bundled example)."""
@@ -168,6 +172,9 @@ class LessonTab:
         with gr.Row(elem_id="lesson-nav"):
             back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120, interactive=False)
             forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)
+        # The mixer step lets the student touch the token mixer, below its card.
+        with gr.Group(visible=False, elem_id="lesson-mixer") as mixer_group:
+            mixer_event = self.mixer.render(model_events, session, "lesson")
         number = gr.Number(1, precision=0, visible=False, elem_id="lesson-step")
         events = {
             "inputs": [session, number],
@@ -187,4 +194,28 @@ class LessonTab:
             api_visibility="private",
             show_progress="hidden",
         )
+        number.change(
+            self.mixer_shown,
+            inputs=number,
+            outputs=mixer_group,
+            queue=False,
+            api_visibility="private",
+            show_progress="hidden",
+        ).then(
+            self.mixer_on_its_step,
+            inputs=[session, number, *mixer_event["inputs"][1:]],
+            outputs=mixer_event["outputs"],
+            api_visibility="private",
+            **model_events,
+        )
         return LessonParts(number=number, show_event={"fn": self.show_step, **events})
+
+    @staticmethod
+    def mixer_shown(number) -> dict:
+        return gr.update(visible=view.STEPS[view.step_index(number) - 1].key == MIXER_STEP)
+
+    def mixer_on_its_step(self, session: Session | None, number, stage: int):
+        """The touchable mixer's centre token, measured only when its step is open."""
+        if view.STEPS[view.step_index(number) - 1].key != MIXER_STEP:
+            return gr.skip(), gr.skip()
+        return self.mixer.show_mixer(session, stage)
