@@ -14,11 +14,8 @@ from pathlib import Path
 
 import gradio as gr
 
-from ....analysis import analyze
-from ....anatomy import block_anatomy
-from ....comparison import compare_knockout
-from ....knockouts import Knockouts
-from ....receptive_field import receptive_field
+from .... import lesson
+from ....lesson import STEP_MEASUREMENTS
 from ....runner import LruStore, Runner
 from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
@@ -31,24 +28,9 @@ from ...kit.view import Session
 from . import view
 
 FALLBACK_IMAGE = "shapes_star.png"
-# The block the lesson opens: the first of stage 1, where the maps are largest.
-LESSON_STAGE, LESSON_BLOCK = 1, 1
-CENTRE = (0.5, 0.5)
 # Measurements kept (an analysis, a block anatomy, a knockout or two receptive fields each) for a
 # class that walks the same lesson on the same image.
 MEASUREMENTS_KEPT = 64
-# Which measurement each step shows.
-STEP_MEASUREMENTS = {
-    "predict": "analysis",
-    "stages": "analysis",
-    "gradcam": "analysis",
-    "block": "anatomy",
-    "anatomy": "anatomy",
-    "highpass": "anatomy",
-    "branches": "anatomy",
-    "knockout": "knockout",
-    "field": "fields",
-}
 
 
 class LessonTab:
@@ -70,16 +52,9 @@ class LessonTab:
         """One of the lesson's measurements of `image` on model `name`, through the runner."""
 
         def compute(progress, should_stop):
-            if kind == "analysis":
-                return analyze(image, name, target=target, cache=self.cache)
-            if kind == "anatomy":
-                anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
-                return anatomy, inside_view.anatomy_pictures(anatomy)
-            if kind == "knockout":
-                everywhere = Knockouts(mixer=tuple(range(1, len(get_variant(name).depths) + 1)))
-                return compare_knockout(image, name, everywhere, target=target, cache=self.cache)
-            deepest = len(get_variant(name).depths)
-            return [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
+            measured = lesson.measure(kind, image, name, target, cache=self.cache)
+            # The block's pictures are encoded once and stored with it, for every student after.
+            return (measured, inside_view.anatomy_pictures(measured)) if kind == "anatomy" else measured
 
         key = (kind, content_key(image), name, target)
         return self.runner.run(compute, MODEL, key=key, store=self.measurements)
