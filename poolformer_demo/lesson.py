@@ -268,13 +268,15 @@ def measure_lesson(
     `measure` returns them), which are used as they are: the Lesson tab hands in the ones it stored.
     """
     name = get_variant(variant).name
-    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     taken = dict(measured or {})
+    prepared = None
     for done, kind in enumerate(MEASUREMENTS):
         if kind not in taken:
             check_stop(should_stop, "The lesson's measurements were stopped.")
             if progress is not None:
-                progress(done / len(MEASUREMENTS), f"Measuring the lesson: {kind}")
+                progress(done / len(MEASUREMENTS), kind)
+            if prepared is None:
+                prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
             taken[kind] = measure(kind, prepared, name, target, cache)
     if progress is not None:
         progress(1.0, "Done")

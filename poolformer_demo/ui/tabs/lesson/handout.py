@@ -17,10 +17,11 @@ from pathlib import Path
 
 from .... import i18n
 from ....files import write_atomically
-from ....lesson import STEPS, LessonResult
+from ....lesson import STEPS, LessonResult, measure_lesson
 from ....readings.knockout import mixer_off_note
 from ...kit.block_views import anatomy_pictures, knockout_html
 from ...kit.facts import model_rows
+from ...kit.pictures import image_key
 from . import view
 
 HANDOUT_NAME = "lesson.html"
@@ -117,3 +118,25 @@ def write_handout(
 ) -> Path:
     """Write the handout as `folder`/lesson.html (atomically: a reader never sees half of it)."""
     return write_atomically(Path(folder) / HANDOUT_NAME, handout_html(result, lang, parts))
+
+
+# Handouts a server keeps for download, newest first; older ones are removed as new ones are made.
+HANDOUTS_KEPT = 32
+
+
+def handout_file(
+    measured: dict, image: str, variant: str, target: int | None, folder: str | Path, lang: str | None = None
+) -> Path:
+    """The Lesson tab's handout: made from the measurements it stored (by kind, the anatomy with its
+    pictures, as the tab's `measure` returns them) and written atomically into `folder` under a name
+    of its own, since several students may ask for the same lesson at once."""
+    anatomy, pictures = measured["anatomy"]
+    result = measure_lesson(image, variant, target, measured={**measured, "anatomy": anatomy})
+    language = i18n.language(lang).code
+    name = f"lesson-{Path(image).stem}-{result.variant}-{target}-{language}-{image_key(image)[:12]}.html"
+    path = write_atomically(Path(folder) / name, handout_html(result, language, lesson_parts(result, pictures)))
+    for old in sorted(Path(folder).glob("lesson-*.html"), key=lambda p: p.stat().st_mtime, reverse=True)[
+        HANDOUTS_KEPT:
+    ]:
+        old.unlink(missing_ok=True)
+    return path

@@ -10,6 +10,7 @@ Without an analysis yet, the lesson runs on a bundled shapes example with the of
 from __future__ import annotations
 
 import functools
+import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -25,12 +26,13 @@ from ...kit.errors import failure_message
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
 from ...kit.view import Session
-from . import view
+from . import handout, view
 
 FALLBACK_IMAGE = "shapes_star.png"
 # Measurements kept (an analysis, a block anatomy, a knockout or two receptive fields each) for a
 # class that walks the same lesson on the same image.
 MEASUREMENTS_KEPT = 64
+HANDOUT_DIR = Path(tempfile.gettempdir()) / "poolformer-handouts"
 
 
 class LessonTab:
@@ -131,6 +133,16 @@ class LessonTab:
         }
         back.click(self.back, **events)
         forward.click(self.forward, **events)
+        download = gr.Button("Download this lesson", elem_id="lesson-download", scale=0, min_width=200)
+        handout_file = gr.File(label="This lesson as one HTML file", elem_id="lesson-handout", interactive=False)
+        download.click(self.download, [session], [handout_file], api_visibility="private", **model_events)
         self.refresh = {"fn": self.show_step, **events}
         self.number, self.outputs = number, [progress, card, number]
         return number
+
+    def download(self, session: Session | None) -> str:
+        """The lesson on the image and model it shows as one HTML file, from the stored measurements."""
+        image, variant, target, _ = self._subject(session)
+        name = get_variant(variant).name
+        measured = {kind: self.measure(kind, image, name, target) for kind in lesson.MEASUREMENTS}
+        return str(handout.handout_file(measured, image, name, target, HANDOUT_DIR))
