@@ -116,6 +116,7 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "back": (star, 2),
         "forward": (star, 1),
         "open_step": ({"tab": "lesson"}, star, 6),
+        "download": (star,),
         "show_cams": (star, None),
         "run_attributions": (star, ["gradcam", "ig"], 4),
         "run_faithfulness": (star, ["smoothgrad"], 4),
