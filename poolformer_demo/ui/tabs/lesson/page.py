@@ -134,15 +134,18 @@ class LessonTab:
         back.click(self.back, **events)
         forward.click(self.forward, **events)
         download = gr.Button("Download this lesson", elem_id="lesson-download", scale=0, min_width=200)
-        handout_file = gr.File(label="This lesson as one HTML file", elem_id="lesson-handout", interactive=False)
+        # Shown once it holds the file: Gradio's empty file box carries an attribute its role forbids.
+        handout_file = gr.File(
+            label="This lesson as one HTML file", elem_id="lesson-handout", interactive=False, visible=False
+        )
         download.click(self.download, [session], [handout_file], api_visibility="private", **model_events)
         self.refresh = {"fn": self.show_step, **events}
         self.number, self.outputs = number, [progress, card, number]
         return number
 
-    def download(self, session: Session | None) -> str:
+    def download(self, session: Session | None) -> dict:
         """The lesson on the image and model it shows as one HTML file, from the stored measurements."""
         image, variant, target, _ = self._subject(session)
         name = get_variant(variant).name
         measured = {kind: self.measure(kind, image, name, target) for kind in lesson.MEASUREMENTS}
-        return str(handout.handout_file(measured, image, name, target, HANDOUT_DIR))
+        return gr.update(value=str(handout.handout_file(measured, image, name, target, HANDOUT_DIR)), visible=True)
