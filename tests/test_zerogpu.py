@@ -122,6 +122,7 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "linked_show_field": ({"tab": "inside"}, star, 1, None),
         "linked_show_cams": ({"tab": "explain"}, star, None),
         "linked_compare_ticked": ({"tab": "compare"}, star, None, ["shapes", "pairs"]),
+        "download": (star,),
         "show_cams": (star, None),
         "run_attributions": (star, ["gradcam", "ig"], 4),
         "run_faithfulness": (star, ["smoothgrad"], 4),

@@ -83,6 +83,10 @@ class MixerSection:
         stage.input(**event)
         # Clicks while a token is being shown: only the last one counts.
         view.select(
-            self.show_mixer_token, inputs=[session, stage], outputs=[status, view], trigger_mode="always_last", **private
+            self.show_mixer_token,
+            inputs=[session, stage],
+            outputs=[status, view],
+            trigger_mode="always_last",
+            **private,
         )
         return event

@@ -7,10 +7,11 @@ import html
 from dataclasses import dataclass, fields
 
 from ....analysis import Analysis
-from ....variants import BundledFacts, Variant, get_variant
+from ....variants import Variant, get_variant
+from ...kit.facts import model_rows
 from ...kit.journey import journey_markdown
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
-from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, joined, md
+from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, md
 
 # How the feature maps are drawn: (label on the page, name in FeatureViews).
 VIEW_CHOICES = (("PCA (RGB)", "pca"), ("mean activation", "mean"), ("top channels", "channels"))
@@ -85,22 +86,8 @@ def facts_markdown(variant: Variant, analysis: Analysis | None = None, shown_var
     came from and how long it took. `shown_variant` names the model of the result on the page when
     it is not this one."""
     source = f"`{variant.hub_id}`" if variant.hub_id else variant.description
-    bundled = variant.bundled
-    if variant.macs_g:
-        macs = f"{variant.macs_g:.1f} G at 224 px"
-    elif bundled is not None:
-        macs = f"{bundled.macs / 1e6:.1f} M at {bundled.image_px} px"
-    else:
-        macs = "–"
     model = f"**PoolFormer-{variant.name.upper()}** · {source}"
-    rows = [
-        ("Blocks per stage", joined(variant.depths)),
-        ("Widths", joined(variant.hidden_sizes)),
-        ("Parameters · MACs", f"{variant.params_m:g} M · {macs}"),
-        ("ImageNet-1k top-1", f"{variant.top1:g} %" if variant.top1 is not None else "– (not an ImageNet model)"),
-    ]
-    if bundled is not None:
-        rows += bundled_rows(bundled)
+    rows = model_rows(variant)
     if analysis is None:
         rows.append(("Weights", "loaded on the first analysis"))
     else:
@@ -112,28 +99,6 @@ def facts_markdown(variant: Variant, analysis: Analysis | None = None, shown_var
     shown = get_variant(shown_variant)
     whose = f"PoolFormer-{shown.name.upper()}'s" if shown.top1 is not None else f"the {shown.name} model's"
     return f"Facts of the chosen model; the result shown is {md(whose)}.\n\n{table}"
-
-
-def bundled_rows(facts: BundledFacts) -> list[tuple[str, str]]:
-    """How a bundled model was trained and how it measures, for the model-facts table."""
-    aid = (
-        "class labels only"
-        if facts.labels_only
-        else f"class labels + an auxiliary loss on where the object is (weight {facts.aid_weight:g})"
-    )
-    return [
-        (
-            "Trained on",
-            f"the {facts.task} task: {facts.train_images:,} generated images, "
-            f"{facts.steps:,} steps of batch {facts.batch_size}, {aid}",
-        ),
-        ("Held-out accuracy", f"{100 * facts.accuracy:.1f} % of {facts.held_out_images} test images"),
-        (
-            "Pointing game (stage-4 Grad-CAM)",
-            f"{100 * facts.pointing_game:.1f} % · a map peaking at the centre: {100 * facts.centre_baseline:.1f} %, "
-            f"at a random pixel: {100 * facts.chance_pointing:.1f} %",
-        ),
-    ]
 
 
 def status_markdown(analysis: Analysis) -> str:
