@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # matplotlib loads with the first plot, not with the app
     from matplotlib.figure import Figure
 
 __all__ = [
-    "CONTROL_ARMS",
     "REFERENCE_COMMAND",
     "REFERENCE_PATH",
     "reference_command",
@@ -42,20 +41,16 @@ __all__ = [
 ]
 
 
-# The arms of the norm control (see poolformer_demo.shapes.arms): a token mixer and none.
-CONTROL_ARMS: tuple[str, ...] = ("pooling", "identity")
 
 
-def reference_path(task: str = "shapes", norm: str = "group") -> Path:
-    """Where the shipped reference run of ``task`` lives; with ``norm="position"``, its norm control."""
-    stem = "reference" if task == "shapes" else f"reference_{task}"
-    return ASSETS_DIR / "lab" / (f"{stem}.json" if norm == "group" else f"{stem}_{norm}_norm.json")
+def reference_path(task: str = "shapes") -> Path:
+    """Where the shipped reference run of ``task`` lives."""
+    return ASSETS_DIR / "lab" / ("reference.json" if task == "shapes" else f"reference_{task}.json")
 
 
-def reference_command(task: str = "shapes", norm: str = "group") -> str:
-    """The command that reproduces :func:`reference_path` of ``task`` (and ``norm``)."""
-    command = f"python -m poolformer_demo.shapes lab --reference --task {task}"
-    return command if norm == "group" else f"{command} --norm {norm}"
+def reference_command(task: str = "shapes") -> str:
+    """The command that reproduces :func:`reference_path` of ``task``."""
+    return f"python -m poolformer_demo.shapes lab --reference --task {task}"
 
 
 REFERENCE_PATH = reference_path("shapes")

@@ -13,7 +13,6 @@ import numpy as np
 
 from ....plots import PRESENTER_SCALE
 from ....readings.lab import by_arm, chance, reading
-from ....readings.norm import control_reading
 from ....readings.sentences import pct
 from ....shapes.arms import ARMS
 from ....shapes.lab import LabProgress, LabResult
@@ -119,37 +118,11 @@ def budget_text(result: LabResult) -> str:
     )
 
 
-def control_html(control: LabResult, summaries: Sequence[ArmSummary], main: Sequence[ArmSummary], command: str) -> str:
-    """The norm control beside the main results: each of its arms with both norms, and what that shows."""
-    grouped = by_arm(main)
-    rows = "".join(
-        f'<tr data-arm="{s.arm}"><td>{html.escape(s.title)}</td>'
-        f'<td class="pf-num pf-accuracy">{mean_spread(s.accuracy_mean, s.accuracy_std, s.seeds)}</td>'
-        f'<td class="pf-num">{mean_spread(g.accuracy_mean, g.accuracy_std, g.seeds) if g else "–"}</td></tr>'
-        for s, g in ((s, grouped.get(s.arm)) for s in summaries)
-    )
-    rows += chance_row(pct(chance(control.task)), pct(chance(control.task)))
-    seeds = ", ".join(map(str, control.seeds))
-    return (
-        '<div class="pf-lab-control">'
-        "<h4>Control: the same blocks with a per-position norm</h4>"
-        '<table class="pf-lab-table"><thead><tr><th>arm</th><th>held-out accuracy, per-position norm</th>'
-        "<th>with PoolFormer's GroupNorm (above)</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-        f'<p class="pf-note">Every norm (two per block and the one before the classifier) normalises each position '
-        f"over its channels instead of the whole image over all positions; the rest as above, {control.steps:,} "
-        f"steps, seeds {seeds}. Reproduce it with <code>{html.escape(command)}</code>.</p>"
-        f'<div class="pf-lab-reading"><b>What it shows.</b> '
-        f"{more_html(control_reading(main, summaries, control.steps, chance(control.task)))}</div>"
-        "</div>"
-    )
-
-
 def reference_html(
-    result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str, control: str = ""
+    result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str, grid: str = ""
 ) -> str:
     """The shipped results: the table, the curves, the budget with its command, what they show, and
-    the norm control's section (``control``, HTML) where the task has one."""
+    the norm x mixer grid's section (``grid``, HTML) where the task has one."""
     task = TASK_LABELS.get(result.task, result.task)
     # Presenter mode's copy of the curves, with larger type.
     room = curves_uri(result, reference_title(result), scale=PRESENTER_SCALE)
@@ -166,7 +139,7 @@ def reference_html(
         f'<p class="pf-note">{html.escape(budget_text(result))} Reproduce them with '
         f"<code>{html.escape(command)}</code>.</p>"
         f'<div class="pf-lab-reading"><b>What it shows.</b> {more_html(reading(result, summaries))}</div>'
-        f"{control}</div>"
+        f"{grid}</div>"
     )
 
 
@@ -188,16 +161,6 @@ def lab_api(result: LabResult, summaries: Sequence[ArmSummary]) -> dict:
         )
     data["arms"] = arms
     return data
-
-
-def control_api(control: LabResult, summaries: Sequence[ArmSummary], main: Sequence[ArmSummary], command: str) -> dict:
-    """The norm control for programs (lab_api), with the command that makes it again and its reading."""
-    return {
-        **lab_api(control, summaries),
-        "norm": control.config.norm,
-        "command": command,
-        "reading": " ".join(control_reading(main, summaries, control.steps, chance(control.task))),
-    }
 
 
 def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> dict:

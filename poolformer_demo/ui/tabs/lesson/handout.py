@@ -51,7 +51,7 @@ def lesson_parts(result: LessonResult, pictures: dict | None = None) -> list[tup
         "branches": lambda: view.branches(anatomy),
         "knockout": lambda: view.knockout(comparison.before, comparison.after, knockout_html(comparison), note),
         "field": lambda: view.field(result.fields),
-        "lab": lambda: view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps),
+        "lab": lambda: view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid),
     }
     return [parts[step.key]() for step in STEPS]
 

@@ -19,7 +19,6 @@ import gradio as gr
 from .... import lesson
 from ....lesson import STEP_MEASUREMENTS
 from ....runner import LruStore, Runner
-from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit import block_views as inside_view
@@ -104,11 +103,8 @@ class LessonTab:
     @functools.cached_property
     def lab_step(self) -> tuple[str, str]:
         """The lab step: the same for every student, read from the shipped reference files once."""
-        _, shapes = load_reference(reference_path("shapes"))
-        _, pairs = load_reference(reference_path("pairs"))
-        control_path = reference_path("pairs", "position")
-        control, control_rows = load_reference(control_path) if control_path.is_file() else (None, ())
-        return view.lab(shapes, pairs, control_rows, control.steps if control else 0)
+        lab = lesson.lab_reference()
+        return view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid)
 
     def show_step(self, session: Session | None, number) -> tuple[str, str, int]:
         """(progress, card, step number) for step `number`; a failure is said in the card."""

@@ -28,6 +28,7 @@ from ....readings.lab_arms import chance
 from ....readings.sentences import pct
 from ....receptive_field import ReceptiveField
 from ....shapes.lab import LAB_CONFIGS
+from ....shapes.lab_grid import LabGrid
 from ....shapes.lab_results import ArmSummary
 from ....variants import get_variant
 from ...kit.diagram_view import diagram_html
@@ -260,7 +261,11 @@ IMAGENET_CLASSES = 1000
 
 
 def lab(
-    shapes: Sequence[ArmSummary], pairs: Sequence[ArmSummary], control: Sequence[ArmSummary], control_steps: int
+    shapes: Sequence[ArmSummary],
+    pairs: Sequence[ArmSummary],
+    control: Sequence[ArmSummary],
+    control_steps: int,
+    grid: LabGrid | None = None,
 ) -> tuple[str, str]:
     """The lab's references on both tasks and the pairs task's norm control, beside the paper, and
     what they say about training without a token mixer."""
@@ -287,5 +292,5 @@ def lab(
         "<th>paper, ImageNet</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
-    answer = readings.lab_step(shapes, pairs, control, control_steps)
+    answer = readings.lab_step(shapes, pairs, control, control_steps, grid)
     return table, more_html(answer) if answer else "The reference runs have no pooling or identity arm to compare."
