@@ -66,7 +66,8 @@ def whole_number(value) -> int | None:
 
 
 def check_stage(config: PoolFormerConfig, stage: int) -> int:
-    """`stage` as an int if the model has it (numbered from 1), else a SelectionError."""
+    """`stage` as an int if the model has it (numbered from 1), else a SelectionError. `config` is
+    anything with the model's `depths` (its PoolFormerConfig, or its registry Variant)."""
     count = len(config.depths)
     number = whole_number(stage)
     if number is None or not 1 <= number <= count:

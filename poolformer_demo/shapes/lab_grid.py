@@ -93,7 +93,7 @@ class LabGrid:
 
     @property
     def chance(self) -> float:
-        return 1 / len(TASKS[self.task].class_names)
+        return TASKS[self.task].chance
 
     def cell(self, norm: str, mixer: str) -> GridCell | None:
         """One cell's numbers, or None where it has no run."""

@@ -41,8 +41,6 @@ __all__ = [
 ]
 
 
-
-
 def reference_path(task: str = "shapes") -> Path:
     """Where the shipped reference run of ``task`` lives."""
     return ASSETS_DIR / "lab" / ("reference.json" if task == "shapes" else f"reference_{task}.json")
@@ -283,7 +281,7 @@ def plot_curves(
     """
     if chance is None:
         task = runs.task if isinstance(runs, LabResult) else (reference.task if reference else "shapes")
-        chance = 1 / len(TASKS[task].class_names)
+        chance = TASKS[task].chance
     runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
     from matplotlib.figure import Figure
 
