@@ -15,6 +15,7 @@ from torch import nn
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer, PoolFormerOutput
 
 from poolformer_demo import SHAPES_VARIANT_NAME, ModelCache, analyze
+from poolformer_demo.plots import figure_to_rgb
 from poolformer_demo.shapes import TEST_SEED_START, make_dataset, tasks
 from poolformer_demo.shapes.arms import (
     ARM_NAMES,
@@ -35,7 +36,6 @@ from poolformer_demo.shapes.lab_results import (
     plot_curves,
     reference_command,
     reference_path,
-    render_curves,
     save_result,
     summarize,
 )
@@ -340,7 +340,7 @@ def test_a_second_run_reads_its_images_from_the_cache(data_cache, monkeypatch):
 @pytest.mark.slow
 def test_curves_render_as_an_rgb_picture(lab):
     result, _ = lab
-    picture = render_curves(result, "test")
+    picture = figure_to_rgb(plot_curves(result, "test"))
     assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
     assert picture.std() > 10
     assert isinstance(plot_curves([]), Figure)

@@ -236,8 +236,9 @@ def _ints(text: str) -> tuple[int, ...]:
 def _run_lab(arms, steps, seeds, image_size, config, threads, out, plot, command) -> None:
     import torch
 
+    from ..plots import figure_to_rgb
     from .lab import run_lab
-    from .lab_results import render_curves, save_result, summarize
+    from .lab_results import plot_curves, save_result, summarize
 
     torch.set_num_threads(threads)
     last = [-1]
@@ -268,5 +269,5 @@ def _run_lab(arms, steps, seeds, image_size, config, threads, out, plot, command
         from PIL import Image
 
         title = f"{steps} steps, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
-        Image.fromarray(render_curves(result, title)).save(plot)
+        Image.fromarray(figure_to_rgb(plot_curves(result, title))).save(plot)
         print(f"written: {plot}")

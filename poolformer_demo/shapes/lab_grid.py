@@ -16,7 +16,6 @@ reproduced by::
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 from ..variants import ASSETS_DIR
 from .arms import ARMS, NORMS
 from .lab import LAB_CONFIGS, ArmRun, LabConfig, LabResult, run_lab
-from .lab_results import _write_json, merge_results, result_from_json
+from .lab_results import _write_json, merge_results, provenance, result_from_json
 from .tasks import TASKS
 
 __all__ = [
@@ -224,16 +223,8 @@ def paired_differences(grid: LabGrid, norm: str, mixer: str, other: str) -> tupl
 
 def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
     """Write ``grid`` as JSON with the ``command`` that reproduces it (temporary name, then renamed)."""
-    import torch
-    import transformers
-
     data = {
-        "command": command,
-        "environment": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-        },
+        **provenance(command),
         "task": grid.task,
         "mixers": list(grid.mixers),
         "seeds": list(grid.seeds),

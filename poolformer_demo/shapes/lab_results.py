@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..plots import enlarge_text, figure_to_rgb
+from ..plots import enlarge_text
 from ..variants import ASSETS_DIR
 from .arms import ARMS
 from .lab import ArmRun, CurvePoint, LabConfig, LabResult
@@ -35,7 +35,6 @@ __all__ = [
     "merge_results",
     "load_result",
     "plot_curves",
-    "render_curves",
     "save_result",
     "summarize",
 ]
@@ -155,19 +154,22 @@ def measured_step(result: LabResult, step: int) -> int | None:
 
 def save_result(result: LabResult, path: str | Path, command: str) -> Path:
     """Write ``result`` as JSON with the ``command`` that reproduces it (written to a temporary name, then renamed)."""
+    return _write_json({**provenance(command), **result.to_json()}, path)
+
+
+def provenance(command: str) -> dict:
+    """How a shipped result was made: the command that reproduces it and the versions it ran on."""
     import torch
     import transformers
 
-    data = {
+    return {
         "command": command,
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
             "transformers": transformers.__version__,
         },
-        **result.to_json(),
     }
-    return _write_json(data, path)
 
 
 def _write_json(data: dict, path: str | Path) -> Path:
@@ -342,15 +344,3 @@ def _plot_arm(
         ax.plot(steps, values.mean(axis=0), color=colour, **style)
         if len(curves) > 1 and not reference:
             ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2, linewidth=0)
-
-
-def render_curves(
-    runs: LabResult | Sequence[ArmRun],
-    title: str = "",
-    chance: float | None = None,
-    reference: LabResult | None = None,
-    until: int | None = None,
-    scale: float = 1.0,
-) -> np.ndarray:
-    """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    return figure_to_rgb(plot_curves(runs, title, chance, reference, until, scale))
