@@ -34,6 +34,7 @@ __all__ = [
     "LabGrid",
     "paired_differences",
     "grid_command",
+    "grid_markdown",
     "grid_path",
     "load_grid",
     "merge_grids",
@@ -221,6 +222,26 @@ def paired_differences(grid: LabGrid, norm: str, mixer: str, other: str) -> tupl
     return tuple(mine[seed] - theirs[seed] for seed in sorted(mine) if seed in theirs)
 
 
+def grid_markdown(grid: LabGrid) -> str:
+    """The README table of ``grid``: a row per norm, a column per mixer, each cell the seeds that
+    learned the task and every seed's held-out accuracy (%, in seed order)."""
+    lines = [
+        "| norm | " + " | ".join(grid.mixers) + " |",
+        "|---|" + "---|" * len(grid.mixers),
+    ]
+    for norm in grid.norms:
+        cells = []
+        for mixer in grid.mixers:
+            cell = grid.cell(norm, mixer)
+            if cell is None:
+                cells.append("–")
+                continue
+            seeds = " · ".join(f"{100 * a:.0f}" for a in cell.accuracies)
+            cells.append(f"{cell.learned} of {len(cell.seeds)} ({seeds})")
+        lines.append(f"| {norm} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
     """Write ``grid`` as JSON with the ``command`` that reproduces it (temporary name, then renamed)."""
     data = {
@@ -255,7 +276,9 @@ def merge_grids(grids: Sequence[LabGrid]) -> LabGrid:
         parts = [r for g in grids if (r := g.result(norm)) is not None]
         if parts:
             cells.append((norm, merge_results(parts)))
-    mixers = tuple(m for m in ARMS if any(m in g.mixers for g in grids))
+    # The grid's own order (no mixer, then wider and wider reach), then any other arm.
+    order = (*GRID_MIXERS, *(m for m in ARMS if m not in GRID_MIXERS))
+    mixers = tuple(m for m in order if any(m in g.mixers for g in grids))
     seeds = tuple(sorted({s for g in grids for s in g.seeds}))
     return LabGrid(first.task, mixers, seeds, tuple(cells))
 
