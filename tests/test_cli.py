@@ -3,11 +3,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import COFFEE, PHOTO, ROCKET
 from PIL import Image
 
 from poolformer_demo.cli import main
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 @pytest.mark.slow
@@ -16,7 +15,7 @@ def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path)
     status = main(
         [
             "analyze",
-            str(ASSETS / "examples" / "chelsea.jpg"),
+            str(PHOTO),
             "--variant",
             "s12",
             "--target",
@@ -43,7 +42,7 @@ def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path)
 def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image")
-    good = ASSETS / "examples" / "coffee.jpg"
+    good = COFFEE
     status = main(["analyze", str(bad), str(good), "--out", str(tmp_path / "out")])
     assert status == 1
     err = capsys.readouterr().err
@@ -56,7 +55,7 @@ def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
 def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        Image.open(ASSETS / "examples" / "rocket.jpg").save(tmp_path / name / "rocket.png")
+        Image.open(ROCKET).save(tmp_path / name / "rocket.png")
     status = main(
         [
             "analyze",
@@ -96,7 +95,7 @@ def test_cli_refuses_nonsense_options(capsys):
 @pytest.mark.slow
 def test_cli_knockout_writes_both_analyses_for_the_same_class(use_weights_dir, tmp_path):
     out = tmp_path / "out"
-    image = str(ASSETS / "examples" / "chelsea.jpg")
+    image = str(PHOTO)
     assert main(["knockout", image, "--variant", "s12", "--knockout", "mixer:1,2", "--out", str(out)]) == 0
     summary = json.loads((out / "knockout.json").read_text())
     assert summary["knockouts"]["mixer"] == [1, 2] and summary["knockouts"]["mlp"] == []

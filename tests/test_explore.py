@@ -9,6 +9,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pytest
+from paths import PHOTO, STAR
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, get_variant, render
@@ -23,9 +24,6 @@ from poolformer_demo.ui.tabs.explore import view as explore_view
 from poolformer_demo.ui.tabs.explore.page import ExploreTab
 from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
-STAR = ROOT / "assets" / "examples" / "shapes_star.png"
 CROP = (224, 224)  # the s12 processor's crop (height, width)
 OUTPUTS = ExploreView.names()
 S12_CAPTIONS = [

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
+from paths import ASTRONAUT
 from serving import serving
 
 from poolformer_demo import analyze
+from poolformer_demo.testing import wait_until
 from poolformer_demo.ui import build_demo
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "astronaut.jpg"
 CLIENTS, REQUESTS = 8, 10
 TIME_LIMIT_S = 600
 
@@ -38,7 +38,7 @@ def served(app_cache):
 def _run_client(url: str, requests: list, latencies: list, failures: list, deadline: float, downloads: Path):
     # download_files as gradio_client does by default: every output file is fetched.
     client = Client(url, verbose=False, download_files=str(downloads))
-    upload = handle_file(str(PHOTO))
+    upload = handle_file(str(ASTRONAUT))
     for variant, target in requests:
         if time.monotonic() > deadline:
             failures.append("time limit reached")
@@ -130,15 +130,13 @@ def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(served, tm
 def test_the_queue_serves_requests_in_arrival_order(served):
     url, _, started = served
     client = Client(url, verbose=False, download_files=False)
-    upload = handle_file(str(PHOTO))
+    upload = handle_file(str(ASTRONAUT))
     started.clear()
     jobs = []
     for target in range(8):
         jobs.append(client.submit(upload, "s12", str(100 + target), api_name="/analyze"))
         # Wait until the server has this job before sending the next, so arrival order is known.
-        deadline = time.monotonic() + 60
-        while jobs[-1].status().code.name in ("STARTING", "JOINING_QUEUE") and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert wait_until(lambda: jobs[-1].status().code.name not in ("STARTING", "JOINING_QUEUE"), 60)
     results = [job.result(timeout=300) for job in jobs]
     assert [result["target"]["index"] for _, result in results] == [100 + t for t in range(8)]
     # Two workers run at once, so two neighbours may enter the handler in either order; beyond

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from paths import STAR
 from PIL import Image
 
 import poolformer_demo
@@ -25,7 +26,6 @@ from poolformer_demo.ui.kit.view import more_html
 from poolformer_demo.variants import get_variant
 
 PACKAGE = Path(poolformer_demo.__file__).parent
-STAR = PACKAGE.parent / "assets" / "examples" / "shapes_star.png"
 
 
 # ---------------------------------------------------------------------------------------------
