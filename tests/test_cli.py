@@ -9,7 +9,6 @@ from PIL import Image
 from poolformer_demo.cli import main
 
 
-@pytest.mark.slow
 def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path):
     out = tmp_path / "out"
     status = main(
@@ -51,7 +50,6 @@ def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
     assert not (tmp_path / "out" / "notes").exists()
 
 
-@pytest.mark.slow
 def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
@@ -71,15 +69,13 @@ def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
 
 
 def test_cli_folders_stay_apart_when_a_stem_looks_like_a_suffix(tmp_path):
-    from poolformer_demo.cli_support import output_folders as _output_folders
+    from poolformer_demo.cli_support import output_folders
 
     images = [Path("a/cat.jpg"), Path("b/cat.jpg"), Path("cat-2.jpg")]
-    assert [f.name for f in _output_folders(images, tmp_path)] == ["cat", "cat-2", "cat-2-2"]
+    assert [f.name for f in output_folders(images, tmp_path)] == ["cat", "cat-2", "cat-2-2"]
 
 
 def test_cli_refuses_nonsense_options(capsys):
-    import pytest
-
     cases = [
         (["--top-k", "0"], "expected a whole number of at least 1, got '0'"),
         (["--opacity", "2"], "expected a number from 0 to 1, got '2'"),
@@ -92,7 +88,6 @@ def test_cli_refuses_nonsense_options(capsys):
         assert message in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_cli_knockout_writes_both_analyses_for_the_same_class(use_weights_dir, tmp_path):
     out = tmp_path / "out"
     image = str(PHOTO)

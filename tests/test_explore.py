@@ -136,7 +136,6 @@ def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(ta
     assert calls[0]["target"] == out.session.target == present.display_names(first.session.labels).index(second_name)
 
 
-@pytest.mark.slow
 def test_the_same_question_twice_is_computed_once(tab, calls):
     label, result = tab.analyze_image(str(PHOTO), "s12", "goldfish")
     again = tab.analyze_image(str(PHOTO), "s12", "goldfish")
@@ -146,7 +145,6 @@ def test_the_same_question_twice_is_computed_once(tab, calls):
     assert other[1]["target"]["label"] != result["target"]["label"] and len(calls) == 2
 
 
-@pytest.mark.slow
 def test_typing_a_class_name_or_synonym_retargets(tab, first):
     out = view(tab.retarget(first.session, "tabby cat"))
     assert out.session.target == 281

@@ -138,7 +138,6 @@ def test_failures_say_why_and_keep_the_last_pictures(tab, star_session, tmp_path
         assert all(value == gr.skip() for value in rest)
 
 
-@pytest.mark.slow
 def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, photo_session):
     status, html = tab.show_knockout(photo_session, [1, 2, 3, 4], [])
     assert status == ""
@@ -159,7 +158,6 @@ def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, photo_sess
     assert not np.allclose(result["before"]["gradcam"], result["after"]["gradcam"])
 
 
-@pytest.mark.slow
 def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     model = app_cache.get("s12").model
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}

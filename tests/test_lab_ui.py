@@ -321,6 +321,7 @@ def test_lab_reference_endpoint_takes_a_task(client):
     assert client.predict(api_name="/lab_reference")["task"] == "shapes"
 
 
+@pytest.mark.slow
 def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference(runner):
     section = LabSection(runner, steps=TINY_STEPS, config=replace(TINY, task="pairs"), curves_every_s=0.0)
     outputs = list(section.run_on_page(["pooling"], "pairs"))

@@ -372,17 +372,22 @@ def test_the_import_parser_resolves_relative_imports_to_modules():
 
 def test_no_tab_imports_another_tab():
     tabs = PACKAGE / "ui" / "tabs"
+    read = set()
     for tab in (d for d in tabs.iterdir() if d.is_dir() and not d.name.startswith("_")):
         for path in tab.rglob("*.py"):
+            read.add(tab.name)
             others = {
                 m
                 for m in _file_imports(path)
                 if m.startswith("poolformer_demo.ui.tabs.") and m.split(".")[3] != tab.name
             }
             assert not others, f"{path.relative_to(PACKAGE)} imports {sorted(others)}"
+    assert {"explore", "explain", "compare", "inside", "lesson", "learn"} <= read
 
 
 def test_the_readings_import_no_gradio_and_no_ui():
-    for path in (PACKAGE / "readings").glob("*.py"):
+    paths = sorted((PACKAGE / "readings").glob("*.py"))
+    assert len(paths) > 1
+    for path in paths:
         imported = _file_imports(path)
         assert not any(m == "gradio" or m.startswith(("gradio.", "poolformer_demo.ui")) for m in imported), path.name

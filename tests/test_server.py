@@ -91,6 +91,7 @@ def test_temporary_files_are_swept(weights_dir, monkeypatch, tmp_path):
         assert wait_until(lambda: not any(p.exists() for p in written), 20, poll_s=0.1)
 
 
+@pytest.mark.slow
 def test_a_stored_explore_answer_returns_while_long_explanations_fill_their_lane(app_cache, tmp_path):
     # One slot per lane: with a single queue the stored answer would wait for both explanations.
     with serving(ui_app.build_demo(cache=app_cache, concurrency=1)) as (_, url):
