@@ -154,6 +154,8 @@ def test_road_scores_grad_cam_above_a_random_map(shapes_model, held_out):
     assert wins == 3
 
 
+# pytorch-grad-cam's ROAD hands torch tensors to numpy, which NumPy 2 warns about.
+@pytest.mark.filterwarnings("ignore:__array_wrap__ must accept context:DeprecationWarning")
 def test_road_is_pytorch_grad_cams_road_combined_under_the_same_seed(shapes_model, first_held_out):
     from pytorch_grad_cam.metrics.road import ROADCombined
     from pytorch_grad_cam.utils.model_targets import ClassifierOutputSoftmaxTarget

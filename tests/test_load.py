@@ -24,7 +24,9 @@ TIME_LIMIT_S = 600
 
 
 @pytest.fixture(scope="module")
-def served(app_cache):
+def recording_app(app_cache):
+    """The app served with an analysis that records (variant, target) as each one starts:
+    (base URL, model cache, the records)."""
     started = []
 
     def recording_analyze(image, variant, target=None, **kwargs):
@@ -99,8 +101,8 @@ def _report(name: str, latencies: list, total: int, clients: int, elapsed: float
 
 
 @pytest.mark.slow
-def test_concurrent_clients_and_a_variant_switcher(served, tmp_path):
-    url, cache, _ = served
+def test_concurrent_clients_and_a_variant_switcher(recording_app, tmp_path):
+    url, cache, _ = recording_app
     # Every request explains a different class, so a result delivered to the wrong caller shows.
     plans = [[("s12", 10 * c + i) for i in range(REQUESTS)] for c in range(CLIENTS)]
     plans.append([("s12" if i % 2 else "shapes", i % 6) for i in range(REQUESTS)])
@@ -113,8 +115,8 @@ def test_concurrent_clients_and_a_variant_switcher(served, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(served, tmp_path):
-    url, _, _ = served
+def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(recording_app, tmp_path):
+    url, _, _ = recording_app
     # The classroom: everyone sends the same photo to the same model at the same moment, while
     # others explain other classes or use the shapes model.
     plans = [[("s12", None)] * 5 for _ in range(CLIENTS)]
@@ -127,8 +129,8 @@ def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(served, tm
 
 
 @pytest.mark.slow
-def test_the_queue_serves_requests_in_arrival_order(served):
-    url, _, started = served
+def test_the_queue_serves_requests_in_arrival_order(recording_app):
+    url, _, started = recording_app
     client = Client(url, verbose=False, download_files=False)
     upload = handle_file(str(ASTRONAUT))
     started.clear()
