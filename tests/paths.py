@@ -1,8 +1,11 @@
-"""Where the tests find the repository's files: the bundled example images, the assets, axe-core."""
+"""Where the tests find the repository's files: the bundled example images, the assets, the
+package's own files, axe-core."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import poolformer_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
@@ -17,6 +20,11 @@ ASTRONAUT = EXAMPLES / "astronaut.jpg"
 ROCKET = EXAMPLES / "rocket.jpg"
 # A pairs-task example: two discs of the same colour.
 PAIRS_SAME = EXAMPLES / "pairs_same_0.png"
+
+# The package the tests import, and the browser script and style it serves.
+PACKAGE = Path(poolformer_demo.__file__).resolve().parent
+STATIC = PACKAGE / "ui" / "static"
+PAGE_JS = STATIC / "page.js"
 
 # axe-core at the version package-lock.json pins (`npm ci`), for the accessibility checks.
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"

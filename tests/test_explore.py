@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pytest
-from paths import PHOTO, STAR
+from paths import PAGE_JS, PHOTO, STAR
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, get_variant, render
@@ -172,7 +171,7 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
     assert browser_only == {("opacity", "input"): (False, True), ("view", "change"): (False, True)}
     # Enlarging a stage is the results panel's own script (static/page.js), with no server event at all.
     assert explore_view.RESULTS_JS == "PoolFormer.results(element, watch)"
-    script = (Path(ui_app.__file__).parent / "static" / "page.js").read_text()
+    script = PAGE_JS.read_text()
     assert "const results = (element, watch)" in script and "element.dataset.stage" in script
 
 

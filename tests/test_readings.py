@@ -11,10 +11,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from paths import STAR
+from paths import PACKAGE, STAR
 from PIL import Image
 
-import poolformer_demo
 from poolformer_demo.anatomy import BranchRatio, block_anatomy
 from poolformer_demo.edges import edge_strength, mixer_at_edges
 from poolformer_demo.faithfulness import Curves, FaithfulnessReport, FaithfulnessSettings, RandomBaseline
@@ -24,9 +23,6 @@ from poolformer_demo.readings.sentences import listed, plural
 from poolformer_demo.sanity import ALIKE, CHANCE_FLOOR, RandomModelBaseline, verdict
 from poolformer_demo.ui.kit.view import more_html
 from poolformer_demo.variants import get_variant
-
-PACKAGE = Path(poolformer_demo.__file__).parent
-
 
 # ---------------------------------------------------------------------------------------------
 # The shared helpers

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -14,12 +13,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 from browsing import PHONE, TIMEOUT_MS, VIEWPORT, serious_violations
-from paths import STAR
+from paths import PAGE_JS, STAR
 from serving import serving
 from transformers import PoolFormerConfig, PoolFormerForImageClassification, PoolFormerImageProcessor
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
-import poolformer_demo
 from poolformer_demo import ModelCache, render
 from poolformer_demo.blocks import model_inputs, shared_copy, stage_layers
 from poolformer_demo.errors import SelectionError, UnknownVariantError
@@ -262,7 +260,7 @@ def test_view_has_the_table_the_alt_texts_and_focusable_tokens(shapes_model):
 
 
 def test_the_views_script_is_page_js_sending_the_token_as_a_select_event():
-    script = (Path(poolformer_demo.__file__).parent / "ui" / "static" / "page.js").read_text()
+    script = PAGE_JS.read_text()
     assert MIXER_JS == "PoolFormer.mixer(element, trigger, watch)"
     assert "const mixer = (element, trigger, watch) =>" in script
     assert "trigger('select', {index: [y, x], value: Number(grid.dataset.stage)})" in script
