@@ -9,7 +9,7 @@ from browsing import PHONE, TABS, TIMEOUT_MS, TOP5, VIEWPORT, assert_no_error_to
 
 pytestmark = pytest.mark.browser
 
-STAR = "example=shapes_star.png&model=shapes"
+STAR_QUERY = "example=shapes_star.png&model=shapes"
 # What each tab's link asks for, and the condition that says its view is finished.
 LINKS = {
     "explore": ("tab=explore", f"{TOP5} && {images_loaded('#explore-results', 17)}"),
@@ -58,7 +58,7 @@ def test_a_link_with_hidden_controls_opens_on_the_finished_view_and_no_text_name
     browser, app_url, tab
 ):
     query, finished = LINKS[tab]
-    page = open_page(browser, f"{app_url}?{STAR}&{query}&controls=hidden", VIEWPORT)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&{query}&controls=hidden", VIEWPORT)
     wait_until(page, finished, f"the {tab} tab's linked view")
     if tab == "inside":
         # The knockout ran with the linked ticks, on the linked block.
@@ -75,7 +75,7 @@ def test_a_link_with_hidden_controls_opens_on_the_finished_view_and_no_text_name
 
 
 def test_hidden_controls_hide_every_gallery_preset_and_picker_alike(browser, app_url):
-    page = open_page(browser, f"{app_url}?{STAR}&tab=inside&controls=hidden", VIEWPORT)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&tab=inside&controls=hidden", VIEWPORT)
     wait_until(page, LINKS["inside"][1].split(" && ")[0], "the linked block")
     for selector in ("#knockout-presets", "#field-stage", "#field-button", "#lab-task", "#lab-arms"):
         assert not page.locator(selector).is_visible(), f"{selector} is still shown"
@@ -95,7 +95,7 @@ CAPTION_SIZES = """() => Array.from(document.querySelectorAll(
 
 
 def test_presenter_mode_draws_captions_and_legends_at_18_px_and_the_lab_plot_beside_no_table(browser, app_url):
-    page = open_page(browser, f"{app_url}?{STAR}&tab=inside&present=on", VIEWPORT)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&tab=inside&present=on", VIEWPORT)
     wait_until(page, LINKS["inside"][1].split(" && ")[0], "the linked block")
     page.wait_for_function(
         "document.querySelector('#lab-reference img.pf-for-room')?.complete"
@@ -174,7 +174,7 @@ def assert_tables_whole_and_reachable(page, scope: str, where: str) -> None:
 
 
 def test_on_a_phone_every_tab_is_one_tap_away_and_tables_keep_words_and_numbers_whole(browser, app_url):
-    page = open_page(browser, f"{app_url}?{STAR}&tab=lesson&step=10", PHONE)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&tab=lesson&step=10", PHONE)
     page.wait_for_function("document.querySelector('#lesson-card article')?.dataset.step === 'lab'")
     # The step list is a line or two of numbers: the step's own title is on the first screen.
     steps = page.locator("#lesson-progress").bounding_box()
