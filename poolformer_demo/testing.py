@@ -128,3 +128,10 @@ def wait_until(condition, timeout_s: float, poll_s: float = 0.01) -> bool:
             return True
         time.sleep(poll_s)
     return bool(condition())
+
+
+def forward_hook_count(model: torch.nn.Module) -> int:
+    """How many forward and forward-pre hooks the model's modules hold, for tests that check a
+    recording leaves none behind. torch has no public way to list hooks; its per-module dictionaries
+    are read here, in one place."""
+    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())

@@ -20,6 +20,7 @@ import shutil  # noqa: E402
 
 import pytest  # noqa: E402
 from browsing import CHROMIUM, CHROMIUM_ARGS, in_ci  # noqa: E402
+from paths import AXE, PHOTO, STAR  # noqa: E402
 from PIL import Image  # noqa: E402
 from serving import serving  # noqa: E402
 
@@ -33,9 +34,6 @@ from poolformer_demo.ui.kit.view import Session  # noqa: E402
 def pytest_sessionfinish(session, exitstatus):
     # A run writes several hundred MB of checkpoints; leave the disk as it was found.
     shutil.rmtree(_SESSION_ROOT, ignore_errors=True)
-
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +69,7 @@ def cache(use_weights_dir) -> ModelCache:
 
 @pytest.fixture(scope="session")
 def photo() -> Image.Image:
-    return Image.open(ASSETS / "examples" / "chelsea.jpg").convert("RGB")
+    return Image.open(PHOTO).convert("RGB")
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +85,16 @@ def all_variants_dir(weights_dir) -> Path:
         else:
             build_checkpoint(name, folder, seed=2)
     return root
+
+
+@pytest.fixture(scope="module")
+def s12_cache(weights_dir) -> ModelCache:
+    """A model cache with s12 loaded from the session's weights folder (later requests hit the cache)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
+        cache = ModelCache()
+        cache.get("s12")
+    return cache
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +168,15 @@ def app_url(served):
     return served[1]
 
 
-STAR = ASSETS / "examples" / "shapes_star.png"
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe-core's script, to run inside a page (`npm ci` at the repository root installs it)."""
+    if not AXE.is_file():
+        message = f"axe-core is not installed at {AXE}; run `npm ci` at the repository root."
+        if in_ci():
+            pytest.fail(message)
+        pytest.skip(message)
+    return AXE.read_text(encoding="utf-8")
 
 
 def session_for(cache: ModelCache, path: Path, variant: str) -> Session:
@@ -178,4 +194,4 @@ def star_session(app_cache) -> Session:
 @pytest.fixture(scope="module")
 def photo_session(app_cache) -> Session:
     """The Explore tab's session after analysing the cat photo with s12 (seeded random weights)."""
-    return session_for(app_cache, ASSETS / "examples" / "chelsea.jpg", "s12")
+    return session_for(app_cache, PHOTO, "s12")

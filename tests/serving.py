@@ -8,9 +8,9 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
+from paths import ROOT
 
 from poolformer_demo.ui import build_demo, launch_kwargs
 
@@ -34,7 +34,6 @@ def serving(demo=None, **launch_overrides):
         demo.close()
 
 
-ROOT = Path(__file__).resolve().parent.parent
 HANG_GUARD_S = 90
 
 

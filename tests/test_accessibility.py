@@ -7,35 +7,27 @@ axe-core comes from npm (`npm ci` at the repository root installs the version pa
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-from browsing import TIMEOUT_MS, assert_no_error_toast, in_ci, wait_for_result
+from browsing import (
+    DESKTOP,
+    PHONE,
+    TABS,
+    TIMEOUT_MS,
+    assert_no_error_toast,
+    open_tab,
+    serious_violations,
+    settled,
+    wait_for_result,
+)
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-TABS = ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 # A paragraph narrower than this reads as a column of single words.
 NARROWEST_TEXT_PX = 180
-SCREENSHOTS = os.environ.get("A11Y_SCREENSHOTS")
 
 
-@pytest.fixture(scope="module")
-def axe_source() -> str:
-    if not AXE.is_file():
-        message = f"axe-core is not installed at {AXE}; run `npm ci` at the repository root."
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    return AXE.read_text(encoding="utf-8")
-
-
-def analysed_page(browser, app_url, viewport):  # noqa: F811
+def analysed_page(browser, app_url, viewport):
     page = browser.new_page(viewport=viewport)
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
@@ -44,39 +36,7 @@ def analysed_page(browser, app_url, viewport):  # noqa: F811
     return page
 
 
-def open_tab(page, name: str) -> None:
-    """Open a tab; on a narrow screen Gradio moves the tabs that do not fit into a "More tabs" menu."""
-    tab = page.get_by_role("tab", name=name, exact=True)
-    if tab.is_visible():
-        tab.click()
-    else:
-        page.locator('button[aria-label="More tabs"]').click()
-        page.locator(".overflow-dropdown button", has_text=name).first.click()
-    page.wait_for_function(
-        f"Array.from(document.querySelectorAll('[role=tab][aria-selected=true]')).some(t => t.innerText === {name!r})"
-    )
-    settled(page)
-
-
-def settled(page) -> None:
-    """Wait until no component shows Gradio's pending state (it fades text while a request runs)."""
-    page.wait_for_timeout(300)
-    page.wait_for_function("!document.querySelector('.pending, .generating, [data-testid=status-tracker] .eta-bar')")
-    page.wait_for_timeout(300)
-
-
-def serious_violations(page, axe_source: str) -> list[dict]:
-    """axe-core's serious and critical violations on the page as it is now shown."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(axe_source)
-    results = page.evaluate(
-        "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ("
-        "{id: v.id, impact: v.impact, targets: v.nodes.map(n => n.target.join(' '))})))"
-    )
-    return [v for v in results if v["impact"] in ("serious", "critical")]
-
-
-def test_no_tab_has_a_serious_accessibility_violation_after_an_analysis(browser, app_url, axe_source):  # noqa: F811
+def test_no_tab_has_a_serious_accessibility_violation_after_an_analysis(browser, app_url, axe_source):
     page = analysed_page(browser, app_url, DESKTOP)
     found = {}
     for tab in TABS:
@@ -96,7 +56,7 @@ NARROW_TEXT = f"""Array.from(document.querySelectorAll('p, li, h1, h2, h3, h4, f
   .filter(([width]) => width > 0 && width < {NARROWEST_TEXT_PX})"""
 
 
-def test_on_a_phone_no_tab_is_wider_than_the_screen_or_squeezes_its_text(browser, app_url):  # noqa: F811
+def test_on_a_phone_no_tab_is_wider_than_the_screen_or_squeezes_its_text(browser, app_url):
     page = analysed_page(browser, app_url, PHONE)
     for tab in TABS:
         open_tab(page, tab)
@@ -126,7 +86,7 @@ def next_step(page, number: int) -> None:
 LESSON_KEYS = ["predict", "stages", "gradcam", "block", "anatomy", "highpass", "branches", "knockout", "field", "lab"]
 
 
-def test_the_lesson_walks_its_steps_in_order_each_with_its_view(browser, app_url, axe_source):  # noqa: F811
+def test_the_lesson_walks_its_steps_in_order_each_with_its_view(browser, app_url, axe_source):
     page = analysed_page(browser, app_url, DESKTOP)
     open_tab(page, "Lesson")
     card = page.locator("#lesson-card article")
@@ -154,7 +114,7 @@ def test_the_lesson_walks_its_steps_in_order_each_with_its_view(browser, app_url
     page.close()
 
 
-def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser, app_url):  # noqa: F811
+def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser, app_url):
     page = analysed_page(browser, app_url, DESKTOP)
     open_tab(page, "Lesson")
     for number in range(2, 5):
@@ -191,7 +151,7 @@ def test_the_diagram_and_the_before_after_slider_work_from_the_keyboard(browser,
     page.close()
 
 
-def test_a_copied_link_reopens_the_same_view_and_can_hide_the_controls(browser, app_url):  # noqa: F811
+def test_a_copied_link_reopens_the_same_view_and_can_hide_the_controls(browser, app_url):
     page = analysed_page(browser, app_url, DESKTOP)
     open_tab(page, "Lesson")
     for number in range(2, 5):

@@ -8,14 +8,8 @@ from poolformer_demo.labels import Prediction, display_names, prediction_json
 
 
 @pytest.fixture(scope="module")
-def s12_analysis(weights_dir, photo):
-    from poolformer_demo import ModelCache
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache()
-        cache.get("s12")  # loaded while the variable is set; later analyses hit the cache
-    return analyze(photo, "s12", cache=cache), cache
+def s12_analysis(s12_cache, photo):
+    return analyze(photo, "s12", cache=s12_cache), s12_cache
 
 
 def test_stage_shapes_and_strides_for_s12_at_224(s12_analysis):
@@ -67,7 +61,6 @@ def test_cams_are_unit_scaled_at_crop_size_and_raw_at_stage_size(s12_analysis):
         assert stage.cam_raw.min() >= 0
 
 
-@pytest.mark.slow
 def test_grad_cam_equals_captum_layer_grad_cam_on_every_stage(s12_analysis, photo):
     analysis, cache = s12_analysis
     loaded = cache.get("s12")
@@ -95,14 +88,12 @@ def test_analysis_runs_the_model_once(s12_analysis, photo, monkeypatch):
     assert len(calls) == 1
 
 
-@pytest.mark.slow
 def test_target_by_label_synonym_and_index(s12_analysis, photo):
     _, cache = s12_analysis
     assert analyze(photo, "s12", target="tabby cat", cache=cache).target.index == 281
     assert analyze(photo, "s12", target="281", cache=cache).target.label == "tabby, tabby cat"
 
 
-@pytest.mark.slow
 def test_different_targets_give_different_cams(s12_analysis, photo):
     _, cache = s12_analysis
     first = analyze(photo, "s12", target=0, cache=cache)

@@ -1,12 +1,12 @@
 import dataclasses
 import json
 import threading
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from paths import STAR
 from PIL import Image
 from torch import nn
 from transformers import PoolFormerConfig
@@ -19,19 +19,8 @@ from poolformer_demo.cli import main
 from poolformer_demo.errors import KnockoutSpecError, SelectionError
 from poolformer_demo.knockouts import Knockouts, ZeroBranch, knocked_out, parse_knockout_spec
 from poolformer_demo.receptive_field import field_geometry, receptive_field, stage_grid_size
+from poolformer_demo.testing import forward_hook_count
 from poolformer_demo.variants import HUB_VARIANTS, PAPER_S12_ABLATIONS
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-SHAPES_STAR = ASSETS / "examples" / "shapes_star.png"
-
-
-@pytest.fixture(scope="module")
-def s12_cache(weights_dir):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache()
-        cache.get("s12")  # loaded while the variable is set; later requests hit the cache
-    return cache
 
 
 @pytest.fixture(scope="module")
@@ -49,24 +38,20 @@ def pixel_values(s12_cache, photo):
     return s12_cache.get("s12").processor(images=photo, return_tensors="pt")["pixel_values"]
 
 
-def _hooks(model: nn.Module) -> int:
-    return sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules())
-
-
 # --- block anatomy ---------------------------------------------------------------------------
 
 
 def test_anatomy_leaves_no_hooks_on_the_cached_model(anatomy_3_2, s12_model):
     assert anatomy_3_2.stage == 3
-    assert _hooks(s12_model) == 0
+    assert forward_hook_count(s12_model) == 0
 
 
 def test_block_recorder_removes_its_hooks_even_when_the_forward_fails(s12_model):
     model = shared_copy(s12_model)
     with pytest.raises(RuntimeError, match="boom"), BlockRecorder(model, 1, 1):
-        assert _hooks(model) > 0
+        assert forward_hook_count(model) > 0
         raise RuntimeError("boom")
-    assert _hooks(model) == 0
+    assert forward_hook_count(model) == 0
 
 
 def test_block_steps_add_up_to_the_block_output(anatomy_3_2):
@@ -333,7 +318,7 @@ def test_cli_analyze_records_knockouts_and_the_knocked_out_top_k(tmp_path):
     status = main(
         [
             "analyze",
-            str(SHAPES_STAR),
+            str(STAR),
             "--variant",
             "shapes",
             "--knockout",
@@ -347,7 +332,7 @@ def test_cli_analyze_records_knockouts_and_the_knocked_out_top_k(tmp_path):
     assert status == 0
     summary = json.loads((out / "shapes_star" / "predictions.json").read_text())
     assert summary["knockouts"]["mixer"] == [1, 2, 3, 4] and summary["knockouts"]["mlp"] == [1, 2]
-    expected = analyze(str(SHAPES_STAR), "shapes", knockouts=Knockouts(mixer=(1, 2, 3, 4), mlp=(1, 2)))
+    expected = analyze(str(STAR), "shapes", knockouts=Knockouts(mixer=(1, 2, 3, 4), mlp=(1, 2)))
     assert [p["label"] for p in summary["top_k"]] == [p.label for p in expected.predictions]
     assert [p["probability"] for p in summary["top_k"]] == pytest.approx(
         [p.probability for p in expected.predictions], abs=1e-6
@@ -357,7 +342,7 @@ def test_cli_analyze_records_knockouts_and_the_knocked_out_top_k(tmp_path):
 def test_cli_refuses_bad_knockout_specs(capsys):
     for spec in ("attention", "mixer:9", "mlp:one"):
         with pytest.raises(SystemExit) as info:
-            main(["analyze", str(SHAPES_STAR), "--variant", "shapes", "--knockout", spec, "--out", "o"])
+            main(["analyze", str(STAR), "--variant", "shapes", "--knockout", spec, "--out", "o"])
         assert info.value.code == 2
     err = capsys.readouterr().err
     assert "expected mixer or mlp" in err and "no stage 9" in err
@@ -365,10 +350,7 @@ def test_cli_refuses_bad_knockout_specs(capsys):
 
 def test_cli_anatomy_writes_steps_branches_and_pictures(tmp_path):
     out = tmp_path / "anatomy"
-    assert (
-        main(["anatomy", str(SHAPES_STAR), "--variant", "shapes", "--stage", "3", "--block", "2", "--out", str(out)])
-        == 0
-    )
+    assert main(["anatomy", str(STAR), "--variant", "shapes", "--stage", "3", "--block", "2", "--out", str(out)]) == 0
     arrays = np.load(out / "anatomy.npz")
     for name in ("input", "normed", "mixer", "mixed", "mlp", "output"):
         assert arrays[name].dtype == np.float32 and arrays[name].shape == (96, 8, 8)
@@ -383,7 +365,7 @@ def test_cli_anatomy_writes_steps_branches_and_pictures(tmp_path):
 def field_command(out, y: int, x: int) -> int:
     """`python -m poolformer_demo receptive-field` on the star, stage 2 of the shapes model."""
     return main(
-        ["receptive-field", str(SHAPES_STAR), "--variant", "shapes", "--stage", "2", "--y", str(y), "--x", str(x)]
+        ["receptive-field", str(STAR), "--variant", "shapes", "--stage", "2", "--y", str(y), "--x", str(x)]
         + ["--out", str(out)]
     )
 
@@ -408,8 +390,7 @@ def test_the_field_says_where_its_peak_is_not_that_it_peaks_at_its_centre(shapes
     from poolformer_demo.ui.tabs.inside import field_view as field_present
 
     cache, _ = shapes_model
-    star = Path(__file__).resolve().parent.parent / "assets" / "examples" / "shapes_star.png"
-    field = receptive_field(str(star), "shapes", stage=4, y=0, x=0, cache=cache)
+    field = receptive_field(str(STAR), "shapes", stage=4, y=0, x=0, cache=cache)
     row, col = field.peak
     assert field.erf[row, col] == field.erf.max()
     assert field.centre == (16.0, 16.0)  # a 4x4 grid on a 128 px crop

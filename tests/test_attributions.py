@@ -9,7 +9,6 @@ import pytest
 import torch
 from captum.attr import IntegratedGradients, NoiseTunnel, Occlusion, Saliency
 
-from poolformer_demo import ModelCache
 from poolformer_demo.attributions import (
     IntegratedGradientsSettings,
     OcclusionSettings,
@@ -47,9 +46,9 @@ def shape_image():
 
 
 @pytest.fixture(scope="module")
-def shapes(shape_image):
-    cache = ModelCache(capacity=1)
-    loaded = cache.get(VARIANT)
+def shapes(shapes_model, shape_image):
+    """The shapes model's cache, the loaded model, and the pixel values of the held-out image."""
+    cache, loaded = shapes_model
     return cache, loaded, model_inputs(loaded, shape_image)
 
 

@@ -10,24 +10,25 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 from browsing import (
     RESULT_IMAGES,
+    TABS,
     TIMEOUT_MS,
     VIEWPORT,
     assert_no_error_toast,
     images_loaded,
+    open_tab,
+    settled,
     wait_for_result,
     wait_until,
 )
+from paths import ASSETS, PHOTO
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
-SCREENSHOT = ROOT / "assets" / "screenshot.png"
+SCREENSHOT = ASSETS / "screenshot.png"
 
 
 S12_CAPTIONS = [
@@ -90,7 +91,8 @@ def test_upload_analyse_retarget_and_look_without_asking_the_server(browser, app
     assert large_heat(page) == stage_two.locator(".pf-heat").get_attribute("src")
     assert page.locator("#explore-results .pf-large-caption").inner_text() == S12_CAPTIONS[1]
     assert stage_two.get_attribute("aria-pressed") == "true"
-    page.wait_for_timeout(300)
+    # A request these changes started would keep the page pending, or change it, past this wait.
+    settled(page)
     assert asked == []
 
     # Clicking the second prediction explains that class; the enlarged stage stays the chosen one.
@@ -244,7 +246,6 @@ def test_several_pages_clicking_the_same_example_at_once_get_whole_pictures(brow
 
 # Markdown that reached the page as text: *emphasis*, **strong**, `code`, [link](url).
 LITERAL_MARKDOWN = re.compile(r"(?<![\w*])\*[A-Za-z][^*\n]*[A-Za-z.]\*(?![\w*])|\*\*|`|\[[^\]\n]+\]\([^)\n]+\)")
-TABS = ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
 
 
 def test_no_tab_shows_literal_markdown_and_models_without_weights_say_so(browser, app_url):
@@ -267,8 +268,7 @@ def test_no_tab_shows_literal_markdown_and_models_without_weights_say_so(browser
 
     seen = {}
     for name in TABS:
-        page.get_by_role("tab", name=name).click()
-        page.wait_for_timeout(300)
+        open_tab(page, name)
         seen[name] = page.locator(".tabitem:visible").first.inner_text()
     found = {name: LITERAL_MARKDOWN.findall(text) for name, text in seen.items()}
     assert "press Run the attributions;" in seen["Explain"] and "press Compare;" in seen["Compare"]

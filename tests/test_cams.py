@@ -8,7 +8,7 @@ import torch
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, XGradCAM
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
-from poolformer_demo import CAM_METHODS, ModelCache, analyze
+from poolformer_demo import CAM_METHODS, analyze
 from poolformer_demo.blocks import LogitsOnly
 from poolformer_demo.cams import to_crop
 
@@ -36,12 +36,8 @@ class _Tapped(torch.nn.Module):
 
 
 @pytest.fixture(scope="module")
-def s12(weights_dir, photo):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache(capacity=1)
-        loaded = cache.get("s12")
-    return loaded, analyze(photo, "s12", target=TARGET, cache=cache)
+def s12(s12_cache, photo):
+    return s12_cache.get("s12"), analyze(photo, "s12", target=TARGET, cache=s12_cache)
 
 
 @pytest.fixture(scope="module")

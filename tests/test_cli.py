@@ -3,20 +3,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import COFFEE, PHOTO, ROCKET
 from PIL import Image
 
 from poolformer_demo.cli import main
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
-
-@pytest.mark.slow
 def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path):
     out = tmp_path / "out"
     status = main(
         [
             "analyze",
-            str(ASSETS / "examples" / "chelsea.jpg"),
+            str(PHOTO),
             "--variant",
             "s12",
             "--target",
@@ -43,7 +41,7 @@ def test_cli_writes_pictures_predictions_and_raw_cams(use_weights_dir, tmp_path)
 def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image")
-    good = ASSETS / "examples" / "coffee.jpg"
+    good = COFFEE
     status = main(["analyze", str(bad), str(good), "--out", str(tmp_path / "out")])
     assert status == 1
     err = capsys.readouterr().err
@@ -52,11 +50,10 @@ def test_cli_reports_a_bad_file_and_goes_on(use_weights_dir, tmp_path, capsys):
     assert not (tmp_path / "out" / "notes").exists()
 
 
-@pytest.mark.slow
 def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
-        Image.open(ASSETS / "examples" / "rocket.jpg").save(tmp_path / name / "rocket.png")
+        Image.open(ROCKET).save(tmp_path / name / "rocket.png")
     status = main(
         [
             "analyze",
@@ -72,15 +69,13 @@ def test_cli_keeps_images_with_the_same_name_apart(use_weights_dir, tmp_path):
 
 
 def test_cli_folders_stay_apart_when_a_stem_looks_like_a_suffix(tmp_path):
-    from poolformer_demo.cli_support import output_folders as _output_folders
+    from poolformer_demo.cli_support import output_folders
 
     images = [Path("a/cat.jpg"), Path("b/cat.jpg"), Path("cat-2.jpg")]
-    assert [f.name for f in _output_folders(images, tmp_path)] == ["cat", "cat-2", "cat-2-2"]
+    assert [f.name for f in output_folders(images, tmp_path)] == ["cat", "cat-2", "cat-2-2"]
 
 
 def test_cli_refuses_nonsense_options(capsys):
-    import pytest
-
     cases = [
         (["--top-k", "0"], "expected a whole number of at least 1, got '0'"),
         (["--opacity", "2"], "expected a number from 0 to 1, got '2'"),
@@ -93,10 +88,9 @@ def test_cli_refuses_nonsense_options(capsys):
         assert message in capsys.readouterr().err
 
 
-@pytest.mark.slow
 def test_cli_knockout_writes_both_analyses_for_the_same_class(use_weights_dir, tmp_path):
     out = tmp_path / "out"
-    image = str(ASSETS / "examples" / "chelsea.jpg")
+    image = str(PHOTO)
     assert main(["knockout", image, "--variant", "s12", "--knockout", "mixer:1,2", "--out", str(out)]) == 0
     summary = json.loads((out / "knockout.json").read_text())
     assert summary["knockouts"]["mixer"] == [1, 2] and summary["knockouts"]["mlp"] == []

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import PHOTO
 from PIL import Image
 
 from poolformer_demo.cams import CAM_METHODS
@@ -14,7 +15,6 @@ from poolformer_demo.shapes import TEST_SEED_START, make_sample
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
 # Small settings keep the shapes model's runs to a second or two.
 FAST = ["--ig-steps", "8", "--smoothgrad-samples", "4", "--steps", "8", "--random-orders", "2"]
 
@@ -28,7 +28,7 @@ def shape_file(tmp_path_factory) -> Path:
 
 
 def test_analyze_writes_every_cam_method_at_every_stage(use_weights_dir, tmp_path):
-    assert main(["analyze", str(ASSETS / "examples" / "chelsea.jpg"), "--variant", "s12", "--out", str(tmp_path)]) == 0
+    assert main(["analyze", str(PHOTO), "--variant", "s12", "--out", str(tmp_path)]) == 0
     cams = np.load(tmp_path / "chelsea" / "cams.npz")
     sizes = {1: 56, 2: 28, 3: 14, 4: 7}
     assert set(cams.files) == {f"stage{s}" for s in sizes} | {f"{m}_stage{s}" for m in CAM_METHODS for s in sizes}

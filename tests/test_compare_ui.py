@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 import numpy as np
 from pages import images, skipped, text_of
+from paths import STAR
 
 from poolformer_demo import render
 from poolformer_demo.comparison import compare
@@ -19,8 +19,6 @@ from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui.tabs.compare import page as compare_module
 from poolformer_demo.ui.tabs.compare import view as present_compare
 from poolformer_demo.ui.tabs.compare.page import CompareTab
-
-STAR = Path(__file__).resolve().parent.parent / "assets" / "examples" / "shapes_star.png"
 
 
 def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_cache, runner, star_session, monkeypatch):

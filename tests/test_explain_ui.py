@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from browsing import TIMEOUT_MS, VIEWPORT, assert_no_error_toast, wait_until
 from pages import images, skipped, text_of
+from paths import PHOTO, STAR
 
 from poolformer_demo import explanation as explanation_module
 from poolformer_demo import render
@@ -41,6 +40,7 @@ from poolformer_demo.readings.trust import method_verdict
 from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, SanityCheck, cascading_randomization, verdict
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import torch_threads
+from poolformer_demo.testing import wait_until as wait_for
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit.pictures import layer_uri
 from poolformer_demo.ui.kit.runs import JOINED
@@ -53,9 +53,6 @@ from poolformer_demo.ui.tabs.explain import view as present_explain
 from poolformer_demo.ui.tabs.explain.page import ExplainTab
 from poolformer_demo.variants import get_variant
 
-ROOT = Path(__file__).resolve().parent.parent
-STAR = ROOT / "assets" / "examples" / "shapes_star.png"
-PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
 METHODS = ["gradcam", "ig", "smoothgrad", "occlusion"]
 # Small enough for a test on the 128 px shapes model; the defaults are measured in benchmarks/bench_explain.py.
 SMALL = {
@@ -79,9 +76,32 @@ def tab(app_cache, runner) -> ExplainTab:
 
 
 @pytest.fixture(scope="module")
-def attributed(tab, star_session):
-    """The attributions section run once on the star: every (status, attributions) the handler gave."""
-    return list(tab.run_attributions(star_session, METHODS, 4))
+def attributions_run(tab, star_session):
+    """The attributions section run once on the star: (every (status, attributions) the handler
+    gave, the explanation its computation returned)."""
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(explain(*args, **kwargs))
+        return made[-1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(explain_api, "explain", recording)
+        outputs = list(tab.run_attributions(star_session, METHODS, 4))
+    (explanation,) = made
+    return outputs, explanation
+
+
+@pytest.fixture(scope="module")
+def attributed(attributions_run):
+    """Every (status, attributions) the section gave on the star."""
+    return attributions_run[0]
+
+
+@pytest.fixture(scope="module")
+def attributed_explanation(attributions_run):
+    """The explanation behind the section's maps on the star."""
+    return attributions_run[1]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,7 +302,7 @@ def test_cam_family_before_an_analysis_and_after_the_image_is_gone(app_cache, ru
 # ---------------------------------------------------------------------------------------------
 
 
-def test_attributions_show_progress_then_every_map_on_one_scale(tab, attributed, star_session):
+def test_attributions_show_progress_then_every_map_on_one_scale(attributed, attributed_explanation):
     statuses = [status for status, _ in attributed if not skipped(status)]
     assert any('<progress max="1"' in s for s in statuses)
     assert "Done: 4 maps" in statuses[-1]
@@ -290,7 +310,7 @@ def test_attributions_show_progress_then_every_map_on_one_scale(tab, attributed,
 
     page = attributed[-1][1]
     assert re.findall(r'data-method="(\w+)"', page) == METHODS
-    shown = tab.explanations.get(tab._key(star_session, 4))
+    shown = attributed_explanation
     assert shown.analysis.target.index == 3
     assert shown.attributions["ig"].settings["n_steps"] == SMALL["ig"].n_steps
     assert shown.attributions["occlusion"].settings["window"] == SMALL["occlusion"].window
@@ -321,15 +341,13 @@ def test_stopping_the_attributions_ends_their_computation(app_cache, runner, sta
     while skipped(status) or "Integrated Gradients…" not in status:
         status, _ = next(run)
     run.close()  # what Gradio does when the Stop button cancels the event
-    deadline = time.monotonic() + 10
-    while not ended and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert wait_for(lambda: ended, 10)
     assert [type(e) for e in ended] == [ComputationCancelled]
-    assert tab.explanations.get(tab._key(star_session, 4)) is None
+    assert len(tab.explanations) == 0  # nothing kept for the faithfulness button to reuse
 
 
 def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_them(
-    tab, attributed, star_session, monkeypatch
+    tab, attributed_explanation, star_session, monkeypatch
 ):
     made = []
 
@@ -344,8 +362,7 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
     assert "Done: 4 maps and 2 random orders" in status
 
     ((maps, report),) = made
-    stored = tab.explanations.get(tab._key(star_session, 4))
-    assert all(maps[name] is stored.attributions[name].map for name in METHODS)
+    assert all(maps[name] is attributed_explanation.attributions[name].map for name in METHODS)
     assert report.target == 3 and report.settings == FAITH
     for name, curves in report.methods.items():
         row = text_of(re.search(rf'<tr data-method="{name}">(.*?)</tr>', page).group(1))
@@ -361,13 +378,17 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
     assert screen.size[0] == room.size[0] == 900 and room.size[1] > screen.size[1]
 
 
-def test_faithfulness_runs_the_attributions_first_when_there_are_none(tab, star_session):
+def test_faithfulness_runs_the_attributions_first_when_there_are_none(tab, star_session, monkeypatch):
     outputs = list(tab.run_faithfulness(star_session, ["gradcam", "occlusion"], 3))
     status, page, attributions = outputs[-1]
     assert "Done: 2 maps" in status and '<tr data-method="occlusion">' in page
     assert re.findall(r'data-method="(\w+)"', attributions) == ["gradcam", "occlusion"]
     assert "stage 3" in text_of(attributions)
-    assert tab.explanations.get(tab._key(star_session, 3)) is not None
+    # The maps are kept: asked again, the section scores them without computing or showing them again.
+    calls = []
+    monkeypatch.setattr(explain_api, "explain", lambda *args, **kwargs: calls.append(args) or explain(*args, **kwargs))
+    _, again, attributions = list(tab.run_faithfulness(star_session, ["gradcam", "occlusion"], 3))[-1]
+    assert calls == [] and skipped(attributions) and '<tr data-method="occlusion">' in again
 
 
 def test_sanity_check_shows_each_step_beside_the_original_and_leaves_the_served_model_alone(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 import re
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pytest
+from paths import PAGE_JS, PHOTO, STAR
 from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, get_variant, render
@@ -23,9 +23,6 @@ from poolformer_demo.ui.tabs.explore import view as explore_view
 from poolformer_demo.ui.tabs.explore.page import ExploreTab
 from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
-STAR = ROOT / "assets" / "examples" / "shapes_star.png"
 CROP = (224, 224)  # the s12 processor's crop (height, width)
 OUTPUTS = ExploreView.names()
 S12_CAPTIONS = [
@@ -138,7 +135,6 @@ def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(ta
     assert calls[0]["target"] == out.session.target == present.display_names(first.session.labels).index(second_name)
 
 
-@pytest.mark.slow
 def test_the_same_question_twice_is_computed_once(tab, calls):
     label, result = tab.analyze_image(str(PHOTO), "s12", "goldfish")
     again = tab.analyze_image(str(PHOTO), "s12", "goldfish")
@@ -148,7 +144,6 @@ def test_the_same_question_twice_is_computed_once(tab, calls):
     assert other[1]["target"]["label"] != result["target"]["label"] and len(calls) == 2
 
 
-@pytest.mark.slow
 def test_typing_a_class_name_or_synonym_retargets(tab, first):
     out = view(tab.retarget(first.session, "tabby cat"))
     assert out.session.target == 281
@@ -176,7 +171,7 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
     assert browser_only == {("opacity", "input"): (False, True), ("view", "change"): (False, True)}
     # Enlarging a stage is the results panel's own script (static/page.js), with no server event at all.
     assert explore_view.RESULTS_JS == "PoolFormer.results(element, watch)"
-    script = (Path(ui_app.__file__).parent / "static" / "page.js").read_text()
+    script = PAGE_JS.read_text()
     assert "const results = (element, watch)" in script and "element.dataset.stage" in script
 
 

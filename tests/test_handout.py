@@ -10,17 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from handout_checks import assert_is_a_whole_handout, lesson_data, pictures
+from paths import EXAMPLES, STAR
 from PIL import Image
 
 from poolformer_demo import figures, i18n, render
 from poolformer_demo.cli import main
 from poolformer_demo.lesson import MEASUREMENTS, STEPS, measure, measure_lesson
-from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
 from poolformer_demo.ui.tabs.lesson import handout
 from poolformer_demo.ui.tabs.lesson.page import LessonTab
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-STAR = ASSETS / "examples" / "shapes_star.png"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +29,7 @@ def star_lesson(shapes_model, one_torch_thread):
 @pytest.fixture(scope="module")
 def tab(shapes_model, runner, one_torch_thread):
     cache, _ = shapes_model
-    return LessonTab(cache, runner, EXAMPLES_DIR)
+    return LessonTab(cache, runner, EXAMPLES)
 
 
 @pytest.fixture(scope="module")

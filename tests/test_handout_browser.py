@@ -9,18 +9,15 @@ import time
 from pathlib import Path
 
 import pytest
-from browsing import TIMEOUT_MS
+from browsing import DESKTOP, PHONE, TIMEOUT_MS, open_tab, serious_violations
 from handout_checks import assert_is_a_whole_handout
-from test_accessibility import AXE, axe_source, open_tab, serious_violations  # noqa: F401 - axe_source is a fixture
+from paths import PAIRS_SAME
 
 from poolformer_demo.cli import main
 from poolformer_demo.lesson import STEPS
 
 pytestmark = pytest.mark.browser
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
 OPEN_EVERY_ANSWER = "document.querySelectorAll('details').forEach(d => d.open = true)"
 ALL_PICTURES_DECODED = "Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)"
 
@@ -28,8 +25,7 @@ ALL_PICTURES_DECODED = "Array.from(document.images).every(i => i.complete && i.n
 @pytest.fixture(scope="module")
 def handout_path(tmp_path_factory, one_torch_thread) -> Path:
     out = tmp_path_factory.mktemp("handout")
-    image = ASSETS / "examples" / "pairs_same_0.png"
-    assert main(["lesson", str(image), "--variant", "pairs", "--out", str(out)]) == 0
+    assert main(["lesson", str(PAIRS_SAME), "--variant", "pairs", "--out", str(out)]) == 0
     return out / "lesson.html"
 
 
@@ -76,7 +72,7 @@ def test_answers_stay_closed_until_a_student_opens_one(browser, handout_path):
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_the_handout_has_no_serious_accessibility_violation_closed_or_open(browser, handout_path, axe_source, viewport):  # noqa: F811
+def test_the_handout_has_no_serious_accessibility_violation_closed_or_open(browser, handout_path, axe_source, viewport):
     page, _, _ = open_offline(browser, handout_path, viewport)
     try:
         assert serious_violations(page, axe_source) == []
@@ -90,7 +86,7 @@ def test_the_handout_fits_a_phone_without_scrolling_sideways(browser, handout_pa
     page, _, _ = open_offline(browser, handout_path, PHONE)
     try:
         page.evaluate(OPEN_EVERY_ANSWER)
-        page.wait_for_timeout(200)
+        page.wait_for_function(ALL_PICTURES_DECODED)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         page.context.close()

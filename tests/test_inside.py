@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pytest
 import torch
 from browsing import ERROR_TOAST, TIMEOUT_MS, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
+from paths import ASSETS, PHOTO, STAR
 
 from poolformer_demo import analyze, render
 from poolformer_demo.anatomy import STEPS
@@ -22,17 +22,14 @@ from poolformer_demo.readings.knockout import MANY_CHANGED, NEAR_CHANCE
 from poolformer_demo.receptive_field import grid_cell
 from poolformer_demo.shapes.data import IMAGE_SIZE, MAX_OBJECT_FRACTION
 from poolformer_demo.testing import decode_data_uri as decode
+from poolformer_demo.testing import forward_hook_count
 from poolformer_demo.ui import app as ui_app
-from poolformer_demo.ui.tabs.explore.page import ExploreTab
-from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
+from poolformer_demo.ui.tabs.explore.view import Session
 from poolformer_demo.ui.tabs.inside import view as present_inside
 from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, InsideTab
 from poolformer_demo.ui.tabs.learn.page import learn_markdown
 from poolformer_demo.variants import VARIANTS
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "chelsea.jpg"
-STAR = ROOT / "assets" / "examples" / "shapes_star.png"
 SHAPES_DEPTHS = VARIANTS["shapes"].depths
 
 
@@ -45,25 +42,9 @@ def tab(app_cache, runner):
     return InsideTab(app_cache, runner)
 
 
-def _session(app_cache, runner, image: Path, variant: str) -> Session:
-    """The session an analysis on the Explore tab leaves behind."""
-    values = ExploreTab(app_cache, runner, shapes_available=True).show(str(image), variant, None, None)
-    return dict(zip(ExploreView.names(), values))["session"]
-
-
 @pytest.fixture(scope="module")
-def star(app_cache, runner) -> Session:
-    return _session(app_cache, runner, STAR, "shapes")
-
-
-@pytest.fixture(scope="module")
-def cat(app_cache, runner) -> Session:
-    return _session(app_cache, runner, PHOTO, "s12")
-
-
-@pytest.fixture(scope="module")
-def anatomy_page(tab, star):
-    return tab.show_anatomy(star, 3, 2)
+def anatomy_page(tab, star_session):
+    return tab.show_anatomy(star_session, 3, 2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -90,12 +71,14 @@ def test_anatomy_shows_the_crop_seven_steps_at_the_maps_size_and_the_branch_plot
         assert (colours <= diverging) == (name in ("mixer", "mlp")), name
 
 
-def test_the_block_menu_follows_the_models_depth_in_the_chosen_stage(star, cat):
-    assert InsideTab.blocks_for(cat, 3, 5) == gr.update(choices=present_inside.block_choices("s12", 3), value=5)
+def test_the_block_menu_follows_the_models_depth_in_the_chosen_stage(star_session, photo_session):
+    assert InsideTab.blocks_for(photo_session, 3, 5) == gr.update(
+        choices=present_inside.block_choices("s12", 3), value=5
+    )
     assert len(present_inside.block_choices("s12", 3)) == 6
-    assert InsideTab.blocks_for(cat, 1, 5)["value"] == 1  # stage 1 of S12 has two blocks
-    assert InsideTab.blocks_for(star, 3, 1)["choices"] == [("block 1", 1), ("block 2", 2)]
-    source, menu = InsideTab.follow(star, 1, 1)
+    assert InsideTab.blocks_for(photo_session, 1, 5)["value"] == 1  # stage 1 of S12 has two blocks
+    assert InsideTab.blocks_for(star_session, 3, 1)["choices"] == [("block 1", 1), ("block 2", 2)]
+    source, menu = InsideTab.follow(star_session, 1, 1)
     assert "shapes\\_star.png" in source and "PoolFormer-SHAPES" in source and "*star*" in source
     assert len(menu["choices"]) == SHAPES_DEPTHS[0]
     assert InsideTab.follow(None, 1, 1)[0] == present_inside.NO_SESSION
@@ -118,7 +101,7 @@ def test_bundled_models_say_what_mixer_off_does_with_their_measured_numbers():
 
     assert present_inside.knockout_note(on("s12")) == "" and present_inside.knockout_note(None) == ""
     for name, chance in (("shapes", 1 / 6), ("pairs", 1 / 2)):
-        measured = json.loads((Path(__file__).parents[1] / "assets" / f"demo_{name}" / "measurement.json").read_text())
+        measured = json.loads((ASSETS / f"demo_{name}" / "measurement.json").read_text())
         note = present_inside.knockout_note(on(name))
         changed = round(measured["mixer_off_changed"] * measured["images"])
         assert f"changes {changed or 'none'} of {measured['images']} test answers" in note
@@ -138,12 +121,14 @@ def test_bundled_models_say_what_mixer_off_does_with_their_measured_numbers():
             assert f"{fixed} of {measured['images']} answers change" in note
 
 
-def test_failures_say_why_and_keep_the_last_pictures(tab, star, tmp_path):
-    gone = Session(image=str(tmp_path / "gone.png"), image_key="", variant="shapes", labels=star.labels, target=3)
+def test_failures_say_why_and_keep_the_last_pictures(tab, star_session, tmp_path):
+    gone = Session(
+        image=str(tmp_path / "gone.png"), image_key="", variant="shapes", labels=star_session.labels, target=3
+    )
     cases = [
         (tab.show_anatomy(None, 1, 1), "Analyse an image on the **Explore** tab first"),
-        (tab.show_anatomy(star, 3, 9), "There is no block 9 in stage 3: it has blocks 1 to 2."),
-        (tab.show_knockout(star, [], []), NOTHING_KNOCKED_OUT),
+        (tab.show_anatomy(star_session, 3, 9), "There is no block 9 in stage 3: it has blocks 1 to 2."),
+        (tab.show_knockout(star_session, [], []), NOTHING_KNOCKED_OUT),
         (tab.show_field(gone, 1, None), IMAGE_GONE),
     ]
     for outputs, message in cases:
@@ -153,9 +138,8 @@ def test_failures_say_why_and_keep_the_last_pictures(tab, star, tmp_path):
         assert all(value == gr.skip() for value in rest)
 
 
-@pytest.mark.slow
-def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
-    status, html = tab.show_knockout(cat, [1, 2, 3, 4], [])
+def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, photo_session):
+    status, html = tab.show_knockout(photo_session, [1, 2, 3, 4], [])
     assert status == ""
     before, after = sources(html, "pf-heat pf-before"), sources(html, "pf-heat pf-after")
     assert decode(before[0]).size == decode(after[0]).size == (7, 7)
@@ -174,7 +158,6 @@ def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, cat):
     assert not np.allclose(result["before"]["gradcam"], result["after"]["gradcam"])
 
 
-@pytest.mark.slow
 def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     model = app_cache.get("s12").model
     state = {name: tensor.clone() for name, tensor in model.state_dict().items()}
@@ -186,12 +169,12 @@ def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
     assert np.array_equal(again.stages[-1].cam_raw, plain.stages[-1].cam_raw)
     assert app_cache.get("s12").model is model
     assert not any(isinstance(m, ZeroBranch) for m in model.modules())
-    assert sum(len(m._forward_hooks) + len(m._forward_pre_hooks) for m in model.modules()) == 0
+    assert forward_hook_count(model) == 0
     assert all(torch.equal(state[name], tensor) for name, tensor in model.state_dict().items())
 
 
-def test_a_click_picks_the_cell_under_it_and_a_new_stage_looks_at_the_same_place(tab, star):
-    status, html, point = tab.show_field_at(star, 2, gr.SelectData(None, {"index": [0.2, 0.8], "value": 2}))
+def test_a_click_picks_the_cell_under_it_and_a_new_stage_looks_at_the_same_place(tab, star_session):
+    status, html, point = tab.show_field_at(star_session, 2, gr.SelectData(None, {"index": [0.2, 0.8], "value": 2}))
     assert status == "" and point == [0.2, 0.8]
     assert 'data-rows="32"' not in html and 'data-rows="16" data-cols="16"' in html
     assert "<b>Stage 2</b>, position (y=3, x=12) of its 16×16 grid" in html
@@ -199,9 +182,9 @@ def test_a_click_picks_the_cell_under_it_and_a_new_stage_looks_at_the_same_place
     sizes = [int(s) for s in re.search(r"stages 1 to 4: ([\d px→]+)\.", html).group(1).replace("px", "").split("→")]
     assert sizes == sorted(sizes) and len(set(sizes)) == 4
 
-    _, deeper, _ = tab.show_field(star, 4, point)
+    _, deeper, _ = tab.show_field(star_session, 4, point)
     assert "<b>Stage 4</b>, position (y=0, x=3) of its 4×4 grid" in deeper
-    _, centre, centre_point = tab.show_field(star, 1, None)
+    _, centre, centre_point = tab.show_field(star_session, 1, None)
     assert "position (y=16, x=16) of its 32×32 grid" in centre and centre_point == [0.5, 0.5]
 
 

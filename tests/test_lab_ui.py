@@ -20,7 +20,7 @@ from serving import serving
 
 from poolformer_demo.readings.norm import control_reading
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
-from poolformer_demo.shapes.lab import LIVE_STEPS, CurvePoint, LabConfig, LabProgress
+from poolformer_demo.shapes.lab import LIVE_STEPS, CurvePoint, LabConfig, LabProgress, run_lab
 from poolformer_demo.shapes.lab_results import (
     REFERENCE_COMMAND,
     REFERENCE_PATH,
@@ -36,6 +36,7 @@ from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import wait_until as wait_until_true
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.tabs.inside import lab_page
 from poolformer_demo.ui.tabs.inside import lab_view as present_lab
 from poolformer_demo.ui.tabs.inside.lab_page import LabSection
 from poolformer_demo.variants import PAPER_S12_ABLATIONS
@@ -50,12 +51,16 @@ def tiny_section(runner, **options) -> LabSection:
     return LabSection(runner, steps=TINY_STEPS, config=TINY, curves_every_s=0.0, **options)
 
 
-def finished_result(section: LabSection, arms, task: str = "shapes"):
-    """A live run's result, through the same events the page follows."""
-    for kind, value in section.live_events(tuple(arms), section.steps, task):
-        if kind == "done":
-            return value
-    raise AssertionError("the run ended without a result")
+def recorded_lab_runs(monkeypatch) -> list:
+    """Every result the lab's computation returns while the test runs (the page shows them as tables)."""
+    made = []
+
+    def recording(*args, **kwargs):
+        made.append(run_lab(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(lab_page, "run_lab", recording)
+    return made
 
 
 def row_cells(page: str, arm: str) -> list[str]:
@@ -179,7 +184,8 @@ def test_lab_reference_endpoint_gives_programs_the_reference_results(client):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_a_live_run_yields_progress_then_the_final_table(runner):
+def test_a_live_run_yields_progress_then_the_final_table(runner, monkeypatch):
+    made = recorded_lab_runs(monkeypatch)
     section = tiny_section(runner)
     outputs = list(section.run_on_page(["identity", "pooling"]))
 
@@ -190,7 +196,7 @@ def test_a_live_run_yields_progress_then_the_final_table(runner):
     assert drawn and "training…" in drawn[0]
     status, table = outputs[-1]
     assert "Done: 2 runs of 12 steps each" in status
-    result = finished_result(section, ["pooling", "identity"])
+    (result,) = made
     assert not result.stopped and [r.arm for r in result.runs] == ["pooling", "identity"]
     for run in result.runs:
         cells = row_cells(table, run.arm)
@@ -321,10 +327,12 @@ def test_lab_reference_endpoint_takes_a_task(client):
     assert client.predict(api_name="/lab_reference")["task"] == "shapes"
 
 
-def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference(runner):
+@pytest.mark.slow
+def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference(runner, monkeypatch):
+    made = recorded_lab_runs(monkeypatch)
     section = LabSection(runner, steps=TINY_STEPS, config=replace(TINY, task="pairs"), curves_every_s=0.0)
     outputs = list(section.run_on_page(["pooling"], "pairs"))
-    result = finished_result(section, ["pooling"], "pairs")
+    (result,) = made
     assert result.task == "pairs" and result.config.train_size == TINY.train_size
     reference, _ = section.reference_of("pairs")
     _, table = outputs[-1]

@@ -12,19 +12,21 @@ from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
+from paths import ASTRONAUT
 from serving import serving
 
 from poolformer_demo import analyze
+from poolformer_demo.testing import wait_until
 from poolformer_demo.ui import build_demo
 
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "astronaut.jpg"
 CLIENTS, REQUESTS = 8, 10
 TIME_LIMIT_S = 600
 
 
 @pytest.fixture(scope="module")
-def served(app_cache):
+def recording_app(app_cache):
+    """The app served with an analysis that records (variant, target) as each one starts:
+    (base URL, model cache, the records)."""
     started = []
 
     def recording_analyze(image, variant, target=None, **kwargs):
@@ -38,7 +40,7 @@ def served(app_cache):
 def _run_client(url: str, requests: list, latencies: list, failures: list, deadline: float, downloads: Path):
     # download_files as gradio_client does by default: every output file is fetched.
     client = Client(url, verbose=False, download_files=str(downloads))
-    upload = handle_file(str(PHOTO))
+    upload = handle_file(str(ASTRONAUT))
     for variant, target in requests:
         if time.monotonic() > deadline:
             failures.append("time limit reached")
@@ -99,8 +101,8 @@ def _report(name: str, latencies: list, total: int, clients: int, elapsed: float
 
 
 @pytest.mark.slow
-def test_concurrent_clients_and_a_variant_switcher(served, tmp_path):
-    url, cache, _ = served
+def test_concurrent_clients_and_a_variant_switcher(recording_app, tmp_path):
+    url, cache, _ = recording_app
     # Every request explains a different class, so a result delivered to the wrong caller shows.
     plans = [[("s12", 10 * c + i) for i in range(REQUESTS)] for c in range(CLIENTS)]
     plans.append([("s12" if i % 2 else "shapes", i % 6) for i in range(REQUESTS)])
@@ -113,8 +115,8 @@ def test_concurrent_clients_and_a_variant_switcher(served, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(served, tmp_path):
-    url, _, _ = served
+def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(recording_app, tmp_path):
+    url, _, _ = recording_app
     # The classroom: everyone sends the same photo to the same model at the same moment, while
     # others explain other classes or use the shapes model.
     plans = [[("s12", None)] * 5 for _ in range(CLIENTS)]
@@ -127,18 +129,16 @@ def test_a_class_clicking_the_same_example_at_once_gets_whole_answers(served, tm
 
 
 @pytest.mark.slow
-def test_the_queue_serves_requests_in_arrival_order(served):
-    url, _, started = served
+def test_the_queue_serves_requests_in_arrival_order(recording_app):
+    url, _, started = recording_app
     client = Client(url, verbose=False, download_files=False)
-    upload = handle_file(str(PHOTO))
+    upload = handle_file(str(ASTRONAUT))
     started.clear()
     jobs = []
     for target in range(8):
         jobs.append(client.submit(upload, "s12", str(100 + target), api_name="/analyze"))
         # Wait until the server has this job before sending the next, so arrival order is known.
-        deadline = time.monotonic() + 60
-        while jobs[-1].status().code.name in ("STARTING", "JOINING_QUEUE") and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert wait_until(lambda: jobs[-1].status().code.name not in ("STARTING", "JOINING_QUEUE"), 60)
     results = [job.result(timeout=300) for job in jobs]
     assert [result["target"]["index"] for _, result in results] == [100 + t for t in range(8)]
     # Two workers run at once, so two neighbours may enter the handler in either order; beyond

@@ -1,8 +1,8 @@
 import gc
 import os
-from pathlib import Path
 
 import pytest
+from paths import EXAMPLES
 from serving import app_process
 from transformers import PoolFormerForImageClassification
 
@@ -68,7 +68,7 @@ def test_thirty_concurrent_sessions_stay_within_the_memory_bound(weights_dir, tm
     import psutil
     from gradio_client import Client, handle_file
 
-    photos = sorted((Path(__file__).resolve().parent.parent / "assets" / "examples").glob("*.jpg"))
+    photos = sorted(EXAMPLES.glob("*.jpg"))
     settings = {"POOLFORMER_WEIGHTS_DIR": str(weights_dir), "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
     with app_process(settings) as (process, url, _):
         server = psutil.Process(process.pid)

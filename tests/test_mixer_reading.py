@@ -4,22 +4,13 @@ when the number does (altered results built with dataclasses.replace)."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import pytest
+from paths import STAR
 
-from poolformer_demo import ModelCache
 from poolformer_demo.mixer_reading import channel_sentence, mixer_reading, where_on_grid
 from poolformer_demo.token_mixer import StageCost, token_mixing
-
-STAR = Path(__file__).resolve().parent.parent / "assets" / "examples" / "shapes_star.png"
-
-
-@pytest.fixture(scope="module")
-def shapes(one_torch_thread):
-    cache = ModelCache(capacity=1)
-    return cache, cache.get("shapes")
 
 
 @pytest.mark.parametrize(
@@ -37,8 +28,8 @@ def test_positions_are_named_as_the_picture_shows_them(y, x, rows, cols, words):
     assert where_on_grid(y, x, rows, cols) == words
 
 
-def test_channel_sentence_turns_round_with_the_sign_of_the_output(shapes):
-    cache, _ = shapes
+def test_channel_sentence_turns_round_with_the_sign_of_the_output(shapes_model):
+    cache, _ = shapes_model
     window = token_mixing(STAR, "shapes", 1, 16, 16, cache=cache).channels[0]
     below = dataclasses.replace(window, mean=0.5, token=-0.25, output=0.75)
     above = dataclasses.replace(window, mean=-0.5, token=0.25, output=-0.75)
@@ -48,8 +39,8 @@ def test_channel_sentence_turns_round_with_the_sign_of_the_output(shapes):
     assert "the same" in channel_sentence(same)
 
 
-def test_reading_follows_the_window_the_attention_and_the_cost(shapes):
-    cache, _ = shapes
+def test_reading_follows_the_window_the_attention_and_the_cost(shapes_model):
+    cache, _ = shapes_model
     corner = mixer_reading(token_mixing(STAR, "shapes", 1, 0, 0, cache=cache))
     assert "in the top-left corner" in corner.position and "holds 4 of 9 positions" in corner.window
     result = token_mixing(STAR, "shapes", 4, 1, 2, cache=cache)

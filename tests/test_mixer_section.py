@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 import pytest
 import torch.nn.functional as F
-from conftest import STAR
+from paths import EXAMPLES, STAR
 
 from poolformer_demo.token_mixer import mixer_maps, token_at
 from poolformer_demo.ui.kit.mixer_section import MixerSection
@@ -48,7 +48,7 @@ def torch_tensor(values: np.ndarray):
 def test_the_inside_tab_asks_for_an_analysis_first_and_the_lesson_uses_its_example(app_cache, runner):
     status, _ = InsideTab(app_cache, runner).mixer.show_mixer(None, 1)
     assert "Analyse an image on the" in status
-    lesson = LessonTab(app_cache, runner, STAR.parent)
+    lesson = LessonTab(app_cache, runner, EXAMPLES)
     status, page = lesson.mixer.show_mixer(None, 1)
     assert status == "" and 'class="pf-mixer"' in page
 
@@ -57,7 +57,7 @@ def test_the_mixer_appears_under_the_lessons_mixer_step_only(app_cache, runner):
     step = next(i for i, s in enumerate(lesson_view.STEPS, start=1) if s.key == MIXER_STEP)
     assert LessonTab.mixer_shown(step)["visible"] is True
     assert LessonTab.mixer_shown(step + 1)["visible"] is False
-    lesson = LessonTab(app_cache, runner, STAR.parent)
+    lesson = LessonTab(app_cache, runner, EXAMPLES)
     assert lesson.mixer_on_its_step(None, step + 1, 1) == (gr.skip(), gr.skip())
     status, page = lesson.mixer_on_its_step(None, step, 1)
     assert status == "" and 'class="pf-mixer"' in page

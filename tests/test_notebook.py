@@ -7,19 +7,17 @@ import base64
 import io
 import json
 import time
-from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from paths import ROOT, STAR
 from PIL import Image
 
 from poolformer_demo import render
 from poolformer_demo.lesson import STEPS, measure_lesson
 
-ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "lesson.ipynb"
-STAR = ROOT / "assets" / "examples" / "shapes_star.png"
 # On two busy cores, from the kernel's start to the last cell.
 TWO_MINUTES = 120
 

@@ -14,6 +14,7 @@ import gradio as gr
 import numpy as np
 import pytest
 from matplotlib.text import Text
+from paths import PACKAGE
 
 from poolformer_demo import ModelCache
 from poolformer_demo.faithfulness import Curves, FaithfulnessReport, FaithfulnessSettings, RandomBaseline
@@ -27,7 +28,7 @@ from poolformer_demo.ui.tabs.inside.page import InsideTab
 from poolformer_demo.ui.tabs.lesson import view as lesson_view
 from poolformer_demo.ui.tabs.lesson.page import LessonTab
 
-UI = Path(ui_app.__file__).parent
+UI = PACKAGE / "ui"
 PAGE_JS = (UI / "static" / "page.js").read_text()
 STYLE = (UI / "static" / "style.css").read_text()
 # Gradio's own markup: its classes and the elements it draws.

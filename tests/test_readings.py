@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from paths import PACKAGE, STAR
 from PIL import Image
 
-import poolformer_demo
 from poolformer_demo.anatomy import BranchRatio, block_anatomy
 from poolformer_demo.edges import edge_strength, mixer_at_edges
 from poolformer_demo.faithfulness import Curves, FaithfulnessReport, FaithfulnessSettings, RandomBaseline
@@ -23,10 +23,6 @@ from poolformer_demo.readings.sentences import listed, plural
 from poolformer_demo.sanity import ALIKE, CHANCE_FLOOR, RandomModelBaseline, verdict
 from poolformer_demo.ui.kit.view import more_html
 from poolformer_demo.variants import get_variant
-
-PACKAGE = Path(poolformer_demo.__file__).parent
-STAR = PACKAGE.parent / "assets" / "examples" / "shapes_star.png"
-
 
 # ---------------------------------------------------------------------------------------------
 # The shared helpers
@@ -372,17 +368,22 @@ def test_the_import_parser_resolves_relative_imports_to_modules():
 
 def test_no_tab_imports_another_tab():
     tabs = PACKAGE / "ui" / "tabs"
+    read = set()
     for tab in (d for d in tabs.iterdir() if d.is_dir() and not d.name.startswith("_")):
         for path in tab.rglob("*.py"):
+            read.add(tab.name)
             others = {
                 m
                 for m in _file_imports(path)
                 if m.startswith("poolformer_demo.ui.tabs.") and m.split(".")[3] != tab.name
             }
             assert not others, f"{path.relative_to(PACKAGE)} imports {sorted(others)}"
+    assert {"explore", "explain", "compare", "inside", "lesson", "learn"} <= read
 
 
 def test_the_readings_import_no_gradio_and_no_ui():
-    for path in (PACKAGE / "readings").glob("*.py"):
+    paths = sorted((PACKAGE / "readings").glob("*.py"))
+    assert len(paths) > 1
+    for path in paths:
         imported = _file_imports(path)
         assert not any(m == "gradio" or m.startswith(("gradio.", "poolformer_demo.ui")) for m in imported), path.name

@@ -13,7 +13,7 @@ from dataclasses import asdict
 
 import numpy as np
 import pytest
-from conftest import STAR
+from paths import STAR
 
 from poolformer_demo.analysis import analyze
 from poolformer_demo.anatomy import block_anatomy

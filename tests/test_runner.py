@@ -21,6 +21,8 @@ class Gate:
         self.answer = answer
         self.go = threading.Event()
         self.calls = 0
+        self.checks = 0
+        """How many times it has looked at its stop flag."""
         self.running = threading.Event()
         self.stopped = threading.Event()
         self.ended = threading.Event()
@@ -30,11 +32,12 @@ class Gate:
         self.running.set()
         try:
             while not self.go.is_set():
+                self.checks += 1
                 if should_stop():
                     self.stopped.set()
                     raise ComputationCancelled("stopped")
                 progress(0.5, "working")
-                time.sleep(0.01)
+                time.sleep(0.01)  # a computation's batch: the gate keeps running until let go
             return self.answer
         finally:
             self.ended.set()
@@ -81,7 +84,9 @@ def test_a_request_that_leaves_does_not_stop_the_computation_others_follow(runne
     second = runner.follow(gate, "work", key="key")
     next(second)
     first.close()  # the first visitor's Stop
-    time.sleep(0.05)
+    checked = gate.checks
+    # It goes on looking at its stop flag, and is never told to stop.
+    assert wait_until(lambda: gate.checks >= checked + 5, 5)
     assert not gate.stopped.is_set()
     gate.go.set()
     assert until(second, "done") == "the answer"
@@ -126,13 +131,14 @@ def test_a_lane_runs_at_most_its_workers_at_once_and_the_rest_wait_queued(runner
 
 
 def test_after_stop_the_lanes_worker_is_freed_only_when_the_stopped_thread_has_ended(runner):
-    release = threading.Event()
-    ended = threading.Event()
+    release, told, ended = threading.Event(), threading.Event(), threading.Event()
 
     def slow_to_notice(progress, should_stop):
-        # Like a model load: it looks at the stop flag only once the slow part is over.
+        # Like a model load: it acts on the stop flag only once the slow part is over.
         progress(0.1, "loading")
-        release.wait(5)
+        while not release.wait(0.01):
+            if should_stop():
+                told.set()
         ended.set()
         check_stop(should_stop, "stopped")
 
@@ -143,7 +149,9 @@ def test_after_stop_the_lanes_worker_is_freed_only_when_the_stopped_thread_has_e
     second.go.set()
     events = runner.follow(second, "single")
     assert next(events) == ("queued", None)
-    time.sleep(0.05)
+    # Told to stop, the first run still holds the lane's worker: the second stays queued, tick after tick.
+    assert told.wait(5) and not ended.is_set()
+    assert [next(events) for _ in range(3)] == [("queued", None)] * 3
     assert not second.running.is_set()
     release.set()
     assert until(events, "done") == "second" and ended.is_set()

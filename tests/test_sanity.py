@@ -73,13 +73,16 @@ def test_reinitialising_gives_the_copy_new_weights_and_leaves_the_rest_shared(sh
         torch.manual_seed(0)
         reinitialize(copy, path)
     original = dict(model.named_parameters())
+    renewed = []
     for name, parameter in copy.named_parameters():
         if name.startswith(path):
+            renewed.append(name)
             assert parameter is not original[name]
             if "conv" in name and name.endswith("weight"):
                 assert not torch.equal(parameter, original[name])
         else:
             assert parameter is original[name]
+    assert any("conv" in name and name.endswith("weight") for name in renewed)
 
 
 def test_reinitialising_a_block_draws_every_parameter_anew_and_resets_norms_and_layer_scales(shapes_model):

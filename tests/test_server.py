@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import httpx
@@ -10,14 +9,13 @@ import pytest
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from image_cases import CASES
+from paths import COFFEE, ROOT
 from PIL import Image
 from serving import serving
 
 from poolformer_demo import ModelCache
+from poolformer_demo.testing import wait_until
 from poolformer_demo.ui import app as ui_app
-
-ROOT = Path(__file__).resolve().parent.parent
-PHOTO = ROOT / "assets" / "examples" / "coffee.jpg"
 
 
 def _assert_user_message(message: str, words: str) -> None:
@@ -39,16 +37,16 @@ def test_bad_uploads_through_the_api(client, tmp_path, name, filename, data, exp
         label = client.predict(handle_file(str(upload)), "s12", api_name="/analyze")[0]
         assert len(label["confidences"]) == 5
     # Whatever happened, the next request is served.
-    assert len(client.predict(handle_file(str(PHOTO)), "s12", api_name="/analyze")[0]["confidences"]) == 5
+    assert len(client.predict(handle_file(str(COFFEE)), "s12", api_name="/analyze")[0]["confidences"]) == 5
 
 
 @pytest.mark.parametrize(
     "image, variant, target, words",
     [
         (None, "s12", "", "No image given"),
-        (PHOTO, "s99", "", "Unknown variant 's99'"),
-        (PHOTO, "s12", "1000", "Class index 1000 is out of range"),
-        (PHOTO, "s12", "tabbby cat", "Did you mean: tabby cat"),
+        (COFFEE, "s99", "", "Unknown variant 's99'"),
+        (COFFEE, "s12", "1000", "Class index 1000 is out of range"),
+        (COFFEE, "s12", "tabbby cat", "Did you mean: tabby cat"),
     ],
 )
 def test_bad_requests_through_the_api(client, image, variant, target, words):
@@ -76,7 +74,7 @@ def test_temporary_files_are_swept(weights_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
     # Not an example photo: those stay in Gradio's cache on purpose, so they stay clickable.
     upload = tmp_path / "upload.png"
-    Image.open(PHOTO).resize((160, 120)).save(upload)
+    Image.open(COFFEE).resize((160, 120)).save(upload)
     demo = ui_app.build_demo(cache=ModelCache(capacity=1))
     assert demo.delete_cache == ui_app.DELETE_CACHE
     # Sweep every second for files older than a second, so the test sees a sweep happen.
@@ -90,23 +88,19 @@ def test_temporary_files_are_swept(weights_dir, monkeypatch, tmp_path):
         written = {Path(p) for files in demo.temp_file_sets for p in files} - kept
         # Content-addressed: the upload, stored once however often sent; results are inlined, not files.
         assert len(written) == 1
-        deadline = time.monotonic() + 20
-        while any(p.exists() for p in written) and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert not [p for p in written if p.exists()]
+        assert wait_until(lambda: not any(p.exists() for p in written), 20, poll_s=0.1)
 
 
+@pytest.mark.slow
 def test_a_stored_explore_answer_returns_while_long_explanations_fill_their_lane(app_cache, tmp_path):
     # One slot per lane: with a single queue the stored answer would wait for both explanations.
     with serving(ui_app.build_demo(cache=app_cache, concurrency=1)) as (_, url):
         client = Client(url, verbose=False, download_files=str(tmp_path))
-        photo = handle_file(str(PHOTO))
+        photo = handle_file(str(COFFEE))
         first = client.predict(photo, "s12", api_name="/analyze")[0]
         long_runs = [client.submit(photo, "s12", "", ["ig"], 4, False, False, api_name="/explain") for _ in range(2)]
-        deadline = time.monotonic() + 60
-        while not any(run.status().code.name == "PROCESSING" for run in long_runs):
-            assert time.monotonic() < deadline, "the explanations never started"
-            time.sleep(0.05)
+        started = wait_until(lambda: any(run.status().code.name == "PROCESSING" for run in long_runs), 60)
+        assert started, "the explanations never started"
         again = client.predict(photo, "s12", api_name="/analyze")[0]
         assert again == first
         assert not all(run.done() for run in long_runs)

@@ -82,7 +82,6 @@ def models(request):
     return {name: _build(name, request.param) for name in ARM_NAMES}
 
 
-@pytest.mark.slow
 def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
     result, _ = lab
     assert [r.arm for r in result.runs] == list(ARM_NAMES)
@@ -94,7 +93,6 @@ def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
     assert 0.0 < result.centre_baseline <= 1.0
 
 
-@pytest.mark.slow
 def test_progress_is_reported_after_every_step_of_every_run(lab):
     result, reports = lab
     assert len(reports) == len(ARM_NAMES) * STEPS
@@ -258,7 +256,6 @@ def test_every_arm_is_set_beside_the_papers_s12_result_for_the_same_change():
     assert all(ARMS[name].paper in PAPER_S12_ABLATIONS for name in ARM_NAMES)
 
 
-@pytest.mark.slow
 def test_results_survive_a_round_trip_through_json(lab, tmp_path):
     result, _ = lab
     path = save_result(result, tmp_path / "lab.json", "a command")
@@ -266,7 +263,6 @@ def test_results_survive_a_round_trip_through_json(lab, tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
-@pytest.mark.slow
 def test_summary_gives_mean_and_spread_per_arm(lab):
     result, _ = lab
     twice = dataclasses.replace(
@@ -337,7 +333,6 @@ def test_a_second_run_reads_its_images_from_the_cache(data_cache, monkeypatch):
     assert calls == [32, 8]
 
 
-@pytest.mark.slow
 def test_curves_render_as_an_rgb_picture(lab):
     result, _ = lab
     picture = figure_to_rgb(plot_curves(result, "test"))
@@ -431,6 +426,7 @@ def test_the_global_mixer_is_the_mean_of_all_positions_minus_the_token():
     assert ARMS["global"].paper is None and "global" not in ARM_NAMES
 
 
+@pytest.mark.slow
 def test_a_grid_is_written_after_every_run_resumes_and_merges_split_seeds(tmp_path):
     from poolformer_demo.shapes.lab_grid import load_grid, merge_grids, run_grid
 

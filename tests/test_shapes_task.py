@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from paths import EXAMPLES
 from PIL import Image
 from transformers import PoolFormerForImageClassification
 from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
@@ -14,7 +15,7 @@ from transformers.image_utils import IMAGENET_DEFAULT_MEAN, IMAGENET_DEFAULT_STD
 from poolformer_demo.shapes import TEST_SEED_START, make_dataset, make_sample, pointing_game
 from poolformer_demo.shapes.checkpoint import make_image_processor, shapes_config
 from poolformer_demo.shapes.cli import main
-from poolformer_demo.shapes.data import CLASS_NAMES, EXAMPLES_DIR, write_examples
+from poolformer_demo.shapes.data import CLASS_NAMES, write_examples
 from poolformer_demo.shapes.train import StepReport, TrainSettings, fit, init_weights, to_pixel_values
 from poolformer_demo.variants import SHAPES_DIR
 
@@ -75,7 +76,7 @@ def test_examples_command_regenerates_the_shipped_examples(tmp_path):
     assert main(["examples", "--out", str(tmp_path)]) == 0
     for name in CLASS_NAMES:
         written = np.asarray(Image.open(tmp_path / f"shapes_{name}.png").convert("RGB"))
-        shipped = np.asarray(Image.open(EXAMPLES_DIR / f"shapes_{name}.png").convert("RGB"))
+        shipped = np.asarray(Image.open(EXAMPLES / f"shapes_{name}.png").convert("RGB"))
         assert np.array_equal(written, shipped), name
 
 

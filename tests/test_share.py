@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pages import skipped
+from paths import EXAMPLES, STAR
 
 from poolformer_demo.ui.kit.pictures import image_key
 from poolformer_demo.ui.kit.view import Session
 from poolformer_demo.ui.share import LINKED_VIEWS, UPLOAD_NOTE, link_query, parse_query, when_linked
-from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
 
-EXAMPLES = {"shapes_star.png", "chelsea.jpg"}
+EXAMPLE_NAMES = {"shapes_star.png", "chelsea.jpg"}
 
 
 def session_for(path, variant="shapes") -> Session:
@@ -30,7 +30,7 @@ def test_a_link_restores_every_part_it_names():
         "controls": "hidden",
         "present": "on",
     }
-    assert parse_query(query, EXAMPLES) == {
+    assert parse_query(query, EXAMPLE_NAMES) == {
         "example": "shapes_star.png",
         "model": "shapes",
         "tab": "inside",
@@ -54,13 +54,13 @@ def test_unknown_or_malformed_parts_of_a_link_are_dropped():
         "mixer_off": "0,a,7",
         "step": "-1",
     }
-    assert parse_query(query, EXAMPLES) == {}
+    assert parse_query(query, EXAMPLE_NAMES) == {}
 
 
 def test_a_link_names_a_bundled_example_by_its_content(tmp_path):
     copy = tmp_path / "renamed.png"
-    copy.write_bytes((EXAMPLES_DIR / "shapes_star.png").read_bytes())
-    query, note = link_query(session_for(copy), EXAMPLES_DIR, step=3, stage=1, block=1, mixer_off=["2", "1"])
+    copy.write_bytes(STAR.read_bytes())
+    query, note = link_query(session_for(copy), EXAMPLES, step=3, stage=1, block=1, mixer_off=["2", "1"])
     assert query == "example=shapes_star.png&model=shapes&step=3&stage=1&block=1&mixer_off=1,2"
     assert UPLOAD_NOTE not in note
 
@@ -68,18 +68,18 @@ def test_a_link_names_a_bundled_example_by_its_content(tmp_path):
 def test_an_uploaded_image_is_never_put_in_a_link_and_the_page_says_so(tmp_path):
     upload = tmp_path / "mine.png"
     upload.write_bytes(b"not an example")
-    query, note = link_query(session_for(upload, "s12"), EXAMPLES_DIR)
+    query, note = link_query(session_for(upload, "s12"), EXAMPLES)
     assert query == "model=s12" and UPLOAD_NOTE in note
 
 
 def test_a_link_carries_the_open_tab_presenter_mode_and_hidden_controls_and_reads_back_the_same(tmp_path):
-    session = session_for(EXAMPLES_DIR / "shapes_star.png")
-    query, _ = link_query(session, EXAMPLES_DIR, step=8, method="layercam", tab="lesson", present=True, hide=True)
+    session = session_for(STAR)
+    query, _ = link_query(session, EXAMPLES, step=8, method="layercam", tab="lesson", present=True, hide=True)
     assert query == "example=shapes_star.png&model=shapes&tab=lesson&step=8&method=layercam&present=on&controls=hidden"
-    state = parse_query(dict(part.split("=") for part in query.split("&")), EXAMPLES)
+    state = parse_query(dict(part.split("=") for part in query.split("&")), EXAMPLE_NAMES)
     assert state["tab"] == "lesson" and state["present"] and state["controls"] == "hidden"
     # A tab the page does not have is left out rather than passed on.
-    assert "tab=" not in link_query(session, EXAMPLES_DIR, tab="nowhere")[0]
+    assert "tab=" not in link_query(session, EXAMPLES, tab="nowhere")[0]
 
 
 def test_a_link_runs_the_views_it_names_once_its_image_is_analysed_and_leaves_the_others():

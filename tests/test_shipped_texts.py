@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from paths import ASSETS, ROOT
 
 from poolformer_demo.shapes.lab_results import load_result, reference_path
-from poolformer_demo.variants import ASSETS_DIR, PAIRS_DIR, PAPER_S12_ABLATIONS, SHAPES_DIR, norm_path_points
-
-ROOT = ASSETS_DIR.parent
+from poolformer_demo.variants import PAIRS_DIR, PAPER_S12_ABLATIONS, SHAPES_DIR, norm_path_points
 
 
 def _text(path: Path) -> str:
@@ -72,7 +71,7 @@ def _held_out(result, arm: str, seed: int, step: int) -> float:
 
 @pytest.fixture(scope="module")
 def lab_readme() -> str:
-    return _text(ASSETS_DIR / "lab" / "README.md")
+    return _text(ASSETS / "lab" / "README.md")
 
 
 def test_the_lab_readme_gives_each_shapes_arm_per_seed_at_steps_300_600_and_1200(lab_readme):

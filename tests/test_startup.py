@@ -3,13 +3,10 @@ usable, with the bundled shapes model as the default."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
+from paths import STAR
 from serving import app_process
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -30,7 +27,7 @@ def test_offline_start_serves_a_usable_page_with_the_shapes_model(offline_app):
     assert variant_menu["props"]["value"] == "shapes"
 
     client = Client(url, verbose=False, download_files=False)
-    example = ROOT / "assets" / "examples" / "shapes_star.png"
+    example = STAR
     result = client.predict(handle_file(str(example)), "shapes", api_name="/analyze")
     assert result[0]["label"] == "star"
 

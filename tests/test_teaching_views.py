@@ -5,14 +5,11 @@ phone's tab bar and tables, and the lesson's step list."""
 from __future__ import annotations
 
 import pytest
-from browsing import TIMEOUT_MS, TOP5, assert_no_error_toast, images_loaded, wait_until
+from browsing import PHONE, TABS, TIMEOUT_MS, TOP5, VIEWPORT, assert_no_error_toast, images_loaded, wait_until
 
 pytestmark = pytest.mark.browser
 
-DESKTOP = {"width": 1400, "height": 1000}
-PHONE = {"width": 390, "height": 844}
-STAR = "example=shapes_star.png&model=shapes"
-TABS = ["Explore", "Lesson", "Explain", "Compare", "Inside the block", "Learn"]
+STAR_QUERY = "example=shapes_star.png&model=shapes"
 # What each tab's link asks for, and the condition that says its view is finished.
 LINKS = {
     "explore": ("tab=explore", f"{TOP5} && {images_loaded('#explore-results', 17)}"),
@@ -61,7 +58,7 @@ def test_a_link_with_hidden_controls_opens_on_the_finished_view_and_no_text_name
     browser, app_url, tab
 ):
     query, finished = LINKS[tab]
-    page = open_page(browser, f"{app_url}?{STAR}&{query}&controls=hidden", DESKTOP)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&{query}&controls=hidden", VIEWPORT)
     wait_until(page, finished, f"the {tab} tab's linked view")
     if tab == "inside":
         # The knockout ran with the linked ticks, on the linked block.
@@ -78,7 +75,7 @@ def test_a_link_with_hidden_controls_opens_on_the_finished_view_and_no_text_name
 
 
 def test_hidden_controls_hide_every_gallery_preset_and_picker_alike(browser, app_url):
-    page = open_page(browser, f"{app_url}?{STAR}&tab=inside&controls=hidden", DESKTOP)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&tab=inside&controls=hidden", VIEWPORT)
     wait_until(page, LINKS["inside"][1].split(" && ")[0], "the linked block")
     for selector in ("#knockout-presets", "#field-stage", "#field-button", "#lab-task", "#lab-arms"):
         assert not page.locator(selector).is_visible(), f"{selector} is still shown"
@@ -98,7 +95,7 @@ CAPTION_SIZES = """() => Array.from(document.querySelectorAll(
 
 
 def test_presenter_mode_draws_captions_and_legends_at_18_px_and_the_lab_plot_beside_no_table(browser, app_url):
-    page = open_page(browser, f"{app_url}?{STAR}&tab=inside&present=on", DESKTOP)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&tab=inside&present=on", VIEWPORT)
     wait_until(page, LINKS["inside"][1].split(" && ")[0], "the linked block")
     page.wait_for_function(
         "document.querySelector('#lab-reference img.pf-for-room')?.complete"
@@ -177,13 +174,17 @@ def assert_tables_whole_and_reachable(page, scope: str, where: str) -> None:
 
 
 def test_on_a_phone_every_tab_is_one_tap_away_and_tables_keep_words_and_numbers_whole(browser, app_url):
-    page = open_page(browser, f"{app_url}?{STAR}&tab=lesson&step=10", PHONE)
+    page = open_page(browser, f"{app_url}?{STAR_QUERY}&tab=lesson&step=10", PHONE)
     page.wait_for_function("document.querySelector('#lesson-card article')?.dataset.step === 'lab'")
     # The step list is a line or two of numbers: the step's own title is on the first screen.
     steps = page.locator("#lesson-progress").bounding_box()
     assert steps["height"] <= PHONE["height"] / 5, f"the step list is {steps['height']} px tall"
     assert page.locator("#lesson-card h2").bounding_box()["y"] < PHONE["height"]
-    page.locator("#lesson-card summary").click()
+    # The answer, and the rest of it behind "more" where it has one: their tables are checked open.
+    page.locator("#lesson-card .pf-reveal > summary").click()
+    more = page.locator("#lesson-card .pf-more > summary")
+    if more.count():
+        more.click()
     assert_tables_whole_and_reachable(page, "#lesson-card", "the lesson's step 10")
     assert not page.locator('button[aria-label="More tabs"]').is_visible()
     for name in TABS:
@@ -216,7 +217,7 @@ def wait_for_step(page, number: int) -> None:
 
 
 def test_the_step_list_opens_a_step_by_mouse_and_by_keyboard_and_the_ends_disable_back_and_next(browser, app_url):
-    page = open_page(browser, app_url, DESKTOP)
+    page = open_page(browser, app_url, VIEWPORT)
     page.get_by_role("tab", name="Lesson", exact=True).click()
     wait_for_step(page, 1)
     page.wait_for_function("document.querySelector('#lesson-back')?.disabled === true")

@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from browsing import in_ci
+from browsing import PHONE, TIMEOUT_MS, VIEWPORT, serious_violations
+from paths import PAGE_JS, STAR
 from serving import serving
 from transformers import PoolFormerConfig, PoolFormerForImageClassification, PoolFormerImageProcessor
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
-import poolformer_demo
 from poolformer_demo import ModelCache, render
 from poolformer_demo.blocks import model_inputs, shared_copy, stage_layers
 from poolformer_demo.errors import SelectionError, UnknownVariantError
@@ -34,9 +33,6 @@ from poolformer_demo.token_mixer import (
 )
 from poolformer_demo.ui.kit.mixer_view import MIXER_JS, mixer_html
 from poolformer_demo.weights import LoadedModel
-
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
-STAR = ASSETS / "examples" / "shapes_star.png"
 
 
 def pooling_of(loaded: LoadedModel, image, stage: int, block: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,19 +70,15 @@ def assert_matches_the_module(result, n: torch.Tensor, out: torch.Tensor) -> Non
 
 
 @pytest.fixture(scope="module")
-def shapes(one_torch_thread):
-    cache = ModelCache(capacity=1)
-    return cache, cache.get("shapes")
-
-
-@pytest.fixture(scope="module")
-def shapes_stage_1(shapes):
-    return pooling_of(shapes[1], STAR, 1, 1)
+def shapes_stage_1(shapes_model):
+    return pooling_of(shapes_model[1], STAR, 1, 1)
 
 
 @pytest.mark.parametrize("y, x, positions", [(16, 16, 9), (0, 0, 4), (31, 31, 4), (0, 13, 6), (20, 31, 6)], ids=str)
-def test_shapes_token_equals_avgpool_minus_n_and_the_models_pooling_module(shapes, shapes_stage_1, y, x, positions):
-    cache, _ = shapes
+def test_shapes_token_equals_avgpool_minus_n_and_the_models_pooling_module(
+    shapes_model, shapes_stage_1, y, x, positions
+):
+    cache, _ = shapes_model
     result = token_mixing(STAR, "shapes", 1, y, x, cache=cache)
     assert (result.y, result.x, result.grid_size) == (y, x, (32, 32))
     assert result.window_positions == positions
@@ -94,21 +86,12 @@ def test_shapes_token_equals_avgpool_minus_n_and_the_models_pooling_module(shape
     assert_matches_the_module(result, *shapes_stage_1)
 
 
-def test_shapes_second_block_of_stage_3_is_read_from_that_block(shapes):
-    cache, loaded = shapes
+def test_shapes_second_block_of_stage_3_is_read_from_that_block(shapes_model):
+    cache, loaded = shapes_model
     result = token_mixing(STAR, "shapes", 3, 7, 0, block=2, cache=cache)
     assert_matches_the_module(result, *pooling_of(loaded, STAR, 3, 2))
     first_block = pooling_of(loaded, STAR, 3, 1)[1]
     assert any(abs(c.model_output - float(first_block[c.channel, 7, 0])) > 1e-3 for c in result.channels)
-
-
-@pytest.fixture(scope="module")
-def s12_cache(weights_dir):
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
-        cache = ModelCache(capacity=1)
-        cache.get("s12")
-    return cache
 
 
 @pytest.mark.parametrize("y, x", [(27, 0), (0, 27), (14, 9)], ids=str)
@@ -118,8 +101,8 @@ def test_s12_token_equals_avgpool_minus_n_and_the_models_pooling_module(s12_cach
     assert_matches_the_module(result, *pooling_of(s12_cache.get("s12"), photo, 2, 2))
 
 
-def test_one_forward_pass_answers_every_token_as_the_module_does(shapes):
-    cache, loaded = shapes
+def test_one_forward_pass_answers_every_token_as_the_module_does(shapes_model):
+    cache, loaded = shapes_model
     maps = mixer_maps(STAR, "shapes", 3, block=2, cache=cache)
     n = torch.from_numpy(maps.normed)
     by_hand = F.avg_pool2d(n[None], 3, stride=1, padding=1, count_include_pad=False)[0] - n
@@ -158,8 +141,8 @@ def test_pool_size_is_read_from_the_config(one_torch_thread):
     assert {c.pooling_reads for c in corner.costs} == {25}
 
 
-def test_costs_are_pool_size_squared_and_the_stages_token_counts(shapes):
-    cache, loaded = shapes
+def test_costs_are_pool_size_squared_and_the_stages_token_counts(shapes_model):
+    cache, loaded = shapes_model
     result = token_mixing(STAR, "shapes", 2, 3, 3, cache=cache)
     grids = [stage_grid_size(loaded.model.config, (128, 128), s) for s in (1, 2, 3, 4)]
     assert [c.grid_size for c in result.costs] == grids
@@ -167,8 +150,8 @@ def test_costs_are_pool_size_squared_and_the_stages_token_counts(shapes):
     assert [c.pooling_reads for c in result.costs] == [9, 9, 9, 9]
 
 
-def test_attention_weights_sum_to_one_over_every_token(shapes):
-    cache, _ = shapes
+def test_attention_weights_sum_to_one_over_every_token(shapes_model):
+    cache, _ = shapes_model
     result = token_mixing(STAR, "shapes", 1, 5, 20, cache=cache)
     assert result.attention.shape == (32, 32)
     assert result.attention.min() >= 0
@@ -187,8 +170,8 @@ def test_attention_is_softmax_of_the_features_dot_products():
     assert weights[1, 1] == pytest.approx(1 / (2 * np.exp(9 / 2) + 13), rel=1e-5)
 
 
-def test_default_channels_are_where_the_mixer_output_at_the_token_is_largest(shapes):
-    cache, _ = shapes
+def test_default_channels_are_where_the_mixer_output_at_the_token_is_largest(shapes_model):
+    cache, _ = shapes_model
     every = token_mixing(STAR, "shapes", 2, 6, 9, channels=range(64), cache=cache)
     largest = sorted(every.channels, key=lambda c: -abs(c.output))[:CHANNEL_COUNT]
     chosen = token_mixing(STAR, "shapes", 2, 6, 9, cache=cache)
@@ -211,15 +194,15 @@ def test_default_channels_are_where_the_mixer_output_at_the_token_is_largest(sha
     ],
     ids=["stage-5", "stage-0", "block", "row", "column", "fraction", "channel", "variant"],
 )
-def test_bad_selection_is_refused_with_what_exists(shapes, arguments, error, words):
-    cache, _ = shapes
+def test_bad_selection_is_refused_with_what_exists(shapes_model, arguments, error, words):
+    cache, _ = shapes_model
     arguments = dict(arguments)
     with pytest.raises(error, match=re.escape(words)):
         token_mixing(STAR, arguments.pop("variant", "shapes"), cache=cache, **arguments)
 
 
-def test_to_json_is_plain_json_with_the_numbers(shapes):
-    cache, _ = shapes
+def test_to_json_is_plain_json_with_the_numbers(shapes_model):
+    cache, _ = shapes_model
     result = token_mixing(STAR, "shapes", 1, 0, 31, cache=cache)
     data = json.loads(json.dumps(result.to_json()))
     assert data["window"] == {"top": 0, "left": 30, "bottom": 2, "right": 32, "positions": 4}
@@ -258,8 +241,8 @@ def test_diverging_cells_are_white_at_zero_and_their_text_reads_on_every_colour(
     assert min(_contrast(b, t) for b, t in zip(background, text)) >= 4.5
 
 
-def test_view_has_the_table_the_alt_texts_and_focusable_tokens(shapes):
-    cache, _ = shapes
+def test_view_has_the_table_the_alt_texts_and_focusable_tokens(shapes_model):
+    cache, _ = shapes_model
     result = token_mixing(STAR, "shapes", 2, 0, 5, cache=cache)
     page = mixer_html(result)
     assert '<table class="pf-mixer-table">' in page and "<th scope='col'>Average</th>" in page
@@ -277,7 +260,7 @@ def test_view_has_the_table_the_alt_texts_and_focusable_tokens(shapes):
 
 
 def test_the_views_script_is_page_js_sending_the_token_as_a_select_event():
-    script = (Path(poolformer_demo.__file__).parent / "ui" / "static" / "page.js").read_text()
+    script = PAGE_JS.read_text()
     assert MIXER_JS == "PoolFormer.mixer(element, trigger, watch)"
     assert "const mixer = (element, trigger, watch) =>" in script
     assert "trigger('select', {index: [y, x], value: Number(grid.dataset.stage)})" in script
@@ -287,10 +270,10 @@ def test_the_views_script_is_page_js_sending_the_token_as_a_select_event():
 
 
 @pytest.fixture(scope="module")
-def mixer_app(shapes):
+def mixer_app(shapes_model):
     """The view alone in a Gradio page, wired as a tab would wire it: one forward pass per stage kept,
     and the view's select event (index [y, x], value the stage) answered with that token's view."""
-    cache, _ = shapes
+    cache, _ = shapes_model
     stored = {}
 
     def maps_for(stage: int):
@@ -317,23 +300,23 @@ def _shown(page) -> tuple[tuple[int, int], list[float]]:
     return position, [float(v.replace("−", "-")) for v in outputs]
 
 
-def _expected(shapes, y, x) -> dict[int, float]:
-    n, _ = pooling_of(shapes[1], STAR, 2, 1)
+def _expected(shapes_model, y, x) -> dict[int, float]:
+    n, _ = pooling_of(shapes_model[1], STAR, 2, 1)
     by_hand = F.avg_pool2d(n[None], 3, stride=1, padding=1, count_include_pad=False)[0] - n
     return {c: float(by_hand[c, y, x]) for c in range(n.shape[0])}
 
 
 @pytest.mark.browser
-def test_a_token_chosen_by_mouse_and_by_keyboard_shows_avgpool_minus_n(browser, mixer_app, shapes):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(mixer_app, timeout=60_000)
-    page.wait_for_selector("#mixer-view .pf-mixer-grid", timeout=60_000)
+def test_a_token_chosen_by_mouse_and_by_keyboard_shows_avgpool_minus_n(browser, mixer_app, shapes_model):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(mixer_app, timeout=TIMEOUT_MS)
+    page.wait_for_selector("#mixer-view .pf-mixer-grid", timeout=TIMEOUT_MS)
     cells = "#mixer-view .pf-mixer-grid [role=row]:nth-child({}) [role=gridcell]:nth-child({})"
     page.locator(cells.format(6, 8)).click()
-    page.wait_for_selector('#mixer-view .pf-mixer[data-y="5"][data-x="7"]', timeout=60_000)
+    page.wait_for_selector('#mixer-view .pf-mixer[data-y="5"][data-x="7"]', timeout=TIMEOUT_MS)
     (y, x), outputs = _shown(page)
     channels = [int(t) for t in page.locator("#mixer-view .pf-mixer-table > tbody > tr > th").all_inner_texts()]
-    expected = _expected(shapes, 5, 7)
+    expected = _expected(shapes_model, 5, 7)
     assert (y, x) == (5, 7)
     assert outputs == pytest.approx([expected[c] for c in channels], abs=6e-4)
 
@@ -341,10 +324,10 @@ def test_a_token_chosen_by_mouse_and_by_keyboard_shows_avgpool_minus_n(browser, 
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Enter")
-    page.wait_for_selector('#mixer-view .pf-mixer[data-y="6"][data-x="9"]', timeout=60_000)
+    page.wait_for_selector('#mixer-view .pf-mixer[data-y="6"][data-x="9"]', timeout=TIMEOUT_MS)
     (y, x), outputs = _shown(page)
     channels = [int(t) for t in page.locator("#mixer-view .pf-mixer-table > tbody > tr > th").all_inner_texts()]
-    expected = _expected(shapes, 6, 9)
+    expected = _expected(shapes_model, 6, 9)
     assert outputs == pytest.approx([expected[c] for c in channels], abs=6e-4)
     focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
     assert focused == "y 6, x 9"
@@ -353,33 +336,20 @@ def test_a_token_chosen_by_mouse_and_by_keyboard_shows_avgpool_minus_n(browser, 
 
 @pytest.mark.browser
 def test_on_a_phone_only_the_numbers_scroll_sideways(browser, mixer_app):
-    page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(mixer_app, timeout=60_000)
-    page.wait_for_selector("#mixer-view .pf-mixer-scroll", timeout=60_000)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page = browser.new_page(viewport=PHONE)
+    page.goto(mixer_app, timeout=TIMEOUT_MS)
+    page.wait_for_selector("#mixer-view .pf-mixer-scroll", timeout=TIMEOUT_MS)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     scroll = page.locator("#mixer-view .pf-mixer-scroll")
     assert scroll.evaluate("e => e.scrollWidth > e.clientWidth")
     assert scroll.get_attribute("tabindex") == "0"
     page.close()
 
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-
-
 @pytest.mark.browser
-def test_the_view_has_no_serious_accessibility_violation(browser, mixer_app):
-    if not AXE.is_file():
-        message = f"axe-core is not installed at {AXE}; run `npm ci` at the repository root."
-        if in_ci():
-            pytest.fail(message)
-        pytest.skip(message)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(mixer_app, timeout=60_000)
-    page.wait_for_selector("#mixer-view .pf-mixer-grid", timeout=60_000)
-    page.evaluate(AXE.read_text(encoding="utf-8"))
-    found = page.evaluate(
-        "axe.run(document.querySelector('#mixer-view'), {resultTypes: ['violations']}).then(r => r.violations"
-        ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id))"
-    )
-    assert found == []
+def test_the_view_has_no_serious_accessibility_violation(browser, mixer_app, axe_source):
+    page = browser.new_page(viewport=VIEWPORT)
+    page.goto(mixer_app, timeout=TIMEOUT_MS)
+    page.wait_for_selector("#mixer-view .pf-mixer-grid", timeout=TIMEOUT_MS)
+    assert serious_violations(page, axe_source, "document.querySelector('#mixer-view')") == []
     page.close()

@@ -2,6 +2,7 @@ import threading
 import time
 import types
 
+import httpx
 import pytest
 import torch
 
@@ -53,11 +54,12 @@ def test_unreachable_hub_is_probed_once_not_per_request(monkeypatch, tmp_path):
     probe = weights_module._HubProbe()
     monkeypatch.setattr(weights_module, "hub_probe", probe)
     calls = []
-    real = weights_module._from_pretrained
+    model_class = weights_module.PoolFormerForImageClassification
+    real = model_class.from_pretrained
     monkeypatch.setattr(
-        weights_module,
-        "_from_pretrained",
-        lambda s, local_files_only: calls.append(local_files_only) or real(s, local_files_only),
+        model_class,
+        "from_pretrained",
+        lambda source, **options: calls.append(options["local_files_only"]) or real(source, **options),
     )
     for _ in range(3):
         with pytest.raises(WeightsUnavailableError, match="the model hub cannot be reached") as info:
@@ -73,7 +75,7 @@ def test_cache_loads_each_variant_once_under_concurrent_requests(use_weights_dir
 
     def slow_loader(variant):
         loads.append(variant.name)
-        time.sleep(0.2)
+        time.sleep(0.2)  # a slow load: part of the test, the other requests arrive while it runs
         return load_model(variant)
 
     cache = ModelCache(capacity=2, loader=slow_loader)
@@ -115,13 +117,14 @@ def test_callers_get_the_last_hub_answer_while_a_new_probe_is_in_flight(monkeypa
     probe = weights_module._HubProbe()
     answers, in_flight, may_answer = [True, False], threading.Event(), threading.Event()
 
-    def slow_probe(endpoint):
+    def slow_head(endpoint, **options):
         if probe.probe_count == 1:
             in_flight.set()
             may_answer.wait(10)
-        return answers[probe.probe_count]
+        if not answers[probe.probe_count]:
+            raise httpx.ConnectError("refused")
 
-    monkeypatch.setattr(probe, "_probe", slow_probe)
+    monkeypatch.setattr(httpx, "head", slow_head)
     assert probe.reachable() is True
     monkeypatch.setattr(weights_module, "HUB_PROBE_TTL_S", 0.0)
     refresh = threading.Thread(target=probe.reachable)

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import pytest
 import torch
-from conftest import ASSETS, STAR, session_for
+from paths import PAIRS_SAME, PHOTO, STAR
 from transformers.models.poolformer.modeling_poolformer import PoolFormerModel
 
 from poolformer_demo.attributions import IntegratedGradientsSettings, OcclusionSettings, SmoothGradSettings
@@ -25,8 +25,6 @@ from poolformer_demo.shapes.lab import LabConfig
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit.runs import EXPLORE, LAB, LONG, MODEL, app_runner
 
-PAIRS = ASSETS / "examples" / "pairs_same_0.png"
-PHOTO = ASSETS / "examples" / "chelsea.jpg"
 SMALL = {
     "ig": IntegratedGradientsSettings(n_steps=4, internal_batch_size=4),
     "smoothgrad": SmoothGradSettings(nt_samples=2, nt_samples_batch_size=2),
@@ -86,7 +84,7 @@ def _drain(result):
 
 
 def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_call(
-    app_cache, forwards, gpu_calls, monkeypatch
+    app_cache, star_session, forwards, gpu_calls, monkeypatch
 ):
     _, durations = gpu_calls
     runner = app_runner(2, refresh_s=0.02)
@@ -100,48 +98,47 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         FaithfulnessSettings(steps=3, random_orders=1),
     )
     lab.steps, lab.configs = 4, {task: replace(TINY_LAB, task=task) for task in lab.configs}
-    star = session_for(app_cache, STAR, "shapes")
-    forwards.clear()  # the session above was made by the test, not the app
+    forwards.clear()  # only what the calls below run counts
 
     calls = {
         "show": (str(STAR), "shapes", None, None),
         "show_photo_example": (str(PHOTO), "s12", None),
         "show_shapes_example": (str(STAR), None),
-        "show_pairs_example": (str(PAIRS), None),
-        "retarget": (star, "circle"),
+        "show_pairs_example": (str(PAIRS_SAME), None),
+        "retarget": (star_session, "circle"),
         "retarget_from_label": None,  # needs a click's SelectData: the same handler as retarget
         "analyze_image": (str(STAR), "shapes", ""),
         "linked_analyse": ({"example": STAR.name}, str(STAR), "shapes", None),
-        "show_step": [(star, number) for number in range(1, 11)],
-        "back": (star, 2),
-        "forward": (star, 1),
+        "show_step": [(star_session, number) for number in range(1, 11)],
+        "back": (star_session, 2),
+        "forward": (star_session, 1),
         "pick": None,  # needs a click's SelectData: the same computation as show_step
-        "linked_show_step": ({"tab": "lesson"}, star, 6),
-        "linked_show_anatomy": ({"tab": "inside"}, star, 2, 1),
-        "linked_show_knockout": ({"mixer_off": ["1"]}, star, ["1"], []),
-        "linked_show_field": ({"tab": "inside"}, star, 1, None),
-        "linked_show_cams": ({"tab": "explain"}, star, None),
-        "linked_compare_ticked": ({"tab": "compare"}, star, None, ["shapes", "pairs"]),
-        "download": (star,),
-        "show_cams": (star, None),
-        "run_attributions": (star, ["gradcam", "ig"], 4),
-        "run_faithfulness": (star, ["smoothgrad"], 4),
-        "run_sanity": (star, "occlusion", 4),
+        "linked_show_step": ({"tab": "lesson"}, star_session, 6),
+        "linked_show_anatomy": ({"tab": "inside"}, star_session, 2, 1),
+        "linked_show_knockout": ({"mixer_off": ["1"]}, star_session, ["1"], []),
+        "linked_show_field": ({"tab": "inside"}, star_session, 1, None),
+        "linked_show_cams": ({"tab": "explain"}, star_session, None),
+        "linked_compare_ticked": ({"tab": "compare"}, star_session, None, ["shapes", "pairs"]),
+        "download": (star_session,),
+        "show_cams": (star_session, None),
+        "run_attributions": (star_session, ["gradcam", "ig"], 4),
+        "run_faithfulness": (star_session, ["smoothgrad"], 4),
+        "run_sanity": (star_session, "occlusion", 4),
         "explain_prediction": (str(STAR), "shapes", "", ["gradcam", "occlusion"], 4, True, False),
         "check_sanity": (str(STAR), "shapes", "", "gradcam", 4),
-        "run_compare": (star, None, ["shapes", "pairs"]),
+        "run_compare": (star_session, None, ["shapes", "pairs"]),
         "compare_variants": (str(STAR), ["shapes", "pairs"], ""),
-        "show_anatomy": (star, 2, 1),
-        "show_knockout": (star, ["1", "2"], ["4"]),
-        "show_field": (star, 3, (0.25, 0.75)),
+        "show_anatomy": (star_session, 2, 1),
+        "show_knockout": (star_session, ["1", "2"], ["4"]),
+        "show_field": (star_session, 3, (0.25, 0.75)),
         "show_field_at": None,  # needs a click's SelectData: the same computation as show_field
         "inspect_block": (str(STAR), "shapes", 1, 1),
         "knock_out_parts": (str(STAR), "shapes", ["1"], [], ""),
         "find_receptive_field": (str(STAR), "shapes", 2, 1, 1),
         "run_on_page": (["pooling"], "pairs"),
-        "show_mixer": [(star, 2), (star, 1, (0, 3))],
+        "show_mixer": [(star_session, 2), (star_session, 1, (0, 3))],
         "show_mixer_token": None,  # needs a click's SelectData: the same handler as show_mixer with a point
-        "mixer_on_its_step": [(star, 6, 2), (None, 6, 1)],
+        "mixer_on_its_step": [(star_session, 6, 2), (None, 6, 1)],
         "run_ablation_lab": (["identity"], 4, "pairs"),
     }
     missing = sorted(set(handlers) - set(calls))
