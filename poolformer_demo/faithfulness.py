@@ -36,6 +36,7 @@ from torchvision.transforms.functional import gaussian_blur
 from .blocks import LogitsOnly
 from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError
+from .i18n import Said
 from .json_data import nested_list, rounded_seconds
 
 RANDOM = "random"
@@ -106,8 +107,8 @@ class FaithfulnessReport:
     def substrate(self) -> dict[str, str]:
         kernel, sigma = self.settings.blur_kernel, self.settings.blur_sigma
         return {
-            "deletion": "zeros in the model's normalised input space (the mean colour)",
-            "insertion": f"gaussian blur of the image (kernel {kernel} px, sigma {sigma:g} px)",
+            "deletion": Said("faithfulness.substrate.deletion"),
+            "insertion": Said("faithfulness.substrate.insertion", kernel=kernel, sigma=sigma),
         }
 
     def to_json(self) -> dict:

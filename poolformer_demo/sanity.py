@@ -42,6 +42,7 @@ from .blocks import model_inputs, shared_copy
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop, seeded
 from .errors import InvalidSettingError
+from .i18n import Said
 from .images import PreparedImage, prepare_image
 from .json_data import rounded_seconds
 from .variants import DEFAULT_VARIANT, STAGE_COUNT
@@ -166,18 +167,21 @@ def randomization_order(model, granularity: str = "block") -> list[tuple[str, tu
     (final norm and classifier), then for stage 4 to 1 each block from the last, then the
     stage's patch embedding; with granularity "stage", the head then one step per stage."""
     step_count((), granularity)  # checks the name
-    steps = [("head", ("classifier", "norm"))]
+    # Labels remember their catalog key, so a page can name the layers in its language.
+    steps = [(Said("sanity.layer.head"), ("classifier", "norm"))]
     encoder = model.poolformer.encoder
     for stage in range(len(encoder.block), 0, -1):
         blocks = [
-            (f"stage {stage} block {i + 1}", (f"poolformer.encoder.block.{stage - 1}.{i}",))
+            (Said("sanity.layer.block", stage=stage, block=i + 1), (f"poolformer.encoder.block.{stage - 1}.{i}",))
             for i in range(len(encoder.block[stage - 1]) - 1, -1, -1)
         ]
-        embedding = (f"stage {stage} embedding", (f"poolformer.encoder.patch_embeddings.{stage - 1}",))
+        embedding = (Said("sanity.layer.embedding", stage=stage), (f"poolformer.encoder.patch_embeddings.{stage - 1}",))
         if granularity == "block":
             steps += [*blocks, embedding]
         else:
-            steps.append((f"stage {stage}", tuple(p for _, paths in [*blocks, embedding] for p in paths)))
+            steps.append(
+                (Said("sanity.layer.stage", stage=stage), tuple(p for _, paths in [*blocks, embedding] for p in paths))
+            )
     return steps
 
 

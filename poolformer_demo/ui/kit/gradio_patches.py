@@ -82,11 +82,14 @@ GRADIO_JS = """
     .replace(/\\.[a-z0-9]+$/i, "").replace(/[_-]+/g, " ");
   const name = () => {
     // Example thumbnails are buttons holding only a picture.
-    document.querySelectorAll("button.gallery-item:not([aria-label])").forEach((button) => {
+    // In the page's language (page.js keeps its words), said again after a switch.
+    const words = (window.PoolFormer && PoolFormer.words.example) || "Example image: {name}";
+    document.querySelectorAll("button.gallery-item").forEach((button) => {
       const img = button.querySelector("img");
       if (!img) return;
-      button.setAttribute("aria-label", `Example image: ${fileTitle(img.getAttribute("src"))}`);
-      img.setAttribute("alt", "");
+      const label = words.replace("{name}", fileTitle(img.getAttribute("src")));
+      if (button.getAttribute("aria-label") !== label) button.setAttribute("aria-label", label);
+      if (img.getAttribute("alt") !== "") img.setAttribute("alt", "");
     });
     // An empty upload area's spoken name must contain the words it shows.
     document.querySelectorAll("button.upload-container[aria-label]").forEach((button) => {
