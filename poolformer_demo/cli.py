@@ -6,6 +6,8 @@ python -m poolformer_demo explain IMAGE --variant s12 --methods gradcam,ig,smoot
 python -m poolformer_demo compare IMAGE --variants s12,m36 --out DIR
 python -m poolformer_demo sanity IMAGE --variant s12 --method gradcam --out DIR
 python -m poolformer_demo anatomy / receptive-field: one block's steps, one position's receptive field
+python -m poolformer_demo lesson IMAGE --variant shapes [--lang en] --out DIR: the lesson as one HTML file,
+    and its figures for slides
 """
 
 from __future__ import annotations
@@ -52,9 +54,13 @@ from .exports import (
     write_sanity,
 )
 from .faithfulness import FaithfulnessSettings
+from .figures import write_lesson_figures
+from .i18n import DEFAULT_LANGUAGE, languages
 from .knockouts import Knockouts
+from .lesson import measure_lesson
 from .receptive_field import receptive_field
 from .sanity import GRANULARITIES, cascading_randomization
+from .ui.tabs.lesson.handout import write_handout
 from .variants import DEFAULT_VARIANT, STAGE_COUNT, VARIANTS
 
 # Every registered model, so a new bundled model appears in the help without an edit here.
@@ -203,6 +209,29 @@ def run_knockout(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_lesson(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    bar = ProgressBar("Measuring the lesson")
+    try:
+        result = measure_lesson(args.image, args.variant, target=args.target, progress=bar)
+    except (PoolFormerDemoError, OSError) as exc:
+        bar.close()
+        # Measured before anything is written: a bad input leaves no folder behind. The message is analyze's.
+        print(f"error: {args.image}: {getattr(exc, 'details', exc)}", file=sys.stderr)
+        return 1
+    bar.close()
+    try:
+        handout = write_handout(result, out, args.lang)
+        figures = write_lesson_figures(result, out / "figures")
+    except OSError as exc:
+        print(f"error: {out}: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.image}: {handout} ({handout.stat().st_size / 1e3:.0f} kB), {len(figures)} figures in {out / 'figures'}"
+    )
+    return 0
+
+
 def run_variants(_: argparse.Namespace) -> int:
     for variant in VARIANTS.values():
         print(f"{variant.name:5} depths {list(variant.depths)} widths {list(variant.hidden_sizes)}  {variant.title}")
@@ -327,6 +356,17 @@ def build_parser() -> argparse.ArgumentParser:
     add("--opacity", type=unit_float, default=0.5)
     add("--out", required=True, help="output folder: as_trained/, knocked_out/ and knockout.json")
     knockout_parser.set_defaults(run=run_knockout)
+
+    lesson_parser = commands.add_parser(
+        "lesson", help="The ten-step lesson on one image as one self-contained HTML file, and its figures."
+    )
+    add = lesson_parser.add_argument
+    add("image", help="image file")
+    add("--variant", default=DEFAULT_VARIANT, type=variant_name, help=VARIANT_HELP)
+    add("--target", default=None, help="class to explain, by index or name (default: the top-1 class)")
+    add("--lang", default=DEFAULT_LANGUAGE, choices=[lang.code for lang in languages()], help="the handout's language")
+    add("--out", required=True, help="output folder: lesson.html and figures/")
+    lesson_parser.set_defaults(run=run_lesson)
 
     variants_parser = commands.add_parser("variants", help="List the variants.")
     variants_parser.set_defaults(run=run_variants)

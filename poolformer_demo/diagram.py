@@ -186,3 +186,22 @@ def box(key: str) -> Box:
         if candidate.key == key:
             return candidate
     raise KeyError(f"No box {key!r} in the block diagram; boxes: {', '.join(b.key for b in BOXES)}.")
+
+
+# The page's stylesheet colours the diagram; a file of its own (a slide) carries these instead.
+FILE_STYLE = (
+    "text{font-family:DejaVu Sans,Arial,sans-serif}"
+    ".pf-box-shape{fill:#fff;stroke:#475569;stroke-width:1.5}"
+    ".pf-box-plain{font-size:14px;font-weight:600;fill:#111}"
+    ".pf-box-code{font-size:12px;font-family:DejaVu Sans Mono,monospace;fill:#475569}"
+    ".pf-box-plus{font-size:20px;font-weight:700;fill:#111}"
+    ".pf-arrow,.pf-skip{stroke:#475569;stroke-width:1.5;marker-end:url(#pf-arrowhead)}"
+    ".pf-arrowhead{fill:#475569}"
+)
+
+
+def block_diagram_file() -> str:
+    """The block as a standalone SVG document (a slide's figure): no box chosen, its own style."""
+    svg = block_diagram_svg()
+    opening = svg.index(">") + 1
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{svg[:opening]}<style>{FILE_STYLE}</style>{svg[opening:]}\n'

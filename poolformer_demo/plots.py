@@ -19,15 +19,16 @@ PRESENTER_SCALE = 1.7
 
 
 def branch_ratio_plot(
-    branches: tuple[BranchRatio, ...], highlight: tuple[int, int] | None = None, scale: float = 1.0
+    branches: tuple[BranchRatio, ...], highlight: tuple[int, int] | None = None, scale: float = 1.0, dpi: int = 100
 ) -> np.ndarray:
     """A line plot over every block of ||branch|| / ||stream|| for the token mixer and the channel
     MLP, stages shaded alternately; `highlight` (stage, block) marks one block. `scale` enlarges the
-    text and markers (1.5 and up reads from the back of a room). An RGB array."""
+    text and markers (1.5 and up reads from the back of a room); `dpi` sets the pixels per inch of a
+    plot at least 6 inches wide (a slide's needs about 270). An RGB array."""
     from matplotlib.figure import Figure
 
     positions = np.arange(len(branches))
-    figure = Figure(figsize=(max(6.0, 0.28 * len(branches) + 2.5), 3.8 * min(scale, 1.5)), dpi=100)
+    figure = Figure(figsize=(max(6.0, 0.28 * len(branches) + 2.5), 3.8 * min(scale, 1.5)), dpi=dpi)
     axes = figure.add_subplot()
     stages = [b.stage for b in branches]
     for stage in sorted(set(stages)):

@@ -18,6 +18,7 @@ from serving import serving
 from transformers import PoolFormerConfig, PoolFormerForImageClassification, PoolFormerImageProcessor
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
+import poolformer_demo
 from poolformer_demo import ModelCache, render
 from poolformer_demo.blocks import model_inputs, shared_copy, stage_layers
 from poolformer_demo.errors import SelectionError, UnknownVariantError
@@ -31,7 +32,7 @@ from poolformer_demo.token_mixer import (
     token_at,
     token_mixing,
 )
-from poolformer_demo.ui.kit.mixer_view import MIXER_CSS, MIXER_JS, mixer_html
+from poolformer_demo.ui.kit.mixer_view import MIXER_JS, mixer_html
 from poolformer_demo.weights import LoadedModel
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -275,10 +276,11 @@ def test_view_has_the_table_the_alt_texts_and_focusable_tokens(shapes):
     assert "pf-hint" in mixer_html(None)
 
 
-def test_css_and_js_are_safe_in_gradios_templates():
-    # gr.HTML reads css_template as a JavaScript template string: "${" would be taken for a placeholder.
-    assert "${" not in MIXER_CSS and "`" not in MIXER_CSS
-    assert "trigger('select', {index: [y, x]" in MIXER_JS
+def test_the_views_script_is_page_js_sending_the_token_as_a_select_event():
+    script = (Path(poolformer_demo.__file__).parent / "ui" / "static" / "page.js").read_text()
+    assert MIXER_JS == "PoolFormer.mixer(element, trigger, watch)"
+    assert "const mixer = (element, trigger, watch) =>" in script
+    assert "trigger('select', {index: [y, x], value: Number(grid.dataset.stage)})" in script
 
 
 # --- in a browser ---------------------------------------------------------------------------------
@@ -301,9 +303,7 @@ def mixer_app(shapes):
         return mixer_html(token_at(maps_for(evt.value), y, x))
 
     with gr.Blocks() as demo:
-        view = gr.HTML(
-            mixer_html(token_at(maps_for(2), 0, 0)), js_on_load=MIXER_JS, css_template=MIXER_CSS, elem_id="mixer-view"
-        )
+        view = gr.HTML(mixer_html(token_at(maps_for(2), 0, 0)), js_on_load=MIXER_JS, elem_id="mixer-view")
         view.select(pick, outputs=view, trigger_mode="always_last")
     with serving(demo) as served:
         yield served[1]

@@ -122,6 +122,7 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "linked_show_field": ({"tab": "inside"}, star, 1, None),
         "linked_show_cams": ({"tab": "explain"}, star, None),
         "linked_compare_ticked": ({"tab": "compare"}, star, None, ["shapes", "pairs"]),
+        "download": (star,),
         "show_cams": (star, None),
         "run_attributions": (star, ["gradcam", "ig"], 4),
         "run_faithfulness": (star, ["smoothgrad"], 4),
@@ -138,6 +139,9 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "knock_out_parts": (str(STAR), "shapes", ["1"], [], ""),
         "find_receptive_field": (str(STAR), "shapes", 2, 1, 1),
         "run_on_page": (["pooling"], "pairs"),
+        "show_mixer": [(star, 2), (star, 1, (0, 3))],
+        "show_mixer_token": None,  # needs a click's SelectData: the same handler as show_mixer with a point
+        "mixer_on_its_step": [(star, 6, 2), (None, 6, 1)],
         "run_ablation_lab": (["identity"], 4, "pairs"),
     }
     missing = sorted(set(handlers) - set(calls))

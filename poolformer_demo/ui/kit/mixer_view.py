@@ -201,7 +201,9 @@ def mixer_html(result: TokenMixing | None = None, plot_scale: float = 1.0) -> st
         items = "".join(f"<li>{_escape(sentence)}</li>" for sentence in others)
         more = f"<details class='pf-mixer-more'><summary>The other channels</summary><ul>{items}</ul></details>"
     return (
-        f'<div class="pf-mixer" data-stage="{result.stage}" data-y="{result.y}" data-x="{result.x}">'
+        f'<div class="pf-mixer" data-stage="{result.stage}" data-y="{result.y}" data-x="{result.x}" '
+        # The outlines over the crop take render's colours, so the crop and the stage maps outline alike.
+        f'style="--pf-window-edge: {_rgb(render.WINDOW_EDGE)}; --pf-token-edge: {_rgb(render.TOKEN_EDGE)}">'
         f'<div class="pf-mixer-row">{token_grid_html(result)}'
         f'<div class="pf-mixer-side"><p class="pf-mixer-reading">{_escape(reading.position)} '
         f"{_escape(reading.window)}</p><p class='pf-mixer-reading'><b>{_escape(first)}</b></p>{more}"
@@ -216,111 +218,8 @@ def _rgb(colour: tuple[int, int, int]) -> str:
     return f"rgb({colour[0]}, {colour[1]}, {colour[2]})"
 
 
-# The view's layout, for gr.HTML(css_template=MIXER_CSS) or the page's style sheet. The outlines over
-# the crop take render's colours, so the crop and the stage maps outline the window alike.
-MIXER_CSS = f"""
-.pf-mixer {{ font-size: 15px; line-height: 1.45; }}
-.pf-mixer-row {{ display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; margin: 8px 0; }}
-.pf-mixer-pick {{ flex: 0 1 380px; min-width: 0; margin: 0; }}
-.pf-mixer-pick figcaption, .pf-mixer-figure figcaption {{ font-size: 13px; margin-top: 4px; }}
-.pf-mixer-side {{ flex: 1 1 320px; min-width: 0; }}
-.pf-mixer-reading, .pf-mixer-note {{ margin: 0 0 8px; max-width: 70ch; }}
-.pf-mixer-note {{ font-size: 13px; }}
-.pf-mixer-frame {{ position: relative; width: 100%; border-radius: 6px; overflow: hidden; }}
-.pf-mixer-crop {{ display: block; width: 100%; height: 100%; }}
-.pf-mixer-window, .pf-mixer-token {{ position: absolute; box-sizing: border-box; pointer-events: none; z-index: 1; }}
-.pf-mixer-window {{ border: 2px solid {_rgb(render.WINDOW_EDGE)}; box-shadow: 0 0 0 1px {_rgb(render.TOKEN_EDGE)}; }}
-.pf-mixer-token {{ border: 2px solid {_rgb(render.TOKEN_EDGE)}; box-shadow: 0 0 0 1px {_rgb(render.WINDOW_EDGE)}; }}
-.pf-mixer-grid {{ position: absolute; inset: 0; display: flex; flex-direction: column; }}
-.pf-mixer-grid [role="row"] {{ flex: 1 1 0; display: flex; min-height: 0; }}
-.pf-mixer-grid [role="gridcell"] {{ flex: 1 1 0; min-width: 0; cursor: pointer; }}
-.pf-mixer-grid [role="gridcell"]:hover {{ outline: 1px dashed {_rgb(render.WINDOW_EDGE)}; outline-offset: -1px; }}
-.pf-mixer-grid [role="gridcell"]:focus-visible {{
-  outline: 3px solid var(--color-accent, #4338ca); outline-offset: 0; position: relative; z-index: 2;
-}}
-/* The numbers scroll sideways on a phone; their width never widens the page (inline-size containment). */
-.pf-mixer-scroll {{ max-width: 100%; overflow-x: auto; contain: inline-size; }}
-.pf-mixer-table {{ display: table; overflow: visible; max-width: none; border-collapse: collapse; font-size: 14px; }}
-.pf-mixer-table caption {{ text-align: left; font-size: 13px; padding-bottom: 4px; }}
-.pf-mixer-table th, .pf-mixer-table td {{
-  padding: 3px 6px; white-space: nowrap; vertical-align: middle;
-  border-bottom: 1px solid var(--border-color-primary, #e5e7eb);
-}}
-.pf-mixer-table .pf-num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-/* Headings wrap between words so the table fits beside the picture; numbers never wrap. */
-.pf-mixer-table thead th {{ white-space: normal; min-width: 5em; text-align: left; vertical-align: bottom; }}
-.pf-mixer-window-grid {{ border-collapse: collapse; font-size: 12px; }}
-.pf-mixer-window-grid td {{ padding: 1px 4px; border: 1px solid var(--background-fill-primary, #fff); }}
-.pf-mixer-self {{ outline: 2px solid {_rgb(render.TOKEN_EDGE)}; outline-offset: -2px; font-weight: 700; }}
-.pf-mixer-off {{ text-align: center; color: var(--body-text-color-subdued, #6b7280); }}
-.pf-mixer-maps {{
-  display: grid; grid-template-columns: repeat(auto-fill, minmax(72px, 1fr)); gap: 8px; max-width: min(720px, 100%);
-}}
-.pf-mixer-maps figure, .pf-mixer-figure {{ margin: 0; }}
-.pf-mixer-maps figcaption {{ font-size: 13px; text-align: center; }}
-.pf-mixer-maps img, .pf-mixer-attention img {{ width: 100%; height: auto; display: block; image-rendering: pixelated; }}
-.pf-mixer-attention {{ flex: 0 1 340px; min-width: 0; }}
-.pf-mixer-cost {{ flex: 1 1 360px; min-width: 0; }}
-.pf-mixer-cost img {{ max-width: 100%; height: auto; display: block; }}
-"""
-
-# The browser's half: one tab stop in the grid of tokens (the chosen token); the arrow keys, Home
-# and End move it, Enter, Space or a click chooses. A choice moves the token's outline at once and
-# sends the token to the server as the view's select event: index [y, x], value the stage. For
-# gr.HTML(js_on_load=MIXER_JS), which gives `element`, `trigger` and `watch`.
-MIXER_JS = """
-const gridOf = (node) => node && node.closest && node.closest('.pf-mixer-grid');
-const cellOf = (node) => node && node.closest && node.closest('.pf-mixer-grid [role="gridcell"]');
-const indexIn = (node) => Array.prototype.indexOf.call(node.parentElement.children, node);
-const where = (cell) => [indexIn(cell.parentElement), indexIn(cell)];
-const sizeOf = (grid) => [Number(grid.dataset.rows), Number(grid.dataset.cols)];
-const rove = (grid, cell) => {
-  grid.querySelectorAll('[role="gridcell"][tabindex="0"]').forEach((c) => c.setAttribute('tabindex', '-1'));
-  const [y, x] = where(cell);
-  cell.setAttribute('tabindex', '0');
-  cell.setAttribute('aria-label', `y ${y}, x ${x}`);
-  cell.focus();
-};
-let refocus = false;
-const choose = (cell) => {
-  const grid = gridOf(cell);
-  const [y, x] = where(cell), [rows, cols] = sizeOf(grid);
-  grid.querySelectorAll('[aria-selected="true"]').forEach((c) => c.removeAttribute('aria-selected'));
-  cell.setAttribute('aria-selected', 'true');
-  // The token's outline moves at once; the window's follows with the server's answer.
-  const token = grid.parentElement.querySelector('.pf-mixer-token');
-  if (token) Object.assign(token.style, {top: `${100 * y / rows}%`, left: `${100 * x / cols}%`,
-    height: `${100 / rows}%`, width: `${100 / cols}%`});
-  refocus = document.activeElement === cell;
-  trigger('select', {index: [y, x], value: Number(grid.dataset.stage)});
-};
-element.addEventListener('click', (event) => {
-  const cell = cellOf(event.target);
-  if (!cell) return;
-  rove(gridOf(cell), cell);
-  choose(cell);
-});
-const moves = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
-element.addEventListener('keydown', (event) => {
-  const cell = cellOf(event.target);
-  if (!cell) return;
-  const grid = gridOf(cell), [rows, cols] = sizeOf(grid);
-  let [y, x] = where(cell);
-  if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); choose(cell); return; }
-  if (event.key in moves) { y += moves[event.key][0]; x += moves[event.key][1]; }
-  else if (event.key === 'Home') x = 0;
-  else if (event.key === 'End') x = cols - 1;
-  else return;
-  event.preventDefault();
-  y = Math.min(Math.max(y, 0), rows - 1);
-  x = Math.min(Math.max(x, 0), cols - 1);
-  rove(grid, grid.children[y].children[x]);
-});
-// The server's answer replaces the view; a keyboard user's focus comes back to the chosen token.
-if (typeof watch === 'function') watch('value', () => {
-  if (!refocus) return;
-  refocus = false;
-  const chosen = element.querySelector('.pf-mixer-grid [role="gridcell"][tabindex="0"]');
-  if (chosen) chosen.focus();
-});
-"""
+# The browser's half (page.js: PoolFormer.mixer): one tab stop in the grid of tokens (the chosen
+# token); the arrow keys, Home and End move it, Enter, Space or a click chooses. A choice moves the
+# token's outline at once and sends the token to the server as the view's select event: index [y, x],
+# value the stage.
+MIXER_JS = "PoolFormer.mixer(element, trigger, watch)"

@@ -190,9 +190,69 @@ window.PoolFormer = (() => {
     if (frame) frame.style.setProperty("--pf-split", `${range.value}%`);
   });
 
+  // The touchable token mixer: one tab stop in the grid of tokens (the chosen token); the arrow keys,
+  // Home and End move it, Enter, Space or a click chooses. A choice moves the token's outline at once
+  // and sends the token to the server as the view's select event: index [y, x], value the stage.
+  const mixer = (element, trigger, watch) => {
+    const gridOf = (node) => node && node.closest && node.closest('.pf-mixer-grid');
+    const cellOf = (node) => node && node.closest && node.closest('.pf-mixer-grid [role="gridcell"]');
+    const indexIn = (node) => Array.prototype.indexOf.call(node.parentElement.children, node);
+    const where = (cell) => [indexIn(cell.parentElement), indexIn(cell)];
+    const sizeOf = (grid) => [Number(grid.dataset.rows), Number(grid.dataset.cols)];
+    const rove = (grid, cell) => {
+      grid.querySelectorAll('[role="gridcell"][tabindex="0"]').forEach((c) => c.setAttribute('tabindex', '-1'));
+      const [y, x] = where(cell);
+      cell.setAttribute('tabindex', '0');
+      cell.setAttribute('aria-label', `y ${y}, x ${x}`);
+      cell.focus();
+    };
+    let refocus = false;
+    const choose = (cell) => {
+      const grid = gridOf(cell);
+      const [y, x] = where(cell), [rows, cols] = sizeOf(grid);
+      grid.querySelectorAll('[aria-selected="true"]').forEach((c) => c.removeAttribute('aria-selected'));
+      cell.setAttribute('aria-selected', 'true');
+      // The token's outline moves at once; the window's follows with the server's answer.
+      const token = grid.parentElement.querySelector('.pf-mixer-token');
+      if (token) Object.assign(token.style, {top: `${100 * y / rows}%`, left: `${100 * x / cols}%`,
+        height: `${100 / rows}%`, width: `${100 / cols}%`});
+      refocus = document.activeElement === cell;
+      trigger('select', {index: [y, x], value: Number(grid.dataset.stage)});
+    };
+    element.addEventListener('click', (event) => {
+      const cell = cellOf(event.target);
+      if (!cell) return;
+      rove(gridOf(cell), cell);
+      choose(cell);
+    });
+    const moves = {ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1]};
+    element.addEventListener('keydown', (event) => {
+      const cell = cellOf(event.target);
+      if (!cell) return;
+      const grid = gridOf(cell), [rows, cols] = sizeOf(grid);
+      let [y, x] = where(cell);
+      if (event.key === 'Enter' || event.key === ' ') { event.preventDefault(); choose(cell); return; }
+      if (event.key in moves) { y += moves[event.key][0]; x += moves[event.key][1]; }
+      else if (event.key === 'Home') x = 0;
+      else if (event.key === 'End') x = cols - 1;
+      else return;
+      event.preventDefault();
+      y = Math.min(Math.max(y, 0), rows - 1);
+      x = Math.min(Math.max(x, 0), cols - 1);
+      rove(grid, grid.children[y].children[x]);
+    });
+    // The server's answer replaces the view; a keyboard user's focus comes back to the chosen token.
+    if (typeof watch === 'function') watch('value', () => {
+      if (!refocus) return;
+      refocus = false;
+      const chosen = element.querySelector('.pf-mixer-grid [role="gridcell"][tabindex="0"]');
+      if (chosen) chosen.focus();
+    });
+  };
+
   return {
     browserLanguages, setLanguage, words,
     setHeatOpacity, setExplainOpacity, setFeatureView, setCamMethod, present,
-    results, field, lessonSteps, scrollable, markStopped, copyLink,
+    results, field, lessonSteps, scrollable, markStopped, copyLink, mixer,
   };
 })();

@@ -9,10 +9,11 @@ from dataclasses import dataclass, fields
 from .... import weights
 from ....analysis import Analysis
 from ....i18n import Messages, english
-from ....variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, BundledFacts, Variant
+from ....variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, Variant
+from ...kit.facts import model_rows
 from ...kit.journey import journey_markdown
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
-from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, failure_text, joined, md, model_name
+from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, failure_text, md, model_name
 
 # How the feature maps are drawn: the catalog's name for each view, in FeatureViews' order.
 VIEWS = ("pca", "mean", "channels")
@@ -129,23 +130,8 @@ def facts_markdown(
     it is not this one."""
     t = t or english()
     source = f"`{variant.hub_id}`" if variant.hub_id else t.text(f"facts.source.{variant.name}")
-    bundled = variant.bundled
-    if variant.macs_g:
-        macs = t.text("facts.macs.giga", macs=variant.macs_g, px=224)
-    elif bundled is not None:
-        macs = t.text("facts.macs.mega", macs=bundled.macs / 1e6, px=bundled.image_px)
-    else:
-        macs = "–"
     model = f"**PoolFormer-{variant.name.upper()}** · {source}"
-    top1 = t.text("facts.top1.value", top1=variant.top1) if variant.top1 is not None else t.text("facts.top1.none")
-    rows = [
-        (t.text("facts.blocks"), joined(variant.depths)),
-        (t.text("facts.widths"), joined(variant.hidden_sizes)),
-        (t.text("facts.size"), t.text("facts.size.value", params=variant.params_m, macs=macs)),
-        (t.text("facts.top1"), top1),
-    ]
-    if bundled is not None:
-        rows += bundled_rows(bundled, t)
+    rows = model_rows(variant, t)
     if analysis is None:
         rows.append((t.text("facts.weights"), t.text("facts.weights.first")))
     else:
@@ -155,33 +141,6 @@ def facts_markdown(
     if shown_variant is None:
         return table
     return f"{t.text('facts.other_model', model=md(model_name(shown_variant, t)))}\n\n{table}"
-
-
-def bundled_rows(facts: BundledFacts, t: Messages | None = None) -> list[tuple[str, str]]:
-    """How a bundled model was trained and how it measures, for the model-facts table."""
-    t = t or english()
-    counts = {"images": facts.train_images, "steps": facts.steps, "batch": facts.batch_size, "task": facts.task}
-    trained = (
-        t.text("facts.trained.labels", **counts)
-        if facts.labels_only
-        else t.text("facts.trained.aid", weight=facts.aid_weight, **counts)
-    )
-    return [
-        (t.text("facts.trained"), trained),
-        (
-            t.text("facts.held_out"),
-            t.text("facts.held_out.value", accuracy=100 * facts.accuracy, images=facts.held_out_images),
-        ),
-        (
-            t.text("facts.pointing"),
-            t.text(
-                "facts.pointing.value",
-                pointing=100 * facts.pointing_game,
-                centre=100 * facts.centre_baseline,
-                random=100 * facts.chance_pointing,
-            ),
-        ),
-    ]
 
 
 def status_markdown(analysis: Analysis, t: Messages) -> str:

@@ -293,7 +293,7 @@ class LabSection:
 
     def render(self) -> None:
         """Lay the section out inside the current Blocks and wire its events and endpoints."""
-        with gr.Accordion("4 · The ablation lab", open=True, elem_id="inside-lab"):
+        with gr.Accordion("5 · The ablation lab", open=True, elem_id="inside-lab"):
             gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
             task = gr.Radio(view.TASK_CHOICES, value="shapes", label="Task", elem_id="lab-task")
             reference = gr.HTML(self.reference_page_of("shapes"), js_on_load=SCROLLABLE_JS, elem_id="lab-reference")

@@ -24,6 +24,7 @@ from ....weights import ModelCache
 from ...kit.diagram_view import diagram_html
 from ...kit.endpoints import expose, image_input, number_input, text_input
 from ...kit.errors import failure_message, user_error
+from ...kit.mixer_section import MixerSection
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
 from ...kit.view import SCROLLABLE_JS, Session, stage_choices
@@ -59,6 +60,7 @@ class InsideTab:
         self.cache = cache
         self.runner = runner
         self.answers = LruStore(ANSWERS_KEPT)
+        self.mixer = MixerSection(cache, runner, self._session_image)
 
     # -----------------------------------------------------------------------------------------
     # The computations behind the page and the API, through the runner
@@ -254,7 +256,10 @@ class InsideTab:
             anatomy_status = gr.Markdown("", elem_id="anatomy-status")
             anatomy_view = gr.HTML(diagram_html() + view.anatomy_html(), js_on_load=None, elem_id="anatomy-view")
 
-        knockouts = gr.Accordion("2 · Knockouts: switch a part off", open=True, elem_id="knockout-section")
+        with gr.Accordion("2 · The token mixer, one token at a time", open=True, elem_id="mixer-section"):
+            self.mixer.render(model_events, session, "inside")
+
+        knockouts = gr.Accordion("3 · Knockouts: switch a part off", open=True, elem_id="knockout-section")
         with knockouts, gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
                 mixer_off = gr.CheckboxGroup(
@@ -276,7 +281,7 @@ class InsideTab:
                 knockout_status = gr.Markdown("", elem_id="knockout-status")
                 knockout_view = gr.HTML(view.knockout_html(), js_on_load=SCROLLABLE_JS, elem_id="knockout-view")
 
-        fields = gr.Accordion("3 · Receptive fields", open=True, elem_id="field-section")
+        fields = gr.Accordion("4 · Receptive fields", open=True, elem_id="field-section")
         with fields, gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
                 with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):

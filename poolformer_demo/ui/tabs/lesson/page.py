@@ -10,48 +10,35 @@ Without an analysis yet, the lesson runs on a bundled shapes example with the of
 from __future__ import annotations
 
 import functools
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 
-from ....analysis import analyze
-from ....anatomy import block_anatomy
-from ....comparison import compare_knockout
-from ....knockouts import Knockouts
-from ....receptive_field import receptive_field
+from .... import lesson
+from ....lesson import STEP_MEASUREMENTS
 from ....runner import LruStore, Runner
 from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit import block_views as inside_view
 from ...kit.errors import failure_message
+from ...kit.mixer_section import MixerSection
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
 from ...kit.view import SCROLLABLE_JS, Session
-from . import view
+from . import handout, view
 
 FALLBACK_IMAGE = "shapes_star.png"
-# The block the lesson opens: the first of stage 1, where the maps are largest.
-LESSON_STAGE, LESSON_BLOCK = 1, 1
-CENTRE = (0.5, 0.5)
 # The browser's half of the list of steps (static/page.js): a step's button opens it.
 STEPS_JS = "PoolFormer.lessonSteps(element, trigger)"
 # Measurements kept (an analysis, a block anatomy, a knockout or two receptive fields each) for a
 # class that walks the same lesson on the same image.
 MEASUREMENTS_KEPT = 64
-# Which measurement each step shows.
-STEP_MEASUREMENTS = {
-    "predict": "analysis",
-    "stages": "analysis",
-    "gradcam": "analysis",
-    "block": "anatomy",
-    "anatomy": "anatomy",
-    "highpass": "anatomy",
-    "branches": "anatomy",
-    "knockout": "knockout",
-    "field": "fields",
-}
+# The step under whose card the student can touch the token mixer.
+MIXER_STEP = "highpass"
+HANDOUT_DIR = Path(tempfile.gettempdir()) / "poolformer-handouts"
 
 
 @dataclass(frozen=True)
@@ -71,6 +58,7 @@ class LessonTab:
         self.runner = runner
         self.fallback = Path(examples_dir) / FALLBACK_IMAGE
         self.measurements = LruStore(MEASUREMENTS_KEPT)
+        self.mixer = MixerSection(cache, runner, lambda session: self._subject(session)[:2])
 
     def _subject(self, session: Session | None) -> tuple[str, str, int | None, bool]:
         """(image path, variant, target, whether this is the bundled example)."""
@@ -82,16 +70,9 @@ class LessonTab:
         """One of the lesson's measurements of `image` on model `name`, through the runner."""
 
         def compute(progress, should_stop):
-            if kind == "analysis":
-                return analyze(image, name, target=target, cache=self.cache)
-            if kind == "anatomy":
-                anatomy = block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=self.cache)
-                return anatomy, inside_view.anatomy_pictures(anatomy)
-            if kind == "knockout":
-                everywhere = Knockouts(mixer=tuple(range(1, len(get_variant(name).depths) + 1)))
-                return compare_knockout(image, name, everywhere, target=target, cache=self.cache)
-            deepest = len(get_variant(name).depths)
-            return [receptive_field(image, name, stage=stage, cache=self.cache, at=CENTRE) for stage in (1, deepest)]
+            measured = lesson.measure(kind, image, name, target, cache=self.cache)
+            # The block's pictures are encoded once and stored with it, for every student after.
+            return (measured, inside_view.anatomy_pictures(measured)) if kind == "anatomy" else measured
 
         key = (kind, content_key(image), name, target)
         return self.runner.run(compute, MODEL, key=key, store=self.measurements)
@@ -168,6 +149,9 @@ class LessonTab:
         with gr.Row(elem_id="lesson-nav"):
             back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120, interactive=False)
             forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)
+        # The mixer step lets the student touch the token mixer, below its card.
+        with gr.Group(visible=False, elem_id="lesson-mixer") as mixer_group:
+            mixer_event = self.mixer.render(model_events, session, "lesson")
         number = gr.Number(1, precision=0, visible=False, elem_id="lesson-step")
         events = {
             "inputs": [session, number],
@@ -187,4 +171,41 @@ class LessonTab:
             api_visibility="private",
             show_progress="hidden",
         )
+        number.change(
+            self.mixer_shown,
+            inputs=number,
+            outputs=mixer_group,
+            queue=False,
+            api_visibility="private",
+            show_progress="hidden",
+        ).then(
+            self.mixer_on_its_step,
+            inputs=[session, number, *mixer_event["inputs"][1:]],
+            outputs=mixer_event["outputs"],
+            api_visibility="private",
+            **model_events,
+        )
+        download = gr.Button("Download this lesson", elem_id="lesson-download", scale=0, min_width=200)
+        # Shown once it holds the file: Gradio's empty file box carries an attribute its role forbids.
+        handout_file = gr.File(
+            label="This lesson as one HTML file", elem_id="lesson-handout", interactive=False, visible=False
+        )
+        download.click(self.download, [session], [handout_file], api_visibility="private", **model_events)
         return LessonParts(number=number, show_event={"fn": self.show_step, **events})
+
+    @staticmethod
+    def mixer_shown(number) -> dict:
+        return gr.update(visible=view.STEPS[view.step_index(number) - 1].key == MIXER_STEP)
+
+    def mixer_on_its_step(self, session: Session | None, number, stage: int):
+        """The touchable mixer's centre token, measured only when its step is open."""
+        if view.STEPS[view.step_index(number) - 1].key != MIXER_STEP:
+            return gr.skip(), gr.skip()
+        return self.mixer.show_mixer(session, stage)
+
+    def download(self, session: Session | None) -> dict:
+        """The lesson on the image and model it shows as one HTML file, from the stored measurements."""
+        image, variant, target, _ = self._subject(session)
+        name = get_variant(variant).name
+        measured = {kind: self.measure(kind, image, name, target) for kind in lesson.MEASUREMENTS}
+        return gr.update(value=str(handout.handout_file(measured, image, name, target, HANDOUT_DIR)), visible=True)

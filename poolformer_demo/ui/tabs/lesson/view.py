@@ -1,8 +1,8 @@
 """The guided lesson: ten steps through MetaFormer on the image analysed last, as plain values.
 
-Each step makes one claim in plain words, asks a question to answer before the answer is shown
-(the answer is measured on the student's own image, or read from the lab's shipped reference
-run), and shows the view it talks about. The page hands in what the core measured (an Analysis, a
+The steps themselves (claim, question, which measurement) are the core's (`poolformer_demo.lesson`);
+each shows a view and an answer measured on the student's own image, or read from the lab's shipped
+reference run. The page and the handout hand in what the core measured (an Analysis, a
 BlockAnatomy, two Analyses around a knockout, receptive fields, the lab's summaries); the core's
 readings (``poolformer_demo.readings``) turn the numbers into the answers, and this module formats
 them: two sentences for the class, the rest behind "more". Nothing here imports Gradio.
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
 from ....diagram import STEP_NAMES
 from ....edges import edge_strength, mixer_at_edges
+from ....lesson import STEP_COUNT, STEPS
 from ....readings import block as block_readings
 from ....readings import lesson as readings
 from ....readings.knockout import knockout_answer
@@ -33,93 +33,6 @@ from ....variants import get_variant
 from ...kit.diagram_view import diagram_html
 from ...kit.view import cam_scale_html, chance_row, display_names, mean_spread, more_html
 
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    title: str
-    claim: str
-    question: str
-    view_first: bool = False
-    """Show the view before the answer (when the view does not give the answer away)."""
-
-
-STEPS = (
-    Step(
-        "predict",
-        "The model names what it sees",
-        "A classifier turns the picture into one probability per class it knows. The top five are its best guesses.",
-        "Before you look: which class will the model put first, and how sure will it be?",
-    ),
-    Step(
-        "stages",
-        "Four stages, each smaller and deeper",
-        "PoolFormer works on a grid of tokens that shrinks four times: each stage has fewer positions and more "
-        "channels, like a CNN's pyramid.",
-        "The first stage's grid is a quarter of the image's side. How large is the last stage's grid?",
-    ),
-    Step(
-        "gradcam",
-        "Where the answer comes from",
-        "Grad-CAM colours the places that raise the chosen class's score most, stage by stage.",
-        "Which part of the picture will light up for the top class at the deepest stage?",
-    ),
-    Step(
-        "block",
-        "Every block is the same recipe",
-        "All stages repeat one block: normalise, mix the tokens, add the result back; normalise, mix the channels "
-        "with a small MLP, add that back. MetaFormer's claim is that this recipe matters more than the mixer in it.",
-        "Does a block replace its input with something new, or add a correction to it?",
-        view_first=True,
-    ),
-    Step(
-        "anatomy",
-        "One block, step by step",
-        "Here is the first block of stage 1 on your image, one channel, each step as a picture.",
-        "Compare the block's input with its output: will they look alike or very different?",
-        view_first=True,
-    ),
-    Step(
-        "highpass",
-        "The token mixer keeps the edges",
-        "PoolFormer's token mixer is AvgPool(x) − x: a 3×3 blur minus the map itself. Where the map is flat the two "
-        "cancel; at edges and spots they do not.",
-        "Where will the mixer's output be far from zero: in flat regions or at edges?",
-    ),
-    Step(
-        "branches",
-        "How large the corrections are",
-        "A block adds each branch's output to the stream it read from, after a learned number per channel (layer "
-        "scale). How much a block changes the stream depends on how large that correction is.",
-        "Is the token mixer's branch larger or smaller than the stream it is added to?",
-    ),
-    Step(
-        "knockout",
-        "Switch the token mixer off",
-        "We can zero the token mixer in every block of the trained model and classify the same image again. The "
-        "other paths between positions stay: the patch embeddings' overlapping convolutions, and the norms, whose "
-        "mean and variance are taken over the whole image.",
-        "What happens to the prediction when the token mixer is switched off in every block?",
-    ),
-    Step(
-        "field",
-        "Each stage sees further",
-        "Through the convolutions and pools, a position of stage 1 reads a small patch of the image; every pooling "
-        "and every downsampling widens that patch (its receptive field). The norms are one more path: each takes "
-        "its mean and variance over the whole image.",
-        "How much of the image can one position of stage 4 depend on?",
-    ),
-    Step(
-        "lab",
-        "Trained without pooling: the lab's result",
-        "The paper trained PoolFormer-S12 on ImageNet with other token mixers, and with none. The app's lab trains "
-        "far smaller networks of the same design the same way, on two synthetic tasks: one shape, and two far-apart "
-        "discs of the same colour or not. Its reference runs ship with the app.",
-        "If the token mixer is replaced by the identity (no mixing at all) and the model is trained that way, "
-        "how much accuracy is lost?",
-    ),
-)
-STEP_COUNT = len(STEPS)
 PENDING = "Measured when the step opens."
 LESSON_PLOT_SCALE = 1.4
 

@@ -1,0 +1,286 @@
+"""The guided lesson as data, and its measurements: ten steps through MetaFormer on one image.
+
+Each step makes one claim in plain words, asks a question to answer before the answer is shown,
+and names the measurement its view and answer are made from. `measure` takes one measurement of
+(image, variant, target) through the core's own entry points (analyze, block_anatomy,
+compare_knockout, receptive_field, the lab's shipped references); `measure_lesson` takes them all
+for a handout or a notebook. The app's Lesson tab calls `measure` through its runner, so the page,
+the command line and the handout show the same numbers. Nothing here imports Gradio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from .analysis import Analysis, analyze
+from .anatomy import BlockAnatomy, block_anatomy
+from .comparison import KnockoutComparison, compare_knockout
+from .control import ProgressCallback, StopCheck, check_stop
+from .images import PreparedImage, prepare_image
+from .knockouts import Knockouts
+from .receptive_field import ReceptiveField, receptive_field
+from .shapes.lab_results import ArmSummary, load_reference, reference_path
+from .variants import get_variant
+from .weights import ModelCache
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    claim: str
+    question: str
+    measurement: str
+    """Which of MEASUREMENTS the step's view and answer are made from."""
+    view_first: bool = False
+    """Show the view before the answer (when the view does not give the answer away)."""
+
+
+STEPS = (
+    Step(
+        "predict",
+        "The model names what it sees",
+        "A classifier turns the picture into one probability per class it knows. The top five are its best guesses.",
+        "Before you look: which class will the model put first, and how sure will it be?",
+        "analysis",
+    ),
+    Step(
+        "stages",
+        "Four stages, each smaller and deeper",
+        "PoolFormer works on a grid of tokens that shrinks four times: each stage has fewer positions and more "
+        "channels, like a CNN's pyramid.",
+        "The first stage's grid is a quarter of the image's side. How large is the last stage's grid?",
+        "analysis",
+    ),
+    Step(
+        "gradcam",
+        "Where the answer comes from",
+        "Grad-CAM colours the places that raise the chosen class's score most, stage by stage.",
+        "Which part of the picture will light up for the top class at the deepest stage?",
+        "analysis",
+    ),
+    Step(
+        "block",
+        "Every block is the same recipe",
+        "All stages repeat one block: normalise, mix the tokens, add the result back; normalise, mix the channels "
+        "with a small MLP, add that back. MetaFormer's claim is that this recipe matters more than the mixer in it.",
+        "Does a block replace its input with something new, or add a correction to it?",
+        "anatomy",
+        view_first=True,
+    ),
+    Step(
+        "anatomy",
+        "One block, step by step",
+        "Here is the first block of stage 1 on your image, one channel, each step as a picture.",
+        "Compare the block's input with its output: will they look alike or very different?",
+        "anatomy",
+        view_first=True,
+    ),
+    Step(
+        "highpass",
+        "The token mixer keeps the edges",
+        "PoolFormer's token mixer is AvgPool(x) − x: a 3×3 blur minus the map itself. Where the map is flat the two "
+        "cancel; at edges and spots they do not.",
+        "Where will the mixer's output be far from zero: in flat regions or at edges?",
+        "anatomy",
+    ),
+    Step(
+        "branches",
+        "How large the corrections are",
+        "A block adds each branch's output to the stream it read from, after a learned number per channel (layer "
+        "scale). How much a block changes the stream depends on how large that correction is.",
+        "Is the token mixer's branch larger or smaller than the stream it is added to?",
+        "anatomy",
+    ),
+    Step(
+        "knockout",
+        "Switch the token mixer off",
+        "We can zero the token mixer in every block of the trained model and classify the same image again. The "
+        "other paths between positions stay: the patch embeddings' overlapping convolutions, and the norms, whose "
+        "mean and variance are taken over the whole image.",
+        "What happens to the prediction when the token mixer is switched off in every block?",
+        "knockout",
+    ),
+    Step(
+        "field",
+        "Each stage sees further",
+        "Through the convolutions and pools, a position of stage 1 reads a small patch of the image; every pooling "
+        "and every downsampling widens that patch (its receptive field). The norms are one more path: each takes "
+        "its mean and variance over the whole image.",
+        "How much of the image can one position of stage 4 depend on?",
+        "fields",
+    ),
+    Step(
+        "lab",
+        "Trained without pooling: the lab's result",
+        "The paper trained PoolFormer-S12 on ImageNet with other token mixers, and with none. The app's lab trains "
+        "far smaller networks of the same design the same way, on two synthetic tasks: one shape, and two far-apart "
+        "discs of the same colour or not. Its reference runs ship with the app.",
+        "If the token mixer is replaced by the identity (no mixing at all) and the model is trained that way, "
+        "how much accuracy is lost?",
+        "lab",
+    ),
+)
+STEP_COUNT = len(STEPS)
+MEASUREMENTS = ("analysis", "anatomy", "knockout", "fields", "lab")
+# Which measurement each step on the student's image shows (the lab's is the same for every image).
+STEP_MEASUREMENTS = {s.key: s.measurement for s in STEPS if s.measurement != "lab"}
+
+# The block the lesson opens: the first of stage 1, where the maps are largest.
+LESSON_STAGE, LESSON_BLOCK = 1, 1
+# The position whose receptive field is drawn, as a fraction of the grid's height and width.
+CENTRE = (0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class LabReference:
+    """The lab's shipped reference runs the lab step reads: both tasks, and the pairs task's norm
+    control (no rows and 0 steps when that file is not shipped)."""
+
+    shapes: tuple[ArmSummary, ...]
+    pairs: tuple[ArmSummary, ...]
+    control: tuple[ArmSummary, ...]
+    control_steps: int
+
+    def to_json(self) -> dict:
+        def rows(summaries: Sequence[ArmSummary]) -> list[dict]:
+            return [
+                {
+                    "arm": s.arm,
+                    "title": s.title,
+                    "seeds": s.seeds,
+                    "accuracy_mean": s.accuracy_mean,
+                    "accuracy_std": s.accuracy_std,
+                    "paper_top1": s.paper_top1,
+                }
+                for s in summaries
+            ]
+
+        return {
+            "shapes": rows(self.shapes),
+            "pairs": rows(self.pairs),
+            "control": rows(self.control),
+            "control_steps": self.control_steps,
+        }
+
+
+def lab_reference() -> LabReference:
+    """The lab step's data, read from the reference files that ship with the package."""
+    _, shapes = load_reference(reference_path("shapes"))
+    _, pairs = load_reference(reference_path("pairs"))
+    control_path = reference_path("pairs", "position")
+    control, control_rows = load_reference(control_path) if control_path.is_file() else (None, ())
+    return LabReference(shapes, pairs, control_rows, control.steps if control else 0)
+
+
+def mixer_everywhere(variant: str) -> Knockouts:
+    """The knockout step's change: the token mixer switched off in every stage."""
+    return Knockouts(mixer=tuple(range(1, len(get_variant(variant).depths) + 1)))
+
+
+def measure(
+    kind: str,
+    image: Image.Image | PreparedImage | str,
+    variant: str,
+    target: int | str | None = None,
+    cache: ModelCache | None = None,
+):
+    """One of the lesson's MEASUREMENTS of `image` on model `variant` for class `target` (default:
+    the top-1 class): an Analysis, a BlockAnatomy, a KnockoutComparison, the receptive fields of the
+    centre position of stage 1 and the deepest stage, or the lab's LabReference. Raises the errors
+    of the entry point it calls (a bad image, an unknown variant, weights that are not here)."""
+    if kind not in MEASUREMENTS:
+        raise ValueError(f"unknown lesson measurement {kind!r}; measurements are {', '.join(MEASUREMENTS)}")
+    if kind == "lab":
+        return lab_reference()
+    name = get_variant(variant).name
+    if kind == "analysis":
+        return analyze(image, name, target=target, cache=cache)
+    if kind == "anatomy":
+        return block_anatomy(image, name, stage=LESSON_STAGE, block=LESSON_BLOCK, cache=cache)
+    if kind == "knockout":
+        return compare_knockout(image, name, mixer_everywhere(name), target=target, cache=cache)
+    deepest = len(get_variant(name).depths)
+    return tuple(receptive_field(image, name, stage=stage, cache=cache, at=CENTRE) for stage in (1, deepest))
+
+
+@dataclass(frozen=True)
+class LessonResult:
+    """Every measurement the ten steps show, for one image, model and class."""
+
+    image: str
+    """The image's file name (no folders: a handout travels)."""
+    analysis: Analysis
+    anatomy: BlockAnatomy
+    knockout: KnockoutComparison
+    fields: tuple[ReceptiveField, ...]
+    lab: LabReference
+
+    @property
+    def variant(self) -> str:
+        return self.analysis.variant.name
+
+    def measured(self, kind: str):
+        """The measurement `kind` (one of MEASUREMENTS), as `measure` returns it."""
+        return self.fields if kind == "fields" else getattr(self, kind)
+
+    def to_json(self) -> dict:
+        """The lesson as plain JSON data: the steps' words and which measurement each shows, and each
+        measurement's own JSON (the analysis without its maps)."""
+        return {
+            "image": self.image,
+            "variant": self.variant,
+            "steps": [
+                {
+                    "number": number,
+                    "key": s.key,
+                    "title": s.title,
+                    "claim": s.claim,
+                    "question": s.question,
+                    "measurement": s.measurement,
+                }
+                for number, s in enumerate(STEPS, start=1)
+            ],
+            "analysis": self.analysis.to_json(arrays=False),
+            "anatomy": self.anatomy.to_json(),
+            "knockout": self.knockout.to_json(),
+            "fields": [f.to_json() for f in self.fields],
+            "lab": self.lab.to_json(),
+        }
+
+
+def measure_lesson(
+    image: Image.Image | PreparedImage | str,
+    variant: str,
+    target: int | str | None = None,
+    cache: ModelCache | None = None,
+    progress: ProgressCallback | None = None,
+    should_stop: StopCheck | None = None,
+    measured: dict | None = None,
+) -> LessonResult:
+    """All the lesson's measurements of `image` on `variant`: what a handout or a notebook shows.
+
+    The image is read and cropped once. `measured` holds measurements already taken (by kind, as
+    `measure` returns them), which are used as they are: the Lesson tab hands in the ones it stored.
+    """
+    name = get_variant(variant).name
+    taken = dict(measured or {})
+    prepared = None
+    for done, kind in enumerate(MEASUREMENTS):
+        if kind not in taken:
+            check_stop(should_stop, "The lesson's measurements were stopped.")
+            if progress is not None:
+                progress(done / len(MEASUREMENTS), kind)
+            if prepared is None:
+                prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
+            taken[kind] = measure(kind, prepared, name, target, cache)
+    if progress is not None:
+        progress(1.0, "Done")
+    file_name = Path(image).name if isinstance(image, (str, Path)) else "image"
+    return LessonResult(
+        file_name, taken["analysis"], taken["anatomy"], taken["knockout"], tuple(taken["fields"]), taken["lab"]
+    )
