@@ -19,6 +19,7 @@ from PIL import Image
 
 from .blocks import model_inputs
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
+from .i18n import Said
 from .images import PreparedImage, crop_image, prepare_image
 from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts, knocked_out
@@ -164,10 +165,7 @@ def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
     names one of its few classes for any picture."""
     if variant.top1 is not None:
         return ()
-    known = (
-        f"The {variant.name} model only knows {len(labels)} classes ({', '.join(labels)}) and names one of "
-        "them for any picture. For photos, pick an ImageNet model (S12 … M48)."
-    )
+    known = Said("note.few_classes", model=variant.name, count=len(labels), classes=", ".join(labels))
     return (known, variant.training) if variant.training else (known,)
 
 

@@ -19,6 +19,7 @@ from .errors import (
     UnknownTargetError,
     WeightsUnavailableError,
 )
+from .i18n import Said
 from .images import PreparedImage, prepare_image
 from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts
@@ -96,7 +97,7 @@ def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:
     names = [v.strip() for v in (variants.split(",") if isinstance(variants, str) else variants)]
     resolved = tuple(dict.fromkeys(get_variant(v).name for v in names if v))
     if len(resolved) < 2:
-        raise InvalidSettingError("Choose at least two different variants to compare.")
+        raise InvalidSettingError(Said("error.compare.two"))
     return resolved
 
 
@@ -151,9 +152,6 @@ def compare(
     return Comparison(runs=tuple(runs), notes=prepared.notes, failures=tuple(failures), requested=names)
 
 
-NOTHING_KNOCKED_OUT = "Nothing is switched off: choose the token mixing or the channel MLP of at least one stage."
-
-
 @dataclass(frozen=True)
 class KnockoutComparison:
     """One image and one class, as the model was trained (`before`) and with parts switched off (`after`)."""
@@ -200,7 +198,7 @@ def compare_knockout(
     default: the top-1 class as trained) so the two Grad-CAMs answer one question. The cached
     model is never changed."""
     if not knockouts:
-        raise KnockoutSpecError(NOTHING_KNOCKED_OUT)
+        raise KnockoutSpecError(Said("error.knockout.nothing"))
     name = get_variant(variant).name
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     before = analyze(prepared, name, target=target, cache=cache)

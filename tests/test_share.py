@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pages import skipped
 
+from poolformer_demo.i18n import english
 from poolformer_demo.ui.kit.pictures import image_key
 from poolformer_demo.ui.kit.view import Session
-from poolformer_demo.ui.share import LINKED_VIEWS, UPLOAD_NOTE, link_query, parse_query, when_linked
+from poolformer_demo.ui.share import LINKED_VIEWS, link_query, parse_query, when_linked
 from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
 
+UPLOAD_NOTE = english().text("share.upload_note")
 EXAMPLES = {"shapes_star.png", "chelsea.jpg"}
 
 

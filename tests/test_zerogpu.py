@@ -139,7 +139,7 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "knock_out_parts": (str(STAR), "shapes", ["1"], [], ""),
         "find_receptive_field": (str(STAR), "shapes", 2, 1, 1),
         "run_on_page": (["pooling"], "pairs"),
-        "show_mixer": [(star, 2), (star, 1, (0, 3))],
+        "show_mixer": [(star, 2), (star, 1, "en", (0, 3))],
         "show_mixer_token": None,  # needs a click's SelectData: the same handler as show_mixer with a point
         "mixer_on_its_step": [(star, 6, 2), (None, 6, 1)],
         "run_ablation_lab": (["identity"], 4, "pairs"),

@@ -155,6 +155,18 @@ class Messages:
             joined = self.text("list.more", first=joined, next=item)
         return self.text("list.last", rest=joined, last=items[-1])
 
+    def alternatives(self, items: Iterable[str]) -> str:
+        """ "a, b or c" as this language lists alternatives (its catalog's patterns)."""
+        items = [str(item) for item in items]
+        if len(items) < 2:
+            return "".join(items)
+        if len(items) == 2:
+            return self.text("list.or_two", first=items[0], second=items[1])
+        joined = items[0]
+        for item in items[1:-1]:
+            joined = self.text("list.more", first=joined, next=item)
+        return self.text("list.or_last", rest=joined, last=items[-1])
+
     def said(self, text: str) -> str:
         """A sentence from the core in this language: a :class:`Said` by its key, any other text as it is."""
         if not isinstance(text, Said):
@@ -182,22 +194,37 @@ def _escaped(params: dict) -> dict:
 class Said(str):
     """A sentence the core says (error messages, notes on an image) that remembers its catalog key and
     values: as a string it is the English sentence, for programs, the command line and the logs; a page
-    says it in the visitor's language with ``Messages.said``. ``count`` makes it a plural message."""
+    says it in the visitor's language with ``Messages.said``. ``Said.plural`` makes one of a plural
+    message, in the form its count takes."""
 
     key: str
     params: dict
     count: int | None
 
-    def __new__(cls, key: str, /, *, count: int | None = None, **params):
-        english = messages(DEFAULT_LANGUAGE)
-        text = english.text(key, **params) if count is None else english.plural(key, count, **params)
-        said = super().__new__(cls, text)
-        said.key, said.params, said.count = key, params, count
+    def __new__(cls, key: str, /, **params):
+        said = super().__new__(cls, messages(DEFAULT_LANGUAGE).text(key, **params))
+        said.key, said.params, said.count = key, params, None
         return said
 
-    def __getnewargs_ex__(self):
+    @classmethod
+    def plural(cls, key: str, count: int, /, **params) -> Said:
+        said = str.__new__(cls, messages(DEFAULT_LANGUAGE).plural(key, count, **params))
+        said.key, said.params, said.count = key, params, int(count)
+        return said
+
+    def __reduce__(self):
         # Pickled (a ZeroGPU call's result, a deep copy) by its key and values, not by its English.
-        return (self.key,), {"count": self.count, **self.params}
+        if self.count is None:
+            return _said, (self.key, self.params)
+        return _said_plural, (self.key, self.count, self.params)
+
+
+def _said(key: str, params: dict) -> Said:
+    return Said(key, **params)
+
+
+def _said_plural(key: str, count: int, params: dict) -> Said:
+    return Said.plural(key, count, **params)
 
 
 def english() -> Messages:

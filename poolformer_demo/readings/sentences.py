@@ -40,10 +40,14 @@ class Reading:
             return t.plural(key, int(counted.pop(self.COUNTS[name])), **counted)
         return t.text(key, **values)
 
+    def names(self) -> tuple[str, ...]:
+        """The names of the messages said, in turn: the kind's, unless the numbers choose others."""
+        return self.TEMPLATES[self.kind]
+
     def sentences(self, t: Messages | None = None) -> tuple[str, ...]:
         t = t or english()
         values = self.values(t)
-        return tuple(self.say(t, name, values) for name in self.TEMPLATES[self.kind])
+        return tuple(self.say(t, name, values) for name in self.names())
 
     def text(self, t: Messages | None = None) -> str:
         return " ".join(self.sentences(t))

@@ -69,8 +69,9 @@ class FaithfulnessSummary(Reading):
 
 
 def method_title(name: str, t: Messages | None = None) -> str:
-    """A method's name in language ``t`` ("Integrated Gradients")."""
-    return (t or english()).text(f"method.{name}")
+    """A method's name in language ``t`` ("Integrated Gradients"); a name the catalog does not know as it is."""
+    key = f"method.{name}"
+    return (t or english()).text(key) if key in english() else name
 
 
 def faithfulness_summary(report: FaithfulnessReport) -> FaithfulnessSummary:

@@ -260,7 +260,7 @@ class ShareSection:
             state.get("present", skip),
         )
 
-    def analyse(self, image, variant, session, shown, lang):
+    def analyse(self, image, variant, session, shown=None, lang="en"):
         """Analyse the linked example, as a click on it would."""
         return self.explore.show(image, variant, None, session, shown, lang)
 

@@ -21,7 +21,7 @@ from ...i18n import Messages
 EN = i18n.english()
 
 # The browser's halves (static/page.js).
-BROWSER_LANGUAGES_JS = "(known) => [PoolFormer.browserLanguages()]"
+BROWSER_LANGUAGES_JS = "(known) => PoolFormer.browserLanguages(known)"
 SET_LANGUAGE_JS = "(page) => PoolFormer.setLanguage(page)"
 
 Word = str | Callable[[Messages], object]
@@ -70,6 +70,21 @@ class Retelling:
     inputs: Sequence
     outputs: Sequence
 
+    @classmethod
+    def combined(cls, *retellings: Retelling) -> Retelling:
+        """Several retellings as one, each fed its own inputs."""
+
+        def retell(t: Messages, *values):
+            said, start = [], 0
+            for retelling in retellings:
+                count = len(retelling.inputs)
+                said += list(retelling.fn(t, *values[start : start + count]))
+                start += count
+            return tuple(said)
+
+        inputs = [c for r in retellings for c in r.inputs]
+        return cls(retell, inputs, [c for r in retellings for c in r.outputs])
+
 
 def page_settings(t: Messages) -> dict:
     """What the browser's half sets on the document: the language, its direction, and the few words
@@ -80,7 +95,7 @@ def page_settings(t: Messages) -> dict:
         "words": {
             "scrolls": t.text("page.scrolls_sideways"),
             "stopped": t.text("lab.live.stopped_cell"),
-            "example": t.text("page.example_image"),
+            "example": t.text("page.example_image", name="{name}"),
         },
     }
 
@@ -108,7 +123,6 @@ class LanguageSection:
                 min_width=180,
             ),
             label="page.language",
-            info="page.language_info",
         )
         return self.menu
 
@@ -118,13 +132,8 @@ class LanguageSection:
     def retell(self, code: str, *values) -> list:
         """Every component's words and every tab's views in language `code`."""
         t = i18n.messages(code)
-        said = [*self.words.updates(t)]
-        start = 0
-        for retelling in self.retellings:
-            count = len(retelling.inputs)
-            said += list(retelling.fn(t, *values[start : start + count]))
-            start += count
-        return [*said, page_settings(t)]
+        views = Retelling.combined(*self.retellings).fn(t, *values)
+        return [*self.words.updates(t), *views, page_settings(t)]
 
     def choose(self, browser: str | None, request: gr.Request):
         """The language the page opens in: a link's `?lang=`, then the browser's, then English."""

@@ -14,8 +14,9 @@ window.PoolFormer = (() => {
   // first); the chosen language's code, direction and the few words this script writes come back.
   const words = { scrolls: "Scrolls sideways", stopped: "stopped", example: "Example image: {name}" };
   let language = null;
-  const browserLanguages = () => (navigator.languages && navigator.languages.length
-    ? navigator.languages : [navigator.language || ""]).join(",");
+  // An event's script returns its inputs: the one input here is the browser's languages, in order.
+  const browserLanguages = () => [(navigator.languages && navigator.languages.length
+    ? navigator.languages : [navigator.language || ""]).join(",")];
   const applyLanguage = () => {
     if (!language) return;
     if (root.lang !== language.lang) root.lang = language.lang;

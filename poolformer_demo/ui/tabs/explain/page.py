@@ -216,7 +216,7 @@ class ExplainTab(ExplainEndpoints, ExplainRuns):
             words(gr.Markdown(elem_id="sanity-text"), value="explain.sanity.text")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
                 sanity_method = words(
-                    gr.Dropdown(value=DEFAULT_CAM, elem_id="sanity-method", scale=2),
+                    gr.Dropdown(view.method_choices(), value=DEFAULT_CAM, elem_id="sanity-method", scale=2),
                     label="explain.method",
                     choices=view.method_choices,
                 )

@@ -151,7 +151,7 @@ class ExploreTab:
     ) -> tuple:
         """The message, and every result left as it was; `shown_target` puts the class of the result
         still shown back in the class box, where a failed name was typed."""
-        kept = Shown(shown.result if shown is not None else None, said)
+        kept = Shown(shown.result if shown is not None else None, said, keeps=session is not None)
         values = dict.fromkeys(ExploreView.names(), gr.skip())
         values["status"] = present.shown_markdown(kept, messages(lang))
         values["shown"] = kept

@@ -57,6 +57,8 @@ class Shown:
 
     result: tuple[Analysis, FeaturePictures, tuple[str, ...]] | None = None
     failure: str | None = None
+    keeps: bool = False
+    """Whether the failure left a result on the page (the last one), as its sentence says."""
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def failure_markdown(message: str, keeps_result: bool, t: Messages | None = None
 def shown_markdown(shown: Shown, t: Messages) -> str:
     """The status line of what the tab shows: the failure above the result, or the result's notes."""
     if shown.failure is not None:
-        return failure_markdown(failure_text(shown.failure, t), shown.result is not None, t)
+        return failure_markdown(failure_text(shown.failure, t), shown.keeps, t)
     return status_markdown(shown.result[0], t) if shown.result is not None else ""
 
 
