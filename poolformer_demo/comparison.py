@@ -122,7 +122,7 @@ def compare(
     cache = cache or shared_cache()
     runs, failures = [], []
     for index, name in enumerate(names):
-        check_stop(should_stop, "The comparison was stopped.")
+        check_stop(should_stop, Said("stopped.comparison"))
         if progress is not None:
             progress(index / len(names), f"PoolFormer-{name.upper()}")
         started = time.perf_counter()

@@ -22,6 +22,7 @@ from .cams import CAM_METHODS
 from .control import ProgressCallback, StopCheck, check_stop, part_progress
 from .errors import InvalidSettingError
 from .faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
+from .i18n import Said
 from .images import PreparedImage, prepare_image
 from .json_data import rounded_seconds
 from .variants import DEFAULT_VARIANT, STAGE_COUNT
@@ -93,7 +94,7 @@ def explain(
 
     attributions: dict[str, Attribution] = {}
     for index, name in enumerate(names):
-        check_stop(should_stop, "The explanation was stopped.")
+        check_stop(should_stop, Said("stopped.explanation"))
         if name in CAM_METHODS:
             attributions[name] = cam_attribution(analysis, name, stage)
         else:

@@ -192,7 +192,7 @@ class _Runner:
     def probabilities(self, images: torch.Tensor) -> np.ndarray:
         out = []
         for start in range(0, images.shape[0], self.batch_size):
-            check_stop(self.should_stop, "The faithfulness check was stopped.")
+            check_stop(self.should_stop, Said("stopped.faithfulness"))
             batch = images[start : start + self.batch_size]
             with torch.no_grad():
                 logits = self.model(pixel_values=batch).logits

@@ -21,7 +21,7 @@ from .analysis import Analysis, analyze
 from .anatomy import BlockAnatomy, block_anatomy
 from .comparison import KnockoutComparison, compare_knockout
 from .control import ProgressCallback, StopCheck, check_stop
-from .i18n import english
+from .i18n import Said, english
 from .images import PreparedImage, prepare_image
 from .knockouts import Knockouts
 from .receptive_field import ReceptiveField, receptive_field
@@ -212,7 +212,7 @@ def measure_lesson(
     prepared = None
     for done, kind in enumerate(MEASUREMENTS):
         if kind not in taken:
-            check_stop(should_stop, "The lesson's measurements were stopped.")
+            check_stop(should_stop, Said("stopped.lesson"))
             if progress is not None:
                 progress(done / len(MEASUREMENTS), kind)
             if prepared is None:

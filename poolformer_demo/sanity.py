@@ -286,7 +286,7 @@ def cascading_randomization(
     work = len(order) + draws - 1
     steps = []
     for index, (label, paths) in enumerate(order):
-        check_stop(should_stop, "The sanity check was stopped.")
+        check_stop(should_stop, Said("stopped.sanity"))
         with seeded(seed + index):
             for path in paths:
                 reinitialize(randomized.model, path)
@@ -306,7 +306,7 @@ def cascading_randomization(
 
     random_maps = [compared(steps[-1].map)]
     for draw in range(1, draws):
-        check_stop(should_stop, "The sanity check was stopped.")
+        check_stop(should_stop, Said("stopped.sanity"))
         other = LoadedModel(loaded.variant, shared_copy(loaded.model), loaded.processor, "randomised copy")
         # Seeds apart from the cascade's, so each draw is independent of it and of the others.
         with seeded(seed + 1_000 * draw):

@@ -272,10 +272,19 @@ def placeholders(template: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_MARKUP = re.compile(r"</?[A-Za-z][^>]*>|`[^`]*`")
+
+
+def markup(template: str) -> tuple[str, ...]:
+    """The HTML tags and the code spans of a template, which a translation keeps as they are."""
+    return tuple(sorted(_MARKUP.findall(template)))
+
+
 def check_catalogs() -> list[str]:
     """What is wrong with the catalogs, one line per problem (empty when all is well): keys missing
-    from a language, keys English does not have, empty translations, and placeholders that differ
-    from English's (a plural form may leave ``{count}`` out, as "one" often does)."""
+    from a language, keys English does not have, empty translations, placeholders that differ from
+    English's (a plural form may leave ``{count}`` out, as "one" often does), and HTML tags or code
+    spans that differ from English's."""
     english = catalog_keys(DEFAULT_LANGUAGE)
     problems = []
     for lang in languages():
@@ -288,6 +297,7 @@ def check_catalogs() -> list[str]:
             problems.append(f"{lang.code}: {key} is not in the English catalog")
         for key in sorted(set(english) & set(theirs)):
             expected = set().union(*(placeholders(t) for t in english[key]))
+            tags = markup(english[key][-1])
             for form in theirs[key]:
                 if not form:
                     problems.append(f"{lang.code}: {key} has an empty translation")
@@ -296,6 +306,10 @@ def check_catalogs() -> list[str]:
                 if found - expected or expected - found - {"count"}:
                     problems.append(
                         f"{lang.code}: {key} has placeholders {sorted(found)}, English has {sorted(expected)}"
+                    )
+                elif markup(form) != tags:
+                    problems.append(
+                        f"{lang.code}: {key} has tags or code {list(markup(form))}, English has {list(tags)}"
                     )
     return problems
 

@@ -70,6 +70,14 @@ GRADIO_CSS = """
   .prose pre, .prose pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
   .prose table { display: block; max-width: 100%; overflow-x: auto; }
 }
+/* A right-to-left page (Arabic): Gradio writes dir="ltr" on every component's box unless the component
+   has an rtl setting, which gr.HTML does not; the page's direction wins, and what must stay left to
+   right (pictures side by side, a before/after slider, code, formulas) says so with its own dir. */
+:root[dir="rtl"] .block { direction: rtl; }
+/* Gradio places a menu's arrow and a box's copy button at the right edge; mirrored, they move left, where
+   a right-to-left box's text ends. */
+:root[dir="rtl"] .block .icon-wrap { right: auto; left: 20px; }
+:root[dir="rtl"] .block .icon-button-wrapper.top-panel { right: auto; left: 6px; }
 /* A link with hidden controls shows results, not how the page was built. */
 :root[data-pf-controls="hidden"] footer { display: none !important; }
 """

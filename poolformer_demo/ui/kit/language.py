@@ -45,12 +45,14 @@ class Wording:
         and remember them for a switch. Returns the component."""
         for prop, word in words.items():
             said = _say(word, EN)
-            if prop == "value":
-                component.value = component.postprocess(said)
-            elif prop == "choices":
-                component.choices = [tuple(choice) for choice in said]
-            else:
-                setattr(component, prop, said)
+            if prop == "choices":
+                said = [tuple(choice) for choice in said]
+            setattr(component, prop, component.postprocess(said) if prop == "value" else said)
+            # Gradio rebuilds a component from its constructor's arguments on every later update
+            # (`interactive=False`, a new label): the words must be among them, as if passed there.
+            constructor = getattr(component, "_constructor_args", None)
+            if constructor:
+                constructor[0][prop] = said
         self._parts.append((component, words))
         return component
 
