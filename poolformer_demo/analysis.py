@@ -101,7 +101,7 @@ class Analysis:
             "crop_size": [self.input_image.height, self.input_image.width],
             "knockouts": self.knockouts.to_json(),
             "stages": [stage.to_json(arrays, every_cam) for stage in self.stages],
-            "notes": list(self.notes),
+            "notes": [str(note) for note in self.notes],
             "seconds": rounded_seconds(self.seconds),
         }
 

@@ -89,7 +89,10 @@ class Comparison:
         """The comparison as plain JSON data: per variant, in the order asked, its run
         (VariantRun.to_json) or why it could not run (`variant` and `error`); the notes on the image."""
         names = self.requested or tuple(run.variant.name for run in self.runs)
-        return {"variants": [self.outcome(name).to_json() for name in names], "notes": list(self.notes)}
+        return {
+            "variants": [self.outcome(name).to_json() for name in names],
+            "notes": [str(note) for note in self.notes],
+        }
 
 
 def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:

@@ -135,7 +135,7 @@ class FaithfulnessReport:
             out[RANDOM]["road"] = float(self.road[RANDOM])
         out["fractions"] = nested_list(self.fractions)
         out["steps"] = self.steps
-        out["substrate"] = self.substrate
+        out["substrate"] = {side: str(said) for side, said in self.substrate.items()}
         out["settings"] = {**asdict(self.settings), "road_percentiles": list(self.settings.road_percentiles)}
         out["target"] = int(self.target)
         out["seconds"] = rounded_seconds(self.seconds)

@@ -99,7 +99,7 @@ class Knockouts:
 
     def to_json(self) -> dict:
         """The stages of each part switched off, and the same in words."""
-        return {**self.as_dict(), "description": self.describe()}
+        return {**self.as_dict(), "description": str(self.describe())}
 
 
 def parse_knockout_spec(spec: str, stage_count: int = STAGE_COUNT) -> tuple[str, tuple[int, ...]]:

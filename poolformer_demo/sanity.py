@@ -151,7 +151,7 @@ class SanityCheck:
             "steps": [
                 {
                     "step": number,
-                    "label": step.label,
+                    "label": str(step.label),
                     "layers": list(step.layers),
                     "spearman": float(step.spearman),
                     "top_class": prediction_json(step.top_class),

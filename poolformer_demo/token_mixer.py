@@ -153,7 +153,7 @@ class TokenMixing:
             "grid_size": list(self.grid_size),
             "pool_size": self.pool_size,
             "window": {"top": top, "left": left, "bottom": bottom, "right": right, "positions": self.window_positions},
-            "channel_choice": self.channel_choice,
+            "channel_choice": str(self.channel_choice),
             "channels": [
                 {
                     "channel": c.channel,

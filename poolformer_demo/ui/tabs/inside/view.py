@@ -117,7 +117,8 @@ def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = No
 def anatomy_api(anatomy: BlockAnatomy, pictures: dict) -> dict:
     """The block for programs: BlockAnatomy.to_json with the pictures of anatomy_pictures (every step
     with its title and caption, the channel they show, the crop and the branch plot, as data URIs)."""
-    return {**anatomy.to_json(), **pictures}
+    steps = [{**step, "caption": str(step["caption"])} for step in pictures["steps"]]
+    return {**anatomy.to_json(), **pictures, "steps": steps}
 
 
 # ---------------------------------------------------------------------------------------------
