@@ -151,7 +151,7 @@ def compare(
             )
         )
     if progress is not None:
-        progress(1.0, "Done")
+        progress(1.0, Said("progress.done"))
     return Comparison(runs=tuple(runs), notes=prepared.notes, failures=tuple(failures), requested=names)
 
 

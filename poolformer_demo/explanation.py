@@ -107,7 +107,7 @@ def explain(
                 should_stop,
             )
         if progress is not None:
-            progress((index + 1) / parts, attributions[name].title)
+            progress((index + 1) / parts, Said(f"method.{name}"))
 
     report = None
     if faithfulness:

@@ -199,7 +199,7 @@ class _Runner:
             out.append(logits.float().softmax(dim=-1)[:, self.target])
             self.done += batch.shape[0]
             if self.progress is not None:
-                self.progress(min(1.0, self.done / self.total), "Deletion and insertion")
+                self.progress(min(1.0, self.done / self.total), Said("progress.deletion_insertion"))
         return torch.cat(out).cpu().numpy().astype(np.float64)
 
 

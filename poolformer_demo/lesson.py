@@ -219,7 +219,7 @@ def measure_lesson(
                 prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
             taken[kind] = measure(kind, prepared, name, target, cache)
     if progress is not None:
-        progress(1.0, "Done")
+        progress(1.0, Said("progress.done"))
     file_name = Path(image).name if isinstance(image, (str, Path)) else "image"
     return LessonResult(
         file_name, taken["analysis"], taken["anatomy"], taken["knockout"], tuple(taken["fields"]), taken["lab"]

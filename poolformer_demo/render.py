@@ -274,12 +274,10 @@ def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[St
     normed_low, normed_high = np.percentile(normed, [1, 99])
     mixer_limit, mlp_limit = diverging_limit(maps["mixer"]), diverging_limit(maps["mlp"])
     k = anatomy.pool_size
-    where = {"stage": anatomy.stage, "block": anatomy.block, "channel": channel}
     # Captions remember their catalog key (`Said`), so a page says them in its language.
+    where = Said("step.caption.input", stage=anatomy.stage, block=anatomy.block, channel=channel)
     return (
-        StepView(
-            "input", "x", Said("step.caption.input", **where), sequential_view(maps["input"], stream_low, stream_high)
-        ),
+        StepView("input", "x", where, sequential_view(maps["input"], stream_low, stream_high)),
         StepView(
             "normed",
             "n = before_norm(x)",

@@ -302,7 +302,7 @@ def cascading_randomization(
             )
         )
         if progress is not None:
-            progress((index + 1) / work, f"Randomised: {label}")
+            progress((index + 1) / work, Said("progress.randomised", layers=label))
 
     random_maps = [compared(steps[-1].map)]
     for draw in range(1, draws):
@@ -315,7 +315,7 @@ def cascading_randomization(
                     reinitialize(other.model, path)
         random_maps.append(compared(explain_with(other, pixel_values, target_index)[0]))
         if progress is not None:
-            progress((len(order) + draw) / work, f"Another randomised model ({draw} of {draws - 1})")
+            progress((len(order) + draw) / work, Said("progress.another_model", draw=draw, of=draws - 1))
     baseline = random_baseline(compared(original), random_maps)
     return SanityCheck(
         method=method,

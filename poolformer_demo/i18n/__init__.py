@@ -167,14 +167,28 @@ class Messages:
             joined = self.text("list.more", first=joined, next=item)
         return self.text("list.or_last", rest=joined, last=items[-1])
 
+    def enumerated(self, items: Iterable[str]) -> str:
+        """ "a, b, c": items one after another, as this language separates them (its ``list.more``)."""
+        items = [str(item) for item in items]
+        joined = items[0] if items else ""
+        for item in items[1:]:
+            joined = self.text("list.more", first=joined, next=item)
+        return joined
+
     def said(self, text: str) -> str:
         """A sentence from the core in this language: a :class:`Said` by its key, any other text as it is."""
         if not isinstance(text, Said):
             return text
-        params = {name: self.said(value) if isinstance(value, Said) else value for name, value in text.params.items()}
+        params = {name: self._said_value(value) for name, value in text.params.items()}
         if text.count is not None:
             return self.plural(text.key, text.count, **params)
         return self.text(text.key, **params)
+
+    def _said_value(self, value):
+        # A Said's value may be a sentence of its own, or several, said one after another.
+        if isinstance(value, (list, tuple)):
+            return self.enumerated(self.said(item) for item in value)
+        return self.said(value) if isinstance(value, str) else value
 
     def _format(self, key: str, template: str, params: dict) -> str:
         if template == key and key not in self._keys:
@@ -202,14 +216,20 @@ class Said(str):
     count: int | None
 
     def __new__(cls, key: str, /, **params):
-        said = super().__new__(cls, messages(DEFAULT_LANGUAGE).text(key, **params))
-        said.key, said.params, said.count = key, params, None
-        return said
+        return cls._made(key, None, params)
 
     @classmethod
     def plural(cls, key: str, count: int, /, **params) -> Said:
-        said = str.__new__(cls, messages(DEFAULT_LANGUAGE).plural(key, count, **params))
-        said.key, said.params, said.count = key, params, int(count)
+        return cls._made(key, int(count), params)
+
+    @classmethod
+    def _made(cls, key: str, count: int | None, params: dict) -> Said:
+        # A value may be a tuple of items (names, sentences), said one after another.
+        english = messages(DEFAULT_LANGUAGE)
+        values = {name: english._said_value(value) for name, value in params.items()}
+        text = english.text(key, **values) if count is None else english.plural(key, count, **values)
+        said = str.__new__(cls, text)
+        said.key, said.params, said.count = key, params, count
         return said
 
     def __reduce__(self):
