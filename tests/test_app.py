@@ -110,6 +110,6 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
 
 def test_counts_take_the_number_their_noun_needs():
     english = i18n.english()
-    assert english.plural("count.maps", 1) == "1 map"
+    assert english.plural("explain.attributions.done", 1, seconds=2.0) == "Done: 1 map in 2.0 s."
     assert english.plural("explain.faithfulness.orders", 2) == "2 random orders"
     assert english.plural("compare.done", 0, done=0, seconds=1.0) == "Done: 0 of 0 models in 1.0 s."

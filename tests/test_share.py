@@ -114,3 +114,10 @@ def test_a_linked_generator_is_followed_to_its_end():
     assert list(linked({"method": "layercam"}, "session")) == ["running", "done"]
     (skips,) = linked({"tab": "explore"}, "session")
     assert [skipped(v) for v in skips] == [True]
+
+
+def test_a_link_carries_the_pages_language_and_says_it_was_copied_in_it():
+    query, note = link_query(None, EXAMPLES_DIR, tab="lesson", lang="en")
+    assert query == "tab=lesson&lang=en" and note == english().text("share.copied")
+    unknown, _ = link_query(None, EXAMPLES_DIR, tab="lesson", lang="xx")
+    assert unknown.endswith("lang=en")

@@ -139,7 +139,8 @@ def link_query(
     if hide:
         params["controls"] = HIDDEN
     t = i18n.messages(lang)
-    if lang and t.code != i18n.DEFAULT_LANGUAGE:
+    if lang:
+        # The page's language is part of the view: a link reopens it whatever the reader's browser says.
         params["lang"] = t.code
     uploaded = session is not None and example is None
     note = t.text("share.copied_upload") if uploaded else t.text("share.copied")
