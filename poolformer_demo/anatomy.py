@@ -23,19 +23,17 @@ from torch import nn
 
 from .blocks import (
     as_float32,
-    check_block,
-    check_stage,
+    block_inputs,
     layer_scales,
-    model_inputs,
     shared_copy,
     stage_layers,
 )
 from .errors import SelectionError
 from .i18n import Said
-from .images import PreparedImage, crop_image, prepare_image
+from .images import PreparedImage, crop_image
 from .json_data import rounded_seconds
 from .variants import DEFAULT_VARIANT, Variant
-from .weights import ModelCache, shared_cache
+from .weights import ModelCache
 
 # The steps of one block, in the order the block computes them.
 STEPS = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
@@ -237,13 +235,8 @@ def block_anatomy(
     Raises SelectionError for a stage or block the variant does not have, and the errors of
     `analyze` for a bad image or missing weights.
     """
-    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
-    loaded = (cache or shared_cache()).get(variant)
+    loaded, stage, block, pixel_values = block_inputs(image, variant, stage, block, cache)
     started = time.perf_counter()
-    config = loaded.model.config
-    stage = check_stage(config, stage)
-    block = check_block(config, stage, block)
-    pixel_values = model_inputs(loaded, prepared)
 
     model = shared_copy(loaded.model)
     with BlockRecorder(model, stage, block) as recorder, torch.inference_mode():
@@ -260,7 +253,7 @@ def block_anatomy(
         layer_scale_1=_channel_vector(scale_1, channels),
         layer_scale_2=_channel_vector(scale_2, channels),
         branches=recorder.branch_ratios(),
-        pool_size=int(config.pool_size),
+        pool_size=int(loaded.model.config.pool_size),
         input_image=crop_image(pixel_values[0], loaded.processor),
         seconds=time.perf_counter() - started,
     )

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from .analysis import Analysis
+from .blocks import check_stage
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError, UnknownMethodError
@@ -328,8 +329,7 @@ def cam_attribution(analysis: Analysis, method: str = "gradcam", stage: int = ST
     """One CAM method's map at one stage of an analysis, resized to the crop (unscaled, >= 0)."""
     if method not in CAM_METHODS:
         raise UnknownMethodError(f"Unknown CAM method {method!r}. Choose one of: {', '.join(CAM_METHODS)}.")
-    if not 1 <= stage <= len(analysis.stages):
-        raise InvalidSettingError(f"Stage must be 1 to {len(analysis.stages)}, got {stage!r}.")
+    stage = check_stage(analysis.variant, stage)
     result = analysis.stages[stage - 1]
     crop_size = analysis.input_image.size[::-1]
     return Attribution(

@@ -67,7 +67,8 @@ def whole_number(value) -> int | None:
 
 
 def check_stage(config: PoolFormerConfig, stage: int) -> int:
-    """`stage` as an int if the model has it (numbered from 1), else a SelectionError."""
+    """`stage` as an int if the model has it (numbered from 1), else a SelectionError. `config` is
+    anything with the model's `depths` (its PoolFormerConfig, or its registry Variant)."""
     count = len(config.depths)
     number = whole_number(stage)
     if number is None or not 1 <= number <= count:
@@ -116,6 +117,20 @@ def model_inputs(loaded: LoadedModel, image: Image.Image | PreparedImage) -> tor
     return on_device(inputs["pixel_values"], loaded.model)
 
 
+def block_inputs(image, variant: str, stage: int, block: int, cache=None) -> tuple[LoadedModel, int, int, torch.Tensor]:
+    """What an entry point that looks at one block needs: the loaded model, the checked stage and
+    block (numbered from 1) and the image's `pixel_values`. Raises the errors of `check_stage`,
+    `check_block`, the image check and the model cache."""
+    from .images import prepare_image
+    from .weights import shared_cache
+
+    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
+    loaded = (cache or shared_cache()).get(variant)
+    stage = check_stage(loaded.model.config, stage)
+    block = check_block(loaded.model.config, stage, block)
+    return loaded, stage, block, model_inputs(loaded, prepared)
+
+
 def as_float32(tensor: torch.Tensor) -> np.ndarray:
     """A detached tensor as a float32 array."""
     return tensor.float().cpu().numpy().astype(np.float32, copy=False)
@@ -123,6 +138,7 @@ def as_float32(tensor: torch.Tensor) -> np.ndarray:
 
 __all__ = [
     "as_float32",
+    "block_inputs",
     "check_block",
     "check_position",
     "check_stage",

@@ -17,7 +17,7 @@ from PIL import Image
 
 from .analysis import Analysis, analyze
 from .attributions import DEFAULT_METHODS, DEFAULT_SETTINGS, PIXEL_METHODS, Attribution, cam_attribution, parse_methods
-from .blocks import model_inputs
+from .blocks import check_stage, model_inputs
 from .cams import CAM_METHODS
 from .control import ProgressCallback, StopCheck, check_stop, part_progress
 from .errors import InvalidSettingError
@@ -84,9 +84,7 @@ def explain(
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     cache = cache or shared_cache()
     loaded = cache.get(variant)
-    stage_count = len(loaded.model.config.depths)
-    if not (isinstance(stage, int) and 1 <= stage <= stage_count):
-        raise InvalidSettingError(f"Stage must be 1 to {stage_count}, got {stage!r}.")
+    stage = check_stage(loaded.model.config, stage)
     started = time.perf_counter()
     analysis = analyze(prepared, variant, target=target, cache=cache)
     pixel_values = model_inputs(loaded, prepared.image)

@@ -17,6 +17,7 @@ from .explanation import Explanation
 from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
 from .render import (
+    FEATURE_VIEW_NAMES,
     anatomy_views,
     attribution_overlay,
     feature_views,
@@ -26,8 +27,6 @@ from .render import (
     with_caption,
 )
 from .sanity import SanityCheck
-
-FEATURE_VIEWS = ("mean", "pca", "channels")
 
 
 def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> None:
@@ -40,7 +39,7 @@ def write_analysis(analysis: Analysis, folder: Path, opacity: float = 0.5) -> No
             folder / f"gradcam_stage{stage.index}.png"
         )
         views = feature_views(stage.activation)
-        for view in FEATURE_VIEWS:
+        for view in FEATURE_VIEW_NAMES:
             picture = upscale(getattr(views, view))
             with_caption(picture, f"{stage.caption} · {view}").save(folder / f"features_stage{stage.index}_{view}.png")
     # The raw maps go to cams.npz, exactly; the JSON says what they are.

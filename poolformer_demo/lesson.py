@@ -25,7 +25,8 @@ from .i18n import Said, english
 from .images import PreparedImage, prepare_image
 from .knockouts import Knockouts
 from .receptive_field import ReceptiveField, receptive_field
-from .shapes.lab_results import ArmSummary, load_reference, reference_path
+from .shapes.lab_grid import LabGrid, grid_path, load_grid
+from .shapes.lab_results import ArmSummary, load_reference, reference_path, summarize
 from .variants import get_variant
 from .weights import ModelCache
 
@@ -78,13 +79,16 @@ CENTRE = (0.5, 0.5)
 
 @dataclass(frozen=True)
 class LabReference:
-    """The lab's shipped reference runs the lab step reads: both tasks, and the pairs task's norm
-    control (no rows and 0 steps when that file is not shipped)."""
+    """The lab's shipped runs the lab step reads: both tasks' references, and the pairs task's norm x
+    mixer grid, whose per-position row is the norm control (no rows, 0 steps and no grid when the
+    grid is not shipped)."""
 
     shapes: tuple[ArmSummary, ...]
     pairs: tuple[ArmSummary, ...]
     control: tuple[ArmSummary, ...]
+    """The grid's mixers with every norm per position, over its seeds."""
     control_steps: int
+    grid: LabGrid | None = None
 
     def to_json(self) -> dict:
         def rows(summaries: Sequence[ArmSummary]) -> list[dict]:
@@ -105,6 +109,7 @@ class LabReference:
             "pairs": rows(self.pairs),
             "control": rows(self.control),
             "control_steps": self.control_steps,
+            "grid_cells": [cell.to_json() for cell in self.grid.all_cells()] if self.grid is not None else [],
         }
 
 
@@ -112,9 +117,10 @@ def lab_reference() -> LabReference:
     """The lab step's data, read from the reference files that ship with the package."""
     _, shapes = load_reference(reference_path("shapes"))
     _, pairs = load_reference(reference_path("pairs"))
-    control_path = reference_path("pairs", "position")
-    control, control_rows = load_reference(control_path) if control_path.is_file() else (None, ())
-    return LabReference(shapes, pairs, control_rows, control.steps if control else 0)
+    grid = load_grid(grid_path("pairs")) if grid_path("pairs").is_file() else None
+    control = grid.result("position") if grid is not None else None
+    rows = summarize(control) if control is not None else ()
+    return LabReference(shapes, pairs, rows, control.steps if control is not None else 0, grid)
 
 
 def mixer_everywhere(variant: str) -> Knockouts:

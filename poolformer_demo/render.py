@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -74,6 +74,10 @@ class FeatureViews:
     mean: np.ndarray
     pca: np.ndarray
     channels: np.ndarray
+
+
+# The views' names, as every page, file and API calls them.
+FEATURE_VIEW_NAMES: tuple[str, ...] = tuple(f.name for f in fields(FeatureViews))
 
 
 def feature_views(activation: np.ndarray | torch.Tensor) -> FeatureViews:

@@ -38,7 +38,7 @@ from .analysis import (
     resolve_target,
     stage_gradients,
 )
-from .blocks import model_inputs, shared_copy
+from .blocks import check_stage, model_inputs, shared_copy
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop, seeded
 from .errors import InvalidSettingError
@@ -265,10 +265,9 @@ def cascading_randomization(
 
     (method,) = parse_methods([method])
     granularity = granularity or default_granularity(method)
-    if not (isinstance(stage, int) and 1 <= stage <= STAGE_COUNT):
-        raise InvalidSettingError(f"Stage must be 1 to {STAGE_COUNT}, got {stage!r}.")
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     loaded = (cache or shared_cache()).get(variant)
+    stage = check_stage(loaded.model.config, stage)
     started = time.perf_counter()
     labels = labels_of(loaded)
     names = display_names(labels)

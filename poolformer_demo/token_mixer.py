@@ -28,19 +28,17 @@ from torch import nn
 
 from .blocks import (
     as_float32,
-    check_block,
+    block_inputs,
     check_position,
-    check_stage,
-    model_inputs,
     shared_copy,
     stage_layers,
     whole_number,
 )
 from .errors import SelectionError
 from .i18n import Said
-from .images import PreparedImage, crop_image, prepare_image
+from .images import PreparedImage, crop_image
 from .variants import Variant
-from .weights import ModelCache, shared_cache
+from .weights import ModelCache
 
 # A class reads a handful of channels; more would not fit a phone's width.
 CHANNEL_COUNT = 4
@@ -277,14 +275,9 @@ def mixer_maps(
     Raises UnknownVariantError for a variant the registry does not have, SelectionError for a stage
     or block the model does not have, and the errors of `analyze` for a bad image or missing weights.
     """
-    prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
-    loaded = (cache or shared_cache()).get(variant)
+    loaded, stage, block, pixel_values = block_inputs(image, variant, stage, block, cache)
     started = time.perf_counter()
-    config = loaded.model.config
-    stage = check_stage(config, stage)
-    block = check_block(config, stage, block)
-    pool_size = int(config.pool_size)
-    pixel_values = model_inputs(loaded, prepared)
+    pool_size = int(loaded.model.config.pool_size)
 
     model = shared_copy(loaded.model)
     with watching_pooling(stage_layers(model)[stage - 1][block - 1]) as seen, torch.inference_mode():

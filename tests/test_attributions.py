@@ -22,7 +22,7 @@ from poolformer_demo.attributions import (
 )
 from poolformer_demo.blocks import model_inputs
 from poolformer_demo.cams import to_crop
-from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, UnknownMethodError
+from poolformer_demo.errors import ComputationCancelled, InvalidSettingError, SelectionError, UnknownMethodError
 from poolformer_demo.explanation import explain
 from poolformer_demo.images import crop_image
 from poolformer_demo.shapes import TEST_SEED_START, make_sample
@@ -251,7 +251,7 @@ def test_explain_refuses_unknown_methods_stages_and_settings(shapes, shape_image
     cache, _, _ = shapes
     with pytest.raises(UnknownMethodError, match="Unknown method 'gradcam\\+\\+'"):
         explain(shape_image, VARIANT, methods="gradcam++", cache=cache)
-    with pytest.raises(InvalidSettingError, match="Stage must be 1 to 4"):
+    with pytest.raises(SelectionError, match="There is no stage 5: this model has stages 1 to 4"):
         explain(shape_image, VARIANT, methods="gradcam", stage=5, cache=cache)
     with pytest.raises(InvalidSettingError, match="IntegratedGradientsSettings"):
         explain(shape_image, VARIANT, methods="ig", settings={"ig": SMOOTH}, cache=cache)

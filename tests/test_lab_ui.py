@@ -20,6 +20,7 @@ from serving import serving
 
 from poolformer_demo.i18n import english
 from poolformer_demo.readings.lab import reading
+from poolformer_demo.readings.norm import control_reading
 from poolformer_demo.readings.sentences import pct
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from poolformer_demo.shapes.lab import LIVE_STEPS, CurvePoint, LabConfig, LabProgress
@@ -41,7 +42,6 @@ from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
 from poolformer_demo.ui.kit.language import LanguageSection
 from poolformer_demo.ui.tabs.inside import lab_live as present_live
-from poolformer_demo.ui.tabs.inside import lab_view as present_lab
 from poolformer_demo.ui.tabs.inside.lab_page import LabSection
 from poolformer_demo.variants import PAPER_S12_ABLATIONS
 
@@ -471,7 +471,7 @@ def _rows(**accuracy):
 
 def test_the_norm_controls_reading_follows_its_numbers():
     grouped = _rows(pooling=1.0, identity=1.0)
-    needed = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.97, identity=0.5), 600, 0.5))
+    needed = " ".join(control_reading(grouped, _rows(pooling=0.97, identity=0.5), 600, 0.5))
     assert (
         "still learned the pairs task with PoolFormer's own norm (identity 100.0 %, pooling 100.0 %; identity "
         "learned on 3 of 3 seeds)" in needed
@@ -480,13 +480,13 @@ def test_the_norm_controls_reading_follows_its_numbers():
         "(every norm per position) and the token mixer is needed: with a per-position norm, identity reaches 50.0 %"
         in needed
     )
-    neither = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.51, identity=0.5), 600, 0.5))
+    neither = " ".join(control_reading(grouped, _rows(pooling=0.51, identity=0.5), 600, 0.5))
     assert "neither arm learned the task within 600 steps on any of 3 seeds" in neither
     assert "the token mixer is needed" not in neither and "the norm, not the token mixer, carried" in neither
-    level = " ".join(present_lab.control_reading(grouped, _rows(pooling=0.9, identity=0.895), 600, 0.5))
+    level = " ".join(control_reading(grouped, _rows(pooling=0.9, identity=0.895), 600, 0.5))
     assert "identity is not lower than pooling on most seeds" in level
     # With GroupNorm too identity falling behind: no claim about the norm's path.
-    behind = present_lab.control_reading(_rows(pooling=1.0, identity=0.5), _rows(pooling=0.97, identity=0.5), 600, 0.5)
+    behind = control_reading(_rows(pooling=1.0, identity=0.5), _rows(pooling=0.97, identity=0.5), 600, 0.5)
     assert not any("still learned" in s for s in behind)
 
 

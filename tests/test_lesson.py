@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from poolformer_demo import lesson as lesson_module
 from poolformer_demo.diagram import BOXES, FORMULAS, block_diagram_svg
 from poolformer_demo.readings.knockout import mixer_off_note
 from poolformer_demo.shapes.lab_results import load_reference, reference_path
@@ -55,13 +56,15 @@ def test_steps_out_of_range_are_clamped(lesson):
     assert lesson.back(None, "not a number")[-1] == 1
 
 
-def test_the_lab_step_reads_both_tasks_and_the_norm_control_from_the_shipped_references():
+def test_the_lab_step_reads_both_tasks_and_the_grids_per_position_row_from_the_shipped_files():
     shapes_result, shapes = load_reference(reference_path("shapes"))
     _, pairs = load_reference(reference_path("pairs"))
-    control, control_rows = load_reference(reference_path("pairs", "position"))
-    table, answer = view.lab(shapes, pairs, control_rows, control.steps)
+    lab = lesson_module.lab_reference()
+    control_rows = lab.control
+    table, answer = view.lab(shapes, pairs, control_rows, lab.control_steps, lab.grid)
+    shown = {s.arm for s in shapes}  # the table's rows are the lab's arms (the grid's global mean is not one)
     for rows in (shapes, pairs, control_rows):
-        for row in rows:
+        for row in (r for r in rows if r.arm in shown):
             assert f"{100 * row.accuracy_mean:.1f} % ± {100 * row.accuracy_std:.1f}" in table
     assert 'chance (a guess)</td><td class="pf-num">16.7 %</td><td class="pf-num">50.0 %</td>' in table
     # Identity against pooling, seed by seed, from the shipped runs themselves.

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from poolformer_demo import lesson as lesson_module
 from poolformer_demo.readings import lab, lab_arms, lesson, seeds
 from poolformer_demo.readings.norm import control_reading
 from poolformer_demo.shapes.arms import ARMS
@@ -208,7 +209,7 @@ def test_the_shipped_shapes_reference_says_identity_beat_pooling_on_every_seed_a
 def test_the_lessons_lab_answer_leads_with_identity_against_pooling():
     result, shapes = load_reference(reference_path("shapes"))
     _, pairs = load_reference(reference_path("pairs"))
-    control, local = load_reference(reference_path("pairs", "position"))
-    said = lesson.lab_step(shapes, pairs, local, control.steps)
+    lab = lesson_module.lab_reference()
+    said = lesson.lab_step(shapes, pairs, lab.control, lab.control_steps, lab.grid)
     assert said[0].startswith("On the one-shape task after 1,200 steps, identity")
     assert any("with a per-position norm" in s for s in said)

@@ -321,7 +321,6 @@ def test_lab_endpoints_are_the_lab_json_with_runs_grouped_under_each_arms_summar
     arms = expected.pop("arms")
     for data, extras in (
         (lab_view.reference_api(lab, summaries, CURVES, "make it"), ("command", "chance", "reading", "curves_picture")),
-        (lab_view.control_api(lab, summaries, summaries, "make it"), ("norm", "command", "reading")),
         (lab_live.live_api(lab, lab), ("status", "task", "chance", "reference_at_step")),
     ):
         names, runs, rest = lab_parts(data)

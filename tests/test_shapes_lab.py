@@ -15,6 +15,7 @@ from torch import nn
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer, PoolFormerOutput
 
 from poolformer_demo import SHAPES_VARIANT_NAME, ModelCache, analyze
+from poolformer_demo.plots import figure_to_rgb
 from poolformer_demo.shapes import TEST_SEED_START, make_dataset, tasks
 from poolformer_demo.shapes.arms import (
     ARM_NAMES,
@@ -29,14 +30,12 @@ from poolformer_demo.shapes.arms import (
 from poolformer_demo.shapes.cli import main
 from poolformer_demo.shapes.lab import LAB_CONFIGS, LIVE_STEPS, REFERENCE_SEEDS, LabConfig, deepest_cams, run_lab
 from poolformer_demo.shapes.lab_results import (
-    CONTROL_ARMS,
     load_reference,
     load_result,
     merge_results,
     plot_curves,
     reference_command,
     reference_path,
-    render_curves,
     save_result,
     summarize,
 )
@@ -341,7 +340,7 @@ def test_a_second_run_reads_its_images_from_the_cache(data_cache, monkeypatch):
 @pytest.mark.slow
 def test_curves_render_as_an_rgb_picture(lab):
     result, _ = lab
-    picture = render_curves(result, "test")
+    picture = figure_to_rgb(plot_curves(result, "test"))
     assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
     assert picture.std() > 10
     assert isinstance(plot_curves([]), Figure)
@@ -398,31 +397,27 @@ def test_a_per_position_norm_normalises_each_position_over_its_channels():
     assert torch.equal(norm(y)[:, :, 1:, :], norm(x)[:, :, 1:, :])
 
 
-def test_the_norm_control_reference_holds_its_arms_with_three_seeds_in_the_pairs_configuration():
-    result, rows = load_reference(reference_path("pairs", "position"))
-    assert result.config == dataclasses.replace(LAB_CONFIGS["pairs"], norm="position")
-    assert result.seeds == REFERENCE_SEEDS and not result.stopped
-    assert [row.arm for row in rows] == list(CONTROL_ARMS) and all(row.seeds == 3 for row in rows)
-    data = json.loads(reference_path("pairs", "position").read_text())
-    assert (
-        data["command"]
-        == reference_command("pairs", "position")
-        == ("python -m poolformer_demo.shapes lab --reference --task pairs --norm position")
-    )
+def test_the_shipped_grid_holds_both_norms_in_the_pairs_configuration_with_its_command():
+    from poolformer_demo.shapes.lab_grid import grid_command, grid_path, load_grid
+
+    grid = load_grid(grid_path("pairs"))
+    assert grid.norms == ("group", "position") and grid.task == "pairs"
+    for norm in grid.norms:
+        assert grid.result(norm).config == dataclasses.replace(LAB_CONFIGS["pairs"], norm=norm)
+        assert not grid.result(norm).stopped
+    assert json.loads(grid_path("pairs").read_text())["command"] == grid_command("pairs")
+    # Seeds 0 to 2 of the grid's one-group cells are the pairs reference's own runs, made again alike.
+    reference, _ = load_reference(reference_path("pairs"))
+    for run in reference.runs:
+        again = [r for r in grid.runs("group", run.arm) if r.seed == run.seed] if run.arm in grid.mixers else []
+        for other in again:
+            assert other.accuracy == run.accuracy and other.held_out == run.held_out
 
 
-def test_the_reference_cli_with_a_per_position_norm_runs_the_control_arms(monkeypatch, tmp_path):
-    seen = {}
-
-    def fake_run(arms, steps, seeds, image_size, config, threads, out, plot, command):
-        seen.update(arms=arms, config=config, out=out, command=command, seeds=seeds)
-
-    monkeypatch.setattr("poolformer_demo.shapes.cli._run_lab", fake_run)
-    main(["lab", "--reference", "--task", "pairs", "--norm", "position"])
-    assert seen["arms"] == CONTROL_ARMS and seen["config"].norm == "position" and seen["seeds"] == REFERENCE_SEEDS
-    assert seen["out"] == reference_path("pairs", "position") and seen["command"] == reference_command(
-        "pairs", "position"
-    )
+def test_the_reference_cli_refuses_a_per_position_norm_and_points_to_the_grid(capsys):
+    with pytest.raises(SystemExit):
+        main(["lab", "--reference", "--task", "pairs", "--norm", "position"])
+    assert "use --grid" in capsys.readouterr().err
 
 
 def test_the_global_mixer_is_the_mean_of_all_positions_minus_the_token():

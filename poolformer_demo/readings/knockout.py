@@ -63,7 +63,7 @@ class MixerOff(Reading):
 
 def mixer_off(model: str, facts: BundledFacts) -> MixerOff:
     """What the token mixer off in every stage did to the bundled model ``model``'s test answers."""
-    chance = 1 / len(TASKS[facts.task].class_names)
+    chance = TASKS[facts.task].chance
     if facts.mixer_off_changed >= MANY_CHANGED:
         kind = "relies_on_mixer"
     elif facts.fixed_norm_accuracy <= chance + NEAR_CHANCE:

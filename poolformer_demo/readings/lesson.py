@@ -11,7 +11,9 @@ import numpy as np
 from ..i18n import Messages, english
 from ..receptive_field import ReceptiveField
 from ..shapes.lab import LAB_CONFIGS
+from ..shapes.lab_grid import LabGrid
 from ..shapes.lab_results import ArmSummary
+from .grid import without_norm_path
 from .lab import against_paper
 from .lab_arms import chance
 from .norm import norm_control
@@ -131,16 +133,19 @@ def lab_step(
     pairs: Sequence[ArmSummary],
     control: Sequence[ArmSummary],
     control_steps: int,
+    grid: LabGrid | None = None,
     t: Messages | None = None,
 ) -> tuple[str, ...]:
-    """The lesson's answer from the lab's shipped references: identity against pooling on the
-    one-shape task beside the paper, whether that comparison is of speed, and what the norm control
-    on the pairs task shows."""
+    """The lesson's answer from the lab's shipped runs: identity against pooling on the one-shape
+    task beside the paper, whether that comparison is of speed, what the norm control on the pairs
+    task shows, and (from the norm x mixer grid) which mixers learned it without the norm's path."""
     steps = LAB_CONFIGS["shapes"].steps
     paper = against_paper(shapes, "shapes", steps)
     readings: list[Reading] = [] if paper is None else [paper]
     control_readings = norm_control(pairs, control, control_steps, chance("pairs"))
     readings += [r for r in control_readings if not isinstance(r, Paired)]
+    if grid is not None:
+        readings.append(without_norm_path(grid))
     rising = still_rising([s for s in shapes if s.arm in ("pooling", "identity")], steps)
     if rising.kind == "still_learning":
         readings.insert(1, rising)

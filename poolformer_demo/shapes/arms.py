@@ -29,6 +29,7 @@ from torch import nn
 from transformers import PoolFormerConfig, PoolFormerForImageClassification
 from transformers.models.poolformer.modeling_poolformer import PoolFormerLayer
 
+from ..knockouts import ZeroBranch
 from ..variants import PAPER_S12_ABLATIONS, PaperResult
 from .architecture import shapes_config
 from .tasks import TASKS
@@ -40,7 +41,6 @@ __all__ = [
     "MAX_RANDOM_TOKENS",
     "Arm",
     "GlobalMeanMixing",
-    "NoBranch",
     "NoResidualLayer",
     "NORMS",
     "PositionNorm",
@@ -172,13 +172,6 @@ class GlobalMeanMixing(nn.Module):
         return hidden_states.mean(dim=(2, 3), keepdim=True) - hidden_states
 
 
-class NoBranch(nn.Module):
-    """A branch that adds nothing to the residual stream (it outputs zeros)."""
-
-    def forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        return torch.zeros_like(hidden_states)
-
-
 class PositionNorm(nn.Module):
     """LayerNorm over the channels of each position of a (batch, channels, height, width) map, with a
     weight and bias per channel: no statistic spans more than one position."""
@@ -256,7 +249,7 @@ def build_arm_model(arm: Arm | str, config: PoolFormerConfig, image_size: int, s
             elif arm.mixer == "conv":
                 layer.pooling = nn.Conv2d(channels, channels, 3, padding=1, groups=channels)
             if not arm.mlp:
-                layer.output = NoBranch()
+                layer.output = ZeroBranch("output")
             if norm == "position":
                 layer.before_norm, layer.after_norm = PositionNorm(channels), PositionNorm(channels)
     if norm == "position":

@@ -19,7 +19,7 @@ PROG = "python -m poolformer_demo.shapes"
 def main(argv: Sequence[str] | None = None) -> int:
     from .arms import ARM_NAMES, ARMS, NORMS
     from .lab import LAB_CONFIGS, LIVE_SEEDS, REFERENCE_SEEDS
-    from .lab_results import CONTROL_ARMS, reference_command, reference_path
+    from .lab_results import reference_command, reference_path
     from .tasks import TASK_NAMES
     from .train import TrainSettings
 
@@ -108,8 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--norm",
         choices=NORMS,
         default="group",
-        help="group: PoolFormer's GroupNorm over all positions; position: each position over its channels, "
-        f"the control (with --reference: arms {','.join(CONTROL_ARMS)}) (default: %(default)s)",
+        help="group: PoolFormer's GroupNorm over all positions; position: each position over its channels "
+        "(both norms with every grid mixer and 10 seeds: --grid) (default: %(default)s)",
     )
     p_lab.add_argument("--arms", default=",".join(ARM_NAMES), help="comma-separated (default: %(default)s)")
     p_lab.add_argument(
@@ -212,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             or args.image_size is not None
         ):
             parser.error("--reference fixes arms, steps, seeds and image size; leave them out")
+        if args.reference and args.norm != "group":
+            parser.error("the reference runs use PoolFormer's norm; the per-position norm is in the grid: use --grid")
         unknown = sorted(set(args.arms.split(",")) - set(ARMS))
         if unknown:
             parser.error(f"unknown arms {', '.join(unknown)}; choose from {', '.join(ARMS)}")
@@ -219,10 +221,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         steps = args.steps or config.steps
         image_size = args.image_size or config.image_size
         seeds = REFERENCE_SEEDS if args.reference else _ints(args.seeds) if args.seeds else LIVE_SEEDS
-        arms = CONTROL_ARMS if args.reference and args.norm != "group" else tuple(args.arms.split(","))
-        out = reference_path(args.task, args.norm) if args.reference and args.out is None else args.out
+        arms = tuple(args.arms.split(","))
+        out = reference_path(args.task) if args.reference and args.out is None else args.out
         given = sys.argv[1:] if argv is None else list(argv)
-        command = reference_command(args.task, args.norm) if args.reference else f"{PROG} {shlex.join(given)}"
+        command = reference_command(args.task) if args.reference else f"{PROG} {shlex.join(given)}"
         _run_lab(arms, steps, seeds, image_size, config, args.threads, out, args.plot, command)
     return 0
 
@@ -234,8 +236,9 @@ def _ints(text: str) -> tuple[int, ...]:
 def _run_lab(arms, steps, seeds, image_size, config, threads, out, plot, command) -> None:
     import torch
 
+    from ..plots import figure_to_rgb
     from .lab import run_lab
-    from .lab_results import render_curves, save_result, summarize
+    from .lab_results import plot_curves, save_result, summarize
 
     torch.set_num_threads(threads)
     last = [-1]
@@ -266,5 +269,5 @@ def _run_lab(arms, steps, seeds, image_size, config, threads, out, plot, command
         from PIL import Image
 
         title = f"{steps} steps, seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))}"
-        Image.fromarray(render_curves(result, title)).save(plot)
+        Image.fromarray(figure_to_rgb(plot_curves(result, title))).save(plot)
         print(f"written: {plot}")

@@ -16,7 +16,6 @@ reproduced by::
 from __future__ import annotations
 
 import json
-import platform
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 from ..variants import ASSETS_DIR
 from .arms import ARMS, NORMS
 from .lab import LAB_CONFIGS, ArmRun, LabConfig, LabResult, run_lab
-from .lab_results import _write_json, merge_results, result_from_json
+from .lab_results import _write_json, merge_results, provenance, result_from_json
 from .tasks import TASKS
 
 __all__ = [
@@ -35,6 +34,7 @@ __all__ = [
     "LabGrid",
     "paired_differences",
     "grid_command",
+    "grid_markdown",
     "grid_path",
     "load_grid",
     "merge_grids",
@@ -93,7 +93,7 @@ class LabGrid:
 
     @property
     def chance(self) -> float:
-        return 1 / len(TASKS[self.task].class_names)
+        return TASKS[self.task].chance
 
     def cell(self, norm: str, mixer: str) -> GridCell | None:
         """One cell's numbers, or None where it has no run."""
@@ -222,18 +222,30 @@ def paired_differences(grid: LabGrid, norm: str, mixer: str, other: str) -> tupl
     return tuple(mine[seed] - theirs[seed] for seed in sorted(mine) if seed in theirs)
 
 
+def grid_markdown(grid: LabGrid) -> str:
+    """The README table of ``grid``: a row per norm, a column per mixer, each cell the seeds that
+    learned the task and every seed's held-out accuracy (%, in seed order)."""
+    lines = [
+        "| norm | " + " | ".join(grid.mixers) + " |",
+        "|---|" + "---|" * len(grid.mixers),
+    ]
+    for norm in grid.norms:
+        cells = []
+        for mixer in grid.mixers:
+            cell = grid.cell(norm, mixer)
+            if cell is None:
+                cells.append("–")
+                continue
+            seeds = " · ".join(f"{100 * a:.0f}" for a in cell.accuracies)
+            cells.append(f"{cell.learned} of {len(cell.seeds)} ({seeds})")
+        lines.append(f"| {norm} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
     """Write ``grid`` as JSON with the ``command`` that reproduces it (temporary name, then renamed)."""
-    import torch
-    import transformers
-
     data = {
-        "command": command,
-        "environment": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "transformers": transformers.__version__,
-        },
+        **provenance(command),
         "task": grid.task,
         "mixers": list(grid.mixers),
         "seeds": list(grid.seeds),
@@ -264,7 +276,9 @@ def merge_grids(grids: Sequence[LabGrid]) -> LabGrid:
         parts = [r for g in grids if (r := g.result(norm)) is not None]
         if parts:
             cells.append((norm, merge_results(parts)))
-    mixers = tuple(m for m in ARMS if any(m in g.mixers for g in grids))
+    # The grid's own order (no mixer, then wider and wider reach), then any other arm.
+    order = (*GRID_MIXERS, *(m for m in ARMS if m not in GRID_MIXERS))
+    mixers = tuple(m for m in order if any(m in g.mixers for g in grids))
     seeds = tuple(sorted({s for g in grids for s in g.seeds}))
     return LabGrid(first.task, mixers, seeds, tuple(cells))
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..plots import enlarge_text, figure_to_rgb
+from ..plots import enlarge_text
 from ..variants import ASSETS_DIR
 from .arms import ARMS
 from .lab import ArmRun, CurvePoint, LabConfig, LabResult
@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # matplotlib loads with the first plot, not with the app
     from matplotlib.figure import Figure
 
 __all__ = [
-    "CONTROL_ARMS",
     "REFERENCE_COMMAND",
     "REFERENCE_PATH",
     "reference_command",
@@ -36,26 +35,19 @@ __all__ = [
     "merge_results",
     "load_result",
     "plot_curves",
-    "render_curves",
     "save_result",
     "summarize",
 ]
 
 
-# The arms of the norm control (see poolformer_demo.shapes.arms): a token mixer and none.
-CONTROL_ARMS: tuple[str, ...] = ("pooling", "identity")
+def reference_path(task: str = "shapes") -> Path:
+    """Where the shipped reference run of ``task`` lives."""
+    return ASSETS_DIR / "lab" / ("reference.json" if task == "shapes" else f"reference_{task}.json")
 
 
-def reference_path(task: str = "shapes", norm: str = "group") -> Path:
-    """Where the shipped reference run of ``task`` lives; with ``norm="position"``, its norm control."""
-    stem = "reference" if task == "shapes" else f"reference_{task}"
-    return ASSETS_DIR / "lab" / (f"{stem}.json" if norm == "group" else f"{stem}_{norm}_norm.json")
-
-
-def reference_command(task: str = "shapes", norm: str = "group") -> str:
-    """The command that reproduces :func:`reference_path` of ``task`` (and ``norm``)."""
-    command = f"python -m poolformer_demo.shapes lab --reference --task {task}"
-    return command if norm == "group" else f"{command} --norm {norm}"
+def reference_command(task: str = "shapes") -> str:
+    """The command that reproduces :func:`reference_path` of ``task``."""
+    return f"python -m poolformer_demo.shapes lab --reference --task {task}"
 
 
 REFERENCE_PATH = reference_path("shapes")
@@ -162,19 +154,22 @@ def measured_step(result: LabResult, step: int) -> int | None:
 
 def save_result(result: LabResult, path: str | Path, command: str) -> Path:
     """Write ``result`` as JSON with the ``command`` that reproduces it (written to a temporary name, then renamed)."""
+    return _write_json({**provenance(command), **result.to_json()}, path)
+
+
+def provenance(command: str) -> dict:
+    """How a shipped result was made: the command that reproduces it and the versions it ran on."""
     import torch
     import transformers
 
-    data = {
+    return {
         "command": command,
         "environment": {
             "python": platform.python_version(),
             "torch": torch.__version__,
             "transformers": transformers.__version__,
         },
-        **result.to_json(),
     }
-    return _write_json(data, path)
 
 
 def _write_json(data: dict, path: str | Path) -> Path:
@@ -288,7 +283,7 @@ def plot_curves(
     """
     if chance is None:
         task = runs.task if isinstance(runs, LabResult) else (reference.task if reference else "shapes")
-        chance = 1 / len(TASKS[task].class_names)
+        chance = TASKS[task].chance
     runs = runs.runs if isinstance(runs, LabResult) else tuple(runs)
     from matplotlib.figure import Figure
 
@@ -349,15 +344,3 @@ def _plot_arm(
         ax.plot(steps, values.mean(axis=0), color=colour, **style)
         if len(curves) > 1 and not reference:
             ax.fill_between(steps, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.2, linewidth=0)
-
-
-def render_curves(
-    runs: LabResult | Sequence[ArmRun],
-    title: str = "",
-    chance: float | None = None,
-    reference: LabResult | None = None,
-    until: int | None = None,
-    scale: float = 1.0,
-) -> np.ndarray:
-    """:func:`plot_curves` as an RGB uint8 array (H, W, 3)."""
-    return figure_to_rgb(plot_curves(runs, title, chance, reference, until, scale))

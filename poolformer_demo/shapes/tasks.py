@@ -47,6 +47,11 @@ class Task:
     """Whether the answer depends on positions further apart than the lab's patch embeddings reach."""
 
     @property
+    def chance(self) -> float:
+        """The accuracy of a guess: one over the number of classes (the classes are balanced)."""
+        return 1 / len(self.class_names)
+
+    @property
     def id2label(self) -> dict[int, str]:
         return dict(enumerate(self.class_names))
 

@@ -17,7 +17,7 @@ import numpy as np
 from ... import render
 from ...analysis import Analysis
 
-FEATURE_VIEWS = ("pca", "mean", "channels")
+FEATURE_VIEWS = render.FEATURE_VIEW_NAMES
 
 
 @dataclass(frozen=True)

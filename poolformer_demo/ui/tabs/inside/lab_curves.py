@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from PIL import Image
 
 from .... import render
+from ....plots import figure_to_rgb
 from ....shapes.lab import ArmRun, LabProgress, LabResult
-from ....shapes.lab_results import render_curves
+from ....shapes.lab_results import plot_curves
 
 # The curves are flat colours on white: a 128-colour palette keeps them exact at a fifth of the bytes.
 CURVE_COLOURS = 128
@@ -25,7 +26,7 @@ def curves_uri(
     """The training curves (loss and accuracy per arm) as an inlined PNG; with a ``reference``, its
     curves of the same arms dashed beside them, up to step ``until`` (a live run's budget); ``scale``
     enlarges the text (``plots.PRESENTER_SCALE`` for a projector)."""
-    curves = render_curves(runs, title, reference=reference, until=until, scale=scale)
+    curves = figure_to_rgb(plot_curves(runs, title, reference=reference, until=until, scale=scale))
     return render.data_uri(Image.fromarray(curves).quantize(CURVE_COLOURS))
 
 

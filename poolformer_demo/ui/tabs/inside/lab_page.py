@@ -26,6 +26,7 @@ from ....i18n import Messages, messages
 from ....runner import Runner
 from ....shapes.arms import ARM_NAMES, ARMS
 from ....shapes.lab import LAB_CONFIGS, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
+from ....shapes.lab_grid import LabGrid, grid_command, grid_path, load_grid
 from ....shapes.lab_results import load_reference, reference_command
 from ....shapes.lab_results import reference_path as task_reference_path
 from ....shapes.tasks import TASKS
@@ -34,6 +35,7 @@ from ...kit.errors import failure_message, page_error, user_error
 from ...kit.language import LanguageSection, Retelling
 from ...kit.runs import LAB
 from ...kit.view import SCROLLABLE_JS, message_html, status_html
+from . import grid_view
 from . import lab_live as live_view
 from . import lab_view as view
 
@@ -86,7 +88,7 @@ class LabSection:
         self.curves_every_s = curves_every_s
         self._references: dict[str, tuple] = {}
         self._pages: dict[tuple[str, str], str] = {}
-        self._controls: dict[str, tuple | None] = {}
+        self._grids: dict[str, LabGrid | None] = {}
         self._apis: dict[str, dict] = {}
 
     # -----------------------------------------------------------------------------------------
@@ -113,12 +115,11 @@ class LabSection:
         result, _ = self.reference_of(task)
         return view.curves_uri(result, view.reference_title(result))
 
-    def control_of(self, task: str = "shapes"):
-        """(LabResult, its ArmSummary rows) of the task's norm control, or None where none is shipped."""
-        path = task_reference_path(task, "position")
-        if task not in self._controls:
-            self._controls[task] = load_reference(path) if path.is_file() else None
-        return self._controls[task]
+    def grid_of(self, task: str = "shapes") -> LabGrid | None:
+        """The task's norm × mixer grid, or None where none is shipped."""
+        if task not in self._grids:
+            self._grids[task] = load_grid(grid_path(task)) if grid_path(task).is_file() else None
+        return self._grids[task]
 
     def reference_page_of(self, task: str = "shapes", lang: str = "en") -> str:
         """The task's reference section in language `lang`, drawn once per task and language."""
@@ -126,10 +127,9 @@ class LabSection:
         if (task, t.code) not in self._pages:
             curves = self._reference_curves(task)
             result, rows = self.reference_of(task)
-            control = self.control_of(task)
-            command = reference_command(task, "position")
-            control_section = view.control_html(*control, rows, command, t) if control else ""
-            page = view.reference_html(result, rows, curves, reference_command(task), control_section, t)
+            grid = self.grid_of(task)
+            grid_section = grid_view.grid_html(grid, grid_command(task), t) if grid else ""
+            page = view.reference_html(result, rows, curves, reference_command(task), grid_section, t)
             self._pages[(task, t.code)] = page
         return self._pages[(task, t.code)]
 
@@ -147,16 +147,17 @@ class LabSection:
         as mean and spread over the seeds, each seed's run, and the paper's ImageNet top-1 for S12 trained with
         the same change; the centre baseline of the pointing game, the budget, the command that reproduces the
         results, what they show in words, and the training curves as a picture. Where the task has one (pairs),
-        "control" holds the same for pooling and identity with every norm working per position.
+        "grid" holds the norm x mixer grid: identity, pooling, the global mean and the frozen random matrix, each
+        with PoolFormer's one-group norm and with every norm working per position, every seed's run and the cells'
+        counts of seeds that learned the task.
         """
         task = self._task(task)
         if task not in self._apis:
             curves = self._reference_curves(task)
             result = view.reference_api(*self.reference_of(task), curves, reference_command(task))
-            control = self.control_of(task)
-            if control is not None:
-                rows = self.reference_of(task)[1]
-                result["control"] = view.control_api(*control, rows, reference_command(task, "position"))
+            grid = self.grid_of(task)
+            if grid is not None:
+                result["grid"] = grid_view.grid_api(grid, grid_command(task))
             self._apis[task] = {"task": task, **result}
         return self._apis[task]
 

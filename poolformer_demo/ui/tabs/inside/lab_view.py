@@ -12,8 +12,7 @@ from dataclasses import asdict
 
 from ....i18n import Messages, english
 from ....plots import PRESENTER_SCALE
-from ....readings.lab import by_arm, chance, reading
-from ....readings.norm import control_reading
+from ....readings.lab import chance, reading
 from ....readings.sentences import pct
 from ....shapes.arms import ARMS
 from ....shapes.lab import LabResult
@@ -124,48 +123,16 @@ def budget_text(result: LabResult, t: Messages | None = None) -> str:
     )
 
 
-def control_html(
-    control: LabResult,
-    summaries: Sequence[ArmSummary],
-    main: Sequence[ArmSummary],
-    command: str,
-    t: Messages | None = None,
-) -> str:
-    """The norm control beside the main results: each of its arms with both norms, and what that shows."""
-    t = t or english()
-    grouped = by_arm(main)
-    rows = "".join(
-        f'<tr data-arm="{s.arm}"><td>{html.escape(arm_title(s.arm, t))}</td>'
-        f'<td class="pf-num pf-accuracy">{mean_spread(s.accuracy_mean, s.accuracy_std, s.seeds)}</td>'
-        f'<td class="pf-num">{mean_spread(g.accuracy_mean, g.accuracy_std, g.seeds) if g else "–"}</td></tr>'
-        for s, g in ((s, grouped.get(s.arm)) for s in summaries)
-    )
-    rows += chance_row(pct(chance(control.task)), pct(chance(control.task)), t=t)
-    heads = "".join(
-        f"<th>{html.escape(t.text(f'lab.control.head.{name}'))}</th>" for name in ("arm", "position", "group")
-    )
-    how = t.html("lab.control.how", steps=control.steps, seeds=", ".join(map(str, control.seeds)), command=command)
-    said = control_reading(main, summaries, control.steps, chance(control.task), t)
-    return (
-        '<div class="pf-lab-control">'
-        f"<h4>{html.escape(t.text('lab.control.title'))}</h4>"
-        f'<table class="pf-lab-table"><thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>'
-        f'<p class="pf-note">{how}</p>'
-        f'<div class="pf-lab-reading"><b>{html.escape(t.text("lab.what_it_shows"))}</b> {more_html(said, t=t)}</div>'
-        "</div>"
-    )
-
-
 def reference_html(
     result: LabResult,
     summaries: Sequence[ArmSummary],
     curves: str,
     command: str,
-    control: str = "",
+    grid: str = "",
     t: Messages | None = None,
 ) -> str:
     """The shipped results: the table, the curves, the budget with its command, what they show, and
-    the norm control's section (``control``, HTML) where the task has one."""
+    the norm x mixer grid's section (``grid``, HTML) where the task has one."""
     t = t or english()
     task = task_title(result.task, t)
     # Presenter mode's copy of the curves, with larger type (the plot's words stay English).
@@ -183,7 +150,7 @@ def reference_html(
         f"<figcaption>{html.escape(t.text('lab.curves_caption'))}</figcaption></figure></div>"
         f'<p class="pf-note">{budget}</p>'
         f'<div class="pf-lab-reading"><b>{html.escape(t.text("lab.what_it_shows"))}</b> {more_html(said, t=t)}</div>'
-        f"{control}</div>"
+        f"{grid}</div>"
     )
 
 
@@ -205,16 +172,6 @@ def lab_api(result: LabResult, summaries: Sequence[ArmSummary]) -> dict:
         )
     data["arms"] = arms
     return data
-
-
-def control_api(control: LabResult, summaries: Sequence[ArmSummary], main: Sequence[ArmSummary], command: str) -> dict:
-    """The norm control for programs (lab_api), with the command that makes it again and its reading."""
-    return {
-        **lab_api(control, summaries),
-        "norm": control.config.norm,
-        "command": command,
-        "reading": " ".join(control_reading(main, summaries, control.steps, chance(control.task))),
-    }
 
 
 def reference_api(result: LabResult, summaries: Sequence[ArmSummary], curves: str, command: str) -> dict:

@@ -54,7 +54,7 @@ def lesson_parts(
         "branches": lambda: view.branches(anatomy, t),
         "knockout": lambda: view.knockout(comparison.before, comparison.after, knockout_html(comparison, t), note, t),
         "field": lambda: view.field(result.fields, t),
-        "lab": lambda: view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, t),
+        "lab": lambda: view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid, t),
     }
     return [parts[step.key]() for step in STEPS]
 

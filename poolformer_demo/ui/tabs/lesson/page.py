@@ -20,7 +20,6 @@ from .... import lesson
 from ....i18n import Messages, messages
 from ....lesson import STEP_MEASUREMENTS
 from ....runner import LruStore, Runner
-from ....shapes.lab_results import load_reference, reference_path
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit import block_views as inside_view
@@ -113,12 +112,9 @@ class LessonTab:
 
     @functools.cached_property
     def lab_reference(self) -> tuple:
-        """The lab step's data: the same for every student, read from the shipped reference files once."""
-        _, shapes = load_reference(reference_path("shapes"))
-        _, pairs = load_reference(reference_path("pairs"))
-        control_path = reference_path("pairs", "position")
-        control, control_rows = load_reference(control_path) if control_path.is_file() else (None, ())
-        return shapes, pairs, control_rows, control.steps if control else 0
+        """The lab step's data: the same for every student, read from the shipped files once."""
+        lab = lesson.lab_reference()
+        return lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid
 
     @classmethod
     def said(cls, t: Messages, shown) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from ....readings.lab_arms import chance
 from ....readings.sentences import pct
 from ....receptive_field import ReceptiveField
 from ....shapes.lab import LAB_CONFIGS
+from ....shapes.lab_grid import LabGrid
 from ....shapes.lab_results import ArmSummary
 from ....variants import get_variant
 from ...kit.diagram_view import diagram_html
@@ -289,6 +290,7 @@ def lab(
     pairs: Sequence[ArmSummary],
     control: Sequence[ArmSummary],
     control_steps: int,
+    grid: LabGrid | None = None,
     t: Messages | None = None,
 ) -> tuple[str, str]:
     """The lab's references on both tasks and the pairs task's norm control, beside the paper, and
@@ -326,5 +328,5 @@ def lab(
         f'<table class="pf-lab-table"><caption>{html.escape(caption)}</caption>'
         f"<thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
-    answer = readings.lab_step(shapes, pairs, control, control_steps, t)
+    answer = readings.lab_step(shapes, pairs, control, control_steps, grid, t)
     return table, more_html(answer, t=t) if answer else html.escape(t.text("lesson.lab.no_arms"))
