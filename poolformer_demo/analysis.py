@@ -95,7 +95,7 @@ class Analysis:
         every stage (see StageResult.to_json for `arrays` and `every_cam`). No pictures."""
         return {
             "variant": self.variant.name,
-            "weights_source": self.weights_source,
+            "weights_source": str(self.weights_source),
             "target": prediction_json(self.target),
             "top_k": [prediction_json(p) for p in self.predictions],
             "crop_size": [self.input_image.height, self.input_image.width],

@@ -49,7 +49,7 @@ class VariantRun:
         Grad-CAM (`gradcam`, at the stage's resolution) and both times."""
         return {
             "variant": self.variant.name,
-            "weights_source": self.weights_source,
+            "weights_source": str(self.weights_source),
             "target": prediction_json(self.target),
             "top_k": [prediction_json(p) for p in self.predictions],
             "gradcam": nested_list(self.cam_raw),
