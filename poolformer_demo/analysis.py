@@ -19,6 +19,7 @@ from PIL import Image
 
 from .blocks import model_inputs
 from .cams import all_cams, grad_cam, to_crop  # noqa: F401 - grad_cam stays importable from here
+from .i18n import Said
 from .images import PreparedImage, crop_image, prepare_image
 from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts, knocked_out
@@ -94,13 +95,13 @@ class Analysis:
         every stage (see StageResult.to_json for `arrays` and `every_cam`). No pictures."""
         return {
             "variant": self.variant.name,
-            "weights_source": self.weights_source,
+            "weights_source": str(self.weights_source),
             "target": prediction_json(self.target),
             "top_k": [prediction_json(p) for p in self.predictions],
             "crop_size": [self.input_image.height, self.input_image.width],
             "knockouts": self.knockouts.to_json(),
             "stages": [stage.to_json(arrays, every_cam) for stage in self.stages],
-            "notes": list(self.notes),
+            "notes": [str(note) for note in self.notes],
             "seconds": rounded_seconds(self.seconds),
         }
 
@@ -164,10 +165,7 @@ def model_notes(variant: Variant, labels: tuple[str, ...]) -> tuple[str, ...]:
     names one of its few classes for any picture."""
     if variant.top1 is not None:
         return ()
-    known = (
-        f"The {variant.name} model only knows {len(labels)} classes ({', '.join(labels)}) and names one of "
-        "them for any picture. For photos, pick an ImageNet model (S12 … M48)."
-    )
+    known = Said("note.few_classes", model=variant.name, count=len(labels), classes=", ".join(labels))
     return (known, variant.training) if variant.training else (known,)
 
 

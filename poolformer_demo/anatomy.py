@@ -29,6 +29,7 @@ from .blocks import (
     stage_layers,
 )
 from .errors import SelectionError
+from .i18n import Said
 from .images import PreparedImage, crop_image
 from .json_data import rounded_seconds
 from .variants import DEFAULT_VARIANT, Variant
@@ -119,7 +120,7 @@ class BlockRecorder:
     def __init__(self, model: nn.Module, stage: int, block: int) -> None:
         self._stages = stage_layers(model)
         if not 1 <= stage <= len(self._stages) or not 1 <= block <= len(self._stages[stage - 1]):
-            raise SelectionError(f"There is no block {block} in stage {stage} of this model.")
+            raise SelectionError(Said("error.block.none", block=block, stage=stage))
         self.stage, self.block = stage, block
         self.steps: dict[str, torch.Tensor] = {}
         self._norms: list[tuple[int, int, dict[str, torch.Tensor]]] = []

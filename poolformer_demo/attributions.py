@@ -29,6 +29,7 @@ from .blocks import check_stage
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError, UnknownMethodError
+from .i18n import Said
 from .json_data import rounded_seconds
 from .variants import STAGE_COUNT
 from .weights import LoadedModel
@@ -128,17 +129,19 @@ class _ProgressForward:
     ):
         self.model = model
         self.title = title
+        # The progress line names the method in the page's language (its catalog key remembered).
+        self.said_title = next((Said(f"method.{n}") for n, t in METHOD_TITLES.items() if t == title), title)
         self.total_calls = max(1, total_calls)
         self.progress = progress
         self.should_stop = should_stop
         self.calls = 0
 
     def __call__(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        check_stop(self.should_stop, f"{self.title} was stopped.")
+        check_stop(self.should_stop, Said("stopped.method", method=self.said_title))
         logits = self.model(pixel_values=pixel_values).logits
         self.calls += 1
         if self.progress is not None:
-            self.progress(min(1.0, self.calls / self.total_calls), self.title)
+            self.progress(min(1.0, self.calls / self.total_calls), self.said_title)
         return logits
 
 

@@ -18,6 +18,7 @@ from transformers import PoolFormerConfig
 
 from .device import on_device
 from .errors import SelectionError
+from .i18n import Said
 from .images import PreparedImage
 from .weights import LoadedModel
 
@@ -71,7 +72,7 @@ def check_stage(config: PoolFormerConfig, stage: int) -> int:
     count = len(config.depths)
     number = whole_number(stage)
     if number is None or not 1 <= number <= count:
-        raise SelectionError(f"There is no stage {stage!r}: this model has stages 1 to {count}.")
+        raise SelectionError(Said("error.stage", stage=repr(stage), count=count))
     return number
 
 
@@ -80,7 +81,7 @@ def check_block(config: PoolFormerConfig, stage: int, block: int) -> int:
     depth = config.depths[stage - 1]
     number = whole_number(block)
     if number is None or not 1 <= number <= depth:
-        raise SelectionError(f"There is no block {block!r} in stage {stage}: it has blocks 1 to {depth}.")
+        raise SelectionError(Said("error.block", block=repr(block), stage=stage, depth=depth))
     return number
 
 
@@ -93,8 +94,16 @@ def check_position(grid_size: tuple[int, int], stage: int, y, x) -> tuple[int, i
         number = whole_number(value)
         if number is None or not 0 <= number < length:
             raise SelectionError(
-                f"Position {name}={value!r} is outside stage {stage}'s {rows}x{cols} grid: "
-                f"y runs from 0 to {rows - 1} and x from 0 to {cols - 1}."
+                Said(
+                    "error.position",
+                    name=name,
+                    value=repr(value),
+                    stage=stage,
+                    rows=rows,
+                    cols=cols,
+                    last_y=rows - 1,
+                    last_x=cols - 1,
+                )
             )
         position.append(number)
     return position[0], position[1]

@@ -56,6 +56,7 @@ from .exports import (
 from .faithfulness import FaithfulnessSettings
 from .figures import write_lesson_figures
 from .i18n import DEFAULT_LANGUAGE, languages
+from .i18n import command as i18n_command
 from .knockouts import Knockouts
 from .lesson import measure_lesson
 from .receptive_field import receptive_field
@@ -368,6 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--out", required=True, help="output folder: lesson.html and figures/")
     lesson_parser.set_defaults(run=run_lesson)
 
+    i18n_command.add_parser(commands)
     variants_parser = commands.add_parser("variants", help="List the variants.")
     variants_parser.set_defaults(run=run_variants)
     return parser

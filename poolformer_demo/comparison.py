@@ -19,6 +19,7 @@ from .errors import (
     UnknownTargetError,
     WeightsUnavailableError,
 )
+from .i18n import Said
 from .images import PreparedImage, prepare_image
 from .json_data import nested_list, rounded_seconds
 from .knockouts import Knockouts
@@ -48,7 +49,7 @@ class VariantRun:
         Grad-CAM (`gradcam`, at the stage's resolution) and both times."""
         return {
             "variant": self.variant.name,
-            "weights_source": self.weights_source,
+            "weights_source": str(self.weights_source),
             "target": prediction_json(self.target),
             "top_k": [prediction_json(p) for p in self.predictions],
             "gradcam": nested_list(self.cam_raw),
@@ -88,7 +89,10 @@ class Comparison:
         """The comparison as plain JSON data: per variant, in the order asked, its run
         (VariantRun.to_json) or why it could not run (`variant` and `error`); the notes on the image."""
         names = self.requested or tuple(run.variant.name for run in self.runs)
-        return {"variants": [self.outcome(name).to_json() for name in names], "notes": list(self.notes)}
+        return {
+            "variants": [self.outcome(name).to_json() for name in names],
+            "notes": [str(note) for note in self.notes],
+        }
 
 
 def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:
@@ -96,7 +100,7 @@ def parse_variants(variants: str | Sequence[str]) -> tuple[str, ...]:
     names = [v.strip() for v in (variants.split(",") if isinstance(variants, str) else variants)]
     resolved = tuple(dict.fromkeys(get_variant(v).name for v in names if v))
     if len(resolved) < 2:
-        raise InvalidSettingError("Choose at least two different variants to compare.")
+        raise InvalidSettingError(Said("error.compare.two"))
     return resolved
 
 
@@ -121,7 +125,7 @@ def compare(
     cache = cache or shared_cache()
     runs, failures = [], []
     for index, name in enumerate(names):
-        check_stop(should_stop, "The comparison was stopped.")
+        check_stop(should_stop, Said("stopped.comparison"))
         if progress is not None:
             progress(index / len(names), f"PoolFormer-{name.upper()}")
         started = time.perf_counter()
@@ -147,11 +151,8 @@ def compare(
             )
         )
     if progress is not None:
-        progress(1.0, "Done")
+        progress(1.0, Said("progress.done"))
     return Comparison(runs=tuple(runs), notes=prepared.notes, failures=tuple(failures), requested=names)
-
-
-NOTHING_KNOCKED_OUT = "Nothing is switched off: choose the token mixing or the channel MLP of at least one stage."
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def compare_knockout(
     default: the top-1 class as trained) so the two Grad-CAMs answer one question. The cached
     model is never changed."""
     if not knockouts:
-        raise KnockoutSpecError(NOTHING_KNOCKED_OUT)
+        raise KnockoutSpecError(Said("error.knockout.nothing"))
     name = get_variant(variant).name
     prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
     before = analyze(prepared, name, target=target, cache=cache)

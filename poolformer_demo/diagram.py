@@ -4,7 +4,8 @@
     Z = Y + layer_scale_2 · MLP(Norm(Y))
 
 (Yu et al., "MetaFormer is Actually What You Need for Vision", CVPR 2022, Eq. 1-3.) Code names
-are those of transformers' `PoolFormerLayer`. A box whose step `anatomy.STEPS` records carries
+are those of transformers' `PoolFormerLayer`; the plain names are the catalog's (``diagram.*``), in
+the language asked for. A box whose step `anatomy.STEPS` records carries
 that step's name, so a page can show the step's picture when the box is chosen; the boxes are
 focusable buttons, and the SVG carries a title and a description for readers who cannot see it.
 """
@@ -14,99 +15,65 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
+from .i18n import Messages, english
+
 
 @dataclass(frozen=True)
 class Box:
     key: str
-    plain: str
     code: str
     step: str | None
     """The `anatomy.STEPS` entry whose picture this box shows; None for a step not recorded."""
-    note: str
     kind: str = "box"
     """"box" for a layer, "add" for a residual sum, "end" for the block's input or output."""
 
+    def plain(self, t: Messages | None = None) -> str:
+        """The step in plain words (catalog ``diagram.box.<key>``), in language `t`."""
+        return (t or english()).text(f"diagram.box.{self.key}")
+
+    def note(self, t: Messages | None = None) -> str:
+        """What the step does, in one sentence (catalog ``diagram.note.<key>``)."""
+        return (t or english()).text(f"diagram.note.{self.key}")
+
 
 BOXES = (
-    Box("input", "block input X", "hidden_states", "input", "The residual stream entering the block.", "end"),
-    Box("norm1", "normalise", "before_norm", "normed", "GroupNorm with one group: each map to mean 0, spread 1."),
-    Box("pool", "average 3×3 neighbours", "pooling.pool", "pooled", "AvgPool: every token becomes a local mean."),
-    Box(
-        "mixer",
-        "token mixer: AvgPool − x",
-        "pooling",
-        "mixer",
-        "The blur minus the map itself: what a token's neighbours add to it, a high-pass filter with a minus sign.",
-    ),
-    Box(
-        "scale1",
-        "scale each channel",
-        "layer_scale_1",
-        None,
-        "A learned number per channel multiplies the mixer's output; it has no picture of its own.",
-    ),
-    Box(
-        "add1",
-        "add (residual)",
-        "Y = X + …",
-        "mixed",
-        "The stream after the token mixer: input plus a correction.",
-        "add",
-    ),
-    Box(
-        "norm2",
-        "normalise",
-        "after_norm",
-        None,
-        "GroupNorm again, now before the channel MLP; the page records no picture of it.",
-    ),
-    Box(
-        "mlp",
-        "channel MLP",
-        "mlp: fc1 → GELU → fc2",
-        "mlp",
-        "Each position alone: channels mixed by two 1×1 convolutions (shown already scaled by layer_scale_2).",
-    ),
-    Box(
-        "scale2",
-        "scale each channel",
-        "layer_scale_2",
-        "mlp",
-        "A learned number per channel multiplies the MLP's output.",
-    ),
-    Box(
-        "add2",
-        "add (residual)",
-        "Z = Y + …",
-        "output",
-        "The block's output: the stream plus the MLP's correction.",
-        "add",
-    ),
+    Box("input", "hidden_states", "input", "end"),
+    Box("norm1", "before_norm", "normed"),
+    Box("pool", "pooling.pool", "pooled"),
+    Box("mixer", "pooling", "mixer"),
+    Box("scale1", "layer_scale_1", None),
+    Box("add1", "Y = X + …", "mixed", "add"),
+    Box("norm2", "after_norm", None),
+    Box("mlp", "mlp: fc1 → GELU → fc2", "mlp"),
+    Box("scale2", "layer_scale_2", "mlp"),
+    Box("add2", "Z = Y + …", "output", "add"),
 )
 
-# Each recorded step (anatomy.STEPS) in plain words, shown before its formula.
-STEP_NAMES = {
-    "input": "block input",
-    "normed": "normalised",
-    "pooled": "averaged over 3×3 neighbours",
-    "mixer": "token mixer's output",
-    "mixed": "after the first add",
-    "mlp": "channel MLP's output, scaled",
-    "output": "block output",
-}
+
+def step_name(step: str, t: Messages | None = None) -> str:
+    """A recorded step (anatomy.STEPS) in plain words, shown before its formula."""
+    t = t or english()
+    key = f"diagram.step.{step}"
+    return t.text(key) if key in english() else step
+
 
 FORMULAS = (
     "Y = X + ls1 · Mixer(Norm(X))",
     "Z = Y + ls2 · MLP(Norm(Y))",
     "Mixer(x) = AvgPool(x) − x",
 )
-TITLE = "The PoolFormer block"
-DESCRIPTION = (
-    "Ten steps from top to bottom: "
-    + "; ".join(f"{b.plain} ({b.code})" for b in BOXES)
-    + ". Two skip connections carry X around the token mixer to the first add, and Y around the channel "
-    "MLP to the second."
-)
+
+
+def title(t: Messages | None = None) -> str:
+    return (t or english()).text("diagram.title")
+
+
+def description(t: Messages | None = None) -> str:
+    """What the diagram shows, for readers who cannot see it."""
+    t = t or english()
+    steps = "; ".join(t.text("diagram.box_with_code", plain=b.plain(t), code=b.code) for b in BOXES)
+    return t.text("diagram.description", count=len(BOXES), steps=steps)
+
 
 WIDTH = 400
 ROW = 46
@@ -120,13 +87,14 @@ def _row_top(index: int) -> int:
     return 10 + index * ROW
 
 
-def _box_svg(index: int, box: Box, chosen: str | None) -> str:
+def _box_svg(index: int, box: Box, chosen: str | None, t: Messages) -> str:
     top = _row_top(index)
-    label = f"{box.plain} ({box.code})"
+    plain = box.plain(t)
+    label = t.text("diagram.box_with_code", plain=plain, code=box.code)
     pressed = "true" if box.key == chosen else "false"
     attributes = (
         f'class="pf-box pf-box-{box.kind}" role="button" tabindex="0" aria-pressed="{pressed}" '
-        f'data-key="{box.key}" data-shows="{box.step or ""}" data-note="{html.escape(box.note)}" '
+        f'data-key="{box.key}" data-shows="{box.step or ""}" data-note="{html.escape(box.note(t))}" '
         f'data-label="{html.escape(label)}"'
     )
     middle = top + BOX_HEIGHT // 2
@@ -136,7 +104,7 @@ def _box_svg(index: int, box: Box, chosen: str | None) -> str:
             f'<text x="{BOX_LEFT + 18}" y="{middle + 6}" text-anchor="middle" class="pf-box-plus">+</text>'
         )
         words = (
-            f'<text x="{BOX_LEFT + 42}" y="{middle - 3}" class="pf-box-plain">{html.escape(box.plain)}</text>'
+            f'<text x="{BOX_LEFT + 42}" y="{middle - 3}" class="pf-box-plain">{html.escape(plain)}</text>'
             f'<text x="{BOX_LEFT + 42}" y="{middle + 13}" class="pf-box-code">{html.escape(box.code)}</text>'
         )
     else:
@@ -144,7 +112,7 @@ def _box_svg(index: int, box: Box, chosen: str | None) -> str:
             f'<rect x="{BOX_LEFT}" y="{top}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="7" class="pf-box-shape"/>'
         )
         words = (
-            f'<text x="{BOX_LEFT + 12}" y="{middle - 3}" class="pf-box-plain">{html.escape(box.plain)}</text>'
+            f'<text x="{BOX_LEFT + 12}" y="{middle - 3}" class="pf-box-plain">{html.escape(plain)}</text>'
             f'<text x="{BOX_LEFT + 12}" y="{middle + 13}" class="pf-box-code">{html.escape(box.code)}</text>'
         )
     return f"<g {attributes}>{shape}{words}</g>"
@@ -167,14 +135,17 @@ def _arrows() -> str:
     return "".join(lines + skips)
 
 
-def block_diagram_svg(chosen: str | None = None) -> str:
-    """The block as SVG text, `chosen` (a box key) drawn as pressed."""
+def block_diagram_svg(chosen: str | None = None, t: Messages | None = None) -> str:
+    """The block as SVG text in language `t`, `chosen` (a box key) drawn as pressed. The plain names
+    are said in the language; the code names, the arrows and the layout stay as they are (left to right)."""
+    t = t or english()
     height = _row_top(len(BOXES)) + 4
-    boxes = "".join(_box_svg(i, box, chosen) for i, box in enumerate(BOXES))
+    boxes = "".join(_box_svg(i, box, chosen, t) for i, box in enumerate(BOXES))
     return (
-        f'<svg class="pf-diagram-svg" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
+        f'<svg class="pf-diagram-svg" dir="ltr" viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" '
         'role="group" aria-labelledby="pf-diagram-title pf-diagram-desc" xmlns="http://www.w3.org/2000/svg">'
-        f'<title id="pf-diagram-title">{TITLE}</title><desc id="pf-diagram-desc">{html.escape(DESCRIPTION)}</desc>'
+        f'<title id="pf-diagram-title">{html.escape(title(t))}</title>'
+        f'<desc id="pf-diagram-desc">{html.escape(description(t))}</desc>'
         '<defs><marker id="pf-arrowhead" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" '
         'orient="auto-start-reverse"><path d="M0,0 L8,4 L0,8 z" class="pf-arrowhead"/></marker></defs>'
         f"{_arrows()}{boxes}</svg>"

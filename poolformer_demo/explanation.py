@@ -22,6 +22,7 @@ from .cams import CAM_METHODS
 from .control import ProgressCallback, StopCheck, check_stop, part_progress
 from .errors import InvalidSettingError
 from .faithfulness import FaithfulnessReport, FaithfulnessSettings, evaluate_faithfulness
+from .i18n import Said
 from .images import PreparedImage, prepare_image
 from .json_data import rounded_seconds
 from .variants import DEFAULT_VARIANT, STAGE_COUNT
@@ -91,7 +92,7 @@ def explain(
 
     attributions: dict[str, Attribution] = {}
     for index, name in enumerate(names):
-        check_stop(should_stop, "The explanation was stopped.")
+        check_stop(should_stop, Said("stopped.explanation"))
         if name in CAM_METHODS:
             attributions[name] = cam_attribution(analysis, name, stage)
         else:
@@ -104,7 +105,7 @@ def explain(
                 should_stop,
             )
         if progress is not None:
-            progress((index + 1) / parts, attributions[name].title)
+            progress((index + 1) / parts, Said(f"method.{name}"))
 
     report = None
     if faithfulness:

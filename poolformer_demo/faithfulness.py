@@ -36,6 +36,7 @@ from torchvision.transforms.functional import gaussian_blur
 from .blocks import LogitsOnly
 from .control import ProgressCallback, StopCheck, check_stop
 from .errors import InvalidSettingError
+from .i18n import Said
 from .json_data import nested_list, rounded_seconds
 
 RANDOM = "random"
@@ -106,8 +107,8 @@ class FaithfulnessReport:
     def substrate(self) -> dict[str, str]:
         kernel, sigma = self.settings.blur_kernel, self.settings.blur_sigma
         return {
-            "deletion": "zeros in the model's normalised input space (the mean colour)",
-            "insertion": f"gaussian blur of the image (kernel {kernel} px, sigma {sigma:g} px)",
+            "deletion": Said("faithfulness.substrate.deletion"),
+            "insertion": Said("faithfulness.substrate.insertion", kernel=kernel, sigma=sigma),
         }
 
     def to_json(self) -> dict:
@@ -134,7 +135,7 @@ class FaithfulnessReport:
             out[RANDOM]["road"] = float(self.road[RANDOM])
         out["fractions"] = nested_list(self.fractions)
         out["steps"] = self.steps
-        out["substrate"] = self.substrate
+        out["substrate"] = {side: str(said) for side, said in self.substrate.items()}
         out["settings"] = {**asdict(self.settings), "road_percentiles": list(self.settings.road_percentiles)}
         out["target"] = int(self.target)
         out["seconds"] = rounded_seconds(self.seconds)
@@ -191,14 +192,14 @@ class _Runner:
     def probabilities(self, images: torch.Tensor) -> np.ndarray:
         out = []
         for start in range(0, images.shape[0], self.batch_size):
-            check_stop(self.should_stop, "The faithfulness check was stopped.")
+            check_stop(self.should_stop, Said("stopped.faithfulness"))
             batch = images[start : start + self.batch_size]
             with torch.no_grad():
                 logits = self.model(pixel_values=batch).logits
             out.append(logits.float().softmax(dim=-1)[:, self.target])
             self.done += batch.shape[0]
             if self.progress is not None:
-                self.progress(min(1.0, self.done / self.total), "Deletion and insertion")
+                self.progress(min(1.0, self.done / self.total), Said("progress.deletion_insertion"))
         return torch.cat(out).cpu().numpy().astype(np.float64)
 
 

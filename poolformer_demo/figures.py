@@ -19,7 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from . import plots, render
-from .diagram import STEP_NAMES, block_diagram_file
+from .diagram import block_diagram_file, step_name
 from .edges import edge_strength
 from .files import write_atomically
 from .labels import display_names
@@ -200,7 +200,7 @@ def explore_figures(analysis: Analysis) -> tuple[SlideFigure, ...]:
 
 
 def _anatomy_panel(view: render.StepView) -> Panel:
-    return Panel(view.picture, f"{STEP_NAMES.get(view.name, view.name)}\n{view.title}")
+    return Panel(view.picture, f"{step_name(view.name)}\n{view.title}")
 
 
 def lesson_figures(result: LessonResult) -> tuple[SlideFigure, ...]:

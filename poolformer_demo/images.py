@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageInputError
+from .i18n import Said
 
 MAX_PIXELS_ENV = "POOLFORMER_MAX_PIXELS"
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -44,7 +45,7 @@ def max_pixels() -> int:
 def prepare_image(source: Image.Image | str | Path | bytes | None) -> PreparedImage:
     """Open (if needed), check and convert an image to RGB; say what was changed and why."""
     if source is None:
-        raise ImageInputError("No image given. Upload, paste or take a picture first.")
+        raise ImageInputError(Said("error.image.none"))
     image = source if isinstance(source, Image.Image) else _open(source)
     try:
         return _to_rgb(image)
@@ -52,24 +53,23 @@ def prepare_image(source: Image.Image | str | Path | bytes | None) -> PreparedIm
         raise
     except (OSError, ValueError, SyntaxError) as exc:
         # Pillow decodes some formats lazily, so a damaged file can fail only while converting.
-        raise ImageInputError(
-            f"The image could not be converted to RGB ({type(exc).__name__}); it may be corrupt."
-        ) from None
+        raise ImageInputError(Said("error.image.not_rgb", error=type(exc).__name__)) from None
 
 
 def _open(source: str | Path | bytes) -> Image.Image:
-    name = "The upload" if isinstance(source, bytes) else f"The file {Path(source).name!r}"
+    # Each refusal is a whole sentence about the upload or about a named file (`.upload`, `.file`).
+    subject, file = ("upload", "") if isinstance(source, bytes) else ("file", Path(source).name)
     try:
         if isinstance(source, bytes):
             if not source:
-                raise ImageInputError("The upload is empty (0 bytes).")
+                raise ImageInputError(Said("error.image.empty.upload"))
             image = _open_quietly(io.BytesIO(source))
         else:
             path = Path(source)
             if not path.is_file():
-                raise ImageInputError(f"{name} was not found.")
+                raise ImageInputError(Said("error.image.not_found", file=file))
             if path.stat().st_size == 0:
-                raise ImageInputError(f"{name} is empty (0 bytes).")
+                raise ImageInputError(Said("error.image.empty.file", file=file))
             image = _open_quietly(path)
         # The size is known from the header; refuse before any pixel is decoded.
         _check_pixel_count(image.size)
@@ -77,16 +77,12 @@ def _open(source: str | Path | bytes) -> Image.Image:
     except ImageInputError:
         raise
     except Image.DecompressionBombError:
-        raise ImageInputError(
-            f"{name} is too large to decode safely; the limit is {max_pixels() / 1e6:.0f} megapixels."
-        ) from None
+        raise ImageInputError(Said(f"error.image.too_large.{subject}", file=file, limit=max_pixels() / 1e6)) from None
     except UnidentifiedImageError:
-        raise ImageInputError(
-            f"{name} is not an image format that can be read (PNG, JPEG, GIF, WebP, TIFF, BMP)."
-        ) from None
+        raise ImageInputError(Said(f"error.image.format.{subject}", file=file)) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        reason = "it is truncated or corrupt" if "truncated" in str(exc) or "broken" in str(exc) else "it is corrupt"
-        raise ImageInputError(f"{name} could not be decoded: {reason}.") from None
+        reason = "truncated" if "truncated" in str(exc) or "broken" in str(exc) else "corrupt"
+        raise ImageInputError(Said(f"error.image.{reason}.{subject}", file=file)) from None
     return image
 
 
@@ -102,11 +98,10 @@ def _check_pixel_count(size: tuple[int, int]) -> None:
     limit = max_pixels()
     if width * height > limit:
         raise ImageInputError(
-            f"The image is {width}x{height} = {width * height / 1e6:.0f} megapixels; "
-            f"the limit is {limit / 1e6:.0f} megapixels. Resize it and try again."
+            Said("error.image.pixels", width=width, height=height, megapixels=width * height / 1e6, limit=limit / 1e6)
         )
     if width < 1 or height < 1:
-        raise ImageInputError("The image has no pixels.")
+        raise ImageInputError(Said("error.image.no_pixels"))
 
 
 def _to_rgb(image: Image.Image) -> PreparedImage:
@@ -115,10 +110,10 @@ def _to_rgb(image: Image.Image) -> PreparedImage:
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         image.seek(0)
-        notes.append(f"Animated image: the first of its {frames} frames was analysed.")
+        notes.append(Said("note.animated", frames=frames))
     if image.getexif().get(_EXIF_ORIENTATION, 1) in range(2, 9):
         image = ImageOps.exif_transpose(image)
-        notes.append("The photo's EXIF orientation was applied.")
+        notes.append(Said("note.exif"))
 
     if image.mode.startswith("I;16") or image.mode in ("I", "F"):
         image = _scale_to_8bit(image)
@@ -129,7 +124,7 @@ def _to_rgb(image: Image.Image) -> PreparedImage:
         if image.getchannel("A").getextrema()[0] < 255:
             background = Image.new("RGBA", image.size, (255, 255, 255, 255))
             image = Image.alpha_composite(background, image)
-            notes.append("Transparent areas were filled with white.")
+            notes.append(Said("note.transparent"))
     image = image.convert("RGB")
 
     width, height = image.size
@@ -139,7 +134,7 @@ def _to_rgb(image: Image.Image) -> PreparedImage:
         left = (width - min(width, long_side)) // 2
         top = (height - min(height, long_side)) // 2
         image = image.crop((left, top, left + min(width, long_side), top + min(height, long_side)))
-        notes.append(f"Very elongated image ({width}x{height}): only its centre was analysed.")
+        notes.append(Said("note.elongated", width=width, height=height))
     return PreparedImage(image=image, notes=tuple(notes))
 
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from .blocks import shared_copy, stage_layers, whole_number
 from .errors import KnockoutSpecError
+from .i18n import Said
 from .variants import STAGE_COUNT
 
 MIXER = "mixer"
@@ -85,18 +86,20 @@ class Knockouts:
         return {part: list(getattr(self, part)) for part in KNOCKOUT_PARTS}
 
     def describe(self) -> str:
-        """In words, e.g. "token mixing off in stages 1, 2; channel MLP off in stage 4"."""
-        parts = []
-        for part, words in KNOCKOUT_PARTS.items():
-            stages = getattr(self, part)
-            if stages:
-                noun = "stage" if len(stages) == 1 else "stages"
-                parts.append(f"{words} off in {noun} {', '.join(map(str, stages))}")
-        return "; ".join(parts) if parts else "nothing knocked out"
+        """In words, e.g. "token mixing off in stages 1, 2; channel MLP off in stage 4" (a `Said`:
+        a page says it in its language)."""
+        parts = {
+            part: Said.plural(f"knockout.describe.{part}", len(stages), stages=", ".join(map(str, stages)))
+            for part in KNOCKOUT_PARTS
+            if (stages := getattr(self, part))
+        }
+        if len(parts) == 2:
+            return Said("knockout.describe.both", mixer=parts[MIXER], mlp=parts[MLP])
+        return next(iter(parts.values()), Said("knockout.describe.none"))
 
     def to_json(self) -> dict:
         """The stages of each part switched off, and the same in words."""
-        return {**self.as_dict(), "description": self.describe()}
+        return {**self.as_dict(), "description": str(self.describe())}
 
 
 def parse_knockout_spec(spec: str, stage_count: int = STAGE_COUNT) -> tuple[str, tuple[int, ...]]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import UnknownTargetError
+from .i18n import Said
 
 if TYPE_CHECKING:
     from .weights import LoadedModel
@@ -61,12 +62,10 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
     if isinstance(target, (int, np.integer)) or (isinstance(target, str) and target.strip().isdigit()):
         index = int(target)
         if not 0 <= index < len(labels):
-            raise UnknownTargetError(
-                f"Class index {index} is out of range: this model has classes 0 to {len(labels) - 1}."
-            )
+            raise UnknownTargetError(Said("error.target.index", index=index, last=len(labels) - 1))
         return index
     if not isinstance(target, str) or not target.strip():
-        raise UnknownTargetError(f"The target class must be a class name or index, not {target!r}.")
+        raise UnknownTargetError(Said("error.target.kind", target=repr(target)))
     wanted = target.strip().lower()
     # ImageNet labels list synonyms ("tabby, tabby cat"); the full label or any one of them names the class.
     names: dict[str, int] = {}
@@ -78,9 +77,14 @@ def resolve_target(target: int | str, labels: tuple[str, ...]) -> int:
     if wanted in names:
         return names[wanted]
     close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.6)
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    if len(labels) <= FEW_CLASSES:
-        known = f" It knows: {', '.join(labels)}."
-    else:
-        known = f" It knows {len(labels):,} classes: type part of a name and pick one from the menu."
-    raise UnknownTargetError(f"This model has no class called {target.strip()!r}.{hint}{known}")
+    # Whole sentences, each its own message: the refusal, the closest names, what the model knows.
+    few = len(labels) <= FEW_CLASSES
+    known = (
+        Said("error.target.knows", classes=", ".join(labels))
+        if few
+        else Said("error.target.knows_many", count=len(labels))
+    )
+    said = {"name": repr(target.strip()), "known": known}
+    if close:
+        raise UnknownTargetError(Said("error.target.unknown.close", close=", ".join(close), **said))
+    raise UnknownTargetError(Said("error.target.unknown", **said))

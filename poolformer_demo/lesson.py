@@ -1,7 +1,8 @@
 """The guided lesson as data, and its measurements: ten steps through MetaFormer on one image.
 
-Each step makes one claim in plain words, asks a question to answer before the answer is shown,
-and names the measurement its view and answer are made from. `measure` takes one measurement of
+Each step makes one claim in plain words, asks a question to answer before the answer is shown
+(its words are the catalog's, ``lesson.<key>.*``, in every language), and names the measurement its
+view and answer are made from. `measure` takes one measurement of
 (image, variant, target) through the core's own entry points (analyze, block_anatomy,
 compare_knockout, receptive_field, the lab's shipped references); `measure_lesson` takes them all
 for a handout or a notebook. The app's Lesson tab calls `measure` through its runner, so the page,
@@ -20,6 +21,7 @@ from .analysis import Analysis, analyze
 from .anatomy import BlockAnatomy, block_anatomy
 from .comparison import KnockoutComparison, compare_knockout
 from .control import ProgressCallback, StopCheck, check_stop
+from .i18n import Said, english
 from .images import PreparedImage, prepare_image
 from .knockouts import Knockouts
 from .receptive_field import ReceptiveField, receptive_field
@@ -32,99 +34,37 @@ from .weights import ModelCache
 @dataclass(frozen=True)
 class Step:
     key: str
-    title: str
-    claim: str
-    question: str
     measurement: str
     """Which of MEASUREMENTS the step's view and answer are made from."""
     view_first: bool = False
     """Show the view before the answer (when the view does not give the answer away)."""
 
+    # The step's words live in the catalog (``lesson.<key>.title`` …), once for every language;
+    # these are the English ones, for the JSON, the command line and the slides.
+    @property
+    def title(self) -> str:
+        return english().text(f"lesson.{self.key}.title")
+
+    @property
+    def claim(self) -> str:
+        return english().text(f"lesson.{self.key}.claim")
+
+    @property
+    def question(self) -> str:
+        return english().text(f"lesson.{self.key}.question")
+
 
 STEPS = (
-    Step(
-        "predict",
-        "The model names what it sees",
-        "A classifier turns the picture into one probability per class it knows. The top five are its best guesses.",
-        "Before you look: which class will the model put first, and how sure will it be?",
-        "analysis",
-    ),
-    Step(
-        "stages",
-        "Four stages, each smaller and deeper",
-        "PoolFormer works on a grid of tokens that shrinks four times: each stage has fewer positions and more "
-        "channels, like a CNN's pyramid.",
-        "The first stage's grid is a quarter of the image's side. How large is the last stage's grid?",
-        "analysis",
-    ),
-    Step(
-        "gradcam",
-        "Where the answer comes from",
-        "Grad-CAM colours the places that raise the chosen class's score most, stage by stage.",
-        "Which part of the picture will light up for the top class at the deepest stage?",
-        "analysis",
-    ),
-    Step(
-        "block",
-        "Every block is the same recipe",
-        "All stages repeat one block: normalise, mix the tokens, add the result back; normalise, mix the channels "
-        "with a small MLP, add that back. MetaFormer's claim is that this recipe matters more than the mixer in it.",
-        "Does a block replace its input with something new, or add a correction to it?",
-        "anatomy",
-        view_first=True,
-    ),
-    Step(
-        "anatomy",
-        "One block, step by step",
-        "Here is the first block of stage 1 on your image, one channel, each step as a picture.",
-        "Compare the block's input with its output: will they look alike or very different?",
-        "anatomy",
-        view_first=True,
-    ),
-    Step(
-        "highpass",
-        "The token mixer keeps the edges",
-        "PoolFormer's token mixer is AvgPool(x) − x: a 3×3 blur minus the map itself. Where the map is flat the two "
-        "cancel; at edges and spots they do not.",
-        "Where will the mixer's output be far from zero: in flat regions or at edges?",
-        "anatomy",
-    ),
-    Step(
-        "branches",
-        "How large the corrections are",
-        "A block adds each branch's output to the stream it read from, after a learned number per channel (layer "
-        "scale). How much a block changes the stream depends on how large that correction is.",
-        "Is the token mixer's branch larger or smaller than the stream it is added to?",
-        "anatomy",
-    ),
-    Step(
-        "knockout",
-        "Switch the token mixer off",
-        "We can zero the token mixer in every block of the trained model and classify the same image again. The "
-        "other paths between positions stay: the patch embeddings' overlapping convolutions, and the norms, whose "
-        "mean and variance are taken over the whole image.",
-        "What happens to the prediction when the token mixer is switched off in every block?",
-        "knockout",
-    ),
-    Step(
-        "field",
-        "Each stage sees further",
-        "Through the convolutions and pools, a position of stage 1 reads a small patch of the image; every pooling "
-        "and every downsampling widens that patch (its receptive field). The norms are one more path: each takes "
-        "its mean and variance over the whole image.",
-        "How much of the image can one position of stage 4 depend on?",
-        "fields",
-    ),
-    Step(
-        "lab",
-        "Trained without pooling: the lab's result",
-        "The paper trained PoolFormer-S12 on ImageNet with other token mixers, and with none. The app's lab trains "
-        "far smaller networks of the same design the same way, on two synthetic tasks: one shape, and two far-apart "
-        "discs of the same colour or not. Its reference runs ship with the app.",
-        "If the token mixer is replaced by the identity (no mixing at all) and the model is trained that way, "
-        "how much accuracy is lost?",
-        "lab",
-    ),
+    Step("predict", "analysis"),
+    Step("stages", "analysis"),
+    Step("gradcam", "analysis"),
+    Step("block", "anatomy", view_first=True),
+    Step("anatomy", "anatomy", view_first=True),
+    Step("highpass", "anatomy"),
+    Step("branches", "anatomy"),
+    Step("knockout", "knockout"),
+    Step("field", "fields"),
+    Step("lab", "lab"),
 )
 STEP_COUNT = len(STEPS)
 MEASUREMENTS = ("analysis", "anatomy", "knockout", "fields", "lab")
@@ -278,14 +218,14 @@ def measure_lesson(
     prepared = None
     for done, kind in enumerate(MEASUREMENTS):
         if kind not in taken:
-            check_stop(should_stop, "The lesson's measurements were stopped.")
+            check_stop(should_stop, Said("stopped.lesson"))
             if progress is not None:
                 progress(done / len(MEASUREMENTS), kind)
             if prepared is None:
                 prepared = image if isinstance(image, PreparedImage) else prepare_image(image)
             taken[kind] = measure(kind, prepared, name, target, cache)
     if progress is not None:
-        progress(1.0, "Done")
+        progress(1.0, Said("progress.done"))
     file_name = Path(image).name if isinstance(image, (str, Path)) else "image"
     return LessonResult(
         file_name, taken["analysis"], taken["anatomy"], taken["knockout"], tuple(taken["fields"]), taken["lab"]

@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import SelectionError
+from .i18n import Said
 
 if TYPE_CHECKING:
     from .anatomy import BlockAnatomy
@@ -277,43 +278,44 @@ def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[St
     normed_low, normed_high = np.percentile(normed, [1, 99])
     mixer_limit, mlp_limit = diverging_limit(maps["mixer"]), diverging_limit(maps["mlp"])
     k = anatomy.pool_size
-    where = f"stage {anatomy.stage}, block {anatomy.block}, channel {channel}"
+    # Captions remember their catalog key (`Said`), so a page says them in its language.
+    where = Said("step.caption.input", stage=anatomy.stage, block=anatomy.block, channel=channel)
     return (
-        StepView("input", "x", f"The block input ({where}).", sequential_view(maps["input"], stream_low, stream_high)),
+        StepView("input", "x", where, sequential_view(maps["input"], stream_low, stream_high)),
         StepView(
             "normed",
             "n = before_norm(x)",
-            "GroupNorm, one group: normalised over all channels and positions.",
+            Said("step.caption.normed"),
             sequential_view(maps["normed"], normed_low, normed_high),
         ),
         StepView(
             "pooled",
             "AvgPool(n)",
-            f"The {k}x{k} mean around each position: a blur (low-pass).",
+            Said("step.caption.pooled", size=k),
             sequential_view(maps["pooled"], normed_low, normed_high),
         ),
         StepView(
             "mixer",
             "AvgPool(n) - n",
-            f"The token mixer: a high-pass like a Laplacian; red > 0 > blue, ±{mixer_limit:.3g}.",
+            Said("step.caption.mixer", limit=mixer_limit),
             diverging_view(maps["mixer"], mixer_limit),
         ),
         StepView(
             "mixed",
             "x + layer_scale_1 · mixer",
-            "The stream after the token mixer, the block's only step that mixes neighbours.",
+            Said("step.caption.mixed"),
             sequential_view(maps["mixed"], stream_low, stream_high),
         ),
         StepView(
             "mlp",
             "layer_scale_2 · MLP(after_norm(·))",
-            f"The channel MLP, 1x1: each position on its own; red > 0 > blue, ±{mlp_limit:.3g}.",
+            Said("step.caption.mlp", limit=mlp_limit),
             diverging_view(maps["mlp"], mlp_limit),
         ),
         StepView(
             "output",
             "output",
-            "The block output: the stream plus the MLP branch.",
+            Said("step.caption.output"),
             sequential_view(maps["output"], stream_low, stream_high),
         ),
     )

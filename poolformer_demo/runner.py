@@ -38,6 +38,7 @@ from typing import Any
 from .control import ProgressCallback, StopCheck, cores
 from .device import gpu_task
 from .errors import ComputationCancelled
+from .i18n import Said
 
 __all__ = ["Compute", "Lane", "LruStore", "Runner", "REFRESH_S"]
 
@@ -199,7 +200,7 @@ class Runner:
         try:
             if run.stop.is_set():
                 # Everyone left while it waited for a worker.
-                raise ComputationCancelled("The computation was stopped before it started.")
+                raise ComputationCancelled(Said("stopped.before_start"))
             with cores.lease(threads=lane.threads):
                 answer = gpu_task(lane.gpu_seconds)(compute)(run.progress, run.stop.is_set)
             if store is not None and key_is_named(run.key):
@@ -232,7 +233,7 @@ class Runner:
         try:
             answer = future.result()
         except CancelledError:
-            raise ComputationCancelled("The computation was stopped before it started.") from None
+            raise ComputationCancelled(Said("stopped.before_start")) from None
         yield "done", answer
 
     def _leave(self, run: _Run) -> None:

@@ -42,6 +42,7 @@ from .blocks import check_stage, model_inputs, shared_copy
 from .cams import CAM_METHODS, to_crop
 from .control import ProgressCallback, StopCheck, check_stop, seeded
 from .errors import InvalidSettingError
+from .i18n import Said
 from .images import PreparedImage, prepare_image
 from .json_data import rounded_seconds
 from .variants import DEFAULT_VARIANT, STAGE_COUNT
@@ -150,7 +151,7 @@ class SanityCheck:
             "steps": [
                 {
                     "step": number,
-                    "label": step.label,
+                    "label": str(step.label),
                     "layers": list(step.layers),
                     "spearman": float(step.spearman),
                     "top_class": prediction_json(step.top_class),
@@ -166,18 +167,21 @@ def randomization_order(model, granularity: str = "block") -> list[tuple[str, tu
     (final norm and classifier), then for stage 4 to 1 each block from the last, then the
     stage's patch embedding; with granularity "stage", the head then one step per stage."""
     step_count((), granularity)  # checks the name
-    steps = [("head", ("classifier", "norm"))]
+    # Labels remember their catalog key, so a page can name the layers in its language.
+    steps = [(Said("sanity.layer.head"), ("classifier", "norm"))]
     encoder = model.poolformer.encoder
     for stage in range(len(encoder.block), 0, -1):
         blocks = [
-            (f"stage {stage} block {i + 1}", (f"poolformer.encoder.block.{stage - 1}.{i}",))
+            (Said("sanity.layer.block", stage=stage, block=i + 1), (f"poolformer.encoder.block.{stage - 1}.{i}",))
             for i in range(len(encoder.block[stage - 1]) - 1, -1, -1)
         ]
-        embedding = (f"stage {stage} embedding", (f"poolformer.encoder.patch_embeddings.{stage - 1}",))
+        embedding = (Said("sanity.layer.embedding", stage=stage), (f"poolformer.encoder.patch_embeddings.{stage - 1}",))
         if granularity == "block":
             steps += [*blocks, embedding]
         else:
-            steps.append((f"stage {stage}", tuple(p for _, paths in [*blocks, embedding] for p in paths)))
+            steps.append(
+                (Said("sanity.layer.stage", stage=stage), tuple(p for _, paths in [*blocks, embedding] for p in paths))
+            )
     return steps
 
 
@@ -281,7 +285,7 @@ def cascading_randomization(
     work = len(order) + draws - 1
     steps = []
     for index, (label, paths) in enumerate(order):
-        check_stop(should_stop, "The sanity check was stopped.")
+        check_stop(should_stop, Said("stopped.sanity"))
         with seeded(seed + index):
             for path in paths:
                 reinitialize(randomized.model, path)
@@ -297,11 +301,11 @@ def cascading_randomization(
             )
         )
         if progress is not None:
-            progress((index + 1) / work, f"Randomised: {label}")
+            progress((index + 1) / work, Said("progress.randomised", layers=label))
 
     random_maps = [compared(steps[-1].map)]
     for draw in range(1, draws):
-        check_stop(should_stop, "The sanity check was stopped.")
+        check_stop(should_stop, Said("stopped.sanity"))
         other = LoadedModel(loaded.variant, shared_copy(loaded.model), loaded.processor, "randomised copy")
         # Seeds apart from the cascade's, so each draw is independent of it and of the others.
         with seeded(seed + 1_000 * draw):
@@ -310,7 +314,7 @@ def cascading_randomization(
                     reinitialize(other.model, path)
         random_maps.append(compared(explain_with(other, pixel_values, target_index)[0]))
         if progress is not None:
-            progress((len(order) + draw) / work, f"Another randomised model ({draw} of {draws - 1})")
+            progress((len(order) + draw) / work, Said("progress.another_model", draw=draw, of=draws - 1))
     baseline = random_baseline(compared(original), random_maps)
     return SanityCheck(
         method=method,

@@ -35,14 +35,13 @@ from .blocks import (
     whole_number,
 )
 from .errors import SelectionError
+from .i18n import Said
 from .images import PreparedImage, crop_image
 from .variants import Variant
 from .weights import ModelCache
 
 # A class reads a handful of channels; more would not fit a phone's width.
 CHANNEL_COUNT = 4
-CHANNEL_CHOICE_DEFAULT = "the {count} channels where the mixer's output at this token is largest in size"
-CHANNEL_CHOICE_GIVEN = "the channels asked for"
 ATTENTION_METHOD = (
     "an illustration, not a trained attention model: softmax(n_i · n_j / √C) over every token of the stage, "
     "with the normalised features n themselves as queries and keys (C = {channels} channels)"
@@ -152,7 +151,7 @@ class TokenMixing:
             "grid_size": list(self.grid_size),
             "pool_size": self.pool_size,
             "window": {"top": top, "left": left, "bottom": bottom, "right": right, "positions": self.window_positions},
-            "channel_choice": self.channel_choice,
+            "channel_choice": str(self.channel_choice),
             "channels": [
                 {
                     "channel": c.channel,
@@ -358,14 +357,14 @@ def _channels(mixer_at_token: np.ndarray, channels: Sequence[int] | None) -> tup
         # A stable sort, so channels of equal size keep their order from one run to the next.
         order = np.argsort(-np.abs(mixer_at_token), kind="stable")[:CHANNEL_COUNT]
         chosen = tuple(int(c) for c in order)
-        return chosen, CHANNEL_CHOICE_DEFAULT.format(count=len(chosen))
+        return chosen, Said("mixer.channel_choice.largest", count=len(chosen))
     chosen = []
     for value in channels:
         number = whole_number(value)
         if number is None or not 0 <= number < count:
             raise SelectionError(f"There is no channel {value!r}: this stage has channels 0 to {count - 1}.")
         chosen.append(number)
-    return tuple(chosen), CHANNEL_CHOICE_GIVEN
+    return tuple(chosen), Said("mixer.channel_choice.given")
 
 
 __all__ = [

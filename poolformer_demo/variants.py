@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UnknownVariantError
+from .i18n import Said
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "assets"
 
@@ -74,30 +75,28 @@ class BundledFacts:
 
     @property
     def training_note(self) -> str:
-        """How the model was trained, and its stage-4 pointing game beside two maps that know nothing."""
+        """How the model was trained, and its stage-4 pointing game beside two maps that know nothing
+        (a `Said`: a page says it in its language)."""
         baselines = sorted(
             (
-                (self.centre_baseline, "a map that always peaks at the image centre"),
-                (self.chance_pointing, "a map that peaks at a random pixel"),
+                (self.centre_baseline, "training.baseline.centre"),
+                (self.chance_pointing, "training.baseline.random"),
             ),
             reverse=True,
         )
-        target = "a disc" if self.task == "pairs" else "the object"
-        against = " and ".join(f"{100 * share:.1f} % for {bar}" for share, bar in baselines)
-        score = (
-            f"its stage-4 Grad-CAM peaks on {target} for {100 * self.pointing_game:.1f} % of "
-            f"{self.held_out_images} held-out images, against {against}"
-        )
-        trained = (
-            f"It was trained for {self.steps:,} steps (batch {self.batch_size}) on {self.train_images:,} "
-            "generated images"
-        )
+        first, second = (Said(key, share=100 * share) for share, key in baselines)
+        numbers = {
+            "steps": self.steps,
+            "batch": self.batch_size,
+            "images": self.train_images,
+            "target": Said(f"pointing.target.{'pairs' if self.task == 'pairs' else 'shapes'}"),
+            "pointing": 100 * self.pointing_game,
+            "held_out": self.held_out_images,
+            "against": Said("training.against", first=first, second=second),
+        }
         if self.labels_only:
-            return f"{trained}, on class labels alone (no training aid): {score}."
-        return (
-            f"{trained}, with an auxiliary loss (weight {self.aid_weight:g}) that taught its deepest stage where "
-            f"the object is, a training aid discarded afterwards: {score}."
-        )
+            return Said("training.labels", **numbers)
+        return Said("training.aid", weight=self.aid_weight, **numbers)
 
     @classmethod
     def read(cls, folder: Path) -> BundledFacts | None:
@@ -282,7 +281,7 @@ def get_variant(name: str) -> Variant:
         return VARIANTS[key]
     except KeyError:
         known = ", ".join(VARIANTS)
-        raise UnknownVariantError(f"Unknown variant {name!r}. Choose one of: {known}.") from None
+        raise UnknownVariantError(Said("error.variant", name=repr(name), known=known)) from None
 
 
 @dataclass(frozen=True)

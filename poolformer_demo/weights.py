@@ -23,12 +23,11 @@ from transformers.image_processing_base import ImageProcessingMixin
 
 from .device import compute_device
 from .errors import WeightsUnavailableError, without_paths
+from .i18n import Said
 from .variants import VARIANTS, Variant, get_variant
 
 WEIGHTS_DIR_ENV = "POOLFORMER_WEIGHTS_DIR"
 REBUILD_BUNDLED = "python -m poolformer_demo.shapes train"
-# For whoever runs the server: the README section that says how to add weights.
-WEIGHTS_HELP = "whoever runs this server can add them as the README's “Where the weights come from” says"
 # A reachable hub answers well within this; a firewalled one must not stall a request.
 HUB_PROBE_TIMEOUT_S = 3.0
 # After this long the hub is probed again, so a network that comes or goes is noticed.
@@ -127,18 +126,17 @@ def load_model(variant: Variant | str) -> LoadedModel:
     tried: list[str] = []
 
     if variant.bundled_dir is not None:
-        missing = f"The bundled {variant.name} model is not available on this server right now: its files are"
         if not (variant.bundled_dir / "config.json").is_file():
             raise WeightsUnavailableError(
-                f"{missing} missing.",
+                Said("error.weights.bundled_missing", model=variant.name),
                 f"The bundled {variant.name!r} model is missing from assets/{variant.bundled_dir.name}/. "
                 f"Rebuild it with `{REBUILD_BUNDLED}`.",
             )
         try:
-            return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), "bundled with the app")
+            return LoadedModel(variant, *_from_pretrained(variant.bundled_dir, True), Said("weights.source.bundled"))
         except Exception as exc:  # whatever broke, the user gets one clear error
             raise WeightsUnavailableError(
-                f"{missing} damaged.",
+                Said("error.weights.bundled_damaged", model=variant.name),
                 f"The bundled {variant.name!r} model in {variant.bundled_dir.name}/ could not be "
                 f"loaded ({_short(exc)}). Rebuild it with `{REBUILD_BUNDLED}`.",
             ) from exc
@@ -149,7 +147,8 @@ def load_model(variant: Variant | str) -> LoadedModel:
     if local_dir is not None:
         if local_dir.is_dir():
             try:
-                return LoadedModel(variant, *_from_pretrained(local_dir, True), f"local folder {shown_dir}/")
+                source = Said("weights.source.folder", folder=f"{shown_dir}/")
+                return LoadedModel(variant, *_from_pretrained(local_dir, True), source)
             except Exception as exc:  # noqa: BLE001 - a broken folder is reported, and the hub tried next
                 tried.append(f"the folder {shown_dir} ({_short(exc)})")
         else:
@@ -158,20 +157,15 @@ def load_model(variant: Variant | str) -> LoadedModel:
     online = hub_probe.reachable()
     try:
         model, processor = _from_pretrained(variant.hub_id, local_files_only=not online)
-        where = "Hugging Face hub" if online else "Hugging Face cache, offline"
-        return LoadedModel(variant, model, processor, f"{where} ({variant.hub_id})")
+        source = Said("weights.source.hub" if online else "weights.source.cache", hub=variant.hub_id)
+        return LoadedModel(variant, model, processor, source)
     except Exception as exc:  # noqa: BLE001 - whatever broke is reported with the other sources tried
         where = "the hub" if online else "the Hugging Face cache (the hub is unreachable)"
         tried.append(f"{variant.hub_id} from {where} ({_short(exc)})")
 
-    why = (
-        "loading them from the model hub failed"
-        if online
-        else "they were never downloaded here, and the model hub cannot be reached"
-    )
+    why = "error.weights.unavailable.online" if online else "error.weights.unavailable.offline"
     raise WeightsUnavailableError(
-        f"The weights of PoolFormer-{variant.name.upper()} are not available on this server right now: {why}; "
-        f"{WEIGHTS_HELP}. {what_runs_here(obtainable_variants())}",
+        Said(why, model=variant.name.upper(), help=Said("weights.help"), runs=what_runs_here(obtainable_variants())),
         f"No weights for PoolFormer-{variant.name.upper()}. Tried: {'; '.join(tried)}. "
         f"To fix: go online once so {variant.hub_id} is downloaded into the Hugging Face cache, "
         f"or save it with save_pretrained into ${WEIGHTS_DIR_ENV}/{variant.hub_id.split('/')[-1]}/.",
@@ -209,12 +203,14 @@ def obtainable_variants() -> tuple[str, ...]:
 def what_runs_here(runnable: tuple[str, ...]) -> str:
     """One sentence for a visitor on the models that do run on this server."""
     if not runnable:
-        return "No model can run on this server right now."
-    names = ", ".join(
-        f"PoolFormer-{name.upper()}" if VARIANTS[name].top1 is not None else f"the {name} model (try a {name} example)"
+        return Said("weights.runs_here.none")
+    names = tuple(
+        f"PoolFormer-{name.upper()}"
+        if VARIANTS[name].top1 is not None
+        else Said("weights.runs_here.bundled", model=name)
         for name in runnable
     )
-    return f"{'This model runs' if len(runnable) == 1 else 'These models run'} here: {names}."
+    return Said.plural("weights.runs_here", len(runnable), models=names)
 
 
 class ModelCache:

@@ -402,4 +402,6 @@ def test_the_field_says_where_its_peak_is_not_that_it_peaks_at_its_centre(shapes
         assert said.endswith(f"{field.peak_distance:.0f} px from the centre of the position's cell.")
     else:
         assert said.endswith("in the position's own cell.")
-    assert "strongest at its centre" not in field_present.FIELD_TEXT
+    from poolformer_demo.i18n import english
+
+    assert "strongest at its centre" not in english().text("field.text")

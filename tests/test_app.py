@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from poolformer_demo import ModelCache
+from poolformer_demo import ModelCache, i18n
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
 from poolformer_demo.ui.tabs.explore import page as explore
-from poolformer_demo.ui.tabs.learn import page as learn
 from poolformer_demo.ui.tabs.learn import view as learn_view
 
 
@@ -42,7 +41,7 @@ def test_variant_menu_and_learn_tab():
     table = learn_view.variants_table()
     assert "| S12 | 2 · 2 · 6 · 2 | 64 · 128 · 320 · 512 | 12 M | 1.8 G | 77.2 % |" in table
     assert "| M48 | 8 · 8 · 24 · 8 | 96 · 192 · 384 · 768 | 73 M | 11.6 G | 82.5 % |" in table
-    text = learn.learn_markdown()
+    text = learn_view.learn_markdown()
     assert "AvgPool(x) − x" in text
     assert "count_include_pad=False" in text
     assert table in text and "{variants_table}" not in text
@@ -110,6 +109,7 @@ def test_each_concurrent_analysis_gets_its_share_of_the_cores(monkeypatch):
 
 
 def test_counts_take_the_number_their_noun_needs():
-    assert present.counted(1, "map") == "1 map"
-    assert present.counted(2, "random order") == "2 random orders"
-    assert present.counted(0, "model") == "0 models"
+    english = i18n.english()
+    assert english.plural("explain.attributions.done", 1, seconds=2.0) == "Done: 1 map in 2.0 s."
+    assert english.plural("explain.faithfulness.orders", 2) == "2 random orders"
+    assert english.plural("compare.done", 0, done=0, seconds=1.0) == "Done: 0 of 0 models in 1.0 s."

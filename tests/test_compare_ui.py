@@ -15,9 +15,9 @@ from paths import STAR
 
 from poolformer_demo import render
 from poolformer_demo.comparison import compare
+from poolformer_demo.i18n import english
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui.tabs.compare import page as compare_module
-from poolformer_demo.ui.tabs.compare import view as present_compare
 from poolformer_demo.ui.tabs.compare.page import CompareTab
 
 
@@ -30,7 +30,7 @@ def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_ca
 
     monkeypatch.setattr(compare_module, "compare", recording)
     outputs = list(CompareTab(app_cache, runner).run_compare(star_session, None, ["shapes", "s24", "s12"]))
-    status, page = outputs[-1]
+    status, page, _ = outputs[-1]
     assert "Done: 2 of 3 models" in status
     # The menu's order, whichever order the boxes were ticked in.
     assert re.findall(r'<section class="pf-variant[^"]*" data-variant="(\w+)"', page) == ["s12", "shapes"]
@@ -50,8 +50,8 @@ def test_compare_shows_each_model_in_its_column_and_says_which_cannot_run(app_ca
 
 
 def test_compare_without_an_image_says_so(app_cache, runner):
-    status, page = list(CompareTab(app_cache, runner).run_compare(None, None, ["s12", "shapes"]))[-1]
-    assert present_compare.NO_IMAGE in html.unescape(status) and skipped(page)
+    status, page, _ = list(CompareTab(app_cache, runner).run_compare(None, None, ["s12", "shapes"]))[-1]
+    assert english().text("compare.no_image") in html.unescape(status) and skipped(page)
 
 
 def test_compare_endpoint_keeps_the_order_given_and_reports_a_model_without_weights(client):

@@ -36,6 +36,7 @@ from poolformer_demo.faithfulness import (
     RandomBaseline,
     evaluate_faithfulness,
 )
+from poolformer_demo.i18n import english
 from poolformer_demo.readings.trust import method_verdict
 from poolformer_demo.sanity import RandomizationStep, RandomModelBaseline, SanityCheck, cascading_randomization, verdict
 from poolformer_demo.testing import decode_data_uri as decode
@@ -43,7 +44,6 @@ from poolformer_demo.testing import torch_threads
 from poolformer_demo.testing import wait_until as wait_for
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit.pictures import layer_uri
-from poolformer_demo.ui.kit.runs import JOINED
 from poolformer_demo.ui.kit.view import Session
 from poolformer_demo.ui.tabs.explain import api as explain_api
 from poolformer_demo.ui.tabs.explain import page as explain_module
@@ -249,9 +249,9 @@ def test_two_pages_asking_the_same_explanation_together_share_one(app_cache, run
     tab = ExplainTab(app_cache, runner, settings=slower)
     pages = [tab.run_attributions(star_session, ["gradcam", "ig"], 4) for _ in range(2)]
     next(pages[0]), next(pages[0])
-    statuses = [status for status, _ in pages[1]]
-    finished = [status for status, _ in pages[0]]
-    assert any(JOINED in html.unescape(status) for status in statuses if not skipped(status))
+    statuses = [status for status, *_ in pages[1]]
+    finished = [status for status, *_ in pages[0]]
+    assert any(english().text("run.joined") in html.unescape(status) for status in statuses if not skipped(status))
     assert "Done: 2 maps" in statuses[-1] and "Done: 2 maps" in finished[-1]
     assert len(calls) == 1
 
@@ -271,7 +271,7 @@ def test_cam_family_shows_every_method_at_every_stage_from_one_analysis(app_cach
     monkeypatch.setattr(explain_module, "analyze", recording)
     tab = ExplainTab(app_cache, runner)
     status, page, shown = tab.show_cams(photo_session, None)
-    assert status == "" and shown == photo_session
+    assert status == "" and shown[0] == photo_session
     ((options, analysis),) = made
     assert analysis.target.index == photo_session.target
 
@@ -303,10 +303,10 @@ def test_cam_family_before_an_analysis_and_after_the_image_is_gone(app_cache, ru
 
 
 def test_attributions_show_progress_then_every_map_on_one_scale(attributed, attributed_explanation):
-    statuses = [status for status, _ in attributed if not skipped(status)]
+    statuses = [status for status, *_ in attributed if not skipped(status)]
     assert any('<progress max="1"' in s for s in statuses)
     assert "Done: 4 maps" in statuses[-1]
-    assert all(skipped(page) for _, page in attributed[:-1])
+    assert all(skipped(page) for _, page, _ in attributed[:-1])
 
     page = attributed[-1][1]
     assert re.findall(r'data-method="(\w+)"', page) == METHODS
@@ -320,7 +320,7 @@ def test_attributions_show_progress_then_every_map_on_one_scale(attributed, attr
         assert caption.strip().startswith(attribution.title) and f"±{limit:.3g}" in caption
     for _, src in images(page, "pf-heat"):
         assert decode(src).size == (128, 128) and decode(src).mode == "RGBA"
-    assert present_explain.SCALE_NOTE in html.unescape(page)
+    assert english().text("explain.scale_note") in html.unescape(page)
 
 
 def test_stopping_the_attributions_ends_their_computation(app_cache, runner, star_session, monkeypatch):
@@ -337,9 +337,9 @@ def test_stopping_the_attributions_ends_their_computation(app_cache, runner, sta
     slow = {**SMALL, "ig": IntegratedGradientsSettings(n_steps=300, internal_batch_size=1)}
     tab = ExplainTab(app_cache, runner, settings=slow)
     run = tab.run_attributions(star_session, ["ig"], 4)
-    status, _ = next(run)
+    status, *_ = next(run)
     while skipped(status) or "Integrated Gradients…" not in status:
-        status, _ = next(run)
+        status, *_ = next(run)
     run.close()  # what Gradio does when the Stop button cancels the event
     assert wait_for(lambda: ended, 10)
     assert [type(e) for e in ended] == [ComputationCancelled]
@@ -357,8 +357,8 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
 
     monkeypatch.setattr(explanation_module, "evaluate_faithfulness", recording)
     outputs = list(tab.run_faithfulness(star_session, METHODS, 4))
-    assert all(skipped(attributions) for _, _, attributions in outputs)
-    status, page, _ = outputs[-1]
+    assert all(skipped(attributions) for _, _, attributions, *_ in outputs)
+    status, page, *_ = outputs[-1]
     assert "Done: 4 maps and 2 random orders" in status
 
     ((maps, report),) = made
@@ -380,14 +380,14 @@ def test_faithfulness_scores_the_shown_maps_against_random_without_recomputing_t
 
 def test_faithfulness_runs_the_attributions_first_when_there_are_none(tab, star_session, monkeypatch):
     outputs = list(tab.run_faithfulness(star_session, ["gradcam", "occlusion"], 3))
-    status, page, attributions = outputs[-1]
+    status, page, attributions, *_ = outputs[-1]
     assert "Done: 2 maps" in status and '<tr data-method="occlusion">' in page
     assert re.findall(r'data-method="(\w+)"', attributions) == ["gradcam", "occlusion"]
     assert "stage 3" in text_of(attributions)
     # The maps are kept: asked again, the section scores them without computing or showing them again.
     calls = []
     monkeypatch.setattr(explain_api, "explain", lambda *args, **kwargs: calls.append(args) or explain(*args, **kwargs))
-    _, again, attributions = list(tab.run_faithfulness(star_session, ["gradcam", "occlusion"], 3))[-1]
+    _, again, attributions, *_ = list(tab.run_faithfulness(star_session, ["gradcam", "occlusion"], 3))[-1]
     assert calls == [] and skipped(attributions) and '<tr data-method="occlusion">' in again
 
 
@@ -397,7 +397,7 @@ def test_sanity_check_shows_each_step_beside_the_original_and_leaves_the_served_
     model = app_cache.get("shapes").model
     before = {name: p.detach().clone() for name, p in model.state_dict().items()}
     outputs = list(tab.run_sanity(star_session, "gradcam", 4))
-    status, page = outputs[-1]
+    status, page, _ = outputs[-1]
     with torch_threads(1):
         check = cascading_randomization(str(STAR), "shapes", method="gradcam", target=3, cache=app_cache)
     assert f"Done: {len(check.steps)} steps" in status

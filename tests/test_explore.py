@@ -13,18 +13,19 @@ from PIL import Image
 
 from poolformer_demo import ModelCache, analyze, get_variant, render
 from poolformer_demo.errors import WeightsUnavailableError
+from poolformer_demo.i18n import english
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
-from poolformer_demo.ui.kit.errors import GENERIC_ERROR
 from poolformer_demo.ui.kit.runs import app_runner
-from poolformer_demo.ui.tabs.explore import page as explore
 from poolformer_demo.ui.tabs.explore import view as explore_view
 from poolformer_demo.ui.tabs.explore.page import ExploreTab
 from poolformer_demo.ui.tabs.explore.view import ExploreView, Session
 
 CROP = (224, 224)  # the s12 processor's crop (height, width)
 OUTPUTS = ExploreView.names()
+# A failure is kept with the result it leaves in place (`shown`), so a new language says it again.
+LEFT = [name for name in OUTPUTS if name != "shown"]
 S12_CAPTIONS = [
     "Stage 1 · 64x56x56 · stride 4",
     "Stage 2 · 128x28x28 · stride 8",
@@ -123,7 +124,7 @@ def test_clicking_the_second_prediction_retargets_and_reuses_the_feature_maps(ta
     drawn = []
     monkeypatch.setattr(render, "feature_views", lambda activation: drawn.append(activation))
     second_name = list(first.predictions)[1]
-    out = view(tab.retarget_from_label(first.session, select(1, second_name)))
+    out = view(tab.retarget_from_label(first.session, first.shown, "en", select(1, second_name)))
 
     assert out.target == second_name
     assert "top prediction" not in out.target_info
@@ -177,14 +178,14 @@ def test_opacity_view_and_stage_are_changed_in_the_browser():
 
 def test_a_failed_request_says_why_and_keeps_the_last_result(tab, first, calls):
     out = tab.show(str(PHOTO), "s99", None, first.session)
-    assert skipped(out) == OUTPUTS[1:]
+    assert skipped(out) == LEFT[1:]
     assert out[0] == (
         "⚠️ Unknown variant 's99'. Choose one of: s12, s24, s36, m36, m48, shapes, pairs. "
         "The result below is still the previous one."
     )
     before_any = tab.show(None, "s12", None, None)
     assert before_any[0] == "⚠️ No image given. Upload, paste or take a picture first."
-    assert skipped(before_any) == OUTPUTS[1:]
+    assert skipped(before_any) == LEFT[1:]
 
 
 def test_a_mistyped_class_lists_what_the_shapes_model_knows_and_keeps_the_result(tab):
@@ -194,7 +195,7 @@ def test_a_mistyped_class_lists_what_the_shapes_model_knows_and_keeps_the_result
     assert "no class called 'tabby cat'. It knows: circle, square, triangle, star, cross, ring." in out[0]
     # The class box shows the class of the result still on the page, not the name that failed.
     assert view(out).target == "star"
-    assert skipped(out) == [name for name in OUTPUTS if name not in ("status", "target")]
+    assert skipped(out) == [name for name in LEFT if name not in ("status", "target")]
 
 
 def test_the_shapes_model_says_it_only_knows_six_shapes(tab):
@@ -227,8 +228,9 @@ def test_a_photo_example_says_so_when_no_imagenet_model_can_run(monkeypatch, tmp
     monkeypatch.setattr(huggingface_hub, "try_to_load_from_cache", lambda repo_id, filename: None)
     lonely = ExploreTab(ModelCache(), runner, shapes_available=True)
     out = lonely.show_photo_example(str(PHOTO), "shapes", None)
-    assert out[0] == f"⚠️ {explore.NO_IMAGENET_MODEL}"
-    assert skipped(out) == OUTPUTS[1:]
+    said = english().text("explore.no_imagenet_model", help=english().text("weights.help"))
+    assert out[0] == f"⚠️ {said}"
+    assert skipped(out) == LEFT[1:]
 
 
 def test_a_photo_no_model_here_can_classify_leaves_the_image_box_to_the_result_shown(
@@ -286,10 +288,10 @@ def test_missing_weights_are_one_sentence_on_the_page_and_details_in_the_log(cap
 
 def test_unexpected_failures_give_a_generic_message(caplog):
     tab = _failing_tab(RuntimeError("CUDA exploded in /opt/app/secret.py"))
-    assert tab.show(str(PHOTO), "s12", None, None)[0] == f"⚠️ {GENERIC_ERROR}"
+    assert tab.show(str(PHOTO), "s12", None, None)[0] == f"⚠️ {english().text('error.generic')}"
     with pytest.raises(gr.Error) as raised:
         tab.analyze_image(str(PHOTO), "s12")
-    assert raised.value.message == GENERIC_ERROR
+    assert raised.value.message == english().text("error.generic")
     assert "CUDA exploded" in caplog.text  # logged on the server, not shown
 
 

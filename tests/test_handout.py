@@ -15,6 +15,7 @@ from PIL import Image
 
 from poolformer_demo import figures, i18n, render
 from poolformer_demo.cli import main
+from poolformer_demo.i18n import english
 from poolformer_demo.lesson import MEASUREMENTS, STEPS, measure, measure_lesson
 from poolformer_demo.ui.tabs.lesson import handout
 from poolformer_demo.ui.tabs.lesson.page import LessonTab
@@ -49,7 +50,8 @@ def test_the_handout_shows_every_step_as_the_lesson_tab_shows_it(tab, star_lesso
     # The tab without an analysis measures the same star on the same model, through its runner.
     parts = handout.lesson_parts(star_lesson)
     for number in range(1, len(STEPS) + 1):
-        assert tab.step_parts(None, number) == parts[number - 1], STEPS[number - 1].key
+        measured = tab.measured(None, number)
+        assert tab.step_parts(number, measured, "shapes", english()) == parts[number - 1], STEPS[number - 1].key
 
 
 def test_the_lesson_result_says_its_steps_and_measurements_as_json(star_lesson):

@@ -15,8 +15,8 @@ from paths import ASSETS, PHOTO, STAR
 
 from poolformer_demo import analyze, render
 from poolformer_demo.anatomy import STEPS
-from poolformer_demo.comparison import NOTHING_KNOCKED_OUT
 from poolformer_demo.errors import SelectionError
+from poolformer_demo.i18n import english
 from poolformer_demo.knockouts import ZeroBranch
 from poolformer_demo.readings.knockout import MANY_CHANGED, NEAR_CHANCE
 from poolformer_demo.receptive_field import grid_cell
@@ -26,8 +26,8 @@ from poolformer_demo.testing import forward_hook_count
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.tabs.explore.view import Session
 from poolformer_demo.ui.tabs.inside import view as present_inside
-from poolformer_demo.ui.tabs.inside.page import IMAGE_GONE, InsideTab
-from poolformer_demo.ui.tabs.learn.page import learn_markdown
+from poolformer_demo.ui.tabs.inside.page import InsideTab
+from poolformer_demo.ui.tabs.learn.view import learn_markdown
 from poolformer_demo.variants import VARIANTS
 
 SHAPES_DEPTHS = VARIANTS["shapes"].depths
@@ -53,7 +53,7 @@ def anatomy_page(tab, star_session):
 
 
 def test_anatomy_shows_the_crop_seven_steps_at_the_maps_size_and_the_branch_plot(anatomy_page):
-    status, html = anatomy_page
+    status, html, _ = anatomy_page
     assert status == ""
     assert re.findall(r'data-step="(\w+)"', html) == list(STEPS)
     steps = [decode(uri) for uri in sources(html, "pf-cells")]
@@ -81,13 +81,16 @@ def test_the_block_menu_follows_the_models_depth_in_the_chosen_stage(star_sessio
     source, menu = InsideTab.follow(star_session, 1, 1)
     assert "shapes\\_star.png" in source and "PoolFormer-SHAPES" in source and "*star*" in source
     assert len(menu["choices"]) == SHAPES_DEPTHS[0]
-    assert InsideTab.follow(None, 1, 1)[0] == present_inside.NO_SESSION
+    assert InsideTab.follow(None, 1, 1)[0] == english().text("inside.no_session")
 
 
 def test_knockout_presets_tick_every_stage_of_one_part_and_none_of_the_other():
     every = ["1", "2", "3", "4"]
     assert [value for _, value in present_inside.knockout_stage_choices()] == every
-    presets = {label: present_inside.preset_stages(mixer, mlp) for label, mixer, mlp in present_inside.KNOCKOUT_PRESETS}
+    presets = {
+        english().text(key): present_inside.preset_stages(mixer, mlp)
+        for key, mixer, mlp in present_inside.KNOCKOUT_PRESETS
+    }
     assert presets == {
         "Token mixer off everywhere": (every, []),
         "Channel MLP off everywhere": ([], every),
@@ -128,8 +131,8 @@ def test_failures_say_why_and_keep_the_last_pictures(tab, star_session, tmp_path
     cases = [
         (tab.show_anatomy(None, 1, 1), "Analyse an image on the **Explore** tab first"),
         (tab.show_anatomy(star_session, 3, 9), "There is no block 9 in stage 3: it has blocks 1 to 2."),
-        (tab.show_knockout(star_session, [], []), NOTHING_KNOCKED_OUT),
-        (tab.show_field(gone, 1, None), IMAGE_GONE),
+        (tab.show_knockout(star_session, [], []), english().text("error.knockout.nothing")),
+        (tab.show_field(gone, 1, None), english().text("inside.image_gone")),
     ]
     for outputs, message in cases:
         status, *rest = outputs
@@ -139,7 +142,7 @@ def test_failures_say_why_and_keep_the_last_pictures(tab, star_session, tmp_path
 
 
 def test_a_knockout_changes_top5_and_grad_cam_for_the_same_class(tab, photo_session):
-    status, html = tab.show_knockout(photo_session, [1, 2, 3, 4], [])
+    status, html, _ = tab.show_knockout(photo_session, [1, 2, 3, 4], [])
     assert status == ""
     before, after = sources(html, "pf-heat pf-before"), sources(html, "pf-heat pf-after")
     assert decode(before[0]).size == decode(after[0]).size == (7, 7)
@@ -174,7 +177,9 @@ def test_the_cached_model_is_unchanged_after_a_knockout(tab, app_cache):
 
 
 def test_a_click_picks_the_cell_under_it_and_a_new_stage_looks_at_the_same_place(tab, star_session):
-    status, html, point = tab.show_field_at(star_session, 2, gr.SelectData(None, {"index": [0.2, 0.8], "value": 2}))
+    status, html, point, _ = tab.show_field_at(
+        star_session, 2, "en", gr.SelectData(None, {"index": [0.2, 0.8], "value": 2})
+    )
     assert status == "" and point == [0.2, 0.8]
     assert 'data-rows="32"' not in html and 'data-rows="16" data-cols="16"' in html
     assert "<b>Stage 2</b>, position (y=3, x=12) of its 16×16 grid" in html
@@ -182,9 +187,9 @@ def test_a_click_picks_the_cell_under_it_and_a_new_stage_looks_at_the_same_place
     sizes = [int(s) for s in re.search(r"stages 1 to 4: ([\d px→]+)\.", html).group(1).replace("px", "").split("→")]
     assert sizes == sorted(sizes) and len(set(sizes)) == 4
 
-    _, deeper, _ = tab.show_field(star_session, 4, point)
+    _, deeper, *_ = tab.show_field(star_session, 4, point)
     assert "<b>Stage 4</b>, position (y=0, x=3) of its 4×4 grid" in deeper
-    _, centre, centre_point = tab.show_field(star_session, 1, None)
+    _, centre, centre_point, _ = tab.show_field(star_session, 1, None)
     assert "position (y=16, x=16) of its 32×32 grid" in centre and centre_point == [0.5, 0.5]
 
 

@@ -18,7 +18,10 @@ import torch
 from browsing import TIMEOUT_MS, VIEWPORT, wait_until
 from serving import serving
 
+from poolformer_demo.i18n import english
+from poolformer_demo.readings.lab import reading
 from poolformer_demo.readings.norm import control_reading
+from poolformer_demo.readings.sentences import pct
 from poolformer_demo.shapes.arms import ARM_NAMES, ARMS, build_arm_model, lab_architecture
 from poolformer_demo.shapes.lab import LIVE_STEPS, CurvePoint, LabConfig, LabProgress, run_lab
 from poolformer_demo.shapes.lab_results import (
@@ -31,13 +34,15 @@ from poolformer_demo.shapes.lab_results import (
     plot_curves,
     reference_command,
     reference_path,
+    summarize,
 )
 from poolformer_demo.testing import decode_data_uri as decode
 from poolformer_demo.testing import wait_until as wait_until_true
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
+from poolformer_demo.ui.kit.language import LanguageSection
+from poolformer_demo.ui.tabs.inside import lab_live as present_live
 from poolformer_demo.ui.tabs.inside import lab_page
-from poolformer_demo.ui.tabs.inside import lab_view as present_lab
 from poolformer_demo.ui.tabs.inside.lab_page import LabSection
 from poolformer_demo.variants import PAPER_S12_ABLATIONS
 
@@ -119,9 +124,9 @@ def test_reference_table_shows_each_arms_mean_and_spread_from_the_json_beside_th
 def test_reading_of_the_reference_says_what_its_numbers_show():
     result, rows = load_reference()
     by = {row.arm: row for row in rows}
-    text = " ".join(present_lab.reading(result, rows))
-    assert present_lab.pct(by["no_mlp"].accuracy_mean) in text
-    assert f"pooling at {present_lab.pct(by['pooling'].accuracy_mean)} after {result.steps:,} steps" in text
+    text = " ".join(reading(result, rows))
+    assert pct(by["no_mlp"].accuracy_mean) in text
+    assert f"pooling at {pct(by['pooling'].accuracy_mean)} after {result.steps:,} steps" in text
     best_pointing = max(row.pointing_mean for row in rows)
     assert ("No arm's Grad-CAM points at the object" in text) == (best_pointing < result.centre_baseline)
 
@@ -135,7 +140,7 @@ def test_reading_follows_the_numbers_when_they_change():
         for r in result.runs
     )
     changed = replace(result, runs=runs, centre_baseline=0.40)
-    text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
+    text = " ".join(reading(changed, summarize(changed)))
     assert "Pooling does not win" not in text
     assert (
         "Pooling shares the lead at this scale" in text and "identity and the frozen random matrix scored lower" in text
@@ -153,7 +158,7 @@ def test_reading_never_says_no_residuals_trains_fine_when_the_best_block_is_far_
     accuracy = {"pooling": 0.45, "identity": 0.75, "random": 0.55, "conv": 0.87, "no_mlp": 0.25, "no_residual": 0.38}
     spread = {"pooling": 0.13}
     runs = tuple(replace(r, accuracy=accuracy[r.arm] + spread.get(r.arm, 0.01) * (r.seed - 1)) for r in result.runs)
-    text = " ".join(present_lab.reading(replace(result, runs=runs), present_lab.summarize(replace(result, runs=runs))))
+    text = " ".join(reading(replace(result, runs=runs), summarize(replace(result, runs=runs))))
     assert "trains as well" not in text
     assert (
         "Without residual connections accuracy is 38.0 % (per seed 37.0, 38.0 and 39.0 %; chance: 16.7 %): lower "
@@ -194,7 +199,7 @@ def test_a_live_run_yields_progress_then_the_final_table(runner, monkeypatch):
     assert any("Run 2 of 2: identity (IdentityFormer)" in p for p in progress)
     drawn = [o[1] for o in outputs if isinstance(o[1], str) and "training curves of this run" in o[1]]
     assert drawn and "training…" in drawn[0]
-    status, table = outputs[-1]
+    status, table, _ = outputs[-1]
     assert "Done: 2 runs of 12 steps each" in status
     (result,) = made
     assert not result.stopped and [r.arm for r in result.runs] == ["pooling", "identity"]
@@ -212,7 +217,7 @@ def test_the_lab_trains_on_one_torch_thread_and_leaves_other_threads_alone(runne
     default = torch.get_num_threads()
     section = tiny_section(runner)
     seen = {}
-    for status, _ in section.run_on_page(["pooling"]):
+    for status, *_ in section.run_on_page(["pooling"]):
         if "<progress max=" in status and "later" not in seen:
             # A thread that starts its first torch work while the lab trains.
             later = threading.Thread(target=lambda: seen.setdefault("later", torch.get_num_threads()))
@@ -225,15 +230,15 @@ def test_the_lab_trains_on_one_torch_thread_and_leaves_other_threads_alone(runne
 def test_stopping_ends_the_run_early_and_the_training_thread_ends(runner):
     section = LabSection(runner, steps=400, config=TINY)
     run = section.run_on_page(list(ARM_NAMES))
-    status, _ = next(run)
+    status, *_ = next(run)
     while "<progress max=" not in status:
-        status, _ = next(run)
+        status, *_ = next(run)
     run.close()  # what Gradio does when the Stop button cancels the event
     # 400 steps of six arms take minutes; stopped, the training thread ends within its current step.
     wait_for_end(runner)
     # The lab lane is free again: a new run starts at once instead of waiting.
     again = tiny_section(runner).run_on_page(["pooling"])
-    assert next(again)[0] != present.status_html(present_lab.WAITING)
+    assert next(again)[0] != present.status_html(english().text("lab.live.waiting"))
     again.close()
     wait_for_end(runner)
 
@@ -244,13 +249,15 @@ def test_a_second_run_waits_until_the_first_has_ended(runner):
     while "<progress max=" not in next(first)[0]:
         pass
     second = section.run_on_page(["identity"])
-    assert next(second)[0] == present.status_html(present_lab.WAITING)
+    assert next(second)[0] == present.status_html(english().text("lab.live.waiting"))
     first.close()
     started = time.monotonic()
     status = next(second)[0]
-    while status == present.status_html(present_lab.WAITING) and time.monotonic() - started < THREAD_END_S:
+    while (
+        status == present.status_html(english().text("lab.live.waiting")) and time.monotonic() - started < THREAD_END_S
+    ):
         status = next(second)[0]
-    assert status == present.status_html(present_lab.PREPARING)
+    assert status == present.status_html(english().text("lab.live.preparing"))
     second.close()
     wait_for_end(runner)
 
@@ -258,7 +265,9 @@ def test_a_second_run_waits_until_the_first_has_ended(runner):
 def test_a_run_with_no_arms_says_so_without_training(runner):
     started = runner.started
     section = tiny_section(runner)
-    assert list(section.run_on_page([])) == [(present.message_html(present_lab.NO_ARMS), gr.skip())]
+    assert list(section.run_on_page([])) == [
+        (present.message_html(english().text("lab.live.no_arms")), gr.skip(), gr.skip())
+    ]
     assert runner.started == started
 
 
@@ -279,7 +288,9 @@ def test_lab_run_endpoint_trains_a_bounded_run_for_programs(runner):
     from gradio_client import Client
 
     with gr.Blocks() as demo:
-        tiny_section(runner).render()
+        language = LanguageSection()
+        language.render()
+        tiny_section(runner).render(language)
     with serving(demo) as (_, url):
         client = Client(url, verbose=False)
         result = client.predict(["conv"], TINY_STEPS, api_name="/lab_run")
@@ -298,10 +309,10 @@ def test_time_left_counts_the_pace_of_training_not_the_image_generation_before_i
         return LabProgress("pooling", 0, 0, 2, step, 100, 1.0, 0.5, seconds, (), ())
 
     first, later = at(2, 10.0), at(12, 20.0)  # 10 s of images, then 10 steps in 10 s
-    assert present_lab.progress_text(later, first).endswith("about 188 s of training left")
-    assert "left" not in present_lab.progress_text(first, first)
+    assert present_live.progress_text(later, first).endswith("about 188 s of training left")
+    assert "left" not in present_live.progress_text(first, first)
     # Before the run has a pace of its own: the reference's, 0.5 s a step for the 198 steps to go.
-    estimate = present_lab.progress_text(first, first, pace=0.5)
+    estimate = present_live.progress_text(first, first, pace=0.5)
     assert estimate.endswith("about 99 s of training left at the reference's pace")
 
 
@@ -335,7 +346,7 @@ def test_a_live_run_on_pairs_uses_the_pairs_configuration_and_its_reference(runn
     (result,) = made
     assert result.task == "pairs" and result.config.train_size == TINY.train_size
     reference, _ = section.reference_of("pairs")
-    _, table = outputs[-1]
+    _, table, _ = outputs[-1]
     # Twelve steps: before the reference's first held-out measurement (step 100).
     assert measured_step(reference, result.steps) is None
     assert row_cells(table, "pooling")[3] == "–" and "reference (not measured this early)" in table
@@ -348,15 +359,15 @@ def test_a_live_run_is_scored_beside_the_reference_at_the_same_step():
     step = LIVE_STEPS
     runs = tuple(replace(r, steps=step, accuracy=0.5, held_out=((step, 0.5),)) for r in reference.runs_of("identity"))
     live = replace(reference, arms=("identity",), seeds=(0,), steps=step, runs=runs[:1])
-    table = present_lab.live_table(live, reference)
+    table = present_live.live_table(live, reference)
     values = [r.held_out_at(step) for r in reference.runs_of("identity")]
-    expected = present_lab.mean_spread(float(np.mean(values)), float(np.std(values, ddof=1)), len(values))
+    expected = present.mean_spread(float(np.mean(values)), float(np.std(values, ddof=1)), len(values))
     assert row_cells(table, "identity")[1] == "50.0 %" and row_cells(table, "identity")[3] == expected
     assert f"reference at step {step:,} (3 seeds)" in table
     # A run that stops between measurements is set beside the latest one before it.
     later = replace(live, steps=step + 40, runs=tuple(replace(r, steps=step + 40) for r in live.runs))
-    assert f"reference at step {step:,} (3 seeds)" in present_lab.live_table(later, reference)
-    api = present_lab.live_api(live, reference)
+    assert f"reference at step {step:,} (3 seeds)" in present_live.live_table(later, reference)
+    api = present_live.live_api(live, reference)
     assert api["reference_at_step"]["identity"]["mean"] == pytest.approx(np.mean(values))
     assert api["reference_at_step"]["identity"]["step"] == step
 
@@ -390,7 +401,7 @@ def test_live_curves_are_drawn_on_the_references_steps_beside_its_curves_of_the_
 def test_arms_not_finished_before_a_stop_say_stopped():
     reference, rows = load_reference()
     stopped = replace(reference, arms=("pooling", "identity"), runs=reference.runs_of("pooling")[:1], stopped=True)
-    table = present_lab.live_table(stopped, reference)
+    table = present_live.live_table(stopped, reference)
     assert row_cells(table, "identity")[1] == "stopped"
     assert row_cells(table, "pooling")[1] != "stopped"
 
@@ -400,8 +411,8 @@ def test_the_live_runs_length_is_estimated_from_the_references_measured_pace():
     # Every reference run trained at 0.1 s a step, except pooling's at 0.3 s.
     runs = tuple(replace(r, seconds=r.steps * (0.3 if r.arm == "pooling" else 0.1)) for r in reference.runs)
     paced = replace(reference, runs=runs)
-    assert present_lab.run_minutes(paced, 600) == pytest.approx((0.3 + 5 * 0.1) * 600 / 60)
-    text = present_lab.live_markdown(300, paced)
+    assert present_live.run_minutes(paced, 600) == pytest.approx((0.3 + 5 * 0.1) * 600 / 60)
+    text = present_live.live_markdown(300, paced)
     assert "about 1.3 minutes for two arms, 4 for all six" in text
     assert f"The first 300 of the reference's {reference.steps:,} steps per arm" in text
 
@@ -412,7 +423,7 @@ def test_reading_of_pairs_like_numbers_names_the_paper_agreement_the_discs_and_t
     accuracy = {"pooling": 0.93, "identity": 0.80, "random": 0.50, "conv": 0.99, "no_mlp": 0.50, "no_residual": 0.48}
     runs = tuple(replace(r, accuracy=accuracy[r.arm] + 0.005 * r.seed, pointing_game=0.05) for r in result.runs)
     changed = replace(result, runs=runs, centre_baseline=0.0, chance_pointing=0.10)
-    text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
+    text = " ".join(reading(changed, summarize(changed)))
     assert "As in the paper, only the learned depthwise convolution gets ahead of pooling" in text
     assert "Against pooling, the frozen random matrix scored lower on 3 of 3 seeds, by 43.0 points" in text
     assert "(chance: 50.0 %)" in text
@@ -427,7 +438,7 @@ def test_choosing_the_pairs_task_shows_its_reference_in_the_browser(browser, ser
     heading = page.locator("#lab-reference h4")
     heading.wait_for(timeout=TIMEOUT_MS)
     assert "one shape" in heading.inner_text()
-    page.locator("#lab-task").get_by_label(present_lab.TASK_LABELS["pairs"]).check()
+    page.locator("#lab-task").get_by_label(english().text("lab.task.pairs")).check()
     wait_until(page, "document.querySelector('#lab-reference h4').innerText.includes('pairs')", "the pairs reference")
     assert "Chance accuracy: 50.0 %" in page.locator("#lab-reference").inner_text()
     page.close()
@@ -440,7 +451,7 @@ def test_reading_names_seeds_that_never_leave_chance_beside_seeds_that_learn():
     accuracy |= {"conv": (1.0, 0.99, 0.91), "no_mlp": (0.5,) * 3, "no_residual": (0.49,) * 3}
     runs = tuple(replace(r, accuracy=accuracy[r.arm][r.seed]) for r in result.runs)
     changed = replace(result, runs=runs)
-    text = " ".join(present_lab.reading(changed, present_lab.summarize(changed)))
+    text = " ".join(reading(changed, summarize(changed)))
     assert "Some seeds did not leave chance within 600 steps" in text
     assert "pooling (1 of 3 seeds: seed 2 at 50.0 %)" in text and "identity (" not in text.split("did not leave")[1]
     # Identity is higher on two seeds and lower on one: pooling is not called the winner, nor the loser to it.
@@ -492,7 +503,7 @@ def test_reading_says_pooling_wins_only_when_no_other_mixer_ties_with_it():
     accuracy = {"pooling": 0.95, "identity": 0.60, "random": 0.62, "conv": 0.80, "no_mlp": 0.30, "no_residual": 0.35}
     runs = tuple(replace(r, accuracy=accuracy[r.arm] + 0.01 * r.seed) for r in result.runs)
     alone = replace(result, runs=runs)
-    assert "Pooling wins at this scale" in " ".join(present_lab.reading(alone, present_lab.summarize(alone)))
+    assert "Pooling wins at this scale" in " ".join(reading(alone, summarize(alone)))
     tied = replace(alone, runs=tuple(replace(r, accuracy=0.95 + 0.01 * r.seed) if r.arm == "conv" else r for r in runs))
-    text = " ".join(present_lab.reading(tied, present_lab.summarize(tied)))
+    text = " ".join(reading(tied, summarize(tied)))
     assert "Pooling shares the lead at this scale" in text and "Pooling wins" not in text

@@ -37,7 +37,7 @@ def test_the_lesson_has_ten_steps_each_a_claim_and_a_question():
 
 @pytest.mark.parametrize("number", range(1, view.STEP_COUNT + 1))
 def test_every_step_shows_its_view_and_a_measured_answer_without_an_analysis_yet(lesson, number):
-    progress, card, shown = lesson.show_step(None, number)
+    progress, card, _, shown = lesson.show_step(None, number)
     assert shown == number and f"Step {number} of 10" in progress
     assert f'data-step="{view.STEPS[number - 1].key}"' in card
     assert "⚠️" not in card
@@ -51,9 +51,9 @@ def test_every_step_shows_its_view_and_a_measured_answer_without_an_analysis_yet
 
 
 def test_steps_out_of_range_are_clamped(lesson):
-    assert lesson.show_step(None, 0)[2] == 1
-    assert lesson.forward(None, view.STEP_COUNT)[2] == view.STEP_COUNT
-    assert lesson.back(None, "not a number")[2] == 1
+    assert lesson.show_step(None, 0)[-1] == 1
+    assert lesson.forward(None, view.STEP_COUNT)[-1] == view.STEP_COUNT
+    assert lesson.back(None, "not a number")[-1] == 1
 
 
 def test_the_lab_step_reads_both_tasks_and_the_grids_per_position_row_from_the_shipped_files():
@@ -103,6 +103,6 @@ def test_the_branch_plot_takes_a_scale_for_a_projector():
 
 
 def test_the_knockout_step_on_a_bundled_model_adds_its_measured_note(lesson):
-    _, card, _ = lesson.show_step(None, next(i + 1 for i, s in enumerate(view.STEPS) if s.key == "knockout"))
+    _, card, *_ = lesson.show_step(None, next(i + 1 for i, s in enumerate(view.STEPS) if s.key == "knockout"))
     measured = mixer_off_note("shapes", get_variant("shapes").bundled)
     assert html.escape(measured) in card

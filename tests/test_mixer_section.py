@@ -24,8 +24,8 @@ def test_a_clicked_token_shows_what_avgpool_minus_n_computes_for_it(shapes_model
     cache, _ = shapes_model
     section = MixerSection(cache, runner, lambda session: (session.image, session.variant))
     started = runner.started
-    _, first = section.show_mixer(star_session, 2)
-    _, page = section.show_mixer_token(star_session, 2, SimpleNamespace(index=[3, 5]))
+    _, first, _ = section.show_mixer(star_session, 2)
+    _, page, _ = section.show_mixer_token(star_session, 2, "en", SimpleNamespace(index=[3, 5]))
     assert runner.started == started + 1  # the second token was read from the stored maps
     assert 'data-y="3" data-x="5"' in page
     maps = mixer_maps(str(STAR), "shapes", 2, cache=cache)
@@ -46,10 +46,10 @@ def torch_tensor(values: np.ndarray):
 
 
 def test_the_inside_tab_asks_for_an_analysis_first_and_the_lesson_uses_its_example(app_cache, runner):
-    status, _ = InsideTab(app_cache, runner).mixer.show_mixer(None, 1)
+    status, *_ = InsideTab(app_cache, runner).mixer.show_mixer(None, 1)
     assert "Analyse an image on the" in status
     lesson = LessonTab(app_cache, runner, EXAMPLES)
-    status, page = lesson.mixer.show_mixer(None, 1)
+    status, page, _ = lesson.mixer.show_mixer(None, 1)
     assert status == "" and 'class="pf-mixer"' in page
 
 
@@ -58,6 +58,6 @@ def test_the_mixer_appears_under_the_lessons_mixer_step_only(app_cache, runner):
     assert LessonTab.mixer_shown(step)["visible"] is True
     assert LessonTab.mixer_shown(step + 1)["visible"] is False
     lesson = LessonTab(app_cache, runner, EXAMPLES)
-    assert lesson.mixer_on_its_step(None, step + 1, 1) == (gr.skip(), gr.skip())
-    status, page = lesson.mixer_on_its_step(None, step, 1)
+    assert lesson.mixer_on_its_step(None, step + 1, 1) == (gr.skip(), gr.skip(), gr.skip())
+    status, page, _ = lesson.mixer_on_its_step(None, step, 1)
     assert status == "" and 'class="pf-mixer"' in page

@@ -21,6 +21,7 @@ from poolformer_demo.faithfulness import Curves, FaithfulnessReport, Faithfulnes
 from poolformer_demo.plots import PRESENTER_SCALE, faithfulness_figure
 from poolformer_demo.shapes.lab_results import load_reference, plot_curves, reference_path
 from poolformer_demo.ui import app as ui_app
+from poolformer_demo.ui.kit.language import LanguageSection
 from poolformer_demo.ui.kit.view import Session
 from poolformer_demo.ui.tabs.compare import view as compare_view
 from poolformer_demo.ui.tabs.inside import lab_view
@@ -107,7 +108,9 @@ def test_tabs_hand_over_their_parts_instead_of_setting_attributes_for_later_read
         left = {"controls", "refresh", "number", "outputs"} & set(vars(tabs[name]))
         assert not left, f"{name} still keeps {left} for others to read"
     with gr.Blocks():
-        parts = LessonTab(ModelCache(), None, Path(".")).render({}, gr.State(None))
+        language = LanguageSection()
+        language.render()
+        parts = LessonTab(ModelCache(), None, Path(".")).render({}, gr.State(None), language)
     assert dataclasses.is_dataclass(parts) and parts.__dataclass_params__.frozen
     assert parts.show_event["outputs"][-1] is parts.number
 
@@ -202,9 +205,9 @@ def test_back_is_off_on_the_first_step_and_next_on_the_last(number, back, forwar
 
 def test_a_step_chosen_in_the_list_is_the_step_shown(monkeypatch):
     lesson = LessonTab(ModelCache(), None, Path("."))
-    monkeypatch.setattr(lesson, "show_step", lambda session, number: ("progress", "card", number))
+    monkeypatch.setattr(lesson, "show_step", lambda session, number, lang: ("progress", "card", None, number))
     chosen = gr.SelectData(None, {"index": 7, "value": 7})
-    assert lesson.pick(None, 3, chosen)[-1] == 7
+    assert lesson.pick(None, 3, "en", chosen)[-1] == 7
 
 
 def test_the_knockout_note_follows_the_ticks_and_leaves_the_mixer_text_when_only_the_mlp_is_off():

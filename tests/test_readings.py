@@ -19,7 +19,8 @@ from poolformer_demo.edges import edge_strength, mixer_at_edges
 from poolformer_demo.faithfulness import Curves, FaithfulnessReport, FaithfulnessSettings, RandomBaseline
 from poolformer_demo.labels import Prediction
 from poolformer_demo.readings import block, knockout, lesson, trust
-from poolformer_demo.readings.sentences import listed, plural
+from poolformer_demo.readings.seeds import Paired
+from poolformer_demo.readings.sentences import listed
 from poolformer_demo.sanity import ALIKE, CHANCE_FLOOR, RandomModelBaseline, verdict
 from poolformer_demo.ui.kit.view import more_html
 from poolformer_demo.variants import get_variant
@@ -29,8 +30,12 @@ from poolformer_demo.variants import get_variant
 # ---------------------------------------------------------------------------------------------
 
 
-def test_plural_takes_the_singular_for_exactly_one():
-    assert [plural(n, "seed", "seeds") for n in (0, 1, 2)] == ["seeds", "seed", "seeds"]
+def test_a_count_of_seeds_takes_the_catalogs_singular_for_exactly_one():
+    said = [Paired("alike", "identity", "pooling", (0.0,) * n).text() for n in (1, 2)]
+    assert said == [
+        "Against pooling, identity scored within 2.0 points on 1 of 1 seed.",
+        "Against pooling, identity scored within 2.0 points on 2 of 2 seeds.",
+    ]
 
 
 def test_listed_joins_the_last_item_with_and():
@@ -167,10 +172,10 @@ def test_each_methods_verdict_names_the_curves_it_beats_random_on():
 
 
 def test_the_faithfulness_summary_counts_its_methods_in_the_verb():
-    one = trust.faithfulness_summary(_report({"a": 0.4, "b": 0.6}, {"a": 0.6, "b": 0.4}), {"a": "Grad-CAM"})
+    one = trust.faithfulness_summary(_report({"gradcam": 0.4, "ig": 0.6}, {"gradcam": 0.6, "ig": 0.4}))
     assert one.text() == "Grad-CAM beats the random maps on both curves."
-    two = trust.faithfulness_summary(_report({"a": 0.4, "b": 0.3}, {"a": 0.6, "b": 0.7}), {"a": "A", "b": "B"})
-    assert two.text() == "A and B beat the random maps on both curves."
+    two = trust.faithfulness_summary(_report({"gradcam": 0.4, "ig": 0.3}, {"gradcam": 0.6, "ig": 0.7}))
+    assert two.text() == "Grad-CAM and Integrated Gradients beat the random maps on both curves."
     none = trust.faithfulness_summary(_report({"a": 0.6}, {"a": 0.4}))
     assert none.kind == "none" and none.text().startswith("No method beats")
 

@@ -40,7 +40,7 @@ from poolformer_demo.ui.tabs.compare import view as compare_view
 from poolformer_demo.ui.tabs.explain import trust
 from poolformer_demo.ui.tabs.explain import view as explain_view
 from poolformer_demo.ui.tabs.explore import view as explore_view
-from poolformer_demo.ui.tabs.inside import field_view, lab_view
+from poolformer_demo.ui.tabs.inside import field_view, lab_live, lab_view
 from poolformer_demo.ui.tabs.inside import view as inside_view
 from poolformer_demo.weights import LoadedModel
 
@@ -321,7 +321,7 @@ def test_lab_endpoints_are_the_lab_json_with_runs_grouped_under_each_arms_summar
     arms = expected.pop("arms")
     for data, extras in (
         (lab_view.reference_api(lab, summaries, CURVES, "make it"), ("command", "chance", "reading", "curves_picture")),
-        (lab_view.live_api(lab, lab), ("status", "task", "chance", "reference_at_step")),
+        (lab_live.live_api(lab, lab), ("status", "task", "chance", "reference_at_step")),
     ):
         names, runs, rest = lab_parts(data)
         assert names == arms and runs == expected_runs

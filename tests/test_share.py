@@ -5,10 +5,12 @@ from __future__ import annotations
 from pages import skipped
 from paths import EXAMPLES, STAR
 
+from poolformer_demo.i18n import english
 from poolformer_demo.ui.kit.pictures import image_key
 from poolformer_demo.ui.kit.view import Session
-from poolformer_demo.ui.share import LINKED_VIEWS, UPLOAD_NOTE, link_query, parse_query, when_linked
+from poolformer_demo.ui.share import LINKED_VIEWS, link_query, parse_query, when_linked
 
+UPLOAD_NOTE = english().text("share.upload_note")
 EXAMPLE_NAMES = {"shapes_star.png", "chelsea.jpg"}
 
 
@@ -112,3 +114,10 @@ def test_a_linked_generator_is_followed_to_its_end():
     assert list(linked({"method": "layercam"}, "session")) == ["running", "done"]
     (skips,) = linked({"tab": "explore"}, "session")
     assert [skipped(v) for v in skips] == [True]
+
+
+def test_a_link_carries_the_pages_language_and_says_it_was_copied_in_it():
+    query, note = link_query(None, EXAMPLES, tab="lesson", lang="en")
+    assert query == "tab=lesson&lang=en" and note == english().text("share.copied")
+    unknown, _ = link_query(None, EXAMPLES, tab="lesson", lang="xx")
+    assert unknown.endswith("lang=en")

@@ -136,7 +136,7 @@ def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_c
         "knock_out_parts": (str(STAR), "shapes", ["1"], [], ""),
         "find_receptive_field": (str(STAR), "shapes", 2, 1, 1),
         "run_on_page": (["pooling"], "pairs"),
-        "show_mixer": [(star_session, 2), (star_session, 1, (0, 3))],
+        "show_mixer": [(star_session, 2), (star_session, 1, "en", (0, 3))],
         "show_mixer_token": None,  # needs a click's SelectData: the same handler as show_mixer with a point
         "mixer_on_its_step": [(star_session, 6, 2), (None, 6, 1)],
         "run_ablation_lab": (["identity"], 4, "pairs"),

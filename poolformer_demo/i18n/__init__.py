@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import gettext as stdlib_gettext
+import html
 import io
 import logging
 import re
@@ -37,8 +38,13 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "Language",
     "Messages",
+    "Said",
     "catalog_keys",
     "check_catalogs",
+    "check_glossary",
+    "glossary_keys",
+    "term_forms",
+    "english",
     "language",
     "languages",
     "messages",
@@ -109,7 +115,9 @@ def negotiate(*preferences: str | Iterable[str] | None) -> str:
 
 
 class Messages:
-    """One language's messages: ``text(key, **params)`` and ``plural(key, count, **params)``."""
+    """One language's messages: ``text(key, **params)`` and ``plural(key, count, **params)``; ``html``
+    and ``html_plural`` for templates written in HTML (their values are escaped, the template is not);
+    ``listed`` joins items as the language does; ``said`` says a core sentence (:class:`Said`) here."""
 
     def __init__(self, code: str, translations: stdlib_gettext.NullTranslations, keys: frozenset[str]):
         self.code = code
@@ -128,12 +136,120 @@ class Messages:
         """The form of message ``key`` that ``count`` takes in this language; ``{count}`` is filled too."""
         return self._format(key, self._translations.ngettext(key, key, int(count)), {"count": count, **params})
 
+    def html(self, key: str, /, **params) -> str:
+        """A message whose template is HTML (``<b>{name}</b>``): text values are escaped, the template is not."""
+        return self.text(key, **_escaped(params))
+
+    def html_plural(self, key: str, count: int, /, **params) -> str:
+        return self.plural(key, count, **_escaped(params))
+
+    def listed(self, items: Iterable[str]) -> str:
+        """ "a, b and c" as this language joins a list (its catalog's list patterns)."""
+        items = [str(item) for item in items]
+        if len(items) < 2:
+            return "".join(items)
+        if len(items) == 2:
+            return self.text("list.two", first=items[0], second=items[1])
+        joined = items[0]
+        for item in items[1:-1]:
+            joined = self.text("list.more", first=joined, next=item)
+        return self.text("list.last", rest=joined, last=items[-1])
+
+    def alternatives(self, items: Iterable[str]) -> str:
+        """ "a, b or c" as this language lists alternatives (its catalog's patterns)."""
+        items = [str(item) for item in items]
+        if len(items) < 2:
+            return "".join(items)
+        if len(items) == 2:
+            return self.text("list.or_two", first=items[0], second=items[1])
+        joined = items[0]
+        for item in items[1:-1]:
+            joined = self.text("list.more", first=joined, next=item)
+        return self.text("list.or_last", rest=joined, last=items[-1])
+
+    def enumerated(self, items: Iterable[str]) -> str:
+        """ "a, b, c": items one after another, as this language separates them (its ``list.more``)."""
+        items = [str(item) for item in items]
+        joined = items[0] if items else ""
+        for item in items[1:]:
+            joined = self.text("list.more", first=joined, next=item)
+        return joined
+
+    def said(self, text: str) -> str:
+        """A sentence from the core in this language: a :class:`Said` by its key, any other text as it is."""
+        if not isinstance(text, Said):
+            return text
+        params = {name: self._said_value(value) for name, value in text.params.items()}
+        if text.count is not None:
+            return self.plural(text.key, text.count, **params)
+        return self.text(text.key, **params)
+
+    def _said_value(self, value):
+        # A Said's value may be a sentence of its own, or several, said one after another.
+        if isinstance(value, (list, tuple)):
+            return self.enumerated(self.said(item) for item in value)
+        return self.said(value) if isinstance(value, str) else value
+
     def _format(self, key: str, template: str, params: dict) -> str:
         if template == key and key not in self._keys:
             # A missing message must not take a page down; the catalog check names it.
             logger.warning("no message %r in the %s catalog", key, self.code)
-            return messages(DEFAULT_LANGUAGE).text(key, **params) if self.code != DEFAULT_LANGUAGE else key
+            if self.code != DEFAULT_LANGUAGE:
+                english = messages(DEFAULT_LANGUAGE)
+                return english._format(key, english._translations.ngettext(key, key, params.get("count", 1)), params)
+            return key
         return template.format(**params)
+
+
+def _escaped(params: dict) -> dict:
+    return {name: html.escape(value) if isinstance(value, str) else value for name, value in params.items()}
+
+
+class Said(str):
+    """A sentence the core says (error messages, notes on an image) that remembers its catalog key and
+    values: as a string it is the English sentence, for programs, the command line and the logs; a page
+    says it in the visitor's language with ``Messages.said``. ``Said.plural`` makes one of a plural
+    message, in the form its count takes."""
+
+    key: str
+    params: dict
+    count: int | None
+
+    def __new__(cls, key: str, /, **params):
+        return cls._made(key, None, params)
+
+    @classmethod
+    def plural(cls, key: str, count: int, /, **params) -> Said:
+        return cls._made(key, int(count), params)
+
+    @classmethod
+    def _made(cls, key: str, count: int | None, params: dict) -> Said:
+        # A value may be a tuple of items (names, sentences), said one after another.
+        english = messages(DEFAULT_LANGUAGE)
+        values = {name: english._said_value(value) for name, value in params.items()}
+        text = english.text(key, **values) if count is None else english.plural(key, count, **values)
+        said = str.__new__(cls, text)
+        said.key, said.params, said.count = key, params, count
+        return said
+
+    def __reduce__(self):
+        # Pickled (a ZeroGPU call's result, a deep copy) by its key and values, not by its English.
+        if self.count is None:
+            return _said, (self.key, self.params)
+        return _said_plural, (self.key, self.count, self.params)
+
+
+def _said(key: str, params: dict) -> Said:
+    return Said(key, **params)
+
+
+def _said_plural(key: str, count: int, params: dict) -> Said:
+    return Said.plural(key, count, **params)
+
+
+def english() -> Messages:
+    """The English messages: what programs, the command line and the logs read."""
+    return messages(DEFAULT_LANGUAGE)
 
 
 @functools.cache
@@ -176,10 +292,19 @@ def placeholders(template: str) -> frozenset[str]:
     return frozenset(names)
 
 
+_MARKUP = re.compile(r"</?[A-Za-z][^>]*>|`[^`]*`")
+
+
+def markup(template: str) -> tuple[str, ...]:
+    """The HTML tags and the code spans of a template, which a translation keeps as they are."""
+    return tuple(sorted(_MARKUP.findall(template)))
+
+
 def check_catalogs() -> list[str]:
     """What is wrong with the catalogs, one line per problem (empty when all is well): keys missing
-    from a language, keys English does not have, empty translations, and placeholders that differ
-    from English's (a plural form may leave ``{count}`` out, as "one" often does)."""
+    from a language, keys English does not have, empty translations, placeholders that differ from
+    English's (a plural form may leave ``{count}`` out, as "one" often does), and HTML tags or code
+    spans that differ from English's."""
     english = catalog_keys(DEFAULT_LANGUAGE)
     problems = []
     for lang in languages():
@@ -192,6 +317,7 @@ def check_catalogs() -> list[str]:
             problems.append(f"{lang.code}: {key} is not in the English catalog")
         for key in sorted(set(english) & set(theirs)):
             expected = set().union(*(placeholders(t) for t in english[key]))
+            tags = markup(english[key][-1])
             for form in theirs[key]:
                 if not form:
                     problems.append(f"{lang.code}: {key} has an empty translation")
@@ -200,6 +326,10 @@ def check_catalogs() -> list[str]:
                 if found - expected or expected - found - {"count"}:
                     problems.append(
                         f"{lang.code}: {key} has placeholders {sorted(found)}, English has {sorted(expected)}"
+                    )
+                elif markup(form) != tags:
+                    problems.append(
+                        f"{lang.code}: {key} has tags or code {list(markup(form))}, English has {list(tags)}"
                     )
     return problems
 
@@ -226,3 +356,6 @@ def _header(path: Path, name: str) -> str | None:
         if match:
             return match.group(1)
     return None
+
+
+from .glossary import check_glossary, glossary_keys, term_forms  # noqa: E402 - it reads the catalogs above

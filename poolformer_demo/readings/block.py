@@ -11,6 +11,7 @@ import numpy as np
 
 from ..anatomy import BlockAnatomy
 from ..edges import MixerAtEdges
+from ..i18n import Messages
 from .sentences import Reading
 
 # ---------------------------------------------------------------------------------------------
@@ -44,24 +45,11 @@ class Likeness(Reading):
     """That against the output."""
     alike_from: float = ALIKE_FROM
 
-    _MEASURED = (
-        "Measured on this channel: the output's correlation with the input is {correlation:.2f} (1 = the same map, "
-        "0 = unrelated)."
-    )
+    KEY = "reading.block.likeness"
     TEMPLATES = {
-        "refines": (_MEASURED, "The block refines its input rather than replacing it."),
-        "mlp_changes": (
-            _MEASURED,
-            "Less alike than the formula suggests: the token-mixer half keeps a correlation of {mixer_half:.2f}, the "
-            "channel-MLP half only {mlp_half:.2f}, so the MLP's correction (step 7) changed this channel a lot, even "
-            "though the block only adds to it.",
-        ),
-        "mixer_changes": (
-            _MEASURED,
-            "Less alike than the formula suggests: the channel-MLP half keeps a correlation of {mlp_half:.2f}, the "
-            "token-mixer half only {mixer_half:.2f}, so the mixer's correction changed this channel a lot, even "
-            "though the block only adds to it.",
-        ),
+        "refines": ("measured", "refines"),
+        "mlp_changes": ("measured", "mlp_changes"),
+        "mixer_changes": ("measured", "mixer_changes"),
     }
 
 
@@ -99,32 +87,11 @@ class HighPass(Reading):
     channels: int
     margin: float = EDGE_MARGIN
 
-    TEMPLATES = {
-        "at_edges": (
-            "At edges. Averaged over its {channels} channels, the mixer's output is {ratio:.1f}× larger at the half of "
-            "the positions where the image itself has the strongest edges (Sobel gradient of the crop) than at the "
-            "flatter half: subtracting the blur removes what the neighbourhood shares and keeps what stands out, a "
-            "high-pass filter."
-        ),
-        "at_flat": (
-            "Not at edges, here. Averaged over its {channels} channels, the mixer's output at the half of the "
-            "positions where the image has the strongest edges (Sobel gradient of the crop) is only {ratio:.2f} of "
-            "its size at the flatter half: this block's input is not flat where the image is, so the blur minus "
-            "the map is largest elsewhere."
-        ),
-        "even": (
-            "Neither, on this image. Averaged over its {channels} channels, the mixer's output is {ratio:.2f}× its "
-            "size at the flatter half of the positions where the image has its strongest edges (Sobel gradient of "
-            "the crop): within {margin_pct} of even."
-        ),
-        "no_edges": (
-            "This image has no edges to compare: its edgier half of positions changes by {edge_strength:.3f} of a "
-            "colour channel's range per pixel, no more than noise. Try a picture with an object on a plain background."
-        ),
-    }
+    KEY = "reading.block.high_pass"
+    TEMPLATES = {"at_edges": ("at_edges",), "at_flat": ("at_flat",), "even": ("even",), "no_edges": ("no_edges",)}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "margin_pct": f"{100 * self.margin:.0f} %"}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "margin_pct": f"{100 * self.margin:.0f} %"}
 
 
 def high_pass(measured: MixerAtEdges, channels: int) -> HighPass:
@@ -158,18 +125,9 @@ class BranchSizes(Reading):
     mlp_median: float
     mlp_max: float
 
-    TEMPLATES = {
-        "smaller": (
-            "Smaller. Over the {blocks} blocks of this model the token mixer's branch is a median {mixer_median:.2f} "
-            "of the stream it joins (largest {mixer_max:.2f}); the channel MLP's is a median {mlp_median:.2f} "
-            "(largest {mlp_max:.2f})."
-        ),
-        "larger": (
-            "Larger. Over the {blocks} blocks of this model the token mixer's branch is a median {mixer_median:.2f} "
-            "of the stream it joins (largest {mixer_max:.2f}); the channel MLP's is a median {mlp_median:.2f} "
-            "(largest {mlp_max:.2f})."
-        ),
-    }
+    KEY = "reading.block.branch_sizes"
+    TEMPLATES = {"smaller": ("smaller",), "larger": ("larger",)}
+    COUNTS = {"smaller": "blocks", "larger": "blocks"}
 
 
 def branch_sizes(anatomy: BlockAnatomy) -> BranchSizes:
@@ -197,31 +155,11 @@ class MixerFactors(Reading):
     norm: float
     """||normed|| / ||input||."""
 
-    _PRODUCT = (
-        "The branch ({branch:.2f} of the stream) is the product of three factors: the layer scale ({scale:.2f}; its "
-        "values run from {scale_low:.2f} to {scale_high:.2f}), the mixer's output against the normalised map it "
-        "reads ({own:.2f}) and that map against the stream ({norm:.2f})."
-    )
-    TEMPLATES = {
-        "scale": (
-            "In block {stage}.{block} the smallest factor is the layer scale ({scale:.2f}): the model learned to turn "
-            "this branch down.",
-            _PRODUCT,
-        ),
-        "high_pass": (
-            "In block {stage}.{block} the smallest factor is the mixer's own ({own:.2f} of the normalised map it "
-            "reads): a blur minus the map is near zero wherever the map is flat.",
-            _PRODUCT,
-        ),
-        "norm": (
-            "In block {stage}.{block} the smallest factor is the norm's: the normalised map the mixer reads is "
-            "{norm:.2f} of the stream, so even a full-sized mixer output is a small correction.",
-            _PRODUCT,
-        ),
-    }
+    KEY = "reading.block.mixer_factors"
+    TEMPLATES = {"scale": ("scale", "product"), "high_pass": ("high_pass", "product"), "norm": ("norm", "product")}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "branch": self.scale * self.own * self.norm}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "branch": self.scale * self.own * self.norm}
 
 
 def mixer_factors(anatomy: BlockAnatomy) -> MixerFactors:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..i18n import Messages, english
 from ..shapes.lab_grid import GridCell, LabGrid
 from ..variants import GROUP_NORM_SETTING, POSITION_NORM_SETTING, norm_path_points, paper_result
 from .seeds import arm_words
-from .sentences import Reading, listed, pct, plural
+from .sentences import Reading, pct
 
 # "Most seeds": more than half of them. A configuration that learns on most seeds is one a student
 # can expect to see learn; one that learns on a few is luck of the draw.
@@ -39,28 +40,14 @@ class NormCarries(Reading):
     seeds: int = 0
     steps: int = 0
 
+    KEY = "reading.grid.norm_carries"
     TEMPLATES = {
-        "norm_carries": (
-            "Without a token mixer, the network learned the pairs task on {group_learned} of {seeds} {seed_word} "
-            "with PoolFormer's one-group norm, and on none of the same {seeds} within {steps:,} steps with every norm "
-            "working per position: the one-group norm's mean and variance, taken over the whole image, carried one "
-            "disc's colour to the other."
-        ),
-        "norm_helps": (
-            "Without a token mixer, the network learned the pairs task on {group_learned} of {seeds} {seed_word} with "
-            "PoolFormer's one-group norm, and on {position_learned} of the same {seeds} within {steps:,} steps with "
-            "every norm working per position."
-        ),
-        "no_difference": (
-            "Without a token mixer, the network learned the pairs task on {group_learned} of {seeds} {seed_word} with "
-            "PoolFormer's one-group norm and on {position_learned} with every norm working per position, within "
-            "{steps:,} steps: the norm made no difference here."
-        ),
-        "missing": "",
+        "norm_carries": ("norm_carries",),
+        "norm_helps": ("norm_helps",),
+        "no_difference": ("no_difference",),
+        "missing": (),
     }
-
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "seed_word": plural(self.seeds, "seed", "seeds")}
+    COUNTS = {"norm_carries": "seeds", "norm_helps": "seeds", "no_difference": "seeds"}
 
 
 def _common(grid: LabGrid, mixer: str) -> tuple[GridCell, GridCell] | None:
@@ -107,52 +94,40 @@ class WithoutNormPath(Reading):
     partly: tuple[tuple[str, int, float], ...] = ()
     """(mixer, seeds that ended above chance without learning, the best such accuracy)."""
 
+    KEY = "reading.grid.without_norm_path"
     TEMPLATES = {
-        "a_mixer_on_most": (
-            "With every norm working per position, only the token mixer can move information between positions: "
-            "{best_words} learned the task on {best_learned} of {seeds} {seed_word} within {steps:,} steps "
-            "({counts}).",
-        ),
-        "some_seeds": (
-            "With every norm working per position, only the token mixer can move information between positions, and "
-            "no mixer learned the task on most seeds within {steps:,} steps ({counts}, of {seeds} {seed_word}).",
-        ),
-        "none": (
-            "With every norm working per position, only the token mixer can move information between positions, and "
-            "no mixer learned the task on any of {seeds} {seed_word} within {steps:,} steps.",
-        ),
-        "missing": "",
+        "a_mixer_on_most": ("a_mixer_on_most",),
+        "some_seeds": ("some_seeds",),
+        "none": ("none",),
+        "missing": (),
     }
-    RISING = (
-        "{rising} of those runs had not learned but were still rising at step {steps:,}: these figures compare how "
-        "fast the mixers learn, not what they can learn."
-    )
-    PARTLY = "{words} left chance without learning the task on {count} of {seeds} {seed_word} (best {best_pct})."
+    COUNTS = {"a_mixer_on_most": "seeds", "some_seeds": "seeds", "none": "seeds", "partly": "seeds"}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
         best_learned = dict(self.learned).get(self.best, 0)
-        counts = listed([f"{arm_words(mixer)} {count}" for mixer, count in self.learned])
+        counts = t.listed(
+            [t.text(f"{self.KEY}.count", mixer=arm_words(mixer, t), count=count) for mixer, count in self.learned]
+        )
         return {
-            **super().values(),
-            "best_words": arm_words(self.best),
+            **super().values(t),
+            "best_words": arm_words(self.best, t),
             "best_learned": best_learned,
             "counts": counts,
-            "seed_word": plural(self.seeds, "seed", "seeds"),
         }
 
-    def sentences(self) -> tuple[str, ...]:
-        said = super().sentences()
+    def sentences(self, t: Messages | None = None) -> tuple[str, ...]:
+        t = t or english()
+        said = super().sentences(t)
         if self.kind == "missing":
             return said
-        values = self.values()
+        values = self.values(t)
         for mixer, count, best in self.partly:
-            said += (
-                self.PARTLY.format(
-                    **{**values, "words": arm_words(mixer).capitalize(), "count": count, "best_pct": pct(best)}
-                ),
-            )
+            words = arm_words(mixer, t)
+            partly = {"words": words[:1].upper() + words[1:], "partly": count, "best_pct": pct(best)}
+            said += (self.say(t, "partly", {**values, **partly}),)
         if self.rising:
-            said += (self.RISING.format(**values),)
+            said += (self.say(t, "rising", values),)
         return said
 
 
@@ -191,24 +166,12 @@ class TwoScales(Reading):
     group_accuracy: float = 0.0
     position_accuracy: float = 0.0
 
-    TEMPLATES = {
-        "decides": (
-            "On ImageNet the paper's own rows put a price on this path: PoolFormer-S12 with its one-group norm "
-            "reaches {group_top1:g} % and with a per-position LayerNorm {position_top1:g} %, {points:.1f} points "
-            "(Table 5). On the pairs task, without a token mixer, it is the whole answer: {group_pct} against "
-            "{position_pct} (chance: 50.0 %)."
-        ),
-        "matters": (
-            "On ImageNet the paper's own rows put a price on this path: PoolFormer-S12 with its one-group norm "
-            "reaches {group_top1:g} % and with a per-position LayerNorm {position_top1:g} %, {points:.1f} points "
-            "(Table 5). On the pairs task, without a token mixer, it is worth {group_pct} against {position_pct}."
-        ),
-        "missing": "",
-    }
+    KEY = "reading.grid.two_scales"
+    TEMPLATES = {"decides": ("decides",), "matters": ("matters",), "missing": ()}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         return {
-            **super().values(),
+            **super().values(t),
             "group_pct": pct(self.group_accuracy),
             "position_pct": pct(self.position_accuracy),
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis import Analysis
+from ..i18n import Messages
 from ..labels import display_names
 from ..shapes.data import IMAGE_SIZE, MAX_OBJECT_FRACTION
 from ..shapes.pairs import MIN_EDGE_GAP
@@ -39,32 +40,20 @@ class MixerOff(Reading):
     fixed_norm_accuracy: float
     chance: float
 
+    KEY = "reading.knockout.mixer_off"
     TEMPLATES = {
-        "relies_on_mixer": (
-            "On the {model} model, switching the token mixer off everywhere changes {changed_words} of {images} test "
-            "answers (accuracy {accuracy_pct} with it, {mixer_off_pct} without).",
-            "This model relies on its token mixers.",
-        ),
-        "through_norms": (
-            "On the {model} model, switching the token mixer off everywhere changes {changed_words} of {images} test "
-            "answers (accuracy {accuracy_pct} with it, {mixer_off_pct} without).",
-            "This model mixes through its norms instead: PoolFormer's GroupNorm normalises each image by one mean "
-            "and one variance taken over all positions. Fix those to their average over other images and "
-            "{fixed_changed} of {images} answers change (accuracy {fixed_pct}; chance, what one answer for every "
-            "image scores, {chance_pct:.0f} %), with the token mixers still on.",
-        ),
-        "neither": (
-            "On the {model} model, switching the token mixer off everywhere changes {changed_words} of {images} test "
-            "answers (accuracy {accuracy_pct} with it, {mixer_off_pct} without).",
-            "Fixing every norm's mean and variance to their average over other images instead changes "
-            "{fixed_changed} of {images} answers (accuracy {fixed_pct}).",
-        ),
+        "relies_on_mixer": ("changed", "relies"),
+        "through_norms": ("changed", "through_norms"),
+        "neither": ("changed", "neither"),
     }
 
-    def values(self) -> dict[str, object]:
+    def names(self) -> tuple[str, ...]:
+        first, *rest = super().names()
+        return ("changed_none" if self.changed == 0 else first, *rest)
+
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         return {
-            **super().values(),
-            "changed_words": "none" if self.changed == 0 else str(self.changed),
+            **super().values(t),
             "accuracy_pct": pct(self.accuracy),
             "mixer_off_pct": pct(self.mixer_off_accuracy),
             "fixed_pct": pct(self.fixed_norm_accuracy),
@@ -106,26 +95,8 @@ class TaskReach(Reading):
     field_px: int
     image_px: int
 
-    TEMPLATES = {
-        "beyond_view": (
-            "The task needs mixing: its two discs lie at least {distance_px} px apart, farther than the {field_px} px "
-            "of the {image_px} px image a position of stage 4 sees through the patch embeddings alone."
-        ),
-        "within_view": (
-            "Its two discs lie at least {distance_px} px apart, within the {field_px} px of the {image_px} px image a "
-            "position of stage 4 sees through the patch embeddings alone, so one position can see both."
-        ),
-        "fits_view": (
-            "Every shape sits near the middle of the image and is at most {distance_px} px across, less than the "
-            "{field_px} px of the {image_px} px image a position of stage 4 sees through the patch embeddings alone: "
-            "a shape is small enough for one position to see without any mixing."
-        ),
-        "exceeds_view": (
-            "A shape can be up to {distance_px} px across, more than the {field_px} px of the {image_px} px image a "
-            "position of stage 4 sees through the patch embeddings alone: no single position sees the largest shapes "
-            "whole without mixing."
-        ),
-    }
+    KEY = "reading.knockout.task_reach"
+    TEMPLATES = {k: (k,) for k in ("beyond_view", "within_view", "fits_view", "exceeds_view")}
 
 
 def task_reach(facts: BundledFacts) -> TaskReach:
@@ -151,15 +122,11 @@ class ObjectWindows(Reading):
     some: float
     """The share whose object lies inside some position's window."""
 
-    TEMPLATES = {
-        "measured": (
-            "Measured on the test images: the whole shape lies inside a middle stage-4 position's window in "
-            "{middle_pct} of them, and inside some stage-4 position's window in {some_pct}."
-        )
-    }
+    KEY = "reading.knockout.object_windows"
+    TEMPLATES = {"measured": ("measured",)}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "middle_pct": pct(self.middle), "some_pct": pct(self.some)}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "middle_pct": pct(self.middle), "some_pct": pct(self.some)}
 
 
 # With the norms' statistics fixed, a model that gives the same answer for 99 % of the test images or
@@ -176,17 +143,11 @@ class FixedNormAnswer(Reading):
     answer: str
     share: float
 
-    TEMPLATES = {
-        "one_answer": "With those statistics fixed it gives one answer, “{answer}”, for {share_pct} of the images.",
-        "leans": "With those statistics fixed it answers “{answer}” for most images ({share_pct}).",
-        "spread": (
-            "With those statistics fixed its answers stay spread over the classes (the most frequent, “{answer}”, "
-            "for {share_pct} of the images)."
-        ),
-    }
+    KEY = "reading.knockout.fixed_norm_answer"
+    TEMPLATES = {"one_answer": ("one_answer",), "leans": ("leans",), "spread": ("spread",)}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "share_pct": pct(self.share)}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "share_pct": pct(self.share)}
 
 
 def fixed_norm_answer(facts: BundledFacts) -> FixedNormAnswer | None:
@@ -211,20 +172,11 @@ class NormSwap(Reading):
     to_donor: float
     kept: float
 
-    TEMPLATES = {
-        "decides": (
-            "Take every norm's mean and variance from a test image of another label instead, and {to_donor_pct} of "
-            "the answers become that image's label ({kept_pct} are kept with an image of the same label): the "
-            "norms' two numbers per image decide the answer."
-        ),
-        "partly": (
-            "Take every norm's mean and variance from a test image of another label instead, and {to_donor_pct} of "
-            "the answers become that image's label ({kept_pct} are kept with an image of the same label)."
-        ),
-    }
+    KEY = "reading.knockout.norm_swap"
+    TEMPLATES = {"decides": ("decides",), "partly": ("partly",)}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "to_donor_pct": pct(self.to_donor), "kept_pct": pct(self.kept)}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "to_donor_pct": pct(self.to_donor), "kept_pct": pct(self.kept)}
 
 
 def norm_swap(facts: BundledFacts) -> NormSwap | None:
@@ -234,16 +186,16 @@ def norm_swap(facts: BundledFacts) -> NormSwap | None:
     return NormSwap(kind, facts.swap_other_to_donor, facts.swap_same_kept)
 
 
-def mixer_off_note(model: str, facts: BundledFacts) -> str:
-    """The bundled model's knockout in words: what it changed, what its task asks of it, and, where
-    they were measured, what the norms' statistics carry."""
+def mixer_off_note(model: str, facts: BundledFacts, t: Messages | None = None) -> str:
+    """The bundled model's knockout in words (language `t`): what it changed, what its task asks of
+    it, and, where they were measured, what the norms' statistics carry."""
     reading, reach = mixer_off(model, facts), task_reach(facts)
-    first, *rest = reading.sentences()
+    first, *rest = reading.sentences(t)
     windows = None
     if reach.kind in ("fits_view", "exceeds_view") and facts.object_in_middle_window is not None:
         windows = ObjectWindows("measured", facts.object_in_middle_window, facts.object_in_some_window or 0.0)
-    geometry = [r.text() for r in (reach, windows) if r is not None]
-    norms = [r.text() for r in (fixed_norm_answer(facts), norm_swap(facts)) if r is not None]
+    geometry = [r.text(t) for r in (reach, windows) if r is not None]
+    norms = [r.text(t) for r in (fixed_norm_answer(facts), norm_swap(facts)) if r is not None]
     if reading.kind == "relies_on_mixer":
         return " ".join((first, *rest, *geometry))
     return " ".join((first, *geometry, *rest, *norms))
@@ -263,32 +215,16 @@ class KnockoutAnswer(Reading):
     target_before: float
     target_after: float
 
+    KEY = "reading.knockout.answer"
     TEMPLATES = {
-        "new_top": (
-            "Measured: with token mixing off in every stage, the top class is {top_after} ({top_after_p}) instead of "
-            "{top_before}; {target} goes from {target_before_p} to {target_after_p}.",
-            "This is a model trained with its mixer and then deprived of it, so it measures reliance, not what a "
-            "model trained without mixing could do (the last step).",
-        ),
-        "same_top": (
-            "Measured: with token mixing off in every stage, the top class is {top_after} ({top_after_p}) as before; "
-            "{target} goes from {target_before_p} to {target_after_p}.",
-            "This is a model trained with its mixer and then deprived of it, so it measures reliance, not what a "
-            "model trained without mixing could do (the last step).",
-        ),
-        "barely": (
-            "Measured: with token mixing off in every stage, the top class is {top_after} ({top_after_p}) as before; "
-            "{target} goes from {target_before_p} to {target_after_p}.",
-            "Barely a change: the patch embeddings between stages (overlapping convolutions) still mix neighbouring "
-            "positions, and every GroupNorm still couples all positions through one mean and one variance per image.",
-            "This is a model trained with its mixer and then deprived of it, so it measures reliance, not what a "
-            "model trained without mixing could do (the last step).",
-        ),
+        "new_top": ("new_top", "reliance"),
+        "same_top": ("same_top", "reliance"),
+        "barely": ("same_top", "barely", "reliance"),
     }
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         return {
-            **super().values(),
+            **super().values(t),
             "top_after_p": f"{self.top_after_probability:.1%}",
             "target_before_p": f"{self.target_before:.1%}",
             "target_after_p": f"{self.target_after:.1%}",

@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..i18n import Messages, english
 from ..shapes.arms import ARMS
 from ..shapes.lab import LabResult
 from ..shapes.lab_results import ArmSummary
 from .lab_arms import chance, pointing, without_mlp, without_residuals
 from .seeds import Paired, arm_words, by_arm, paired, still_rising, stuck_seeds
-from .sentences import Reading, listed, pct
+from .sentences import Reading, pct
 
+# The tasks the sentences name (catalog ``task.<name>``).
+TASKS_NAMED = ("shapes", "pairs")
 # The lab's token mixers; pooling is the one the others are compared with.
 MIXER_ARMS = ("pooling", "identity", "random", "conv")
 
@@ -33,40 +36,17 @@ class MixersLead(Reading):
     behind: tuple[str, ...]
     mixed: tuple[str, ...]
 
-    TEMPLATES = {
-        "free_ahead": (
-            "Pooling does not win at this tiny scale: with pooling at {pooling_pct} after {steps:,} steps, "
-            "{ahead_names} scored higher than it on most seeds and lower on none."
-        ),
-        "only_conv": (
-            "As in the paper, only the learned depthwise convolution gets ahead of pooling: with pooling at "
-            "{pooling_pct} after {steps:,} steps, it scored higher on most seeds and lower on none."
-        ),
-        "not_clearly": (
-            "Pooling is not clearly ahead at this scale: with pooling at {pooling_pct} after {steps:,} steps, "
-            "{mixed_names} scored higher than it on some seeds and lower on others."
-        ),
-        "shares_lead": (
-            "Pooling shares the lead at this scale: with pooling at {pooling_pct} after {steps:,} steps, no other "
-            "mixer scored higher on most seeds, and {behind_names} scored lower."
-        ),
-        "wins": (
-            "Pooling wins at this scale: with pooling at {pooling_pct} after {steps:,} steps, {behind_names} scored "
-            "lower than it on most seeds and higher on none."
-        ),
-        "tie": (
-            "The token mixers tie at this scale: with pooling at {pooling_pct} after {steps:,} steps, no other mixer "
-            "scored higher or lower than it on most seeds."
-        ),
-    }
+    KEY = "reading.lab.mixers_lead"
+    TEMPLATES = {k: (k,) for k in ("free_ahead", "only_conv", "not_clearly", "shares_lead", "wins", "tie")}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
         return {
-            **super().values(),
+            **super().values(t),
             "pooling_pct": pct(self.pooling),
-            "ahead_names": listed([arm_words(a) for a in self.ahead]),
-            "behind_names": listed([arm_words(a) for a in self.behind]),
-            "mixed_names": listed([arm_words(a) for a in self.mixed]),
+            "ahead_names": t.listed([arm_words(a, t) for a in self.ahead]),
+            "behind_names": t.listed([arm_words(a, t) for a in self.behind]),
+            "mixed_names": t.listed([arm_words(a, t) for a in self.mixed]),
         }
 
 
@@ -118,38 +98,19 @@ class AgainstPaper(Reading):
     pooling_paper: float
     identity_paper: float
 
-    TEMPLATES = {
-        "reverse": (
-            "On {task_words} after {steps:,} steps, identity scored higher than pooling on {higher} of {seeds} "
-            "{seed_word}, by {by} points: the reverse of the paper, whose S12 lost {cost} points on ImageNet "
-            "without a token mixer ({pooling_paper:g} → {identity_paper:g} %)."
-        ),
-        "agrees": (
-            "On {task_words} after {steps:,} steps, identity scored lower than pooling on {lower} of {seeds} "
-            "{seed_word}, by {by} points, as in the paper, whose S12 lost {cost} points on ImageNet without a token "
-            "mixer ({pooling_paper:g} → {identity_paper:g} %)."
-        ),
-        "level": (
-            "On {task_words} after {steps:,} steps, identity ({identity_pct}) and pooling ({pooling_pct}) scored "
-            "within {same} points of each other on {alike} of {seeds} {seed_word}; the paper's S12 lost {cost} points "
-            "on ImageNet without a token mixer ({pooling_paper:g} → {identity_paper:g} %)."
-        ),
-        "unclear": (
-            "On {task_words} after {steps:,} steps, identity scored higher than pooling on {higher} and lower on "
-            "{lower} of {seeds} {seed_word}; the paper's S12 lost {cost} points on ImageNet without a token mixer "
-            "({pooling_paper:g} → {identity_paper:g} %)."
-        ),
-    }
-    TASK_WORDS = {"shapes": "the one-shape task", "pairs": "the pairs task"}
+    KEY = "reading.lab.against_paper"
+    TEMPLATES = {"reverse": ("reverse",), "agrees": ("agrees",), "level": ("level",), "unclear": ("unclear",)}
+    COUNTS = {"reverse": "seeds", "agrees": "seeds", "level": "seeds", "unclear": "seeds"}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
         return {
-            **super().values(),
-            **self.comparison.values(),
+            **super().values(t),
+            **self.comparison.values(t),
             "kind": self.kind,
             "identity_pct": pct(self.identity),
             "pooling_pct": pct(self.pooling),
-            "task_words": self.TASK_WORDS.get(self.task, self.task),
+            "task_words": t.text(f"task.{self.task}") if self.task in TASKS_NAMED else self.task,
             "cost": f"{self.pooling_paper - self.identity_paper:.1f}",
         }
 
@@ -181,18 +142,12 @@ class PaperPoint(Reading):
     cheapest: float
     dearest: float
 
-    TEMPLATES = {
-        "agrees": (
-            "That is the paper's point too: the block — norm, token mixer, residual, channel MLP — carries the model, "
-            "not the particular mixer. On ImageNet, swapping pooling for the identity or a frozen random matrix costs "
-            "S12 {cheapest:.1f} to {dearest:.1f} points; dropping the channel MLP costs almost everything."
-        ),
-        "differs": "",
-    }
+    KEY = "reading.lab.paper_point"
+    TEMPLATES = {"agrees": ("agrees",), "differs": ()}
 
 
-def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ...]:
-    """What the results show, sentence by sentence, the headline first."""
+def reading(result: LabResult, summaries: Sequence[ArmSummary], t: Messages | None = None) -> tuple[str, ...]:
+    """What the results show, sentence by sentence, the headline first, in language ``t``."""
     level, steps = chance(result.task), result.steps
     said: list[Reading | None] = [mixers_lead(summaries, steps), against_paper(summaries, result.task, steps)]
     # Identity against pooling is the paper's comparison, said once above.
@@ -211,4 +166,4 @@ def reading(result: LabResult, summaries: Sequence[ArmSummary]) -> tuple[str, ..
     said.append(
         PaperPoint("agrees" if carries and hold and mixer_comparisons(summaries) else "differs", *sorted(costs))
     )
-    return tuple(s for r in said if r is not None for s in r.sentences() if s)
+    return tuple(s for r in said if r is not None for s in r.sentences(t) if s)

@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..i18n import Messages, english
 from ..shapes.arms import ARMS
 from ..shapes.lab import LabResult
 from ..shapes.lab_results import ArmSummary
 from ..shapes.tasks import TASKS
 from ..variants import get_variant
 from .seeds import Paired, arm_words, by_arm, paired
-from .sentences import Reading, listed, pct
+from .sentences import Reading, pct
 
-# What the pointing game asks Grad-CAM to point at, per task.
-TARGETS = {"shapes": "the object", "pairs": "a disc"}
 PAPER_BLOCKS = sum(get_variant("s12").depths)
 
 
@@ -24,9 +23,15 @@ def chance(task: str) -> float:
     return TASKS[task].chance
 
 
-def per_seed_text(summary: ArmSummary) -> str:
-    """ "38.0, 44.3 and 92.7 %": each seed's accuracy, in seed order."""
-    return listed([f"{100 * s.accuracy:.1f}" for s in sorted(summary.per_seed, key=lambda s: s.seed)]) + " %"
+def per_seed(summary: ArmSummary) -> tuple[float, ...]:
+    """Each seed's accuracy, in seed order."""
+    return tuple(s.accuracy for s in sorted(summary.per_seed, key=lambda s: s.seed))
+
+
+def per_seed_text(accuracies: Sequence[float], t: Messages | None = None) -> str:
+    """ "38.0, 44.3 and 92.7 %": each seed's accuracy, as language ``t`` lists them."""
+    t = t or english()
+    return t.text("reading.lab_arms.per_seed", values=t.listed([f"{100 * a:.1f}" for a in accuracies]))
 
 
 @dataclass(frozen=True)
@@ -38,24 +43,12 @@ class WithoutMlp(Reading):
     chance: float
     paper: float
 
-    TEMPLATES = {
-        "carries": (
-            "The channel MLP carries the model: without it, accuracy is {accuracy_pct} (chance: {chance_pct}) against "
-            "{pooling_pct} with it, the lowest of all arms, and the paper's S12 falls to {paper:g} % on ImageNet."
-        ),
-        "lower": (
-            "Without the channel MLP, accuracy is {accuracy_pct} (chance: {chance_pct}) against {pooling_pct} with it "
-            "(the paper's S12: {paper:g} %)."
-        ),
-        "not_lower": (
-            "Without the channel MLP, accuracy is {accuracy_pct} (chance: {chance_pct}), not lower than the "
-            "{pooling_pct} with it on most seeds (the paper's S12: {paper:g} %)."
-        ),
-    }
+    KEY = "reading.lab_arms.without_mlp"
+    TEMPLATES = {"carries": ("carries",), "lower": ("lower",), "not_lower": ("not_lower",)}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         return {
-            **super().values(),
+            **super().values(t),
             "accuracy_pct": pct(self.accuracy),
             "pooling_pct": pct(self.pooling),
             "chance_pct": pct(self.chance),
@@ -79,32 +72,26 @@ class WithoutResiduals(Reading):
     """"falls" (lower than pooling on most seeds), "below_best" (lower than the best arm with
     residuals on most seeds, not than pooling) or "trains"."""
     accuracy: float
-    per_seed: str
+    per_seed: tuple[float, ...]
+    """Each seed's accuracy, in seed order."""
     chance: float
     best: str
+    """The arm with residuals that scored best."""
     paper: float
     blocks: int
     paper_blocks: int = PAPER_BLOCKS
 
-    TEMPLATES = {
-        "falls": (
-            "Without residual connections accuracy falls to {accuracy_pct} (per seed {per_seed}; chance: "
-            "{chance_pct}), as the paper's S12 does ({paper:g} %)."
-        ),
-        "below_best": (
-            "Without residual connections accuracy is {accuracy_pct} (per seed {per_seed}; chance: {chance_pct}): "
-            "lower than {best} with them on most seeds, though not lower than pooling on most; the paper's S12 falls "
-            "to {paper:g} %."
-        ),
-        "trains": (
-            "Without residual connections this {blocks}-block network trains as well as with them ({accuracy_pct}; "
-            "per seed {per_seed}): the paper's {paper:g} % is for the {paper_blocks}-block S12 on ImageNet, and the "
-            "deeper a network, the more it needs the shortcuts to train at all."
-        ),
-    }
+    KEY = "reading.lab_arms.without_residuals"
+    TEMPLATES = {"falls": ("falls",), "below_best": ("below_best",), "trains": ("trains",)}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "accuracy_pct": pct(self.accuracy), "chance_pct": pct(self.chance)}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {
+            **super().values(t),
+            "accuracy_pct": pct(self.accuracy),
+            "chance_pct": pct(self.chance),
+            "per_seed": per_seed_text(self.per_seed, t),
+            "best": arm_words(self.best, t),
+        }
 
 
 def without_residuals(
@@ -126,9 +113,9 @@ def without_residuals(
     reading = WithoutResiduals(
         kind,
         plain.accuracy_mean,
-        per_seed_text(plain),
+        per_seed(plain),
         level,
-        arm_words(best.arm),
+        best.arm,
         ARMS["no_residual"].paper.top1,
         blocks,
     )
@@ -142,37 +129,25 @@ class Pointing(Reading):
     kind: str
     """"below_centre", "above_centre" (the bar is a map peaking at the image centre), "below_random"
     or "above_random" (the bar is a map peaking at a random pixel)."""
-    target: str
+    task: str
+    """What the pointing game asks Grad-CAM to point at depends on it (catalog ``pointing.target.<task>``)."""
     best: str
+    """The arm that points best."""
     best_mean: float
     best_run: float
     centre: float
     random: float
 
-    TEMPLATES = {
-        "below_centre": (
-            "No arm's Grad-CAM points at {target} more often than a map that always peaks at the image centre "
-            "({centre_pct}); the best arm, {best}, does {best_pct} (its best seed {best_run_pct}), above a map that "
-            "peaks at a random pixel ({random_pct}). Trained on labels alone, none of these models beats the prior "
-            "that objects sit in the middle, whichever mixer it has."
-        ),
-        "above_centre": (
-            "With {best}, the best arm, Grad-CAM points at {target} more often ({best_pct}) than a map that always "
-            "peaks at the image centre ({centre_pct})."
-        ),
-        "below_random": (
-            "No arm's Grad-CAM points at {target} more often than a map that peaks at a random pixel ({random_pct}; "
-            "the best arm, {best}, {best_pct})."
-        ),
-        "above_random": (
-            "With {best}, the best arm, Grad-CAM points at {target} more often ({best_pct}) than a map that peaks at a "
-            "random pixel ({random_pct})."
-        ),
-    }
+    KEY = "reading.lab_arms.pointing"
+    TEMPLATES = {k: (k,) for k in ("below_centre", "above_centre", "below_random", "above_random")}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
+        target = f"pointing.target.{self.task}"
         return {
-            **super().values(),
+            **super().values(t),
+            "target": t.text(target) if target in english() else t.text("pointing.target.shapes"),
+            "best": arm_words(self.best, t),
             "best_pct": pct(self.best_mean),
             "best_run_pct": pct(self.best_run),
             "centre_pct": pct(self.centre),
@@ -194,8 +169,8 @@ def pointing(result: LabResult, summaries: Sequence[ArmSummary]) -> Pointing | N
         kind = "below_random"
     return Pointing(
         kind,
-        TARGETS.get(result.task, "the object"),
-        arm_words(best.arm),
+        result.task,
+        best.arm,
         best.pointing_mean,
         best_run,
         result.centre_baseline,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..i18n import Messages, english
 from ..receptive_field import ReceptiveField
 from ..shapes.lab import LAB_CONFIGS
 from ..shapes.lab_grid import LabGrid
@@ -27,17 +28,6 @@ from .sentences import Reading
 # across: the middle cells of an even grid (rows 2 and 3 of 4) then count as the centre, as a
 # student looking at the picture would say.
 MIDDLE_THIRD = (1 / 3, 2 / 3)
-PLACE_NAMES = {
-    ("top", "left"): "the top left",
-    ("top", "centre"): "the top centre",
-    ("top", "right"): "the top right",
-    ("middle", "left"): "the middle left",
-    ("middle", "centre"): "the centre",
-    ("middle", "right"): "the middle right",
-    ("bottom", "left"): "the bottom left",
-    ("bottom", "centre"): "the bottom centre",
-    ("bottom", "right"): "the bottom right",
-}
 
 
 def _third(index: int, length: int, names: tuple[str, str, str]) -> str:
@@ -64,19 +54,16 @@ class CamPeak(Reading):
     rows: int
     cols: int
 
-    TEMPLATES = {
-        "peak": (
-            "For {target} the deepest stage's map peaks at row {row_number} of {rows}, column {col_number} of {cols}: "
-            "{place} of the picture. Is that on the object?"
-        )
-    }
+    KEY = "reading.lesson.cam_peak"
+    TEMPLATES = {"peak": ("peak",)}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        vertical, horizontal = place(self.row, self.col, self.rows, self.cols)
         return {
-            **super().values(),
+            **super().values(t),
             "row_number": self.row + 1,
             "col_number": self.col + 1,
-            "place": PLACE_NAMES[place(self.row, self.col, self.rows, self.cols)],
+            "place": (t or english()).text(f"reading.lesson.place.{vertical}_{horizontal}"),
         }
 
 
@@ -109,30 +96,17 @@ class FieldReach(Reading):
     inside: float
     """The share of the first stage's gradient inside its box."""
 
-    _OUTSIDE = (
-        "{inside_pct} of the stage-{first_stage} position's gradient lies inside its box; the {outside_pct} outside "
-        "it can only have come through the norms, whose mean and variance are taken over the whole image, so in "
-        "the strict sense every position depends on every pixel."
-    )
-    _SEALED = "All but {outside_pct} of the stage-{first_stage} position's gradient lies inside its box."
-    _BOXES = (
-        "On this {side} px crop, a stage-{first_stage} position reads a {first_box} px square through the "
-        "convolutions and pools; a stage-{last_stage} position a {last_box} px one."
-    )
-    _WIDER = (
-        "On this {side} px crop, a stage-{first_stage} position reads a {first_box} px square through the "
-        "convolutions and pools; a stage-{last_stage} position a {last_box} px one, wider than the whole image."
-    )
+    KEY = "reading.lesson.field_reach"
     TEMPLATES = {
-        "wider": (_WIDER, _OUTSIDE),
-        "within": (_BOXES, _OUTSIDE),
-        "wider_sealed": (_WIDER, _SEALED),
-        "within_sealed": (_BOXES, _SEALED),
+        "wider": ("wider", "outside"),
+        "within": ("within", "outside"),
+        "wider_sealed": ("wider", "sealed"),
+        "within_sealed": ("within", "sealed"),
     }
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         return {
-            **super().values(),
+            **super().values(t),
             "inside_pct": f"{100 * self.inside:.1f} %",
             "outside_pct": f"{100 * (1 - self.inside):.1f} %",
         }
@@ -160,6 +134,7 @@ def lab_step(
     control: Sequence[ArmSummary],
     control_steps: int,
     grid: LabGrid | None = None,
+    t: Messages | None = None,
 ) -> tuple[str, ...]:
     """The lesson's answer from the lab's shipped runs: identity against pooling on the one-shape
     task beside the paper, whether that comparison is of speed, what the norm control on the pairs
@@ -174,4 +149,4 @@ def lab_step(
     rising = still_rising([s for s in shapes if s.arm in ("pooling", "identity")], steps)
     if rising.kind == "still_learning":
         readings.insert(1, rising)
-    return tuple(s for r in readings for s in r.sentences() if s)
+    return tuple(s for r in readings for s in r.sentences(t) if s)

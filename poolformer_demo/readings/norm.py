@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..i18n import Messages
 from ..shapes.lab_results import ArmSummary
 from ..variants import GROUP_NORM_SETTING, PAPER_S12_ABLATIONS, POSITION_NORM_SETTING
 from .seeds import AT_CHANCE, LEARNED, by_arm, paired
-from .sentences import Reading, pct, plural
+from .sentences import Reading, pct
 
 
 @dataclass(frozen=True)
@@ -24,23 +25,12 @@ class NormPath(Reading):
     learned: int
     seeds: int
 
-    TEMPLATES = {
-        "learned": (
-            "Without a token mixer the network still learned the pairs task with PoolFormer's own norm (identity "
-            "{identity_pct}, pooling {pooling_pct}; identity learned on {learned} of {seeds} {seed_word}): that "
-            "GroupNorm takes one mean and one variance over every position of the image, two numbers per norm that "
-            "reach every position, and a network can learn to compare two far-apart discs through them."
-        ),
-        "not_shown": "",
-    }
+    KEY = "reading.norm.path"
+    TEMPLATES = {"learned": ("learned",), "not_shown": ()}
+    COUNTS = {"learned": "seeds"}
 
-    def values(self) -> dict[str, object]:
-        return {
-            **super().values(),
-            "identity_pct": pct(self.identity),
-            "pooling_pct": pct(self.pooling),
-            "seed_word": plural(self.seeds, "seed", "seeds"),
-        }
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "identity_pct": pct(self.identity), "pooling_pct": pct(self.pooling)}
 
 
 @dataclass(frozen=True)
@@ -57,38 +47,21 @@ class PerPositionNorm(Reading):
     chance: float
     seeds: int
 
+    KEY = "reading.norm.per_position"
     TEMPLATES = {
-        "mixer_needed": (
-            "Take the norm's path between positions away (every norm per position) and the token mixer is needed: "
-            "with a per-position norm, identity reaches {identity_pct} and pooling {pooling_pct} after {steps:,} steps "
-            "(chance: {chance_pct})."
-        ),
-        "neither": (
-            "Take the norm's path between positions away (every norm per position) and neither arm learned the task "
-            "within {steps:,} steps on any of {seeds} {seed_word}: with a per-position norm, identity reaches "
-            "{identity_pct} and pooling {pooling_pct} (chance: {chance_pct})."
-        ),
-        "neither_after_norm": (
-            "Take the norm's path between positions away (every norm per position) and neither arm learned the task "
-            "within {steps:,} steps on any of {seeds} {seed_word}: with a per-position norm, identity reaches "
-            "{identity_pct} and pooling {pooling_pct} (chance: {chance_pct}).",
-            "In these small networks, within that budget, the norm, not the token mixer, carried one disc's colour "
-            "to the other.",
-        ),
-        "level": (
-            "Even without the norm's path between positions, identity is not lower than pooling on most seeds: with a "
-            "per-position norm, identity reaches {identity_pct} and pooling {pooling_pct} after {steps:,} steps "
-            "(chance: {chance_pct})."
-        ),
+        "mixer_needed": ("mixer_needed",),
+        "neither": ("neither",),
+        "neither_after_norm": ("neither", "carried_by_norm"),
+        "level": ("level",),
     }
+    COUNTS = {"neither": "seeds"}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         return {
-            **super().values(),
+            **super().values(t),
             "identity_pct": pct(self.identity),
             "pooling_pct": pct(self.pooling),
             "chance_pct": pct(self.chance),
-            "seed_word": plural(self.seeds, "seed", "seeds"),
         }
 
 
@@ -103,20 +76,11 @@ class NormWorth(Reading):
     position: float
     steps: int
 
-    TEMPLATES = {
-        "everything": (
-            "On ImageNet the paper's S12 scored {position:g} % with a per-position LayerNorm against {group:g} % with "
-            "PoolFormer's one-group GroupNorm: the norm's path between positions was worth {worth} points there; on "
-            "the pairs task, within {steps:,} steps, it was all these small networks had."
-        ),
-        "part": (
-            "On ImageNet the paper's S12 scored {position:g} % with a per-position LayerNorm against {group:g} % with "
-            "PoolFormer's one-group GroupNorm: the norm's path between positions was worth {worth} points there."
-        ),
-    }
+    KEY = "reading.norm.worth"
+    TEMPLATES = {"everything": ("everything",), "part": ("part",)}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "worth": f"{self.group - self.position:.1f}"}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        return {**super().values(t), "worth": f"{self.group - self.position:.1f}"}
 
 
 def _paper_top1(setting: str) -> float | None:
@@ -160,9 +124,9 @@ def norm_control(
 
 
 def control_reading(
-    main: Sequence[ArmSummary], control: Sequence[ArmSummary], steps: int, level: float
+    main: Sequence[ArmSummary], control: Sequence[ArmSummary], steps: int, level: float, t: Messages | None = None
 ) -> tuple[str, ...]:
-    """The norm control's sentences: ``main`` with PoolFormer's GroupNorm, ``control`` with a
-    per-position norm, both trained ``steps`` steps; ``level`` is chance accuracy."""
+    """The norm control's sentences in language ``t``: ``main`` with PoolFormer's GroupNorm,
+    ``control`` with a per-position norm, both trained ``steps`` steps; ``level`` is chance accuracy."""
     readings = norm_control(main, control, steps, level)
-    return tuple(s for r in readings for s in r.sentences() if s)
+    return tuple(s for r in readings for s in r.sentences(t) if s)

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..i18n import Messages, english
 from ..shapes.lab_results import LATE_STRETCH, ArmSummary
-from .sentences import Reading, listed, pct, plural, points
+from .sentences import Reading, pct, points
 
 # Two runs of one seed within 2 points of each other score alike: 6 of the 300 held-out images,
 # about what one run gains or loses between two of its own measurements late in training.
@@ -23,20 +24,17 @@ LEARNED = 0.2
 STILL_RISING = 0.03
 
 
-# How the sentences name each arm: the arms without a part are named by what they lack.
-ARM_WORDS = {
-    "pooling": "pooling",
-    "identity": "identity",
-    "random": "the frozen random matrix",
-    "conv": "the depthwise convolution",
-    "global": "the global mean",
-    "no_mlp": "the network without channel MLP",
-    "no_residual": "the network without residuals",
-}
+# How the sentences name each arm (catalog ``arm.<name>``): the arms without a part are named by
+# what they lack.
+ARMS_NAMED = ("pooling", "identity", "random", "conv", "global", "no_mlp", "no_residual")
 
 
-def arm_words(arm: str) -> str:
-    return ARM_WORDS.get(arm, arm)
+def arm_words(arm: str, t: Messages | None = None) -> str:
+    t = t or english()
+    return t.text(f"arm.{arm}") if arm in ARMS_NAMED else arm
+
+
+KINDS = ("higher", "lower", "partly_higher", "partly_lower", "alike", "mixed", "mixed_alike", "unpaired")
 
 
 @dataclass(frozen=True)
@@ -53,33 +51,9 @@ class Paired(Reading):
     """Per common seed, ``arm``'s accuracy minus ``other``'s, as shares."""
     same_within: float = SAME_WITHIN
 
-    TEMPLATES = {
-        "higher": (
-            "Against {other}, {arm} scored higher on {higher} of {seeds} {seed_word}, by {by} points, "
-            "and lower on none."
-        ),
-        "lower": (
-            "Against {other}, {arm} scored lower on {lower} of {seeds} {seed_word}, by {by} points, and higher on none."
-        ),
-        "partly_higher": (
-            "Against {other}, {arm} scored higher on {higher} of {seeds} {seed_word}, by {by} points, and within "
-            "{same} points on the other {alike}."
-        ),
-        "partly_lower": (
-            "Against {other}, {arm} scored lower on {lower} of {seeds} {seed_word}, by {by} points, and within "
-            "{same} points on the other {alike}."
-        ),
-        "alike": "Against {other}, {arm} scored within {same} points on {alike} of {seeds} {seed_word}.",
-        "mixed": (
-            "Against {other}, {arm} scored higher on {higher} and lower on {lower} of {seeds} {seed_word} (differences "
-            "from {smallest} to {largest} points)."
-        ),
-        "mixed_alike": (
-            "Against {other}, {arm} scored higher on {higher}, lower on {lower} and within {same} points on {alike} of "
-            "{seeds} {seed_word} (differences from {smallest} to {largest} points)."
-        ),
-        "unpaired": "Against {other}, {arm} shares no seed to compare.",
-    }
+    KEY = "reading.seeds.paired"
+    TEMPLATES = {kind: (kind,) for kind in KINDS}
+    COUNTS = {kind: "seeds" for kind in KINDS if kind != "unpaired"}
 
     @property
     def direction(self) -> str:
@@ -112,18 +86,17 @@ class Paired(Reading):
             return tuple(-d for d in self.differences if d < -self.same_within)
         return self.differences
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
         gaps = self.gaps() or (float("nan"),)
         low, high = points(min(gaps)), points(max(gaps))
         return {
-            **super().values(),
-            "arm": arm_words(self.arm),
-            "other": arm_words(self.other),
+            **super().values(t),
+            "arm": arm_words(self.arm, t),
+            "other": arm_words(self.other, t),
             "seeds": self.seeds,
             "higher": self.higher,
             "lower": self.lower,
             "alike": self.alike,
-            "seed_word": plural(self.seeds, "seed", "seeds"),
             "by": low if low == high else f"{low}–{high}",
             "same": points(self.same_within),
             "smallest": signed_points(min(gaps)),
@@ -186,26 +159,21 @@ class StillRising(Reading):
     kind: str
     """"still_learning" (some were) or "settled"."""
     steps: int
-    arms: tuple[str, ...]
-    """One entry per arm still rising, said by ITEM."""
+    arms: tuple[tuple[str, int, int, str], ...]
+    """Per arm still rising: (arm, seeds still rising, its seeds, the gains in points "a–b")."""
 
-    ITEM = "{arm} ({rising} of {seeds} {seed_word}, up {by} points)"
-    TEMPLATES = {
-        "still_learning": (
-            "Held-out accuracy was still rising at step {steps:,} (by {threshold} points or more over the last "
-            "{window:,} steps) for {arm_list}: within this budget the arms differ in how fast they learn, and what "
-            "each could reach with more steps was not measured."
-        ),
-        "settled": (
-            "No arm's held-out accuracy rose by {threshold} points or more over the last {window:,} of its {steps:,} "
-            "steps: the budget let every arm settle."
-        ),
-    }
+    KEY = "reading.seeds.still_rising"
+    TEMPLATES = {"still_learning": ("still_learning",), "settled": ("settled",)}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
+        items = [
+            t.plural(f"{self.KEY}.item", seeds, arm=arm_words(arm, t), rising=rising, by=by)
+            for arm, rising, seeds, by in self.arms
+        ]
         return {
-            **super().values(),
-            "arm_list": listed(self.arms),
+            **super().values(t),
+            "arm_list": t.listed(items),
             "threshold": points(STILL_RISING),
             "window": round(self.steps * LATE_STRETCH),
         }
@@ -217,15 +185,7 @@ def still_rising(summaries: Sequence[ArmSummary], steps: int) -> StillRising:
         gains = seeds_rising(s)
         if gains:
             low, high = points(min(gains)), points(max(gains))
-            items.append(
-                StillRising.ITEM.format(
-                    arm=arm_words(s.arm),
-                    rising=len(gains),
-                    seeds=len(s.per_seed),
-                    seed_word=plural(len(s.per_seed), "seed", "seeds"),
-                    by=low if low == high else f"{low}–{high}",
-                )
-            )
+            items.append((s.arm, len(gains), len(s.per_seed), low if low == high else f"{low}–{high}"))
     return StillRising("still_learning" if items else "settled", steps, tuple(items))
 
 
@@ -236,19 +196,19 @@ class StuckSeeds(Reading):
     kind: str
     """"split" or "none"."""
     steps: int
-    arms: tuple[str, ...]
+    arms: tuple[tuple[str, int, int, int, float], ...]
+    """Per arm: (arm, seeds that stayed at chance, its seeds, the lowest such seed, its accuracy)."""
 
-    ITEM = "{arm} ({stuck} of {seeds} {seed_word}: seed {seed} at {accuracy})"
-    TEMPLATES = {
-        "split": (
-            "Some seeds did not leave chance within {steps:,} steps while others of the same arm learned: "
-            "{arm_list}. Their spread over seeds is that, not noise around one value."
-        ),
-        "none": "",
-    }
+    KEY = "reading.seeds.stuck"
+    TEMPLATES = {"split": ("split",), "none": ()}
 
-    def values(self) -> dict[str, object]:
-        return {**super().values(), "arm_list": listed(self.arms)}
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
+        items = [
+            t.plural(f"{self.KEY}.item", seeds, arm=arm_words(arm, t), stuck=stuck, seed=seed, accuracy=pct(accuracy))
+            for arm, stuck, seeds, seed, accuracy in self.arms
+        ]
+        return {**super().values(t), "arm_list": t.listed(items)}
 
 
 def stuck_seeds(summaries: Sequence[ArmSummary], level: float, steps: int) -> StuckSeeds:
@@ -257,14 +217,5 @@ def stuck_seeds(summaries: Sequence[ArmSummary], level: float, steps: int) -> St
         stuck = seeds_at_chance(s, level)
         if stuck and seeds_learned(s, level):
             low = min((x for x in s.per_seed if x.seed in stuck), key=lambda x: x.accuracy)
-            items.append(
-                StuckSeeds.ITEM.format(
-                    arm=arm_words(s.arm),
-                    stuck=len(stuck),
-                    seeds=len(s.per_seed),
-                    seed_word=plural(len(s.per_seed), "seed", "seeds"),
-                    seed=low.seed,
-                    accuracy=pct(low.accuracy),
-                )
-            )
+            items.append((s.arm, len(stuck), len(s.per_seed), low.seed, low.accuracy))
     return StuckSeeds("split" if items else "none", steps, tuple(items))

@@ -4,15 +4,14 @@ are the core's own (``sanity.ALIKE`` and ``sanity.CHANCE_FLOOR``); here they onl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from ..attributions import METHOD_TITLES
 from ..faithfulness import FaithfulnessReport, beats_random
+from ..i18n import Messages, english
 from ..sanity import ALIKE, CHANCE_FLOOR, SanityCheck
-from .sentences import Reading, listed, plural
+from .sentences import Reading
 
 # ---------------------------------------------------------------------------------------------
 # Faithfulness
@@ -31,12 +30,8 @@ class MethodVerdict(Reading):
     random_deletion_auc: float
     random_insertion_auc: float
 
-    TEMPLATES = {
-        "both": "Beats random on both curves.",
-        "deletion": "Beats random on deletion only.",
-        "insertion": "Beats random on insertion only.",
-        "neither": "No better than random.",
-    }
+    KEY = "reading.trust.method_verdict"
+    TEMPLATES = {"both": ("both",), "deletion": ("deletion",), "insertion": ("insertion",), "neither": ("neither",)}
 
 
 def method_verdict(report: FaithfulnessReport, name: str) -> MethodVerdict:
@@ -57,25 +52,30 @@ class FaithfulnessSummary(Reading):
     kind: str
     """"some" or "none"."""
     methods: tuple[str, ...]
-    """The titles of the methods that beat random on both curves."""
+    """The methods that beat random on both curves (their names, as ``attributions.METHOD_TITLES`` keys)."""
     measured: int
 
-    TEMPLATES = {
-        "some": "{names} {beat} the random maps on both curves.",
-        "none": "No method beats the random maps on both curves for this image.",
-    }
+    KEY = "reading.trust.faithfulness"
+    TEMPLATES = {"some": ("some",), "none": ("none",)}
+    COUNTS = {"some": "beating"}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
         return {
-            **super().values(),
-            "names": listed(self.methods),
-            "beat": plural(len(self.methods), "beats", "beat"),
+            **super().values(t),
+            "names": t.listed([method_title(name, t) for name in self.methods]),
+            "beating": len(self.methods),
         }
 
 
-def faithfulness_summary(report: FaithfulnessReport, titles: Mapping[str, str] | None = None) -> FaithfulnessSummary:
-    titles = titles or {}
-    beating = tuple(titles.get(n, n) for n in report.methods if method_verdict(report, n).kind == "both")
+def method_title(name: str, t: Messages | None = None) -> str:
+    """A method's name in language ``t`` ("Integrated Gradients"); a name the catalog does not know as it is."""
+    key = f"method.{name}"
+    return (t or english()).text(key) if key in english() else name
+
+
+def faithfulness_summary(report: FaithfulnessReport) -> FaithfulnessSummary:
+    beating = tuple(n for n in report.methods if method_verdict(report, n).kind == "both")
     return FaithfulnessSummary("some" if beating else "none", beating, len(report.methods))
 
 
@@ -100,41 +100,24 @@ class SanityReading(Reading):
     alike: float = ALIKE
     floor: float = CHANCE_FLOOR
 
-    _MEASURED = (
-        "With {models} fully randomised models, the trained map's ρ is {to_original_spread}; between those models' "
-        "own maps it is {between_spread}. SSIM: {ssim_to_original:+.2f} with the trained map, {ssim_between:+.2f} "
-        "between them."
-    )
+    KEY = "reading.trust.sanity"
     TEMPLATES = {
-        "fails": (
-            _MEASURED,
-            "Fails: the maps of destroyed models keep the trained map's ranking (mean ρ above {alike:g}), so on this "
-            "image {method} shows the image more than the model, and should not be trusted to explain it.",
-        ),
-        "passes": (
-            _MEASURED,
-            "Passes: the trained map is no more alike to the random models' maps than they are to each other, and "
-            "those share little (mean ρ below {floor:g}): {method} depends on what the model learned.",
-        ),
-        "image_driven": (
-            _MEASURED,
-            "Inconclusive: random models' maps already agree with each other (mean ρ at least {floor:g}), so part of "
-            "every {method} map is set by the image alone, and what the trained map shares with them cannot be told "
-            "apart from it.",
-        ),
-        "inconclusive": (
-            _MEASURED,
-            "Inconclusive: the trained map resembles the random models' maps more than they resemble each other, "
-            "though not enough to fail (mean ρ up to {alike:g}).",
-        ),
+        "fails": ("measured", "fails"),
+        "passes": ("measured", "passes"),
+        "image_driven": ("measured", "image_driven"),
+        "inconclusive": ("measured", "inconclusive"),
     }
+    COUNTS = {"measured": "models"}
 
-    def values(self) -> dict[str, object]:
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        t = t or english()
+
         def spread(values: tuple[float, ...]) -> str:
-            return f"{float(np.mean(values)):+.2f} (from {min(values):+.2f} to {max(values):+.2f})"
+            return t.text("reading.trust.sanity.spread", mean=float(np.mean(values)), low=min(values), high=max(values))
 
         return {
-            **super().values(),
+            **super().values(t),
+            "method": method_title(self.method, t),
             "to_original_spread": spread(self.to_original),
             "between_spread": spread(self.between),
         }
@@ -148,7 +131,7 @@ def sanity_reading(check: SanityCheck) -> SanityReading:
         kind = "image_driven" if float(np.mean(base.between)) >= CHANCE_FLOOR else "inconclusive"
     return SanityReading(
         kind=kind,
-        method=METHOD_TITLES.get(check.method, check.method),
+        method=check.method,
         models=len(base.to_original),
         to_original=tuple(base.to_original),
         between=tuple(base.between),

@@ -9,10 +9,12 @@ from pathlib import Path
 import gradio as gr
 import torch
 
+from .. import i18n
 from ..analysis import analyze
 from ..runner import Runner
 from ..weights import ModelCache, cache_from_environment
 from .kit.gradio_patches import GRADIO_CSS, GRADIO_JS
+from .kit.language import LanguageSection
 from .kit.runs import EXPLORE, LONG, MODEL, app_runner
 from .share import TABS, ShareSection
 from .tabs.compare.page import CompareTab
@@ -22,7 +24,7 @@ from .tabs.inside.page import InsideTab
 from .tabs.learn import page as learn
 from .tabs.lesson.page import LessonTab
 
-TITLE = "PoolFormer Explorer"
+TITLE = i18n.english().text("app.title")
 STYLE = Path(__file__).with_name("static") / "style.css"
 SCRIPT = Path(__file__).with_name("static") / "page.js"
 
@@ -107,39 +109,42 @@ def build_demo(
 
     # analytics_enabled=False: no usage reports or version checks leave the server.
     with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE, fill_width=True, analytics_enabled=False) as demo:
-        gr.Markdown(
-            f"# {TITLE}\nWhat [PoolFormer](https://arxiv.org/abs/2111.11418), the MetaFormer whose token mixer "
-            "is plain average pooling, sees in your image: predictions, stage feature maps and Grad-CAM; "
-            "explanations with numbers that say which to trust; and the block opened up.",
-            elem_id="app-header",
-        )
-        journey = learn.journey_panel()
+        language = LanguageSection()
+        words = language.words
+        with gr.Row(elem_id="app-header-row", equal_height=False):
+            words(gr.Markdown(elem_id="app-header"), value="app.header")
+            language.render()
+        journey = learn.journey_panel(words)
         # Each tab's render returns what the rest of the page reads (its parts); nothing is read from
         # a tab before it is rendered.
         with gr.Tabs(overflow_behavior="wrap", elem_id="tabs") as tabs:
-            with gr.Tab("Explore", id="explore") as explore_tab:
-                explore_parts = explore.render(explore_events, journey)
+            with words(gr.Tab(id="explore"), label="tab.explore") as explore_tab:
+                explore_parts = explore.render(explore_events, journey, language)
             session = explore_parts.session
-            with gr.Tab("Lesson", id="lesson") as lesson_tab:
-                lesson_parts = lesson.render(model_events, session)
-            with gr.Tab("Explain", id="explain") as explain_tab:
-                explain_parts = explain.render(model_events, session, explain_tab, long_events=long_events)
-            with gr.Tab("Compare", id="compare") as compare_tab:
-                compare_parts = compare.render(model_events, session)
-            with gr.Tab("Inside the block", id="inside") as inside_tab:
-                inside_parts = inside.render(model_events, session)
-            with gr.Tab("Learn", id="learn") as learn_tab:
-                learn.render(journey)
+            with words(gr.Tab(id="lesson"), label="tab.lesson") as lesson_tab:
+                lesson_parts = lesson.render(model_events, session, language)
+            with words(gr.Tab(id="explain"), label="tab.explain") as explain_tab:
+                explain_parts = explain.render(model_events, session, language, explain_tab, long_events=long_events)
+            with words(gr.Tab(id="compare"), label="tab.compare") as compare_tab:
+                compare_parts = compare.render(model_events, session, language)
+            with words(gr.Tab(id="inside"), label="tab.inside") as inside_tab:
+                inside_parts = inside.render(model_events, session, language)
+            with words(gr.Tab(id="learn"), label="tab.learn") as learn_tab:
+                learn.render(journey, words)
 
         # The lesson measures its step when it is opened, on the image analysed last.
         lesson_tab.select(**lesson_parts.show_event)
         # Below the tabs, so the first screen of every tab stays as it was.
         share = ShareSection(examples_dir, explore)
+        share_parts = share.render(language)
+        for parts in (explore_parts, lesson_parts, explain_parts, compare_parts, inside_parts):
+            language.add(parts.retelling)
+        opened = language.wire(demo)
         share.wire(
-            demo,
+            opened,
             tabs,
             dict(zip(TABS, (explore_tab, lesson_tab, explain_tab, compare_tab, inside_tab, learn_tab), strict=True)),
-            share.render(),
+            share_parts,
             {
                 "explore": explore_parts,
                 "lesson": lesson_parts,
@@ -147,6 +152,7 @@ def build_demo(
                 "inside": inside_parts,
                 "compare": compare_parts,
             },
+            language,
         )
 
     demo.queue(default_concurrency_limit=concurrency, max_size=QUEUE_MAX_SIZE)

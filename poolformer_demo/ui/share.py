@@ -2,8 +2,9 @@
 block, knockouts and CAM method, finished (what it restores is run), and can hide the controls and
 turn presenter mode on for a class.
 
-The state travels in the URL's query (`?example=shapes_star.png&model=shapes&tab=lesson&step=4`).
-Uploaded images never do: a link names a bundled example or no image at all, and the page says so.
+The state travels in the URL's query (`?example=shapes_star.png&model=shapes&tab=lesson&step=4`),
+with the page's language (`lang=ko`: kit/language.py reads it when the page opens). Uploaded images
+never do: a link names a bundled example or no image at all, and the page says so.
 The first half of this module is plain functions (tested without a server); `ShareSection` wires
 them into the page.
 """
@@ -18,17 +19,15 @@ from urllib.parse import urlencode
 
 import gradio as gr
 
+from .. import i18n
 from ..cams import CAM_METHODS
 from ..variants import SHAPES_VARIANT_NAME, STAGE_COUNT, TASK_VARIANTS, VARIANTS, get_variant
+from .kit.language import LanguageSection
 from .kit.pictures import image_key
 from .kit.view import Session
 from .tabs.inside.view import block_choices
 
 TABS = ("explore", "lesson", "explain", "compare", "inside", "learn")
-UPLOAD_NOTE = (
-    "Links carry a bundled example, never an uploaded image: a link made after an upload opens on the same "
-    "model and view, without the picture."
-)
 HIDDEN = "hidden"
 
 
@@ -111,8 +110,10 @@ def link_query(
     tab: str | None = None,
     present: bool = False,
     hide: bool = False,
+    lang: str | None = None,
 ) -> tuple[str, str]:
-    """(query string, a line for the page) for the view as it is now; the browser adds its address."""
+    """(query string, a line for the page in language `lang`) for the view as it is now; the browser
+    adds its address."""
     params: dict[str, str] = {}
     example = example_of(session, examples_dir)
     if example:
@@ -137,8 +138,12 @@ def link_query(
         params["present"] = "on"
     if hide:
         params["controls"] = HIDDEN
+    t = i18n.messages(lang)
+    if lang:
+        # The page's language is part of the view: a link reopens it whatever the reader's browser says.
+        params["lang"] = t.code
     uploaded = session is not None and example is None
-    note = f"Copied. {UPLOAD_NOTE}" if uploaded else "Copied: the link reopens this view."
+    note = t.text("share.copied_upload") if uploaded else t.text("share.copied")
     return urlencode(params, safe=","), note
 
 
@@ -201,22 +206,33 @@ class ShareSection:
         self.examples = {p.name for p in self.examples_dir.glob("*") if p.is_file()}
         self.explore = explore
 
-    def render(self) -> ShareParts:
+    def render(self, language: LanguageSection) -> ShareParts:
+        words = language.words
         with gr.Row(elem_id="share-row", equal_height=True):
-            copy = gr.Button("Copy link to this view", elem_id="share-button", scale=0, min_width=200)
-            hide = gr.Checkbox(False, label="Link hides the controls", elem_id="share-hide", scale=0, min_width=200)
-            present = gr.Checkbox(
-                False, label="Presenter mode (large type)", elem_id="present-mode", scale=0, min_width=220
+            copy = words(gr.Button(elem_id="share-button", scale=0, min_width=200), value="share.copy")
+            hide = words(gr.Checkbox(False, elem_id="share-hide", scale=0, min_width=200), label="share.hide")
+            present = words(gr.Checkbox(False, elem_id="present-mode", scale=0, min_width=220), label="share.present")
+            link = words(
+                gr.Textbox("", elem_id="share-link", interactive=False, buttons=["copy"], scale=3, min_width=220),
+                label="share.link",
             )
-            link = gr.Textbox(
-                "", label="Link", elem_id="share-link", interactive=False, buttons=["copy"], scale=3, min_width=220
-            )
-        note = gr.Markdown(UPLOAD_NOTE, elem_id="share-note")
+        note = words(gr.Markdown(elem_id="share-note"), value="share.upload_note")
         return ShareParts(copy=copy, hide=hide, present=present, link=link, note=note)
 
-    def make_link(self, session, tab, present, hide, step, stage, block, mixer_off, mlp_off, method):
+    def make_link(self, session, tab, present, hide, lang, step, stage, block, mixer_off, mlp_off, method):
         return link_query(
-            session, self.examples_dir, step, stage, block, mixer_off, mlp_off, method, tab, bool(present), bool(hide)
+            session,
+            self.examples_dir,
+            step,
+            stage,
+            block,
+            mixer_off,
+            mlp_off,
+            method,
+            tab,
+            bool(present),
+            bool(hide),
+            lang,
         )
 
     def restore(self, request: gr.Request):
@@ -245,13 +261,16 @@ class ShareSection:
             state.get("present", skip),
         )
 
-    def analyse(self, image, variant, session):
+    def analyse(self, image, variant, session, shown=None, lang="en"):
         """Analyse the linked example, as a click on it would."""
-        return self.explore.show(image, variant, None, session)
+        return self.explore.show(image, variant, None, session, shown, lang)
 
-    def wire(self, demo: gr.Blocks, tabs: gr.Tabs, tab_items: dict[str, gr.Tab], share: ShareParts, parts) -> None:
-        """Wire the link's events. `parts` holds the tabs' parts (explore, lesson, explain, inside,
-        compare): the controls a link sets and the events that show what it links to."""
+    def wire(
+        self, opened, tabs: gr.Tabs, tab_items: dict[str, gr.Tab], share: ShareParts, parts, language: LanguageSection
+    ) -> None:
+        """Wire the link's events, after `opened` (the event that puts the page in its language, so
+        what a link runs is said in it). `parts` holds the tabs' parts (explore, lesson, explain,
+        inside, compare): the controls a link sets and the events that show what it links to."""
         explore, lesson, explain, inside, compare = (
             parts[name] for name in ("explore", "lesson", "explain", "inside", "compare")
         )
@@ -267,7 +286,15 @@ class ShareSection:
         link_note = gr.Textbox("", visible=False)
         share.copy.click(
             self.make_link,
-            inputs=[explore.session, open_tab, share.present, share.hide, lesson.number, *shared_controls],
+            inputs=[
+                explore.session,
+                open_tab,
+                share.present,
+                share.hide,
+                language.menu,
+                lesson.number,
+                *shared_controls,
+            ],
             outputs=[link_query_text, link_note],
             queue=False,
             **private,
@@ -275,7 +302,7 @@ class ShareSection:
         share.present.change(None, inputs=share.present, js=PRESENT_JS, **private)
 
         linked = gr.State(None)
-        restored = demo.load(
+        restored = opened.then(
             self.restore,
             outputs=[
                 linked,
@@ -293,7 +320,9 @@ class ShareSection:
         # The linked example analysed, as a click on it would.
         analyse = when_linked(lambda state: "example" in state, self.analyse, len(explore.event["outputs"]), False)
         shown = restored.then(
-            analyse, inputs=[linked, explore.image, explore.variant, explore.session], **explore.event
+            analyse,
+            inputs=[linked, explore.image, explore.variant, explore.session, explore.shown, language.menu],
+            **explore.event,
         )
         # Then every view the link asks for, finished: the knockout run with its ticks, the block
         # shown, the CAM method's maps drawn, the lesson's step measured, the ticked models compared.

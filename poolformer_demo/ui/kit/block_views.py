@@ -12,10 +12,9 @@ from ... import plots, render
 from ...analysis import Analysis
 from ...anatomy import BlockAnatomy
 from ...comparison import KnockoutComparison
+from ...i18n import Messages, english
 from ...readings.knockout import mixer_off_note  # noqa: F401 - the note is the same on both tabs
 from .view import display_names
-
-KNOCKOUT_HINT = "Tick the parts to switch off and press <b>Re-run with the knockout</b>."
 
 
 def _native(picture: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -52,30 +51,40 @@ def deepest_cam_uri(analysis: Analysis) -> str:
     return render.data_uri(render.heatmap(analysis.stages[-1].cam_raw))
 
 
-def knockout_html(comparison: KnockoutComparison | None = None) -> str:
-    """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists."""
+def knockout_html(comparison: KnockoutComparison | None = None, t: Messages | None = None) -> str:
+    """The deepest Grad-CAM before and after the knockout under one slider, and the two top-5 lists.
+    The comparison stays left to right in every language: the slider's left is the picture's left."""
+    t = t or english()
     if comparison is None:
-        return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{KNOCKOUT_HINT}</span></p></div>'
+        hint = t.text("knockout.hint")
+        return f'<div class="pf-knockout pf-empty"><p class="pf-hint"><span>{hint}</span></p></div>'
     before, after = comparison.before, comparison.after
     names = display_names(before.labels)
     target = names[before.target.index]
-    knocked = after.knockouts.describe()
+    knocked = t.said(after.knockouts.describe())
     deepest = before.stages[-1]
+    trained_alt = t.text("knockout.alt.trained", target=target, stage=deepest.index)
+    after_alt = t.text("knockout.alt.after", target=target, stage=deepest.index, knocked=knocked)
+    caption = t.html(
+        "knockout.caption",
+        target=target,
+        stage=deepest.index,
+        height=deepest.shape[1],
+        width=deepest.shape[2],
+        knocked=knocked,
+    )
     compare = (
-        f'<figure class="pf-compare" style="--pf-crop: url({render.data_uri(before.input_image, "jpeg")})">'
+        f'<figure class="pf-compare" dir="ltr" style="--pf-crop: url({render.data_uri(before.input_image, "jpeg")})">'
         '<span class="pf-cam pf-compare-frame">'
-        f'<img class="pf-heat pf-before" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, as trained" '
-        f'src="{deepest_cam_uri(before)}">'
-        f'<img class="pf-heat pf-after" alt="Grad-CAM for {html.escape(target)}, stage {deepest.index}, '
-        f'{html.escape(knocked)}" src="{deepest_cam_uri(after)}">'
+        f'<img class="pf-heat pf-before" alt="{html.escape(trained_alt)}" src="{deepest_cam_uri(before)}">'
+        f'<img class="pf-heat pf-after" alt="{html.escape(after_alt)}" src="{deepest_cam_uri(after)}">'
         '<span class="pf-divider" aria-hidden="true"></span>'
-        '<span class="pf-tag pf-tag-before">as trained</span><span class="pf-tag pf-tag-after">knocked out</span>'
+        f'<span class="pf-tag pf-tag-before">{html.escape(t.text("knockout.tag.trained"))}</span>'
+        f'<span class="pf-tag pf-tag-after">{html.escape(t.text("knockout.tag.after"))}</span>'
         "</span>"
         '<input class="pf-split" type="range" min="0" max="100" value="50" '
-        'aria-label="Move the line between the Grad-CAM as trained and with the knockout">'
-        f"<figcaption>Grad-CAM for <b>{html.escape(target)}</b> at stage {deepest.index} "
-        f"({deepest.shape[1]}×{deepest.shape[2]}), each scaled to its own peak · left of the line: as trained; "
-        f"right: {html.escape(knocked)} · drag the slider to compare</figcaption></figure>"
+        f'aria-label="{html.escape(t.text("knockout.slider"))}">'
+        f'<figcaption dir="auto">{caption}</figcaption></figure>'
     )
 
     def cell(analysis: Analysis, rank: int) -> str:
@@ -87,10 +96,12 @@ def knockout_html(comparison: KnockoutComparison | None = None) -> str:
         f"<tr><td>{rank + 1}</td>{cell(before, rank)}{cell(after, rank)}</tr>"
         for rank in range(min(len(before.predictions), len(after.predictions)))
     )
+    target_note = t.html(
+        "knockout.target", target=target, before=before.target.probability, after=after.target.probability
+    )
     table = (
-        '<table class="pf-topk"><thead><tr><th>#</th><th colspan="2">as trained</th>'
-        f'<th colspan="2">{html.escape(knocked)}</th></tr></thead><tbody>{rows}</tbody></table>'
-        f'<p class="pf-note">Target class <b>{html.escape(target)}</b>: p = {before.target.probability:.1%} '
-        f"as trained, {after.target.probability:.1%} with the knockout.</p>"
+        f'<table class="pf-topk"><thead><tr><th>#</th><th colspan="2">{html.escape(t.text("knockout.tag.trained"))}'
+        f'</th><th colspan="2">{html.escape(knocked)}</th></tr></thead><tbody>{rows}</tbody></table>'
+        f'<p class="pf-note">{target_note}</p>'
     )
     return f'<div class="pf-knockout"><div class="pf-knockout-row">{compare}<div>{table}</div></div></div>'

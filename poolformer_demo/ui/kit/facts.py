@@ -1,48 +1,56 @@
 """A model's facts as (name, value) rows: its architecture, its published figures, and for a bundled
-model how it was trained and how it measures. Explore shows them as a table, the lesson's handout
-too. Nothing here imports Gradio."""
+model how it was trained and how it measures, in the page's language. Explore shows them as a
+table, the lesson's handout too. Nothing here imports Gradio."""
 
 from __future__ import annotations
 
+from ...i18n import Messages, english
 from ...variants import BundledFacts, Variant
 from .view import joined
 
 
-def model_rows(variant: Variant) -> list[tuple[str, str]]:
+def model_rows(variant: Variant, t: Messages | None = None) -> list[tuple[str, str]]:
     """The model's architecture and published figures; for a bundled model, its training too."""
+    t = t or english()
     bundled = variant.bundled
     if variant.macs_g:
-        macs = f"{variant.macs_g:.1f} G at 224 px"
+        macs = t.text("facts.macs.giga", macs=variant.macs_g, px=224)
     elif bundled is not None:
-        macs = f"{bundled.macs / 1e6:.1f} M at {bundled.image_px} px"
+        macs = t.text("facts.macs.mega", macs=bundled.macs / 1e6, px=bundled.image_px)
     else:
         macs = "–"
+    top1 = t.text("facts.top1.value", top1=variant.top1) if variant.top1 is not None else t.text("facts.top1.none")
     rows = [
-        ("Blocks per stage", joined(variant.depths)),
-        ("Widths", joined(variant.hidden_sizes)),
-        ("Parameters · MACs", f"{variant.params_m:g} M · {macs}"),
-        ("ImageNet-1k top-1", f"{variant.top1:g} %" if variant.top1 is not None else "– (not an ImageNet model)"),
+        (t.text("facts.blocks"), joined(variant.depths)),
+        (t.text("facts.widths"), joined(variant.hidden_sizes)),
+        (t.text("facts.size"), t.text("facts.size.value", params=variant.params_m, macs=macs)),
+        (t.text("facts.top1"), top1),
     ]
-    return rows + bundled_rows(bundled) if bundled is not None else rows
+    return rows + bundled_rows(bundled, t) if bundled is not None else rows
 
 
-def bundled_rows(facts: BundledFacts) -> list[tuple[str, str]]:
+def bundled_rows(facts: BundledFacts, t: Messages | None = None) -> list[tuple[str, str]]:
     """How a bundled model was trained and how it measures, for the model-facts table."""
-    aid = (
-        "class labels only"
+    t = t or english()
+    counts = {"images": facts.train_images, "steps": facts.steps, "batch": facts.batch_size, "task": facts.task}
+    trained = (
+        t.text("facts.trained.labels", **counts)
         if facts.labels_only
-        else f"class labels + an auxiliary loss on where the object is (weight {facts.aid_weight:g})"
+        else t.text("facts.trained.aid", weight=facts.aid_weight, **counts)
     )
     return [
+        (t.text("facts.trained"), trained),
         (
-            "Trained on",
-            f"the {facts.task} task: {facts.train_images:,} generated images, "
-            f"{facts.steps:,} steps of batch {facts.batch_size}, {aid}",
+            t.text("facts.held_out"),
+            t.text("facts.held_out.value", accuracy=100 * facts.accuracy, images=facts.held_out_images),
         ),
-        ("Held-out accuracy", f"{100 * facts.accuracy:.1f} % of {facts.held_out_images} test images"),
         (
-            "Pointing game (stage-4 Grad-CAM)",
-            f"{100 * facts.pointing_game:.1f} % · a map peaking at the centre: {100 * facts.centre_baseline:.1f} %, "
-            f"at a random pixel: {100 * facts.chance_pointing:.1f} %",
+            t.text("facts.pointing"),
+            t.text(
+                "facts.pointing.value",
+                pointing=100 * facts.pointing_game,
+                centre=100 * facts.centre_baseline,
+                random=100 * facts.chance_pointing,
+            ),
         ),
     ]

@@ -70,6 +70,14 @@ GRADIO_CSS = """
   .prose pre, .prose pre code { white-space: pre-wrap !important; overflow-wrap: anywhere; }
   .prose table { display: block; max-width: 100%; overflow-x: auto; }
 }
+/* A right-to-left page (Arabic): Gradio writes dir="ltr" on every component's box unless the component
+   has an rtl setting, which gr.HTML does not; the page's direction wins, and what must stay left to
+   right (pictures side by side, a before/after slider, code, formulas) says so with its own dir. */
+:root[dir="rtl"] .block { direction: rtl; }
+/* Gradio places a menu's arrow and a box's copy button at the right edge; mirrored, they move left, where
+   a right-to-left box's text ends. */
+:root[dir="rtl"] .block .icon-wrap { right: auto; left: 20px; }
+:root[dir="rtl"] .block .icon-button-wrapper.top-panel { right: auto; left: 6px; }
 /* A link with hidden controls shows results, not how the page was built. */
 :root[data-pf-controls="hidden"] footer { display: none !important; }
 """
@@ -82,11 +90,14 @@ GRADIO_JS = """
     .replace(/\\.[a-z0-9]+$/i, "").replace(/[_-]+/g, " ");
   const name = () => {
     // Example thumbnails are buttons holding only a picture.
-    document.querySelectorAll("button.gallery-item:not([aria-label])").forEach((button) => {
+    // In the page's language (page.js keeps its words), said again after a switch.
+    const words = (window.PoolFormer && PoolFormer.words.example) || "Example image: {name}";
+    document.querySelectorAll("button.gallery-item").forEach((button) => {
       const img = button.querySelector("img");
       if (!img) return;
-      button.setAttribute("aria-label", `Example image: ${fileTitle(img.getAttribute("src"))}`);
-      img.setAttribute("alt", "");
+      const label = words.replace("{name}", fileTitle(img.getAttribute("src")));
+      if (button.getAttribute("aria-label") !== label) button.setAttribute("aria-label", label);
+      if (img.getAttribute("alt") !== "") img.setAttribute("alt", "");
     });
     // An empty upload area's spoken name must contain the words it shows.
     document.querySelectorAll("button.upload-container[aria-label]").forEach((button) => {

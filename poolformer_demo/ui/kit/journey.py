@@ -4,33 +4,30 @@ shows and the Explore tab fills after every analysis. Nothing here imports Gradi
 from __future__ import annotations
 
 from ...analysis import Analysis
+from ...i18n import Messages, english
 
 
-def journey_markdown(analysis: Analysis | None = None) -> str:
+def journey_markdown(analysis: Analysis | None = None, t: Messages | None = None) -> str:
     """The shapes the last analysed image took through the four stages."""
+    t = t or english()
+    title = f"### {t.text('journey.title')}"
     if analysis is None:
-        return (
-            "### Your image through the network\n"
-            "Analyse an image on the *Explore* tab and its journey through the four stages appears here."
-        )
+        return f"{title}\n{t.text('journey.empty')}"
     height, width = analysis.input_image.height, analysis.input_image.width
+    heads = [t.text(f"journey.head.{name}") for name in ("shape", "stride", "tokens", "blocks")]
     lines = [
-        "### Your image through the network",
-        f"PoolFormer-{analysis.variant.name.upper()} saw a **{width}×{height}** RGB crop "
-        f"(3×{height}×{width}). Each stage starts with a patch embedding that shrinks the grid, then "
-        "runs its PoolFormer blocks, which keep the shape:",
+        title,
+        t.text("journey.intro", model=analysis.variant.name.upper(), width=width, height=height),
         "",
-        "| | shape (C×H×W) | stride | tokens | blocks |",
+        "| | " + " | ".join(heads) + " |",
         "|---|---|---|---|---|",
-        f"| input crop | 3×{height}×{width} | 1 | – | – |",
+        f"| {t.text('journey.input_crop')} | 3×{height}×{width} | 1 | – | – |",
     ]
     for stage in analysis.stages:
         channels, h, w = stage.shape
         depth = analysis.variant.depths[stage.index - 1]
-        lines.append(f"| stage {stage.index} | {channels}×{h}×{w} | {stage.stride} | {h * w:,} | {depth} |")
+        name = t.text("stage.choice", stage=stage.index)
+        lines.append(f"| {name} | {channels}×{h}×{w} | {stage.stride} | {h * w:,} | {depth} |")
     lines.append("")
-    lines.append(
-        "The classifier averages the stage-4 grid into one vector (global average pooling) "
-        f"and maps it to {len(analysis.labels):,} class scores."
-    )
+    lines.append(t.text("journey.classifier", classes=len(analysis.labels)))
     return "\n".join(lines)

@@ -10,14 +10,17 @@ first reads the stored maps in milliseconds.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import gradio as gr
 
+from ...i18n import Messages, messages
 from ...runner import LruStore, Runner
 from ...token_mixer import MixerMaps, mixer_maps, token_at
 from ...variants import get_variant
 from ...weights import ModelCache
 from .errors import failure_message
+from .language import LanguageSection, Retelling
 from .mixer_view import MIXER_JS, mixer_html
 from .pictures import content_key
 from .runs import MODEL
@@ -27,11 +30,15 @@ from .view import Session, stage_choices
 MAPS_KEPT = 24
 # The block whose mixer is shown: the first of its stage, where the lesson's block steps look too.
 BLOCK = 1
-MIXER_NOTE = (
-    "Click a token on the picture (or tab to the picture, move with the arrow keys and press Enter) to see its "
-    "pooling window, the window's average, the token itself and the mixer's output, AvgPool(n) − n, for the "
-    "channels where it is largest."
-)
+
+
+@dataclass(frozen=True)
+class MixerParts:
+    """The event that shows the centre token of the chosen stage (a tab runs it when it opens), and
+    how the section says again what it shows in a new language."""
+
+    event: dict
+    retelling: Retelling
 
 
 class MixerSection:
@@ -52,41 +59,54 @@ class MixerSection:
 
         return self.runner.run(compute, MODEL, key=("mixer", content_key(image), name, int(stage)), store=self.maps)
 
-    def show_mixer(self, session: Session | None, stage: int, point: tuple[int, int] | None = None) -> tuple[str, str]:
-        """(status, view) for the token at `point` (row, column on the stage's grid; default its centre)."""
+    def show_mixer(self, session: Session | None, stage: int, lang: str = "en", point: tuple[int, int] | None = None):
+        """(status, view, the token shown) for the token at `point` (row, column on the stage's grid;
+        default its centre), in language `lang`."""
+        t = messages(lang)
         try:
             image, variant = self.subject(session)
             maps = self._maps(image, variant, stage)
             rows, cols = maps.grid_size
             y, x = point if point is not None else (rows // 2, cols // 2)
-            return "", mixer_html(token_at(maps, y, x))
+            token = token_at(maps, y, x)
+            return "", mixer_html(token, t=t), token
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            return f"⚠️ {failure_message(exc)}", gr.skip()
+            return f"⚠️ {failure_message(exc, t)}", gr.skip(), gr.skip()
 
-    def show_mixer_token(self, session: Session | None, stage: int, evt: gr.SelectData) -> tuple[str, str]:
+    def show_mixer_token(self, session: Session | None, stage: int, lang: str, evt: gr.SelectData):
         """A token chosen on the picture: the view's select event carries [row, column]."""
         y, x = evt.index
-        return self.show_mixer(session, stage, (int(y), int(x)))
+        return self.show_mixer(session, stage, lang, (int(y), int(x)))
 
-    def render(self, model_events: dict, session: gr.State, prefix: str) -> dict:
-        """The stage menu, the note and the view, wired; `prefix` names their elements. Returns the
-        event that shows the centre token of the chosen stage (a tab runs it when it opens)."""
+    @staticmethod
+    def retell(t: Messages, token) -> tuple:
+        """The token shown, in language `t`: nothing is computed again."""
+        return (mixer_html(token, t=t),)
+
+    def render(self, model_events: dict, session: gr.State, prefix: str, language: LanguageSection) -> MixerParts:
+        """The stage menu, the note and the view, wired; `prefix` names their elements."""
+        words, lang = language.words, language.menu
         with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
-            stage = gr.Radio(stage_choices(), value=1, label="Stage", elem_id=f"{prefix}-mixer-stage", scale=3)
-            show = gr.Button("Show the centre token", variant="primary", elem_id=f"{prefix}-mixer-button", scale=1)
-        gr.Markdown(MIXER_NOTE, elem_id=f"{prefix}-mixer-note")
+            stage = words(
+                gr.Radio(value=1, elem_id=f"{prefix}-mixer-stage", scale=3), label="mixer.stage", choices=stage_choices
+            )
+            show = words(
+                gr.Button(variant="primary", elem_id=f"{prefix}-mixer-button", scale=1), value="mixer.show_centre"
+            )
+        words(gr.Markdown(elem_id=f"{prefix}-mixer-note"), value="mixer.section_note")
         status = gr.Markdown("", elem_id=f"{prefix}-mixer-status")
         view = gr.HTML(mixer_html(), js_on_load=MIXER_JS, elem_id=f"{prefix}-mixer-view")
+        shown = gr.State(None)
         private = {"api_visibility": "private", "show_progress_on": [view], **model_events}
-        event = {"fn": self.show_mixer, "inputs": [session, stage], "outputs": [status, view], **private}
+        event = {"fn": self.show_mixer, "inputs": [session, stage, lang], "outputs": [status, view, shown], **private}
         show.click(**event)
         stage.input(**event)
         # Clicks while a token is being shown: only the last one counts.
         view.select(
             self.show_mixer_token,
-            inputs=[session, stage],
-            outputs=[status, view],
+            inputs=[session, stage, lang],
+            outputs=[status, view, shown],
             trigger_mode="always_last",
             **private,
         )
-        return event
+        return MixerParts(event, Retelling(self.retell, [shown], [view]))

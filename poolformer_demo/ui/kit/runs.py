@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 
+from ...i18n import Messages, english
 from ...runner import REFRESH_S, Compute, Lane, LruStore, Runner
 from .view import progress_html, status_html
 
@@ -21,8 +22,6 @@ EXPLORE, MODEL, LONG, LAB = "explore", "model", "long", "lab"
 # a comparison of every variant, all three pixel methods with faithfulness on m48, and a live lab
 # run of six arms.
 GPU_SECONDS = {EXPLORE: 20, MODEL: 60, LONG: 120, LAB: 240}
-JOINED = "The same computation is running for another visitor; you get its answer as soon as it is done…"
-QUEUED = "Waiting for a free slot: other computations are running…"
 
 
 def app_lanes(concurrency: int) -> list[Lane]:
@@ -40,21 +39,28 @@ def app_runner(concurrency: int, refresh_s: float = REFRESH_S) -> Runner:
 
 
 def follow_with_status(
-    runner: Runner, compute: Compute, lane: str, started_text: str, key=None, store: LruStore | None = None
+    runner: Runner,
+    compute: Compute,
+    lane: str,
+    started_text: str,
+    key=None,
+    store: LruStore | None = None,
+    t: Messages | None = None,
 ) -> Iterator[tuple[str, object]]:
-    """Follow `compute` on `lane`: ("status", HTML) for the status line (None: leave it as it is),
-    then ("done", answer). Closing it leaves the computation (see `Runner.follow`)."""
+    """Follow `compute` on `lane`: ("status", HTML) for the status line in language `t` (None: leave
+    it as it is), then ("done", answer). Closing it leaves the computation (see `Runner.follow`)."""
+    t = t or english()
     started = time.monotonic()
     yield "status", status_html(started_text)
     with closing(runner.follow(compute, lane, key=key, store=store)) as events:
         for kind, value in events:
             if kind == "joined":
-                yield "status", status_html(JOINED)
+                yield "status", status_html(t.text("run.joined"))
             elif kind == "queued":
-                yield "status", status_html(QUEUED)
+                yield "status", status_html(t.text("run.queued"))
             elif kind == "progress":
                 fraction, title = value[:2]
-                yield "status", progress_html(fraction, str(title), time.monotonic() - started)
+                yield "status", progress_html(fraction, t.said(title), time.monotonic() - started, t)
             elif kind == "idle":
                 yield "status", None
             else:

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from ...errors import without_paths
+from ...i18n import Messages, english
 from ...labels import display_names  # noqa: F401 - the tabs name classes as the core does
-from ...variants import STAGE_COUNT, VARIANTS
+from ...variants import STAGE_COUNT, VARIANTS, get_variant
 
 DEEPEST_STAGE = STAGE_COUNT
 STAGES = tuple(range(1, STAGE_COUNT + 1))
@@ -37,20 +38,32 @@ def joined(values) -> str:
     return " · ".join(str(v) for v in values)
 
 
-NOT_HERE = "weights not on this server"
+def variant_label(name: str, t: Messages, runnable=None) -> str:
+    """A model's entry in a menu: short, with its accuracy; marked when its weights are not here."""
+    variant = get_variant(name)
+    imagenet = variant.top1 is not None
+    if runnable is not None and name not in runnable:
+        if imagenet:
+            return t.text("variant.menu.imagenet_missing", name=name.upper(), top1=variant.top1)
+        return t.text("variant.menu.bundled_missing", name=name)
+    if imagenet:
+        return t.text("variant.menu.imagenet", name=name.upper(), params=variant.params_m, top1=variant.top1)
+    return t.text(f"variant.menu.{name}")
 
 
-def variant_choices(runnable=None) -> list[tuple[str, str]]:
+def variant_choices(runnable=None, t: Messages | None = None) -> list[tuple[str, str]]:
     """The model menus' entries: (short label, variant name). A variant not in `runnable` (when
     given) stays in the menu, marked, so nobody takes its accuracy for something it can show here."""
-    choices = []
-    for name, variant in VARIANTS.items():
-        label = variant.menu_label
-        if runnable is not None and name not in runnable:
-            accuracy = f" · {variant.top1:g}%" if variant.top1 is not None else ""
-            label = f"{name.upper() if variant.top1 is not None else name}{accuracy} · {NOT_HERE}"
-        choices.append((label, name))
-    return choices
+    t = t or english()
+    return [(variant_label(name, t, runnable), name) for name in VARIANTS]
+
+
+def model_name(name: str, t: Messages) -> str:
+    """PoolFormer-S12 for an ImageNet model, "the shapes model" for a bundled one."""
+    variant = get_variant(name)
+    if variant.top1 is not None:
+        return t.text("variant.name.imagenet", name=variant.name.upper())
+    return t.text(f"variant.name.{variant.name}")
 
 
 def mean_spread(mean: float, std: float, seeds: int) -> str:
@@ -58,29 +71,27 @@ def mean_spread(mean: float, std: float, seeds: int) -> str:
     return f"{100 * mean:.1f} %" if seeds < 2 else f"{100 * mean:.1f} % ± {100 * std:.1f}"
 
 
-def chance_row(*cells: str) -> str:
+def chance_row(*cells: str, t: Messages | None = None) -> str:
     """The row under a table of accuracies that says what a guess scores, column by column."""
+    t = t or english()
     scores = "".join(f'<td class="pf-num">{c}</td>' if c else "<td></td>" for c in cells)
-    return f'<tr data-arm="chance" class="pf-chance"><td>chance (a guess)</td>{scores}</tr>'
+    return f'<tr data-arm="chance" class="pf-chance"><td>{html.escape(t.text("table.chance_row"))}</td>{scores}</tr>'
 
 
-def more_html(sentences, shown: int = 2) -> str:
+def more_html(sentences, shown: int = 2, t: Messages | None = None) -> str:
     """Sentences for a class to read: the first ``shown`` in full, the rest behind a "more"
     disclosure. The sentences are plain text; they are escaped here."""
     first, rest = list(sentences[:shown]), list(sentences[shown:])
     head = html.escape(" ".join(first))
     if not rest:
         return head
-    return f'{head} <details class="pf-more"><summary>more</summary>{html.escape(" ".join(rest))}</details>'
+    more = html.escape((t or english()).text("page.more"))
+    return f'{head} <details class="pf-more"><summary>{more}</summary>{html.escape(" ".join(rest))}</details>'
 
 
-def counted(count: int, noun: str) -> str:
-    """ "1 map", "2 maps": a count with its noun in the number it needs."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-def stage_choices() -> list[tuple[str, int]]:
-    return [(f"stage {i}", i) for i in STAGES]
+def stage_choices(t: Messages | None = None) -> list[tuple[str, int]]:
+    t = t or english()
+    return [(t.text("stage.choice", stage=i), i) for i in STAGES]
 
 
 def status_html(text: str, fraction: float | None = None) -> str:
@@ -105,36 +116,45 @@ def public_message(exc: BaseException) -> str:
     return html.escape(without_paths(str(exc)), quote=False)
 
 
+def failure_text(said: str, t: Messages | None = None) -> str:
+    """A failure as `kit.errors.failure_said` keeps it, in language `t`, fit for a page (no folder
+    names, HTML escaped)."""
+    return public_message((t or english()).said(said))
+
+
 def legend_html(note: str) -> str:
     return (
-        '<p class="pf-legend"><span class="pf-legend-end">−</span>'
+        '<p class="pf-legend" dir="ltr"><span class="pf-legend-end">−</span>'
         '<span class="pf-diverging-bar" aria-hidden="true"></span><span class="pf-legend-end">+</span>'
-        f"<span>{html.escape(note)}</span></p>"
+        f'<span dir="auto">{html.escape(note)}</span></p>'
     )
 
 
-def progress_html(fraction: float, title: str, seconds: float) -> str:
-    return status_html(f"{title}… {fraction:.0%} · {seconds:.0f} s", fraction)
+def progress_html(fraction: float, title: str, seconds: float, t: Messages | None = None) -> str:
+    text = (t or english()).text("run.progress", title=title, fraction=fraction, seconds=seconds)
+    return status_html(text, fraction)
 
 
-def failure_html(message: str) -> str:
+def failure_html(message: str, t: Messages | None = None) -> str:
     """A failed request, said above the pictures it left in place. `message` is already fit for a
-    page (ui.errors.failure_message escapes it), so it is not escaped again."""
-    return (
-        f'<div class="pf-run-status pf-idle"><span>⚠️ {message} '
-        "The pictures below, if any, are still the last ones.</span></div>"
-    )
+    page (ui.errors.failure_text escapes it), so it is not escaped again."""
+    kept = html.escape((t or english()).text("run.pictures_kept"))
+    return f'<div class="pf-run-status pf-idle"><span>⚠️ {message} {kept}</span></div>'
 
 
-STOPPED = "Stopped. The pictures below, if any, are still the last ones."
+def stopped_html(t: Messages | None = None) -> str:
+    return message_html((t or english()).text("run.stopped"))
 
 
-def cam_scale_html(note: str = "each map is scaled to its own peak") -> str:
+def cam_scale_html(note: str | None = None, t: Messages | None = None) -> str:
     """The colour scale of a CAM heatmap (render.CAM_CMAP, jet) from 0 to the map's own peak."""
+    t = t or english()
+    note = t.text("scale.cam_own_peak") if note is None else note
     return (
-        '<p class="pf-legend"><span class="pf-legend-end">0</span>'
-        '<span class="pf-jet-bar" aria-hidden="true"></span><span class="pf-legend-end">peak</span>'
-        f"<span>{html.escape(note)}</span></p>"
+        '<p class="pf-legend" dir="ltr"><span class="pf-legend-end">0</span>'
+        '<span class="pf-jet-bar" aria-hidden="true"></span>'
+        f'<span class="pf-legend-end" dir="auto">{html.escape(t.text("scale.peak"))}</span>'
+        f'<span dir="auto">{html.escape(note)}</span></p>'
     )
 
 

@@ -10,6 +10,29 @@ window.PoolFormer = (() => {
   if (query.get("controls") === "hidden") root.dataset.pfControls = "hidden";
   if (query.get("present") === "on") root.dataset.pfPresent = "on";
 
+  // The page's language: the browser's preferences go to the server, which chooses (a link's ?lang=
+  // first); the chosen language's code, direction and the few words this script writes come back.
+  const words = { scrolls: "Scrolls sideways", stopped: "stopped", example: "Example image: {name}" };
+  let language = null;
+  // An event's script returns its inputs: the one input here is the browser's languages, in order.
+  const browserLanguages = () => [(navigator.languages && navigator.languages.length
+    ? navigator.languages : [navigator.language || ""]).join(",")];
+  const applyLanguage = () => {
+    if (!language) return;
+    if (root.lang !== language.lang) root.lang = language.lang;
+    if (root.dir !== language.dir) root.dir = language.dir;
+  };
+  const setLanguage = (page) => {
+    if (!page || !page.lang) return [];
+    language = { lang: page.lang, dir: page.dir || "ltr" };
+    Object.assign(words, page.words || {});
+    applyLanguage();
+    document.querySelectorAll("[data-pf-scrolls]").forEach((box) => box.setAttribute("aria-label", words.scrolls));
+    return [];
+  };
+  // Gradio sets the document's lang to its own locale (the browser's); the page's choice wins.
+  new MutationObserver(applyLanguage).observe(root, { attributes: true, attributeFilter: ["lang", "dir"] });
+
   // Page-wide settings, so they outlive new results.
   const setHeatOpacity = (opacity) => { root.style.setProperty("--pf-heat-opacity", opacity); return []; };
   const setExplainOpacity = (opacity) => { root.style.setProperty("--pf-explain-opacity", opacity); return []; };
@@ -110,10 +133,12 @@ window.PoolFormer = (() => {
       if (box.scrollWidth > box.clientWidth + 1) {
         box.tabIndex = 0;
         box.setAttribute("role", box.matches("table") ? "table" : "region");
-        box.setAttribute("aria-label", "Scrolls sideways");
+        box.setAttribute("aria-label", words.scrolls);
+        box.setAttribute("data-pf-scrolls", "");
       } else if (box.hasAttribute("tabindex")) {
         box.removeAttribute("tabindex");
         box.removeAttribute("aria-label");
+        box.removeAttribute("data-pf-scrolls");
         if (!box.matches("table")) box.removeAttribute("role");
       }
     });
@@ -124,7 +149,7 @@ window.PoolFormer = (() => {
 
   // The lab's Stop: the rows still waiting say so at once; the server's last table is what it was.
   const markStopped = () => {
-    document.querySelectorAll("#lab-live .pf-pending").forEach((cell) => { cell.textContent = "stopped"; });
+    document.querySelectorAll("#lab-live .pf-pending").forEach((cell) => { cell.textContent = words.stopped; });
     return [];
   };
 
@@ -227,6 +252,7 @@ window.PoolFormer = (() => {
   };
 
   return {
+    browserLanguages, setLanguage, words,
     setHeatOpacity, setExplainOpacity, setFeatureView, setCamMethod, present,
     results, field, lessonSteps, scrollable, markStopped, copyLink, mixer,
   };

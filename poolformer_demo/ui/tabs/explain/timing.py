@@ -16,6 +16,7 @@ from ....attributions import (
     SmoothGradSettings,
     occlusion_geometry,
 )
+from ....i18n import Messages, english
 from ....variants import ASSETS_DIR, HUB_VARIANTS, Variant
 
 TIMINGS_PATH = ASSETS_DIR / "timings.json"
@@ -46,11 +47,16 @@ def timings(path: Path = TIMINGS_PATH) -> Timings:
     return Timings(**json.loads(Path(path).read_text()))
 
 
-BUSY_NOTE = "on a server with two CPU cores and nothing else running; a busy server takes longer"
+def busy_note(t: Messages | None = None) -> str:
+    """Where the times were measured, said beside them."""
+    return (t or english()).text("explain.busy_note")
 
 
-def seconds_text(value: float) -> str:
-    return f"about {value:.0f} s" if value >= 2 else f"about {value:.1f} s"
+def seconds_text(value: float, t: Messages | None = None) -> str:
+    t = t or english()
+    return (
+        t.text("explain.about_seconds", seconds=value) if value >= 2 else t.text("explain.about_tenths", seconds=value)
+    )
 
 
 def model_passes(method: str, settings, crop: int | None = None) -> int:

@@ -13,7 +13,6 @@ import html
 import io
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -31,71 +30,43 @@ from ....attributions import (
 )
 from ....cams import CAM_METHODS, DEFAULT_CAM
 from ....explanation import Explanation
+from ....i18n import Messages, english
+from ....readings.trust import method_title
 from ....variants import Variant
 from ...kit.pictures import layer_uri
 from ...kit.view import STAGES, Session, cam_scale_html, display_names, legend_html, md
-from .timing import BUSY_NOTE, crop_px, expected_seconds, seconds_text, timings
+from .timing import busy_note, crop_px, expected_seconds, seconds_text, timings
 
-if TYPE_CHECKING:  # the sanity check loads scipy; only its handler imports it
-    pass
-
-
-INTRO = (
-    "Several explanations of the prediction you analysed on the *Explore* tab, side by side, and two tests of "
-    "how far to trust them: do the pixels a map ranks first really carry the prediction (faithfulness), and "
-    "does the map change when the model is destroyed (the sanity check)?"
-)
-NO_SESSION = "Analyse an image on the **Explore** tab first: this tab explains that prediction."
-IMAGE_GONE = "The last image is no longer on the server. Upload it again on the Explore tab and analyse it."
-
-# ---------------------------------------------------------------------------------------------
-# The CAM family
-# ---------------------------------------------------------------------------------------------
-
-CAM_NOTES = {
-    "gradcam": "Grad-CAM (Selvaraju et al., 2017): each channel weighted by its gradient averaged over positions; "
-    "the weighted sum, negatives cut off.",
-    "hirescam": "HiResCAM (Draelos & Carin, 2020): gradient times activation at each position, summed over "
-    "channels; no averaging, so the map follows the gradient's own layout.",
-    "gradcampp": "Grad-CAM++ (Chattopadhay et al., 2018): channel weights from the positive gradients only, "
-    "weighted by second- and third-order terms, so several objects of a class all count.",
-    "xgradcam": "XGrad-CAM (Fu et al., 2020): gradients averaged with the activation itself as the weight.",
-    "layercam": "LayerCAM (Jiang et al., 2021): each position's activation weighted by its own positive gradient; "
-    "sharper at the early stages.",
-}
-CAM_FAMILY_HINT = "Analyse an image on the Explore tab, then open this tab: the five CAMs of every stage appear here."
-CAM_FAMILY_TEXT = (
-    "All five maps come from the one forward and backward pass of the analysis: the activation of each stage's "
-    "last block and the gradient of the class score with respect to it (equal to pytorch-grad-cam's maps before "
-    "its resizing). Each map is scaled to its own peak, coloured as on the Explore tab; switching the method "
-    "happens in your browser."
-)
+NOTED_CAMS = tuple(CAM_METHODS)
 # The browser's half (static/page.js): the chosen method is a page-wide setting, so it outlives new results.
 CAM_JS = "(method) => PoolFormer.setCamMethod(method)"
 DEFAULT_OPACITY = 0.7
 OPACITY_JS = "(opacity) => PoolFormer.setExplainOpacity(opacity)"
 
 
-def cam_choices() -> list[tuple[str, str]]:
-    return [(method.title, name) for name, method in CAM_METHODS.items()]
+def cam_choices(t: Messages | None = None) -> list[tuple[str, str]]:
+    return [(method_title(name, t), name) for name in CAM_METHODS]
 
 
-def method_choices() -> list[tuple[str, str]]:
+def method_choices(t: Messages | None = None) -> list[tuple[str, str]]:
     """Every method the attributions section offers: the CAMs and the pixel methods."""
-    return [(title, name) for name, title in METHOD_TITLES.items()]
+    return [(method_title(name, t), name) for name in METHOD_TITLES]
 
 
-def source_markdown(session: Session | None) -> str:
+def source_markdown(session: Session | None, t: Messages | None = None) -> str:
     """Which prediction the tab explains: the last analysis on the Explore tab."""
+    t = t or english()
     if session is None:
-        return NO_SESSION
+        return t.text("explain.no_session")
     target = display_names(session.labels)[session.target]
-    return (
-        f"**Explaining:** *{md(target)}* (class {session.target}) for {md(Path(session.image).name)} on "
-        f"**PoolFormer-{md(session.variant.upper())}**. "
-        '<span class="pf-needs-controls">Analyse another image or click another class on the Explore tab to '
-        "explain that one.</span>"
+    explaining = t.text(
+        "explain.source",
+        target=md(target),
+        index=session.target,
+        image=md(Path(session.image).name),
+        model=md(session.variant.upper()),
     )
+    return f'{explaining} <span class="pf-needs-controls">{html.escape(t.text("explain.source.other"))}</span>'
 
 
 def cam_family_pictures(analysis: Analysis) -> dict:
@@ -115,38 +86,54 @@ def cam_family_pictures(analysis: Analysis) -> dict:
     }
 
 
-def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = None) -> str:
+def _stage_caption(stage: dict, t: Messages) -> str:
+    channels, height, width = stage["shape"]
+    return t.text(
+        "stage.caption", stage=stage["index"], channels=channels, height=height, width=width, stride=stage["stride"]
+    )
+
+
+def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = None, t: Messages | None = None) -> str:
     """Four stage pictures for every CAM method, only the chosen method's shown (CSS, from `CAM_JS`)."""
+    t = t or english()
     notes = "".join(
-        f'<span class="pf-camnote pf-m-{name}">{html.escape(note)}</span>' for name, note in CAM_NOTES.items()
+        f'<span class="pf-camnote pf-m-{name}">{html.escape(t.text(f"explain.cam_note.{name}"))}</span>'
+        for name in NOTED_CAMS
     )
     if analysis is None or pictures is None:
+        titles = [html.escape(t.text("stage.title", stage=i)) for i in STAGES]
         frames = "".join(
-            f'<figure class="pf-map"><span class="pf-cam"></span><figcaption>Stage {i}</figcaption></figure>'
-            for i in STAGES
+            f'<figure class="pf-map"><span class="pf-cam"></span><figcaption>{title}</figcaption></figure>'
+            for title in titles
         )
         return (
             '<div class="pf-explain pf-cam-family pf-empty">'
             f'<p class="pf-note">{notes}</p><div class="pf-strip">{frames}</div>'
-            f'<p class="pf-hint-line">{CAM_FAMILY_HINT}</p></div>'
+            f'<p class="pf-hint-line">{html.escape(t.text("explain.cam_hint"))}</p></div>'
         )
     target = display_names(analysis.labels)[analysis.target.index]
     figures = []
     for stage in pictures["stages"]:
+        alts = {
+            name: html.escape(
+                t.text("explain.cam_alt", method=method_title(name, t), target=target, stage=stage["index"])
+            )
+            for name in stage["cams"]
+        }
         layers = "".join(
-            f'<img class="pf-heat pf-camfam pf-m-{name}" alt="{html.escape(CAM_METHODS[name].title)} for '
-            f'{html.escape(target)}, stage {stage["index"]}, scaled to its own peak" src="{uri}">'
+            f'<img class="pf-heat pf-camfam pf-m-{name}" alt="{alts[name]}" src="{uri}">'
             for name, uri in stage["cams"].items()
         )
         figures.append(
             f'<figure class="pf-map"><span class="pf-cam">{layers}</span>'
-            f"<figcaption>{html.escape(stage['caption'])}</figcaption></figure>"
+            f"<figcaption>{html.escape(_stage_caption(stage, t))}</figcaption></figure>"
         )
+    heading = t.html("explain.cam_for", target=target, probability=analysis.target.probability)
     return (
         f'<div class="pf-explain pf-cam-family" style="--pf-crop: url({pictures["crop"]})">'
-        f'<p class="pf-note"><b>For {html.escape(target)}</b> (p = {analysis.target.probability:.1%}) · {notes}</p>'
-        f'<div class="pf-strip">{"".join(figures)}</div>{cam_scale_html()}'
-        f'<p class="pf-hint-line">{html.escape(CAM_FAMILY_TEXT)}</p></div>'
+        f'<p class="pf-note">{heading} · {notes}</p>'
+        f'<div class="pf-strip">{"".join(figures)}</div>{cam_scale_html(t=t)}'
+        f'<p class="pf-hint-line">{html.escape(t.text("explain.cam_text"))}</p></div>'
     )
 
 
@@ -155,53 +142,49 @@ def cam_family_html(analysis: Analysis | None = None, pictures: dict | None = No
 # ---------------------------------------------------------------------------------------------
 
 
-def _settings_text(method: str, settings, crop: int | None = None) -> str:
+def _settings_text(method: str, settings, t: Messages, crop: int | None = None) -> str:
     if isinstance(settings, IntegratedGradientsSettings):
-        baseline = "a black image" if settings.baseline == "black" else "zeros (the mean colour)"
-        return (
-            f"{settings.n_steps} steps ({settings.method}), from {baseline}, "
-            f"{settings.internal_batch_size} images per pass"
-        )
+        key = "explain.settings.ig.black" if settings.baseline == "black" else "explain.settings.ig.zeros"
+        return t.text(key, steps=settings.n_steps, rule=settings.method, batch=settings.internal_batch_size)
     if isinstance(settings, SmoothGradSettings):
-        return (
-            f"{settings.nt_samples} noisy copies, noise {settings.noise_level:.0%} of the input range, "
-            f"signed gradients, seed {settings.seed}"
+        return t.text(
+            "explain.settings.smoothgrad", samples=settings.nt_samples, noise=settings.noise_level, seed=settings.seed
         )
     if isinstance(settings, OcclusionSettings):
         crop = crop or timings().crop_px
         window, stride = occlusion_geometry(settings, (crop, crop))
-        fill = "the mean colour" if settings.baseline == "zeros" else "black"
-        return (
-            f"{window}×{window} px patch of {fill}, stride {stride} px (at {crop} px), "
-            f"{settings.perturbations_per_eval} patches per pass"
-        )
+        key = "explain.settings.occlusion.mean" if settings.baseline == "zeros" else "explain.settings.occlusion.black"
+        return t.text(key, window=window, stride=stride, crop=crop, batch=settings.perturbations_per_eval)
     raise ValueError(f"no pixel method {method!r}")
 
 
-def settings_markdown(settings: Mapping[str, object] | None = None, variant: Variant | None = None) -> str:
+def settings_markdown(
+    settings: Mapping[str, object] | None = None, variant: Variant | None = None, t: Messages | None = None
+) -> str:
     """The pixel methods' settings and the time each should take on `variant` (default: S12, on
     which the times were measured), as a table."""
+    t = t or english()
     chosen = {**DEFAULT_SETTINGS, **dict(settings or {})}
     crop = crop_px(variant)
-    name = f"PoolFormer-{(variant.name if variant is not None else timings().variant).upper()}"
+    name = (variant.name if variant is not None else timings().variant).upper()
+    heads = (t.text("explain.settings.head.method"), t.text("explain.settings.head.settings"))
     rows = [
-        f"| Method | Settings (captum) | Expected time on {name} at {crop} px |",
+        f"| {heads[0]} | {heads[1]} | {t.text('explain.settings.head.time', model=name, crop=crop)} |",
         "|---|---|---|",
-        "| CAMs (any stage) | from the analysis's one forward and backward pass | under a second |",
+        f"| {t.text('explain.settings.cams')} | {t.text('explain.settings.cams.how')} | "
+        f"{t.text('explain.settings.cams.time')} |",
     ]
-    for method, title in PIXEL_METHOD_TITLES.items():
+    for method in PIXEL_METHOD_TITLES:
         seconds = expected_seconds(method, chosen[method], variant)
-        expected = seconds_text(seconds) if seconds is not None else "not measured"
-        rows.append(f"| {title} | {_settings_text(method, chosen[method], crop)} | {expected} |")
+        expected = seconds_text(seconds, t) if seconds is not None else t.text("explain.settings.not_measured")
+        rows.append(f"| {method_title(method, t)} | {_settings_text(method, chosen[method], t, crop)} | {expected} |")
     measured = timings()
+    reference = measured.variant.upper()
     if variant is None or variant.name == measured.variant:
-        where = f"Times measured on {measured.variant.upper()} at {measured.crop_px} px {BUSY_NOTE}."
+        where = t.text("explain.settings.measured", model=reference, crop=measured.crop_px, busy=busy_note(t))
     else:
-        how = "measured in one run" if variant.name in measured.relative else "from the models' MACs"
-        where = (
-            f"Times: this model's share of {measured.variant.upper()}'s time ({how}) times "
-            f"{measured.variant.upper()}'s measured time, {BUSY_NOTE}."
-        )
+        key = "explain.settings.scaled.run" if variant.name in measured.relative else "explain.settings.scaled.macs"
+        where = t.text(key, model=reference, busy=busy_note(t))
     return "\n".join(rows) + f"\n\n{where}"
 
 
@@ -214,48 +197,56 @@ def attribution_pictures(explanation: Explanation) -> dict:
     return {"crop": render.data_uri(explanation.analysis.input_image, "jpeg"), "methods": layers}
 
 
-ATTRIBUTIONS_HINT = "Choose the methods and press <b>Run the attributions</b>; progress shows here."
-SCALE_NOTE = (
-    "One colour scale for every map: red is evidence for the class, blue against it, and the more the map says, "
-    "the more opaque; at 0 the crop shows through. Each map is scaled to ± its own 99th percentile of |value| "
-    "(under each picture), because the methods measure different things (logit change, gradient). The CAMs are "
-    "never negative, so they are only red."
-)
+def _attribution_caption(attribution: Attribution, limit: float, t: Messages) -> str:
+    title = method_title(attribution.method, t)
+    took = (
+        t.text("explain.attribution.from_analysis")
+        if attribution.method in CAM_METHODS
+        else t.text("explain.attribution.seconds", seconds=attribution.seconds)
+    )
+    if "stage" in attribution.settings:
+        return t.html(
+            "explain.attribution.caption.stage",
+            method=title,
+            stage=attribution.settings["stage"],
+            limit=limit,
+            took=took,
+        )
+    return t.html("explain.attribution.caption", method=title, limit=limit, took=took)
 
 
-def _attribution_caption(attribution: Attribution, limit: float) -> str:
-    where = f" · stage {attribution.settings['stage']}" if "stage" in attribution.settings else ""
-    took = "from the analysis" if attribution.method in CAM_METHODS else f"{attribution.seconds:.1f} s"
-    return f"<b>{html.escape(attribution.title)}</b>{where} · ±{limit:.3g} · {took}"
-
-
-def attributions_html(explanation: Explanation | None = None, pictures: dict | None = None) -> str:
+def attributions_html(
+    explanation: Explanation | None = None, pictures: dict | None = None, t: Messages | None = None
+) -> str:
     """The maps side by side over the crop, on one colour scale, with its legend."""
+    t = t or english()
     if explanation is None or pictures is None:
-        hint = f'<p class="pf-hint"><span>{ATTRIBUTIONS_HINT}</span></p>'
+        hint = f'<p class="pf-hint"><span>{t.text("explain.attributions.hint")}</span></p>'
         return f'<div class="pf-explain pf-attributions pf-empty">{hint}</div>'
     analysis = explanation.analysis
     target = display_names(analysis.labels)[analysis.target.index]
     figures = "".join(
         f'<figure class="pf-attr" data-method="{name}"><span class="pf-cam">'
-        f'<img class="pf-heat" alt="{html.escape(attribution.title)}" src="{pictures["methods"][name]["picture"]}">'
-        f"</span><figcaption>{_attribution_caption(attribution, pictures['methods'][name]['limit'])}</figcaption>"
+        f'<img class="pf-heat" alt="{html.escape(method_title(name, t))}" src="{pictures["methods"][name]["picture"]}">'
+        f"</span><figcaption>{_attribution_caption(attribution, pictures['methods'][name]['limit'], t)}</figcaption>"
         "</figure>"
         for name, attribution in explanation.attributions.items()
     )
     delta = explanation.attributions.get("ig")
     check = ""
     if delta is not None and "convergence_delta" in delta.diagnostics:
-        check = (
-            f" Integrated Gradients' attributions add up to the logit change from the baseline within "
-            f"{delta.diagnostics['convergence_delta']:.3g} (its convergence check)."
-        )
+        check = " " + html.escape(t.text("explain.attributions.ig_check", delta=delta.diagnostics["convergence_delta"]))
+    why = t.html(
+        "explain.attributions.why",
+        target=target,
+        probability=analysis.target.probability,
+        model=analysis.variant.name.upper(),
+        seconds=explanation.seconds,
+    )
     return (
         f'<div class="pf-explain pf-attributions" style="--pf-crop: url({pictures["crop"]})">'
-        f'<p class="pf-note">Why <b>{html.escape(target)}</b> (p = {analysis.target.probability:.1%}) on '
-        f"PoolFormer-{html.escape(analysis.variant.name.upper())} · all methods in {explanation.seconds:.1f} s."
-        f"{html.escape(check)}</p>"
-        f'<div class="pf-attr-grid">{figures}</div>{legend_html(SCALE_NOTE)}</div>'
+        f'<p class="pf-note">{why}{check}</p>'
+        f'<div class="pf-attr-grid">{figures}</div>{legend_html(t.text("explain.scale_note"))}</div>'
     )
 
 
@@ -284,7 +275,7 @@ def explain_api(
     report with its verdicts and plot) in place of the bare report, when computed."""
     data = explanation.to_json(arrays=arrays)
     data["crop"] = pictures["crop"]
-    data["colour_scale"] = SCALE_NOTE
+    data["colour_scale"] = english().text("explain.scale_note")
     for name, entry in data["methods"].items():
         entry["limit"] = pictures["methods"][name]["limit"]
         entry["picture"] = pictures["methods"][name]["picture"]

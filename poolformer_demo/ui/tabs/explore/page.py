@@ -14,6 +14,7 @@ import gradio as gr
 
 from .... import weights
 from ....analysis import Analysis, analyze
+from ....i18n import Messages, Said, messages
 from ....runner import LruStore, Runner
 from ....variants import (
     ASSETS_DIR,
@@ -26,13 +27,14 @@ from ....variants import (
 )
 from ....weights import ModelCache
 from ...kit.endpoints import expose, image_input, text_input
-from ...kit.errors import failure_message, user_error
+from ...kit.errors import failure_said, user_error
 from ...kit.gradio_patches import accept_any_text, after_example_loads, hand_over_undecoded
+from ...kit.language import LanguageSection, Retelling
 from ...kit.pictures import FeaturePictures, feature_pictures, heatmap_pictures, image_key
 from ...kit.runs import EXPLORE
 from ...kit.view import Session, variant_choices
 from . import view as present
-from .view import DEFAULT_OPACITY, DEFAULT_VIEW, VIEW_CHOICES, ExploreView
+from .view import DEFAULT_OPACITY, DEFAULT_VIEW, ExploreView, Shown, default_variant, photo_examples_label, variant_hint
 
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 SESSION_TTL_S = 3600
@@ -40,32 +42,6 @@ SESSION_TTL_S = 3600
 FEATURE_PICTURES_KEPT = 64
 # Whole answers (an analysis, about 1 MB, and its pictures) for the most recent questions.
 ANSWERS_KEPT = 16
-NO_IMAGENET_MODEL = (
-    "No ImageNet model can run on this server right now (their weights are not here and the model hub "
-    f"cannot be reached), so this photo cannot be classified; {weights.WEIGHTS_HELP}. "
-    "The shapes examples work offline."
-)
-
-
-def default_variant(runnable: tuple[str, ...], shapes_available: bool) -> str:
-    """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
-    bundled shapes model, so an app with no network still opens on something that works."""
-    if DEFAULT_VARIANT in runnable or not shapes_available:
-        return DEFAULT_VARIANT
-    return SHAPES_VARIANT_NAME
-
-
-def variant_hint(runnable: tuple[str, ...]) -> str:
-    """What is true about getting weights on this server, said under the model menu."""
-    if weights.hub_probe.reachable():
-        return "ImageNet weights are downloaded on first use (M48: about 300 MB)."
-    return f"This server cannot reach the model hub; models that run here: {', '.join(runnable) or 'none'}."
-
-
-def photo_examples_label(runnable: tuple[str, ...]) -> str:
-    if any(name in HUB_VARIANTS for name in runnable):
-        return "Photos (ImageNet models)"
-    return "Photos (they need an ImageNet model's weights, not on this server)"
 
 
 @dataclass(frozen=True)
@@ -74,9 +50,11 @@ class ExploreParts:
     read), the inputs a link sets, and the page event's settings for an analysis a link asks for."""
 
     session: gr.State
+    shown: gr.State
     image: gr.Image
     variant: gr.Dropdown
     event: dict
+    retelling: Retelling
 
 
 def _thumbnails(paths: list[str], image: gr.Image, label: str, elem_id: str) -> gr.Examples:
@@ -151,11 +129,13 @@ class ExploreTab:
     # Page handlers: a failure is said in the status line and leaves the last result in place
     # -----------------------------------------------------------------------------------------
 
-    def _show(self, image: str | None, variant: str, target, session: Session | None, shown_target=None) -> tuple:
+    def _show(
+        self, image: str | None, variant: str, target, session, shown: Shown | None, lang: str, shown_target=None
+    ):
         try:
             analysis, features, heatmaps, key = self._compute(image, variant, target)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            return self._failed(failure_message(exc), session, shown_target)
+            return self._failed(failure_said(exc), session, shown, lang, shown_target)
         new_session = Session(
             image=image,
             image_key=key,
@@ -163,29 +143,32 @@ class ExploreTab:
             labels=analysis.labels,
             target=analysis.target.index,
         )
-        return present.explore_view(analysis, new_session, features, heatmaps).values()
+        return present.explore_view(analysis, new_session, features, heatmaps, messages(lang)).values()
 
     @staticmethod
-    def _failed(message: str, session: Session | None, shown_target: str | None = None) -> tuple:
+    def _failed(
+        said: str, session: Session | None, shown: Shown | None, lang: str, shown_target: str | None = None
+    ) -> tuple:
         """The message, and every result left as it was; `shown_target` puts the class of the result
         still shown back in the class box, where a failed name was typed."""
-        status = present.failure_markdown(message, keeps_result=session is not None)
+        kept = Shown(shown.result if shown is not None else None, said, keeps=session is not None)
         values = dict.fromkeys(ExploreView.names(), gr.skip())
-        values["status"] = status
+        values["status"] = present.shown_markdown(kept, messages(lang))
+        values["shown"] = kept
         if shown_target is not None:
             values["target"] = shown_target
         return tuple(values.values())
 
-    def show(self, image: str | None, variant: str, target: str | None, session: Session | None):
+    def show(self, image: str | None, variant: str, target: str | None, session: Session | None, shown=None, lang="en"):
         """The Analyse button."""
-        return self._show(image, variant, target or None, session)
+        return self._show(image, variant, target or None, session, shown, lang)
 
-    def show_photo_example(self, image: str | None, variant: str, session: Session | None):
+    def show_photo_example(self, image: str | None, variant: str, session: Session | None, shown=None, lang="en"):
         """A photo example: it runs on an ImageNet model, never on the shapes model."""
         chosen = self.imagenet_variant(variant)
         if chosen is None:
-            return self._failed(NO_IMAGENET_MODEL, session)
-        return self._show(image, chosen, None, session)
+            return self._failed(Said("explore.no_imagenet_model", help=Said("weights.help")), session, shown, lang)
+        return self._show(image, chosen, None, session, shown, lang)
 
     def image_after_photo(self, variant: str, session: Session | None):
         """After a photo example: the image of the result still shown, when no ImageNet model could run it."""
@@ -193,13 +176,13 @@ class ExploreTab:
             return gr.skip()
         return session.image if session is not None and Path(session.image).is_file() else None
 
-    def show_shapes_example(self, image: str | None, session: Session | None):
+    def show_shapes_example(self, image: str | None, session: Session | None, shown=None, lang="en"):
         """A shapes example: it runs on the shapes model."""
-        return self._show(image, SHAPES_VARIANT_NAME, None, session)
+        return self._show(image, SHAPES_VARIANT_NAME, None, session, shown, lang)
 
-    def show_pairs_example(self, image: str | None, session: Session | None):
+    def show_pairs_example(self, image: str | None, session: Session | None, shown=None, lang="en"):
         """A pairs example: it runs on the pairs model."""
-        return self._show(image, PAIRS_VARIANT_NAME, None, session)
+        return self._show(image, PAIRS_VARIANT_NAME, None, session, shown, lang)
 
     def imagenet_variant(self, current: str) -> str | None:
         """The chosen ImageNet variant if it can run here, else the first that can, else None."""
@@ -208,23 +191,22 @@ class ExploreTab:
             return current
         return runnable[0] if runnable else None
 
-    def retarget(self, session: Session | None, target: str | None):
+    def retarget(self, session: Session | None, target: str | None, shown=None, lang="en"):
         """Explain another class of the last analysed image, without uploading it again."""
         if session is None:
-            return self._failed("Analyse an image first, then choose the class to explain.", None)
+            return self._failed(Said("explore.first_analyse"), None, shown, lang)
         names = present.display_names(session.labels)
         if target in ("", None, names[session.target]):
             return (gr.skip(),) * len(ExploreView.names())
         if not Path(session.image).is_file():
-            message = "The last image is no longer on the server. Upload it again and re-run the analysis."
-            return self._failed(message, session)
+            return self._failed(Said("explore.image_gone"), session, shown, lang)
         # A menu entry maps to its exact class; anything typed is resolved by the core (names, synonyms, indices).
         resolved = names.index(target) if target in names else target
-        return self._show(session.image, session.variant, resolved, session, shown_target=names[session.target])
+        return self._show(session.image, session.variant, resolved, session, shown, lang, names[session.target])
 
-    def retarget_from_label(self, session: Session | None, evt: gr.SelectData):
+    def retarget_from_label(self, session: Session | None, shown: Shown | None, lang: str, evt: gr.SelectData):
         """A row of the top-5 list was clicked: explain that class."""
-        return self.retarget(session, evt.value)
+        return self.retarget(session, evt.value, shown, lang)
 
     @staticmethod
     def target_menu(session: Session | None):
@@ -235,15 +217,32 @@ class ExploreTab:
         return gr.update(choices=list(names), value=names[session.target])
 
     @staticmethod
-    def facts_for(variant: str, session: Session | None = None):
+    def facts_for(variant: str, session: Session | None = None, shown: Shown | None = None, lang: str = "en"):
         """The model-facts table follows the model menu at once, saying so while the result shown
         is another model's."""
+        t = messages(lang)
         try:
             chosen = get_variant(variant)
         except Exception:  # noqa: BLE001 - a name typed into the menu is checked when it is analysed
             return gr.skip()
-        shown = session.variant if session is not None and session.variant != chosen.name else None
-        return present.facts_markdown(chosen, shown_variant=shown)
+        analysis = shown.result[0] if shown is not None and shown.result is not None else None
+        if analysis is not None and analysis.variant.name == chosen.name:
+            return present.facts_markdown(chosen, analysis, t=t)
+        shown_variant = session.variant if session is not None and session.variant != chosen.name else None
+        return present.facts_markdown(chosen, shown_variant=shown_variant, t=t)
+
+    def retell(self, t: Messages, shown: Shown | None, variant: str, session: Session | None):
+        """What the tab shows, said again in language `t` from the results it keeps."""
+        shown = shown or Shown()
+        analysis = shown.result[0] if shown.result is not None else None
+        facts = self.facts_for(variant, session, shown, t.code)
+        return (
+            present.shown_markdown(shown, t),
+            present.target_markdown(analysis, t) if analysis is not None else gr.skip(),
+            present.results_html(*(shown.result or ()), t=t),
+            facts,
+            present.journey_markdown(analysis, t),
+        )
 
     @staticmethod
     def clear_target():
@@ -266,86 +265,75 @@ class ExploreTab:
         """A generated task's example pictures, named after the task (shapes_star.png, pairs_same_0.png)."""
         return [str(p) for p in sorted(self.examples_dir.glob(f"{task}_*.png"))]
 
-    def render(self, model_events: dict, journey: gr.Markdown) -> ExploreParts:
+    def render(self, model_events: dict, journey: gr.Markdown, language: LanguageSection) -> ExploreParts:
         """Lay the tab out inside the current Blocks and wire its events.
 
         `journey` is the Learn tab's "your image through the network" panel, which follows each
-        analysis.
+        analysis; `language` holds the language menu, which every handler reads.
         """
+        words, lang = language.words, language.menu
         runnable = self.cache.runnable_variants()
         initial_variant = default_variant(runnable, self.shapes_available)
         session = gr.State(None, time_to_live=SESSION_TTL_S)
+        shown = gr.State(None, time_to_live=SESSION_TTL_S)
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=300):
                 image = gr.Image(
-                    label="Image",
                     sources=["upload", "webcam", "clipboard"],
                     type="filepath",
                     image_mode=None,
                     height=240,
                     elem_id="input-image",
                 )
-                hand_over_undecoded(image)
-                variant = gr.Dropdown(
-                    choices=variant_choices(runnable),
-                    value=initial_variant,
-                    label="Model",
-                    info=variant_hint(runnable),
+                words(hand_over_undecoded(image), label="explore.image")
+                variant = words(
                     # Validation is the handler's: unknown names get the core's message.
-                    allow_custom_value=True,
-                    elem_id="variant",
+                    gr.Dropdown(value=initial_variant, allow_custom_value=True, elem_id="variant"),
+                    label="explore.model",
+                    info=lambda t: variant_hint(runnable, t),
+                    choices=lambda t: variant_choices(runnable, t),
                 )
-                run = gr.Button("Analyse", variant="primary", elem_id="analyze-button")
-                photos = _thumbnails(self.example_photos(), image, photo_examples_label(runnable), "photo-examples")
+                run = words(gr.Button(variant="primary", elem_id="analyze-button"), value="explore.analyse")
+                photos = _thumbnails(self.example_photos(), image, "", "photo-examples")
+                words(photos.dataset, label=lambda t: photo_examples_label(runnable, t))
                 # Each bundled model's examples run on that model, whatever the menu says.
-                bundled_examples = [
-                    (_thumbnails(paths, image, label, elem_id), handler)
-                    for paths, label, elem_id, handler in (
-                        (
-                            self.example_shapes(),
-                            "Shapes (the offline shapes model)",
-                            "shapes-examples",
-                            self.show_shapes_example,
-                        ),
-                        (
-                            self.example_pairs(),
-                            "Pairs of discs (the offline pairs model)",
-                            "pairs-examples",
-                            self.show_pairs_example,
-                        ),
-                    )
-                    if paths
-                ]
+                bundled_examples = []
+                for paths, key, elem_id, handler in (
+                    (self.example_shapes(), "explore.examples.shapes", "shapes-examples", self.show_shapes_example),
+                    (self.example_pairs(), "explore.examples.pairs", "pairs-examples", self.show_pairs_example),
+                ):
+                    if paths:
+                        examples = _thumbnails(paths, image, "", elem_id)
+                        words(examples.dataset, label=key)
+                        bundled_examples.append((examples, handler))
             with gr.Column(scale=8), gr.Row(equal_height=False):
                 with gr.Column(scale=4, min_width=300):
                     # Above the predictions, so a long message never moves the pictures.
                     status = gr.Markdown("", elem_id="status")
-                    label = gr.Label(
-                        num_top_classes=5,
-                        label="Top-5 predictions · click one to explain it",
-                        show_heading=False,
-                        elem_id="predictions",
+                    label = words(
+                        gr.Label(num_top_classes=5, show_heading=False, elem_id="predictions"),
+                        label="explore.predictions",
                     )
-                    target = gr.Dropdown(
-                        choices=[],
-                        value=None,
-                        label="Explain another class (type any name)",
-                        allow_custom_value=True,
-                        filterable=True,
-                        elem_id="target",
+                    target = words(
+                        gr.Dropdown(choices=[], value=None, allow_custom_value=True, filterable=True, elem_id="target"),
+                        label="explore.target",
                     )
                     # Its choices are filled per analysis; API callers may pass any class name or index.
                     accept_any_text(target, "a class name or index; empty for the top class")
                     target_info = gr.Markdown("", elem_id="target-info")
-                    facts = gr.Markdown(
-                        present.facts_markdown(get_variant(initial_variant)), label="Model facts", elem_id="facts"
+                    facts = words(
+                        gr.Markdown(present.facts_markdown(get_variant(initial_variant)), elem_id="facts"),
+                        label="explore.facts",
                     )
                 with gr.Column(scale=5, min_width=340):
                     results = gr.HTML(present.results_html(), js_on_load=present.RESULTS_JS, elem_id="explore-results")
-                    opacity = gr.Slider(
-                        0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, label="Heatmap opacity", elem_id="opacity"
+                    opacity = words(
+                        gr.Slider(0.0, 1.0, value=DEFAULT_OPACITY, step=0.05, elem_id="opacity"),
+                        label="explore.opacity",
                     )
-                    view = gr.Radio(list(VIEW_CHOICES), value=DEFAULT_VIEW, label="Feature-map view", elem_id="view")
+                    view = words(
+                        gr.Radio(value=DEFAULT_VIEW, elem_id="view"), label="explore.view", choices=present.view_choices
+                    )
         # The endpoint for programs: the top-5 and the whole analysis as JSON.
         expose(
             self.analyze_image,
@@ -365,22 +353,28 @@ class ExploreTab:
             "facts": facts,
             "journey": journey,
             "session": session,
+            "shown": shown,
         }
         outputs = [components[name] for name in ExploreView.names()]
         page_event = {"outputs": outputs, "api_visibility": "private", "show_progress_on": [results], **model_events}
         format_only = {"queue": False, "api_visibility": "private", "show_progress": "hidden"}
         photo_shown = after_example_loads(photos).then(
-            self.show_photo_example, inputs=[image, variant, session], **page_event
+            self.show_photo_example, inputs=[image, variant, session, shown, lang], **page_event
         )
         # A photo no model here can classify does not stay in the image box for Analyse to run on.
         photo_shown.then(self.image_after_photo, inputs=[variant, session], outputs=image, **format_only)
-        shown = [run.click(self.show, inputs=[image, variant, target, session], **page_event), photo_shown]
+        shown_events = [
+            run.click(self.show, inputs=[image, variant, target, session, shown, lang], **page_event),
+            photo_shown,
+        ]
         for examples, handler in bundled_examples:
-            shown.append(after_example_loads(examples).then(handler, inputs=[image, session], **page_event))
-        label.select(self.retarget_from_label, inputs=[session], **page_event)
-        target.input(self.retarget, inputs=[session, target], **page_event)
+            shown_events.append(
+                after_example_loads(examples).then(handler, inputs=[image, session, shown, lang], **page_event)
+            )
+        label.select(self.retarget_from_label, inputs=[session, shown, lang], **page_event)
+        target.input(self.retarget, inputs=[session, target, shown, lang], **page_event)
         # A new analysis may come from another model: offer its classes (retargeting keeps the model).
-        for event in shown:
+        for event in shown_events:
             event.success(
                 self.target_menu,
                 inputs=session,
@@ -392,8 +386,11 @@ class ExploreTab:
         # Looks only: the browser does these, the server is not asked.
         opacity.input(None, inputs=opacity, js=present.OPACITY_JS, api_visibility="private")
         view.change(None, inputs=view, js=present.VIEW_JS, api_visibility="private")
-        variant.input(self.facts_for, inputs=[variant, session], outputs=facts, **format_only)
+        variant.input(self.facts_for, inputs=[variant, session, shown, lang], outputs=facts, **format_only)
         # A new picture or model starts from its own top class.
         image.input(self.clear_target, outputs=target, **format_only)
         variant.input(self.clear_target, outputs=target, **format_only)
-        return ExploreParts(session=session, image=image, variant=variant, event=page_event)
+        retelling = Retelling(self.retell, [shown, variant, session], [status, target_info, results, facts, journey])
+        return ExploreParts(
+            session=session, shown=shown, image=image, variant=variant, event=page_event, retelling=retelling
+        )

@@ -6,21 +6,59 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, fields
 
+from .... import weights
 from ....analysis import Analysis
-from ....variants import Variant, get_variant
+from ....i18n import Messages, english
+from ....variants import DEFAULT_VARIANT, HUB_VARIANTS, SHAPES_VARIANT_NAME, Variant
 from ...kit.facts import model_rows
 from ...kit.journey import journey_markdown
 from ...kit.pictures import FEATURE_VIEWS, FeaturePictures
-from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, md
+from ...kit.view import DEEPEST_STAGE, Session, cam_scale_html, display_names, failure_text, md, model_name
 
-# How the feature maps are drawn: (label on the page, name in FeatureViews).
-VIEW_CHOICES = (("PCA (RGB)", "pca"), ("mean activation", "mean"), ("top channels", "channels"))
+# How the feature maps are drawn: the catalog's name for each view, in FeatureViews' order.
+VIEWS = ("pca", "mean", "channels")
+
+
+def default_variant(runnable: tuple[str, ...], shapes_available: bool) -> str:
+    """s12 when its weights can be had (a local folder, the HF cache, or a reachable hub), else the
+    bundled shapes model, so an app with no network still opens on something that works."""
+    if DEFAULT_VARIANT in runnable or not shapes_available:
+        return DEFAULT_VARIANT
+    return SHAPES_VARIANT_NAME
+
+
+def variant_hint(runnable: tuple[str, ...], t: Messages) -> str:
+    """What is true about getting weights on this server, said under the model menu."""
+    if weights.hub_probe.reachable():
+        return t.text("explore.model_info.online")
+    return t.text("explore.model_info.offline", models=", ".join(runnable) or t.text("explore.model_info.none"))
+
+
+def photo_examples_label(runnable: tuple[str, ...], t: Messages) -> str:
+    if any(name in HUB_VARIANTS for name in runnable):
+        return t.text("explore.examples.photos")
+    return t.text("explore.examples.photos_missing")
+
+
+def view_choices(t: Messages) -> list[tuple[str, str]]:
+    return [(t.text(f"explore.view.{view}"), view) for view in VIEWS]
 
 
 DEFAULT_VIEW = "pca"
 
 
 DEFAULT_OPACITY = 0.5
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the tab shows now, kept so a new language says it again without computing anything:
+    the last result (analysis, feature pictures, heatmaps), and the failure said above it, if any."""
+
+    result: tuple[Analysis, FeaturePictures, tuple[str, ...]] | None = None
+    failure: str | None = None
+    keeps: bool = False
+    """Whether the failure left a result on the page (the last one), as its sentence says."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +78,7 @@ class ExploreView:
     facts: str
     journey: str
     session: Session
+    shown: Shown
 
     @classmethod
     def names(cls) -> list[str]:
@@ -50,18 +89,21 @@ class ExploreView:
         return tuple(getattr(self, name) for name in self.names())
 
 
-def explore_view(analysis: Analysis, session: Session, features: FeaturePictures, heatmaps: tuple[str, ...]):
-    """All the Explore tab's results for one analysis."""
+def explore_view(
+    analysis: Analysis, session: Session, features: FeaturePictures, heatmaps: tuple[str, ...], t: Messages
+) -> ExploreView:
+    """All the Explore tab's results for one analysis, in language `t`."""
     return ExploreView(
-        status=status_markdown(analysis),
+        status=status_markdown(analysis, t),
         variant=analysis.variant.name,
         predictions=label_value(analysis),
         target=target_name(analysis),
-        target_info=target_markdown(analysis),
-        results=results_html(features, heatmaps, target_name(analysis)),
-        facts=facts_markdown(analysis.variant, analysis),
-        journey=journey_markdown(analysis),
+        target_info=target_markdown(analysis, t),
+        results=results_html(analysis, features, heatmaps, t),
+        facts=facts_markdown(analysis.variant, analysis, t=t),
+        journey=journey_markdown(analysis, t),
         session=session,
+        shown=Shown((analysis, features, heatmaps)),
     )
 
 
@@ -74,61 +116,58 @@ def target_name(analysis: Analysis) -> str:
     return display_names(analysis.labels)[analysis.target.index]
 
 
-def target_markdown(analysis: Analysis) -> str:
+def target_markdown(analysis: Analysis, t: Messages) -> str:
     """Which class Grad-CAM explains."""
     target = analysis.target
-    top1 = " · top prediction" if target.index == analysis.predictions[0].index else ""
-    return f"Grad-CAM for **{md(target_name(analysis))}** · class {target.index} · p = {target.probability:.1%}{top1}"
+    top = target.index == analysis.predictions[0].index
+    key = "explore.target_info.top" if top else "explore.target_info"
+    return t.text(key, name=md(target_name(analysis)), index=target.index, probability=target.probability)
 
 
-def facts_markdown(variant: Variant, analysis: Analysis | None = None, shown_variant: str | None = None) -> str:
+def facts_markdown(
+    variant: Variant, analysis: Analysis | None = None, shown_variant: str | None = None, t: Messages | None = None
+) -> str:
     """The model's architecture and published figures; after an analysis, also where the weights
     came from and how long it took. `shown_variant` names the model of the result on the page when
     it is not this one."""
-    source = f"`{variant.hub_id}`" if variant.hub_id else variant.description
+    t = t or english()
+    source = f"`{variant.hub_id}`" if variant.hub_id else t.text(f"facts.source.{variant.name}")
     model = f"**PoolFormer-{variant.name.upper()}** · {source}"
-    rows = model_rows(variant)
+    rows = model_rows(variant, t)
     if analysis is None:
-        rows.append(("Weights", "loaded on the first analysis"))
+        rows.append((t.text("facts.weights"), t.text("facts.weights.first")))
     else:
-        rows.append(("Weights", md(analysis.weights_source)))
-        rows.append(("Analysis took", f"{analysis.seconds:.2f} s"))
-    table = f"| Model | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+        rows.append((t.text("facts.weights"), md(t.said(analysis.weights_source))))
+        rows.append((t.text("facts.took"), t.text("facts.took.value", seconds=analysis.seconds)))
+    table = f"| {t.text('facts.model')} | {model} |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
     if shown_variant is None:
         return table
-    shown = get_variant(shown_variant)
-    whose = f"PoolFormer-{shown.name.upper()}'s" if shown.top1 is not None else f"the {shown.name} model's"
-    return f"Facts of the chosen model; the result shown is {md(whose)}.\n\n{table}"
+    return f"{t.text('facts.other_model', model=md(model_name(shown_variant, t)))}\n\n{table}"
 
 
-def status_markdown(analysis: Analysis) -> str:
+def status_markdown(analysis: Analysis, t: Messages) -> str:
     """What to know before reading the result: notes on the image and on the model (the core's)."""
-    return "\n\n".join(f"ℹ️ {md(note)}" for note in analysis.notes)
+    return "\n\n".join(f"ℹ️ {md(t.said(note))}" for note in analysis.notes)
 
 
-def failure_markdown(message: str, keeps_result: bool) -> str:
-    """A failed request, said above the result it left in place."""
-    kept = " The result below is still the previous one." if keeps_result else ""
+def failure_markdown(message: str, keeps_result: bool, t: Messages | None = None) -> str:
+    """A failed request, said above the result it left in place (`message` is fit for a page)."""
+    kept = f" {(t or english()).text('explore.result_kept')}" if keeps_result else ""
     return f"⚠️ {message}{kept}"
 
 
-# What each feature-map view is, said to someone who cannot see it.
-VIEW_ALT = {
-    "pca": "feature map, first three principal components as colour",
-    "mean": "feature map, mean activation over channels",
-    "channels": "feature map, the strongest channels side by side",
-}
-# The colour scale of every Grad-CAM on the tab.
-CAM_SCALE = cam_scale_html(
-    "Grad-CAM colour scale: each map is scaled to its own peak, so colours compare places within one map, "
-    "not strength between stages."
-)
-
-EMPTY_HINT = "Results appear here: pick an example, or upload an image and press Analyse."
+def shown_markdown(shown: Shown, t: Messages) -> str:
+    """The status line of what the tab shows: the failure above the result, or the result's notes."""
+    if shown.failure is not None:
+        return failure_markdown(failure_text(shown.failure, t), shown.keeps, t)
+    return status_markdown(shown.result[0], t) if shown.result is not None else ""
 
 
 def results_html(
-    features: FeaturePictures | None = None, heatmaps: tuple[str, ...] | None = None, target: str = ""
+    analysis: Analysis | None = None,
+    features: FeaturePictures | None = None,
+    heatmaps: tuple[str, ...] | None = None,
+    t: Messages | None = None,
 ) -> str:
     """The enlarged Grad-CAM and the two stage strips, as one piece of HTML with inlined pictures.
 
@@ -136,29 +175,44 @@ def results_html(
     result arrives. Each heatmap is a layer over the crop whose opacity the page's slider sets,
     and which stage is enlarged is chosen in the browser: neither needs the server.
     """
-    empty = features is None or heatmaps is None
+    t = t or english()
+    empty = analysis is None or features is None or heatmaps is None
     stages = range(1, DEEPEST_STAGE + 1)
-    captions = [f"Stage {i}" for i in stages] if empty else list(features.captions)
+    if empty:
+        captions = [t.text("stage.title", stage=i) for i in stages]
+    else:
+        captions = [
+            t.text(
+                "stage.caption",
+                stage=s.index,
+                channels=s.shape[0],
+                height=s.shape[1],
+                width=s.shape[2],
+                stride=s.stride,
+            )
+            for s in analysis.stages
+        ]
+    target = "" if empty else target_name(analysis)
     crop = "" if empty else f' style="--pf-crop: url({features.crop})"'
 
     def heat(index: int) -> str:
         if empty:
             return ""
-        alt = f"Grad-CAM for {target}, {captions[index]}, scaled to its own peak"
+        alt = t.text("explore.heat_alt", target=target, stage=captions[index])
         return f'<img class="pf-heat" alt="{html.escape(alt)}" src="{heatmaps[index]}">'
 
     def views(index: int) -> str:
         if empty:
             return ""
+        alts = {view: html.escape(t.text(f"explore.view_alt.{view}", stage=captions[index])) for view in FEATURE_VIEWS}
         return "".join(
-            f'<img class="pf-view pf-{view}" alt="{html.escape(VIEW_ALT.get(view, view))}, '
-            f'{html.escape(captions[index])}" src="{features.views[view][index]}">'
+            f'<img class="pf-view pf-{view}" alt="{alts[view]}" src="{features.views[view][index]}">'
             for view in FEATURE_VIEWS
         )
 
     deepest = DEEPEST_STAGE - 1
-    title = "Grad-CAM" if empty else f"Grad-CAM for {html.escape(target)}"
-    hint = f'<p class="pf-hint"><span>{EMPTY_HINT}</span></p>' if empty else ""
+    title = html.escape(t.text("explore.cam_title")) if empty else t.html("explore.cam_title.target", target=target)
+    hint = f'<p class="pf-hint"><span>{html.escape(t.text("explore.empty_hint"))}</span></p>' if empty else ""
     cams = "".join(
         f'<button class="pf-stage" data-stage="{i + 1}" data-caption="{html.escape(caption)}" '
         f'aria-pressed="{str(i == deepest).lower()}"><span class="pf-cam">{heat(i)}</span>'
@@ -175,10 +229,10 @@ def results_html(
         f'<figure class="pf-large"><span class="pf-cam">{heat(deepest)}{hint}</span>'
         f'<figcaption><b>{title}</b> · <span class="pf-large-caption">{html.escape(captions[deepest])}</span>'
         "</figcaption></figure>"
-        f"{CAM_SCALE}"
-        '<p class="pf-strip-title">Grad-CAM at every stage · click one to enlarge it</p>'
+        f"{cam_scale_html(t.text('explore.cam_scale'), t)}"
+        f'<p class="pf-strip-title">{html.escape(t.text("explore.cams_strip"))}</p>'
         f'<div class="pf-strip pf-cams">{cams}</div>'
-        '<p class="pf-strip-title">Feature maps at every stage</p>'
+        f'<p class="pf-strip-title">{html.escape(t.text("explore.maps_strip"))}</p>'
         f'<div class="pf-strip pf-maps">{maps}</div></div>'
     )
 

@@ -22,6 +22,7 @@ from typing import Literal
 
 import gradio as gr
 
+from ....i18n import Messages, messages
 from ....runner import Runner
 from ....shapes.arms import ARM_NAMES, ARMS
 from ....shapes.lab import LAB_CONFIGS, LIVE_SEEDS, LIVE_STEPS, LabConfig, LabProgress, LabResult, run_lab
@@ -30,10 +31,12 @@ from ....shapes.lab_results import load_reference, reference_command
 from ....shapes.lab_results import reference_path as task_reference_path
 from ....shapes.tasks import TASKS
 from ...kit.endpoints import expose
-from ...kit.errors import failure_message, user_error
+from ...kit.errors import failure_message, page_error, user_error
+from ...kit.language import LanguageSection, Retelling
 from ...kit.runs import LAB
 from ...kit.view import SCROLLABLE_JS, message_html, status_html
 from . import grid_view
+from . import lab_live as live_view
 from . import lab_view as view
 
 # How often the page redraws the curves (a matplotlib figure, ~0.1 s to draw): at most every two
@@ -84,7 +87,7 @@ class LabSection:
             self.reference_paths["shapes"] = Path(reference_path)
         self.curves_every_s = curves_every_s
         self._references: dict[str, tuple] = {}
-        self._pages: dict[str, str] = {}
+        self._pages: dict[tuple[str, str], str] = {}
         self._grids: dict[str, LabGrid | None] = {}
         self._apis: dict[str, dict] = {}
 
@@ -95,7 +98,7 @@ class LabSection:
     def _task(self, task: str | None) -> str:
         task = task or "shapes"
         if task not in TASKS:
-            raise gr.Error(f"Unknown task {task!r}; choose from {', '.join(TASKS)}.", print_exception=False)
+            raise page_error("lab.unknown_task", task=task, tasks=", ".join(TASKS))
         return task
 
     def reference_of(self, task: str = "shapes"):
@@ -118,14 +121,17 @@ class LabSection:
             self._grids[task] = load_grid(grid_path(task)) if grid_path(task).is_file() else None
         return self._grids[task]
 
-    def reference_page_of(self, task: str = "shapes") -> str:
-        if task not in self._pages:
+    def reference_page_of(self, task: str = "shapes", lang: str = "en") -> str:
+        """The task's reference section in language `lang`, drawn once per task and language."""
+        t = messages(lang)
+        if (task, t.code) not in self._pages:
             curves = self._reference_curves(task)
             result, rows = self.reference_of(task)
             grid = self.grid_of(task)
-            grid_section = grid_view.grid_html(grid, grid_command(task)) if grid else ""
-            self._pages[task] = view.reference_html(result, rows, curves, reference_command(task), grid_section)
-        return self._pages[task]
+            grid_section = grid_view.grid_html(grid, grid_command(task), t) if grid else ""
+            page = view.reference_html(result, rows, curves, reference_command(task), grid_section, t)
+            self._pages[(task, t.code)] = page
+        return self._pages[(task, t.code)]
 
     @property
     def reference_page(self) -> str:
@@ -163,13 +169,11 @@ class LabSection:
         arms = tuple(dict.fromkeys(arms or ()))
         unknown = [a for a in arms if a not in ARMS]
         if unknown:
-            raise gr.Error(
-                f"Unknown arms {', '.join(unknown)}; choose from {', '.join(ARM_NAMES)}.", print_exception=False
-            )
+            raise page_error("lab.unknown_arms", arms=", ".join(unknown), known=", ".join(ARM_NAMES))
         if not arms:
-            raise gr.Error(view.NO_ARMS, print_exception=False)
+            raise page_error("lab.live.no_arms")
         if steps is None or not 1 <= int(steps) <= self.steps:
-            raise gr.Error(f"Steps per arm must be between 1 and {self.steps}.", print_exception=False)
+            raise page_error("lab.steps_range", steps=self.steps)
         return tuple(a for a in ARM_NAMES if a in arms), int(steps)
 
     def live_events(self, arms: tuple[str, ...], steps: int, task: str = "shapes") -> Iterator[tuple[str, object]]:
@@ -203,25 +207,26 @@ class LabSection:
                 elif kind == "done":
                     yield "done", value
 
-    def run_on_page(self, arms: list[str], task: str = "shapes"):
-        """The page's live run on `task`: (progress line, curves and table), redrawn as it trains, its
-        curves drawn over the reference's of the same arms."""
+    def run_on_page(self, arms: list[str], task: str = "shapes", lang: str = "en"):
+        """The page's live run on `task`: (progress line, curves and table, the finished run), redrawn
+        as it trains, its curves drawn over the reference's of the same arms."""
+        t = messages(lang)
         try:
             arms, steps = self._checked(arms, self.steps)
             task = self._task(task)
         except gr.Error as exc:
-            yield message_html(exc.message), gr.skip()
+            yield message_html(t.said(exc.message)), gr.skip(), gr.skip()
             return
         reference, _ = self.reference_of(task)
-        pace = view.reference_pace(reference, arms)
+        pace = live_view.reference_pace(reference, arms)
         drawn_at, drawn, first = 0.0, None, None
         try:
             with closing(self.live_events(arms, steps, task)) as events:
                 for kind, value in events:
                     if kind == "waiting":
-                        yield status_html(view.WAITING), gr.skip()
+                        yield status_html(t.text("lab.live.waiting")), gr.skip(), gr.skip()
                     elif kind == "started":
-                        yield status_html(view.PREPARING), view.empty_live_html()
+                        yield status_html(t.text("lab.live.preparing")), live_view.empty_live_html(), gr.skip()
                     elif kind == "progress":
                         first = first or value
                         # The curves change when a point is added; drawing them is what costs.
@@ -233,30 +238,44 @@ class LabSection:
                             drawable = [r for r in (*value.finished, view.partial_run(value)) if r.curve]
                             curves = view.curves_uri(drawable, reference=reference, until=steps) if drawable else None
                             partial = provisional(arms, steps, self.configs[task], value)
-                            table = view.live_html(partial, reference, curves, value)
-                            yield view.progress_html(value, first, pace), table
+                            table = live_view.live_html(partial, reference, curves, value, t)
+                            yield live_view.progress_html(value, first, pace, t), table, gr.skip()
                         else:
-                            yield view.progress_html(value, first, pace), gr.skip()
+                            yield live_view.progress_html(value, first, pace, t), gr.skip(), gr.skip()
                     else:
-                        result = value
-                        curves = view.curves_uri(result, reference=reference, until=steps) if result.runs else None
-                        yield (
-                            message_html(view.finished_text(result, len(arms) * len(result.seeds))),
-                            view.live_html(result, reference, curves),
-                        )
+                        kept = (value, len(arms) * len(value.seeds), task, steps)
+                        yield *self.finished_said(t, kept), kept
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            yield message_html(failure_message(exc)), gr.skip()
+            yield message_html(failure_message(exc, t)), gr.skip(), gr.skip()
+
+    def finished_said(self, t: Messages, kept) -> tuple[str, str]:
+        """(progress line, curves and table) of a finished run: `kept` is (result, runs planned, task, steps)."""
+        result, planned, task, steps = kept
+        reference, _ = self.reference_of(task)
+        curves = view.curves_uri(result, reference=reference, until=steps) if result.runs else None
+        return message_html(live_view.finished_text(result, planned, t)), live_view.live_html(
+            result, reference, curves, t=t
+        )
 
     @staticmethod
-    def stopped() -> str:
-        return message_html(view.STOPPED)
+    def stopped(lang: str = "en") -> str:
+        return message_html(messages(lang).text("lab.live.stopped"))
 
-    def switch_task(self, task: str) -> tuple[str, str, str, str]:
+    def switch_task(self, task: str, lang: str = "en") -> tuple:
         """Another task: its reference, and a clean slate for a run (one on the old task is stopped)."""
+        t = messages(lang)
         task = self._task(task)
         reference, _ = self.reference_of(task)
-        intro = view.live_markdown(self.steps, reference)
-        return self.reference_page_of(task), intro, view.idle_html(), view.empty_live_html()
+        intro = live_view.live_markdown(self.steps, reference, t)
+        return self.reference_page_of(task, t.code), intro, live_view.idle_html(t), live_view.empty_live_html(), None
+
+    def retell(self, t: Messages, task: str, kept) -> tuple:
+        """The section in language `t`, from the task shown and the last finished run: nothing is trained again."""
+        reference, _ = self.reference_of(task)
+        said = (self.reference_page_of(task, t.code), live_view.live_markdown(self.steps, reference, t))
+        if kept is None or kept[2] != task:
+            return (*said, gr.skip(), gr.skip())
+        return (*said, *self.finished_said(t, kept))
 
     def run_ablation_lab(
         self, arms: list[ArmName] | None = None, steps: int = LIVE_STEPS, task: TaskName = "shapes"
@@ -281,9 +300,9 @@ class LabSection:
             with closing(self.live_events(arms, steps, task)) as events:
                 for kind, value in events:
                     if kind == "progress":
-                        yield view.progress_api(value)
+                        yield live_view.progress_api(value)
                     elif kind == "done":
-                        yield view.live_api(value, self.reference_of(task)[0])
+                        yield live_view.live_api(value, self.reference_of(task)[0])
                     else:
                         yield {"status": kind}
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
@@ -293,30 +312,31 @@ class LabSection:
     # Layout
     # -----------------------------------------------------------------------------------------
 
-    def render(self) -> None:
-        """Lay the section out inside the current Blocks and wire its events and endpoints."""
-        with gr.Accordion("5 · The ablation lab", open=True, elem_id="inside-lab"):
-            gr.Markdown(view.LAB_INTRO, elem_id="lab-intro")
-            task = gr.Radio(view.TASK_CHOICES, value="shapes", label="Task", elem_id="lab-task")
+    def render(self, language: LanguageSection) -> Retelling:
+        """Lay the section out inside the current Blocks and wire its events and endpoints. Returns how
+        it says again what it shows in a new language."""
+        words, lang = language.words, language.menu
+        with words(gr.Accordion(open=True, elem_id="inside-lab"), label="inside.section.lab"):
+            words(gr.Markdown(elem_id="lab-intro"), value="lab.intro")
+            task = words(gr.Radio(value="shapes", elem_id="lab-task"), label="lab.task", choices=view.task_choices)
             reference = gr.HTML(self.reference_page_of("shapes"), js_on_load=SCROLLABLE_JS, elem_id="lab-reference")
-            live_intro = gr.Markdown(view.live_markdown(self.steps, self.reference[0]), elem_id="lab-live-intro")
+            live_intro = gr.Markdown(live_view.live_markdown(self.steps, self.reference[0]), elem_id="lab-live-intro")
             with gr.Row(equal_height=False, elem_classes=["pf-pickers"]):
-                arms = gr.CheckboxGroup(
-                    [(ARMS[a].title, a) for a in ARM_NAMES],
-                    value=list(ARM_NAMES),
-                    label="Arms to train",
-                    elem_id="lab-arms",
-                    scale=4,
+                arms = words(
+                    gr.CheckboxGroup(value=list(ARM_NAMES), elem_id="lab-arms", scale=4),
+                    label="lab.arms",
+                    choices=lambda t: [(view.arm_title(a, t), a) for a in ARM_NAMES],
                 )
-                start = gr.Button("Start a run", variant="primary", elem_id="lab-start", scale=1)
-                stop = gr.Button("Stop", variant="stop", elem_id="lab-stop", scale=1)
-            progress = gr.HTML(view.idle_html(), elem_id="lab-progress")
-            live = gr.HTML(view.empty_live_html(), js_on_load=SCROLLABLE_JS, elem_id="lab-live")
+                start = words(gr.Button(variant="primary", elem_id="lab-start", scale=1), value="lab.start")
+                stop = words(gr.Button(variant="stop", elem_id="lab-stop", scale=1), value="page.stop")
+            progress = gr.HTML(live_view.idle_html(), elem_id="lab-progress")
+            live = gr.HTML(live_view.empty_live_html(), js_on_load=SCROLLABLE_JS, elem_id="lab-live")
+        finished = gr.State(None)
 
         run_event = start.click(
             self.run_on_page,
-            inputs=[arms, task],
-            outputs=[progress, live],
+            inputs=[arms, task, lang],
+            outputs=[progress, live, finished],
             api_visibility="private",
             show_progress_on=[progress],
             **LAB_EVENTS,
@@ -324,6 +344,7 @@ class LabSection:
         # The rows still waiting say so at once, in the browser: the server's last table is what it was.
         stop.click(
             self.stopped,
+            inputs=lang,
             outputs=progress,
             cancels=[run_event],
             queue=False,
@@ -332,8 +353,8 @@ class LabSection:
         )
         task.change(
             self.switch_task,
-            inputs=task,
-            outputs=[reference, live_intro, progress, live],
+            inputs=[task, lang],
+            outputs=[reference, live_intro, progress, live, finished],
             cancels=[run_event],
             queue=False,
             api_visibility="private",
@@ -342,3 +363,4 @@ class LabSection:
         # Endpoints without components (no image among their inputs): typed from the handlers' hints.
         expose(self.ablation_lab_reference, "lab_reference", queue=False)
         expose(self.run_ablation_lab, "lab_run", **LAB_EVENTS)
+        return Retelling(self.retell, [task, finished], [reference, live_intro, progress, live])

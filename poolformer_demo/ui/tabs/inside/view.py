@@ -8,14 +8,15 @@ maps are sent at the stage's own resolution and enlarged by the browser, a squar
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 from .... import render
 from ....anatomy import BlockAnatomy
 from ....comparison import KnockoutComparison
+from ....i18n import Messages, english
 from ....variants import PAPER_S12_ABLATIONS, get_variant
 from ...kit.block_views import (  # noqa: F401 - the page shows them as this tab's own
-    KNOCKOUT_HINT,
     anatomy_pictures,
     knockout_html,
     mixer_off_note,
@@ -23,53 +24,36 @@ from ...kit.block_views import (  # noqa: F401 - the page shows them as this tab
 from ...kit.block_views import deepest_cam_uri as _deepest_cam
 from ...kit.view import Session, display_names, md, stage_choices
 
-INTRO = (
-    "MetaFormer's claim is that the block — norm, token mixer, residual, channel MLP, residual — carries the "
-    "model, not the mixer. Here you see it on your own image: each step of one block, what happens when a part "
-    "is switched off, and how far each position of a stage can see."
-)
-NO_SESSION = "Analyse an image on the **Explore** tab first: this tab looks inside the model at that image."
-DIVERGING_NOTE = (
-    "The token mixer's output and the MLP branch are signed, so they are drawn with a diverging colormap "
-    "centred on 0: white is 0, red above, blue below (the caption gives the range). The other steps use one "
-    "shared colour range for the residual stream (x, after the mixer, output) and one for the normalised map "
-    "and its blur, so the blur shows as lost contrast."
-)
-KNOCKOUT_WHY = (
-    "A knockout removes a part from a model that was trained with it, so the other parts never learned to work "
-    "without it: the drop measures how much this trained model relies on the part. The paper's numbers come "
-    "from models trained from scratch without it."
-)
-# The preset buttons: (label, token mixer off, channel MLP off).
+# The preset buttons: (catalog key of the label, token mixer off, channel MLP off).
 KNOCKOUT_PRESETS = (
-    ("Token mixer off everywhere", True, False),
-    ("Channel MLP off everywhere", False, True),
-    ("Nothing off", False, False),
+    ("inside.preset.mixer", True, False),
+    ("inside.preset.mlp", False, True),
+    ("inside.preset.none", False, False),
 )
-ANATOMY_HINT = "Choose a stage and a block and press <b>Show the block</b>."
 
 
-def source_markdown(session: Session | None) -> str:
+def source_markdown(session: Session | None, t: Messages | None = None) -> str:
     """Which image and model the tab works on: the last analysis on the Explore tab."""
+    t = t or english()
     if session is None:
-        return NO_SESSION
+        return t.text("inside.no_session")
     target = display_names(session.labels)[session.target]
-    return (
-        f"**Your image:** {md(Path(session.image).name)} on **PoolFormer-{md(session.variant.upper())}**; "
-        f"Grad-CAM explains *{md(target)}*. "
-        '<span class="pf-needs-controls">Analyse another image on the Explore tab to look inside that one.</span>'
+    yours = t.text(
+        "inside.source", image=md(Path(session.image).name), model=md(session.variant.upper()), target=md(target)
     )
+    return f'{yours} <span class="pf-needs-controls">{html.escape(t.text("inside.source.other"))}</span>'
 
 
-def block_choices(variant: str, stage: int) -> list[tuple[str, int]]:
+def block_choices(variant: str, stage: int, t: Messages | None = None) -> list[tuple[str, int]]:
     """The block menu for a stage: as many blocks as the variant has there."""
+    t = t or english()
     depth = get_variant(variant).depths[int(stage) - 1]
-    return [(f"block {i}", i) for i in range(1, depth + 1)]
+    return [(t.text("inside.block.choice", block=i), i) for i in range(1, depth + 1)]
 
 
-def section_failure(message: str) -> str:
+def section_failure(message: str, t: Messages | None = None) -> str:
     """A failed request, said above the section's pictures, which stay as they were."""
-    return f"⚠️ {message} The pictures below, if any, are still the last ones."
+    return f"⚠️ {message} {(t or english()).text('run.pictures_kept')}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,56 +61,64 @@ def section_failure(message: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _strongest(anatomy: BlockAnatomy, key: str) -> str:
+def _strongest(anatomy: BlockAnatomy, key: str, t: Messages) -> str:
     best = max(anatomy.branches, key=lambda b: getattr(b, key))
-    return f"block {best.stage}.{best.block} ({getattr(best, key):.2f})"
+    return t.text("inside.anatomy.strongest", stage=best.stage, block=best.block, ratio=getattr(best, key))
 
 
-def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = None) -> str:
+def anatomy_html(anatomy: BlockAnatomy | None = None, pictures: dict | None = None, t: Messages | None = None) -> str:
     """The crop, the seven steps in a row with their captions, the colour note and the branch plot."""
+    t = t or english()
     if anatomy is None or pictures is None:
-        return f'<div class="pf-anatomy pf-empty"><p class="pf-hint"><span>{ANATOMY_HINT}</span></p></div>'
+        hint = t.text("inside.anatomy.hint")
+        return f'<div class="pf-anatomy pf-empty"><p class="pf-hint"><span>{hint}</span></p></div>'
     channels, height, width = anatomy.input.shape
-    where = (
-        f"Stage {anatomy.stage}, block {anatomy.block} of PoolFormer-{html.escape(anatomy.variant.name.upper())} · "
-        f"channel {pictures['channel']} of {channels}, where the token mixer changes the stream most · "
-        f"each picture is that channel's {height}×{width} map"
+    where = t.text(
+        "inside.anatomy.where",
+        stage=anatomy.stage,
+        block=anatomy.block,
+        model=anatomy.variant.name.upper(),
+        channel=pictures["channel"],
+        channels=channels,
+        height=height,
+        width=width,
     )
     crop = (
         '<figure class="pf-step pf-step-crop">'
-        f'<img class="pf-photo" alt="the crop the model saw" src="{pictures["crop"]}">'
-        "<figcaption><b>the crop</b><span>The image the model saw.</span></figcaption></figure>"
+        f'<img class="pf-photo" alt="{html.escape(t.text("inside.anatomy.crop_alt"))}" src="{pictures["crop"]}">'
+        f"<figcaption><b>{html.escape(t.text('inside.anatomy.crop'))}</b>"
+        f"<span>{html.escape(t.text('inside.anatomy.crop_caption'))}</span></figcaption></figure>"
     )
+    place = t.text("diagram.where", stage=anatomy.stage, block=anatomy.block, channel=pictures["channel"])
     steps = "".join(
         f'<figure class="pf-step" data-step="{step["name"]}">'
-        f'<img class="pf-cells" alt="{html.escape(step["title"])}, stage {anatomy.stage}, block {anatomy.block}, '
-        f'channel {pictures["channel"]}" src="{step["picture"]}">'
-        f"<figcaption><b>{html.escape(step['title'])}</b><span>{html.escape(step['caption'])}</span></figcaption>"
+        f'<img class="pf-cells" alt="{html.escape(step["title"])}, {html.escape(place)}" src="{step["picture"]}">'
+        f"<figcaption><b><code>{html.escape(step['title'])}</code></b>"
+        f"<span>{html.escape(t.said(step['caption']))}</span></figcaption>"
         "</figure>"
         for step in pictures["steps"]
     )
-    reading = (
-        f"The token mixer changes the stream most in {_strongest(anatomy, 'mixer_ratio')}, "
-        f"the channel MLP in {_strongest(anatomy, 'mlp_ratio')}."
+    reading = t.text(
+        "inside.anatomy.reading", mixer=_strongest(anatomy, "mixer_ratio", t), mlp=_strongest(anatomy, "mlp_ratio", t)
     )
+    plot = t.html("inside.anatomy.plot_caption", reading=reading)
     return (
         '<div class="pf-anatomy">'
-        f'<p class="pf-where">{where}</p>'
+        f'<p class="pf-where">{html.escape(where)}</p>'
         f'<div class="pf-steps">{crop}{steps}</div>'
         '<p class="pf-legend"><span class="pf-diverging-bar" aria-hidden="true"></span>'
-        f"{html.escape(DIVERGING_NOTE)}</p>"
+        f"{html.escape(t.text('inside.anatomy.diverging'))}</p>"
         '<figure class="pf-branches">'
-        f'<img alt="branch ratios of every block" src="{pictures["branch_plot"]}">'
-        "<figcaption><b>Every block of the network:</b> ||branch|| / ||stream|| for the token mixer (blue) and "
-        "the channel MLP (orange); the dotted line marks the block above. "
-        f"{html.escape(reading)}</figcaption></figure></div>"
+        f'<img alt="{html.escape(t.text("inside.anatomy.plot_alt"))}" src="{pictures["branch_plot"]}">'
+        f"<figcaption>{plot}</figcaption></figure></div>"
     )
 
 
 def anatomy_api(anatomy: BlockAnatomy, pictures: dict) -> dict:
     """The block for programs: BlockAnatomy.to_json with the pictures of anatomy_pictures (every step
     with its title and caption, the channel they show, the crop and the branch plot, as data URIs)."""
-    return {**anatomy.to_json(), **pictures}
+    steps = [{**step, "caption": str(step["caption"])} for step in pictures["steps"]]
+    return {**anatomy.to_json(), **pictures, "steps": steps}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,10 +126,10 @@ def anatomy_api(anatomy: BlockAnatomy, pictures: dict) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def knockout_stage_choices() -> list[tuple[str, str]]:
+def knockout_stage_choices(t: Messages | None = None) -> list[tuple[str, str]]:
     # String values: Gradio describes a check-box group's values to API clients as strings, and
     # would refuse the strings its own API page tells them to send if the values were numbers.
-    return [(label, str(stage)) for label, stage in stage_choices()]
+    return [(label, str(stage)) for label, stage in stage_choices(t)]
 
 
 def preset_stages(mixer: bool, mlp: bool) -> tuple[list[str], list[str]]:
@@ -146,22 +138,29 @@ def preset_stages(mixer: bool, mlp: bool) -> tuple[list[str], list[str]]:
     return (every if mixer else []), (every if mlp else [])
 
 
-def knockout_note(session: Session | None) -> str:
+def knockout_note(session: Session | None, t: Messages | None = None) -> str:
     """Beside the knockouts of a bundled model: what switching its token mixer off did to its test
     answers, and why, from its measurement file."""
     if session is None:
         return ""
     variant = get_variant(session.variant)
-    return mixer_off_note(variant.name, variant.bundled) if variant.bundled is not None else ""
+    return mixer_off_note(variant.name, variant.bundled, t) if variant.bundled is not None else ""
 
 
-def paper_table_markdown() -> str:
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def paper_table_markdown(t: Messages | None = None) -> str:
     """The paper's own S12 ablations (Table 5): token mixers and the block without a part."""
+    t = t or english()
     rows = [r for r in PAPER_S12_ABLATIONS if "Table 5" in r.source and r.group != "pool size"]
-    lines = ["| PoolFormer-S12 trained with | ImageNet top-1 |", "|---|---|"]
-    lines += [f"| {r.group}: {r.setting} | {r.top1:g} % |" for r in rows]
+    lines = [f"| {t.text('inside.paper.head.trained')} | {t.text('inside.paper.head.top1')} |", "|---|---|"]
+    for r in rows:
+        group, setting = t.text(f"paper.group.{_slug(r.group)}"), t.text(f"paper.setting.{_slug(r.setting)}")
+        lines.append(f"| {t.text('inside.paper.row', group=group, setting=setting)} | {r.top1:g} % |")
     source = rows[0].source if rows else ""
-    return "\n".join(lines) + f"\n\n*{source}: each model trained from scratch with that part changed.*"
+    return "\n".join(lines) + f"\n\n*{t.text('inside.paper.source', source=source)}*"
 
 
 def knockout_api(comparison: KnockoutComparison) -> dict:

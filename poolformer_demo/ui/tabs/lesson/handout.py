@@ -32,32 +32,35 @@ CODE_URL = "https://github.com/sail-sg/poolformer"
 CONTENT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'"
 
 
-def lesson_parts(result: LessonResult, pictures: dict | None = None) -> list[tuple[str, str]]:
-    """(view, answer) of every step, in order, from the Lesson tab's views. `pictures` are the
-    block's pictures (`anatomy_pictures`) when they were made already."""
+def lesson_parts(
+    result: LessonResult, pictures: dict | None = None, t: i18n.Messages | None = None
+) -> list[tuple[str, str]]:
+    """(view, answer) of every step, in order, from the Lesson tab's views, in language `t`.
+    `pictures` are the block's pictures (`anatomy_pictures`) when they were made already."""
+    t = t or i18n.english()
     anatomy, analysis, comparison = result.anatomy, result.analysis, result.knockout
     pictures = pictures or anatomy_pictures(anatomy)
-    where = f"stage {anatomy.stage}, block {anatomy.block}, channel {pictures['channel']}"
+    where = t.text("diagram.where", stage=anatomy.stage, block=anatomy.block, channel=pictures["channel"])
     facts = analysis.variant.bundled
-    note = mixer_off_note(result.variant, facts) if facts is not None else ""
+    note = mixer_off_note(result.variant, facts, t) if facts is not None else ""
     lab = result.lab
     parts = {
-        "predict": lambda: view.predict(analysis),
-        "stages": lambda: view.stages(analysis),
-        "gradcam": lambda: view.gradcam(analysis),
-        "block": lambda: view.block(pictures, where),
-        "anatomy": lambda: view.anatomy(anatomy, pictures, where),
-        "highpass": lambda: view.highpass(anatomy, pictures, where),
-        "branches": lambda: view.branches(anatomy),
-        "knockout": lambda: view.knockout(comparison.before, comparison.after, knockout_html(comparison), note),
-        "field": lambda: view.field(result.fields),
-        "lab": lambda: view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid),
+        "predict": lambda: view.predict(analysis, t),
+        "stages": lambda: view.stages(analysis, t),
+        "gradcam": lambda: view.gradcam(analysis, t),
+        "block": lambda: view.block(pictures, where, t),
+        "anatomy": lambda: view.anatomy(anatomy, pictures, where, t),
+        "highpass": lambda: view.highpass(anatomy, pictures, where, t),
+        "branches": lambda: view.branches(anatomy, t),
+        "knockout": lambda: view.knockout(comparison.before, comparison.after, knockout_html(comparison, t), note, t),
+        "field": lambda: view.field(result.fields, t),
+        "lab": lambda: view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid, t),
     }
     return [parts[step.key]() for step in STEPS]
 
 
-def _step_section(number: int, parts: tuple[str, str]) -> str:
-    card = view.card_html(number, *parts)
+def _step_section(number: int, parts: tuple[str, str], t: i18n.Messages) -> str:
+    card = view.card_html(number, *parts, t=t)
     # Ten cards in one document: each title needs an id of its own.
     card = card.replace('"pf-lesson-title"', f'"pf-lesson-title-{number}"')
     return f'<section class="pf-handout-step" id="step-{number}">{card}</section>'
@@ -65,9 +68,12 @@ def _step_section(number: int, parts: tuple[str, str]) -> str:
 
 def _model_section(result: LessonResult, messages: i18n.Messages, model: str) -> str:
     variant = result.analysis.variant
-    rows = [*model_rows(variant), (messages.text("handout.weights"), result.analysis.weights_source)]
+    rows = [
+        *model_rows(variant, messages),
+        (messages.text("handout.weights"), messages.said(result.analysis.weights_source)),
+    ]
     table = "".join(f"<tr><th scope='row'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    training = f"<p>{html.escape(variant.training)}</p>" if variant.training else ""
+    training = f"<p>{html.escape(messages.said(variant.training))}</p>" if variant.training else ""
     return (
         f'<section class="pf-handout-model" aria-labelledby="pf-model-title">'
         f'<h2 id="pf-model-title">{html.escape(messages.text("handout.model", model=model))}</h2>'
@@ -80,13 +86,14 @@ def handout_html(result: LessonResult, lang: str | None = None, parts: list[tupl
     `parts` are the steps' (view, answer) when the caller has them (`lesson_parts`)."""
     language = i18n.language(lang)
     messages = i18n.messages(language.code)
-    parts = parts or lesson_parts(result)
+    parts = parts or lesson_parts(result, t=messages)
     model = f"PoolFormer-{result.variant.upper()}"
     title = messages.text("handout.title", image=result.image)
     contents = "".join(
-        f'<li><a href="#step-{number}">{html.escape(step.title)}</a></li>' for number, step in enumerate(STEPS, 1)
+        f'<li><a href="#step-{number}">{html.escape(messages.text(f"lesson.{step.key}.title"))}</a></li>'
+        for number, step in enumerate(STEPS, 1)
     )
-    steps = "".join(_step_section(number, step_parts) for number, step_parts in enumerate(parts, start=1))
+    steps = "".join(_step_section(number, step_parts, messages) for number, step_parts in enumerate(parts, start=1))
     style = (STATIC / "style.css").read_text(encoding="utf-8") + (STATIC / "handout.css").read_text(encoding="utf-8")
     script = (STATIC / "page.js").read_text(encoding="utf-8")
     # "</" could end the script element early; JSON allows it escaped.
@@ -134,7 +141,8 @@ def handout_file(
     result = measure_lesson(image, variant, target, measured={**measured, "anatomy": anatomy})
     language = i18n.language(lang).code
     name = f"lesson-{Path(image).stem}-{result.variant}-{target}-{language}-{image_key(image)[:12]}.html"
-    path = write_atomically(Path(folder) / name, handout_html(result, language, lesson_parts(result, pictures)))
+    parts = lesson_parts(result, pictures, i18n.messages(language))
+    path = write_atomically(Path(folder) / name, handout_html(result, language, parts))
     for old in sorted(Path(folder).glob("lesson-*.html"), key=lambda p: p.stat().st_mtime, reverse=True)[
         HANDOUTS_KEPT:
     ]:

@@ -17,16 +17,18 @@ from pathlib import Path
 import gradio as gr
 
 from .... import lesson
+from ....i18n import Messages, messages
 from ....lesson import STEP_MEASUREMENTS
 from ....runner import LruStore, Runner
 from ....variants import SHAPES_VARIANT_NAME, get_variant
 from ....weights import ModelCache
 from ...kit import block_views as inside_view
-from ...kit.errors import failure_message
+from ...kit.errors import failure_said
+from ...kit.language import LanguageSection, Retelling
 from ...kit.mixer_section import MixerSection
 from ...kit.pictures import content_key
 from ...kit.runs import MODEL
-from ...kit.view import SCROLLABLE_JS, Session
+from ...kit.view import SCROLLABLE_JS, Session, failure_text
 from . import handout, view
 
 FALLBACK_IMAGE = "shapes_star.png"
@@ -47,6 +49,7 @@ class LessonParts:
 
     number: gr.Number
     show_event: dict
+    retelling: Retelling
 
 
 class LessonTab:
@@ -76,56 +79,79 @@ class LessonTab:
         key = (kind, content_key(image), name, target)
         return self.runner.run(compute, MODEL, key=key, store=self.measurements)
 
-    def step_parts(self, session: Session | None, number: int) -> tuple[str, str]:
-        """The measured view and answer of step `number` (from 1)."""
+    def measured(self, session: Session | None, number: int):
+        """What step `number` (from 1) shows: its measurement on the session's image (the lab's
+        reference for the last step), taken through the runner or read from its store."""
         image, variant, target, _ = self._subject(session)
-        name = get_variant(variant).name
         key = view.STEPS[number - 1].key
         if key not in STEP_MEASUREMENTS:
-            return self.lab_step
-        measured = self.measure(STEP_MEASUREMENTS[key], image, name, target)
+            return self.lab_reference
+        return self.measure(STEP_MEASUREMENTS[key], image, get_variant(variant).name, target)
+
+    @staticmethod
+    def step_parts(number: int, measured, name: str, t: Messages) -> tuple[str, str]:
+        """The view and answer of step `number` (from 1) in language `t`, from its measurement."""
+        key = view.STEPS[number - 1].key
+        if key == "lab":
+            return view.lab(*measured, t=t)
         if key in ("predict", "stages", "gradcam"):
-            return getattr(view, key)(measured)
+            return getattr(view, key)(measured, t)
         if key in ("block", "anatomy", "highpass", "branches"):
             anatomy, pictures = measured
             if key == "branches":
-                return view.branches(anatomy)
-            where = f"stage {anatomy.stage}, block {anatomy.block}, channel {pictures['channel']}"
+                return view.branches(anatomy, t)
+            where = t.text("diagram.where", stage=anatomy.stage, block=anatomy.block, channel=pictures["channel"])
             if key == "block":
-                return view.block(pictures, where)
-            return getattr(view, key)(anatomy, pictures, where)
+                return view.block(pictures, where, t)
+            return getattr(view, key)(anatomy, pictures, where, t)
         if key == "knockout":
             facts = get_variant(name).bundled
-            note = inside_view.mixer_off_note(name, facts) if facts is not None else ""
-            return view.knockout(measured.before, measured.after, inside_view.knockout_html(measured), note)
-        return view.field(measured)
+            note = inside_view.mixer_off_note(name, facts, t) if facts is not None else ""
+            return view.knockout(measured.before, measured.after, inside_view.knockout_html(measured, t), note, t)
+        return view.field(measured, t)
 
     @functools.cached_property
-    def lab_step(self) -> tuple[str, str]:
-        """The lab step: the same for every student, read from the shipped reference files once."""
+    def lab_reference(self) -> tuple:
+        """The lab step's data: the same for every student, read from the shipped files once."""
         lab = lesson.lab_reference()
-        return view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid)
+        return lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid
 
-    def show_step(self, session: Session | None, number) -> tuple[str, str, int]:
-        """(progress, card, step number) for step `number`; a failure is said in the card."""
+    @classmethod
+    def said(cls, t: Messages, shown) -> tuple[str, str]:
+        """(progress, card) of the step shown, in language `t`: `shown` is what `show_step` kept (the
+        step, the image and model it measured, its measurement or the failure), so nothing is measured
+        again."""
+        if shown is None:
+            return view.progress_html(1, t), view.card_html(1, "", view.pending(t), t=t)
+        number, image_name, variant, fallback, measured, failure = shown
+        source = view.source_html(image_name, variant, fallback, t)
+        if failure is not None:
+            parts = f'<p class="pf-note">⚠️ {failure_text(failure, t)}</p>', t.text("lesson.not_measured")
+        else:
+            parts = cls.step_parts(number, measured, get_variant(variant).name, t)
+        return view.progress_html(number, t), view.card_html(number, *parts, source, t)
+
+    def show_step(self, session: Session | None, number, lang: str = "en") -> tuple:
+        """(progress, card, what is shown, step number) for step `number`; a failure is said in the card."""
         number = view.step_index(number)
         image, variant, _, fallback = self._subject(session)
-        source = view.source_html(Path(image).name, variant, fallback)
+        measured, failure = None, None
         try:
-            shown, answer = self.step_parts(session, number)
+            measured = self.measured(session, number)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a message; the server carries on
-            shown, answer = f'<p class="pf-note">⚠️ {failure_message(exc)}</p>', "Not measured: see above."
-        return view.progress_html(number), view.card_html(number, shown, answer, source), number
+            failure = failure_said(exc)
+        shown = (number, Path(image).name, variant, fallback, measured, failure)
+        return (*self.said(messages(lang), shown), shown, number)
 
-    def back(self, session: Session | None, number):
-        return self.show_step(session, view.step_index(number) - 1)
+    def back(self, session: Session | None, number, lang: str = "en"):
+        return self.show_step(session, view.step_index(number) - 1, lang)
 
-    def forward(self, session: Session | None, number):
-        return self.show_step(session, view.step_index(number) + 1)
+    def forward(self, session: Session | None, number, lang: str = "en"):
+        return self.show_step(session, view.step_index(number) + 1, lang)
 
-    def pick(self, session: Session | None, number, evt: gr.SelectData):
+    def pick(self, session: Session | None, number, lang: str, evt: gr.SelectData):
         """A step chosen in the list of steps (by mouse or keyboard: each step is a button)."""
-        return self.show_step(session, evt.value)
+        return self.show_step(session, evt.value, lang)
 
     @staticmethod
     def nav_buttons(number):
@@ -133,25 +159,27 @@ class LessonTab:
         number = view.step_index(number)
         return gr.update(interactive=number > 1), gr.update(interactive=number < view.STEP_COUNT)
 
-    def render(self, model_events: dict, session: gr.State) -> LessonParts:
+    def render(self, model_events: dict, session: gr.State, language: LanguageSection) -> LessonParts:
         """Lay the tab out inside the current Blocks and wire its events."""
-        gr.Markdown(
-            "Ten short steps through MetaFormer on your own image. Each makes one claim, asks you to predict, "
-            "then shows what this model measured.",
-            elem_id="lesson-intro",
-        )
+        words, lang = language.words, language.menu
+        words(gr.Markdown(elem_id="lesson-intro"), value="lesson.intro")
         progress = gr.HTML(view.progress_html(1), js_on_load=STEPS_JS, elem_id="lesson-progress")
-        card = gr.HTML(view.card_html(1, "", view.PENDING), js_on_load=SCROLLABLE_JS, elem_id="lesson-card")
+        card = gr.HTML(view.card_html(1, "", view.pending()), js_on_load=SCROLLABLE_JS, elem_id="lesson-card")
         with gr.Row(elem_id="lesson-nav"):
-            back = gr.Button("← Back", elem_id="lesson-back", scale=0, min_width=120, interactive=False)
-            forward = gr.Button("Next →", variant="primary", elem_id="lesson-next", scale=0, min_width=120)
+            back = words(
+                gr.Button(elem_id="lesson-back", scale=0, min_width=120, interactive=False), value="lesson.back"
+            )
+            forward = words(
+                gr.Button(variant="primary", elem_id="lesson-next", scale=0, min_width=120), value="lesson.next"
+            )
         # The mixer step lets the student touch the token mixer, below its card.
         with gr.Group(visible=False, elem_id="lesson-mixer") as mixer_group:
-            mixer_event = self.mixer.render(model_events, session, "lesson")
+            mixer = self.mixer.render(model_events, session, "lesson", language)
         number = gr.Number(1, precision=0, visible=False, elem_id="lesson-step")
+        shown = gr.State(None)
         events = {
-            "inputs": [session, number],
-            "outputs": [progress, card, number],
+            "inputs": [session, number, lang],
+            "outputs": [progress, card, shown, number],
             "api_visibility": "private",
             "show_progress_on": [card],
             **model_events,
@@ -176,32 +204,35 @@ class LessonTab:
             show_progress="hidden",
         ).then(
             self.mixer_on_its_step,
-            inputs=[session, number, *mixer_event["inputs"][1:]],
-            outputs=mixer_event["outputs"],
+            inputs=[session, number, *mixer.event["inputs"][1:]],
+            outputs=mixer.event["outputs"],
             api_visibility="private",
             **model_events,
         )
-        download = gr.Button("Download this lesson", elem_id="lesson-download", scale=0, min_width=200)
+        download = words(gr.Button(elem_id="lesson-download", scale=0, min_width=200), value="lesson.download")
         # Shown once it holds the file: Gradio's empty file box carries an attribute its role forbids.
-        handout_file = gr.File(
-            label="This lesson as one HTML file", elem_id="lesson-handout", interactive=False, visible=False
+        handout_file = words(
+            gr.File(elem_id="lesson-handout", interactive=False, visible=False), label="lesson.handout"
         )
-        download.click(self.download, [session], [handout_file], api_visibility="private", **model_events)
-        return LessonParts(number=number, show_event={"fn": self.show_step, **events})
+        download.click(self.download, [session, lang], [handout_file], api_visibility="private", **model_events)
+        retelling = Retelling.combined(Retelling(self.said, [shown], [progress, card]), mixer.retelling)
+        return LessonParts(number=number, show_event={"fn": self.show_step, **events}, retelling=retelling)
 
     @staticmethod
     def mixer_shown(number) -> dict:
         return gr.update(visible=view.STEPS[view.step_index(number) - 1].key == MIXER_STEP)
 
-    def mixer_on_its_step(self, session: Session | None, number, stage: int):
+    def mixer_on_its_step(self, session: Session | None, number, stage: int, lang: str = "en"):
         """The touchable mixer's centre token, measured only when its step is open."""
         if view.STEPS[view.step_index(number) - 1].key != MIXER_STEP:
-            return gr.skip(), gr.skip()
-        return self.mixer.show_mixer(session, stage)
+            return gr.skip(), gr.skip(), gr.skip()
+        return self.mixer.show_mixer(session, stage, lang)
 
-    def download(self, session: Session | None) -> dict:
-        """The lesson on the image and model it shows as one HTML file, from the stored measurements."""
+    def download(self, session: Session | None, lang: str = "en") -> dict:
+        """The lesson on the image and model it shows as one HTML file in the page's language, from the
+        stored measurements."""
         image, variant, target, _ = self._subject(session)
         name = get_variant(variant).name
         measured = {kind: self.measure(kind, image, name, target) for kind in lesson.MEASUREMENTS}
-        return gr.update(value=str(handout.handout_file(measured, image, name, target, HANDOUT_DIR)), visible=True)
+        path = handout.handout_file(measured, image, name, target, HANDOUT_DIR, lang)
+        return gr.update(value=str(path), visible=True)

@@ -18,8 +18,9 @@ import numpy as np
 from .... import plots, render
 from ....analysis import Analysis
 from ....anatomy import BlockAnatomy
-from ....diagram import STEP_NAMES
+from ....diagram import step_name
 from ....edges import edge_strength, mixer_at_edges
+from ....i18n import Messages, english
 from ....lesson import STEP_COUNT, STEPS
 from ....readings import block as block_readings
 from ....readings import lesson as readings
@@ -34,8 +35,11 @@ from ....variants import get_variant
 from ...kit.diagram_view import diagram_html
 from ...kit.view import cam_scale_html, chance_row, display_names, mean_spread, more_html
 
-PENDING = "Measured when the step opens."
 LESSON_PLOT_SCALE = 1.4
+
+
+def pending(t: Messages | None = None) -> str:
+    return (t or english()).text("lesson.pending")
 
 
 def step_index(value) -> int:
@@ -47,48 +51,48 @@ def step_index(value) -> int:
     return min(max(number, 1), STEP_COUNT)
 
 
-def progress_html(number: int) -> str:
+def _words(key: str, part: str, t: Messages) -> str:
+    return t.text(f"lesson.{key}.{part}")
+
+
+def progress_html(number: int, t: Messages | None = None) -> str:
     """Where the student is: the steps as buttons that open them, the current one marked."""
+    t = t or english()
     items = "".join(
         f'<li><button type="button" data-step="{i}"{" aria-current=step" * (i == number)}><span class="pf-step-number">'
-        f'{i}</span> <span class="pf-step-title">{html.escape(s.title)}</span></button></li>'
+        f'{i}</span> <span class="pf-step-title">{html.escape(_words(s.key, "title", t))}</span></button></li>'
         for i, s in enumerate(STEPS, start=1)
     )
-    return (
-        f'<nav class="pf-lesson-progress" aria-label="Lesson steps"><p>Step {number} of {STEP_COUNT}</p>'
-        f"<ol>{items}</ol></nav>"
-    )
+    where = html.escape(t.text("lesson.step_of", number=number, count=STEP_COUNT))
+    label = html.escape(t.text("lesson.steps_label"))
+    return f'<nav class="pf-lesson-progress" aria-label="{label}"><p>{where}</p><ol>{items}</ol></nav>'
 
 
-def card_html(number: int, view: str, answer: str, source: str = "") -> str:
+def card_html(number: int, view: str, answer: str, source: str = "", t: Messages | None = None) -> str:
     """One step: its claim, the question, the answer behind a disclosure, and its view."""
+    t = t or english()
     step = STEPS[number - 1]
     view_block = f'<div class="pf-lesson-view">{view}</div>'
     reveal = (
-        '<details class="pf-reveal"><summary>Show the answer</summary>'
+        f'<details class="pf-reveal"><summary>{html.escape(t.text("lesson.show_answer"))}</summary>'
         f'<div class="pf-answer">{answer}</div>{"" if step.view_first else view_block}</details>'
     )
+    question = t.html("lesson.think_first", question=_words(step.key, "question", t))
     return (
         f'<article class="pf-lesson-card" data-step="{step.key}" aria-labelledby="pf-lesson-title">'
-        f'<h2 id="pf-lesson-title">{number}. {html.escape(step.title)}</h2>'
-        f'<p class="pf-claim">{html.escape(step.claim)}</p>'
+        f'<h2 id="pf-lesson-title">{number}. {html.escape(_words(step.key, "title", t))}</h2>'
+        f'<p class="pf-claim">{html.escape(_words(step.key, "claim", t))}</p>'
         f"{view_block if step.view_first else ''}"
-        f'<p class="pf-question"><b>Think first:</b> {html.escape(step.question)}</p>{reveal}'
+        f'<p class="pf-question">{question}</p>{reveal}'
         f"{f'<p class=pf-note>{source}</p>' if source else ''}</article>"
     )
 
 
-def source_html(image_name: str, variant: str, fallback: bool = False) -> str:
+def source_html(image_name: str, variant: str, fallback: bool = False, t: Messages | None = None) -> str:
     """Which image and model the lesson is measuring."""
-    where = (
-        "No image analysed yet, so the lesson uses a bundled example. "
-        if fallback
-        else "The image last analysed on the Explore tab. "
-    )
-    return (
-        f'<p class="pf-note">{where}Measured now on <b>{html.escape(image_name)}</b> with '
-        f"<b>PoolFormer-{html.escape(variant.upper())}</b>.</p>"
-    )
+    t = t or english()
+    key = "lesson.source.fallback" if fallback else "lesson.source"
+    return f'<p class="pf-note">{t.html(key, image=image_name, model=variant.upper())}</p>'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -96,96 +100,111 @@ def source_html(image_name: str, variant: str, fallback: bool = False) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _top5(analysis: Analysis) -> str:
+def _top5(analysis: Analysis, t: Messages) -> str:
     names = display_names(analysis.labels)
     rows = "".join(
         f"<tr><td>{rank}</td><td>{html.escape(names[p.index])}</td><td class='pf-num'>{p.probability:.1%}</td></tr>"
         for rank, p in enumerate(analysis.predictions, start=1)
     )
+    heads = "".join(f"<th>{html.escape(t.text(f'lesson.top5.{h}'))}</th>" for h in ("rank", "class", "probability"))
     return (
-        '<table class="pf-topk"><caption>The model\'s top five</caption>'
-        f"<thead><tr><th>#</th><th>class</th><th>probability</th></tr></thead><tbody>{rows}</tbody></table>"
+        f'<table class="pf-topk"><caption>{html.escape(t.text("lesson.top5"))}</caption>'
+        f"<thead><tr>{heads}</tr></thead><tbody>{rows}</tbody></table>"
     )
 
 
-def _crop(analysis: Analysis) -> str:
+def _crop(analysis: Analysis, t: Messages) -> str:
+    alt = t.text("lesson.crop_alt", width=analysis.input_image.width, height=analysis.input_image.height)
     return (
-        f'<img class="pf-lesson-crop" alt="the {analysis.input_image.width}×{analysis.input_image.height} crop '
-        f'the model saw" src="{render.data_uri(analysis.input_image, "jpeg")}">'
+        f'<img class="pf-lesson-crop" alt="{html.escape(alt)}" src="{render.data_uri(analysis.input_image, "jpeg")}">'
     )
 
 
-def predict(analysis: Analysis) -> tuple[str, str]:
+def predict(analysis: Analysis, t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
     top = analysis.predictions[0]
     name = display_names(analysis.labels)[top.index]
-    answer = (
-        f"It puts <b>{html.escape(name)}</b> first with p = {top.probability:.1%}, out of "
-        f"{len(analysis.labels)} classes it knows."
-    )
-    return f'<div class="pf-lesson-row">{_crop(analysis)}{_top5(analysis)}</div>', answer
+    answer = t.html("lesson.predict.answer", name=name, probability=top.probability, classes=len(analysis.labels))
+    return f'<div class="pf-lesson-row">{_crop(analysis, t)}{_top5(analysis, t)}</div>', answer
 
 
-def stages(analysis: Analysis) -> tuple[str, str]:
-    figures = "".join(
-        f'<figure class="pf-map"><img class="pf-cells" alt="feature map of stage {s.index}, first three principal '
-        f'components as colour, {s.shape[1]}×{s.shape[2]} positions" '
-        f'src="{render.data_uri(render.pca_view(s.activation))}">'
-        f"<figcaption>Stage {s.index}: {s.shape[0]} channels × {s.shape[1]}×{s.shape[2]} positions "
-        f"(stride {s.stride})</figcaption></figure>"
-        for s in analysis.stages
-    )
+def stages(analysis: Analysis, t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
+
+    def figure(s) -> str:
+        channels, height, width = s.shape
+        alt = t.text("lesson.stages.alt", stage=s.index, height=height, width=width)
+        caption = t.text(
+            "lesson.stages.caption", stage=s.index, channels=channels, height=height, width=width, stride=s.stride
+        )
+        return (
+            f'<figure class="pf-map"><img class="pf-cells" alt="{html.escape(alt)}" '
+            f'src="{render.data_uri(render.pca_view(s.activation))}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+        )
+
     first, last = analysis.stages[0], analysis.stages[-1]
-    answer = (
-        f"Stage 1 has {first.shape[1]}×{first.shape[2]} positions with {first.shape[0]} channels; stage "
-        f"{last.index} has {last.shape[1]}×{last.shape[2]} with {last.shape[0]}: each position of the last stage "
-        f"stands for a {last.stride}×{last.stride} pixel square."
+    answer = html.escape(
+        t.text(
+            "lesson.stages.answer",
+            first_height=first.shape[1],
+            first_width=first.shape[2],
+            first_channels=first.shape[0],
+            last_stage=last.index,
+            last_height=last.shape[1],
+            last_width=last.shape[2],
+            last_channels=last.shape[0],
+            stride=last.stride,
+        )
     )
-    note = "<p class='pf-note'>Colours: each map's first three principal components as red, green and blue.</p>"
-    return f'<div class="pf-strip">{figures}</div>{note}', answer
+    note = f"<p class='pf-note'>{html.escape(t.text('lesson.stages.colours'))}</p>"
+    return f'<div class="pf-strip">{"".join(figure(s) for s in analysis.stages)}</div>{note}', answer
 
 
-def gradcam(analysis: Analysis) -> tuple[str, str]:
+def gradcam(analysis: Analysis, t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
     name = display_names(analysis.labels)[analysis.target.index]
     crop = render.data_uri(analysis.input_image, "jpeg")
-    figures = "".join(
-        f'<figure class="pf-map"><span class="pf-cam" style="--pf-crop: url({crop})">'
-        f'<img class="pf-heat" alt="Grad-CAM for {html.escape(name)}, stage {s.index}, scaled to its own peak" '
-        f'src="{render.data_uri(render.heatmap(s.cam_raw))}"></span>'
-        f"<figcaption>Stage {s.index} · {s.shape[1]}×{s.shape[2]}</figcaption></figure>"
-        for s in analysis.stages
-    )
-    answer = readings.cam_peak(name, analysis.stages[-1].cam_raw).sentences()
-    return f'<div class="pf-strip">{figures}</div>{cam_scale_html()}', more_html(answer)
+
+    def figure(s) -> str:
+        alt = html.escape(t.text("lesson.gradcam.alt", target=name, stage=s.index))
+        caption = html.escape(t.text("lesson.gradcam.caption", stage=s.index, height=s.shape[1], width=s.shape[2]))
+        return (
+            f'<figure class="pf-map"><span class="pf-cam" style="--pf-crop: url({crop})">'
+            f'<img class="pf-heat" alt="{alt}" src="{render.data_uri(render.heatmap(s.cam_raw))}"></span>'
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+
+    figures = "".join(figure(s) for s in analysis.stages)
+    answer = readings.cam_peak(name, analysis.stages[-1].cam_raw).sentences(t)
+    return f'<div class="pf-strip">{figures}</div>{cam_scale_html(t=t)}', more_html(answer, t=t)
 
 
-def block(pictures: dict | None, where: str) -> tuple[str, str]:
-    answer = (
-        "A correction. Both halves end with <b>add (residual)</b>: Y = X + ls1·Mixer(Norm(X)), then "
-        "Z = Y + ls2·MLP(Norm(Y)). The input always passes through unchanged, and each branch adds to it."
-    )
-    return diagram_html(pictures, where), answer
+def block(pictures: dict | None, where: str, t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
+    return diagram_html(pictures, where, t=t), t.html("lesson.block.answer")
 
 
-def _step_figures(pictures: dict, names: Sequence[str], where: str) -> str:
+def _step_figures(pictures: dict, names: Sequence[str], where: str, t: Messages) -> str:
     chosen = [s for s in pictures["steps"] if s["name"] in names]
     return "".join(
         f'<figure class="pf-step"><img class="pf-cells" alt="{html.escape(s["title"])}, {html.escape(where)}" '
-        f'src="{s["picture"]}"><figcaption><b>{html.escape(STEP_NAMES.get(s["name"], s["name"]))}</b>'
-        f"<code>{html.escape(s['title'])}</code><span>{html.escape(s['caption'])}</span></figcaption></figure>"
+        f'src="{s["picture"]}"><figcaption><b>{html.escape(step_name(s["name"], t))}</b>'
+        f"<code>{html.escape(s['title'])}</code><span>{html.escape(t.said(s['caption']))}</span></figcaption></figure>"
         for s in chosen
     )
 
 
-def anatomy(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, str]:
-    answer = block_readings.block_likeness(anatomy, pictures["channel"]).sentences()
+def anatomy(anatomy: BlockAnatomy, pictures: dict, where: str, t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
+    answer = block_readings.block_likeness(anatomy, pictures["channel"]).sentences(t)
     names = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
     view = (
         f'<p class="pf-note">{html.escape(where)}</p><div class="pf-steps pf-lesson-steps">'
-        f"{_step_figures(pictures, names, where)}</div>"
+        f"{_step_figures(pictures, names, where, t)}</div>"
         '<p class="pf-legend"><span class="pf-diverging-bar" aria-hidden="true"></span>'
-        "Signed steps (mixer, MLP): blue below 0, white 0, red above.</p>"
+        f"{html.escape(t.text('lesson.anatomy.legend'))}</p>"
     )
-    return view, more_html(answer)
+    return view, more_html(answer, t=t)
 
 
 def _map_figure(values: np.ndarray, title: str, caption: str, alt: str) -> str:
@@ -196,63 +215,69 @@ def _map_figure(values: np.ndarray, title: str, caption: str, alt: str) -> str:
     )
 
 
-def highpass(anatomy: BlockAnatomy, pictures: dict, where: str) -> tuple[str, str]:
+def highpass(anatomy: BlockAnatomy, pictures: dict, where: str, t: Messages | None = None) -> tuple[str, str]:
     """The mixer's output against edges found on the image itself, never by the mixer."""
+    t = t or english()
     channels, height, width = anatomy.mixer.shape
     reading = block_readings.high_pass(mixer_at_edges(anatomy), channels)
     edges = _map_figure(
         edge_strength(anatomy.input_image, (height, width)),
-        "edges in the image",
-        "Sobel gradient of the crop, averaged over each position's pixels; from 0 (black) to its peak.",
-        f"edge strength of the crop on the {height}×{width} grid",
+        t.text("lesson.highpass.edges"),
+        t.text("lesson.highpass.edges_caption"),
+        t.text("lesson.highpass.edges_alt", height=height, width=width),
     )
     size = _map_figure(
         np.abs(anatomy.mixer).mean(axis=0),
         "|mixer output|",
-        f"Mean over the {channels} channels of the size of AvgPool(n) − n; from 0 to its peak.",
-        f"size of the token mixer's output on the {height}×{width} grid, mean over channels",
+        t.text("lesson.highpass.size_caption", channels=channels),
+        t.text("lesson.highpass.size_alt", height=height, width=width),
     )
     names = ("normed", "pooled", "mixer")
     view = (
-        f'<div class="pf-steps pf-lesson-steps pf-three">{_step_figures(pictures, names, where)}</div>'
+        f'<div class="pf-steps pf-lesson-steps pf-three">{_step_figures(pictures, names, where, t)}</div>'
         f'<div class="pf-steps pf-lesson-steps">{edges}{size}</div>'
     )
-    return view, more_html(reading.sentences())
+    return view, more_html(reading.sentences(t), t=t)
 
 
-def branches(anatomy: BlockAnatomy) -> tuple[str, str]:
+def branches(anatomy: BlockAnatomy, t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
     # Larger type than the Inside tab's copy: the lesson is read from the back of a room.
     plot = render.data_uri(plots.branch_ratio_plot(anatomy.branches, (anatomy.stage, anatomy.block), LESSON_PLOT_SCALE))
-    answer = (*block_readings.branch_sizes(anatomy).sentences(), *block_readings.mixer_factors(anatomy).sentences())
+    answer = (*block_readings.branch_sizes(anatomy).sentences(t), *block_readings.mixer_factors(anatomy).sentences(t))
     view = (
-        '<figure class="pf-branches"><img alt="plot: size of the token mixer and channel MLP branches relative '
-        f'to the stream, for every block" src="{plot}"><figcaption>Size of each branch '
-        "divided by the size of the stream it is added to, block by block (token mixer blue, channel MLP orange)."
-        "</figcaption></figure>"
+        f'<figure class="pf-branches"><img alt="{html.escape(t.text("lesson.branches.alt"))}" src="{plot}">'
+        f"<figcaption>{html.escape(t.text('lesson.branches.caption'))}</figcaption></figure>"
     )
-    return view, more_html(answer)
+    return view, more_html(answer, t=t)
 
 
-def knockout(before: Analysis, after: Analysis, compare_html: str, model_note: str = "") -> tuple[str, str]:
+def knockout(
+    before: Analysis, after: Analysis, compare_html: str, model_note: str = "", t: Messages | None = None
+) -> tuple[str, str]:
     """The knockout step; ``model_note`` is what a bundled model's measurement says about the same
     knockout on its held-out images."""
-    answer = knockout_answer(before, after).sentences()
-    return compare_html, more_html((*answer, model_note) if model_note else answer)
+    t = t or english()
+    answer = knockout_answer(before, after).sentences(t)
+    return compare_html, more_html((*answer, model_note) if model_note else answer, t=t)
 
 
-def field(fields: Sequence[ReceptiveField]) -> tuple[str, str]:
-    figures = "".join(
-        f'<figure class="pf-map"><img alt="effective receptive field of the centre position of stage {f.stage}, '
-        f'theoretical field as a box" src="{render.data_uri(render.receptive_field_view(f, "sqrt"), "jpeg")}">'
-        f"<figcaption>Stage {f.stage}: box {f.theoretical_size} px wide; "
-        f"{f.mass_inside:.0%} of the gradient inside it</figcaption></figure>"
-        for f in fields
-    )
-    note = (
-        "<p class='pf-note'>Brightness: how much the position's activation changes with each pixel (square root, "
-        "scaled to each picture's peak).</p>"
-    )
-    return f'<div class="pf-strip pf-two">{figures}</div>{note}', more_html(readings.field_reach(fields).sentences())
+def field(fields: Sequence[ReceptiveField], t: Messages | None = None) -> tuple[str, str]:
+    t = t or english()
+
+    def figure(f: ReceptiveField) -> str:
+        alt = html.escape(t.text("lesson.field.alt", stage=f.stage))
+        caption = t.text("lesson.field.caption", stage=f.stage, size=f.theoretical_size, inside=f.mass_inside)
+        return (
+            f'<figure class="pf-map"><img alt="{alt}" '
+            f'src="{render.data_uri(render.receptive_field_view(f, "sqrt"), "jpeg")}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+
+    figures = "".join(figure(f) for f in fields)
+    note = f"<p class='pf-note'>{html.escape(t.text('lesson.field.note'))}</p>"
+    answer = more_html(readings.field_reach(fields).sentences(t), t=t)
+    return f'<div class="pf-strip pf-two">{figures}</div>{note}', answer
 
 
 LAB_TASKS = ("shapes", "pairs", "control")
@@ -266,31 +291,42 @@ def lab(
     control: Sequence[ArmSummary],
     control_steps: int,
     grid: LabGrid | None = None,
+    t: Messages | None = None,
 ) -> tuple[str, str]:
     """The lab's references on both tasks and the pairs task's norm control, beside the paper, and
     what they say about training without a token mixer."""
+    t = t or english()
     tasks = {"shapes": {s.arm: s for s in shapes}, "pairs": {s.arm: s for s in pairs}}
     tasks["control"] = {s.arm: s for s in control}
     rows = []
     for s in shapes:
         cells = "".join(
             f"<td class='pf-num'>{mean_spread(r.accuracy_mean, r.accuracy_std, r.seeds) if r else '–'}</td>"
-            for r in (tasks[t].get(s.arm) for t in LAB_TASKS)
+            for r in (tasks[task].get(s.arm) for task in LAB_TASKS)
         )
-        rows.append(f"<tr><td>{html.escape(s.title)}</td>{cells}<td class='pf-num'>{s.paper_top1:g} %</td></tr>")
-    rows.append(chance_row(*(pct(chance(t)) for t in ("shapes", "pairs", "pairs")), pct(1 / IMAGENET_CLASSES)))
+        title = t.text(f"arm.title.{s.arm}") if f"arm.title.{s.arm}" in english() else s.title
+        rows.append(f"<tr><td>{html.escape(title)}</td>{cells}<td class='pf-num'>{s.paper_top1:g} %</td></tr>")
+    rows.append(
+        chance_row(*(pct(chance(task)) for task in ("shapes", "pairs", "pairs")), pct(1 / IMAGENET_CLASSES), t=t)
+    )
     parameters = max((s.parameters for s in shapes), default=0)
     config = LAB_CONFIGS["shapes"]
     steps = sorted({c.steps for c in LAB_CONFIGS.values()} | ({control_steps} if control_steps else set()))
-    budget = " or ".join(f"{n:,}" for n in steps)
-    table = (
-        '<table class="pf-lab-table"><caption>Held-out accuracy of the lab\'s tiny MetaFormers (mean ± spread over '
-        f"seeds; about {parameters / 1e6:.2f} M parameters, {budget} steps on {config.train_size:,} synthetic "
-        f"{config.image_size} px images) and the paper's ImageNet top-1 for the same change at S12 size "
-        f"({get_variant('s12').params_m:g} M parameters, 1.28 M photos)</caption>"
-        "<thead><tr><th>arm</th><th>one shape</th><th>pairs of discs</th><th>pairs, per-position norm</th>"
-        "<th>paper, ImageNet</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+    caption = t.text(
+        "lesson.lab.caption",
+        parameters=parameters / 1e6,
+        budget=t.alternatives([f"{n:,}" for n in steps]),
+        images=config.train_size,
+        px=config.image_size,
+        s12=get_variant("s12").params_m,
     )
-    answer = readings.lab_step(shapes, pairs, control, control_steps, grid)
-    return table, more_html(answer) if answer else "The reference runs have no pooling or identity arm to compare."
+    heads = "".join(
+        f"<th>{html.escape(t.text(f'lesson.lab.head.{h}'))}</th>"
+        for h in ("arm", "shapes", "pairs", "control", "paper")
+    )
+    table = (
+        f'<table class="pf-lab-table"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{heads}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+    answer = readings.lab_step(shapes, pairs, control, control_steps, grid, t)
+    return table, more_html(answer, t=t) if answer else html.escape(t.text("lesson.lab.no_arms"))
