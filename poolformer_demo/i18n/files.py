@@ -107,16 +107,18 @@ def new_catalog(english: Path, code: str, folder: Path) -> Path:
     from babel import Locale
     from babel.messages.plurals import get_plural
 
-    locale = Locale.parse(code.replace("-", "_"))
+    stem = code.strip().replace("-", "_")
+    locale = Locale.parse(stem)  # an unknown language fails here, before anything is written
     name = locale.get_display_name(locale)
     plural = get_plural(locale)
     entries = [
         Entry(e.key, ("",) * (plural.num_plurals if e.plural else 1), e.plural, e.comments)
         for e in read_entries(english)
     ]
-    path = Path(folder) / f"{locale}.po"
+    # Named as asked (zh_CN), not as Babel spells the locale (zh_Hans_CN): the name is the ?lang= value.
+    path = Path(folder) / f"{stem}.po"
     if path.exists():
         raise FileExistsError(f"{path.name} exists already; edit it instead.")
-    header = NEW_HEADER.format(name=name, code=str(locale), count=plural.num_plurals, rule=plural.plural_expr)
+    header = NEW_HEADER.format(name=name, code=stem, count=plural.num_plurals, rule=plural.plural_expr)
     write_catalog(path, header, entries)
     return path
