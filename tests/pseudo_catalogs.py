@@ -48,10 +48,3 @@ def write_pseudo_catalogs(folder: Path) -> Path:
         entries = [Entry(e.key, tuple(pseudo_text(s, direction) for s in e.strings), e.plural) for e in english]
         write_catalog(folder / f"{code}.po", HEADER.format(code=code), entries)
     return folder
-
-
-def use_catalogs(folder: Path) -> None:
-    """Point the catalog machinery at `folder` (the caches cleared)."""
-    i18n.CATALOG_DIR = folder
-    for cached in (i18n.languages, i18n.messages, i18n._read):
-        cached.cache_clear()

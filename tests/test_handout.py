@@ -175,14 +175,11 @@ def test_the_handout_is_written_in_the_language_asked_for(star_lesson, tmp_path,
         "The MetaFormer lesson on {image}", "درس ميتافورمر على {image}"
     )
     (tmp_path / "ar.po").write_text(arabic.replace("X-Language-Name: English", "X-Language-Name: العربية"), "utf-8")
-    monkeypatch.setattr(i18n, "CATALOG_DIR", tmp_path)
-    for cached in (i18n.languages, i18n.messages, i18n._read):
-        cached.cache_clear()
+    shipped = i18n.use_catalog_folder(tmp_path)
     try:
         text = handout.handout_html(star_lesson, "ar")
     finally:
-        for cached in (i18n.languages, i18n.messages, i18n._read):
-            cached.cache_clear()
+        i18n.use_catalog_folder(shipped)
     assert text.startswith('<!doctype html><html lang="ar" dir="rtl">')
     assert "<h1>درس ميتافورمر على shapes_star.png</h1>" in text
 

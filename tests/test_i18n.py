@@ -26,12 +26,9 @@ def catalog(code: str, plural: str, entries: str) -> str:
 @pytest.fixture
 def catalogs(tmp_path, monkeypatch):
     """A catalog folder of the test's own (the caches are cleared before and after)."""
-    monkeypatch.setattr(i18n, "CATALOG_DIR", tmp_path)
-    for cached in (i18n.languages, i18n.messages, i18n._read):
-        cached.cache_clear()
+    shipped = i18n.use_catalog_folder(tmp_path)
     yield tmp_path
-    for cached in (i18n.languages, i18n.messages, i18n._read):
-        cached.cache_clear()
+    i18n.use_catalog_folder(shipped)
 
 
 ENGLISH = catalog(
@@ -157,7 +154,7 @@ def test_a_catalog_that_does_not_use_its_glossary_term_fails_with_the_message_an
     (catalogs / "es.po").write_text(
         catalog("es", "nplurals=2; plural=(n != 1);", spanish.replace("Los mezcladores", "Los mezcladores de tokens"))
     )
-    i18n._read.cache_clear()
+    i18n.use_catalog_folder(catalogs)  # the file changed: read it again
     assert i18n.check_glossary() == []
 
 

@@ -16,7 +16,7 @@ import time
 import pytest
 import torch
 from browsing import TIMEOUT_MS, assert_no_error_toast, serious_violations, wait_for_result, wait_until
-from pseudo_catalogs import PSEUDO, use_catalogs, write_pseudo_catalogs
+from pseudo_catalogs import PSEUDO, write_pseudo_catalogs
 from serving import serving
 from test_i18n_views import english_left
 from transformers.models.poolformer.modeling_poolformer import PoolFormerModel
@@ -40,13 +40,12 @@ KEPT = "code, .pf-box-code, .pf-topk td:nth-child(2), .pf-formulas"
 @pytest.fixture(scope="module")
 def app(app_cache, tmp_path_factory):
     """The app with the pseudo languages beside the shipped catalogs, served for the module."""
-    shipped = i18n.CATALOG_DIR
-    use_catalogs(write_pseudo_catalogs(tmp_path_factory.mktemp("catalogs")))
+    shipped = i18n.use_catalog_folder(write_pseudo_catalogs(tmp_path_factory.mktemp("catalogs")))
     try:
         with serving(build_demo(cache=app_cache, shapes_available=True)) as (_, url):
             yield url
     finally:
-        use_catalogs(shipped)
+        i18n.use_catalog_folder(shipped)
 
 
 def open_page(browser, url: str, locale: str, viewport: dict):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from pseudo_catalogs import use_catalogs, write_pseudo_catalogs
+from pseudo_catalogs import write_pseudo_catalogs
 from transformers.models.poolformer.modeling_poolformer import PoolFormerModel
 
 import poolformer_demo
@@ -142,10 +142,9 @@ def english_left(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def pseudo(tmp_path_factory):
     """The catalogs with the pseudo languages beside the shipped ones; put back afterwards."""
-    shipped = i18n.CATALOG_DIR
-    use_catalogs(write_pseudo_catalogs(tmp_path_factory.mktemp("catalogs")))
+    shipped = i18n.use_catalog_folder(write_pseudo_catalogs(tmp_path_factory.mktemp("catalogs")))
     yield i18n.messages("eo")
-    use_catalogs(shipped)
+    i18n.use_catalog_folder(shipped)
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,7 @@ __all__ = [
     "messages",
     "negotiate",
     "placeholders",
+    "use_catalog_folder",
 ]
 
 
@@ -332,6 +333,16 @@ def check_catalogs() -> list[str]:
                         f"{lang.code}: {key} has tags or code {list(markup(form))}, English has {list(tags)}"
                     )
     return problems
+
+
+def use_catalog_folder(folder: Path) -> Path:
+    """Read the catalogs from ``folder`` from now on (a reviewer's working copy, a test's catalogs) and
+    forget what was read; returns the folder read until now, to put back."""
+    global CATALOG_DIR
+    previous, CATALOG_DIR = CATALOG_DIR, Path(folder)
+    for cached in (languages, messages, _read):
+        cached.cache_clear()
+    return previous
 
 
 def _path(code: str) -> Path:
