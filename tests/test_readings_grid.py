@@ -93,7 +93,9 @@ def test_seeds_still_rising_at_the_end_make_the_reading_say_speed_not_capacity()
     rising = grid({("position", "identity"): [CHANCE] * 3, ("position", "pooling"): [RISING, RISING, CHANCE]})
     reading = without_norm_path(rising)
     assert reading.rising == 2
-    assert "2 of those runs had not learned but were still rising at step 600" in reading.text()
+    assert "2 runs that had not learned the task were still rising at step 600" in reading.text()
+    one = grid({("position", "identity"): [CHANCE] * 3, ("position", "pooling"): [RISING, CHANCE, CHANCE]})
+    assert "1 run that had not learned the task was still rising at step 600: for it," in without_norm_path(one).text()
     flat = grid({("position", "identity"): [CHANCE] * 3, ("position", "pooling"): [CHANCE] * 3})
     assert "still rising" not in without_norm_path(flat).text()
 

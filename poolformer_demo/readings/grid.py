@@ -101,7 +101,7 @@ class WithoutNormPath(Reading):
         "none": ("none",),
         "missing": (),
     }
-    COUNTS = {"a_mixer_on_most": "seeds", "some_seeds": "seeds", "none": "seeds", "partly": "seeds"}
+    COUNTS = {"a_mixer_on_most": "seeds", "some_seeds": "seeds", "none": "seeds", "partly": "seeds", "rising": "rising"}
 
     def values(self, t: Messages | None = None) -> dict[str, object]:
         t = t or english()
