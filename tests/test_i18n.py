@@ -136,7 +136,8 @@ def test_a_translation_that_drops_a_tag_or_a_code_span_fails_the_check(catalogs)
 GLOSSARY_ENGLISH = (
     'msgid "glossary.token_mixer"\nmsgstr "token mixer | token mixers"\n\n'
     'msgid "step"\nmsgstr "The token mixers of every stage."\n\n'
-    'msgid "code"\nmsgstr "The code name `token_mixer` is not the term."\n'
+    'msgid "code"\nmsgstr "The code name `token_mixer` is not the term."\n\n'
+    'msgid "value"\nmsgstr "Off: {token mixer}."\n'
 )
 
 
@@ -145,7 +146,8 @@ def test_a_catalog_that_does_not_use_its_glossary_term_fails_with_the_message_an
     spanish = (
         'msgid "glossary.token_mixer"\nmsgstr "mezclador de tokens | mezcladores de tokens"\n\n'
         'msgid "step"\nmsgstr "Los mezcladores de cada etapa."\n\n'
-        'msgid "code"\nmsgstr "El nombre `token_mixer` no es el término."\n'
+        'msgid "code"\nmsgstr "El nombre `token_mixer` no es el término."\n\n'
+        'msgid "value"\nmsgstr "Apagado: {token mixer}."\n'  # a placeholder is a value, not the term
     )
     (catalogs / "es.po").write_text(catalog("es", "nplurals=2; plural=(n != 1);", spanish))
     assert i18n.check_glossary() == [
@@ -161,7 +163,8 @@ def test_a_catalog_that_does_not_use_its_glossary_term_fails_with_the_message_an
 def test_a_term_a_translator_has_not_filled_in_is_left_to_the_catalog_check(catalogs):
     (catalogs / "en.po").write_text(catalog("en", "nplurals=2; plural=(n != 1);", GLOSSARY_ENGLISH))
     unfilled = (
-        'msgid "glossary.token_mixer"\nmsgstr ""\n\nmsgid "step"\nmsgstr "Etapas."\n\nmsgid "code"\nmsgstr "C."\n'
+        'msgid "glossary.token_mixer"\nmsgstr ""\n\nmsgid "step"\nmsgstr "Etapas."\n\nmsgid "code"\nmsgstr "C."\n\n'
+        'msgid "value"\nmsgstr "{token mixer}"\n'
     )
     (catalogs / "es.po").write_text(catalog("es", "nplurals=2; plural=(n != 1);", unfilled))
     assert i18n.check_glossary() == []

@@ -30,8 +30,9 @@ def glossary_keys(english: dict[str, tuple[str, ...]] | None = None) -> tuple[st
 
 
 def _uses_english(text: str, forms: tuple[str, ...]) -> bool:
-    # Code in backticks is a code name (`before_norm`), not the term.
-    prose = re.sub(r"`[^`]*`", " ", text)
+    # Code in backticks is a code name (`before_norm`), and a placeholder ({stage}) a value filled in
+    # later: neither is the term written in the sentence.
+    prose = re.sub(r"`[^`]*`|\{[^{}]*\}", " ", text)
     return any(re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", prose, re.IGNORECASE) for form in forms)
 
 
