@@ -120,13 +120,16 @@ FRAGMENT_WORDS = 4
 
 def english_fragments() -> dict[str, str]:
     """Each English message's literal fragments of FRAGMENT_WORDS words or more (between its
-    placeholders, tags and code), with the key they come from."""
+    placeholders, tags and code), with the key they come from. Code blocks (lines indented four
+    spaces) and italic titles (*MetaFormer is Actually What You Need for Vision*, a paper's title,
+    cited as published) stay English in every language, so they are no fragment."""
     fragments = {}
     for key, forms in i18n.catalog_keys(i18n.DEFAULT_LANGUAGE).items():
         if key.startswith("glossary."):
             continue
         for form in forms:
-            for piece in re.split(r"\{[^{}]*\}|<[^>]*>|`[^`]*`|\*+|\n+|#+ ", form):
+            prose = "\n".join(line for line in form.splitlines() if not line.startswith("    "))
+            for piece in re.split(r"(?<!\*)\*[^*\n]+\*(?!\*)|\{[^{}]*\}|<[^>]*>|`[^`]*`|\*+|\n+|#+ ", prose):
                 piece = " ".join(piece.split()).strip(" .,;:()·")
                 if len(re.findall(r"[A-Za-z]{2,}", piece)) >= FRAGMENT_WORDS:
                     fragments[piece] = key
