@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from poolformer_demo.readings.grid import grid_reading, norm_carries, two_scales, without_norm_path
+from poolformer_demo.readings.grid import beside_norm, grid_reading, norm_carries, two_scales, without_norm_path
 from poolformer_demo.shapes.lab import LAB_CONFIGS, ArmRun, LabResult
 from poolformer_demo.shapes.lab_grid import LabGrid, paired_differences
 
@@ -153,3 +153,30 @@ def test_the_grid_table_shows_each_cells_learned_seeds_and_every_seeds_accuracy_
     assert "on 2 of 2 seeds with PoolFormer's one-group norm, and on none of the same 2" in html.unescape(page)
     data = grid_api(shown, "cmd")
     assert data["command"] == "cmd" and len(data["cells"]) == 4 and "one-group norm" in data["reading"]
+
+
+def test_beside_the_norm_a_mixer_is_read_against_the_network_without_one_seed_by_seed():
+    def read(pooling, identity):
+        return beside_norm(grid({("group", "identity"): identity, ("group", "pooling"): pooling}), "pooling")
+
+    fewer = read([LEARNS, CHANCE, LEARNS, CHANCE], [LEARNS] * 4)
+    assert (fewer.kind, fewer.learned, fewer.identity_learned, fewer.only_identity) == ("fewer", 2, 4, 2)
+    assert fewer.text().startswith("Pooling with the one-group norm learned the task within 600 steps on 2 of 4 seeds")
+    assert "this mixer did not help on this task" in fewer.text()
+    more = read([LEARNS] * 4, [LEARNS, CHANCE, LEARNS, CHANCE])
+    assert more.kind == "more" and "did not help" not in more.text()
+    mixed = read([LEARNS, CHANCE], [CHANCE, LEARNS])
+    assert mixed.kind == "mixed" and "each learned it on seeds where the other did not (1 and 1)" in mixed.text()
+    same = read([LEARNS, CHANCE], [LEARNS, CHANCE])
+    assert same.kind == "same_seeds" and "on the same 1 of 2 seeds as the network without a token mixer" in same.text()
+    # Only the seeds both cells have are compared.
+    assert read([LEARNS, CHANCE, CHANCE], [LEARNS, CHANCE]).kind == "same_seeds"
+
+
+def test_beside_the_norm_every_mixer_but_identity_is_read_in_the_grids_order():
+    shown = grid(
+        {("group", "identity"): [LEARNS] * 2, ("group", "pooling"): [LEARNS, CHANCE], ("group", "global"): [LEARNS] * 2}
+    )
+    kinds = [(r.mixer, r.kind) for r in grid_reading(shown) if hasattr(r, "mixer")]
+    assert kinds == [("pooling", "fewer"), ("global", "same_seeds")]
+    assert beside_norm(shown, "identity").kind == "missing"

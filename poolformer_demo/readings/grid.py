@@ -4,6 +4,8 @@ Three readings, each a function of the grid's per-seed numbers (``shapes.lab_gri
 
 * the norm's path: the same network without a token mixer, with PoolFormer's one-group norm and
   with a per-position norm, on the same seeds;
+* the mixers beside the norm's path: with the one-group norm, each mixer against the network without
+  one, seed by seed (does a mixer help when the norm already carries the answer?);
 * the mixers without the norm's path: which mixer learned the task with per-position norms, on how
   many seeds, within the budget;
 * the two scales: on ImageNet the paper's own normalisation rows put a price on the same path.
@@ -74,6 +76,71 @@ def norm_carries(grid: LabGrid, mixer: str = "identity") -> NormCarries:
     else:
         kind = "no_difference"
     return NormCarries(kind, group.learned, position.learned, seeds, position.steps)
+
+
+@dataclass(frozen=True)
+class MixerBesideNorm(Reading):
+    """With PoolFormer's one-group norm, one mixer against the network without a mixer (identity),
+    seed by seed: on which seeds only one of the two learned the task within the budget."""
+
+    kind: str
+    """"same_seeds" (both learned on the same seeds), "fewer" (the mixer failed on some seeds where the
+    network without it learned, and learned on none where it did not), "more" (the reverse), "mixed"
+    (each on seeds where the other did not), or "missing"."""
+    mixer: str = ""
+    learned: int = 0
+    """Seeds on which the mixer learned the task."""
+    identity_learned: int = 0
+    only_mixer: int = 0
+    """Seeds on which the mixer learned and the network without a mixer did not."""
+    only_identity: int = 0
+    seeds: int = 0
+    steps: int = 0
+
+    KEY = "reading.grid.beside_norm"
+    TEMPLATES = {
+        "same_seeds": ("same_seeds",),
+        "fewer": ("fewer",),
+        "more": ("more",),
+        "mixed": ("mixed",),
+        "missing": (),
+    }
+    COUNTS = {"same_seeds": "seeds", "fewer": "seeds", "more": "seeds", "mixed": "seeds"}
+
+    def values(self, t: Messages | None = None) -> dict[str, object]:
+        words = arm_words(self.mixer, t)
+        return {**super().values(t), "words": words[:1].upper() + words[1:]}
+
+
+def beside_norm(grid: LabGrid, mixer: str) -> MixerBesideNorm:
+    """``mixer`` against identity in the one-group norm's row, on the seeds both have."""
+    cell, identity = grid.cell("group", mixer), grid.cell("group", "identity")
+    if mixer == "identity" or cell is None or identity is None:
+        return MixerBesideNorm("missing")
+    seeds = sorted(set(cell.seeds) & set(identity.seeds))
+    if not seeds:
+        return MixerBesideNorm("missing")
+    cell, identity = cell.on_seeds(seeds), identity.on_seeds(seeds)
+    mixer_learned = [step is not None for step in cell.learned_at]
+    identity_learned = [step is not None for step in identity.learned_at]
+    only_mixer = sum(m and not i for m, i in zip(mixer_learned, identity_learned))
+    only_identity = sum(i and not m for m, i in zip(mixer_learned, identity_learned))
+    if only_mixer and only_identity:
+        kind = "mixed"
+    elif only_identity:
+        kind = "fewer"
+    elif only_mixer:
+        kind = "more"
+    else:
+        kind = "same_seeds"
+    return MixerBesideNorm(
+        kind, mixer, cell.learned, identity.learned, only_mixer, only_identity, len(seeds), cell.steps
+    )
+
+
+def beside_norm_readings(grid: LabGrid) -> tuple[MixerBesideNorm, ...]:
+    """Every mixer of the one-group row against the network without a mixer, in the grid's order."""
+    return tuple(reading for mixer in grid.mixers if (reading := beside_norm(grid, mixer)).kind != "missing")
 
 
 @dataclass(frozen=True)
@@ -198,5 +265,6 @@ def _mean(values) -> float:
 
 
 def grid_reading(grid: LabGrid) -> tuple[Reading, ...]:
-    """What the grid shows, in order: the norm's path, the mixers without it, the two scales."""
-    return (norm_carries(grid), without_norm_path(grid), two_scales(grid))
+    """What the grid shows, in order: the norm's path, each mixer beside it, the mixers without it,
+    the two scales."""
+    return (norm_carries(grid), *beside_norm_readings(grid), without_norm_path(grid), two_scales(grid))
