@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from poolformer_demo import ModelCache, i18n
 from poolformer_demo.ui import app as ui_app
 from poolformer_demo.ui.kit import view as present
@@ -72,6 +74,7 @@ def test_settings_are_read_when_the_app_is_built(monkeypatch):
     assert cache_from_environment().capacity == 3
 
 
+@pytest.mark.slow
 def test_the_mcp_server_is_off_unless_asked_for_and_then_lists_the_endpoints_as_tools(app_cache):
     import httpx
     from serving import serving

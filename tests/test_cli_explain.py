@@ -135,6 +135,7 @@ def test_sanity_writes_the_maps_and_their_rank_correlations(shape_file, tmp_path
     assert summary["baseline"]["verdict"] in VERDICTS and len(summary["baseline"]["between"]) == 15
 
 
+@pytest.mark.slow
 def test_sanity_of_a_pixel_method_defaults_to_the_pages_granularity(shape_file, tmp_path):
     out = tmp_path / "sanity-ig"
     assert main(["sanity", str(shape_file), "--variant", "shapes", "--method", "ig", "--out", str(out)]) == 0

@@ -446,6 +446,7 @@ def test_tabs_order_long_runs_have_a_lane_of_their_own_and_each_has_a_stop(app_c
         assert fns[name][0] in cancelled, name
 
 
+@pytest.mark.slow
 def test_explain_endpoint_gives_each_map_its_settings_and_faithfulness(client):
     from gradio_client import handle_file
 

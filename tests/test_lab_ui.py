@@ -189,6 +189,7 @@ def test_lab_reference_endpoint_gives_programs_the_reference_results(client):
 # ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_live_run_yields_progress_then_the_final_table(runner, monkeypatch):
     made = recorded_lab_runs(monkeypatch)
     section = tiny_section(runner)
@@ -210,6 +211,7 @@ def test_a_live_run_yields_progress_then_the_final_table(runner, monkeypatch):
     wait_for_end(runner)
 
 
+@pytest.mark.slow
 def test_the_lab_trains_on_one_torch_thread_and_leaves_other_threads_alone(runner):
     from poolformer_demo.ui.kit.runs import LAB, app_lanes
 
@@ -284,6 +286,7 @@ def test_the_lab_runs_one_at_a_time_in_its_own_concurrency_group_and_stop_cancel
     assert {"lab-reference", "lab-arms", "lab-start", "lab-stop", "lab-progress", "lab-live"} <= ids
 
 
+@pytest.mark.slow
 def test_lab_run_endpoint_trains_a_bounded_run_for_programs(runner):
     from gradio_client import Client
 

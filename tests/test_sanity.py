@@ -166,6 +166,7 @@ def test_rank_correlation_of_maps():
     assert rank_correlation(a, np.zeros((4, 4))) == 0.0
 
 
+@pytest.mark.slow
 def test_integrated_gradients_on_the_star_is_inconclusive_because_random_models_share_the_outline(shapes_model):
     """IG multiplies by the input, so any model's map outlines the star: the trained map's resemblance
     to a destroyed model's is as large as two destroyed models' to each other."""

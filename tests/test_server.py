@@ -70,6 +70,7 @@ def test_binds_to_the_loopback_unless_told_otherwise(monkeypatch):
     assert ui_app.launch_kwargs()["server_name"] == "127.0.0.1"
 
 
+@pytest.mark.slow
 def test_temporary_files_are_swept(weights_dir, monkeypatch, tmp_path):
     monkeypatch.setenv("POOLFORMER_WEIGHTS_DIR", str(weights_dir))
     # Not an example photo: those stay in Gradio's cache on purpose, so they stay clickable.

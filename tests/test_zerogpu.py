@@ -83,6 +83,7 @@ def _drain(result):
     return result
 
 
+@pytest.mark.slow
 def test_every_page_action_and_endpoint_runs_its_forward_passes_inside_the_gpu_call(
     app_cache, star_session, forwards, gpu_calls, monkeypatch
 ):
