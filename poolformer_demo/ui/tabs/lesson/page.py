@@ -182,6 +182,9 @@ class LessonTab:
             "outputs": [progress, card, shown, number],
             "api_visibility": "private",
             "show_progress_on": [card],
+            # A step chosen while another is still being measured is shown after it, never dropped
+            # (Gradio's default drops a trigger while the event is pending).
+            "trigger_mode": "always_last",
             **model_events,
         }
         back.click(self.back, **events)
