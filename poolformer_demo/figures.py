@@ -67,6 +67,17 @@ CAM_SCALE = ColourScale("jet", "0", "peak", "Grad-CAM over the crop; each map is
 SIGNED_SCALE = ColourScale("RdBu_r", "−", "+", "Signed steps: blue below 0, white 0, red above, to each map's limit.")
 
 
+def field_caption(field) -> str:
+    """A receptive field's caption; a box as wide as the image holds all of the gradient by
+    construction, so it is said by its width alone."""
+    side = field.crop_size[0]
+    if field.theoretical_size >= side:
+        return f"Stage {field.stage}: box {field.theoretical_size} px wide, wider than the {side} px image"
+    return (
+        f"Stage {field.stage}: box {field.theoretical_size} px wide; {field.mass_inside:.0%} of the gradient inside it"
+    )
+
+
 @lru_cache(maxsize=8)
 def _font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
     import matplotlib
@@ -260,8 +271,7 @@ def lesson_figures(result: LessonResult) -> tuple[SlideFigure, ...]:
                     (CAM_SCALE,)),
         SlideFigure(named("field"), caption("field", "how much the centre position's activation changes with each "
                     "pixel; its theoretical field as a box"),
-                    tuple(Panel(render.receptive_field_view(f, "sqrt"), f"Stage {f.stage}: box "
-                          f"{f.theoretical_size} px wide; {f.mass_inside:.0%} of the gradient inside it", False)
+                    tuple(Panel(render.receptive_field_view(f, "sqrt"), field_caption(f), False)
                           for f in result.fields),
                     (ColourScale("inferno", "0", "peak", "Square root of the gradient's size, scaled to each "
                                  "picture's peak, over the dimmed crop."),)),

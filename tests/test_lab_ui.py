@@ -197,7 +197,7 @@ def test_a_live_run_yields_progress_then_the_final_table(runner, monkeypatch):
 
     progress = [o[0] for o in outputs if "<progress max=" in o[0]]
     assert len(progress) >= 2 and "Run 1 of 2: pooling (PoolFormer)" in progress[0]
-    assert any("Run 2 of 2: identity (IdentityFormer)" in p for p in progress)
+    assert any("Run 2 of 2: identity (no token mixer)" in p for p in progress)
     drawn = [o[1] for o in outputs if isinstance(o[1], str) and "training curves of this run" in o[1]]
     assert drawn and "training…" in drawn[0]
     status, table, _ = outputs[-1]

@@ -7,10 +7,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
+from paths import STAR
 
 from poolformer_demo import lesson as lesson_module
 from poolformer_demo.diagram import BOXES, FORMULAS, block_diagram_svg
 from poolformer_demo.readings.knockout import mixer_off_note
+from poolformer_demo.readings.seeds import LEARNED
 from poolformer_demo.shapes.lab_results import load_reference, reference_path
 from poolformer_demo.ui.kit.diagram_view import diagram_html
 from poolformer_demo.ui.tabs.explore.page import EXAMPLES_DIR
@@ -106,3 +108,27 @@ def test_the_knockout_step_on_a_bundled_model_adds_its_measured_note(lesson):
     _, card, *_ = lesson.show_step(None, next(i + 1 for i, s in enumerate(view.STEPS) if s.key == "knockout"))
     measured = mixer_off_note("shapes", get_variant("shapes").bundled)
     assert html.escape(measured) in card
+
+
+def test_the_lab_steps_norm_reading_compares_the_grids_two_rows_on_the_same_seeds():
+    lab = lesson_module.lab_reference()
+    group = lab.grid.cell("group", "identity")
+    _, answer = view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid)
+    learned = sum(a > 0.5 + LEARNED for a in group.accuracies)
+    assert f"identity learned on {learned} of {len(group.seeds)} seeds" in answer
+    # The table's caption counts the network the pooling and identity arms share, not the convolution's.
+    pooling = next(s for s in lab.shapes if s.arm == "pooling")
+    table, _ = view.lab(lab.shapes, lab.pairs, lab.control, lab.control_steps, lab.grid)
+    assert f"about {pooling.parameters / 1e6:.2f} M parameters" in table
+
+
+def test_a_box_wider_than_the_image_is_captioned_by_its_width_not_by_the_gradient_it_holds(shapes_model):
+    from poolformer_demo.lesson import CENTRE
+    from poolformer_demo.receptive_field import receptive_field
+
+    cache, _ = shapes_model
+    fields = tuple(receptive_field(STAR, "shapes", stage=s, cache=cache, at=CENTRE) for s in (1, 4))
+    pictures, _ = view.field(fields)
+    assert fields[0].theoretical_size < 128 <= fields[1].theoretical_size
+    assert "of the gradient inside it" in pictures.split("Stage 4")[0]
+    assert f"Stage 4: box {fields[1].theoretical_size} px wide, wider than the 128 px image" in pictures

@@ -100,7 +100,7 @@ def test_the_fixed_statistics_answer_and_the_swap_are_said_from_their_numbers():
     assert knockout.fixed_norm_answer(replace(one, fixed_norm_answer_share=0.6)).kind == "leans"
     assert knockout.fixed_norm_answer(replace(one, fixed_norm_answer_share=0.5)).kind == "spread"
     decides = replace(pairs, swap_other_to_donor=knockout.DONOR_DECIDES + 0.01, swap_same_kept=0.99)
-    assert "the norms' two numbers per image decide the answer" in knockout.mixer_off_note("pairs", decides)
+    assert "each norm's two numbers per image decide the answer" in knockout.mixer_off_note("pairs", decides)
     partly = replace(decides, swap_other_to_donor=knockout.DONOR_DECIDES)
     assert knockout.norm_swap(partly).kind == "partly" and "decide the answer" not in knockout.norm_swap(partly).text()
     unmeasured = replace(pairs, fixed_norm_answer=None, swap_other_to_donor=None, object_in_middle_window=None)
@@ -132,7 +132,7 @@ def test_the_knockout_answer_turns_round_with_the_top_class_and_the_targets_chan
     moved = knockout.knockout_answer(before, _analysis(1, 0.9 - knockout.BARELY, 0.9 - knockout.BARELY))
     assert moved.kind == "same_top" and "Barely" not in moved.text()
     barely = knockout.knockout_answer(before, _analysis(1, 0.895, 0.895))
-    assert barely.kind == "barely" and "every GroupNorm still couples all positions" in barely.text()
+    assert barely.kind == "barely" and "Other paths between positions remain" in barely.text()
 
 
 # ---------------------------------------------------------------------------------------------

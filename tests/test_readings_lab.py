@@ -189,10 +189,13 @@ def test_the_norm_control_says_did_not_within_the_budget_not_cannot():
 def test_the_papers_norm_rows_stand_beside_the_norm_control_and_turn_with_it():
     grouped = [arm("pooling", 1.0, 1.0, 1.0), arm("identity", 1.0, 1.0, 1.0)]
     stuck = " ".join(control_reading(grouped, [arm("pooling", 0.5, 0.5), arm("identity", 0.5, 0.5)], 600, 0.5))
-    assert "worth 0.7 points there; on the pairs task, within 600 steps, it was all these small networks had" in stuck
+    assert (
+        "worth 0.7 points there; on the pairs task, within 600 steps, it was the only path through which the "
+        "pooling and identity networks learned the task" in stuck
+    )
     learns = [arm("pooling", 1.0, 1.0), arm("identity", 1.0, 1.0)]
     said = " ".join(control_reading(grouped, learns, 600, 0.5))
-    assert "worth 0.7 points there." in said and "all these small networks had" not in said
+    assert "worth 0.7 points there." in said and "the only path through which" not in said
 
 
 def test_the_shipped_shapes_reference_says_identity_beat_pooling_on_every_seed_and_pooling_still_rose():

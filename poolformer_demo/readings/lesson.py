@@ -12,7 +12,7 @@ from ..i18n import Messages, english
 from ..receptive_field import ReceptiveField
 from ..shapes.lab import LAB_CONFIGS
 from ..shapes.lab_grid import LabGrid
-from ..shapes.lab_results import ArmSummary
+from ..shapes.lab_results import ArmSummary, summarize
 from .grid import without_norm_path
 from .lab import against_paper
 from .lab_arms import chance
@@ -142,7 +142,9 @@ def lab_step(
     steps = LAB_CONFIGS["shapes"].steps
     paper = against_paper(shapes, "shapes", steps)
     readings: list[Reading] = [] if paper is None else [paper]
-    control_readings = norm_control(pairs, control, control_steps, chance("pairs"))
+    # With the grid, the one-group row on the same seeds as the per-position row; else the reference.
+    grouped = summarize(grid.result("group")) if grid is not None and grid.result("group") is not None else pairs
+    control_readings = norm_control(grouped, control, control_steps, chance("pairs"))
     readings += [r for r in control_readings if not isinstance(r, Paired)]
     if grid is not None:
         readings.append(without_norm_path(grid))

@@ -85,7 +85,7 @@ ARMS: dict[str, Arm] = {
         Arm("pooling", "pooling (PoolFormer)"),
         Arm(
             "identity",
-            "identity (IdentityFormer)",
+            "identity (no token mixer)",
             mixer="identity",
             paper_setting="identity mapping",
             paper_difference=(
@@ -95,7 +95,7 @@ ARMS: dict[str, Arm] = {
         ),
         Arm(
             "random",
-            "frozen random matrix (RandFormer)",
+            "frozen random matrix, every stage",
             mixer="random",
             paper_setting="global random matrix",
             paper_difference=(

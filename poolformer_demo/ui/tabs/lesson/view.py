@@ -267,7 +267,12 @@ def field(fields: Sequence[ReceptiveField], t: Messages | None = None) -> tuple[
 
     def figure(f: ReceptiveField) -> str:
         alt = html.escape(t.text("lesson.field.alt", stage=f.stage))
-        caption = t.text("lesson.field.caption", stage=f.stage, size=f.theoretical_size, inside=f.mass_inside)
+        side = f.crop_size[0]
+        # A box as wide as the image holds all of the gradient by construction: say its width instead.
+        if f.theoretical_size >= side:
+            caption = t.text("lesson.field.caption_wider", stage=f.stage, size=f.theoretical_size, image=side)
+        else:
+            caption = t.text("lesson.field.caption", stage=f.stage, size=f.theoretical_size, inside=f.mass_inside)
         return (
             f'<figure class="pf-map"><img alt="{alt}" '
             f'src="{render.data_uri(render.receptive_field_view(f, "sqrt"), "jpeg")}">'
@@ -309,7 +314,10 @@ def lab(
     rows.append(
         chance_row(*(pct(chance(task)) for task in ("shapes", "pairs", "pairs")), pct(1 / IMAGENET_CLASSES), t=t)
     )
-    parameters = max((s.parameters for s in shapes), default=0)
+    # The network of the pooling and identity arms (the convolution arm has a few more weights).
+    parameters = next(
+        (s.parameters for s in shapes if s.arm == "pooling"), max((s.parameters for s in shapes), default=0)
+    )
     config = LAB_CONFIGS["shapes"]
     steps = sorted({c.steps for c in LAB_CONFIGS.values()} | ({control_steps} if control_steps else set()))
     caption = t.text(
