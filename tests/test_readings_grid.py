@@ -10,7 +10,7 @@ import pytest
 
 from poolformer_demo.readings.grid import beside_norm, grid_reading, norm_carries, two_scales, without_norm_path
 from poolformer_demo.shapes.lab import LAB_CONFIGS, ArmRun, LabResult
-from poolformer_demo.shapes.lab_grid import LabGrid, paired_differences
+from poolformer_demo.shapes.lab_grid import LabGrid, grid_steps_markdown, paired_differences
 
 STEPS = 600
 
@@ -180,3 +180,8 @@ def test_beside_the_norm_every_mixer_but_identity_is_read_in_the_grids_order():
     kinds = [(r.mixer, r.kind) for r in grid_reading(shown) if hasattr(r, "mixer")]
     assert kinds == [("pooling", "fewer"), ("global", "same_seeds")]
     assert beside_norm(shown, "identity").kind == "missing"
+
+
+def test_the_steps_table_gives_each_seeds_first_step_at_the_learned_level_and_a_dash_for_none():
+    shown = grid({("group", "pooling"): [LEARNS, CHANCE], ("position", "pooling"): [CHANCE, [0.5, 0.95]]})
+    assert grid_steps_markdown(shown).splitlines()[2:] == ["| group | 200 · – |", "| position | – · 200 |"]

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from paths import ASSETS, ROOT
 
+from poolformer_demo.readings.grid import grid_reading
+from poolformer_demo.shapes.lab_grid import grid_markdown, grid_path, grid_steps_markdown, load_grid
 from poolformer_demo.shapes.lab_results import load_result, reference_path
 from poolformer_demo.variants import PAIRS_DIR, PAPER_S12_ABLATIONS, SHAPES_DIR, norm_path_points
 
@@ -121,6 +123,18 @@ def test_the_lab_readme_lists_the_papers_normalisation_rows_and_what_they_are_wo
         assert f"| {row.setting} | {row.norm} | {row.top1:g} % |" in lab_readme
     assert f"worth {norm_path_points():g} points" in lab_readme
     assert "<!-- grid:pairs -->" in lab_readme and "grid_pairs.json" in lab_readme
+
+
+def test_the_lab_readme_shows_the_shipped_grid_its_steps_and_its_reading(lab_readme):
+    grid = load_grid(grid_path("pairs"))
+    section = lab_readme.split("<!-- grid:pairs -->")[1].split("<!-- /grid:pairs -->")[0]
+    assert " ".join(grid_markdown(grid).split()) in section
+    assert " ".join(grid_steps_markdown(grid).split()) in section
+    for reading in grid_reading(grid):
+        for sentence in reading.sentences():
+            assert " ".join(sentence.split()) in section, sentence
+    runs = sum(len(cell.seeds) for cell in grid.all_cells())
+    assert f"{runs} runs of {grid.cells[0][1].steps} steps" in section
 
 
 def test_the_shapes_card_sets_the_aided_models_pointing_game_beside_the_centre_map():

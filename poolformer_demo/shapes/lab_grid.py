@@ -35,6 +35,7 @@ __all__ = [
     "paired_differences",
     "grid_command",
     "grid_markdown",
+    "grid_steps_markdown",
     "grid_path",
     "load_grid",
     "merge_grids",
@@ -238,6 +239,22 @@ def grid_markdown(grid: LabGrid) -> str:
                 continue
             seeds = " · ".join(f"{100 * a:.0f}" for a in cell.accuracies)
             cells.append(f"{cell.learned} of {len(cell.seeds)} ({seeds})")
+        lines.append(f"| {norm} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def grid_steps_markdown(grid: LabGrid) -> str:
+    """The README table of when each seed learned: per cell, the step at which each seed's held-out
+    accuracy first reached LEARNED_ACCURACY ("–": not within the budget), in seed order."""
+    lines = [
+        "| norm | " + " | ".join(grid.mixers) + " |",
+        "|---|" + "---|" * len(grid.mixers),
+    ]
+    for norm in grid.norms:
+        cells = []
+        for mixer in grid.mixers:
+            cell = grid.cell(norm, mixer)
+            cells.append("–" if cell is None else " · ".join("–" if s is None else f"{s:,}" for s in cell.learned_at))
         lines.append(f"| {norm} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
