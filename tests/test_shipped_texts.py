@@ -135,6 +135,21 @@ def test_the_lab_readme_shows_the_shipped_grid_its_steps_and_its_reading(lab_rea
             assert " ".join(sentence.split()) in section, sentence
     runs = sum(len(cell.seeds) for cell in grid.all_cells())
     assert f"{runs} runs of {grid.cells[0][1].steps} steps" in section
+    learned = {(cell.norm, cell.mixer): cell.learned for cell in grid.all_cells()}
+    n = len(grid.seeds)
+    assert (
+        f"with PoolFormer's norm, the network without a mixer learned it on {learned['group', 'identity']} of {n} "
+        f"seeds, the global mean on {learned['group', 'global']}, pooling on {learned['group', 'pooling']} and the "
+        f"frozen random matrix on {learned['group', 'random']}" in lab_readme
+    )
+    assert f"only the global mean learned it, on {learned['position', 'global']} of {n} seeds" in lab_readme
+    assert sum(learned[("position", m)] for m in grid.mixers) == learned["position", "global"]
+    card = _text(PAIRS_DIR / "README.md")
+    assert (
+        f"the identity learns this task on {learned['group', 'identity']} of {n} seeds "
+        f"(pooling on {learned['group', 'pooling']})" in card
+    )
+    assert f"only the global mean, the longest reach, learned it on {learned['position', 'global']}" in card
 
 
 def test_the_shapes_card_sets_the_aided_models_pointing_game_beside_the_centre_map():
