@@ -64,6 +64,7 @@ def test_the_lesson_result_says_its_steps_and_measurements_as_json(star_lesson):
     assert {r["arm"] for r in data["lab"]["shapes"]} >= {"pooling", "identity"}
 
 
+@pytest.mark.slow
 def test_the_cli_writes_one_self_contained_handout_with_ten_closed_answers(cli_handout, star_lesson):
     assert sorted(p.name for p in cli_handout.iterdir()) == ["figures", "lesson.html"]
     text = (cli_handout / "lesson.html").read_text(encoding="utf-8")
@@ -82,6 +83,7 @@ def test_the_handouts_pictures_are_the_measured_ones(star_lesson):
     )
 
 
+@pytest.mark.slow
 def test_the_cli_writes_each_lesson_picture_as_a_slide_and_the_diagram_as_svg(cli_handout):
     folder = cli_handout / "figures"
     names = sorted(p.name for p in folder.iterdir())

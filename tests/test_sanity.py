@@ -39,6 +39,7 @@ def checks(shapes_model):
     return before, results
 
 
+@pytest.mark.slow
 def test_the_cached_model_is_unchanged_afterwards(shapes_model, checks):
     _, loaded = shapes_model
     before, _ = checks
@@ -47,6 +48,7 @@ def test_the_cached_model_is_unchanged_afterwards(shapes_model, checks):
     assert all(torch.equal(after[name], before[name]) for name in before)
 
 
+@pytest.mark.slow
 def test_steps_go_from_the_head_down_to_the_first_patch_embedding(shapes_model, checks):
     _, loaded = shapes_model
     steps = checks[1][0].steps
@@ -132,6 +134,7 @@ def test_structural_similarity_of_maps():
     assert abs(structural_similarity(a, np.random.default_rng(1).random((32, 32)))) < 0.1
 
 
+@pytest.mark.slow
 def test_the_baseline_compares_with_independently_randomised_models(checks):
     _, results = checks
     for check in results:
@@ -148,6 +151,7 @@ def test_the_baseline_compares_with_independently_randomised_models(checks):
     assert "fails" not in verdicts
 
 
+@pytest.mark.slow
 def test_grad_cam_stops_agreeing_with_the_trained_model(checks):
     _, results = checks
     for check in results:

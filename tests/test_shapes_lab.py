@@ -82,6 +82,7 @@ def models(request):
     return {name: _build(name, request.param) for name in ARM_NAMES}
 
 
+@pytest.mark.slow
 def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
     result, _ = lab
     assert [r.arm for r in result.runs] == list(ARM_NAMES)
@@ -93,6 +94,7 @@ def test_every_arm_trains_a_few_dozen_steps_and_is_scored(lab):
     assert 0.0 < result.centre_baseline <= 1.0
 
 
+@pytest.mark.slow
 def test_progress_is_reported_after_every_step_of_every_run(lab):
     result, reports = lab
     assert len(reports) == len(ARM_NAMES) * STEPS
@@ -102,6 +104,7 @@ def test_progress_is_reported_after_every_step_of_every_run(lab):
     assert reports[-1].curve == result.runs[-1].curve
 
 
+@pytest.mark.slow
 def test_the_stop_callable_ends_the_lab_early():
     calls = []
     result = run_lab(
@@ -256,6 +259,7 @@ def test_every_arm_is_set_beside_the_papers_s12_result_for_the_same_change():
     assert all(ARMS[name].paper in PAPER_S12_ABLATIONS for name in ARM_NAMES)
 
 
+@pytest.mark.slow
 def test_results_survive_a_round_trip_through_json(lab, tmp_path):
     result, _ = lab
     path = save_result(result, tmp_path / "lab.json", "a command")
@@ -263,6 +267,7 @@ def test_results_survive_a_round_trip_through_json(lab, tmp_path):
     assert not list(tmp_path.glob("*.partial"))
 
 
+@pytest.mark.slow
 def test_summary_gives_mean_and_spread_per_arm(lab):
     result, _ = lab
     twice = dataclasses.replace(
@@ -316,6 +321,7 @@ def test_a_shorter_run_is_the_first_steps_of_the_full_run_step_for_step():
     assert full.held_out_at(8) == full.accuracy
 
 
+@pytest.mark.slow
 def test_a_run_uses_its_configurations_steps_and_size(lab):
     result, _ = lab
     assert result.steps == SMALL.steps and result.image_size == SMALL.image_size and result.config == SMALL
@@ -333,6 +339,7 @@ def test_a_second_run_reads_its_images_from_the_cache(data_cache, monkeypatch):
     assert calls == [32, 8]
 
 
+@pytest.mark.slow
 def test_curves_render_as_an_rgb_picture(lab):
     result, _ = lab
     picture = figure_to_rgb(plot_curves(result, "test"))
@@ -353,6 +360,7 @@ def test_lab_command_names_unknown_arms(capsys):
     assert "unknown arms attention" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_results_of_one_seed_each_merge_into_one_result_in_seed_order(lab):
     result, _ = lab
     second = dataclasses.replace(
