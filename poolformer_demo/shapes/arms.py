@@ -5,8 +5,9 @@ swapped, following the ablations of "MetaFormer is Actually What You Need for Vi
 CVPR 2022, Table 5) and "MetaFormer Baselines for Vision" (Yu et al., 2022):
 
 * the token mixer in ``PoolFormerLayer.pooling``: pooling ``AvgPool(x) - x`` (PoolFormer), the
-  identity (IdentityFormer), a frozen random token-mixing matrix (RandFormer), or a depthwise 3x3
-  convolution (as in the paper's ablation; ConvFormer uses larger separable ones);
+  identity (Table 5's identity row; IdentityFormer keeps the same norm), a frozen random
+  token-mixing matrix in every stage (Table 5's random row; RandFormer mixes so in stages 3-4 only),
+  or a depthwise 3x3 convolution (as in the paper's ablation; ConvFormer uses larger separable ones);
 * the channel MLP in ``PoolFormerLayer.output``: kept, or replaced by a branch that adds nothing;
 * the residual connections: kept, or dropped by :class:`NoResidualLayer`, a ``PoolFormerLayer``
   whose ``forward`` omits the two additions but uses the same submodules.
@@ -142,7 +143,7 @@ ARM_NAMES: tuple[str, ...] = tuple(name for name, arm in ARMS.items() if arm.pap
 
 
 class RandomMixing(nn.Module):
-    """A frozen random token-mixing matrix (RandFormer): every output token is a fixed random
+    """A frozen random token-mixing matrix (as RandFormer's): every output token is a fixed random
     weighted average of all tokens of the stage (rows of softmax(uniform noise), as in the paper).
 
     The matrix is a buffer, so no optimiser can change it.
