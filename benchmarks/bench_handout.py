@@ -54,7 +54,9 @@ def main() -> None:
             tab.show_step(session, number)
 
     timed("one Lesson walk (ten steps, the tab's handlers)", walk)
-    path = Path(timed("the tab's Download this lesson, after the walk", lambda: tab.download(session)))
+    # The button's handler answers with the file component's update; its value is the file's path.
+    update = timed("the tab's Download this lesson, after the walk", lambda: tab.download(session))
+    path = Path(update["value"])
     runner.close()
     print(f"{'handout size':58} {path.stat().st_size / 1e3:6.0f} kB")
     with tempfile.TemporaryDirectory() as out:
