@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from poolformer_demo import ModelCache, analyze, plots, render
+from poolformer_demo import ModelCache, analyze, block_pictures, plots
 from poolformer_demo.anatomy import block_anatomy
 from poolformer_demo.blocks import shared_copy
 from poolformer_demo.knockouts import Knockouts
@@ -42,7 +42,7 @@ def bench(name: str, image: Image.Image, repeats: int) -> dict[str, tuple[float,
             "analyze, mlp off (all)": lambda: analyze(image, name, cache=cache, knockouts=mlp_off),
             "anatomy stage 1 block 1": lambda: block_anatomy(image, name, stage=1, block=1, cache=cache),
             "anatomy last block": lambda: block_anatomy(image, name, stage=len(depths), block=depths[-1], cache=cache),
-            "anatomy pictures (7)": lambda: render.anatomy_views(anatomy),
+            "anatomy pictures (7)": lambda: block_pictures.anatomy_views(anatomy),
             "branch-ratio plot": lambda: plots.branch_ratio_plot(anatomy.branches, (1, 1)),
             "receptive field stage 1": lambda: receptive_field(image, name, stage=1, y=28, x=28, cache=cache),
             "receptive field stage 4": lambda: receptive_field(image, name, stage=4, y=3, x=3, cache=cache),

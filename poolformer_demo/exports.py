@@ -11,6 +11,7 @@ from PIL import Image
 
 from .analysis import Analysis
 from .anatomy import BlockAnatomy
+from .block_pictures import anatomy_views
 from .cams import CAM_METHODS
 from .comparison import Comparison, KnockoutComparison
 from .explanation import Explanation
@@ -18,7 +19,6 @@ from .plots import branch_ratio_plot, faithfulness_plot
 from .receptive_field import ReceptiveField
 from .render import (
     FEATURE_VIEW_NAMES,
-    anatomy_views,
     attribution_overlay,
     feature_views,
     overlay,

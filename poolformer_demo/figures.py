@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from . import plots, render
+from . import block_pictures, plots, render
 from .diagram import block_diagram_file, step_name
 from .edges import edge_strength
 from .files import write_atomically
@@ -210,7 +210,7 @@ def explore_figures(analysis: Analysis) -> tuple[SlideFigure, ...]:
     return tuple(figures)
 
 
-def _anatomy_panel(view: render.StepView) -> Panel:
+def _anatomy_panel(view: block_pictures.StepView) -> Panel:
     return Panel(view.picture, f"{step_name(view.name)}\n{view.title}")
 
 
@@ -229,7 +229,7 @@ def lesson_figures(result: LessonResult) -> tuple[SlideFigure, ...]:
         return f"{number[key]}. {STEPS[number[key] - 1].title}: {what}"
 
     crop = analysis.input_image
-    views = {v.name: v for v in render.anatomy_views(anatomy, render.anatomy_channel(anatomy))}
+    views = {v.name: v for v in block_pictures.anatomy_views(anatomy, block_pictures.anatomy_channel(anatomy))}
     where = f"stage {anatomy.stage}, block {anatomy.block}"
     stream = ColourScale("viridis", "low", "high", "The stream (input, after the add, output) on one range, the "
                          "normalised map and its average on another.")  # fmt: skip
@@ -248,7 +248,7 @@ def lesson_figures(result: LessonResult) -> tuple[SlideFigure, ...]:
                           f"{s.shape[1]}×{s.shape[2]} (stride {s.stride})") for s in analysis.stages)),
         SlideFigure(named("gradcam"), caption("gradcam", f"Grad-CAM for {target} at every stage"),
                     _cam_panels(analysis), (CAM_SCALE,)),
-        SlideFigure(named("anatomy"), caption("anatomy", f"{where}, channel {render.anatomy_channel(anatomy)}"),
+        SlideFigure(named("anatomy"), caption("anatomy", f"{where}, channel {block_pictures.anatomy_channel(anatomy)}"),
                     tuple(_anatomy_panel(v) for v in views.values()), (stream, SIGNED_SCALE)),
         SlideFigure(named("highpass"), caption("highpass", f"{where}: the mixer beside the image's own edges"),
                     (*(_anatomy_panel(views[n]) for n in ("normed", "pooled", "mixer")),

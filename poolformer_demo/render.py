@@ -19,11 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .errors import SelectionError
-from .i18n import Said
-
 if TYPE_CHECKING:
-    from .anatomy import BlockAnatomy
     from .receptive_field import ReceptiveField
 
 # Exported feature maps are enlarged to at least this size; nearest-neighbour keeps each position a cell.
@@ -240,85 +236,6 @@ def sequential_view(values: np.ndarray, low: float, high: float) -> np.ndarray:
     values = np.asarray(values, dtype=np.float32)
     unit = (values - low) / (high - low) if high > low else np.zeros_like(values)
     return upscale(apply_colormap(np.clip(unit, 0.0, 1.0)))
-
-
-@dataclass(frozen=True)
-class StepView:
-    """One step of a block as a picture: a short title, a one-line caption and the RGB array."""
-
-    name: str
-    title: str
-    caption: str
-    picture: np.ndarray
-
-
-def anatomy_channel(anatomy: BlockAnatomy) -> int:
-    """The channel where the token mixer changes the stream most (largest ||layer_scale_1 * mixer||):
-    where the block's token mixing is easiest to see."""
-    scaled = anatomy.layer_scale_1[:, None, None] * anatomy.mixer
-    return int(np.argmax(np.square(scaled).sum(axis=(1, 2))))
-
-
-def anatomy_views(anatomy: BlockAnatomy, channel: int | None = None) -> tuple[StepView, ...]:
-    """Every step of the block as a picture of one channel (default: `anatomy_channel`).
-
-    The residual stream (input, after the mixer, output) shares one colour range, as do the
-    normalised map and its pooled version, so the blur is visible as lost contrast; the token
-    mixer's output and the MLP branch are signed and drawn with a diverging colormap centred on 0.
-    """
-    channels = anatomy.input.shape[0]
-    channel = anatomy_channel(anatomy) if channel is None else int(channel)
-    if not 0 <= channel < channels:
-        raise SelectionError(f"There is no channel {channel}: this block has channels 0 to {channels - 1}.")
-    names = ("input", "normed", "pooled", "mixer", "mixed", "mlp", "output")
-    maps = {name: getattr(anatomy, name)[channel] for name in names}
-    stream = np.stack([maps["input"], maps["mixed"], maps["output"]])
-    stream_low, stream_high = np.percentile(stream, [1, 99])
-    normed = np.stack([maps["normed"], maps["pooled"]])
-    normed_low, normed_high = np.percentile(normed, [1, 99])
-    mixer_limit, mlp_limit = diverging_limit(maps["mixer"]), diverging_limit(maps["mlp"])
-    k = anatomy.pool_size
-    # Captions remember their catalog key (`Said`), so a page says them in its language.
-    where = Said("step.caption.input", stage=anatomy.stage, block=anatomy.block, channel=channel)
-    return (
-        StepView("input", "x", where, sequential_view(maps["input"], stream_low, stream_high)),
-        StepView(
-            "normed",
-            "n = before_norm(x)",
-            Said("step.caption.normed"),
-            sequential_view(maps["normed"], normed_low, normed_high),
-        ),
-        StepView(
-            "pooled",
-            "AvgPool(n)",
-            Said("step.caption.pooled", size=k),
-            sequential_view(maps["pooled"], normed_low, normed_high),
-        ),
-        StepView(
-            "mixer",
-            "AvgPool(n) - n",
-            Said("step.caption.mixer", limit=mixer_limit),
-            diverging_view(maps["mixer"], mixer_limit),
-        ),
-        StepView(
-            "mixed",
-            "x + layer_scale_1 · mixer",
-            Said("step.caption.mixed"),
-            sequential_view(maps["mixed"], stream_low, stream_high),
-        ),
-        StepView(
-            "mlp",
-            "layer_scale_2 · MLP(after_norm(·))",
-            Said("step.caption.mlp", limit=mlp_limit),
-            diverging_view(maps["mlp"], mlp_limit),
-        ),
-        StepView(
-            "output",
-            "output",
-            Said("step.caption.output"),
-            sequential_view(maps["output"], stream_low, stream_high),
-        ),
-    )
 
 
 def receptive_field_view(field: ReceptiveField, scale: str = "sqrt") -> np.ndarray:

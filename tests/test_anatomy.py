@@ -12,7 +12,7 @@ from torch import nn
 from transformers import PoolFormerConfig
 from transformers.models.poolformer.modeling_poolformer import PoolFormerPooling
 
-from poolformer_demo import ModelCache, analyze, load_model, plots, render
+from poolformer_demo import ModelCache, analyze, block_pictures, load_model, plots, render
 from poolformer_demo.anatomy import STEPS, BlockRecorder, block_anatomy
 from poolformer_demo.blocks import shared_copy
 from poolformer_demo.cli import main
@@ -286,12 +286,12 @@ def test_diverging_view_is_centred_on_zero():
 
 
 def test_anatomy_views_show_every_step_with_a_one_line_caption(anatomy_3_2):
-    views = render.anatomy_views(anatomy_3_2)
+    views = block_pictures.anatomy_views(anatomy_3_2)
     assert [v.name for v in views] == list(STEPS)
     assert all(v.caption and "\n" not in v.caption and v.picture.shape == (224, 224, 3) for v in views)
     assert all(v.picture.dtype == np.uint8 for v in views)
     with pytest.raises(SelectionError, match="channels 0 to 319"):
-        render.anatomy_views(anatomy_3_2, channel=320)
+        block_pictures.anatomy_views(anatomy_3_2, channel=320)
 
 
 def test_branch_plot_and_receptive_field_view_are_rgb_pictures(anatomy_3_2, s12_cache, photo):

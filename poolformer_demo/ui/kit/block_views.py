@@ -8,7 +8,7 @@ import html
 
 import numpy as np
 
-from ... import plots, render
+from ... import block_pictures, plots, render
 from ...analysis import Analysis
 from ...anatomy import BlockAnatomy
 from ...comparison import KnockoutComparison
@@ -27,7 +27,7 @@ def _native(picture: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def anatomy_pictures(anatomy: BlockAnatomy) -> dict:
     """Every step as a picture (data URIs at the map's own size), the channel shown, and the branch plot."""
-    channel = render.anatomy_channel(anatomy)
+    channel = block_pictures.anatomy_channel(anatomy)
     _, height, width = anatomy.input.shape
     steps = [
         {
@@ -36,7 +36,7 @@ def anatomy_pictures(anatomy: BlockAnatomy) -> dict:
             "caption": view.caption,
             "picture": render.data_uri(_native(view.picture, height, width)),
         }
-        for view in render.anatomy_views(anatomy, channel)
+        for view in block_pictures.anatomy_views(anatomy, channel)
     ]
     plot = plots.branch_ratio_plot(anatomy.branches, highlight=(anatomy.stage, anatomy.block))
     return {
