@@ -223,40 +223,33 @@ def paired_differences(grid: LabGrid, norm: str, mixer: str, other: str) -> tupl
     return tuple(mine[seed] - theirs[seed] for seed in sorted(mine) if seed in theirs)
 
 
-def grid_markdown(grid: LabGrid) -> str:
-    """The README table of ``grid``: a row per norm, a column per mixer, each cell the seeds that
-    learned the task and every seed's held-out accuracy (%, in seed order)."""
+def _markdown_table(grid: LabGrid, says: Callable[[GridCell], str]) -> str:
+    """A README table of ``grid``: a row per norm, a column per mixer, each cell what ``says`` of it."""
     lines = [
         "| norm | " + " | ".join(grid.mixers) + " |",
         "|---|" + "---|" * len(grid.mixers),
     ]
     for norm in grid.norms:
-        cells = []
-        for mixer in grid.mixers:
-            cell = grid.cell(norm, mixer)
-            if cell is None:
-                cells.append("–")
-                continue
-            seeds = " · ".join(f"{100 * a:.0f}" for a in cell.accuracies)
-            cells.append(f"{cell.learned} of {len(cell.seeds)} ({seeds})")
+        cells = ["–" if (cell := grid.cell(norm, mixer)) is None else says(cell) for mixer in grid.mixers]
         lines.append(f"| {norm} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def grid_markdown(grid: LabGrid) -> str:
+    """The README table of ``grid``: each cell the seeds that learned the task and every seed's
+    held-out accuracy (%, in seed order)."""
+
+    def says(cell: GridCell) -> str:
+        seeds = " · ".join(f"{100 * a:.0f}" for a in cell.accuracies)
+        return f"{cell.learned} of {len(cell.seeds)} ({seeds})"
+
+    return _markdown_table(grid, says)
 
 
 def grid_steps_markdown(grid: LabGrid) -> str:
     """The README table of when each seed learned: per cell, the step at which each seed's held-out
     accuracy first reached LEARNED_ACCURACY ("–": not within the budget), in seed order."""
-    lines = [
-        "| norm | " + " | ".join(grid.mixers) + " |",
-        "|---|" + "---|" * len(grid.mixers),
-    ]
-    for norm in grid.norms:
-        cells = []
-        for mixer in grid.mixers:
-            cell = grid.cell(norm, mixer)
-            cells.append("–" if cell is None else " · ".join("–" if s is None else f"{s:,}" for s in cell.learned_at))
-        lines.append(f"| {norm} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return _markdown_table(grid, lambda cell: " · ".join("–" if s is None else f"{s:,}" for s in cell.learned_at))
 
 
 def save_grid(grid: LabGrid, path: str | Path, command: str) -> Path:
