@@ -76,6 +76,14 @@ class ExplainRuns:
             raise page_error("explain.image_gone")
         return session.image, session.variant, session.target
 
+    @classmethod
+    def _chosen(cls, session: Session | None, methods: list[str]) -> tuple[str, str, int, tuple[str, ...]]:
+        """The analysed prediction and the chosen methods, or the page's error for what is missing."""
+        image, variant, target = cls._session_inputs(session)
+        if not methods:
+            raise page_error("explain.no_method")
+        return image, variant, target, parse_methods(methods)
+
     @staticmethod
     def _key(session: Session, stage: int) -> tuple:
         return (session.image_key or session.image, session.variant, session.target, int(stage))
@@ -92,10 +100,7 @@ class ExplainRuns:
         """The chosen methods side by side: (status, attributions HTML, what is shown), with progress."""
         t = messages(lang)
         try:
-            image, variant, target = self._session_inputs(session)
-            if not methods:
-                raise page_error("explain.no_method")
-            names = parse_methods(methods)
+            image, variant, target, names = self._chosen(session, methods)
 
             def compute(progress, should_stop):
                 return self._explain(
@@ -120,10 +125,7 @@ class ExplainRuns:
         if there are none for every chosen method, they are computed first and shown too."""
         t = messages(lang)
         try:
-            image, variant, target = self._session_inputs(session)
-            if not methods:
-                raise page_error("explain.no_method")
-            names = parse_methods(methods)
+            image, variant, target, names = self._chosen(session, methods)
             key = self._key(session, stage)
             stored = self.explanations.get(key)
             reuse = stored is not None and set(names) <= set(stored.attributions)
