@@ -68,11 +68,11 @@ SIGNED_SCALE = ColourScale("RdBu_r", "−", "+", "Signed steps: blue below 0, wh
 
 
 def field_caption(field) -> str:
-    """A receptive field's caption; a box as wide as the image holds all of the gradient by
-    construction, so it is said by its width alone."""
-    side = field.crop_size[0]
-    if field.theoretical_size >= side:
-        return f"Stage {field.stage}: box {field.theoretical_size} px wide, wider than the {side} px image"
+    """A receptive field's caption; a box as wide as the image is said by its width alone."""
+    if field.wider_than_crop:
+        return (
+            f"Stage {field.stage}: box {field.theoretical_size} px wide, wider than the {field.crop_size[0]} px image"
+        )
     return (
         f"Stage {field.stage}: box {field.theoretical_size} px wide; {field.mass_inside:.0%} of the gradient inside it"
     )

@@ -132,6 +132,12 @@ class ReceptiveField:
         return self.geometry.size
 
     @property
+    def wider_than_crop(self) -> bool:
+        """Whether the theoretical field is at least as wide as the crop: then it holds every pixel's
+        gradient by construction, and its share of the gradient says nothing."""
+        return self.theoretical_size >= self.crop_size[0]
+
+    @property
     def peak(self) -> tuple[int, int]:
         """The crop pixel (row, column) where the effective field is strongest."""
         row, col = np.unravel_index(int(np.argmax(self.erf)), self.erf.shape)

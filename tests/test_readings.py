@@ -331,7 +331,10 @@ def test_the_branch_answer_says_smaller_or_larger_from_the_median_ratio():
 
 
 def _field(stage: int, size: int, inside: float):
-    return SimpleNamespace(stage=stage, theoretical_size=size, mass_inside=inside, crop_size=(128, 128))
+    side = 128
+    return SimpleNamespace(
+        stage=stage, theoretical_size=size, mass_inside=inside, crop_size=(side, side), wider_than_crop=size >= side
+    )
 
 
 def test_the_field_answer_names_the_gradient_outside_the_box_as_the_norms():

@@ -115,7 +115,7 @@ class FieldReach(Reading):
 def field_reach(fields: Sequence[ReceptiveField]) -> FieldReach:
     first, last = fields[0], fields[-1]
     side = last.crop_size[0]
-    kind = "wider" if last.theoretical_size >= side else "within"
+    kind = "wider" if last.wider_than_crop else "within"
     if 1 - first.mass_inside < NONE_OUTSIDE:
         kind += "_sealed"
     return FieldReach(

@@ -267,10 +267,8 @@ def field(fields: Sequence[ReceptiveField], t: Messages | None = None) -> tuple[
 
     def figure(f: ReceptiveField) -> str:
         alt = html.escape(t.text("lesson.field.alt", stage=f.stage))
-        side = f.crop_size[0]
-        # A box as wide as the image holds all of the gradient by construction: say its width instead.
-        if f.theoretical_size >= side:
-            caption = t.text("lesson.field.caption_wider", stage=f.stage, size=f.theoretical_size, image=side)
+        if f.wider_than_crop:
+            caption = t.text("lesson.field.caption_wider", stage=f.stage, size=f.theoretical_size, image=f.crop_size[0])
         else:
             caption = t.text("lesson.field.caption", stage=f.stage, size=f.theoretical_size, inside=f.mass_inside)
         return (
