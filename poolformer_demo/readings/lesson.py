@@ -143,7 +143,8 @@ def lab_step(
     paper = against_paper(shapes, "shapes", steps)
     readings: list[Reading] = [] if paper is None else [paper]
     # With the grid, the one-group row on the same seeds as the per-position row; else the reference.
-    grouped = summarize(grid.result("group")) if grid is not None and grid.result("group") is not None else pairs
+    group_row = grid.result("group") if grid is not None else None
+    grouped = summarize(group_row) if group_row is not None else pairs
     control_readings = norm_control(grouped, control, control_steps, chance("pairs"))
     readings += [r for r in control_readings if not isinstance(r, Paired)]
     if grid is not None:
